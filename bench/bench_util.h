@@ -1,0 +1,54 @@
+// Shared pieces of the Google Benchmark harness. Every nnf benchmark takes the ISA as
+// its first argument, so one run compares scalar, AVX2, AVX-512 (and peers) side by side:
+//
+//     BENCHMARK(BM_add)->Apply(nnf_bench::each_isa_with({1 << 24}));
+//
+// A peer (OpenBLAS, BLIS, plain C) is registered as its own benchmark in the same binary.
+#ifndef NNF_BENCH_UTIL_H
+#define NNF_BENCH_UTIL_H
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+extern "C" {
+#include "nnf/nnf.h"
+}
+
+namespace nnf_bench {
+
+// Forces the ISA given as range(0) and labels the row with its name; skips the row
+// (with a message) where this machine lacks it. Returns false when skipped.
+inline bool use_isa(benchmark::State &state)
+{
+    nnf_isa isa = static_cast<nnf_isa>(state.range(0));
+    if (!nnf_isa_supported(isa) || nnf_isa_force(isa) != NNF_OK) {
+        state.SkipWithError("ISA not supported on this machine");
+        return false;
+    }
+    state.SetLabel(nnf_isa_name(isa));
+    return true;
+}
+
+// Args {isa, extra...} for every ISA compiled into nnf, times each row of `extra`.
+inline std::function<void(benchmark::internal::Benchmark *)>
+each_isa_with(std::vector<std::vector<int64_t>> extra)
+{
+    return [extra](benchmark::internal::Benchmark *b) {
+        for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++) {
+            if (!nnf_isa_supported(static_cast<nnf_isa>(isa)))
+                continue;
+            for (const auto &row : extra) {
+                std::vector<int64_t> args{isa};
+                args.insert(args.end(), row.begin(), row.end());
+                b->Args(args);
+            }
+        }
+    };
+}
+
+}  // namespace nnf_bench
+
+#endif

@@ -1,0 +1,146 @@
+/* The active kernel table: chosen on first use (never in a constructor, so a program
+ * that only links nnf runs no CPUID), once, under pthread_once; read with one acquire
+ * load afterwards. nnf_isa_force swaps the pointer atomically.
+ */
+#include "dispatch/dispatch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch/cpu_features.h"
+#include "src/core/error.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Atomic(const nnf__kernels *) active;
+static nnf__cpu_features features;
+static nnf_isa best;         /* highest ISA the CPU and OS support, before NNF_ISA */
+static nnf_isa chosen;       /* after NNF_ISA */
+static const char *chosen_why;
+static const char *env_cap;  /* NNF_ISA as read at detection, NULL if unset or ignored */
+
+static const nnf__kernels *table_of(nnf_isa isa)
+{
+    switch (isa) {
+#if defined(__x86_64__)
+    case NNF_ISA_AVX2: return &nnf__kernels_avx2;
+    case NNF_ISA_AVX512: return &nnf__kernels_avx512;
+#endif
+#if defined(__aarch64__)
+    case NNF_ISA_NEON: return &nnf__kernels_neon;
+#endif
+    default: return &nnf__kernels_scalar;
+    }
+}
+
+static const char *arch_name(void)
+{
+#if defined(__x86_64__)
+    return "x86-64";
+#elif defined(__aarch64__)
+    return "aarch64";
+#else
+    return "this architecture";
+#endif
+}
+
+/* NNF_ISA's cap; an unknown name or another architecture's ISA is reported once (we
+ * run once) and ignored, so a shared script setting NNF_ISA=avx2 still runs on Arm. */
+static nnf_isa read_cap(void)
+{
+    const char *s = getenv("NNF_ISA");
+    if (s == NULL || s[0] == '\0')
+        return NNF__ISA_NO_CAP;
+    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++) {
+        if (strcmp(s, nnf_isa_name((nnf_isa)i)) != 0)
+            continue;
+        if (nnf__isa_rank((nnf_isa)i) < 0) {
+            fprintf(stderr, "nnf: warning: NNF_ISA=%s is not an ISA of %s; ignored\n", s,
+                    arch_name());
+            return NNF__ISA_NO_CAP;
+        }
+        env_cap = s;
+        return (nnf_isa)i;
+    }
+    fprintf(stderr, "nnf: warning: NNF_ISA=%s is not one of scalar, avx2, avx512, neon; ignored\n", s);
+    return NNF__ISA_NO_CAP;
+}
+
+static void detect(void)
+{
+    nnf__cpu_detect(&features);
+    best = nnf__isa_choose(&features, NNF__ISA_NO_CAP, NULL);
+    chosen = nnf__isa_choose(&features, read_cap(), &chosen_why);
+    atomic_store_explicit(&active, table_of(chosen), memory_order_release);
+    const char *verbose = getenv("NNF_VERBOSE");
+    if (verbose != NULL && strcmp(verbose, "1") == 0) {
+        char buf[1024];
+        fprintf(stderr, "nnf: features: %s\n",
+                nnf__cpu_features_str(&features, buf, sizeof buf));
+#if defined(__x86_64__)
+        fprintf(stderr, "nnf: XCR0: %#llx\n", (unsigned long long)features.x86.xcr0);
+#elif defined(__aarch64__)
+        fprintf(stderr, "nnf: HWCAP: %#lx HWCAP2: %#lx\n", features.arm.hwcap, features.arm.hwcap2);
+#endif
+        fprintf(stderr, "nnf: ISA: %s (%s; the CPU and OS support up to %s)\n",
+                nnf_isa_name(chosen), chosen_why, nnf_isa_name(best));
+    }
+}
+
+const nnf__kernels *nnf__kernels_active(void)
+{
+    const nnf__kernels *k = atomic_load_explicit(&active, memory_order_acquire);
+    if (k != NULL)
+        return k;
+    pthread_once(&once, detect);
+    return atomic_load_explicit(&active, memory_order_acquire);
+}
+
+nnf_isa nnf_isa_active(void)
+{
+    return nnf__kernels_active()->isa;
+}
+
+int nnf_isa_supported(nnf_isa isa)
+{
+    pthread_once(&once, detect);
+    int rank = nnf__isa_rank(isa);
+    return rank >= 0 && rank <= nnf__isa_rank(best);
+}
+
+const char *nnf_isa_name(nnf_isa isa)
+{
+    switch (isa) {
+    case NNF_ISA_SCALAR: return "scalar";
+    case NNF_ISA_AVX2: return "avx2";
+    case NNF_ISA_AVX512: return "avx512";
+    case NNF_ISA_NEON: return "neon";
+    }
+    return "unknown";
+}
+
+nnf_status nnf_isa_force(nnf_isa isa)
+{
+    NNF_RETURN_IF(!nnf_isa_supported(isa), NNF_ERR_UNSUPPORTED,
+                  "nnf_isa_force: ISA %s is not supported by this build, CPU and OS (best: %s)",
+                  nnf_isa_name(isa), nnf_isa_name(best));
+    atomic_store_explicit(&active, table_of(isa), memory_order_release);
+    return NNF_OK;
+}
+
+void nnf__dispatch_facts(nnf__dispatch_info *info)
+{
+    pthread_once(&once, detect);
+    info->best = best;
+    info->chosen_at_start = chosen;
+    info->why = chosen_why;
+    info->env_cap = env_cap;
+    nnf__cpu_features_str(&features, info->features, sizeof info->features);
+#if defined(__x86_64__)
+    info->xcr0 = features.x86.xcr0;
+#else
+    info->xcr0 = 0;
+#endif
+}

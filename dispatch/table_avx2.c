@@ -1,0 +1,21 @@
+/* The avx2 kernel table. Compiled at the baseline ISA: it only stores pointers. */
+#include "dispatch/kernel_table.h"
+
+const nnf__kernels nnf__kernels_avx2 = {
+    .isa = NNF_ISA_AVX2,
+    .elt = {
+        NNF__ELTWISE_KERNELS_COMMON(avx2),
+        .sleef = NNF__ELTWISE_SLEEF_KERNELS(avx2),
+    },
+    .red = NNF__RED_TABLE(avx2),
+    .gemm = {
+        /* Zen 4: the 6 x 384 A micro-panel (9 KiB) stays in the 32 KiB L1d; the
+         * 384 x 256 B block (384 KiB) in the 1 MiB L2 with room for A and C passing
+         * through; the 960 x 384 A block (1.4 MiB) is packed once and read from L3. */
+        .mr = 6, .nr = 16, .mc = 960, .nc = 256,
+        .ukernel = nnf__sgemm_ukernel_6x16__avx2,
+        .pack_copy = nnf__sgemm_pack_copy__avx2,
+        .pack_transpose = nnf__sgemm_pack_transpose__avx2,
+        .dots = nnf__sgemm_dots__avx2,
+    },
+};

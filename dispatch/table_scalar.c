@@ -1,0 +1,30 @@
+/* The scalar kernel table. Compiled at the baseline ISA: it only stores pointers. */
+#include "dispatch/kernel_table.h"
+
+
+const nnf__kernels nnf__kernels_scalar = {
+    .isa = NNF_ISA_SCALAR,
+    .elt = {
+        NNF__ELTWISE_KERNELS_COMMON(scalar),
+#if defined(__x86_64__)
+        /* Baseline x86 has no FMA: purec here, purecfma when AVX2 (which implies FMA)
+         * is usable, so the scalar ISA matches the vector ones bit for bit there. */
+        .sleef = NNF__ELTWISE_SLEEF_KERNELS(scalar),
+        .sleef_fma = NNF__ELTWISE_SLEEF_KERNELS(scalarfma),
+        .sleef_fma_needs = NNF_ISA_AVX2,
+#else
+        /* FMA is baseline on aarch64. */
+        .sleef = NNF__ELTWISE_SLEEF_KERNELS(scalarfma),
+#endif
+    },
+    .red = NNF__RED_TABLE(scalar),
+    .gemm = {
+        /* Blocking for a generic core: a 256 x 384 B block (384 KiB) fits typical L2s. */
+        .mr = 4, .nr = 4, .mc = 256, .nc = 256,
+        .ukernel = nnf__sgemm_ukernel_4x4__scalar,
+        .pack_copy = nnf__sgemm_pack_copy__scalar,
+        .pack_transpose = nnf__sgemm_pack_transpose__scalar,
+        .dots = nnf__sgemm_dots__scalar,
+    },
+};
+

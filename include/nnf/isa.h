@@ -1,0 +1,38 @@
+/* nnf/isa.h — which instruction set runs the kernels.
+ *
+ * nnf compiles every kernel once per ISA and picks, the first time a kernel is
+ * needed, the best one that both the CPU and the operating system support
+ * (CPUID + XGETBV on x86, HWCAP on aarch64). The environment variable
+ * NNF_ISA=scalar|avx2|avx512|neon caps that choice; NNF_VERBOSE=1 prints what
+ * was detected and why the ISA was chosen. All ISAs give bit-identical results
+ * for the ops that promise it, so the choice changes speed, not answers.
+ */
+#ifndef NNF_ISA_H
+#define NNF_ISA_H
+
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { NNF_ISA_SCALAR, NNF_ISA_AVX2, NNF_ISA_AVX512, NNF_ISA_NEON } nnf_isa;
+
+/* The ISA whose kernels run now. The first call performs detection. */
+nnf_isa nnf_isa_active(void);
+
+/* 1 if `isa` is compiled into this build AND supported by this CPU and OS, else 0. */
+int nnf_isa_supported(nnf_isa isa);
+
+/* "scalar", "avx2", "avx512", "neon"; "unknown" for a value outside the enum. */
+const char *nnf_isa_name(nnf_isa isa);
+
+/* Switch every later nnf call to `isa`'s kernels (for tests and benchmarks).
+ * NNF_ERR_UNSUPPORTED, and no change, if nnf_isa_supported(isa) is 0.
+ * Not meant to race with kernels running on other threads. */
+nnf_status nnf_isa_force(nnf_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

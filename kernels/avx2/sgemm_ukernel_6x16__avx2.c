@@ -1,0 +1,136 @@
+/* The AVX2 sgemm micro-kernel: a 6x16 tile of C in 12 ymm accumulators.
+ *
+ * Sizing for 16 ymm registers: 12 accumulators + 2 B vectors + 1 broadcast of A = 15.
+ * Each k step has 12 independent FMAs, enough to cover the 4-cycle latency of Zen 4's
+ * two FMA pipes (8 in flight), against 2 loads of B and 6 broadcasts of A.
+ * Edge tiles run a copy of the loop with only the rows and vectors they need. B's
+ * partial vector is read with vmaskmovps (a load, cheap); C's partial vector is
+ * written through a small buffer, because vmaskmovps *stores* are very slow on Zen 4.
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/sgemm.h"
+
+enum { MR = 6, NR = 16, VL = 8 };
+
+static inline __m256i lanes_below(size_t n)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int lim = n >= VL ? VL : (int)n;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(lim), idx);
+}
+
+/* ROWS and NV (ymm vectors per row) are compile-time constants in every expansion;
+ * unit_rs_a says A's rows are adjacent (packed panels, transposed A), so the
+ * broadcasts use one pointer with fixed offsets. */
+static inline __attribute__((always_inline)) void
+tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+     ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha, float beta,
+     const int ROWS, const int NV, const int unit_rs_a)
+{
+    if (unit_rs_a)
+        rs_a = 1;
+    __m256 acc[MR][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm256_setzero_ps();
+
+    /* The last vector is partial when nr is not a multiple of 8. */
+    const size_t left = nr - (size_t)(NV - 1) * VL;
+    const int partial = left < VL;
+    const __m256i mask = lanes_below(left);
+
+    if (partial) {
+        for (size_t p = 0; p < kc; p++) {
+            __m256 bv[2];
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                bv[v] = v == NV - 1 ? _mm256_maskload_ps(b + v * VL, mask)
+                                    : _mm256_loadu_ps(b + v * VL);
+#pragma GCC unroll 6
+            for (int i = 0; i < ROWS; i++) {
+                __m256 ai = _mm256_broadcast_ss(a + i * rs_a);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++)
+                    acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+            }
+            a += cs_a;
+            b += rs_b;
+        }
+    } else {
+        for (size_t p = 0; p < kc; p++) {
+            __m256 bv[2];
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                bv[v] = _mm256_loadu_ps(b + v * VL);
+#pragma GCC unroll 6
+            for (int i = 0; i < ROWS; i++) {
+                __m256 ai = _mm256_broadcast_ss(a + i * rs_a);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++)
+                    acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+            }
+            a += cs_a;
+            b += rs_b;
+        }
+    }
+
+    const __m256 valpha = _mm256_set1_ps(alpha);
+    const __m256 vbeta = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++) {
+        float *ci = c + (size_t)i * ldc;
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++) {
+            int part = partial && v == NV - 1;
+            float *cv = ci + v * VL;
+            __m256 r;
+            if (beta == 0.0f) {
+                r = _mm256_mul_ps(valpha, acc[i][v]);
+            } else {
+                __m256 old = part ? _mm256_maskload_ps(cv, mask) : _mm256_loadu_ps(cv);
+                r = _mm256_fmadd_ps(valpha, acc[i][v], _mm256_mul_ps(vbeta, old));
+            }
+            if (part) {
+                float buf[VL];
+                _mm256_storeu_ps(buf, r);
+                memcpy(cv, buf, left * sizeof(float));
+            } else {
+                _mm256_storeu_ps(cv, r);
+            }
+        }
+    }
+}
+
+#define TILE(rows, nv, unit)                                                          \
+    tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
+#define BY_ROWS(nv, unit)                                                             \
+    switch (mr) {                                                                     \
+    case 1: TILE(1, nv, unit); break;                                                 \
+    case 2: TILE(2, nv, unit); break;                                                 \
+    case 3: TILE(3, nv, unit); break;                                                 \
+    case 4: TILE(4, nv, unit); break;                                                 \
+    case 5: TILE(5, nv, unit); break;                                                 \
+    default: TILE(6, nv, unit); break;                                                \
+    }
+
+void nnf__sgemm_ukernel_6x16__avx2(size_t kc, const float *a, ptrdiff_t rs_a,
+                                   ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                   float *c, size_t ldc, size_t mr, size_t nr,
+                                   float alpha, float beta)
+{
+    if (rs_a == 1) {
+        if (nr > VL)
+            BY_ROWS(2, 1)
+        else
+            BY_ROWS(1, 1)
+    } else {
+        if (nr > VL)
+            BY_ROWS(2, 0)
+        else
+            BY_ROWS(1, 0)
+    }
+}

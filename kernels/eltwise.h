@@ -1,0 +1,117 @@
+/* Span kernels for elementwise ops: the contract between src/ops and kernels/<isa>/.
+ *
+ * A span is n elements addressed as p[i * inc] for i in [0, n); every `inc` is in
+ * ELEMENTS (floats, or bytes for the uint8_t results of comparisons) and may be
+ * 1 (contiguous: the vector path), 0 (one value broadcast along the span: the vector
+ * path with the value splatted once) or anything else (the strided path, which
+ * gathers into vector registers so it computes exactly what the vector path does).
+ * The output is never stride 0 and never partially overlaps an input; it may BE an
+ * input (same pointer, same inc: in place). n may be 0.
+ *
+ * Every kernel gives the same bits on every ISA (src/ops promises it): the arithmetic
+ * ones because each element is one IEEE operation or an exact select, the SLEEF ones
+ * because SLEEF's FMA-based u10 functions agree bitwise across scalar (purecfma),
+ * AVX2, AVX-512 and AdvSIMD. NaN payloads are not part of that promise: x86 and Arm
+ * produce different default NaNs.
+ *
+ * Exact definitions, which the scalar kernels spell out in C:
+ *   maximum(a, b) = a + b if either is NaN (propagates a NaN, as torch.maximum),
+ *                   else the larger, with -0 < +0 (IEEE 754-2019 maximum)
+ *   minimum       likewise, the smaller
+ *   relu(x)       = x < 0 ? +0 : x            (NaN and -0 pass through, as torch.relu)
+ *   clamp(x,lo,hi)= t = x < lo ? lo : x; t > hi ? hi : t   (lo > hi gives hi, as torch)
+ *   sigmoid(x)    = 1 / (1 + exp(-x))          with SLEEF's exp
+ *   pow(a, b)     = SLEEF's powf u10: C99 powf's special cases, error <= 1 ulp
+ */
+#ifndef NNF_KERNELS_ELTWISE_H
+#define NNF_KERNELS_ELTWISE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*nnf__unary_kernel)(size_t n, const float *x, ptrdiff_t incx, float *y,
+                                  ptrdiff_t incy);
+typedef void (*nnf__binary_kernel)(size_t n, const float *a, ptrdiff_t inca, const float *b,
+                                   ptrdiff_t incb, float *y, ptrdiff_t incy);
+/* y[i] = a[i] OP b[i] ? 1 : 0 (IEEE comparisons: NaN compares false except for ne). */
+typedef void (*nnf__compare_kernel)(size_t n, const float *a, ptrdiff_t inca, const float *b,
+                                    ptrdiff_t incb, uint8_t *y, ptrdiff_t incy);
+typedef void (*nnf__clamp_kernel)(size_t n, const float *x, ptrdiff_t incx, float *y,
+                                  ptrdiff_t incy, float lo, float hi);
+
+/* The ops built on SLEEF's transcendental functions. */
+typedef struct nnf__sleef_kernels {
+    nnf__unary_kernel exp, log, tanh, sigmoid;
+    nnf__binary_kernel pow;
+} nnf__sleef_kernels;
+
+typedef struct nnf__eltwise_kernels {
+    nnf__unary_kernel copy;   /* incx 0 is fill */
+    nnf__binary_kernel add, sub, mul, div, maximum, minimum;
+    nnf__compare_kernel lt, le, gt, ge, eq, ne;
+    nnf__unary_kernel neg, abs, sqrt, relu;
+    nnf__clamp_kernel clamp;
+    nnf__sleef_kernels sleef;
+    /* Only the scalar table on x86 fills this: the same ops on SLEEF's purecfma
+     * functions, which give the vector ISAs' bits but execute FMA instructions, so they
+     * may run only where `sleef_fma_needs` is supported (nnf_isa_supported). Without
+     * FMA the portable purec functions in `sleef` differ in the last bit for ~0.7% of
+     * exp results. */
+    nnf__sleef_kernels sleef_fma;
+    int sleef_fma_needs;   /* an nnf_isa; meaningful when sleef_fma.exp != NULL */
+} nnf__eltwise_kernels;
+
+/* The kernels each ISA folder defines, named nnf__f32_v<op>__<isa> (XNNPACK's scheme). */
+#define NNF__DECLARE_UNARY(op, isa) \
+    void nnf__f32_v##op##__##isa(size_t, const float *, ptrdiff_t, float *, ptrdiff_t);
+#define NNF__DECLARE_BINARY(op, isa)                                                  \
+    void nnf__f32_v##op##__##isa(size_t, const float *, ptrdiff_t, const float *,     \
+                                 ptrdiff_t, float *, ptrdiff_t);
+#define NNF__DECLARE_COMPARE(op, isa)                                                 \
+    void nnf__f32_v##op##__##isa(size_t, const float *, ptrdiff_t, const float *,     \
+                                 ptrdiff_t, uint8_t *, ptrdiff_t);
+#define NNF__DECLARE_SLEEF_KERNELS(isa)                                               \
+    NNF__DECLARE_UNARY(exp, isa) NNF__DECLARE_UNARY(log, isa)                         \
+    NNF__DECLARE_UNARY(tanh, isa) NNF__DECLARE_UNARY(sigmoid, isa)                    \
+    NNF__DECLARE_BINARY(pow, isa)
+#define NNF__DECLARE_ELTWISE_KERNELS(isa)                                             \
+    NNF__DECLARE_UNARY(copy, isa) NNF__DECLARE_UNARY(neg, isa)                        \
+    NNF__DECLARE_UNARY(abs, isa) NNF__DECLARE_UNARY(sqrt, isa)                        \
+    NNF__DECLARE_UNARY(relu, isa)                                                     \
+    void nnf__f32_vclamp__##isa(size_t, const float *, ptrdiff_t, float *, ptrdiff_t, \
+                                float, float);                                        \
+    NNF__DECLARE_BINARY(add, isa) NNF__DECLARE_BINARY(sub, isa)                       \
+    NNF__DECLARE_BINARY(mul, isa) NNF__DECLARE_BINARY(div, isa)                       \
+    NNF__DECLARE_BINARY(maximum, isa) NNF__DECLARE_BINARY(minimum, isa)               \
+    NNF__DECLARE_COMPARE(lt, isa) NNF__DECLARE_COMPARE(le, isa)                       \
+    NNF__DECLARE_COMPARE(gt, isa) NNF__DECLARE_COMPARE(ge, isa)                       \
+    NNF__DECLARE_COMPARE(eq, isa) NNF__DECLARE_COMPARE(ne, isa)                       \
+    NNF__DECLARE_SLEEF_KERNELS(isa)
+
+NNF__DECLARE_ELTWISE_KERNELS(scalar)
+NNF__DECLARE_SLEEF_KERNELS(scalarfma)
+#if defined(__x86_64__)
+NNF__DECLARE_ELTWISE_KERNELS(avx2)
+NNF__DECLARE_ELTWISE_KERNELS(avx512)
+#endif
+#if defined(__aarch64__)
+NNF__DECLARE_ELTWISE_KERNELS(neon)
+#endif
+
+/* The table entries for one ISA (used by dispatch/table_<isa>.c). */
+#define NNF__ELTWISE_SLEEF_KERNELS(isa)                                               \
+    { .exp = nnf__f32_vexp__##isa, .log = nnf__f32_vlog__##isa,                       \
+      .tanh = nnf__f32_vtanh__##isa, .sigmoid = nnf__f32_vsigmoid__##isa,             \
+      .pow = nnf__f32_vpow__##isa }
+#define NNF__ELTWISE_KERNELS_COMMON(isa)                                              \
+    .copy = nnf__f32_vcopy__##isa,                                                    \
+    .add = nnf__f32_vadd__##isa, .sub = nnf__f32_vsub__##isa,                         \
+    .mul = nnf__f32_vmul__##isa, .div = nnf__f32_vdiv__##isa,                         \
+    .maximum = nnf__f32_vmaximum__##isa, .minimum = nnf__f32_vminimum__##isa,         \
+    .lt = nnf__f32_vlt__##isa, .le = nnf__f32_vle__##isa, .gt = nnf__f32_vgt__##isa,  \
+    .ge = nnf__f32_vge__##isa, .eq = nnf__f32_veq__##isa, .ne = nnf__f32_vne__##isa,  \
+    .neg = nnf__f32_vneg__##isa, .abs = nnf__f32_vabs__##isa,                         \
+    .sqrt = nnf__f32_vsqrt__##isa, .relu = nnf__f32_vrelu__##isa,                     \
+    .clamp = nnf__f32_vclamp__##isa
+
+#endif

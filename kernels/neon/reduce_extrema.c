@@ -1,0 +1,52 @@
+/* Min/max keys on NEON: integer min/max of total-order keys (kernels/reduce.h). */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "kernels/reduce.h"
+
+static inline int32x4_t keys_of(int32x4_t bits)
+{
+    uint32x4_t flip = vshrq_n_u32(vreinterpretq_u32_s32(vshrq_n_s32(bits, 31)), 1);
+    return veorq_s32(bits, vreinterpretq_s32_u32(flip));
+}
+
+static inline int32_t key_at(const float *x)
+{
+    int32_t bits;
+    memcpy(&bits, x, sizeof bits);
+    return nnf__red_key(bits);
+}
+
+void nnf__red_extrema__neon(size_t n, const float *x, int32_t keys[2])
+{
+    int32x4_t lo = vdupq_n_s32(keys[0]), hi = vdupq_n_s32(keys[1]);
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        int32x4_t key = keys_of(vld1q_s32((const int32_t *)(const void *)(x + k)));
+        lo = vminq_s32(lo, key);
+        hi = vmaxq_s32(hi, key);
+    }
+    int32_t kl = vminvq_s32(lo), kh = vmaxvq_s32(hi);
+    for (; k < n; k++) {
+        int32_t key = key_at(x + k);
+        kl = key < kl ? key : kl;
+        kh = key > kh ? key : kh;
+    }
+    keys[0] = kl;
+    keys[1] = kh;
+}
+
+void nnf__red_extrema_cols__neon(size_t n, const float *x, int32_t *kmin, int32_t *kmax)
+{
+    size_t c = 0;
+    for (; c + 4 <= n; c += 4) {
+        int32x4_t key = keys_of(vld1q_s32((const int32_t *)(const void *)(x + c)));
+        vst1q_s32(kmin + c, vminq_s32(vld1q_s32(kmin + c), key));
+        vst1q_s32(kmax + c, vmaxq_s32(vld1q_s32(kmax + c), key));
+    }
+    for (; c < n; c++) {
+        int32_t key = key_at(x + c);
+        kmin[c] = key < kmin[c] ? key : kmin[c];
+        kmax[c] = key > kmax[c] ? key : kmax[c];
+    }
+}

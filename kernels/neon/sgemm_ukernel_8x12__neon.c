@@ -1,0 +1,123 @@
+/* The NEON sgemm micro-kernel: an 8x12 tile of C in 24 q-register accumulators.
+ *
+ * Sizing for 32 q registers: 24 accumulators + 3 B vectors + A's broadcasts = 28-29.
+ * Each k step has 24 independent FMLAs (by element), enough for the 4-cycle latency of
+ * two or four FMA pipes. Edge tiles run a copy of the loop with only the rows and
+ * vectors they need; a partial vector of B or C (nr not a multiple of 4) is moved lane
+ * by lane, since NEON has no masked loads and the bytes after it may not exist.
+ */
+#include <arm_neon.h>
+
+#include "kernels/sgemm.h"
+
+enum { MR = 8, NR = 12, VL = 4 };
+
+static inline float32x4_t load_part(const float *p, size_t n)
+{
+    float32x4_t v = vdupq_n_f32(0.0f);
+    v = vld1q_lane_f32(p, v, 0);
+    if (n > 1)
+        v = vld1q_lane_f32(p + 1, v, 1);
+    if (n > 2)
+        v = vld1q_lane_f32(p + 2, v, 2);
+    return v;
+}
+
+static inline void store_part(float *p, float32x4_t v, size_t n)
+{
+    vst1q_lane_f32(p, v, 0);
+    if (n > 1)
+        vst1q_lane_f32(p + 1, v, 1);
+    if (n > 2)
+        vst1q_lane_f32(p + 2, v, 2);
+}
+
+/* ROWS and NV (q vectors per row) are compile-time constants in every expansion. */
+static inline __attribute__((always_inline)) void
+tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+     ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha, float beta,
+     const int ROWS, const int NV, const int unit_rs_a)
+{
+    if (unit_rs_a)
+        rs_a = 1;
+    float32x4_t acc[MR][3];
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = vdupq_n_f32(0.0f);
+
+    const size_t left = nr - (size_t)(NV - 1) * VL;
+    const int partial = left < VL;
+
+    for (size_t p = 0; p < kc; p++) {
+        float32x4_t bv[3];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            bv[v] = (partial && v == NV - 1) ? load_part(b + v * VL, left)
+                                             : vld1q_f32(b + v * VL);
+#pragma GCC unroll 8
+        for (int i = 0; i < ROWS; i++) {
+            float ai = a[i * rs_a];
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = vfmaq_n_f32(acc[i][v], bv[v], ai);
+        }
+        a += cs_a;
+        b += rs_b;
+    }
+
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; i++) {
+        float *ci = c + (size_t)i * ldc;
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++) {
+            int part = partial && v == NV - 1;
+            float *cv = ci + v * VL;
+            float32x4_t r;
+            if (beta == 0.0f) {
+                r = vmulq_n_f32(acc[i][v], alpha);
+            } else {
+                float32x4_t old = part ? load_part(cv, left) : vld1q_f32(cv);
+                r = vfmaq_n_f32(vmulq_n_f32(old, beta), acc[i][v], alpha);
+            }
+            if (part)
+                store_part(cv, r, left);
+            else
+                vst1q_f32(cv, r);
+        }
+    }
+}
+
+#define TILE(rows, nv, unit)                                                          \
+    tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
+#define BY_ROWS(nv, unit)                                                             \
+    switch (mr) {                                                                     \
+    case 1: TILE(1, nv, unit); break;                                                 \
+    case 2: TILE(2, nv, unit); break;                                                 \
+    case 3: TILE(3, nv, unit); break;                                                 \
+    case 4: TILE(4, nv, unit); break;                                                 \
+    case 5: TILE(5, nv, unit); break;                                                 \
+    case 6: TILE(6, nv, unit); break;                                                 \
+    case 7: TILE(7, nv, unit); break;                                                 \
+    default: TILE(8, nv, unit); break;                                                \
+    }
+#define BY_VECTORS(unit)                                                              \
+    if (nr > 2 * VL)                                                                  \
+        BY_ROWS(3, unit)                                                              \
+    else if (nr > VL)                                                                 \
+        BY_ROWS(2, unit)                                                              \
+    else                                                                              \
+        BY_ROWS(1, unit)
+
+void nnf__sgemm_ukernel_8x12__neon(size_t kc, const float *a, ptrdiff_t rs_a,
+                                   ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                   float *c, size_t ldc, size_t mr, size_t nr,
+                                   float alpha, float beta)
+{
+    if (rs_a == 1) {
+        BY_VECTORS(1)
+    } else {
+        BY_VECTORS(0)
+    }
+}

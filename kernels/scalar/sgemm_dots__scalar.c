@@ -1,0 +1,19 @@
+/* Portable GEMV over contiguous rows (see kernels/sgemm.h): one in-order fmaf chain
+ * per row. */
+#include <math.h>
+
+#include "kernels/sgemm.h"
+
+void nnf__sgemm_dots__scalar(size_t m, size_t kc, const float *a, size_t lda,
+                             const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
+                             float alpha, float beta)
+{
+    for (size_t i = 0; i < m; i++) {
+        const float *ai = a + i * lda;
+        float acc = 0.0f;
+        for (size_t p = 0; p < kc; p++)
+            acc = fmaf(ai[p], x[(ptrdiff_t)p * incx], acc);
+        float *yi = y + (ptrdiff_t)i * incy;
+        *yi = beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *yi);
+    }
+}

@@ -1,0 +1,30 @@
+/* The portable sgemm micro-kernel: a 4x4 tile of C in 16 scalar accumulators, one
+ * fmaf per k step and element, in k order (the numerics contract of kernels/sgemm.h).
+ * Other ISAs must reproduce its results bit for bit. */
+#include <math.h>
+
+#include "kernels/sgemm.h"
+
+enum { MR = 4, NR = 4 };
+
+void nnf__sgemm_ukernel_4x4__scalar(size_t kc, const float *a, ptrdiff_t rs_a,
+                                    ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                    float *c, size_t ldc, size_t mr, size_t nr,
+                                    float alpha, float beta)
+{
+    float acc[MR][NR] = {{0}};
+    for (size_t p = 0; p < kc; p++) {
+        const float *bp = b + (ptrdiff_t)p * rs_b;
+        const float *ap = a + (ptrdiff_t)p * cs_a;
+        for (size_t i = 0; i < mr; i++) {
+            float ai = ap[(ptrdiff_t)i * rs_a];
+            for (size_t j = 0; j < nr; j++)
+                acc[i][j] = fmaf(ai, bp[j], acc[i][j]);
+        }
+    }
+    for (size_t i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        for (size_t j = 0; j < nr; j++)
+            ci[j] = beta == 0.0f ? alpha * acc[i][j] : fmaf(alpha, acc[i][j], beta * ci[j]);
+    }
+}

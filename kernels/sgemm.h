@@ -1,0 +1,89 @@
+/* The sgemm micro-kernel and packing routines: the contract between the driver in
+ * src/linalg/ and kernels/<isa>/.
+ *
+ * Numerics (the same on every ISA, every path, every thread count). For each element
+ * of C, the k range is cut into blocks at multiples of NNF__SGEMM_KC, and
+ *
+ *     acc = 0;  for p in the block, in order:  acc = fma(a[i][p], b[p][j], acc)
+ *     first block:  c = alpha * acc                    if beta == 0 (c is not read)
+ *                   c = fma(alpha, acc, beta * c)      otherwise
+ *     later blocks: c = fma(alpha, acc, c)
+ *
+ * Every kernel below computes exactly this for the elements it owns (one block per
+ * call; the driver passes beta = 1 for later blocks, and 1 * c == c exactly), so the
+ * packed path, the unpacked small-problem path and the GEMV path agree bit for bit,
+ * and how tiles are shared among threads cannot change a result.
+ */
+#ifndef NNF_KERNELS_SGEMM_H
+#define NNF_KERNELS_SGEMM_H
+
+#include <stddef.h>
+
+/* One KC for every ISA, since it decides where the per-element sums restart.
+ * 384 keeps the widest A micro-panel (AVX-512, 12 x 384 floats = 18 KiB) in Zen 4's
+ * 32 KiB L1d beside the B rows and the C tile that stream past it, and makes C's
+ * read-modify-write (once per KC block) cost ~1/200 of the FMAs for 12x32 tiles. */
+#define NNF__SGEMM_KC 384
+
+/* C[0..mr) x [0..nr) (row stride ldc, unit column stride) gets one KC block of
+ * a x b, with the epilogue above. Element (i, p) of A is a[i*rs_a + p*cs_a];
+ * element (p, j) of B is b[p*rs_b + j]. Only i < mr, j < nr are read or written
+ * (edges need no padding); mr <= the table's mr, nr <= its nr, kc >= 1.
+ * A packed panel is rs_a = 1, cs_a = mr of the table; a packed B panel is rs_b = nr. */
+typedef void (*nnf__sgemm_ukernel_fn)(size_t kc, const float *a, ptrdiff_t rs_a,
+                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                      float *c, size_t ldc, size_t mr, size_t nr,
+                                      float alpha, float beta);
+
+/* Packs a w-wide, kc-deep panel k-major with row stride W (w <= W):
+ * copy:      out[p*W + j] = src[p*ld + j]   (the panel's rows are contiguous)
+ * transpose: out[p*W + j] = src[j*ld + p]   (its columns are contiguous)
+ * Used for B panels (W = nr) and for A panels (W = mr; A's NN layout is the
+ * transposing case). Columns w..W-1 are not written. */
+typedef void (*nnf__sgemm_pack_fn)(size_t kc, size_t w, size_t W, const float *src,
+                                   size_t ld, float *out);
+
+/* GEMV with contiguous rows, one KC block: for i < m,
+ * y[i*incy] gets acc_i = sum over p < kc of a[i*lda + p] * x[p*incx], with the
+ * epilogue above. Vectorised across rows, so every row keeps its own in-order sum. */
+typedef void (*nnf__sgemm_dots_fn)(size_t m, size_t kc, const float *a, size_t lda,
+                                   const float *x, ptrdiff_t incx, float *y,
+                                   ptrdiff_t incy, float alpha, float beta);
+
+typedef struct nnf__sgemm_kernels {
+    int mr, nr;        /* register block of the micro-kernel */
+    int mc, nc;        /* rows of A packed per block, columns of B per L2 block */
+    nnf__sgemm_ukernel_fn ukernel;
+    nnf__sgemm_pack_fn pack_copy;
+    nnf__sgemm_pack_fn pack_transpose;
+    nnf__sgemm_dots_fn dots;
+} nnf__sgemm_kernels;
+
+/* The kernels each ISA provides (declared here so the tables and tests see one list). */
+#define NNF__SGEMM_DECLARE(isa, shape)                                                 \
+    void nnf__sgemm_ukernel_##shape##__##isa(size_t, const float *, ptrdiff_t,         \
+                                             ptrdiff_t, const float *, ptrdiff_t,       \
+                                             float *, size_t, size_t, size_t, float,    \
+                                             float);                                    \
+    void nnf__sgemm_pack_copy__##isa(size_t, size_t, size_t, const float *, size_t,     \
+                                     float *);                                          \
+    void nnf__sgemm_pack_transpose__##isa(size_t, size_t, size_t, const float *,        \
+                                          size_t, float *);                             \
+    void nnf__sgemm_dots__##isa(size_t, size_t, const float *, size_t, const float *,   \
+                                ptrdiff_t, float *, ptrdiff_t, float, float);
+
+NNF__SGEMM_DECLARE(scalar, 4x4)
+#if defined(__x86_64__)
+NNF__SGEMM_DECLARE(avx2, 6x16)
+/* AVX-512 brings its own micro-kernel and reuses the AVX2 packing and GEMV kernels:
+ * those are bound by shuffles and loads, which a 512-bit register does not speed up
+ * on Zen 4 (it splits zmm operations into two 256-bit halves). */
+void nnf__sgemm_ukernel_12x32__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                      const float *, ptrdiff_t, float *, size_t, size_t,
+                                      size_t, float, float);
+#endif
+#if defined(__aarch64__)
+NNF__SGEMM_DECLARE(neon, 8x12)
+#endif
+
+#endif

@@ -1,0 +1,28 @@
+/* The one place nnf gets memory from. Everything in the library allocates through
+ * nnf__alloc, so a test can make the Nth allocation fail and check that every error
+ * path frees what it took (SQLite's malloc-failure testing).
+ */
+#ifndef NNF_CORE_ALLOC_H
+#define NNF_CORE_ALLOC_H
+
+#include <stddef.h>
+
+/* 64-byte aligned, uninitialised; NULL on failure (real or injected) or nbytes == 0
+ * handled as a 1-byte request. Buffers of 2 MiB and more are backed by transparent
+ * huge pages and recycled through a small cache, so a large fresh result does not pay
+ * thousands of 4 KiB page faults. */
+void *nnf__alloc(size_t nbytes);
+/* Zero-filled nnf__alloc. */
+void *nnf__calloc(size_t nbytes);
+/* nbytes must be the size given to nnf__alloc. NULL is a no-op. */
+void nnf__dealloc(void *p, size_t nbytes);
+
+/* ---- Test hooks ---- */
+/* The nth allocation from now (n >= 1) and every later one fail; n = 0 disables. */
+void nnf__alloc_fail_after(long n);
+/* Number of nnf__alloc blocks handed out and not yet returned (cache excluded). */
+long nnf__alloc_live(void);
+/* Return cached huge buffers to the OS. */
+void nnf__alloc_trim(void);
+
+#endif

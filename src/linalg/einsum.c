@@ -1,0 +1,394 @@
+/* einsum: parse the equation (einsum_parse.c), then lower it to views, sums and
+ * products.
+ *
+ * 1. Each operand becomes a view: a label repeated within it ("ii") is one dim whose
+ *    stride is the sum of the strides (the diagonal), and a size-1 dim whose label has
+ *    a larger size elsewhere is dropped (broadcasting: its one value serves every index).
+ * 2. The operands are combined left to right. Before each product, labels that occur in
+ *    only one side and nowhere later (not in the output, not in a later operand) are
+ *    summed out with nnf_sum. The labels of the two sides then fall into:
+ *      batch  in both and needed later,   contracted  in both and not needed later,
+ *      left-only (M),   right-only (N).
+ *    With contracted labels the product is a batched matmul: the left side is permuted
+ *    to [batch, M, K] and the right to [batch, K, N], reshaped to 3-D (a view whenever
+ *    the strides allow; nnf_matmul passes transposed views to sgemm as TRANS) and
+ *    multiplied. Without them it is an elementwise product with broadcasting (nnf_mul).
+ * 3. Labels left over that the output lacks are summed; the output order is a permuted
+ *    view. So "ij->ji" and "ii->i" return views of the operand (as torch.einsum does),
+ *    "ii->" is a strided view plus one sum.
+ */
+#include <stdio.h>
+
+#include "nnf/linalg.h"
+#include "nnf/ops.h"
+#include "src/core/alloc.h"
+#include "src/core/error.h"
+#include "src/linalg/einsum_parse.h"
+#include "src/tensor/tensor_internal.h"
+
+/* A tensor and the label of each of its dims (all distinct). */
+typedef struct {
+    nnf_tensor *t;   /* owned */
+    int8_t label[NNF_MAX_DIMS];
+    uint64_t later;  /* labels still needed once the operands up to this one are combined */
+} term;
+
+typedef struct {
+    nnf__einsum_eq eq;
+    int64_t size[NNF__EINSUM_LABELS];   /* broadcast size of each label; -1 unused */
+} plan;
+
+static uint64_t bit(int label)
+{
+    return (uint64_t)1 << label;
+}
+
+static uint64_t term_mask(const term *x)
+{
+    uint64_t m = 0;
+    for (int d = 0; d < x->t->ndim; d++)
+        m |= bit(x->label[d]);
+    return m;
+}
+
+static uint64_t labels_mask(const nnf__einsum_term *t)
+{
+    uint64_t m = 0;
+    for (int d = 0; d < t->ndim; d++)
+        m |= bit(t->label[d]);
+    return m;
+}
+
+static nnf_status size_mismatch(int label, int operand, int dim, int64_t got, int64_t seen)
+{
+    if (label >= NNF__EINSUM_ELL)
+        return nnf__fail(NNF_ERR_SHAPE,
+                         "einsum(): dimension %d covered by ellipsis in operand %d has size "
+                         "%lld which does not broadcast with previously seen ellipsis with "
+                         "size %lld for the respective dimension", dim, operand,
+                         (long long)got, (long long)seen);
+    return nnf__fail(NNF_ERR_SHAPE,
+                     "einsum(): subscript %c has size %lld for operand %d which does not "
+                     "broadcast with previously seen size %lld", nnf__einsum_label_char(label),
+                     (long long)got, operand, (long long)seen);
+}
+
+/* Sizes broadcast across operands (1 against n gives n); a label repeated within one
+ * operand must have one size there. */
+static nnf_status label_sizes(plan *p, const nnf_tensor *const *ops)
+{
+    for (int l = 0; l < NNF__EINSUM_LABELS; l++)
+        p->size[l] = -1;
+    for (int k = 0; k < p->eq.noperands; k++) {
+        const nnf__einsum_term *tm = &p->eq.in[k];
+        const int64_t *shape = ops[k]->shape;
+        for (int d = 0; d < tm->ndim; d++) {
+            int l = tm->label[d];
+            for (int e = 0; e < d; e++)
+                NNF_RETURN_IF(tm->label[e] == l && shape[e] != shape[d], NNF_ERR_SHAPE,
+                              "einsum(): subscript %c is repeated for operand %d but the sizes "
+                              "don't match, %lld != %lld", nnf__einsum_label_char(l), k,
+                              (long long)shape[d], (long long)shape[e]);
+            if (p->size[l] < 0 || p->size[l] == 1)
+                p->size[l] = shape[d];
+            else if (shape[d] != p->size[l] && shape[d] != 1)
+                return size_mismatch(l, k, d, shape[d], p->size[l]);
+        }
+    }
+    return NNF_OK;
+}
+
+/* Step 1: the operand as a view with one dim per distinct, non-broadcast label. */
+static nnf_status make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term *tm,
+                            term *out)
+{
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    int n = 0;
+    for (int d = 0; d < tm->ndim; d++) {
+        int l = tm->label[d];
+        int j = 0;
+        while (j < n && out->label[j] != l)
+            j++;
+        if (j < n) {
+            stride[j] += x->stride[d];
+            continue;
+        }
+        if (x->shape[d] == 1 && p->size[l] != 1)
+            continue;
+        out->label[n] = (int8_t)l;
+        shape[n] = x->shape[d];
+        stride[n] = x->stride[d];
+        n++;
+    }
+    return nnf__make_view(&out->t, x, n, shape, stride, x->offset);
+}
+
+/* Sums x over its labels outside `keep`. */
+static nnf_status sum_out(term *x, uint64_t keep)
+{
+    int dims[NNF_MAX_DIMS], ndims = 0, nkept = 0;
+    int8_t kept[NNF_MAX_DIMS];
+    for (int d = 0; d < x->t->ndim; d++) {
+        if (keep & bit(x->label[d]))
+            kept[nkept++] = x->label[d];
+        else
+            dims[ndims++] = d;
+    }
+    if (ndims == 0)
+        return NNF_OK;
+    nnf_tensor *s = NULL;
+    NNF_FORWARD(nnf_sum(&s, x->t, ndims, dims, 0));
+    nnf_tensor_free(x->t);
+    x->t = s;
+    for (int d = 0; d < nkept; d++)
+        x->label[d] = kept[d];
+    return NNF_OK;
+}
+
+/* A view of x with dims in the order of `labels`; a label x lacks is a size-1 dim. */
+static nnf_status arrange(const term *x, const int8_t *labels, int n, nnf_tensor **view)
+{
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    for (int i = 0; i < n; i++) {
+        shape[i] = 1;
+        stride[i] = 0;
+        for (int d = 0; d < x->t->ndim; d++) {
+            if (x->label[d] == labels[i]) {
+                shape[i] = x->t->shape[d];
+                stride[i] = x->t->stride[d];
+            }
+        }
+    }
+    return nnf__make_view(view, x->t, n, shape, stride, x->t->offset);
+}
+
+static int64_t group_size(const plan *p, const int8_t *labels, int n)
+{
+    int64_t s = 1;
+    for (int i = 0; i < n; i++)
+        s *= p->size[labels[i]];
+    return s;
+}
+
+/* x arranged as `labels` = three groups, reshaped to [g0, g1, g2]. */
+static nnf_status as_3d(const plan *p, const term *x, const int8_t *labels, const int *group,
+                        nnf_tensor **out)
+{
+    nnf_tensor *v = NULL;
+    int n = group[0] + group[1] + group[2];
+    NNF_FORWARD(arrange(x, labels, n, &v));
+    int64_t shape[3] = {group_size(p, labels, group[0]),
+                        group_size(p, labels + group[0], group[1]),
+                        group_size(p, labels + group[0] + group[1], group[2])};
+    nnf_status st = nnf_reshape(out, v, 3, shape);
+    nnf_tensor_free(v);
+    return st;
+}
+
+static void append(int8_t *dst, int *n, const int8_t *src, int count)
+{
+    for (int i = 0; i < count; i++)
+        dst[(*n)++] = src[i];
+}
+
+/* [batch, M, K] @ [batch, K, N] -> [batch, M, N], viewed back with one dim per label. */
+static nnf_status batched_product(const plan *p, const term *l, const term *r,
+                                  const int8_t *b, int nb, const int8_t *m, int nm,
+                                  const int8_t *k, int nk, const int8_t *n, int nn,
+                                  term *res)
+{
+    int8_t order[3 * NNF_MAX_DIMS];
+    int len = 0;
+    append(order, &len, b, nb);
+    append(order, &len, m, nm);
+    append(order, &len, k, nk);
+    nnf_tensor *l3 = NULL, *r3 = NULL, *prod = NULL;
+    nnf_status st = as_3d(p, l, order, (const int[]){nb, nm, nk}, &l3);
+    len = 0;
+    append(order, &len, b, nb);
+    append(order, &len, k, nk);
+    append(order, &len, n, nn);
+    if (st == NNF_OK)
+        st = as_3d(p, r, order, (const int[]){nb, nk, nn}, &r3);
+    if (st == NNF_OK)
+        st = nnf_matmul(&prod, l3, r3);
+    if (st == NNF_OK) {
+        int64_t shape[NNF_MAX_DIMS];
+        int nd = nb + nm + nn;
+        for (int i = 0; i < nd; i++)
+            shape[i] = p->size[res->label[i]];
+        st = nnf_view(&res->t, prod, nd, shape);
+    }
+    nnf_tensor_free(prod);
+    nnf_tensor_free(l3);
+    nnf_tensor_free(r3);
+    return st;
+}
+
+/* Step 2 for one pair: res = l (*) r, keeping the labels in `later`. */
+static nnf_status contract(const plan *p, term *l, term *r, uint64_t later, term *res)
+{
+    NNF_FORWARD(sum_out(l, term_mask(r) | later));
+    NNF_FORWARD(sum_out(r, term_mask(l) | later));
+    uint64_t ml = term_mask(l), mr = term_mask(r);
+    int8_t b[NNF_MAX_DIMS], m[NNF_MAX_DIMS], k[NNF_MAX_DIMS], n[NNF_MAX_DIMS];
+    int nb = 0, nm = 0, nk = 0, nn = 0;
+    for (int d = 0; d < l->t->ndim; d++) {
+        int8_t x = l->label[d];
+        if (!(mr & bit(x)))
+            m[nm++] = x;
+        else if (later & bit(x))
+            b[nb++] = x;
+        else
+            k[nk++] = x;
+    }
+    for (int d = 0; d < r->t->ndim; d++)
+        if (!(ml & bit(r->label[d])))
+            n[nn++] = r->label[d];
+
+    int nd = nb + nm + nn;
+    NNF_RETURN_IF(nd > NNF_MAX_DIMS, NNF_ERR_UNSUPPORTED,
+                  "einsum(): an intermediate product would have %d dimensions, more than "
+                  "NNF_MAX_DIMS (%d); contract the operands in another order", nd,
+                  NNF_MAX_DIMS);
+    nd = 0;
+    append(res->label, &nd, b, nb);
+    append(res->label, &nd, m, nm);
+    append(res->label, &nd, n, nn);
+    if (nk > 0)
+        return batched_product(p, l, r, b, nb, m, nm, k, nk, n, nn, res);
+
+    nnf_tensor *lv = NULL, *rv = NULL;
+    nnf_status st = arrange(l, res->label, nd, &lv);
+    if (st == NNF_OK)
+        st = arrange(r, res->label, nd, &rv);
+    if (st == NNF_OK)
+        st = nnf_mul(&res->t, lv, rv);
+    nnf_tensor_free(lv);
+    nnf_tensor_free(rv);
+    return st;
+}
+
+static nnf_status check_operands(nnf_tensor **out, const char *spec, int noperands,
+                                 const nnf_tensor *const *operands)
+{
+    NNF_RETURN_IF(out == NULL || spec == NULL, NNF_ERR_NULL,
+                  "einsum(): out and the equation must not be NULL");
+    NNF_RETURN_IF(noperands < 1, NNF_ERR_INVALID, "einsum(): must provide at least one operand");
+    NNF_RETURN_IF(operands == NULL, NNF_ERR_NULL, "einsum(): operands is NULL");
+    for (int k = 0; k < noperands; k++) {
+        NNF_RETURN_IF(operands[k] == NULL, NNF_ERR_NULL, "einsum(): operand %d is NULL", k);
+        NNF_RETURN_IF(operands[k]->dtype != NNF_F32, NNF_ERR_DTYPE,
+                      "einsum(): operand %d is not float32", k);
+    }
+    return NNF_OK;
+}
+
+static nnf_status parse(plan *p, const char *spec, int noperands,
+                        const nnf_tensor *const *operands)
+{
+    size_t nbytes = (size_t)noperands * sizeof(int);
+    int *ndims = nnf__alloc(nbytes);
+    NNF_RETURN_IF(ndims == NULL, NNF_ERR_NOMEM, "einsum(): out of memory");
+    for (int k = 0; k < noperands; k++)
+        ndims[k] = operands[k]->ndim;
+    nnf_status st = nnf__einsum_parse(&p->eq, spec, noperands, ndims);
+    nnf__dealloc(ndims, nbytes);
+    if (st != NNF_OK)
+        return st;
+    st = label_sizes(p, operands);
+    if (st != NNF_OK)
+        nnf__einsum_eq_free(&p->eq);
+    return st;
+}
+
+static nnf_status check_out(const plan *p, const nnf_tensor *dst)
+{
+    if (dst == NULL)
+        return NNF_OK;
+    NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "einsum(): the output must be float32");
+    const nnf__einsum_term *o = &p->eq.out;
+    int same = dst->ndim == o->ndim;
+    for (int d = 0; same && d < o->ndim; d++)
+        same = dst->shape[d] == p->size[o->label[d]];
+    if (same)
+        return NNF_OK;
+    char want[160] = "", got[160] = "";
+    size_t wu = 0, gu = 0;
+    for (int d = 0; d < o->ndim && wu < sizeof want; d++)
+        wu += (size_t)snprintf(want + wu, sizeof want - wu, "%s%lld", d ? ", " : "",
+                               (long long)p->size[o->label[d]]);
+    for (int d = 0; d < dst->ndim && gu < sizeof got; d++)
+        gu += (size_t)snprintf(got + gu, sizeof got - gu, "%s%lld", d ? ", " : "",
+                               (long long)dst->shape[d]);
+    return nnf__fail(NNF_ERR_SHAPE,
+                     "einsum(): the output has shape [%s] but the result has shape [%s]", got,
+                     want);
+}
+
+/* Steps 1-3 on parsed input; *result is a new handle (possibly a view of an operand). */
+static nnf_status evaluate(const plan *p, const nnf_tensor *const *operands, term *terms,
+                           nnf_tensor **result)
+{
+    int n = p->eq.noperands;
+    uint64_t out_mask = labels_mask(&p->eq.out);
+    for (int k = 0; k < n; k++)
+        NNF_FORWARD(make_term(p, operands[k], &p->eq.in[k], &terms[k]));
+    terms[n - 1].later = out_mask;
+    for (int k = n - 2; k >= 0; k--)
+        terms[k].later = terms[k + 1].later | term_mask(&terms[k + 1]);
+
+    term acc = terms[0];
+    terms[0].t = NULL;
+    nnf_status st = NNF_OK;
+    for (int k = 1; k < n && st == NNF_OK; k++) {
+        term next = {0};
+        st = contract(p, &acc, &terms[k], terms[k].later, &next);
+        nnf_tensor_free(acc.t);
+        nnf_tensor_free(terms[k].t);
+        terms[k].t = NULL;
+        acc = next;
+    }
+    if (st == NNF_OK)
+        st = sum_out(&acc, out_mask);
+    if (st == NNF_OK)
+        st = arrange(&acc, p->eq.out.label, p->eq.out.ndim, result);
+    nnf_tensor_free(acc.t);
+    return st;
+}
+
+nnf_status nnf_einsum(nnf_tensor **out, const char *spec, int noperands,
+                      const nnf_tensor *const *operands)
+{
+    NNF_FORWARD(check_operands(out, spec, noperands, operands));
+    plan p;
+    NNF_FORWARD(parse(&p, spec, noperands, operands));
+    nnf_status st = check_out(&p, *out);
+    size_t nbytes = (size_t)noperands * sizeof(term);
+    term *terms = NULL;
+    if (st == NNF_OK) {
+        terms = nnf__calloc(nbytes);
+        if (terms == NULL)
+            st = nnf__fail(NNF_ERR_NOMEM, "einsum(): out of memory");
+    }
+    nnf_tensor *result = NULL, *tmp = NULL;
+    if (st == NNF_OK)
+        st = evaluate(&p, operands, terms, &result);
+    if (st == NNF_OK && *out == NULL) {
+        *out = result;
+        result = NULL;
+    } else if (st == NNF_OK) {
+        /* a view of an operand that *out shares storage with is copied out first */
+        if (nnf_tensor_shares_storage(*out, result))
+            st = nnf_clone(&tmp, result);
+        if (st == NNF_OK)
+            st = nnf_copy(*out, tmp != NULL ? tmp : result);
+    }
+    for (int k = 0; terms != NULL && k < noperands; k++)
+        nnf_tensor_free(terms[k].t);
+    nnf__dealloc(terms, nbytes);
+    nnf_tensor_free(result);
+    nnf_tensor_free(tmp);
+    nnf__einsum_eq_free(&p.eq);
+    return st;
+}

@@ -1,0 +1,30 @@
+/* How a strided matrix view is handed to nnf_sgemm without a copy (shared by matmul,
+ * addmm and einsum). */
+#ifndef NNF_LINALG_MATMUL_H
+#define NNF_LINALG_MATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nnf/linalg.h"
+
+typedef struct nnf__gemm_layout {
+    nnf_trans trans;
+    size_t ld;
+} nnf__gemm_layout;
+
+/* A rows x cols matrix whose element (i, j) sits at i*row_stride + j*col_stride is
+ * either row-major with unit column stride (NO_TRANS, ld = row_stride) or the transpose
+ * of one (TRANS, ld = col_stride: what nnf_t(w) gives). Strides of size-1 dims do not
+ * matter. Returns 0 for anything else (stride-0 rows, sliced with a step, ...), which
+ * the caller must copy into a contiguous buffer first. */
+int nnf__gemm_layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,
+                        nnf__gemm_layout *layout /* OUT */);
+
+/* The same for the last two dims of t (a 1-D t is a 1 x n row). */
+int nnf__gemm_layout_of_tensor(const nnf_tensor *t, nnf__gemm_layout *layout /* OUT */);
+
+/* 1 if no two elements of t share an address, by a sufficient test (dims sorted by
+ * stride, each stride at least the extent of the smaller ones). */
+int nnf__tensor_non_overlapping(const nnf_tensor *t);
+
+#endif

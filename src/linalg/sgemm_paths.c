@@ -1,0 +1,188 @@
+/* The loops around the sgemm kernels for one thread's share of C: the packed BLIS
+ * path, the direct (unpacked) path for small problems, and GEMV.
+ *
+ * Every path hands each element of C to exactly one kernel call per KC block, in
+ * k order, with beta for the first block and 1 afterwards, so all of them compute
+ * the numerics contract of kernels/sgemm.h and agree bit for bit.
+ */
+#include "src/linalg/sgemm_internal.h"
+
+enum { KC = NNF__SGEMM_KC };
+
+static nnf__sgemm_path forced_path = NNF__SGEMM_PATH_AUTO;
+
+void nnf__sgemm_force_path(nnf__sgemm_path path)
+{
+    forced_path = path;
+}
+
+static size_t min_size(size_t x, size_t y)
+{
+    return x < y ? x : y;
+}
+
+static size_t round_up(size_t x, size_t to)
+{
+    return (x + to - 1) / to * to;
+}
+
+nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
+                                       size_t k, nnf__sgemm_view a, nnf__sgemm_view b)
+{
+    (void)a;
+    (void)b;
+    if (forced_path != NNF__SGEMM_PATH_AUTO)
+        return forced_path;
+    /* Packing A pays off through reuse across the tiles of a row (n / nr of them) and
+     * packing B through reuse across row panels (m / mr); below a few of each, or
+     * while B (k x n) stays in the 1 MiB L2 anyway, reading in place is cheaper. */
+    if (m <= 4 * (size_t)kr->mr || n <= 2 * (size_t)kr->nr)
+        return NNF__SGEMM_PATH_DIRECT;
+    if (k * n <= 64 * 1024)
+        return NNF__SGEMM_PATH_DIRECT;
+    return NNF__SGEMM_PATH_PACKED;
+}
+
+/* Packs the w x kc panel whose element (j, p) is src[j*s_w + p*s_k]. */
+static void pack(const nnf__sgemm_kernels *kr, size_t kc, size_t w, size_t W,
+                 const float *src, ptrdiff_t s_w, ptrdiff_t s_k, float *out)
+{
+    if (s_w == 1)
+        kr->pack_copy(kc, w, W, src, (size_t)s_k, out);
+    else
+        kr->pack_transpose(kc, w, W, src, (size_t)s_w, out);
+}
+
+static const float *at(nnf__sgemm_view v, size_t i, size_t j)
+{
+    return v.p + (ptrdiff_t)i * v.rs + (ptrdiff_t)j * v.cs;
+}
+
+static int is_gemv(size_t m, size_t n, nnf__sgemm_view a, nnf__sgemm_view b)
+{
+    return (n == 1 && a.cs == 1) || (m == 1 && b.rs == 1);
+}
+
+/* GEMV shapes whose operand rows are contiguous along k: one dots call per KC block. */
+static void run_gemv(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                     float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+                     float *c, size_t ldc)
+{
+    for (size_t pc = 0; pc < k; pc += KC) {
+        size_t kc = min_size(KC, k - pc);
+        float beta_pc = pc == 0 ? beta : 1.0f;
+        if (n == 1 && a.cs == 1)
+            kr->dots(m, kc, at(a, 0, pc), (size_t)a.rs, at(b, pc, 0), b.rs, c,
+                     (ptrdiff_t)ldc, alpha, beta_pc);
+        else
+            kr->dots(n, kc, at(b, pc, 0), (size_t)b.cs, at(a, 0, pc), a.cs, c, 1, alpha,
+                     beta_pc);
+    }
+}
+
+/* B's rows contiguous: both operands read in place, tile by tile. */
+static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                       float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+                       float *c, size_t ldc)
+{
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    for (size_t ir = 0; ir < m; ir += MR) {
+        size_t mr = min_size(MR, m - ir);
+        for (size_t jr = 0; jr < n; jr += NR) {
+            size_t nr = min_size(NR, n - jr);
+            for (size_t pc = 0; pc < k; pc += KC)
+                kr->ukernel(min_size(KC, k - pc), at(a, ir, pc), a.rs, a.cs, at(b, pc, jr),
+                            b.rs, c + ir * ldc + jr, ldc, mr, nr, alpha,
+                            pc == 0 ? beta : 1.0f);
+        }
+    }
+}
+
+/* B transposed (its columns contiguous): A in place, B packed one KC x NR panel at a
+ * time, each panel used by every row panel before the next is packed. */
+static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n,
+                                size_t k, float alpha, nnf__sgemm_view a,
+                                nnf__sgemm_view b, float beta, float *c, size_t ldc,
+                                float *bbuf)
+{
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    for (size_t jr = 0; jr < n; jr += NR) {
+        size_t nr = min_size(NR, n - jr);
+        for (size_t pc = 0; pc < k; pc += KC) {
+            size_t kc = min_size(KC, k - pc);
+            pack(kr, kc, nr, NR, at(b, pc, jr), b.cs, b.rs, bbuf);
+            for (size_t ir = 0; ir < m; ir += MR)
+                kr->ukernel(kc, at(a, ir, pc), a.rs, a.cs, bbuf, (ptrdiff_t)NR,
+                            c + ir * ldc + jr, ldc, min_size(MR, m - ir), nr, alpha,
+                            pc == 0 ? beta : 1.0f);
+        }
+    }
+}
+
+/* The BLIS loops, ordered for a micro-kernel that broadcasts A and loads B vectors:
+ * a KC x NC block of B is packed into the L2 and swept by every MR x KC micro-panel
+ * of A, which stays in the L1 while the NC / NR tiles of its row band pass by.
+ * The MC x KC block of A is packed once (during the first NC block) and read from
+ * L3 for the later ones. */
+static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                       float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+                       float *c, size_t ldc, float *abuf, float *bbuf)
+{
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    const size_t MC = (size_t)kr->mc, NC = (size_t)kr->nc;
+    for (size_t ic = 0; ic < m; ic += MC) {
+        size_t mc = min_size(MC, m - ic);
+        for (size_t pc = 0; pc < k; pc += KC) {
+            size_t kc = min_size(KC, k - pc);
+            float beta_pc = pc == 0 ? beta : 1.0f;
+            for (size_t jc = 0; jc < n; jc += NC) {
+                size_t nc = min_size(NC, n - jc);
+                for (size_t jr = 0; jr < nc; jr += NR)
+                    pack(kr, kc, min_size(NR, nc - jr), NR, at(b, pc, jc + jr), b.cs, b.rs,
+                         bbuf + jr * kc);
+                for (size_t ir = 0; ir < mc; ir += MR) {
+                    size_t mr = min_size(MR, mc - ir);
+                    float *ap = abuf + ir * kc;
+                    if (jc == 0)
+                        pack(kr, kc, mr, MR, at(a, ic + ir, pc), a.rs, a.cs, ap);
+                    float *cr = c + (ic + ir) * ldc + jc;
+                    for (size_t jr = 0; jr < nc; jr += NR)
+                        kr->ukernel(kc, ap, 1, (ptrdiff_t)MR, bbuf + jr * kc,
+                                    (ptrdiff_t)NR, cr + jr, ldc, mr,
+                                    min_size(NR, nc - jr), alpha, beta_pc);
+                }
+            }
+        }
+    }
+}
+
+size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,
+                                 size_t m, size_t n, size_t k, nnf__sgemm_view a,
+                                 nnf__sgemm_view b)
+{
+    if (is_gemv(m, n, a, b))
+        return 0;
+    size_t kc = min_size(KC, k);
+    if (path == NNF__SGEMM_PATH_PACKED)
+        return round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc +
+               kc * round_up(min_size((size_t)kr->nc, n), (size_t)kr->nr);
+    return b.cs == 1 ? 0 : kc * (size_t)kr->nr;
+}
+
+void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,
+                    size_t n, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
+                    float beta, float *c, size_t ldc, float *scratch)
+{
+    if (is_gemv(m, n, a, b))
+        run_gemv(kr, m, n, k, alpha, a, b, beta, c, ldc);
+    else if (path == NNF__SGEMM_PATH_PACKED) {
+        size_t kc = min_size(KC, k);
+        float *abuf = scratch;
+        float *bbuf = abuf + round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc;
+        run_packed(kr, m, n, k, alpha, a, b, beta, c, ldc, abuf, bbuf);
+    } else if (b.cs == 1) {
+        run_direct(kr, m, n, k, alpha, a, b, beta, c, ldc);
+    } else {
+        run_direct_packed_b(kr, m, n, k, alpha, a, b, beta, c, ldc, scratch);
+    }
+}

@@ -1,0 +1,180 @@
+/* conv2d as unfold + matmul, forward beside backward.
+ *
+ * The batch's columns sit side by side, cols = (K, N*L) with K = C*kh*kw, L = OH*OW, so
+ * each pass is ONE matrix product over the whole batch rather than N small ones (for
+ * the example CNN's first layer, a single 8x9 @ 9x100352 product instead of 128 of
+ * 8x9 @ 9x784, whose narrow shape keeps sgemm far from its peak):
+ *
+ *   forward:  cols   = unfold(x)                       (K, N*L)
+ *             out_cn = W (C_out, K) @ cols + b          (C_out, N*L)
+ *             out    = out_cn as (N, C_out, OH, OW)     one transposing copy
+ *   backward: dout_cn = dout as (C_out, N*L)            one transposing copy
+ *             b.g += dout_cn summed over N*L
+ *             W.g += dout_cn @ cols^T                   (C_out, K)
+ *             x.g += fold(W^T @ dout_cn)
+ * Every product runs on nnf's sgemm through nnf_matmul / nnf_addmm, so the convolution
+ * gives the same bits on every ISA and thread count.
+ */
+#include "nnf/conv.h"
+
+#include <inttypes.h>
+
+#include "nnf/linalg.h"
+#include "nnf/ops.h"
+#include "src/core/error.h"
+#include "src/nn/conv_internal.h"
+#include "src/nn/nn_internal.h"
+
+nnf_status nnf__conv2d_check(const char *fn, const nnf_tensor *x, const nnf_tensor *w,
+                             const nnf_tensor *b, int stride, int pad, nnf__conv_geom *g)
+{
+    NNF_FORWARD(nnf__conv_check_input(fn, x));
+    NNF_RETURN_IF(nnf_tensor_dtype(w) != NNF_F32 || nnf_tensor_ndim(w) != 4, NNF_ERR_SHAPE,
+                  "%s: weight must be a 4-d float32 tensor (C_out, C, kh, kw), got %d dims",
+                  fn, nnf_tensor_ndim(w));
+    const int64_t *ws = nnf_tensor_shape(w);
+    NNF_RETURN_IF(ws[1] != nnf_tensor_size(x, 1), NNF_ERR_SHAPE,
+                  "%s: weight of shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+                  "] expects %" PRId64 " input channels, but the input has %" PRId64, fn,
+                  ws[0], ws[1], ws[2], ws[3], ws[1], nnf_tensor_size(x, 1));
+    NNF_RETURN_IF(ws[2] > INT32_MAX || ws[3] > INT32_MAX, NNF_ERR_INVALID,
+                  "%s: kernel %" PRId64 "x%" PRId64 " is too large", fn, ws[2], ws[3]);
+    NNF_RETURN_IF(b && (nnf_tensor_dtype(b) != NNF_F32 || nnf_tensor_ndim(b) != 1 ||
+                        nnf_tensor_size(b, 0) != ws[0]), NNF_ERR_SHAPE,
+                  "%s: bias must be a 1-d float32 tensor of %" PRId64 " (C_out) elements", fn,
+                  ws[0]);
+    return nnf__conv_geometry(fn, nnf_tensor_shape(x), (int)ws[2], (int)ws[3], stride, pad, g);
+}
+
+void nnf__conv_work_free(nnf__conv_work *wk)
+{
+    nnf_tensor_free(wk->cols);
+    nnf_tensor_free(wk->out_cn);
+    nnf_tensor_free(wk->dout_cn);
+    nnf_tensor_free(wk->dcols);
+    nnf_tensor_free(wk->db);
+    *wk = (nnf__conv_work){0};
+}
+
+static nnf_status unfold_batch(nnf__conv_work *wk, const nnf_tensor *x)
+{
+    const nnf__conv_geom *g = &wk->g;
+    NNF_FORWARD(nnf__reuse(&wk->cols, NNF_F32, NNF_SHAPE(g->k, g->n * g->l)));
+    nnf__unfold_into(g, x, nnf_tensor_data(wk->cols), g->n * g->l, g->l);
+    return NNF_OK;
+}
+
+/* dst (d0, d1, L) = src (d1, d0, L) with the first two dims swapped; both contiguous. */
+static nnf_status swap_leading(nnf_tensor *dst, const nnf_tensor *src, int64_t d0, int64_t d1,
+                               int64_t l)
+{
+    nnf_tensor *s3 = NULL, *sp = NULL, *d3 = NULL;
+    nnf_status st = nnf_view(&s3, src, NNF_SHAPE(d1, d0, l));
+    if (st == NNF_OK) st = nnf_transpose(&sp, s3, 0, 1);
+    if (st == NNF_OK) st = nnf_view(&d3, dst, NNF_SHAPE(d0, d1, l));
+    if (st == NNF_OK) st = nnf_copy(d3, sp);
+    nnf_tensor_free(s3);
+    nnf_tensor_free(sp);
+    nnf_tensor_free(d3);
+    return st;
+}
+
+nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nnf_tensor *w,
+                               const nnf_tensor *b, nnf_tensor *out)
+{
+    const nnf__conv_geom *g = &wk->g;
+    int64_t cout = nnf_tensor_size(w, 0), nl = g->n * g->l;
+    nnf_tensor *w2 = NULL, *b2 = NULL;
+    nnf_status st = unfold_batch(wk, x);
+    if (st == NNF_OK) st = nnf__reuse(&wk->out_cn, NNF_F32, NNF_SHAPE(cout, nl));
+    if (st == NNF_OK) st = nnf_reshape(&w2, w, NNF_SHAPE(cout, g->k));
+    if (st == NNF_OK) st = nnf_matmul(&wk->out_cn, w2, wk->cols);
+    if (st == NNF_OK && b) st = nnf_view(&b2, b, NNF_SHAPE(cout, 1));
+    if (st == NNF_OK && b) st = nnf_add(&wk->out_cn, wk->out_cn, b2);
+    if (st == NNF_OK) st = swap_leading(out, wk->out_cn, g->n, cout, g->l);
+    nnf_tensor_free(w2);
+    nnf_tensor_free(b2);
+    return st;
+}
+
+nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
+                                nnf_tensor *wg, nnf_tensor *bg, nnf_tensor *xg, int xg_overwrite)
+{
+    const nnf__conv_geom *g = &wk->g;
+    int64_t cout = nnf_tensor_size(w, 0), nl = g->n * g->l;
+    NNF_RETURN_IF(xg && !nnf_tensor_is_contiguous(xg), NNF_ERR_STRIDE,
+                  "conv2d backward: the input's gradient must be contiguous");
+    nnf_tensor *dc = NULL, *wg2 = NULL, *cols_t = NULL, *w2 = NULL, *w2t = NULL;
+    /* Everything that allocates runs before the first gradient is touched. */
+    nnf_status st = nnf__reuse(&wk->dout_cn, NNF_F32, NNF_SHAPE(cout, nl));
+    if (st == NNF_OK) st = nnf_contiguous(&dc, dout);
+    if (st == NNF_OK) st = swap_leading(wk->dout_cn, dc, cout, g->n, g->l);
+    if (st == NNF_OK && bg) st = nnf_sum(&wk->db, wk->dout_cn, NNF_DIMS(1), 0);
+    if (st == NNF_OK) st = nnf_view(&wg2, wg, NNF_SHAPE(cout, g->k));
+    if (st == NNF_OK) st = nnf_t(&cols_t, wk->cols);
+    if (st == NNF_OK && xg) st = nnf__reuse(&wk->dcols, NNF_F32, NNF_SHAPE(g->k, nl));
+    if (st == NNF_OK && xg) st = nnf_reshape(&w2, w, NNF_SHAPE(cout, g->k));
+    if (st == NNF_OK && xg) st = nnf_t(&w2t, w2);
+    if (st == NNF_OK && xg) st = nnf_matmul(&wk->dcols, w2t, wk->dout_cn);
+    if (st == NNF_OK && bg) st = nnf_add(&bg, bg, wk->db);
+    if (st == NNF_OK) st = nnf_addmm(wg2, 1.0f, 1.0f, wk->dout_cn, cols_t);
+    if (st == NNF_OK && xg && xg_overwrite) st = nnf_fill(xg, 0.0f);
+    if (st == NNF_OK && xg)
+        nnf__fold_add(g, nnf_tensor_data(wk->dcols), nl, g->l, nnf_tensor_data(xg));
+    nnf_tensor_free(dc);
+    nnf_tensor_free(wg2);
+    nnf_tensor_free(cols_t);
+    nnf_tensor_free(w2);
+    nnf_tensor_free(w2t);
+    return st;
+}
+
+nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w,
+                      const nnf_tensor *b, int stride, int padding)
+{
+    NNF_RETURN_IF(!out || !x || !w, NNF_ERR_NULL, "nnf_conv2d: argument %s is NULL",
+                  !out ? "out" : !x ? "x" : "w");
+    nnf__conv_work wk = {0};
+    NNF_FORWARD(nnf__conv2d_check("nnf_conv2d", x, w, b, stride, padding, &wk.g));
+    const int64_t shape[4] = {wk.g.n, nnf_tensor_size(w, 0), wk.g.oh, wk.g.ow};
+    if (*out) {
+        NNF_RETURN_IF(!nnf__same_shape(*out, 4, shape) || nnf_tensor_dtype(*out) != NNF_F32 ||
+                      !nnf_tensor_is_contiguous(*out), NNF_ERR_SHAPE,
+                      "nnf_conv2d: out must be a contiguous float32 tensor of shape [%" PRId64
+                      ", %" PRId64 ", %" PRId64 ", %" PRId64 "]", shape[0], shape[1], shape[2],
+                      shape[3]);
+        NNF_RETURN_IF(nnf_tensor_shares_storage(*out, x), NNF_ERR_INVALID,
+                      "nnf_conv2d: out must not share storage with x");
+    }
+    nnf_tensor *t = *out;
+    nnf_status st = t ? NNF_OK : nnf_empty(&t, 4, shape);
+    if (st == NNF_OK) st = nnf__conv2d_forward(&wk, x, w, b, t);
+    nnf__conv_work_free(&wk);
+    if (st != NNF_OK) {
+        if (t != *out) nnf_tensor_free(t);
+        return st;
+    }
+    *out = t;
+    return NNF_OK;
+}
+
+nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor *w,
+                               nnf_tensor *b, int stride, int padding, int need_x_grad)
+{
+    NNF_RETURN_IF(!dout || !x || !w, NNF_ERR_NULL, "nnf_conv2d_backward: argument %s is NULL",
+                  !dout ? "dout" : !x ? "x" : "w");
+    nnf__conv_work wk = {0};
+    NNF_FORWARD(nnf__conv2d_check("nnf_conv2d_backward", x, w, b, stride, padding, &wk.g));
+    const int64_t shape[4] = {wk.g.n, nnf_tensor_size(w, 0), wk.g.oh, wk.g.ow};
+    NNF_RETURN_IF(!nnf__same_shape(dout, 4, shape), NNF_ERR_SHAPE,
+                  "nnf_conv2d_backward: dout must have the output's shape [%" PRId64 ", %" PRId64
+                  ", %" PRId64 ", %" PRId64 "]", shape[0], shape[1], shape[2], shape[3]);
+    nnf_tensor *wg = NULL, *bg = NULL, *xg = NULL;
+    nnf_status st = nnf_tensor_grad_get(w, &wg);
+    if (st == NNF_OK && b) st = nnf_tensor_grad_get(b, &bg);
+    if (st == NNF_OK && need_x_grad) st = nnf_tensor_grad_get(x, &xg);
+    if (st == NNF_OK) st = unfold_batch(&wk, x);
+    if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, w, wg, bg, xg, 0);
+    nnf__conv_work_free(&wk);
+    return st;
+}

@@ -1,0 +1,235 @@
+/* The linear layer, forward beside backward: the chapter's lin and lin_grad.
+ *
+ *     forward:   y   = x @ w.t() + b           (x: N x n_in, w: n_out x n_in, b: n_out)
+ *     backward:  w.g += y.g.t() @ x     b.g += y.g.sum(0)     x.g = y.g @ w
+ *
+ * Every product is one nnf_sgemm on the tensors' memory as it lies: w.t() and y.g.t()
+ * are TRANS flags, never copies or view objects, so a step allocates nothing. The bias
+ * is copied into y first and the product added with beta = 1, like torch.addmm. */
+#include "src/nn/nn_internal.h"
+
+#include "src/core/alloc.h"
+#include "src/core/error.h"
+
+/* How nnf_sgemm reads a 2-D tensor: row-major with unit column stride (NO_TRANS, ld the
+ * row stride) or the transpose of one (TRANS, ld the column stride). 0 if neither. */
+static int layout_of(const nnf_tensor *t, nnf_trans *trans, size_t *ld)
+{
+    const int64_t *n = nnf_tensor_shape(t), *s = nnf_tensor_strides(t);
+    int64_t rows = n[0], cols = n[1];
+    /* strides of size-1 dims never matter; sgemm wants ld >= the row length */
+    if ((cols == 1 || s[1] == 1) && (rows == 1 || s[0] >= (cols > 1 ? cols : 1))) {
+        *trans = NNF_NO_TRANS;
+        *ld = (size_t)(rows == 1 ? (cols > 1 ? cols : 1) : s[0]);
+        return 1;
+    }
+    if ((rows == 1 || s[0] == 1) && (cols == 1 || s[1] >= (rows > 1 ? rows : 1))) {
+        *trans = NNF_TRANS;
+        *ld = (size_t)(cols == 1 ? (rows > 1 ? rows : 1) : s[1]);
+        return 1;
+    }
+    return 0;
+}
+
+static nnf_trans flip(nnf_trans t)
+{
+    return t == NNF_TRANS ? NNF_NO_TRANS : NNF_TRANS;
+}
+
+/* c = beta * c + op_a(a) @ op_b(b). Shapes are the caller's to check. */
+static nnf_status gemm(nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b, const nnf_tensor *b,
+                       float beta, nnf_tensor *c)
+{
+    nnf_trans la, lb, lc;
+    size_t lda, ldb, ldc;
+    if (layout_of(a, &la, &lda) && layout_of(b, &lb, &ldb) && layout_of(c, &lc, &ldc) &&
+        lc == NNF_NO_TRANS) {
+        const int64_t *sa = nnf_tensor_shape(a), *sc = nnf_tensor_shape(c);
+        size_t m = (size_t)sc[0], n = (size_t)sc[1];
+        size_t k = (size_t)(op_a == NNF_NO_TRANS ? sa[1] : sa[0]);
+        /* a tensor stored transposed is read with the opposite flag */
+        nnf_trans ta = la == NNF_TRANS ? flip(op_a) : op_a;
+        nnf_trans tb = lb == NNF_TRANS ? flip(op_b) : op_b;
+        return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_data(a), lda, nnf_tensor_data(b),
+                         ldb, beta, nnf_tensor_data(c), ldc);
+    }
+    /* Views sgemm cannot address (stride-0 rows, steps): addmm copies what it must. */
+    nnf_tensor *at = NULL, *bt = NULL;
+    nnf_status st = NNF_OK;
+    if (op_a == NNF_TRANS)
+        st = nnf_t(&at, a);
+    if (st == NNF_OK && op_b == NNF_TRANS)
+        st = nnf_t(&bt, b);
+    if (st == NNF_OK)
+        st = nnf_addmm(c, beta, 1.0f, at != NULL ? at : a, bt != NULL ? bt : b);
+    nnf_tensor_free(at);
+    nnf_tensor_free(bt);
+    return st;
+}
+
+static nnf_status check_f32(const char *fn, const char *name, const nnf_tensor *t)
+{
+    NNF_RETURN_IF(nnf_tensor_dtype(t) != NNF_F32, NNF_ERR_DTYPE,
+                  "%s: %s must be a float32 tensor", fn, name);
+    return NNF_OK;
+}
+
+/* x (N x n_in), w (n_out x n_in), b (n_out) or NULL. */
+static nnf_status check_lin(const char *fn, const nnf_tensor *x, const nnf_tensor *w,
+                            const nnf_tensor *b)
+{
+    NNF_RETURN_IF(x == NULL || w == NULL, NNF_ERR_NULL, "%s: x and w must not be NULL", fn);
+    NNF_FORWARD(check_f32(fn, "x", x));
+    NNF_FORWARD(check_f32(fn, "w", w));
+    NNF_RETURN_IF(nnf_tensor_ndim(x) != 2, NNF_ERR_SHAPE,
+                  "%s: x must be 2-D (batch x features), got a %d-D tensor", fn,
+                  nnf_tensor_ndim(x));
+    NNF_RETURN_IF(nnf_tensor_ndim(w) != 2, NNF_ERR_SHAPE,
+                  "%s: w must be 2-D (n_out x n_in), got a %d-D tensor", fn, nnf_tensor_ndim(w));
+    const int64_t *xs = nnf_tensor_shape(x), *ws = nnf_tensor_shape(w);
+    NNF_RETURN_IF(xs[1] != ws[1], NNF_ERR_SHAPE,
+                  "%s: x is %lldx%lld but w is %lldx%lld (n_out x n_in): x's %lld features "
+                  "per row must match w's n_in (%lld)", fn, (long long)xs[0], (long long)xs[1],
+                  (long long)ws[0], (long long)ws[1], (long long)xs[1], (long long)ws[1]);
+    if (b != NULL) {
+        NNF_FORWARD(check_f32(fn, "b", b));
+        NNF_RETURN_IF(nnf_tensor_ndim(b) != 1 || nnf_tensor_shape(b)[0] != ws[0], NNF_ERR_SHAPE,
+                      "%s: b must be 1-D with w's n_out (%lld) elements, got %d-D with %lld",
+                      fn, (long long)ws[0], nnf_tensor_ndim(b), (long long)nnf_tensor_numel(b));
+    }
+    return NNF_OK;
+}
+
+nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *b)
+{
+    NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "nnf_lin: y is NULL");
+    NNF_FORWARD(check_lin("nnf_lin", x, w, b));
+    const int64_t shape[2] = {nnf_tensor_shape(x)[0], nnf_tensor_shape(w)[0]};
+    nnf_tensor *out = *y;
+    if (out != NULL) {
+        NNF_FORWARD(check_f32("nnf_lin", "y", out));
+        NNF_RETURN_IF(!nnf__same_shape(out, 2, shape), NNF_ERR_SHAPE,
+                      "nnf_lin: y must be %lldx%lld (batch x n_out) to hold the result, "
+                      "got a %d-D tensor with %lld elements", (long long)shape[0],
+                      (long long)shape[1], nnf_tensor_ndim(out), (long long)nnf_tensor_numel(out));
+        NNF_RETURN_IF(nnf_tensor_shares_storage(out, x) || nnf_tensor_shares_storage(out, w) ||
+                      (b != NULL && nnf_tensor_shares_storage(out, b)), NNF_ERR_INVALID,
+                      "nnf_lin: y must not share memory with x, w or b");
+    } else {
+        NNF_FORWARD(nnf_empty(&out, 2, shape));
+    }
+    nnf_status st = b != NULL ? nnf_copy(out, b) : NNF_OK;
+    if (st == NNF_OK)
+        st = gemm(NNF_NO_TRANS, x, NNF_TRANS, w, b != NULL ? 1.0f : 0.0f, out);
+    if (st != NNF_OK) {
+        if (*y == NULL)
+            nnf_tensor_free(out);
+        return st;
+    }
+    *y = out;
+    return NNF_OK;
+}
+
+/* gy is y.g (N x n_out). Adds to w.g and b.g; overwrites gx (N x n_in) unless NULL.
+ * *bias_sum is scratch (n_out) kept by the caller. */
+static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_tensor *w,
+                               nnf_tensor *b, nnf_tensor *gx, nnf_tensor **bias_sum)
+{
+    nnf_tensor *wg = NULL;
+    NNF_FORWARD(nnf_tensor_grad_get(w, &wg));
+    if (b != NULL) {
+        nnf_tensor *bg = NULL;
+        NNF_FORWARD(nnf_tensor_grad_get(b, &bg));
+        NNF_FORWARD(nnf_sum(bias_sum, gy, NNF_DIMS(0), 0));
+        NNF_FORWARD(nnf_add(&bg, bg, *bias_sum));
+    }
+    NNF_FORWARD(gemm(NNF_TRANS, gy, NNF_NO_TRANS, x, 1.0f, wg));
+    if (gx != NULL)
+        NNF_FORWARD(gemm(NNF_NO_TRANS, gy, NNF_NO_TRANS, w, 0.0f, gx));
+    return NNF_OK;
+}
+
+nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, nnf_tensor *b,
+                            int input_grad)
+{
+    static const char fn[] = "nnf_lin_backward";
+    NNF_FORWARD(check_lin(fn, x, w, b));
+    NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "%s: y is NULL", fn);
+    const nnf_tensor *gy = nnf_tensor_grad(y);
+    NNF_RETURN_IF(gy == NULL, NNF_ERR_STATE,
+                  "%s: y has no gradient; set y's gradient (nnf_tensor_grad_get) or run the "
+                  "backward of what consumed y first", fn);
+    const int64_t shape[2] = {nnf_tensor_shape(x)[0], nnf_tensor_shape(w)[0]};
+    NNF_RETURN_IF(!nnf__same_shape(gy, 2, shape), NNF_ERR_SHAPE,
+                  "%s: y must be %lldx%lld (batch x n_out) for this x and w, got a %d-D "
+                  "tensor with %lld elements", fn, (long long)shape[0], (long long)shape[1],
+                  nnf_tensor_ndim(gy), (long long)nnf_tensor_numel(gy));
+    nnf_tensor *gx = NULL, *tmp = NULL, *bias_sum = NULL;
+    nnf_status st = input_grad ? nnf__grad_target(x, 0, &tmp, &gx) : NNF_OK;
+    if (st == NNF_OK)
+        st = lin_backward(x, gy, w, b, gx, &bias_sum);
+    if (st == NNF_OK && gx != NULL)
+        st = nnf__grad_commit(x, gx);
+    nnf_tensor_free(tmp);
+    nnf_tensor_free(bias_sum);
+    return st;
+}
+
+/* ---- The Lin layer ---- */
+
+typedef struct lin_state {
+    nnf_tensor *w, *b;
+    nnf_tensor *bias_sum;
+} lin_state;
+
+static nnf_status lin_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
+{
+    lin_state *s = nnf_layer_state(self);
+    return nnf_lin(out, in, s->w, s->b);
+}
+
+static nnf_status lin_layer_backward(nnf_layer *self, const nnf_tensor *out_grad,
+                                     nnf_tensor *in_grad)
+{
+    lin_state *s = nnf_layer_state(self);
+    return lin_backward(nnf_layer_input(self), out_grad, s->w, s->b, in_grad, &s->bias_sum);
+}
+
+static nnf_tensor *lin_layer_parameter(nnf_layer *self, int i)
+{
+    lin_state *s = nnf_layer_state(self);
+    return i == 0 ? s->w : i == 1 ? s->b : NULL;
+}
+
+static void lin_layer_destroy(void *state)
+{
+    lin_state *s = state;
+    nnf_tensor_free(s->w);
+    nnf_tensor_free(s->b);
+    nnf_tensor_free(s->bias_sum);
+    nnf__dealloc(s, sizeof *s);
+}
+
+static const nnf_layer_fn lin_fn = {
+    "Lin", lin_layer_forward, lin_layer_backward, lin_layer_parameter, lin_layer_destroy,
+};
+
+nnf_status nnf_layer_lin(nnf_layer **out, int64_t n_in, int64_t n_out, nnf_init init, nnf_rng *rng)
+{
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_layer_lin: out is NULL");
+    NNF_RETURN_IF(n_in < 1 || n_out < 1, NNF_ERR_INVALID,
+                  "nnf_layer_lin: n_in and n_out must be >= 1, got %lld and %lld",
+                  (long long)n_in, (long long)n_out);
+    lin_state *s = nnf__calloc(sizeof *s);
+    NNF_RETURN_IF(s == NULL, NNF_ERR_NOMEM, "nnf_layer_lin: out of memory");
+    nnf_status st = nnf_empty(&s->w, NNF_SHAPE(n_out, n_in));
+    if (st == NNF_OK)
+        st = nnf_init_weight(s->w, init, rng);
+    if (st == NNF_OK)
+        st = nnf_zeros(&s->b, NNF_SHAPE(n_out));
+    if (st == NNF_OK)
+        st = nnf_layer_new(out, &lin_fn, s);
+    if (st != NNF_OK)
+        lin_layer_destroy(s);
+    return st;
+}

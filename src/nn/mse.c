@@ -1,0 +1,85 @@
+/* Mean squared error, forward beside backward: the chapter's mse and mse_grad.
+ *
+ *     forward:   loss   = mean((pred - targ)^2)
+ *     backward:  pred.g = 2 (pred - targ) / numel
+ *
+ * The chapter's model predicts (N, 1) against targets (N) and squeezes; here pred is
+ * viewed with targ's shape. pred is a layer's output that lives across steps, so that
+ * view (and the one of its gradient) is made once, not per step. */
+#include "src/nn/nn_internal.h"
+
+#include "src/core/error.h"
+
+enum { PRED_VIEW, DIFF, SQUARE, MEAN, GRAD_VIEW };
+
+static nnf_status check(const nnf_tensor *pred, const nnf_tensor *targ)
+{
+    NNF_RETURN_IF(pred == NULL || targ == NULL, NNF_ERR_NULL,
+                  "mse: pred and targ must not be NULL");
+    NNF_RETURN_IF(nnf_tensor_dtype(pred) != NNF_F32 || nnf_tensor_dtype(targ) != NNF_F32,
+                  NNF_ERR_DTYPE, "mse: pred and targ must be float32 tensors");
+    int pd = nnf_tensor_ndim(pred), td = nnf_tensor_ndim(targ);
+    const int64_t *ps = nnf_tensor_shape(pred), *ts = nnf_tensor_shape(targ);
+    if (nnf__same_shape(targ, pd, ps))
+        return NNF_OK;
+    /* the chapter's squeeze: pred (N, 1) against targ (N) */
+    int squeezable = pd == 2 && td == 1 && ps[1] == 1 && ps[0] == ts[0];
+    NNF_RETURN_IF(!squeezable, NNF_ERR_SHAPE,
+                  "mse: pred is %d-D [%lld, %lld...] and targ is %d-D [%lld...]: targ must have "
+                  "pred's shape, or be (N) for pred (N, 1)", pd, (long long)(pd > 0 ? ps[0] : 1),
+                  (long long)(pd > 1 ? ps[1] : 1), td, (long long)(td > 0 ? ts[0] : 1));
+    return NNF_OK;
+}
+
+/* t, or a view of it with targ's shape. */
+static nnf_status as_targ_shape(nnf_tensor **view, const nnf_tensor *t, const nnf_tensor *targ,
+                                const nnf_tensor **result)
+{
+    if (nnf__same_shape(t, nnf_tensor_ndim(targ), nnf_tensor_shape(targ))) {
+        *result = t;
+        return NNF_OK;
+    }
+    NNF_FORWARD(nnf__view_cached(view, t, nnf_tensor_ndim(targ), nnf_tensor_shape(targ)));
+    *result = *view;
+    return NNF_OK;
+}
+
+static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
+                              const nnf_tensor *targ, float *value)
+{
+    NNF_FORWARD(check(pred, targ));
+    const nnf_tensor *p;
+    NNF_FORWARD(as_targ_shape(&scratch[PRED_VIEW], pred, targ, &p));
+    int nd = nnf_tensor_ndim(targ);
+    const int64_t *shape = nnf_tensor_shape(targ);
+    NNF_FORWARD(nnf__reuse(&scratch[DIFF], NNF_F32, nd, shape));
+    NNF_FORWARD(nnf__reuse(&scratch[SQUARE], NNF_F32, nd, shape));
+    NNF_FORWARD(nnf_sub(&scratch[DIFF], p, targ));
+    NNF_FORWARD(nnf_mul(&scratch[SQUARE], scratch[DIFF], scratch[DIFF]));
+    NNF_FORWARD(nnf_mean(&scratch[MEAN], scratch[SQUARE], NNF_ALL_DIMS, 0));
+    return nnf_item(scratch[MEAN], value);
+}
+
+static nnf_status mse_backward(nnf_tensor **scratch, const nnf_tensor *pred,
+                               const nnf_tensor *targ, nnf_tensor *grad)
+{
+    (void)pred;
+    const nnf_tensor *g;
+    NNF_FORWARD(as_targ_shape(&scratch[GRAD_VIEW], grad, targ, &g));
+    nnf_tensor *out = (nnf_tensor *)g;
+    /* torch's mse_loss_backward: (2 / numel as a float) * (pred - targ) */
+    float norm = (float)(2.0 / (double)nnf_tensor_numel(targ));
+    return nnf_mul_scalar(&out, scratch[DIFF], norm);
+}
+
+const nnf__loss_fn nnf__mse_fn = {"Mse", mse_forward, mse_backward};
+
+nnf_status nnf_mse(float *loss, const nnf_tensor *pred, const nnf_tensor *targ)
+{
+    return nnf__loss_value(&nnf__mse_fn, pred, targ, loss);
+}
+
+nnf_status nnf_mse_backward(nnf_tensor *pred, const nnf_tensor *targ)
+{
+    return nnf__loss_grad(&nnf__mse_fn, pred, targ);
+}

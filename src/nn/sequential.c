@@ -1,0 +1,206 @@
+/* The sequential model: the chapter's Model.
+ *
+ *     def __call__(self, x, targ):
+ *         for l in self.layers: x = l(x)
+ *         return self.loss(x, targ)
+ *     def backward(self):
+ *         self.loss.backward()
+ *         for l in reversed(self.layers): l.backward()
+ *
+ * The model knows what a lone layer cannot: each activation feeds exactly one layer, so
+ * backward overwrites activation gradients instead of adding to last step's (no zeroing
+ * pass), and layers in front of the first one with parameters need no input gradient
+ * (nothing upstream would use it). */
+#include "src/nn/nn_internal.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "src/core/alloc.h"
+#include "src/core/error.h"
+
+/* Every layer index is below it: no layer needs an input gradient. */
+#define NO_PARAMS_YET INT_MAX
+
+struct nnf_model {
+    nnf_loss *loss;                     /* owned, may be NULL */
+    nnf_layer **layers;                 /* owned */
+    int nlayers, layers_cap;
+    nnf_tensor **params;                /* borrowed from the layers */
+    int nparams, params_cap;
+    int first_param_layer;              /* index of the first layer with parameters */
+    int ready;                          /* forward with a loss ran; backward allowed */
+};
+
+nnf_status nnf_model_new(nnf_model **out, nnf_loss *loss)
+{
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_model_new: out is NULL");
+    nnf_model *m = nnf__calloc(sizeof *m);
+    NNF_RETURN_IF(m == NULL, NNF_ERR_NOMEM, "nnf_model_new: out of memory");
+    m->loss = loss;
+    m->first_param_layer = NO_PARAMS_YET;
+    *out = m;
+    return NNF_OK;
+}
+
+void nnf_model_free(nnf_model *model)
+{
+    if (model == NULL)
+        return;
+    for (int i = 0; i < model->nlayers; i++)
+        nnf_layer_free(model->layers[i]);
+    nnf__dealloc(model->layers, (size_t)model->layers_cap * sizeof *model->layers);
+    nnf__dealloc(model->params, (size_t)model->params_cap * sizeof *model->params);
+    nnf_loss_free(model->loss);
+    nnf__dealloc(model, sizeof *model);
+}
+
+/* A copy of `old` (cap elements of `size` bytes) with room for at least `need`, and its
+ * new capacity in *new_cap; `old` itself if it is big enough; NULL if out of memory. */
+static void *with_room(void *old, int cap, int need, size_t size, int *new_cap)
+{
+    *new_cap = cap;
+    if (need <= cap)
+        return old;
+    int n = cap > 0 ? cap : 4;
+    while (n < need)
+        n *= 2;
+    void *fresh = nnf__alloc((size_t)n * size);
+    if (fresh == NULL)
+        return NULL;
+    if (cap > 0)
+        memcpy(fresh, old, (size_t)cap * size);
+    *new_cap = n;
+    return fresh;
+}
+
+nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
+{
+    NNF_RETURN_IF(model == NULL || layer == NULL, NNF_ERR_NULL,
+                  "nnf_model_add: model and layer must not be NULL");
+    for (int i = 0; i < model->nlayers; i++)
+        NNF_RETURN_IF(model->layers[i] == layer, NNF_ERR_INVALID,
+                      "nnf_model_add: this %s layer is already layer %d of the model "
+                      "(a layer keeps one input and one output, so it cannot run twice)",
+                      nnf_layer_name(layer), i);
+    int np = 0;
+    while (nnf_layer_parameter(layer, np) != NULL)
+        np++;
+    /* Make room in both arrays before changing anything: a failure leaves the model as
+     * it was. */
+    int lcap, pcap;
+    nnf_layer **layers = with_room(model->layers, model->layers_cap, model->nlayers + 1,
+                                   sizeof *layers, &lcap);
+    nnf_tensor **params = with_room(model->params, model->params_cap, model->nparams + np,
+                                    sizeof *params, &pcap);
+    if (layers == NULL || params == NULL) {
+        if (layers != model->layers)
+            nnf__dealloc(layers, (size_t)lcap * sizeof *layers);
+        if (params != model->params)
+            nnf__dealloc(params, (size_t)pcap * sizeof *params);
+        return nnf__fail(NNF_ERR_NOMEM, "nnf_model_add: out of memory");
+    }
+    if (layers != model->layers) {
+        nnf__dealloc(model->layers, (size_t)model->layers_cap * sizeof *layers);
+        model->layers = layers;
+        model->layers_cap = lcap;
+    }
+    if (params != model->params) {
+        nnf__dealloc(model->params, (size_t)model->params_cap * sizeof *params);
+        model->params = params;
+        model->params_cap = pcap;
+    }
+    for (int i = 0; i < np; i++)
+        model->params[model->nparams++] = nnf_layer_parameter(layer, i);
+    if (np > 0 && model->first_param_layer == NO_PARAMS_YET)
+        model->first_param_layer = model->nlayers;
+    model->layers[model->nlayers++] = layer;
+    model->ready = 0;
+    return NNF_OK;
+}
+
+static nnf_status run_layers(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
+{
+    NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE, "nnf_model: the model has no layers");
+    nnf_tensor *cur = x;
+    for (int i = 0; i < model->nlayers; i++) {
+        nnf_status st = nnf__layer_forward(model->layers[i], cur, &cur, 0);
+        if (st != NNF_OK)
+            return nnf__prefix_error(st, "layer %d: ", i);
+    }
+    *out = cur;
+    return NNF_OK;
+}
+
+nnf_status nnf_model_forward(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
+                             float *loss)
+{
+    NNF_RETURN_IF(model == NULL || x == NULL || targ == NULL || loss == NULL, NNF_ERR_NULL,
+                  "nnf_model_forward: model, x, targ and loss must not be NULL");
+    NNF_RETURN_IF(model->loss == NULL, NNF_ERR_STATE,
+                  "nnf_model_forward: the model has no loss (use nnf_model_predict)");
+    model->ready = 0;
+    nnf_tensor *pred = NULL;
+    NNF_FORWARD(run_layers(model, x, &pred));
+    nnf_status st = nnf_loss_forward(model->loss, pred, targ, loss);
+    if (st != NNF_OK)
+        return nnf__prefix_error(st, "loss (%s): ", nnf_loss_name(model->loss));
+    model->ready = 1;
+    return NNF_OK;
+}
+
+nnf_status nnf_model_predict(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
+{
+    NNF_RETURN_IF(model == NULL || x == NULL || out == NULL, NNF_ERR_NULL,
+                  "nnf_model_predict: model, x and out must not be NULL");
+    model->ready = 0;
+    return run_layers(model, x, out);
+}
+
+nnf_status nnf_model_backward(nnf_model *model)
+{
+    NNF_RETURN_IF(model == NULL, NNF_ERR_NULL, "nnf_model_backward: model is NULL");
+    NNF_RETURN_IF(!model->ready, NNF_ERR_STATE,
+                  "nnf_model_backward: no forward to go back through; call nnf_model_forward "
+                  "first (once per backward)");
+    model->ready = 0;
+    nnf_status st = nnf__loss_backward(model->loss, 1);
+    if (st != NNF_OK)
+        return nnf__prefix_error(st, "loss (%s): ", nnf_loss_name(model->loss));
+    for (int i = model->nlayers - 1; i >= 0; i--) {
+        st = nnf__layer_backward(model->layers[i], i > model->first_param_layer, 1);
+        if (st != NNF_OK)
+            return nnf__prefix_error(st, "layer %d: ", i);
+    }
+    return NNF_OK;
+}
+
+int nnf_model_num_parameters(const nnf_model *model)
+{
+    return model != NULL ? model->nparams : 0;
+}
+
+nnf_tensor *const *nnf_model_parameters(const nnf_model *model)
+{
+    return model != NULL ? model->params : NULL;
+}
+
+int nnf_model_num_layers(const nnf_model *model)
+{
+    return model != NULL ? model->nlayers : 0;
+}
+
+nnf_layer *nnf_model_layer(const nnf_model *model, int i)
+{
+    if (model == NULL || i < 0 || i >= model->nlayers)
+        return NULL;
+    return model->layers[i];
+}
+
+void nnf_model_zero_grad(nnf_model *model)
+{
+    if (model == NULL)
+        return;
+    for (int i = 0; i < model->nparams; i++)
+        nnf_zero_grad(model->params[i]);
+}

@@ -1,0 +1,432 @@
+/* The elementwise iteration engine (see eltwise_iter.h).
+ *
+ * After the checks, an op runs in four steps, as PyTorch's TensorIterator does:
+ * 1. every operand gets strides over the result shape (0 along broadcast dims) and
+ *    size-1 dims are dropped;
+ * 2. the dims are ordered innermost-first by the output's strides, so a transposed
+ *    output is still written sequentially;
+ * 3. neighbouring dims that are contiguous in EVERY operand are merged, so a
+ *    contiguous op is one span of numel elements and [64,3,256,256] + [3,1,1] is
+ *    192 spans of 65536 with the second input at stride 0;
+ * 4. the flat index range is split across threads and each walks its part span by
+ *    span, handing (n, pointers, strides) to the kernel.
+ * Elementwise results do not depend on where spans start or how many threads run, so
+ * every split gives the same bits.
+ */
+#include "src/ops/eltwise_iter.h"
+
+#include <omp.h>
+#include <string.h>
+
+#include "dispatch/dispatch.h"
+#include "src/core/error.h"
+
+/* Threads start at this much work (elements x op cost). bench_eltwise's BM_add_size
+ * rows put the break-even of a second thread near 64K elements of add (1 thread
+ * ~10 us there, one OpenMP fork-join ~2-5 us on this 2-core VM); 2^17 keeps clear of it.
+ * A SLEEF op (cost 10) goes parallel from ~13K elements. */
+#define NNF__ELT_PARALLEL_WORK ((int64_t)1 << 17)
+/* Thread ranges start on multiples of 64 elements (a cache line of bools, 4 lines of
+ * floats), so two threads never write the same cache line of a contiguous output. */
+#define NNF__ELT_SPLIT_ALIGN 64
+
+static const char *dtype_name(nnf_dtype dtype)
+{
+    switch (dtype) {
+    case NNF_F32: return "float32";
+    case NNF_BOOL: return "bool";
+    case NNF_I64: return "int64";
+    }
+    return "unknown";
+}
+
+nnf__elt_in nnf__elt_tensor(const nnf_tensor *t)
+{
+    nnf__elt_in in = {t->dtype, t->ndim, t->shape, t->stride, nnf__tensor_bytes(t), t->storage};
+    return in;
+}
+
+nnf_status nnf__elt_check_f32(const char *name, const char *arg, const nnf_tensor *t)
+{
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "%s: %s is NULL", name, arg);
+    NNF_RETURN_IF(t->dtype != NNF_F32, NNF_ERR_DTYPE, "%s: expected a float32 tensor for %s, got %s",
+                  name, arg, dtype_name(t->dtype));
+    return NNF_OK;
+}
+
+nnf__elt_in nnf__elt_scalar(const float *value)
+{
+    nnf__elt_in in = {NNF_F32, 0, NULL, NULL, (const char *)value, NULL};
+    return in;
+}
+
+const nnf__eltwise_kernels *nnf__elt_kernels(void)
+{
+    return &nnf__kernels_active()->elt;
+}
+
+const nnf__sleef_kernels *nnf__elt_sleef_kernels(void)
+{
+    const nnf__eltwise_kernels *k = nnf__elt_kernels();
+    if (k->sleef_fma.exp != NULL && nnf_isa_supported((nnf_isa)k->sleef_fma_needs))
+        return &k->sleef_fma;
+    return &k->sleef;
+}
+
+
+nnf_status nnf__elt_broadcast(int nin, const nnf__elt_in *in, int *ndim, int64_t *shape)
+{
+    int nd = 0;
+    for (int k = 0; k < nin; k++)
+        nd = in[k].ndim > nd ? in[k].ndim : nd;
+    for (int d = 0; d < nd; d++)
+        shape[d] = 1;
+    /* Operands are folded in left to right, as TensorIterator does: for a third input,
+     * "tensor a" is the broadcast of the first two. */
+    for (int k = 0; k < nin; k++) {
+        for (int d = nd - 1; d >= 0; d--) {
+            int dk = in[k].ndim - (nd - d);
+            if (dk < 0)
+                break;
+            int64_t s = in[k].shape[dk];
+            if (s == shape[d] || s == 1)
+                continue;
+            NNF_RETURN_IF(shape[d] != 1, NNF_ERR_SHAPE,
+                          "The size of tensor a (%lld) must match the size of tensor b (%lld) "
+                          "at non-singleton dimension %d",
+                          (long long)shape[d], (long long)s, d);
+            shape[d] = s;
+        }
+    }
+    *ndim = nd;
+    return NNF_OK;
+}
+
+/* Strides of `in` over the result shape (ndim dims): 0 where it is broadcast. */
+static void aligned_strides(const nnf__elt_in *in, int ndim, const int64_t *shape,
+                            int64_t *stride)
+{
+    for (int d = 0; d < ndim; d++) {
+        int dk = in->ndim - (ndim - d);
+        stride[d] = dk >= 0 && in->shape[dk] == shape[d] && shape[d] != 1 ? in->stride[dk] : 0;
+    }
+}
+
+/* [*lo, *hi) is the byte range the geometry touches; empty when an extent is 0. */
+static void byte_range(const char *data, size_t es, int ndim, const int64_t *shape,
+                       const int64_t *stride, uintptr_t *lo, uintptr_t *hi)
+{
+    int64_t last = 0;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] == 0) {
+            *lo = *hi = (uintptr_t)data;
+            return;
+        }
+        last += (shape[d] - 1) * stride[d];
+    }
+    *lo = (uintptr_t)data;
+    *hi = (uintptr_t)data + (uintptr_t)(last + 1) * es;
+}
+
+/* The output may be written only if no two of its elements share memory, and it
+ * either misses every input or is exactly one of them (same first element and the
+ * same strides over the result shape): PyTorch's rules and messages. */
+static nnf_status check_overlap(const char *name, const nnf_tensor *out, int nin,
+                                const nnf__elt_in *in)
+{
+    for (int d = 0; d < out->ndim; d++)
+        NNF_RETURN_IF(out->shape[d] > 1 && out->stride[d] == 0, NNF_ERR_INVALID,
+                      "%s: unsupported operation: more than one element of the written-to "
+                      "tensor refers to a single memory location. Please clone() the tensor "
+                      "before performing the operation.", name);
+    uintptr_t olo, ohi;
+    const char *odata = nnf__tensor_bytes(out);
+    byte_range(odata, nnf__dtype_size(out->dtype), out->ndim, out->shape, out->stride, &olo,
+               &ohi);
+    for (int k = 0; k < nin; k++) {
+        if (in[k].storage == NULL || in[k].storage != out->storage)
+            continue;
+        int64_t stride[NNF_MAX_DIMS];
+        uintptr_t ilo, ihi;
+        aligned_strides(&in[k], out->ndim, out->shape, stride);
+        byte_range(in[k].data, nnf__dtype_size(in[k].dtype), out->ndim, out->shape, stride,
+                   &ilo, &ihi);
+        if (ilo >= ohi || olo >= ihi)
+            continue;
+        int same = in[k].data == odata && in[k].dtype == out->dtype;
+        for (int d = 0; d < out->ndim && same; d++)
+            same = out->shape[d] <= 1 || stride[d] == out->stride[d];
+        NNF_RETURN_IF(!same, NNF_ERR_INVALID,
+                      "%s: unsupported operation: some elements of the input tensor and the "
+                      "written-to tensor refer to a single memory location. Please clone() "
+                      "the tensor before performing the operation.", name);
+    }
+    return NNF_OK;
+}
+
+/* ---- The plan: coalesced dims, innermost first, with every operand's strides. ---- */
+
+typedef struct plan {
+    const nnf__elt_op *op;
+    int nops;                                  /* output + inputs */
+    int ndim;
+    int64_t size[NNF_MAX_DIMS];
+    int64_t stride[NNF__ELT_MAX_IN + 1][NNF_MAX_DIMS];   /* [operand][dim], elements */
+    char *base[NNF__ELT_MAX_IN + 1];
+    nnf_dtype dtype[NNF__ELT_MAX_IN + 1];
+    int64_t es[NNF__ELT_MAX_IN + 1];
+} plan;
+
+/* Builds the plan; returns the number of elements (0: nothing to do). */
+static int64_t make_plan(plan *p, const nnf__elt_op *op, nnf_tensor *out, int nin,
+                         const nnf__elt_in *in)
+{
+    int nd = out->ndim;
+    int64_t numel = 1, st[NNF__ELT_MAX_IN][NNF_MAX_DIMS];
+    p->op = op;
+    p->nops = nin + 1;
+    p->base[0] = nnf__tensor_bytes(out);
+    p->dtype[0] = out->dtype;
+    for (int k = 0; k < nin; k++) {
+        aligned_strides(&in[k], nd, out->shape, st[k]);
+        p->base[k + 1] = (char *)in[k].data;
+        p->dtype[k + 1] = in[k].dtype;
+    }
+    for (int o = 0; o < p->nops; o++)
+        p->es[o] = (int64_t)nnf__dtype_size(p->dtype[o]);
+
+    int m = 0;
+    for (int d = nd - 1; d >= 0; d--) {
+        numel *= out->shape[d];
+        if (out->shape[d] == 1)
+            continue;
+        p->size[m] = out->shape[d];
+        p->stride[0][m] = out->stride[d];
+        for (int k = 0; k < nin; k++)
+            p->stride[k + 1][m] = st[k][d];
+        m++;
+    }
+    if (numel == 0)
+        return 0;
+
+    /* Stable insertion sort by output stride, innermost first. */
+    for (int i = 1; i < m; i++) {
+        for (int j = i; j > 0 && p->stride[0][j] < p->stride[0][j - 1]; j--) {
+            int64_t t = p->size[j];
+            p->size[j] = p->size[j - 1];
+            p->size[j - 1] = t;
+            for (int o = 0; o < p->nops; o++) {
+                t = p->stride[o][j];
+                p->stride[o][j] = p->stride[o][j - 1];
+                p->stride[o][j - 1] = t;
+            }
+        }
+    }
+
+    /* Merge dim i into the running dim when it continues it in every operand. */
+    int n = 0;
+    for (int i = 0; i < m; i++) {
+        int merge = n > 0;
+        for (int o = 0; o < p->nops && merge; o++)
+            merge = p->stride[o][i] == p->stride[o][n - 1] * p->size[n - 1];
+        if (merge) {
+            p->size[n - 1] *= p->size[i];
+            continue;
+        }
+        p->size[n] = p->size[i];
+        for (int o = 0; o < p->nops; o++)
+            p->stride[o][n] = p->stride[o][i];
+        n++;
+    }
+    if (n == 0) {   /* every dim had size 1: one element */
+        p->size[0] = 1;
+        for (int o = 0; o < p->nops; o++)
+            p->stride[o][0] = 0;
+        n = 1;
+    }
+    p->ndim = n;
+    return numel;
+}
+
+static void convert_span(size_t n, const char *x, nnf_dtype xt, ptrdiff_t incx, char *y,
+                         nnf_dtype yt, ptrdiff_t incy)
+{
+    size_t xs = nnf__dtype_size(xt), ys = nnf__dtype_size(yt);
+    for (size_t i = 0; i < n; i++) {
+        const char *src = x + (ptrdiff_t)i * incx * (ptrdiff_t)xs;
+        char *dst = y + (ptrdiff_t)i * incy * (ptrdiff_t)ys;
+        float f;
+        int64_t l;
+        uint8_t b;
+        if (xt == yt) {
+            memcpy(dst, src, xs);
+            continue;
+        }
+        switch (xt) {
+        case NNF_F32:
+            memcpy(&f, src, 4);
+            b = f != 0.0f;
+            l = (int64_t)f;   /* reached only with values nnf_fill has range-checked */
+            break;
+        case NNF_BOOL:
+            b = *(const uint8_t *)src != 0;
+            f = b;
+            l = b;
+            break;
+        default:
+            memcpy(&l, src, 8);
+            b = l != 0;
+            f = (float)l;
+            break;
+        }
+        if (yt == NNF_F32)
+            memcpy(dst, &f, 4);
+        else if (yt == NNF_BOOL)
+            *(uint8_t *)dst = b;
+        else
+            memcpy(dst, &l, 8);
+    }
+}
+
+static void run_span(const plan *p, size_t n, char *const *ptr)
+{
+    const nnf__elt_op *op = p->op;
+    ptrdiff_t i0 = (ptrdiff_t)p->stride[0][0], i1 = (ptrdiff_t)p->stride[1][0];
+    switch (op->kind) {
+    case NNF__ELT_UNARY:
+        op->fn.unary(n, (const float *)ptr[1], i1, (float *)ptr[0], i0);
+        break;
+    case NNF__ELT_BINARY:
+        op->fn.binary(n, (const float *)ptr[1], i1, (const float *)ptr[2],
+                      (ptrdiff_t)p->stride[2][0], (float *)ptr[0], i0);
+        break;
+    case NNF__ELT_COMPARE:
+        op->fn.compare(n, (const float *)ptr[1], i1, (const float *)ptr[2],
+                       (ptrdiff_t)p->stride[2][0], (uint8_t *)ptr[0], i0);
+        break;
+    case NNF__ELT_CLAMP:
+        op->fn.clamp(n, (const float *)ptr[1], i1, (float *)ptr[0], i0, op->lo, op->hi);
+        break;
+    case NNF__ELT_CONVERT:
+        convert_span(n, ptr[1], p->dtype[1], i1, ptr[0], p->dtype[0], i0);
+        break;
+    }
+}
+
+/* Runs flat elements [begin, end) (row-major over the plan's dims, innermost first). */
+static void walk(const plan *p, int64_t begin, int64_t end)
+{
+    int64_t idx[NNF_MAX_DIMS], off[NNF__ELT_MAX_IN + 1] = {0}, rest = begin;
+    for (int d = 0; d < p->ndim; d++) {
+        idx[d] = rest % p->size[d];
+        rest /= p->size[d];
+        for (int o = 0; o < p->nops; o++)
+            off[o] += idx[d] * p->stride[o][d];
+    }
+    for (int64_t pos = begin; pos < end;) {
+        int64_t n = p->size[0] - idx[0];
+        n = n < end - pos ? n : end - pos;
+        char *ptr[NNF__ELT_MAX_IN + 1];
+        for (int o = 0; o < p->nops; o++)
+            ptr[o] = p->base[o] + off[o] * p->es[o];
+        run_span(p, (size_t)n, ptr);
+        pos += n;
+        /* The next span starts a new row: back to column 0, carry into the outer dims. */
+        for (int o = 0; o < p->nops; o++)
+            off[o] -= idx[0] * p->stride[o][0];
+        idx[0] = 0;
+        for (int d = 1; d < p->ndim; d++) {
+            for (int o = 0; o < p->nops; o++)
+                off[o] += p->stride[o][d];
+            if (++idx[d] < p->size[d])
+                break;
+            for (int o = 0; o < p->nops; o++)
+                off[o] -= idx[d] * p->stride[o][d];
+            idx[d] = 0;
+        }
+    }
+}
+
+static void run(const nnf__elt_op *op, nnf_tensor *out, int nin, const nnf__elt_in *in)
+{
+    plan p;
+    int64_t numel = make_plan(&p, op, out, nin, in);
+    if (numel == 0)
+        return;
+    int64_t work = numel * (op->cost > 0 ? op->cost : 1);
+    int threads = 1;
+    if (work >= NNF__ELT_PARALLEL_WORK && !omp_in_parallel()) {
+        threads = omp_get_max_threads();
+        int64_t useful = work / (NNF__ELT_PARALLEL_WORK / 2);
+        threads = useful < threads ? (int)useful : threads;
+    }
+    if (threads <= 1) {
+        walk(&p, 0, numel);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+        int64_t chunk = (numel + nt - 1) / nt;
+        chunk = (chunk + NNF__ELT_SPLIT_ALIGN - 1) / NNF__ELT_SPLIT_ALIGN * NNF__ELT_SPLIT_ALIGN;
+        int64_t begin = t * chunk < numel ? t * chunk : numel;
+        int64_t end = begin + chunk < numel ? begin + chunk : numel;
+        walk(&p, begin, end);
+    }
+}
+
+static nnf_status check_and_run(const nnf__elt_op *op, nnf_tensor *out, int nin,
+                                const nnf__elt_in *in)
+{
+    NNF_FORWARD(check_overlap(op->name, out, nin, in));
+    run(op, out, nin, in);
+    return NNF_OK;
+}
+
+nnf_status nnf__elt_apply(const nnf__elt_op *op, nnf_tensor **out, nnf_dtype out_dtype, int nin,
+                          const nnf__elt_in *in)
+{
+    char s1[NNF__SHAPE_STR], s2[NNF__SHAPE_STR];
+    int ndim;
+    int64_t shape[NNF_MAX_DIMS], numel;
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "%s: out is NULL", op->name);
+    NNF_FORWARD(nnf__elt_broadcast(nin, in, &ndim, shape));
+    nnf_tensor *o = *out;
+    if (o != NULL) {
+        NNF_RETURN_IF(o->dtype != out_dtype, NNF_ERR_DTYPE,
+                      "%s: out has dtype %s but the result is %s", op->name,
+                      dtype_name(o->dtype), dtype_name(out_dtype));
+        int same = o->ndim == ndim;
+        for (int d = 0; d < ndim && same; d++)
+            same = o->shape[d] == shape[d];
+        NNF_RETURN_IF(!same, NNF_ERR_SHAPE, "%s: out has shape %s but the result has shape %s",
+                      op->name, nnf__shape_str(o->ndim, o->shape, s1),
+                      nnf__shape_str(ndim, shape, s2));
+        return check_and_run(op, o, nin, in);
+    }
+    NNF_FORWARD(nnf__check_shape(ndim, shape, out_dtype, &numel));
+    NNF_FORWARD(nnf__tensor_new(&o, out_dtype, ndim, shape, 0));
+    run(op, o, nin, in);
+    *out = o;
+    return NNF_OK;
+}
+
+nnf_status nnf__elt_apply_into(const nnf__elt_op *op, nnf_tensor *dst, int nin,
+                               const nnf__elt_in *in)
+{
+    char s1[NNF__SHAPE_STR], s2[NNF__SHAPE_STR];
+    nnf__elt_in all[NNF__ELT_MAX_IN + 1];
+    int ndim;
+    int64_t shape[NNF_MAX_DIMS];
+    all[0] = nnf__elt_tensor(dst);
+    for (int k = 0; k < nin; k++)
+        all[k + 1] = in[k];
+    NNF_FORWARD(nnf__elt_broadcast(nin + 1, all, &ndim, shape));
+    int same = dst->ndim == ndim;
+    for (int d = 0; d < ndim && same; d++)
+        same = dst->shape[d] == shape[d];
+    NNF_RETURN_IF(!same, NNF_ERR_SHAPE,
+                  "%s: output with shape %s doesn't match the broadcast shape %s", op->name,
+                  nnf__shape_str(dst->ndim, dst->shape, s1), nnf__shape_str(ndim, shape, s2));
+    return check_and_run(op, dst, nin, in);
+}

@@ -1,0 +1,87 @@
+/* Views that index or slice one dim: a[i], b[:, j], t[start:end:step], narrow. The
+ * result moves the offset and scales a stride; it never copies. */
+#include "src/tensor/tensor_internal.h"
+
+#include <string.h>
+
+#include "src/core/error.h"
+
+static nnf_status one_dim(nnf_tensor **out, const nnf_tensor *t, int dim, const char *fn, int *d)
+{
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_%s: out is NULL", fn);
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_%s: t is NULL", fn);
+    NNF_RETURN_IF(t->ndim == 0, NNF_ERR_SHAPE, "%s() cannot be applied to a 0-dim tensor.", fn);
+    return nnf__wrap_dim(dim, t->ndim, d);
+}
+
+nnf_status nnf_select(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t index)
+{
+    char s[NNF__SHAPE_STR];
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    int d;
+    NNF_FORWARD(one_dim(out, t, dim, "select", &d));
+    int64_t size = t->shape[d];
+    NNF_RETURN_IF(index < -size || index >= size, NNF_ERR_INDEX,
+                  "select(): index %lld out of range for tensor of size %s at dimension %d",
+                  (long long)index, nnf__shape_str(t->ndim, t->shape, s), d);
+    if (index < 0)
+        index += size;
+    for (int i = 0, j = 0; i < t->ndim; i++) {
+        if (i == d)
+            continue;
+        shape[j] = t->shape[i];
+        stride[j++] = t->stride[i];
+    }
+    return nnf__make_view(out, t, t->ndim - 1, shape, stride, t->offset + index * t->stride[d]);
+}
+
+static nnf_status sub_range(nnf_tensor **out, const nnf_tensor *t, int d, int64_t start,
+                            int64_t length, int64_t step)
+{
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    memcpy(stride, t->stride, sizeof stride);
+    shape[d] = length;
+    stride[d] = t->stride[d] * step;
+    return nnf__make_view(out, t, t->ndim, shape, stride, t->offset + start * t->stride[d]);
+}
+
+nnf_status nnf_slice(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t start, int64_t end,
+                     int64_t step)
+{
+    int d;
+    NNF_FORWARD(one_dim(out, t, dim, "slice", &d));
+    NNF_RETURN_IF(step <= 0, NNF_ERR_INVALID, "slice step must be positive, got %lld", (long long)step);
+    int64_t size = t->shape[d];
+    /* Python's clamping; written to avoid overflow for starts and ends near INT64_MIN/MAX. */
+    if (start < 0)
+        start = start < -size ? 0 : start + size;
+    if (end < 0)
+        end = end < -size ? 0 : end + size;
+    if (start > size)
+        start = size;
+    if (end > size)
+        end = size;
+    if (end < start)
+        end = start;
+    int64_t length = end == start ? 0 : (end - start - 1) / step + 1;
+    return sub_range(out, t, d, start, length, step);
+}
+
+nnf_status nnf_narrow(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t start,
+                      int64_t length)
+{
+    int d;
+    NNF_FORWARD(one_dim(out, t, dim, "narrow", &d));
+    int64_t size = t->shape[d];
+    NNF_RETURN_IF(length < 0, NNF_ERR_INVALID, "narrow(): length must be non-negative.");
+    NNF_RETURN_IF(start < -size || start > size, NNF_ERR_INDEX,
+                  "start out of range (expected to be in range of [%lld, %lld], but got %lld)",
+                  (long long)-size, (long long)size, (long long)start);
+    if (start < 0)
+        start += size;
+    NNF_RETURN_IF(length > size - start, NNF_ERR_INDEX,
+                  "start (%lld) + length (%lld) exceeds dimension size (%lld).", (long long)start,
+                  (long long)length, (long long)size);
+    return sub_range(out, t, d, start, length, 1);
+}

@@ -1,0 +1,98 @@
+#include "nnf_test.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int required(nnf_isa isa)
+{
+    const char *list = getenv("NNF_TEST_REQUIRE_ISAS");
+    if (list == NULL)
+        return 0;
+    const char *name = nnf_isa_name(isa);
+    size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len) {
+        int starts = p == list || p[-1] == ',';
+        int ends = p[len] == '\0' || p[len] == ',';
+        if (starts && ends)
+            return 1;
+    }
+    return 0;
+}
+
+static int initial_isa = -1;
+
+int nnf_test_use_isa(nnf_isa isa)
+{
+    if (initial_isa < 0)
+        initial_isa = (int)nnf_isa_active();
+    if (!nnf_isa_supported(isa)) {
+        if (required(isa))
+            fail_msg("ISA %s is required (NNF_TEST_REQUIRE_ISAS) but not supported here",
+                     nnf_isa_name(isa));
+        return 0;
+    }
+    NNF_ASSERT_OK(nnf_isa_force(isa));
+    assert_int_equal(nnf_isa_active(), isa);
+    return 1;
+}
+
+void nnf_test_restore_isa(void)
+{
+    if (initial_isa >= 0)
+        NNF_ASSERT_OK(nnf_isa_force((nnf_isa)initial_isa));
+}
+
+void nnf_test_threads(int n)
+{
+    omp_set_num_threads(n);
+}
+
+void nnf_test_assert_close(const float *got, const double *want, size_t n, double rtol,
+                           double atol)
+{
+    double max_err = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double g = got[i], w = want[i];
+        if (isnan(w) || isnan(g)) {
+            if (!(isnan(w) && isnan(g)))
+                fail_msg("element %zu: got %.9g, want %.9g", i, g, w);
+            continue;
+        }
+        if (isinf(w) || isinf(g)) {
+            if (g != w)
+                fail_msg("element %zu: got %.9g, want %.9g", i, g, w);
+            continue;
+        }
+        double err = fabs(g - w);
+        if (err > max_err)
+            max_err = err;
+        if (err > atol + rtol * fabs(w))
+            fail_msg("element %zu: got %.9g, want %.9g (error %.3g > %.3g + %.3g * |want|)",
+                     i, g, w, err, atol, rtol);
+    }
+}
+
+void nnf_test_assert_bits_equal(const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x, y;
+        memcpy(&x, &a[i], sizeof x);
+        memcpy(&y, &b[i], sizeof y);
+        if (x != y)
+            fail_msg("element %zu differs: %.9g (0x%08x) vs %.9g (0x%08x)", i, a[i], x, b[i], y);
+    }
+}
+
+void nnf_test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        x[i] = lo + (hi - lo) * (float)((s >> 40) * 0x1p-24);
+    }
+}

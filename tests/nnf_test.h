@@ -1,0 +1,52 @@
+/* Shared test helpers: run each case once per ISA, compare against references. */
+#ifndef NNF_TEST_H
+#define NNF_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "nnf/nnf.h"
+
+/* Runs the statement once per ISA this machine supports, after forcing it and asserting
+ * that nnf_isa_active() reports it. An ISA named in NNF_TEST_REQUIRE_ISAS that is not
+ * supported fails the test instead of being skipped. */
+#define NNF_FOR_EACH_ISA(isa)                                                        \
+    for (nnf_isa isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa = (nnf_isa)(isa + 1)) \
+        if (nnf_test_use_isa(isa))
+
+int nnf_test_use_isa(nnf_isa isa);
+/* Restores the ISA that was active when the test binary started. */
+void nnf_test_restore_isa(void);
+
+/* Sets the OpenMP thread count for later calls. */
+void nnf_test_threads(int n);
+
+/* Asserts |got[i] - want[i]| <= atol + rtol * |want[i]| for all i (NaN matches NaN,
+ * infinities must match exactly); prints the first mismatch and the max error. */
+void nnf_test_assert_close(const float *got, const double *want, size_t n, double rtol,
+                           double atol);
+/* Asserts the two arrays are bitwise identical; prints the first differing index. */
+void nnf_test_assert_bits_equal(const float *a, const float *b, size_t n);
+
+/* Fills x with a reproducible pattern of uniform values in [lo, hi). */
+void nnf_test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
+
+/* Asserts that a call failed with `code`, and prints nnf_last_error() for the log. */
+#define NNF_ASSERT_FAILS(call, code)                                   \
+    do {                                                               \
+        nnf_status st_ = (call);                                       \
+        if (st_ != (code))                                             \
+            fail_msg("%s returned %s, expected %s (%s)", #call,        \
+                     nnf_status_str(st_), nnf_status_str(code),        \
+                     nnf_last_error());                                \
+    } while (0)
+#define NNF_ASSERT_OK(call)                                                          \
+    do {                                                                             \
+        nnf_status st_ = (call);                                                     \
+        if (st_ != NNF_OK)                                                           \
+            fail_msg("%s failed: %s: %s", #call, nnf_status_str(st_), nnf_last_error()); \
+    } while (0)
+
+#endif

@@ -1,0 +1,623 @@
+/* Layer functions, the sequential model and SGD: a user-defined ReLU trains exactly like
+ * the built-in one; the model's gradients equal the functional chain's; no allocation
+ * after the first step; the same bits on every ISA and thread count; errors. */
+#include "test_nn_util.h"
+
+#include "src/core/alloc.h"
+
+/* ---- The chapter's MyRelu, through the public interface alone ---- */
+
+typedef struct my_relu {
+    nnf_tensor *zero;   /* 0, broadcast against the input */
+    nnf_tensor *positive, *mask;
+} my_relu;
+
+static nnf_status my_relu_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
+{
+    nnf_status st = nnf_layer_save_for_backward(self, 1, &in);   /* ctx.save_for_backward(i) */
+    return st != NNF_OK ? st : nnf_relu(out, in);                 /* i.clamp_min(0.) */
+}
+
+/* grad_output * (i > 0).float() */
+static nnf_status my_relu_backward(nnf_layer *self, const nnf_tensor *out_grad,
+                                   nnf_tensor *in_grad)
+{
+    if (in_grad == NULL)
+        return NNF_OK;
+    my_relu *s = nnf_layer_state(self);
+    const nnf_tensor *i = nnf_layer_saved(self, 0);
+    if (s->mask != NULL && nnf_tensor_numel(s->mask) != nnf_tensor_numel(i)) {
+        nnf_tensor_free(s->positive);
+        nnf_tensor_free(s->mask);
+        s->positive = s->mask = NULL;
+    }
+    nnf_status st = nnf_gt(&s->positive, i, s->zero);
+    if (st == NNF_OK && s->mask == NULL)
+        st = nnf_empty_like(&s->mask, i);
+    if (st == NNF_OK)
+        st = nnf_copy(s->mask, s->positive);   /* bool -> float */
+    if (st == NNF_OK)
+        st = nnf_mul(&in_grad, out_grad, s->mask);
+    return st;
+}
+
+static void my_relu_destroy(void *state)
+{
+    my_relu *s = state;
+    nnf_tensor_free(s->zero);
+    nnf_tensor_free(s->positive);
+    nnf_tensor_free(s->mask);
+    free(s);
+}
+
+static const nnf_layer_fn my_relu_fn = {"MyRelu", my_relu_forward, my_relu_backward, NULL,
+                                        my_relu_destroy};
+
+static nnf_layer *new_my_relu(void)
+{
+    my_relu *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    NNF_ASSERT_OK(nnf_zeros(&s->zero, NNF_SHAPE(1)));
+    nnf_layer *l = NULL;
+    NNF_ASSERT_OK(nnf_layer_new(&l, &my_relu_fn, s));
+    return l;
+}
+
+/* ---- Models ---- */
+
+enum { RELU_BUILTIN, RELU_MINE };
+
+/* n_in -> hidden -> ReLU -> n_out with the loss; weights from `seed`. */
+static nnf_model *new_mlp(int64_t n_in, int64_t hidden, int64_t n_out, int ce, int relu,
+                          uint64_t seed)
+{
+    nnf_rng rng;
+    nnf_rng_seed(&rng, seed);
+    nnf_loss *loss = NULL;
+    NNF_ASSERT_OK(ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss));
+    nnf_model *m = NULL;
+    NNF_ASSERT_OK(nnf_model_new(&m, loss));
+    nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
+    NNF_ASSERT_OK(nnf_layer_lin(&l1, n_in, hidden, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_model_add(m, l1));
+    if (relu == RELU_MINE)
+        act = new_my_relu();
+    else
+        NNF_ASSERT_OK(nnf_layer_relu(&act));
+    NNF_ASSERT_OK(nnf_model_add(m, act));
+    NNF_ASSERT_OK(nnf_layer_lin(&l2, hidden, n_out, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_model_add(m, l2));
+    return m;
+}
+
+/* `steps` steps of SGD on one batch; losses[] gets each step's loss. */
+static void train(nnf_model *m, nnf_tensor *x, const nnf_tensor *y, int steps, float lr,
+                  float momentum, float wd, float *losses)
+{
+    nnf_sgd *opt = NULL;
+    NNF_ASSERT_OK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), lr,
+                              momentum, wd));
+    for (int s = 0; s < steps; s++) {
+        NNF_ASSERT_OK(nnf_model_forward(m, x, y, &losses[s]));
+        nnf_sgd_zero_grad(opt);
+        NNF_ASSERT_OK(nnf_model_backward(m));
+        NNF_ASSERT_OK(nnf_sgd_step(opt));
+    }
+    nnf_sgd_free(opt);
+}
+
+/* y = sum of squares of x's 4 features: something a 4 -> 16 -> 1 ReLU net can fit. */
+static void regression_data(nnf_tensor **x, nnf_tensor **y, int64_t n)
+{
+    *x = nn_uniform(NNF_SHAPE(n, 4), 77, -1, 1);
+    NNF_ASSERT_OK(nnf_empty(y, NNF_SHAPE(n)));
+    const float *xp = nnf_tensor_data(*x);
+    float *yp = nnf_tensor_data(*y);
+    for (int64_t i = 0; i < n; i++)
+        yp[i] = xp[4 * i] * xp[4 * i] + xp[4 * i + 1] * xp[4 * i + 1] - xp[4 * i + 2] * xp[4 * i + 3];
+}
+
+static void test_my_relu_trains(void **state)
+{
+    (void)state;
+    enum { steps = 150 };
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *x, *y;
+        regression_data(&x, &y, 64);
+        nnf_model *mine = new_mlp(4, 16, 1, 0, RELU_MINE, 5);
+        nnf_model *builtin = new_mlp(4, 16, 1, 0, RELU_BUILTIN, 5);
+        float lm[steps], lb[steps];
+        train(mine, x, y, steps, 0.05f, 0.9f, 0.0f, lm);
+        train(builtin, x, y, steps, 0.05f, 0.9f, 0.0f, lb);
+        if (!(lm[steps - 1] < 0.1f * lm[0]))
+            fail_msg("MyRelu model did not learn: loss %g -> %g", (double)lm[0],
+                     (double)lm[steps - 1]);
+        /* the same function and the same gradients: the same training, bit for bit */
+        nnf_test_assert_bits_equal(lm, lb, steps);
+        for (int p = 0; p < nnf_model_num_parameters(mine); p++) {
+            const nnf_tensor *a = nnf_model_parameters(mine)[p],
+                             *b = nnf_model_parameters(builtin)[p];
+            nnf_test_assert_bits_equal(nnf_tensor_data(a), nnf_tensor_data(b),
+                                       (size_t)nnf_tensor_numel(a));
+        }
+        nnf_model_free(mine);
+        nnf_model_free(builtin);
+        nnf_tensor_free(x);
+        nnf_tensor_free(y);
+    }
+    nnf_test_restore_isa();
+}
+
+/* The model's backward equals the chapter's functional chain, bit for bit: same ops. */
+static void test_model_matches_functional(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int ce = 0; ce <= 1; ce++) {
+            nnf_model *m = new_mlp(12, 9, ce ? 4 : 1, ce, RELU_BUILTIN, 3);
+            nnf_tensor *x = nn_uniform(NNF_SHAPE(10, 12), 8, -1, 1);
+            nnf_tensor *y = ce ? nn_labels(10, 4, 9) : nn_uniform(NNF_SHAPE(10), 9, -1, 1);
+            float loss;
+            NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+            NNF_ASSERT_OK(nnf_model_backward(m));
+            assert_null(nnf_tensor_grad(x));   /* the data needs no gradient */
+            assert_int_equal(nnf_model_num_parameters(m), 4);
+            nnf_tensor *const *p = nnf_model_parameters(m);
+            assert_int_equal(nnf_tensor_size(p[0], 0), 9);   /* w1: n_out x n_in */
+            assert_int_equal(nnf_tensor_size(p[0], 1), 12);
+            assert_int_equal(nnf_tensor_size(p[1], 0), 9);
+
+            /* the chapter's forward_and_backward on copies of the weights */
+            nnf_tensor *w[4], *l1 = NULL, *l2 = NULL, *out = NULL;
+            for (int i = 0; i < 4; i++)
+                NNF_ASSERT_OK(nnf_clone(&w[i], p[i]));
+            NNF_ASSERT_OK(nnf_lin(&l1, x, w[0], w[1]));
+            NNF_ASSERT_OK(nnf_relu(&l2, l1));
+            NNF_ASSERT_OK(nnf_lin(&out, l2, w[2], w[3]));
+            float floss;
+            NNF_ASSERT_OK(ce ? nnf_cross_entropy(&floss, out, y) : nnf_mse(&floss, out, y));
+            nnf_test_assert_bits_equal(&floss, &loss, 1);
+            NNF_ASSERT_OK(ce ? nnf_cross_entropy_backward(out, y) : nnf_mse_backward(out, y));
+            NNF_ASSERT_OK(nnf_lin_backward(l2, out, w[2], w[3], 1));
+            NNF_ASSERT_OK(nnf_relu_backward(l1, l2));
+            NNF_ASSERT_OK(nnf_lin_backward(x, l1, w[0], w[1], 0));
+            for (int i = 0; i < 4; i++) {
+                nnf_test_assert_bits_equal(nn_grad(p[i]), nn_grad(w[i]),
+                                           (size_t)nnf_tensor_numel(p[i]));
+                nnf_tensor_free(w[i]);
+            }
+            /* a second step with fresh parameter gradients gives the same again: the
+             * activations' gradients were overwritten, not added to */
+            float *first = nn_copy_floats(nnf_tensor_grad(p[0]));
+            nnf_model_zero_grad(m);
+            NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+            NNF_ASSERT_OK(nnf_model_backward(m));
+            nnf_test_assert_bits_equal(nn_grad(p[0]), first, 9 * 12);
+            /* without zero_grad they add up */
+            NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+            NNF_ASSERT_OK(nnf_model_backward(m));
+            for (int i = 0; i < 9 * 12; i++)
+                assert_true(nn_grad(p[0])[i] == 2 * first[i]);
+            free(first);
+            nnf_tensor *objs[] = {l1, l2, out, x, y};
+            for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+                nnf_tensor_free(objs[i]);
+            nnf_model_free(m);
+        }
+    }
+    nnf_test_restore_isa();
+}
+
+/* Layers chained by hand, as in the chapter's Model.backward. */
+static void test_layers_by_hand(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, 4);
+        nnf_layer *lin = NULL, *relu = NULL;
+        nnf_loss *mse = NULL;
+        NNF_ASSERT_OK(nnf_layer_lin(&lin, 6, 1, NNF_INIT_XAVIER, &rng));
+        NNF_ASSERT_OK(nnf_layer_relu(&relu));
+        NNF_ASSERT_OK(nnf_loss_mse(&mse));
+        nnf_tensor *x = nn_uniform(NNF_SHAPE(5, 6), 1, -1, 1);
+        nnf_tensor *y = nn_uniform(NNF_SHAPE(5), 2, 0, 1);
+        float *first = NULL;
+        for (int step = 0; step < 2; step++) {
+            nnf_tensor *a, *out;
+            float loss;
+            NNF_ASSERT_OK(nnf_layer_forward(relu, x, &a));
+            NNF_ASSERT_OK(nnf_layer_forward(lin, a, &out));
+            assert_ptr_equal(nnf_layer_input(lin), a);
+            assert_ptr_equal(nnf_layer_output(lin), out);
+            NNF_ASSERT_OK(nnf_loss_forward(mse, out, y, &loss));
+            nnf_zero_grad(nnf_layer_parameter(lin, 0));
+            nnf_zero_grad(nnf_layer_parameter(lin, 1));
+            NNF_ASSERT_OK(nnf_loss_backward(mse));
+            NNF_ASSERT_OK(nnf_layer_backward(lin, 1));
+            NNF_ASSERT_OK(nnf_layer_backward(relu, 1));
+            /* forward zeroed the outputs' old gradients, so step 2 equals step 1 (up to
+             * the sign of zero: step 2 adds into those zeros, 0 + -0 = +0) */
+            if (step == 0)
+                first = nn_copy_floats(nnf_tensor_grad(x));
+            else
+                for (int i = 0; i < 30; i++)
+                    assert_true(nn_grad(x)[i] == first[i]);
+            nnf_zero_grad(x);
+        }
+        assert_null(nnf_layer_parameter(lin, 2));
+        assert_null(nnf_layer_parameter(relu, 0));
+        assert_string_equal(nnf_layer_name(lin), "Lin");
+        assert_string_equal(nnf_loss_name(mse), "Mse");
+        free(first);
+        nnf_layer_free(lin);
+        nnf_layer_free(relu);
+        nnf_loss_free(mse);
+        nnf_tensor_free(x);
+        nnf_tensor_free(y);
+    }
+    nnf_test_restore_isa();
+}
+
+/* A smaller last batch reallocates once and computes the right thing. */
+static void test_batch_shape_changes(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_model *m = new_mlp(6, 5, 3, 1, RELU_BUILTIN, 11);
+        nnf_tensor *x = nn_uniform(NNF_SHAPE(8, 6), 3, -1, 1), *y = nn_labels(8, 3, 4);
+        nnf_tensor *xs = NULL, *ys = NULL;
+        NNF_ASSERT_OK(nnf_narrow(&xs, x, 0, 3, 5));
+        NNF_ASSERT_OK(nnf_narrow(&ys, y, 0, 3, 5));
+        nnf_tensor *bxs[3] = {x, xs, x};
+        const nnf_tensor *bys[3] = {y, ys, y};
+        for (int b = 0; b < 3; b++) {
+            nnf_tensor *bx = bxs[b];
+            const nnf_tensor *by = bys[b];
+            float loss, want;
+            NNF_ASSERT_OK(nnf_model_forward(m, bx, by, &loss));
+            nnf_tensor *out = nnf_layer_output(nnf_model_layer(m, 2));
+            assert_int_equal(nnf_tensor_size(out, 0), nnf_tensor_size(bx, 0));
+            NNF_ASSERT_OK(nnf_cross_entropy(&want, out, by));
+            nnf_test_assert_bits_equal(&loss, &want, 1);
+            NNF_ASSERT_OK(nnf_model_backward(m));
+        }
+        nnf_tensor *objs[] = {x, y, xs, ys};
+        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+            nnf_tensor_free(objs[i]);
+        nnf_model_free(m);
+    }
+    nnf_test_restore_isa();
+}
+
+/* After the first step, a training step allocates nothing: every allocation fails and
+ * the steps still succeed. */
+static void test_no_allocation_per_step(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int ce = 0; ce <= 1; ce++) {
+            nnf_model *m = new_mlp(20, 16, ce ? 10 : 1, ce, RELU_BUILTIN, 2);
+            nnf_tensor *x = nn_uniform(NNF_SHAPE(32, 20), 5, -1, 1);
+            nnf_tensor *y = ce ? nn_labels(32, 10, 6) : nn_uniform(NNF_SHAPE(32), 6, -1, 1);
+            nnf_sgd *opt = NULL;
+            NNF_ASSERT_OK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m),
+                                      0.01f, 0.9f, 1e-4f));
+            for (int step = 0; step < 4; step++) {
+                if (step == 1)
+                    nnf__alloc_fail_after(1);
+                float loss;
+                nnf_status st = nnf_model_forward(m, x, y, &loss);
+                if (st == NNF_OK) {
+                    nnf_sgd_zero_grad(opt);
+                    st = nnf_model_backward(m);
+                }
+                if (st == NNF_OK)
+                    st = nnf_sgd_step(opt);
+                if (st != NNF_OK) {
+                    nnf__alloc_fail_after(0);
+                    fail_msg("step %d (%s loss) allocated: %s", step, ce ? "ce" : "mse",
+                             nnf_last_error());
+                }
+            }
+            nnf__alloc_fail_after(0);
+            nnf_sgd_free(opt);
+            nnf_model_free(m);
+            nnf_tensor_free(x);
+            nnf_tensor_free(y);
+        }
+    }
+    nnf_test_restore_isa();
+}
+
+/* A few steps of training give the same bits on every ISA and with 1 or 2 threads. */
+static void test_reproducible(void **state)
+{
+    (void)state;
+    enum { steps = 4, n = 256, in = 64, hidden = 96, classes = 10 };
+    float *ref = NULL;
+    size_t ref_n = 0;
+    const char *ref_name = NULL;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            nnf_model *m = new_mlp(in, hidden, classes, 1, RELU_BUILTIN, 21);
+            nnf_tensor *x = nn_uniform(NNF_SHAPE(n, in), 22, -1, 1), *y = nn_labels(n, classes, 23);
+            float losses[steps];
+            train(m, x, y, steps, 0.1f, 0.9f, 1e-3f, losses);
+            size_t total = steps;
+            for (int p = 0; p < nnf_model_num_parameters(m); p++)
+                total += (size_t)nnf_tensor_numel(nnf_model_parameters(m)[p]);
+            float *got = malloc(total * sizeof *got), *at = got + steps;
+            memcpy(got, losses, sizeof losses);
+            for (int p = 0; p < nnf_model_num_parameters(m); p++) {
+                const nnf_tensor *t = nnf_model_parameters(m)[p];
+                memcpy(at, nnf_tensor_data(t), (size_t)nnf_tensor_numel(t) * sizeof *at);
+                at += nnf_tensor_numel(t);
+            }
+            if (ref == NULL) {
+                ref = got;
+                ref_n = total;
+                ref_name = nnf_isa_name(isa);
+            } else {
+                assert_int_equal(total, ref_n);
+                print_message("%s, %d thread(s) vs %s, 1 thread\n", nnf_isa_name(isa), threads,
+                              ref_name);
+                nnf_test_assert_bits_equal(got, ref, total);
+                free(got);
+            }
+            nnf_model_free(m);
+            nnf_tensor_free(x);
+            nnf_tensor_free(y);
+        }
+    }
+    free(ref);
+    nnf_test_threads(1);
+    nnf_test_restore_isa();
+}
+
+/* torch.optim.SGD's update, step by step, against doubles. */
+static void test_sgd(void **state)
+{
+    (void)state;
+    enum { n = 6 };
+    NNF_FOR_EACH_ISA(isa) {
+        for (int variant = 0; variant < 2; variant++) {
+            float lr = 0.1f, mom = variant ? 0.9f : 0.0f, wd = variant ? 0.01f : 0.0f;
+            nnf_tensor *p = nn_uniform(NNF_SHAPE(2, 3), 51, -1, 1);
+            nnf_tensor *g = nn_uniform(NNF_SHAPE(2, 3), 52, -1, 1);
+            nnf_sgd *opt = NULL;
+            NNF_ASSERT_OK(nnf_sgd_new(&opt, 1, &p, lr, mom, wd));
+            double want[n], v[n] = {0};
+            for (int i = 0; i < n; i++)
+                want[i] = nnf_tensor_data(p)[i];
+            NNF_ASSERT_OK(nnf_sgd_step(opt));   /* no gradient yet: no change */
+            nnf_test_assert_close(nnf_tensor_data(p), want, n, 0, 0);
+            for (int s = 0; s < 3; s++) {
+                nn_set_grad(p, g);
+                NNF_ASSERT_OK(nnf_sgd_step(opt));
+                for (int i = 0; i < n; i++) {
+                    double d = nnf_tensor_data(g)[i] + (double)wd * want[i];
+                    v[i] = s == 0 ? d : mom * v[i] + d;
+                    want[i] -= (double)lr * (mom != 0.0f ? v[i] : d);
+                }
+                nnf_test_assert_close(nnf_tensor_data(p), want, n, 1e-6, 1e-6);
+            }
+            if (variant == 0) {   /* plain SGD is p - lr * g in float, exactly */
+                float q[n], *pp = nnf_tensor_data(p);
+                const float *gp = nnf_tensor_data(g);
+                for (int i = 0; i < n; i++)
+                    q[i] = pp[i] - lr * gp[i];
+                NNF_ASSERT_OK(nnf_sgd_step(opt));
+                nnf_test_assert_bits_equal(pp, q, n);
+            }
+            NNF_ASSERT_OK(nnf_sgd_set_lr(opt, 0.5f));
+            nnf_sgd_zero_grad(opt);
+            for (int i = 0; i < n; i++)
+                assert_true(nn_grad(p)[i] == 0.0f);
+            nnf_sgd_free(opt);
+            nnf_tensor_free(p);
+            nnf_tensor_free(g);
+        }
+    }
+    nnf_test_restore_isa();
+}
+
+static void test_init(void **state)
+{
+    (void)state;
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 99);
+    for (int xavier = 0; xavier <= 1; xavier++) {
+        nnf_layer *l = NULL;
+        NNF_ASSERT_OK(nnf_layer_lin(&l, 256, 384, xavier ? NNF_INIT_XAVIER : NNF_INIT_KAIMING,
+                                    &rng));
+        const nnf_tensor *w = nnf_layer_parameter(l, 0), *b = nnf_layer_parameter(l, 1);
+        assert_int_equal(nnf_tensor_size(w, 0), 384);
+        assert_int_equal(nnf_tensor_size(w, 1), 256);
+        double sum = 0, sq = 0, n = (double)nnf_tensor_numel(w);
+        for (int64_t i = 0; i < nnf_tensor_numel(w); i++) {
+            sum += nnf_tensor_data(w)[i];
+            sq += (double)nnf_tensor_data(w)[i] * nnf_tensor_data(w)[i];
+        }
+        double std = sqrt(sq / n - (sum / n) * (sum / n));
+        double want = xavier ? sqrt(2.0 / (256 + 384)) : sqrt(2.0 / 256);
+        /* 98304 samples: the sample std is within ~0.5% of the true one */
+        if (fabs(std / want - 1) > 0.02 || fabs(sum / n) > 0.02 * want)
+            fail_msg("std %g (want %g), mean %g", std, want, sum / n);
+        for (int64_t i = 0; i < 384; i++)
+            assert_true(nnf_tensor_data(b)[i] == 0.0f);
+        nnf_layer_free(l);
+    }
+    /* the same seed, the same weights */
+    nnf_layer *a = NULL, *b = NULL;
+    nnf_rng r1, r2;
+    nnf_rng_seed(&r1, 5);
+    nnf_rng_seed(&r2, 5);
+    NNF_ASSERT_OK(nnf_layer_lin(&a, 10, 7, NNF_INIT_KAIMING, &r1));
+    NNF_ASSERT_OK(nnf_layer_lin(&b, 10, 7, NNF_INIT_KAIMING, &r2));
+    nnf_test_assert_bits_equal(nnf_tensor_data(nnf_layer_parameter(a, 0)),
+                               nnf_tensor_data(nnf_layer_parameter(b, 0)), 70);
+    nnf_layer_free(a);
+    nnf_layer_free(b);
+}
+
+static nnf_status noop_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
+{
+    (void)self;
+    return nnf_relu(out, in);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 1);
+    nnf_layer *lin = NULL, *relu = NULL;
+    NNF_ASSERT_OK(nnf_layer_lin(&lin, 6, 5, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_relu(&relu));
+    nnf_tensor *x = nn_uniform(NNF_SHAPE(8, 6), 1, -1, 1), *bad = nn_uniform(NNF_SHAPE(8, 7), 1, -1, 1);
+    nnf_tensor *y = nn_labels(8, 5, 2), *out = NULL;
+    float loss;
+
+    /* layers: backward before forward, output without gradient, bad shapes */
+    NNF_ASSERT_FAILS(nnf_layer_backward(lin, 1), NNF_ERR_STATE);
+    NN_ASSERT_MESSAGE("Lin: backward called before forward");
+    NNF_ASSERT_FAILS(nnf_layer_forward(lin, bad, &out), NNF_ERR_SHAPE);
+    NN_ASSERT_MESSAGE("Lin: nnf_lin: x is 8x7 but w is 5x6");
+    NNF_ASSERT_FAILS(nnf_layer_backward(lin, 1), NNF_ERR_STATE);
+    NNF_ASSERT_OK(nnf_layer_forward(relu, x, &out));
+    NNF_ASSERT_FAILS(nnf_layer_backward(relu, 1), NNF_ERR_STATE);
+    NN_ASSERT_MESSAGE("the output has no gradient");
+    NNF_ASSERT_FAILS(nnf_layer_forward(NULL, x, &out), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_layer_save_for_backward(relu, NNF_LAYER_MAX_SAVED + 1,
+                                                 (const nnf_tensor *const *)&x), NNF_ERR_INVALID);
+    nnf_layer *l = NULL;
+    static const nnf_layer_fn no_backward = {"Half", noop_forward, NULL, NULL, NULL};
+    NNF_ASSERT_FAILS(nnf_layer_new(&l, &no_backward, NULL), NNF_ERR_INVALID);
+    NNF_ASSERT_FAILS(nnf_layer_lin(&l, 0, 5, NNF_INIT_KAIMING, NULL), NNF_ERR_INVALID);
+    assert_null(l);
+
+    /* losses */
+    nnf_loss *ce = NULL;
+    NNF_ASSERT_OK(nnf_loss_cross_entropy(&ce));
+    NNF_ASSERT_FAILS(nnf_loss_backward(ce), NNF_ERR_STATE);
+    NN_ASSERT_MESSAGE("CrossEntropy: backward called before forward");
+
+    /* models */
+    nnf_model *m = NULL, *empty = NULL;
+    NNF_ASSERT_OK(nnf_model_new(&empty, NULL));
+    NNF_ASSERT_FAILS(nnf_model_forward(empty, x, y, &loss), NNF_ERR_STATE);
+    NN_ASSERT_MESSAGE("no loss");
+    NNF_ASSERT_FAILS(nnf_model_predict(empty, x, &out), NNF_ERR_STATE);
+    nnf_model_free(empty);
+    NNF_ASSERT_OK(nnf_model_new(&m, ce));
+    NNF_ASSERT_OK(nnf_model_add(m, lin));
+    NNF_ASSERT_FAILS(nnf_model_add(m, lin), NNF_ERR_INVALID);
+    NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
+    NN_ASSERT_MESSAGE("call nnf_model_forward first");
+    NNF_ASSERT_FAILS(nnf_model_forward(m, bad, y, &loss), NNF_ERR_SHAPE);
+    NN_ASSERT_MESSAGE("layer 0: Lin: nnf_lin: x is 8x7 but w is 5x6");
+    NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
+    nnf_tensor *y_bad = nn_labels(8, 5, 2);
+    ((int64_t *)nnf_tensor_raw(y_bad))[3] = -1;
+    NNF_ASSERT_FAILS(nnf_model_forward(m, x, y_bad, &loss), NNF_ERR_INDEX);
+    NN_ASSERT_MESSAGE("loss (CrossEntropy): cross_entropy: target -1 of row 3");
+    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+    NNF_ASSERT_OK(nnf_model_predict(m, x, &out));   /* predict drops the pending backward */
+    NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
+    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+    NNF_ASSERT_OK(nnf_model_backward(m));
+    NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);   /* once per forward */
+    assert_null(nnf_model_layer(m, 1));
+    assert_ptr_equal(nnf_model_layer(m, 0), lin);
+
+    /* SGD's hyper-parameters */
+    nnf_sgd *opt = NULL;
+    nnf_tensor *const *params = nnf_model_parameters(m);
+    NNF_ASSERT_FAILS(nnf_sgd_new(&opt, 2, params, 0.0f, 0.0f, 0.0f), NNF_ERR_INVALID);
+    NN_ASSERT_MESSAGE("lr must be a positive finite number, got 0");
+    NNF_ASSERT_FAILS(nnf_sgd_new(&opt, 2, params, 0.1f, 1.0f, 0.0f), NNF_ERR_INVALID);
+    NNF_ASSERT_FAILS(nnf_sgd_new(&opt, 2, params, 0.1f, 0.5f, -1.0f), NNF_ERR_INVALID);
+    NNF_ASSERT_FAILS(nnf_sgd_new(&opt, 2, NULL, 0.1f, 0.5f, 0.0f), NNF_ERR_NULL);
+    assert_null(opt);
+
+    nnf_model_free(m);   /* frees lin and ce */
+    nnf_layer_free(relu);
+    nnf_tensor *objs[] = {x, bad, y, y_bad};
+    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+        nnf_tensor_free(objs[i]);
+    nnf_layer_free(NULL);
+    nnf_loss_free(NULL);
+    nnf_model_free(NULL);
+    nnf_sgd_free(NULL);
+}
+
+/* Building a model and training a step with the k-th allocation failing, for every k:
+ * each failure is NNF_ERR_NOMEM and nothing leaks. */
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    long base = nnf__alloc_live();
+    nnf_tensor *x = nn_uniform(NNF_SHAPE(8, 6), 1, -1, 1), *y = nn_labels(8, 3, 2);
+    int succeeded = 0;
+    for (long k = 1; k < 400 && !succeeded; k++) {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, 3);
+        nnf_loss *loss = NULL;
+        nnf_model *m = NULL;
+        nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
+        nnf_sgd *opt = NULL;
+        float value;
+        nnf__alloc_fail_after(k);
+        nnf_status st = nnf_loss_cross_entropy(&loss);
+        if (st == NNF_OK && (st = nnf_model_new(&m, loss)) != NNF_OK)
+            nnf_loss_free(loss);
+        if (st == NNF_OK && (st = nnf_layer_lin(&l1, 6, 5, NNF_INIT_KAIMING, &rng)) == NNF_OK &&
+            (st = nnf_model_add(m, l1)) != NNF_OK)
+            nnf_layer_free(l1);
+        if (st == NNF_OK && (st = nnf_layer_relu(&act)) == NNF_OK &&
+            (st = nnf_model_add(m, act)) != NNF_OK)
+            nnf_layer_free(act);
+        if (st == NNF_OK && (st = nnf_layer_lin(&l2, 5, 3, NNF_INIT_KAIMING, &rng)) == NNF_OK &&
+            (st = nnf_model_add(m, l2)) != NNF_OK)
+            nnf_layer_free(l2);
+        if (st == NNF_OK)
+            st = nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), 0.1f,
+                             0.9f, 0.01f);
+        if (st == NNF_OK)
+            st = nnf_model_forward(m, x, y, &value);
+        if (st == NNF_OK)
+            st = nnf_model_backward(m);
+        if (st == NNF_OK)
+            st = nnf_sgd_step(opt);
+        nnf__alloc_fail_after(0);
+        if (st == NNF_OK)
+            succeeded = 1;
+        else
+            assert_int_equal(st, NNF_ERR_NOMEM);
+        nnf_sgd_free(opt);
+        nnf_model_free(m);
+    }
+    assert_true(succeeded);
+    nnf_tensor_free(x);
+    nnf_tensor_free(y);
+    assert_int_equal(nnf__alloc_live(), base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_my_relu_trains),
+        cmocka_unit_test(test_model_matches_functional),
+        cmocka_unit_test(test_layers_by_hand),
+        cmocka_unit_test(test_batch_shape_changes),
+        cmocka_unit_test(test_no_allocation_per_step),
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_sgd),
+        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

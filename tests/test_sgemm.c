@@ -1,0 +1,496 @@
+/* nnf_sgemm against a double-precision reference, and bit for bit across ISAs, code
+ * paths (direct, packed, GEMV) and 1 vs 2 threads; plus argument errors.
+ *
+ * Every product is computed once per (ISA, threads, path) and compared with the
+ * first result bit for bit: that is the numerics contract of kernels/sgemm.h. The
+ * path and the threshold for threads are forced through test hooks so the packed
+ * path and the 2-thread split run on shapes small enough for qemu.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnf_test.h"
+#include "src/core/alloc.h"
+#include "src/linalg/sgemm_internal.h"
+
+#define SENTINEL 12345.0f
+
+typedef struct {
+    size_t m, n, k;
+    nnf_trans ta, tb;
+    size_t pad;          /* added to every minimal leading dimension */
+    float alpha, beta;
+    int nan_c;           /* C starts as NaN (only meaningful with beta == 0) */
+} problem;
+
+typedef struct {
+    float *a, *b, *c0;   /* inputs; c0 is C before the call */
+    size_t lda, ldb, ldc, na, nb, nc;
+    double *want, *bound;
+} fixture;
+
+static size_t max1(size_t x)
+{
+    return x > 1 ? x : 1;
+}
+
+static float a_at(const fixture *f, const problem *p, size_t i, size_t q)
+{
+    return p->ta == NNF_NO_TRANS ? f->a[i * f->lda + q] : f->a[q * f->lda + i];
+}
+
+static float b_at(const fixture *f, const problem *p, size_t q, size_t j)
+{
+    return p->tb == NNF_NO_TRANS ? f->b[q * f->ldb + j] : f->b[j * f->ldb + q];
+}
+
+static void fixture_init(fixture *f, const problem *p, uint64_t seed)
+{
+    size_t ra = p->ta == NNF_NO_TRANS ? p->m : p->k, ca = p->ta == NNF_NO_TRANS ? p->k : p->m;
+    size_t rb = p->tb == NNF_NO_TRANS ? p->k : p->n, cb = p->tb == NNF_NO_TRANS ? p->n : p->k;
+    f->lda = max1(ca) + p->pad;
+    f->ldb = max1(cb) + p->pad;
+    f->ldc = max1(p->n) + p->pad;
+    f->na = max1(ra * f->lda);
+    f->nb = max1(rb * f->ldb);
+    f->nc = max1(p->m * f->ldc);
+    f->a = malloc(f->na * sizeof(float));
+    f->b = malloc(f->nb * sizeof(float));
+    f->c0 = malloc(f->nc * sizeof(float));
+    f->want = malloc(max1(p->m * p->n) * sizeof(double));
+    f->bound = malloc(max1(p->m * p->n) * sizeof(double));
+    assert_non_null(f->a);
+    assert_non_null(f->b);
+    assert_non_null(f->c0);
+    nnf_test_fill_uniform(f->a, f->na, seed, -1.0f, 1.0f);
+    nnf_test_fill_uniform(f->b, f->nb, seed + 1, -1.0f, 1.0f);
+    nnf_test_fill_uniform(f->c0, f->nc, seed + 2, -1.0f, 1.0f);
+    for (size_t i = 0; i < p->m; i++)
+        for (size_t j = p->n; j < f->ldc; j++)
+            f->c0[i * f->ldc + j] = SENTINEL;   /* padding that must survive */
+    if (p->nan_c)
+        for (size_t i = 0; i < p->m; i++)
+            for (size_t j = 0; j < p->n; j++)
+                f->c0[i * f->ldc + j] = NAN;
+
+    /* Each KC-block sum has error <= kc * eps * sum |a b|, and the blocks are combined
+     * with at most k / KC + 2 more roundings: (k + 4) eps bounds the whole. */
+    for (size_t i = 0; i < p->m; i++)
+        for (size_t j = 0; j < p->n; j++) {
+            double s = 0.0, sabs = 0.0;
+            for (size_t q = 0; q < p->k; q++) {
+                double t = (double)a_at(f, p, i, q) * (double)b_at(f, p, q, j);
+                s += t;
+                sabs += fabs(t);
+            }
+            double c = p->beta == 0.0f ? 0.0 : (double)p->beta * f->c0[i * f->ldc + j];
+            f->want[i * p->n + j] = (double)p->alpha * s + c;
+            f->bound[i * p->n + j] =
+                ((double)p->k + 4.0) * FLT_EPSILON * (fabs(p->alpha) * sabs + fabs(c)) +
+                FLT_MIN;
+        }
+}
+
+static void fixture_free(fixture *f)
+{
+    free(f->a);
+    free(f->b);
+    free(f->c0);
+    free(f->want);
+    free(f->bound);
+}
+
+static void describe(char *buf, size_t len, const problem *p, nnf_isa isa, int threads,
+                     nnf__sgemm_path path)
+{
+    snprintf(buf, len, "m=%zu n=%zu k=%zu ta=%d tb=%d pad=%zu alpha=%g beta=%g isa=%s "
+             "threads=%d path=%d", p->m, p->n, p->k, (int)p->ta, (int)p->tb, p->pad,
+             (double)p->alpha, (double)p->beta, nnf_isa_name(isa), threads, (int)path);
+}
+
+/* Runs p into a fresh copy of C and checks it against the reference and the padding. */
+static float *run_checked(const fixture *f, const problem *p, nnf_isa isa, int threads,
+                          nnf__sgemm_path path)
+{
+    char what[200];
+    describe(what, sizeof what, p, isa, threads, path);
+    float *c = malloc(f->nc * sizeof(float));
+    assert_non_null(c);
+    memcpy(c, f->c0, f->nc * sizeof(float));
+    nnf_status st = nnf_sgemm(p->ta, p->tb, p->m, p->n, p->k, p->alpha, f->a, f->lda, f->b,
+                              f->ldb, p->beta, c, f->ldc);
+    if (st != NNF_OK)
+        fail_msg("%s: %s: %s", what, nnf_status_str(st), nnf_last_error());
+    for (size_t i = 0; i < p->m; i++) {
+        for (size_t j = 0; j < p->n; j++) {
+            double got = c[i * f->ldc + j], want = f->want[i * p->n + j];
+            double err = fabs(got - want);
+            if (!(err <= f->bound[i * p->n + j]))
+                fail_msg("%s: C[%zu][%zu] = %.9g, want %.9g (error %.3g > bound %.3g)",
+                         what, i, j, got, want, err, f->bound[i * p->n + j]);
+        }
+        for (size_t j = p->n; j < f->ldc; j++)
+            if (c[i * f->ldc + j] != SENTINEL)
+                fail_msg("%s: padding C[%zu][%zu] was overwritten", what, i, j);
+    }
+    return c;
+}
+
+static void assert_same_bits(const float *want, const float *got, const fixture *f,
+                             const problem *p, nnf_isa isa, int threads,
+                             nnf__sgemm_path path)
+{
+    if (memcmp(want, got, f->nc * sizeof(float)) == 0)
+        return;
+    char what[200];
+    describe(what, sizeof what, p, isa, threads, path);
+    for (size_t i = 0; i < f->nc; i++) {
+        uint32_t x, y;
+        memcpy(&x, &want[i], 4);
+        memcpy(&y, &got[i], 4);
+        if (x != y)
+            fail_msg("%s: C element %zu (row %zu, col %zu) is %.9g (0x%08x), the first "
+                     "run gave %.9g (0x%08x)", what, i, i / f->ldc, i % f->ldc,
+                     (double)got[i], y, (double)want[i], x);
+    }
+}
+
+/* The product on every ISA x {1, 2 threads} x {direct, packed}: each result within
+ * the reference bound, and all of them bitwise equal to the first. */
+static void check_everywhere(const problem *p, uint64_t seed)
+{
+    fixture f;
+    fixture_init(&f, p, seed);
+    float *first = NULL;
+    nnf__sgemm_set_parallel_min_flops(0.0);
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            for (int path = NNF__SGEMM_PATH_DIRECT; path <= NNF__SGEMM_PATH_PACKED; path++) {
+                nnf__sgemm_force_path((nnf__sgemm_path)path);
+                float *c = run_checked(&f, p, isa, threads, (nnf__sgemm_path)path);
+                if (first == NULL) {
+                    first = c;
+                } else {
+                    assert_same_bits(first, c, &f, p, isa, threads, (nnf__sgemm_path)path);
+                    free(c);
+                }
+            }
+        }
+    }
+    nnf__sgemm_force_path(NNF__SGEMM_PATH_AUTO);
+    nnf__sgemm_set_parallel_min_flops(-1.0);
+    nnf_test_threads(1);
+    nnf_test_restore_isa();
+    free(first);
+    fixture_free(&f);
+}
+
+static const nnf_trans trans[2] = {NNF_NO_TRANS, NNF_TRANS};
+
+static void each_trans(problem p, uint64_t seed)
+{
+    for (int x = 0; x < 2; x++)
+        for (int y = 0; y < 2; y++) {
+            p.ta = trans[x];
+            p.tb = trans[y];
+            check_everywhere(&p, seed + (uint64_t)(2 * x + y));
+        }
+}
+
+/* m through every tail of every ISA's MR (4, 6, 8, 12) and past two blocks. */
+static void test_m_tails(void **state)
+{
+    (void)state;
+    for (size_t m = 0; m <= 25; m++)
+        each_trans((problem){m, 19, 7, 0, 0, 0, 1.0f, 0.0f, 0}, 100 + m);
+}
+
+/* n through every tail of every ISA's NR (4, 12, 16, 32) and past two blocks. */
+static void test_n_tails(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n <= 65; n++)
+        each_trans((problem){7, n, 5, 0, 0, 0, 1.0f, 0.0f, 0}, 200 + n);
+}
+
+/* k: empty, tiny, primes, and around KC (384) where the per-element sums restart. */
+static void test_k_blocks(void **state)
+{
+    (void)state;
+    static const size_t ks[] = {0, 1, 2, 3, 13, 383, 384, 385, 769};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        each_trans((problem){13, 35, ks[i], 0, 0, 0, 0.7f, 0.0f, 0}, 300 + i);
+}
+
+/* alpha and beta, with leading dimensions larger than needed (padding checked). */
+static void test_alpha_beta_ld(void **state)
+{
+    (void)state;
+    static const float ab[][2] = {{1.0f, 1.0f}, {-0.5f, 2.0f}, {3.0f, -1.0f},
+                                  {0.25f, 0.0f}, {0.0f, 0.5f}, {0.0f, 0.0f}};
+    for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++)
+        each_trans((problem){29, 37, 41, 0, 0, 3, ab[i][0], ab[i][1], 0}, 400 + i);
+}
+
+/* beta == 0 must not read C: NaN there is overwritten, on every path. */
+static void test_beta_zero_overwrites_nan(void **state)
+{
+    (void)state;
+    each_trans((problem){17, 33, 11, 0, 0, 1, 1.5f, 0.0f, 1}, 500);
+    each_trans((problem){17, 1, 11, 0, 0, 0, 1.0f, 0.0f, 1}, 501);   /* GEMV */
+    each_trans((problem){3, 5, 0, 0, 0, 0, 1.0f, 0.0f, 1}, 502);     /* k == 0 */
+    each_trans((problem){3, 5, 7, 0, 0, 0, 0.0f, 0.0f, 1}, 503);     /* alpha == 0 */
+}
+
+/* Primes and random shapes, transposes, padding and alpha/beta. */
+static void test_random_shapes(void **state)
+{
+    (void)state;
+    static const size_t primes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53};
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (int t = 0; t < 24; t++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        problem p = {primes[(s >> 20) % 16], primes[(s >> 28) % 16] + (s >> 36) % 20,
+                     primes[(s >> 44) % 16], trans[(s >> 50) & 1], trans[(s >> 51) & 1],
+                     (s >> 52) % 3, (s >> 54) & 1 ? 1.0f : -0.75f,
+                     (s >> 55) & 1 ? 0.0f : 0.5f, 0};
+        check_everywhere(&p, 600 + (uint64_t)t);
+    }
+}
+
+/* The chapter's products: the 5x784x10 of its first matmul, the MLP's 200x100x50
+ * forward, its backward products x^T @ g (transposed A) and g @ w^T (transposed B),
+ * and the 200x50x1 GEMV of the last layer. */
+static void test_chapter_shapes(void **state)
+{
+    (void)state;
+    problem ps[] = {
+        {5, 10, 784, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 0.0f, 0},
+        {200, 50, 100, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 0.0f, 0},
+        {100, 50, 200, NNF_TRANS, NNF_NO_TRANS, 0, 1.0f, 1.0f, 0},
+        {200, 100, 50, NNF_NO_TRANS, NNF_TRANS, 0, 1.0f, 0.0f, 0},
+        {200, 1, 50, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 0.0f, 0},
+        {50, 1, 200, NNF_TRANS, NNF_NO_TRANS, 0, 1.0f, 1.0f, 0},
+        {1, 50, 200, NNF_NO_TRANS, NNF_TRANS, 0, 1.0f, 0.0f, 0},
+    };
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+        check_everywhere(&ps[i], 700 + i);
+}
+
+/* Shapes with several MC (960 on x86 and NEON), NC (240-256) and KC (384) blocks in
+ * the packed path, kept thin in the other dimensions for qemu. */
+static void test_many_blocks(void **state)
+{
+    (void)state;
+    check_everywhere(&(problem){970, 21, 13, NNF_TRANS, NNF_NO_TRANS, 1, 1.0f, 0.5f, 0},
+                     800);
+    check_everywhere(&(problem){27, 530, 390, NNF_NO_TRANS, NNF_TRANS, 2, -1.0f, 0.5f, 0},
+                     801);
+}
+
+/* The GEMV kernel (n == 1) gives the same bits as the first column of a GEMM. */
+static void test_gemv_matches_gemm(void **state)
+{
+    (void)state;
+    const size_t m = 45, k = 777;
+    float *a = malloc(m * k * sizeof(float)), *b2 = malloc(k * 2 * sizeof(float));
+    float *b1 = malloc(k * sizeof(float));
+    float c1[45], c2[90];
+    nnf_test_fill_uniform(a, m * k, 1, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b2, k * 2, 2, -1.0f, 1.0f);
+    for (size_t q = 0; q < k; q++)
+        b1[q] = b2[q * 2];
+    NNF_FOR_EACH_ISA(isa) {
+        for (int ta = 0; ta < 2; ta++) {
+            size_t lda = ta ? m : k;
+            NNF_ASSERT_OK(nnf_sgemm(trans[ta], NNF_NO_TRANS, m, 1, k, 1.0f, a, lda, b1, 1,
+                                    0.0f, c1, 1));
+            NNF_ASSERT_OK(nnf_sgemm(trans[ta], NNF_NO_TRANS, m, 2, k, 1.0f, a, lda, b2, 2,
+                                    0.0f, c2, 2));
+            for (size_t i = 0; i < m; i++)
+                if (memcmp(&c1[i], &c2[2 * i], sizeof(float)) != 0)
+                    fail_msg("%s ta=%d row %zu: GEMV %.9g, GEMM %.9g", nnf_isa_name(isa),
+                             ta, i, (double)c1[i], (double)c2[2 * i]);
+        }
+    }
+    nnf_test_restore_isa();
+    free(a);
+    free(b1);
+    free(b2);
+}
+
+/* OMP_NUM_THREADS-style thread counts on problems above the parallel threshold, split
+ * along M (tall) and along N (wide): the same bits as one thread. */
+static void test_threads_default_threshold(void **state)
+{
+    (void)state;
+    static const size_t shapes[][3] = {{300, 40, 200}, {12, 900, 300}};
+    for (size_t s = 0; s < 2; s++) {
+        size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float));
+        float *c1 = malloc(m * n * sizeof(float)), *c2 = malloc(m * n * sizeof(float));
+        nnf_test_fill_uniform(a, m * k, 3, -1.0f, 1.0f);
+        nnf_test_fill_uniform(b, k * n, 4, -1.0f, 1.0f);
+        NNF_FOR_EACH_ISA(isa) {
+            nnf_test_threads(1);
+            NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, m, n, k, 1.0f, a, k, b, n,
+                                    0.0f, c1, n));
+            nnf_test_threads(2);
+            NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, m, n, k, 1.0f, a, k, b, n,
+                                    0.0f, c2, n));
+            nnf_test_assert_bits_equal(c1, c2, m * n);
+        }
+        nnf_test_threads(1);
+        nnf_test_restore_isa();
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
+    }
+}
+
+/* Inside a parallel region nnf_sgemm runs serially and still gives the same bits. */
+static void test_inside_parallel_region(void **state)
+{
+    (void)state;
+    enum { M = 40, N = 70, K = 90 };
+    float a[M * K], b[K * N], want[M * N], got[2][M * N];
+    nnf_test_fill_uniform(a, M * K, 5, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b, K * N, 6, -1.0f, 1.0f);
+    nnf__sgemm_set_parallel_min_flops(0.0);
+    NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, K, 1.0f, a, K, b, N, 0.0f,
+                            want, N));
+    nnf_status st[2] = {NNF_OK, NNF_OK};
+#pragma omp parallel for num_threads(2)
+    for (int t = 0; t < 2; t++)
+        st[t] = nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, K, 1.0f, a, K, b, N, 0.0f,
+                          got[t], N);
+    nnf__sgemm_set_parallel_min_flops(-1.0);
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(st[t], NNF_OK);
+        nnf_test_assert_bits_equal(want, got[t], M * N);
+    }
+}
+
+/* Every bad argument is an error with a message, and C is left as it was. */
+static void test_errors_leave_c_untouched(void **state)
+{
+    (void)state;
+    float a[64], b[64], c[64], keep[64];
+    nnf_test_fill_uniform(a, 64, 7, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b, 64, 8, -1.0f, 1.0f);
+    nnf_test_fill_uniform(c, 64, 9, -1.0f, 1.0f);
+    memcpy(keep, c, sizeof c);
+    const size_t huge = (size_t)PTRDIFF_MAX / 2;
+#define FAILS(call, code)                                                              \
+    do {                                                                               \
+        NNF_ASSERT_FAILS(call, code);                                                  \
+        assert_true(strstr(nnf_last_error(), "nnf_sgemm: ") == nnf_last_error());      \
+        assert_memory_equal(c, keep, sizeof c);                                        \
+    } while (0)
+    /* lda, ldb, ldc below the stored row length, for each transpose. */
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 3, b, 3, 0, c, 3),
+          NNF_ERR_STRIDE);
+    assert_non_null(strstr(nnf_last_error(), "lda (3) must be at least 4"));
+    FAILS(nnf_sgemm(NNF_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 1, b, 3, 0, c, 3),
+          NNF_ERR_STRIDE);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 4, b, 2, 0, c, 3),
+          NNF_ERR_STRIDE);
+    assert_non_null(strstr(nnf_last_error(), "ldb (2) must be at least 3"));
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, 2, 3, 4, 1, a, 4, b, 3, 0, c, 3),
+          NNF_ERR_STRIDE);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 4, b, 3, 0, c, 2),
+          NNF_ERR_STRIDE);
+    assert_non_null(strstr(nnf_last_error(), "ldc (2) must be at least 3"));
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 0, 0, 0, 1, a, 0, b, 1, 0, c, 1),
+          NNF_ERR_STRIDE);
+    /* NULL with a nonzero size. */
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, NULL, 4, b, 3, 0, c, 3),
+          NNF_ERR_NULL);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 4, NULL, 3, 0, c, 3),
+          NNF_ERR_NULL);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 4, b, 3, 0, NULL, 3),
+          NNF_ERR_NULL);
+    /* Bad transpose flags. */
+    FAILS(nnf_sgemm((nnf_trans)7, NNF_NO_TRANS, 2, 3, 4, 1, a, 4, b, 3, 0, c, 3),
+          NNF_ERR_INVALID);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, (nnf_trans)-1, 2, 3, 4, 1, a, 4, b, 3, 0, c, 3),
+          NNF_ERR_INVALID);
+    /* (rows - 1) * ld + cols past PTRDIFF_MAX bytes: m * lda, k * ldb, m * ldc. */
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 3, 3, 4, 1, a, huge, b, 3, 0, c, 3),
+          NNF_ERR_OVERFLOW);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, huge, 3, 4, 1, a, 4, b, 3, 0, c, 3),
+          NNF_ERR_OVERFLOW);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 4, 1, a, 4, b, huge, 0, c, 3),
+          NNF_ERR_OVERFLOW);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, huge, 1, 1, a, 1, b, huge, 0, c, huge),
+          NNF_ERR_OVERFLOW);
+    FAILS(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 3, 3, 4, 1, a, 4, b, 3, 0, c, huge),
+          NNF_ERR_OVERFLOW);
+#undef FAILS
+    /* Empty operands may be NULL; k == 0 scales C by beta without reading A or B. */
+    NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 0, 3, 4, 1, NULL, 4, b, 3, 0,
+                            NULL, 3));
+    NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 2, 3, 0, 1, NULL, 1, NULL, 3, 2.0f,
+                            c, 3));
+    for (size_t i = 0; i < 6; i++)
+        assert_true(c[i] == 2.0f * keep[i]);
+}
+
+/* A failed allocation of packing buffers is NNF_ERR_NOMEM, C untouched, no leak. */
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    enum { M = 100, N = 100, K = 100 };
+    float *a = malloc(M * K * sizeof(float)), *b = malloc(K * N * sizeof(float));
+    float *c = malloc(M * N * sizeof(float)), *keep = malloc(M * N * sizeof(float));
+    nnf_test_fill_uniform(a, M * K, 10, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b, K * N, 11, -1.0f, 1.0f);
+    nnf_test_fill_uniform(c, M * N, 12, -1.0f, 1.0f);
+    memcpy(keep, c, M * N * sizeof(float));
+    NNF_FOR_EACH_ISA(isa) {
+        for (int path = NNF__SGEMM_PATH_DIRECT; path <= NNF__SGEMM_PATH_PACKED; path++) {
+            nnf__sgemm_force_path((nnf__sgemm_path)path);
+            long live = nnf__alloc_live();
+            nnf__alloc_fail_after(1);
+            /* The direct path only packs when B is transposed. */
+            nnf_status st = nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, M, N, K, 1, a, K, b, K, 0.5f,
+                                      c, N);
+            nnf__alloc_fail_after(0);
+            assert_int_equal(st, NNF_ERR_NOMEM);
+            assert_non_null(strstr(nnf_last_error(), "out of memory"));
+            assert_memory_equal(c, keep, M * N * sizeof(float));
+            assert_int_equal(nnf__alloc_live(), live);
+        }
+    }
+    nnf__sgemm_force_path(NNF__SGEMM_PATH_AUTO);
+    nnf_test_restore_isa();
+    free(a);
+    free(b);
+    free(c);
+    free(keep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_m_tails),
+        cmocka_unit_test(test_n_tails),
+        cmocka_unit_test(test_k_blocks),
+        cmocka_unit_test(test_alpha_beta_ld),
+        cmocka_unit_test(test_beta_zero_overwrites_nan),
+        cmocka_unit_test(test_random_shapes),
+        cmocka_unit_test(test_chapter_shapes),
+        cmocka_unit_test(test_many_blocks),
+        cmocka_unit_test(test_gemv_matches_gemm),
+        cmocka_unit_test(test_threads_default_threshold),
+        cmocka_unit_test(test_inside_parallel_region),
+        cmocka_unit_test(test_errors_leave_c_untouched),
+        cmocka_unit_test(test_alloc_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

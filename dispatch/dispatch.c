@@ -19,7 +19,7 @@ static nnf__cpu_features features;
 static nnf_isa best;         /* highest ISA the CPU and OS support, before NNF_ISA */
 static nnf_isa chosen;       /* after NNF_ISA */
 static const char *chosen_why;
-static const char *env_cap;  /* NNF_ISA as read at detection, NULL if unset or ignored */
+static const char *env_cap;  /* the ISA NNF_ISA named at detection; NULL if unset or ignored */
 
 static const nnf__kernels *table_of(nnf_isa isa)
 {
@@ -61,10 +61,11 @@ static nnf_isa read_cap(void)
                     arch_name());
             return NNF__ISA_NO_CAP;
         }
-        env_cap = s;
+        env_cap = nnf_isa_name((nnf_isa)i);
         return (nnf_isa)i;
     }
-    fprintf(stderr, "nnf: warning: NNF_ISA=%s is not one of scalar, avx2, avx512, neon; ignored\n", s);
+    fprintf(stderr, "nnf: warning: NNF_ISA=%s is not one of scalar, avx2, avx512, neon; ignored\n",
+            s);
     return NNF__ISA_NO_CAP;
 }
 

@@ -50,7 +50,10 @@ nnf_isa nnf__isa_choose_x86(const nnf__x86_cpuid *r, nnf_isa cap, const char **w
             reason = "AVX-512 F+DQ+BW+VL with ZMM state enabled in XCR0";
         }
     }
-    int cap_rank = cap == NNF_ISA_AVX512 ? 2 : cap == NNF_ISA_AVX2 ? 1 : cap == NNF_ISA_SCALAR ? 0 : -1;
+    int cap_rank = cap == NNF_ISA_AVX512   ? 2
+                   : cap == NNF_ISA_AVX2   ? 1
+                   : cap == NNF_ISA_SCALAR ? 0
+                                           : -1;
     int level_rank = level == NNF_ISA_AVX512 ? 2 : level == NNF_ISA_AVX2 ? 1 : 0;
     if (cap_rank >= 0 && cap_rank < level_rank) {
         level = cap;

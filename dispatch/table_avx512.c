@@ -12,11 +12,11 @@ const nnf__kernels nnf__kernels_avx512 = {
         /* Zen 4: the 12 x 384 A micro-panel (18 KiB) stays in the 32 KiB L1d; the
          * 384 x 256 B block (384 KiB) in the 1 MiB L2 with room for A and C passing
          * through; the 960 x 384 A block (1.4 MiB) is packed once and read from L3.
-         * Packing and GEMV are the AVX2 kernels (see kernels/sgemm.h). */
+         * Packing is the AVX2 kernels' (see kernels/sgemm.h). */
         .mr = 12, .nr = 32, .mc = 960, .nc = 256,
         .ukernel = nnf__sgemm_ukernel_12x32__avx512,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
-        .dots = nnf__sgemm_dots__avx2,
+        .dots = nnf__sgemm_dots__avx512,
     },
 };

@@ -35,11 +35,14 @@ typedef void (*nnf__sgemm_ukernel_fn)(size_t kc, const float *a, ptrdiff_t rs_a,
                                       float *c, size_t ldc, size_t mr, size_t nr,
                                       float alpha, float beta);
 
-/* Packs a w-wide, kc-deep panel k-major with row stride W (w <= W):
- * copy:      out[p*W + j] = src[p*ld + j]   (the panel's rows are contiguous)
- * transpose: out[p*W + j] = src[j*ld + p]   (its columns are contiguous)
- * Used for B panels (W = nr) and for A panels (W = mr; A's NN layout is the
- * transposing case). Columns w..W-1 are not written. */
+/* Packs a block of w columns, kc deep, into ceil(w / W) k-major panels of W columns:
+ * column j, step p goes to out[(j / W) * W * kc + p * W + j % W], taken from
+ * copy:      src[p*ld + j]   (the block's rows are contiguous)
+ * transpose: src[j*ld + p]   (its columns are contiguous)
+ * Used for B blocks (W = nr) and A blocks (W = mr; A's NN layout is the transposing
+ * case). A whole block per call lets the copy walk each source row once, front to
+ * back, instead of hopping down a column of rows per panel. The columns of the last
+ * panel past w are not written. */
 typedef void (*nnf__sgemm_pack_fn)(size_t kc, size_t w, size_t W, const float *src,
                                    size_t ld, float *out);
 
@@ -75,12 +78,14 @@ typedef struct nnf__sgemm_kernels {
 NNF__SGEMM_DECLARE(scalar, 4x4)
 #if defined(__x86_64__)
 NNF__SGEMM_DECLARE(avx2, 6x16)
-/* AVX-512 brings its own micro-kernel and reuses the AVX2 packing and GEMV kernels:
- * those are bound by shuffles and loads, which a 512-bit register does not speed up
- * on Zen 4 (it splits zmm operations into two 256-bit halves). */
+/* AVX-512 brings its own micro-kernel and GEMV, and reuses the AVX2 packing: copies
+ * and 8x8 transposes are bound by loads and stores, which 512-bit registers do not
+ * speed up on Zen 4 (it splits zmm operations into two 256-bit halves). */
 void nnf__sgemm_ukernel_12x32__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
                                       const float *, ptrdiff_t, float *, size_t, size_t,
                                       size_t, float, float);
+void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
+                             ptrdiff_t, float *, ptrdiff_t, float, float);
 #endif
 #if defined(__aarch64__)
 NNF__SGEMM_DECLARE(neon, 8x12)

@@ -85,16 +85,18 @@ static void test_cache_reuse(void **state)
     }
 }
 
-/* nnf__calloc zeroes a reused (dirty) cached block too. */
+/* nnf__calloc zeroes small blocks, fresh mappings and reused (dirty) cached blocks. */
 static void test_calloc_zeroes(void **state)
 {
     (void)state;
     NNF_FOR_EACH_ISA(isa) {
-        const size_t sizes[] = {100, 4 * MIB};
-        for (size_t i = 0; i < 2; i++) {
+        const size_t sizes[] = {100, 4 * MIB, 4 * MIB};
+        for (size_t i = 0; i < 3; i++) {
             unsigned char *p = nnf__alloc(sizes[i]);
             memset(p, 0xff, sizes[i]);
             nnf__dealloc(p, sizes[i]);
+            if (i == 2)
+                nnf__alloc_trim();   /* the next large block is a fresh mapping */
             unsigned char *z = nnf__calloc(sizes[i]);
             assert_non_null(z);
             for (size_t j = 0; j < sizes[i]; j += 4093)

@@ -365,6 +365,154 @@ static void test_conv_errors(void **state)
     }
 }
 
+/* The layers, through the layer-function interface: every gradient against finite
+ * differences (conv2d is linear in x and in its parameters, so no kinks to skip). */
+static void test_conv_layers_gradcheck(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, 5);
+        nnf_layer *conv = NULL, *flat = NULL;
+        NNF_ASSERT_OK(nnf_layer_conv2d(&conv, 2, 3, 3, 2, 1, NNF_INIT_KAIMING, &rng));
+        NNF_ASSERT_OK(nnf_layer_flatten(&flat));
+        assert_string_equal(nnf_layer_name(conv), "Conv2d");
+        assert_int_equal(nnf_tensor_size(nnf_layer_parameter(conv, 0), 1), 2);
+        assert_int_equal(nnf_tensor_numel(nnf_layer_parameter(conv, 1)), 3);
+        assert_null(nnf_layer_parameter(conv, 2));
+        assert_null(nnf_layer_parameter(flat, 0));
+        /* nonzero bias, so its gradient is checked around a value that matters */
+        NNF_ASSERT_OK(nnf_fill(nnf_layer_parameter(conv, 1), 0.25f));
+        nnf_tensor *x = random_tensor(NNF_SHAPE(2, 2, 7, 6), 8);
+        nnf_gradcheck_options opts = {.eps = 0.5, .seed = 3};
+        nnf_gradcheck_report r;
+        NNF_ASSERT_OK(nnf_gradcheck_layer(conv, x, 1, &opts, &r));
+        if (r.failed) fail_msg("Conv2d: %s", r.first_failure);
+        assert_true(r.checked > 100);
+        assert_int_equal(r.skipped, 0);
+        NNF_ASSERT_OK(nnf_gradcheck_layer(flat, x, 1, &opts, &r));
+        if (r.failed) fail_msg("Flatten: %s", r.first_failure);
+        assert_int_equal(r.checked, nnf_tensor_numel(x));
+
+        nnf_tensor *out = NULL;
+        NNF_ASSERT_OK(nnf_layer_forward(flat, x, &out));
+        assert_int_equal(nnf_tensor_ndim(out), 2);
+        assert_int_equal(nnf_tensor_size(out, 1), 2 * 7 * 6);
+        assert_true(nnf_tensor_shares_storage(out, x));   /* a view, not a copy */
+        nnf_tensor *x3 = random_tensor(NNF_SHAPE(2, 7, 6), 8);
+        NNF_ASSERT_FAILS(nnf_layer_forward(conv, x3, &out), NNF_ERR_SHAPE);
+        if (!strstr(nnf_last_error(), "Conv2d: expected a 4-d input (N, C, H, W), got 3 dims"))
+            fail_msg("message: %s", nnf_last_error());
+        NNF_ASSERT_FAILS(nnf_layer_conv2d(&conv, 0, 3, 3, 1, 0, NNF_INIT_KAIMING, NULL),
+                         NNF_ERR_INVALID);
+        nnf_tensor_free(x);
+        nnf_tensor_free(x3);
+        nnf_layer_free(conv);
+        nnf_layer_free(flat);
+    }
+}
+
+/* 8x8 images of a horizontal or a vertical bar at a random place, with noise. */
+static void bars(nnf_tensor **x, nnf_tensor **y, int n, uint64_t seed)
+{
+    NNF_ASSERT_OK(nnf_zeros(x, NNF_SHAPE(n, 1, 8, 8)));
+    NNF_ASSERT_OK(nnf_empty_dtype(y, NNF_I64, NNF_SHAPE(n)));
+    float *xd = nnf_tensor_data(*x);
+    int64_t *yd = nnf_tensor_raw(*y);
+    float noise[64];
+    for (int i = 0; i < n; i++) {
+        yd[i] = i % 2;
+        int at = (i / 2 * 5 + 1) % 8;
+        nnf_test_fill_uniform(noise, 64, seed + (uint64_t)i, -0.3f, 0.3f);
+        for (int p = 0; p < 64; p++) {
+            int on = yd[i] ? p % 8 == at : p / 8 == at;
+            xd[i * 64 + p] = (on ? 1.0f : 0.0f) + noise[p];
+        }
+    }
+}
+
+static nnf_model *small_cnn(void)
+{
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 11);
+    nnf_loss *ce = NULL;
+    nnf_model *m = NULL;
+    nnf_layer *l[6];
+    NNF_ASSERT_OK(nnf_loss_cross_entropy(&ce));
+    NNF_ASSERT_OK(nnf_model_new(&m, ce));
+    NNF_ASSERT_OK(nnf_layer_conv2d(&l[0], 1, 4, 3, 1, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_relu(&l[1]));
+    NNF_ASSERT_OK(nnf_layer_conv2d(&l[2], 4, 6, 3, 2, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_relu(&l[3]));
+    NNF_ASSERT_OK(nnf_layer_flatten(&l[4]));
+    NNF_ASSERT_OK(nnf_layer_lin(&l[5], 6 * 4 * 4, 2, NNF_INIT_KAIMING, &rng));
+    for (int i = 0; i < 6; i++) NNF_ASSERT_OK(nnf_model_add(m, l[i]));
+    return m;
+}
+
+/* A CNN built from these layers learns, gives the same bits on every ISA and thread
+ * count, and keeps its buffers from step to step. */
+static void test_small_cnn_trains(void **state)
+{
+    (void)state;
+    nnf_tensor *x = NULL, *y = NULL;
+    bars(&x, &y, 64, 100);
+    float *ref = NULL;
+    size_t nref = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        nnf_test_threads(threads);
+        NNF_FOR_EACH_ISA(isa) {
+            nnf_model *m = small_cnn();
+            nnf_sgd *opt = NULL;
+            NNF_ASSERT_OK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m),
+                                      0.05f, 0.9f, 0.0f));
+            float first = 0, loss = 0;
+            long live = 0;
+            for (int step = 0; step < 30; step++) {
+                NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+                nnf_sgd_zero_grad(opt);
+                NNF_ASSERT_OK(nnf_model_backward(m));
+                NNF_ASSERT_OK(nnf_sgd_step(opt));
+                if (step == 0) first = loss;
+                /* after the first step every buffer exists: what a step holds stays */
+                if (step == 1) live = nnf__alloc_live();
+                if (step > 1) assert_int_equal(nnf__alloc_live(), live);
+            }
+            assert_true(loss < 0.2f * first);
+            nnf_gradcheck_report r;
+            nnf_gradcheck_options opts = {.eps = 1e-2, .max_points = 8, .seed = 2};
+            NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &opts, &r));
+            if (r.failed) fail_msg("model: %s", r.first_failure);
+
+            size_t n = 0;
+            for (int i = 0; i < nnf_model_num_parameters(m); i++)
+                n += (size_t)nnf_tensor_numel(nnf_model_parameters(m)[i]);
+            float *all = malloc(n * sizeof *all);
+            assert_non_null(all);
+            size_t at = 0;
+            for (int i = 0; i < nnf_model_num_parameters(m); i++) {
+                const nnf_tensor *p = nnf_model_parameters(m)[i];
+                memcpy(all + at, nnf_tensor_data(p), (size_t)nnf_tensor_numel(p) * sizeof *all);
+                at += (size_t)nnf_tensor_numel(p);
+            }
+            if (!ref) {
+                ref = all;
+                nref = n;
+            } else {
+                assert_int_equal(n, nref);
+                nnf_test_assert_bits_equal(all, ref, n);
+                free(all);
+            }
+            nnf_sgd_free(opt);
+            nnf_model_free(m);
+        }
+    }
+    nnf_test_threads(2);
+    free(ref);
+    nnf_tensor_free(x);
+    nnf_tensor_free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_conv2d_backward_fd),
         cmocka_unit_test(test_conv2d_reproducible),
         cmocka_unit_test(test_conv_errors),
+        cmocka_unit_test(test_conv_layers_gradcheck),
+        cmocka_unit_test(test_small_cnn_trains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,6 +221,25 @@ static void test_features_str(void **state)
     assert_true(strlen(tiny) < sizeof tiny);
 }
 
+/* nnf-info's facts agree with the public calls. */
+static void test_dispatch_facts(void **state)
+{
+    (void)state;
+    nnf__dispatch_info info;
+    nnf__dispatch_facts(&info);
+    assert_true(nnf_isa_supported(info.best));
+    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++)
+        if (nnf_isa_supported((nnf_isa)i))
+            assert_true(nnf__isa_rank((nnf_isa)i) <= nnf__isa_rank(info.best));
+    assert_non_null(info.why);
+    assert_true(strlen(info.features) > 0);
+#if defined(__x86_64__)
+    assert_non_null(strstr(info.features, "sse2"));
+#elif defined(__aarch64__)
+    assert_non_null(strstr(info.features, "asimd"));
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_supported_here),
         cmocka_unit_test(test_force),
         cmocka_unit_test(test_features_str),
+        cmocka_unit_test(test_dispatch_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

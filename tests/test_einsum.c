@@ -7,81 +7,7 @@
 
 #include <stdio.h>
 
-/* Brute force: out[out letters] += prod_k op_k[its letters]. `in` spells each operand's
- * dims with one letter each (ellipsis dims spelled out); a size-1 dim broadcasts. */
-typedef struct {
-    int ndim;
-    int64_t shape[NNF_MAX_DIMS];
-    int64_t numel, terms;   /* terms: products summed into each element */
-    double *want, *mag;
-} ref_result;
-
-static void ref_einsum(const char *const *in, const char *out, int n,
-                       const nnf_tensor *const *ops, ref_result *r)
-{
-    int64_t size[128] = {0};
-    char letters[64];
-    int nl = 0;
-    double *g[8];
-    for (int k = 0; k < n; k++) {
-        g[k] = ref_gather(ops[k]);
-        for (int d = 0; in[k][d]; d++) {
-            unsigned char c = (unsigned char)in[k][d];
-            int64_t s = nnf_tensor_shape(ops[k])[d];
-            if (size[c] == 0 && strchr(letters, c) == NULL)
-                letters[nl++] = (char)c;
-            letters[nl] = '\0';
-            if (s != 1 || size[c] == 0)
-                size[c] = s;
-        }
-        letters[nl] = '\0';
-    }
-    r->ndim = (int)strlen(out);
-    r->numel = 1;
-    for (int d = 0; d < r->ndim; d++) {
-        r->shape[d] = size[(unsigned char)out[d]];
-        r->numel *= r->shape[d];
-    }
-    r->want = calloc((size_t)r->numel + 1, sizeof(double));
-    r->mag = calloc((size_t)r->numel + 1, sizeof(double));
-    int64_t total = 1;
-    for (int i = 0; i < nl; i++)
-        total *= size[(unsigned char)letters[i]];
-    r->terms = r->numel > 0 ? total / r->numel : 0;
-    int64_t value[128] = {0};
-    for (int64_t t = 0; t < total; t++) {
-        double p = 1;
-        for (int k = 0; k < n; k++) {
-            int64_t lin = 0;
-            for (int d = 0; in[k][d]; d++) {
-                int64_t s = nnf_tensor_shape(ops[k])[d];
-                lin = lin * s + (s == 1 ? 0 : value[(unsigned char)in[k][d]]);
-            }
-            p *= g[k][lin];
-        }
-        int64_t o = 0;
-        for (int d = 0; d < r->ndim; d++)
-            o = o * r->shape[d] + value[(unsigned char)out[d]];
-        r->want[o] += p;
-        r->mag[o] += fabs(p);
-        for (int i = nl - 1; i >= 0; i--) {
-            unsigned char c = (unsigned char)letters[i];
-            if (++value[c] < size[c])
-                break;
-            value[c] = 0;
-        }
-    }
-    for (int k = 0; k < n; k++)
-        free(g[k]);
-}
-
-static void ref_free(ref_result *r)
-{
-    free(r->want);
-    free(r->mag);
-}
-
-static void check_result(const nnf_tensor *got, const ref_result *r)
+static void check_result(const nnf_tensor *got, const ref_einsum_result *r)
 {
     assert_int_equal(nnf_tensor_ndim(got), r->ndim);
     for (int d = 0; d < r->ndim; d++)
@@ -94,7 +20,7 @@ static void check_result(const nnf_tensor *got, const ref_result *r)
 static void check(const char *spec, int n, const nnf_tensor *const *ops, const char *const *in,
                   const char *out)
 {
-    ref_result r;
+    ref_einsum_result r;
     ref_einsum(in, out, n, ops, &r);
     nnf_tensor *c = NULL;
     nnf_status st = nnf_einsum(&c, spec, n, ops);
@@ -107,7 +33,7 @@ static void check(const char *spec, int n, const nnf_tensor *const *ops, const c
     check_result(given, &r);
     nnf_tensor_free(given);
     nnf_tensor_free(c);
-    ref_free(&r);
+    ref_einsum_free(&r);
 }
 
 #define OPS(...) (int)(sizeof((const nnf_tensor *[]){__VA_ARGS__}) / sizeof(nnf_tensor *)), \
@@ -161,8 +87,10 @@ static void test_equations(void **state)
         nnf_tensor *u = ref_rand(NNF_SHAPE(4), 5), *c = ref_rand(NNF_SHAPE(3, 6), 6);
         nnf_tensor *ba = ref_rand(NNF_SHAPE(2, 4, 5), 7), *bb = ref_rand(NNF_SHAPE(2, 5, 3), 8);
         nnf_tensor *bc = ref_rand(NNF_SHAPE(2, 3, 6), 9), *a2 = ref_rand(NNF_SHAPE(4, 5), 10);
-        nnf_tensor *t3 = ref_rand(NNF_SHAPE(3, 3, 4), 11), *d4 = ref_rand(NNF_SHAPE(2, 3, 4, 5), 12);
-        nnf_tensor *sc = NULL, *bt = ref_rand(NNF_SHAPE(3, 5), 13), *at = ref_rand(NNF_SHAPE(5, 4), 14);
+        nnf_tensor *t3 = ref_rand(NNF_SHAPE(3, 3, 4), 11);
+        nnf_tensor *d4 = ref_rand(NNF_SHAPE(2, 3, 4, 5), 12);
+        nnf_tensor *bt = ref_rand(NNF_SHAPE(3, 5), 13), *at = ref_rand(NNF_SHAPE(5, 4), 14);
+        nnf_tensor *sc = NULL;
         NNF_ASSERT_OK(nnf_full(&sc, 0, NULL, -1.5f));
 
         check("ik,kj->ij", OPS(a, b), IN("ik", "kj"), "ij");          /* matmul */
@@ -281,17 +209,17 @@ static void test_given_output(void **state)
     (void)state;
     NNF_FOR_EACH_ISA(isa) {
         nnf_tensor *s = ref_rand(NNF_SHAPE(4, 4), 1), *m = ref_rand(NNF_SHAPE(4, 4), 2);
-        ref_result r;
+        ref_einsum_result r;
         ref_einsum(IN("ij"), "ji", OPS(s), &r);
         nnf_tensor *keep = s;
         NNF_ASSERT_OK(nnf_einsum(&s, "ij->ji", OPS(s)));
         assert_ptr_equal(s, keep);
         check_result(s, &r);
-        ref_free(&r);
+        ref_einsum_free(&r);
         ref_einsum(IN("ik", "kj"), "ij", OPS(s, m), &r);
         NNF_ASSERT_OK(nnf_einsum(&m, "ik,kj->ij", OPS(s, m)));
         check_result(m, &r);
-        ref_free(&r);
+        ref_einsum_free(&r);
 
         nnf_tensor *wrong = NULL;
         NNF_ASSERT_OK(nnf_full(&wrong, NNF_SHAPE(3, 4), 2.0f));
@@ -329,7 +257,8 @@ static void test_errors(void **state)
     nnf_tensor *one = NULL;
     NNF_ASSERT_OK(nnf_ones(&one, NNF_SHAPE(1, 1, 1, 1, 1, 1, 1, 1)));
 
-    expect_error("ij->i->j", OPS(a), NNF_ERR_PARSE, "einsum(): found '->' a second time at index 5");
+    expect_error("ij->i->j", OPS(a), NNF_ERR_PARSE,
+                 "einsum(): found '->' a second time at index 5");
     expect_error("i$j", OPS(a), NNF_ERR_PARSE,
                  "einsum(): invalid subscript given at index 1 in the equation string, "
                  "subscripts must be in [a-zA-Z]");

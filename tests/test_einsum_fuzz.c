@@ -164,9 +164,42 @@ static void test_parser_alloc_failure(void **state)
     assert_int_equal(nnf__alloc_live(), live);
 }
 
+/* The brute-force reference for an equation the parser accepted: its labels spelled as
+ * letters, with the ellipsis dims as digits. */
+static void check_against_reference(const char *spec, int n, const nnf_tensor *const *ops,
+                                    const nnf_tensor *got)
+{
+    int ndims[3];
+    for (int k = 0; k < n; k++)
+        ndims[k] = nnf_tensor_ndim(ops[k]);
+    nnf__einsum_eq eq;
+    NNF_ASSERT_OK(nnf__einsum_parse(&eq, spec, n, ndims));
+    char in[3][NNF_MAX_DIMS + 1], out[NNF_MAX_DIMS + 1];
+    const char *ins[3];
+    for (int k = 0; k <= n; k++) {
+        const nnf__einsum_term *t = k < n ? &eq.in[k] : &eq.out;
+        char *dst = k < n ? in[k] : out;
+        for (int d = 0; d < t->ndim; d++)
+            dst[d] = t->label[d] >= NNF__EINSUM_ELL ? (char)('0' + t->label[d] - NNF__EINSUM_ELL)
+                                                    : nnf__einsum_label_char(t->label[d]);
+        dst[t->ndim] = '\0';
+        if (k < n)
+            ins[k] = in[k];
+    }
+    nnf__einsum_eq_free(&eq);
+    ref_einsum_result r;
+    ref_einsum(ins, out, n, ops, &r);
+    assert_int_equal(nnf_tensor_ndim(got), r.ndim);
+    for (int d = 0; d < r.ndim; d++)
+        assert_int_equal(nnf_tensor_shape(got)[d], r.shape[d]);
+    ref_assert_near(got, r.want, r.mag, r.terms + 4);
+    ref_einsum_free(&r);
+}
+
 /* The whole of nnf_einsum on random equations over tensors whose dims are all 2 (so no
  * size can mismatch, and with <= 3 dims and <= 3 operands no intermediate exceeds 8 dims):
- * only NNF_OK or NNF_ERR_PARSE, and nothing leaks. */
+ * only NNF_OK or NNF_ERR_PARSE, nothing leaks, and every result matches the brute-force
+ * reference. */
 static void test_einsum(void **state)
 {
     (void)state;
@@ -191,6 +224,8 @@ static void test_einsum(void **state)
             nnf_status st = nnf_einsum(&c, spec, n, ops);
             if (st != NNF_OK && st != NNF_ERR_PARSE)
                 fail_msg("\"%s\": %s: %s", spec, nnf_status_str(st), nnf_last_error());
+            if (st == NNF_OK)
+                check_against_reference(spec, n, ops, c);
             nnf_tensor_free(c);
             assert_int_equal(nnf__alloc_live(), live);
         }

@@ -87,6 +87,81 @@ static inline long ref_sgemm_allocations(nnf_trans ta, nnf_trans tb, size_t m, s
     return f;
 }
 
+/* Brute force: out[out letters] += prod_k op_k[its letters]. `in` spells each operand's
+ * dims with one letter each (ellipsis dims spelled out); a size-1 dim broadcasts. */
+typedef struct {
+    int ndim;
+    int64_t shape[NNF_MAX_DIMS];
+    int64_t numel, terms;   /* terms: products summed into each element */
+    double *want, *mag;
+} ref_einsum_result;
+
+static inline void ref_einsum(const char *const *in, const char *out, int n,
+                              const nnf_tensor *const *ops, ref_einsum_result *r)
+{
+    int64_t size[128] = {0};
+    char letters[64] = "";
+    int nl = 0;
+    double *g[8];
+    for (int k = 0; k < n; k++) {
+        g[k] = ref_gather(ops[k]);
+        for (int d = 0; in[k][d]; d++) {
+            unsigned char c = (unsigned char)in[k][d];
+            int64_t s = nnf_tensor_shape(ops[k])[d];
+            if (strchr(letters, c) == NULL) {
+                letters[nl++] = (char)c;
+                letters[nl] = '\0';
+                size[c] = s;
+            } else if (s != 1) {
+                size[c] = s;
+            }
+        }
+    }
+    r->ndim = (int)strlen(out);
+    r->numel = 1;
+    for (int d = 0; d < r->ndim; d++) {
+        r->shape[d] = size[(unsigned char)out[d]];
+        r->numel *= r->shape[d];
+    }
+    r->want = calloc((size_t)r->numel + 1, sizeof(double));
+    r->mag = calloc((size_t)r->numel + 1, sizeof(double));
+    int64_t total = 1;
+    for (int i = 0; i < nl; i++)
+        total *= size[(unsigned char)letters[i]];
+    r->terms = r->numel > 0 ? total / r->numel : 0;
+    int64_t value[128] = {0};
+    for (int64_t t = 0; t < total; t++) {
+        double p = 1;
+        for (int k = 0; k < n; k++) {
+            int64_t lin = 0;
+            for (int d = 0; in[k][d]; d++) {
+                int64_t s = nnf_tensor_shape(ops[k])[d];
+                lin = lin * s + (s == 1 ? 0 : value[(unsigned char)in[k][d]]);
+            }
+            p *= g[k][lin];
+        }
+        int64_t o = 0;
+        for (int d = 0; d < r->ndim; d++)
+            o = o * r->shape[d] + value[(unsigned char)out[d]];
+        r->want[o] += p;
+        r->mag[o] += fabs(p);
+        for (int i = nl - 1; i >= 0; i--) {
+            unsigned char c = (unsigned char)letters[i];
+            if (++value[c] < size[c])
+                break;
+            value[c] = 0;
+        }
+    }
+    for (int k = 0; k < n; k++)
+        free(g[k]);
+}
+
+static inline void ref_einsum_free(ref_einsum_result *r)
+{
+    free(r->want);
+    free(r->mag);
+}
+
 /* Asserts nnf_last_error() contains `part`. */
 static inline void ref_assert_message(const char *part)
 {

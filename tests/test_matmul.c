@@ -344,7 +344,8 @@ static void test_errors(void **state)
     NNF_ASSERT_OK(nnf_full(&s, 0, NULL, 1.0f));
     NNF_ASSERT_OK(nnf_empty_dtype(&i64, NNF_I64, NNF_SHAPE(3)));
 
-    expect_error(x, w, NNF_ERR_SHAPE, "mat1 and mat2 shapes cannot be multiplied (5x784 and 10x784)");
+    expect_error(x, w, NNF_ERR_SHAPE,
+                 "mat1 and mat2 shapes cannot be multiplied (5x784 and 10x784)");
     expect_error(v3, v4, NNF_ERR_SHAPE,
                  "inconsistent tensor size, expected tensor [3] and src [4] to have the same "
                  "number of elements, but got 3 and 4 elements respectively");
@@ -369,7 +370,10 @@ static void test_errors(void **state)
     nnf_tensor *wrong = NULL, *keep;
     NNF_ASSERT_OK(nnf_full(&wrong, NNF_SHAPE(2, 4), 7.0f));
     keep = wrong;
-    NNF_ASSERT_FAILS(nnf_matmul(&wrong, m23, m45), NNF_ERR_SHAPE);
+    nnf_tensor *m35 = ref_rand(NNF_SHAPE(3, 5), 10);
+    NNF_ASSERT_FAILS(nnf_matmul(&wrong, m23, m35), NNF_ERR_SHAPE);
+    ref_assert_message("matmul: the output has shape [2, 4] but the result has shape [2, 5]");
+    nnf_tensor_free(m35);
     assert_ptr_equal(wrong, keep);
     NNF_ASSERT_FAILS(nnf_matmul(&wrong, x, w), NNF_ERR_SHAPE);
     float v;
@@ -408,6 +412,12 @@ static void check_alloc_failures(const nnf_tensor *a, const nnf_tensor *b, int g
         assert_int_equal(st, NNF_ERR_NOMEM);
         assert_ptr_equal(c, keep);
         assert_int_equal(nnf__alloc_live(), live);
+        if (given) {
+            double *g = ref_gather(c);
+            for (int64_t i = 0; i < r.numel; i++)
+                assert_true(g[i] == 0.0);
+            free(g);
+        }
         nnf_tensor_free(c);
         assert_true(n < 100);
     }
@@ -425,6 +435,9 @@ static void test_alloc_failure(void **state)
     check_alloc_failures(a, b, 1);
     check_alloc_failures(ex, step, 0);      /* both operands copied */
     check_alloc_failures(ex, step, 1);
+    nnf_tensor *bb = ref_rand(NNF_SHAPE(3, 6, 5), 6);
+    check_alloc_failures(a, bb, 1);         /* three sgemm calls: a temporary first */
+    nnf_tensor_free(bb);
     long live = nnf__alloc_live();
     for (long n = 1;; n++) {               /* a = a @ sq: through a temporary */
         nnf_tensor *sq = ref_rand(NNF_SHAPE(6, 6), 4), *a2 = ref_rand(NNF_SHAPE(4, 6), 5);
@@ -487,6 +500,39 @@ static void test_bitwise(void **state)
     nnf_tensor_free(w);
 }
 
+/* A batch of small products (16 of 32x64x32, 2.1 MFLOP) runs one product per thread:
+ * right, and the same bits with 1 or 2 threads on every ISA. */
+static void test_batch_threads(void **state)
+{
+    (void)state;
+    nnf_tensor *a = ref_rand(NNF_SHAPE(16, 32, 64), 1), *b = ref_rand(NNF_SHAPE(16, 64, 32), 2);
+    nnf_tensor *first = NULL;
+    int threads0 = nnf_num_threads();
+    ref_result r;
+    ref_matmul(a, b, &r);
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            nnf_tensor *c = NULL;
+            NNF_ASSERT_OK(nnf_matmul(&c, a, b));
+            ref_assert_near(c, r.want, r.mag, r.k);
+            if (first == NULL) {
+                first = c;
+                continue;
+            }
+            nnf_test_assert_bits_equal(nnf_tensor_data(c), nnf_tensor_data(first),
+                                       (size_t)nnf_tensor_numel(c));
+            nnf_tensor_free(c);
+        }
+    }
+    nnf_test_threads(threads0);
+    nnf_test_restore_isa();
+    ref_free(&r);
+    nnf_tensor_free(first);
+    nnf_tensor_free(a);
+    nnf_tensor_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_bitwise),
+        cmocka_unit_test(test_batch_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

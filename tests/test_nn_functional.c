@@ -172,6 +172,27 @@ static void test_relu_backward(void **state)
         got = nn_grad(x);
         for (int i = 0; i < n; i++)
             assert_true(got[i] == 2 * want[i]);
+        /* x a transposed view (the path for non-contiguous tensors): x.g[i][j] pairs
+         * with the stored element [j][i] */
+        nnf_tensor *store = NULL, *xt = NULL, *yt = NULL, *gt = NULL;
+        NNF_ASSERT_OK(nnf_from_data(&store, xs, NNF_SHAPE(4, 3)));
+        NNF_ASSERT_OK(nnf_t(&xt, store));
+        NNF_ASSERT_OK(nnf_relu(&yt, xt));
+        NNF_ASSERT_OK(nnf_clone(&gt, g));
+        nn_set_grad(yt, gt);
+        NNF_ASSERT_OK(nnf_relu_backward(xt, yt));
+        got = nn_grad(xt);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++) {
+                float w = xs[j * 3 + i] > 0 ? gp[i * 4 + j] : 0.0f;
+                if (!(got[i * 4 + j] == w))
+                    fail_msg("view: x.g[%d][%d] = %g, want %g", i, j, (double)got[i * 4 + j],
+                             (double)w);
+            }
+        nnf_tensor_free(store);
+        nnf_tensor_free(xt);
+        nnf_tensor_free(yt);
+        nnf_tensor_free(gt);
         nnf_tensor_free(x);
         nnf_tensor_free(y);
         nnf_tensor_free(g);

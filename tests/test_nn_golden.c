@@ -92,10 +92,14 @@ static void assert_matches(const char *what, const float *got, const nnf_tensor 
     size_t n = (size_t)nnf_tensor_numel(want);
     const float *w = nnf_tensor_data(want);
     double *wd = nn_doubles(n), scale = 0.0, err = 0.0;
+    /* plain comparisons: gcc 12 for aarch64 crashes vectorising two fmax reductions */
     for (size_t i = 0; i < n; i++) {
         wd[i] = w[i];
-        scale = fmax(scale, fabs(wd[i]));
-        err = fmax(err, fabs(got[i] - wd[i]));
+        double a = fabs(wd[i]), e = fabs(got[i] - wd[i]);
+        if (a > scale)
+            scale = a;
+        if (e > err)
+            err = e;
     }
     print_message("  %-12s max |nnf - torch| = %.3g (largest |torch| %.3g)\n", what, err, scale);
     nnf_test_assert_close(got, wd, n, 1e-4, 1e-5 * scale);

@@ -476,7 +476,8 @@ static void test_empty(void **state)
         assert_null(r);
         NNF_ASSERT_OK(nnf_empty(&e2, 2, (const int64_t[]){0, 3}));
         NNF_ASSERT_FAILS(nnf_min(&r, e2, NNF_DIMS(0), 0), NNF_ERR_INDEX);
-        assert_string_equal(nnf_last_error(), "min(): Expected reduction dim 0 to have non-zero size.");
+        assert_string_equal(nnf_last_error(),
+                            "min(): Expected reduction dim 0 to have non-zero size.");
         NNF_ASSERT_FAILS(nnf_argmax(&r, e2, 0, 0), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
                             "argmax(): Expected reduction dim 0 to have non-zero size.");

@@ -7,6 +7,11 @@
 
 #include "nnf_test.h"
 
+/* Bits of test_canonical_order's channel sums and variances, printed on x86-64 (where
+ * they also equal this file's re-implementation of the order): aarch64 must agree. */
+#define GOLDEN_SUM 0x453b140e, 0x453a4432, 0x453a9a6c
+#define GOLDEN_VAR 0x3da942b1, 0x3da813b9, 0x3dae35f8
+
 /* ---- bitwise reproducibility ---- */
 
 typedef struct {
@@ -29,7 +34,10 @@ static const config configs[] = {
     {"mixed", 3, {40, 50, 60}, {2, 0, 1}, 2, {0, 2}},
 };
 
-enum { OP_SUM, OP_MEAN, OP_VAR, OP_STD, OP_STD_MEAN, OP_MAX, OP_MIN, OP_ARGMAX, OP_ALL, OP_ANY, NOPS };
+enum {
+    OP_SUM, OP_MEAN, OP_VAR, OP_STD, OP_STD_MEAN, OP_MAX, OP_MIN, OP_ARGMAX, OP_ALL, OP_ANY,
+    NOPS
+};
 
 /* Runs op and returns its result(s) as raw bytes (malloc'd), *nbytes set. */
 static void *run_op(int op, const nnf_tensor *a, const config *c, size_t *nbytes)
@@ -151,6 +159,49 @@ static double canonical_sum(const float *v, int64_t R)
     return s;
 }
 
+/* var with correction 1: block (count, sum, M2 about the block's float mean), merged
+ * by Chan's formula in the same tree. */
+typedef struct {
+    double n, sum, m2;
+} stats;
+
+static stats stats_tree(const stats *b, int64_t n)
+{
+    if (n == 1)
+        return b[0];
+    int64_t h = 1;
+    while (h * 2 < n)
+        h *= 2;
+    stats l = stats_tree(b, h), r = stats_tree(b + h, n - h), m;
+    double delta = r.sum / r.n - l.sum / l.n;
+    m.n = l.n + r.n;
+    m.sum = l.sum + r.sum;
+    m.m2 = l.m2 + r.m2 + delta * delta * (l.n * r.n / m.n);
+    return m;
+}
+
+static float canonical_var(const float *v, int64_t R)
+{
+    int64_t nb = (R + 4095) / 4096;
+    stats *b = malloc(sizeof(stats) * (size_t)nb);
+    for (int64_t i = 0; i < nb; i++) {
+        const float *x = v + i * 4096;
+        int64_t n = R - i * 4096 < 4096 ? R - i * 4096 : 4096;
+        float s = lanes_block(x, n), mean = s / (float)n, lane[32] = {0};
+        for (int64_t k = 0; k < n; k++) {
+            float d = x[k] - mean;
+            lane[k % 32] += d * d;
+        }
+        for (int h = 16; h > 0; h /= 2)
+            for (int j = 0; j < h; j++)
+                lane[j] += lane[j + h];
+        b[i] = (stats){(double)n, s, lane[0]};
+    }
+    stats t = stats_tree(b, nb);
+    free(b);
+    return (float)(t.m2 / (double)(R - 1));
+}
+
 static void test_canonical_order(void **state)
 {
     (void)state;
@@ -160,20 +211,34 @@ static void test_canonical_order(void **state)
     float *x = malloc(sizeof(float) * (size_t)n), *v = malloc(sizeof(float) * (size_t)R);
     nnf_test_fill_uniform(x, (size_t)n, 9, 0.0f, 1.0f);
     double want[3];
-    float want_sum[3];
+    float want_sum[3], want_var[3];
     for (int64_t c = 0; c < C; c++) {
         for (int64_t i = 0; i < N; i++)
             memcpy(v + i * HW, x + (i * C + c) * HW, sizeof(float) * (size_t)HW);
         want[c] = canonical_sum(v, R);
         want_sum[c] = (float)want[c];
+        want_var[c] = canonical_var(v, R);
     }
     nnf_tensor *t = NULL;
     NNF_ASSERT_OK(nnf_wrap(&t, x, 4, (const int64_t[]){N, C, 40, 50}, NULL));
     NNF_FOR_EACH_ISA(isa) {
-        nnf_tensor *s = NULL, *m = NULL;
+        nnf_tensor *s = NULL, *m = NULL, *va = NULL;
         NNF_ASSERT_OK(nnf_sum(&s, t, NNF_DIMS(0, 2, 3), 0));
         NNF_ASSERT_OK(nnf_mean(&m, t, NNF_DIMS(0, 2, 3), 0));
+        NNF_ASSERT_OK(nnf_var(&va, t, NNF_DIMS(0, 2, 3), 1, 0));
         nnf_test_assert_bits_equal(nnf_tensor_data(s), want_sum, 3);
+        nnf_test_assert_bits_equal(nnf_tensor_data(va), want_var, 3);
+        /* The same bits on every platform. */
+        static const uint32_t golden_sum[3] = {GOLDEN_SUM}, golden_var[3] = {GOLDEN_VAR};
+        for (int c = 0; c < 3; c++) {
+            uint32_t bs, bv;
+            memcpy(&bs, &nnf_tensor_data(s)[c], 4);
+            memcpy(&bv, &nnf_tensor_data(va)[c], 4);
+            if (bs != golden_sum[c] || bv != golden_var[c])
+                fail_msg("channel %d: sum 0x%08x var 0x%08x, golden 0x%08x 0x%08x", c, bs, bv,
+                         golden_sum[c], golden_var[c]);
+        }
+        nnf_tensor_free(va);
         for (int c = 0; c < 3; c++) {
             float mean = (float)(want[c] / (double)R);
             nnf_test_assert_bits_equal(&nnf_tensor_data(m)[c], &mean, 1);
@@ -184,6 +249,47 @@ static void test_canonical_order(void **state)
     nnf_tensor_free(t);
     free(x);
     free(v);
+    nnf_test_restore_isa();
+}
+
+/* The order is defined on the logical values, so the layout cannot change a bit: a
+ * reduction over dim 0 of X [R, C] (read as columns) equals the one over dim 1 of a
+ * contiguous copy of X^T (read as runs: short, gathered, in place, several blocks). */
+static void test_layout_independence(void **state)
+{
+    (void)state;
+    static const int64_t lengths[] = {1, 2, 7, 31, 32, 33, 40, 64, 100, 4096 + 33, 9000};
+    const int64_t C = 5;
+    NNF_FOR_EACH_ISA(isa) {
+        for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            int64_t R = lengths[li];
+            float *x = malloc(sizeof(float) * (size_t)(R * C));
+            float *y = malloc(sizeof(float) * (size_t)(R * C));
+            nnf_test_fill_uniform(x, (size_t)(R * C), 3 + li, -1.0f, 2.0f);
+            for (int64_t r = 0; r < R; r++)
+                for (int64_t c = 0; c < C; c++)
+                    y[c * R + r] = x[r * C + c];
+            nnf_tensor *tx = NULL, *ty = NULL;
+            NNF_ASSERT_OK(nnf_wrap(&tx, x, 2, (const int64_t[]){R, C}, NULL));
+            NNF_ASSERT_OK(nnf_wrap(&ty, y, 2, (const int64_t[]){C, R}, NULL));
+            for (int op = OP_SUM; op <= OP_MIN; op++) {
+                config cx = {"X dim 0", 2, {R, C}, {0, 1}, 1, {0}};
+                config cy = {"X^T dim 1", 2, {C, R}, {0, 1}, 1, {1}};
+                size_t nx, ny;
+                char *bx = run_op(op, tx, &cx, &nx), *by = run_op(op, ty, &cy, &ny);
+                assert_int_equal(nx, ny);
+                if (memcmp(bx, by, nx) != 0)
+                    fail_msg("R = %lld, op %d: columns and runs differ on %s", (long long)R,
+                             op, nnf_isa_name(isa));
+                free(bx);
+                free(by);
+            }
+            nnf_tensor_free(tx);
+            nnf_tensor_free(ty);
+            free(x);
+            free(y);
+        }
+    }
     nnf_test_restore_isa();
 }
 
@@ -246,6 +352,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bits_across_isas_and_threads),
         cmocka_unit_test(test_canonical_order),
+        cmocka_unit_test(test_layout_independence),
         cmocka_unit_test(test_accuracy_vs_pytorch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,6 +323,50 @@ static void test_gemv_matches_gemm(void **state)
     free(b2);
 }
 
+static uint64_t fnv1a(const float *x, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *bytes = (const unsigned char *)x;
+    for (size_t i = 0; i < n * sizeof(float); i++)
+        h = (h ^ bytes[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The same bits on x86 and aarch64: hashes of C recorded on x86 (every ISA there
+ * agrees, see above) must come out of every ISA here too, whatever the platform. */
+static void test_golden_bits_across_platforms(void **state)
+{
+    (void)state;
+    static const struct {
+        problem p;
+        uint64_t hash;
+    } golden[] = {
+        {{13, 35, 769, NNF_NO_TRANS, NNF_NO_TRANS, 0, 0.7f, 0.3f, 0}, 0x6e5a521569807b05ull},
+        {{37, 29, 401, NNF_TRANS, NNF_TRANS, 0, -1.5f, 0.0f, 0}, 0xe0f2994dddb795bbull},
+        {{41, 1, 390, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 2.0f, 0}, 0x9c1aabfa42bd2449ull},
+    };
+    for (size_t g = 0; g < sizeof golden / sizeof golden[0]; g++) {
+        const problem *p = &golden[g].p;
+        fixture f;
+        fixture_init(&f, p, 900 + g);
+        NNF_FOR_EACH_ISA(isa) {
+            for (int path = NNF__SGEMM_PATH_DIRECT; path <= NNF__SGEMM_PATH_PACKED; path++) {
+                nnf__sgemm_force_path((nnf__sgemm_path)path);
+                float *c = run_checked(&f, p, isa, 1, (nnf__sgemm_path)path);
+                uint64_t h = fnv1a(c, f.nc);
+                if (h != golden[g].hash)
+                    fail_msg("golden product %zu on %s, path %d: hash 0x%016llxull, recorded "
+                             "0x%016llxull", g, nnf_isa_name(isa), path,
+                             (unsigned long long)h, (unsigned long long)golden[g].hash);
+                free(c);
+            }
+        }
+        nnf__sgemm_force_path(NNF__SGEMM_PATH_AUTO);
+        fixture_free(&f);
+    }
+    nnf_test_restore_isa();
+}
+
 /* OMP_NUM_THREADS-style thread counts on problems above the parallel threshold, split
  * along M (tall) and along N (wide): the same bits as one thread. */
 static void test_threads_default_threshold(void **state)
@@ -487,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_chapter_shapes),
         cmocka_unit_test(test_many_blocks),
         cmocka_unit_test(test_gemv_matches_gemm),
+        cmocka_unit_test(test_golden_bits_across_platforms),
         cmocka_unit_test(test_threads_default_threshold),
         cmocka_unit_test(test_inside_parallel_region),
         cmocka_unit_test(test_errors_leave_c_untouched),

@@ -261,28 +261,32 @@ static void test_refcount(void **state)
 static void test_introspection_null(void **state)
 {
     (void)state;
-    assert_int_equal(nnf_tensor_ndim(NULL), 0);
-    assert_null(nnf_tensor_shape(NULL));
-    assert_null(nnf_tensor_strides(NULL));
-    assert_int_equal(nnf_tensor_size(NULL, 0), -1);
-    assert_int_equal(nnf_tensor_numel(NULL), 0);
-    assert_null(nnf_tensor_data(NULL));
-    assert_null(nnf_tensor_raw(NULL));
-    assert_false(nnf_tensor_shares_storage(NULL, NULL));
-    assert_null(nnf_tensor_grad(NULL));
+    NNF_FOR_EACH_ISA(isa) {
+        assert_int_equal(nnf_tensor_ndim(NULL), 0);
+        assert_null(nnf_tensor_shape(NULL));
+        assert_null(nnf_tensor_strides(NULL));
+        assert_int_equal(nnf_tensor_size(NULL, 0), -1);
+        assert_int_equal(nnf_tensor_numel(NULL), 0);
+        assert_null(nnf_tensor_data(NULL));
+        assert_null(nnf_tensor_raw(NULL));
+        assert_false(nnf_tensor_shares_storage(NULL, NULL));
+        assert_null(nnf_tensor_grad(NULL));
+    }
 }
 
 static void test_status_strings(void **state)
 {
     (void)state;
-    assert_string_equal(nnf_status_str(NNF_OK), "NNF_OK");
-    assert_string_equal(nnf_status_str(NNF_ERR_SHAPE), "NNF_ERR_SHAPE");
-    assert_string_equal(nnf_status_str(NNF_ERR_STATE), "NNF_ERR_STATE");
-    assert_string_equal(nnf_status_str((nnf_status)999), "NNF_ERR_UNKNOWN");
-    for (int s = NNF_OK; s <= NNF_ERR_STATE; s++)
-        assert_int_equal(strncmp(nnf_status_str((nnf_status)s), "NNF_", 4), 0);
-    assert_string_equal(nnf_version(), "0.1.0");
-    assert_true(nnf_num_threads() >= 1);
+    NNF_FOR_EACH_ISA(isa) {
+        assert_string_equal(nnf_status_str(NNF_OK), "NNF_OK");
+        assert_string_equal(nnf_status_str(NNF_ERR_SHAPE), "NNF_ERR_SHAPE");
+        assert_string_equal(nnf_status_str(NNF_ERR_STATE), "NNF_ERR_STATE");
+        assert_string_equal(nnf_status_str((nnf_status)999), "NNF_ERR_UNKNOWN");
+        for (int s = NNF_OK; s <= NNF_ERR_STATE; s++)
+            assert_int_equal(strncmp(nnf_status_str((nnf_status)s), "NNF_", 4), 0);
+        assert_string_equal(nnf_version(), "0.1.0");
+        assert_true(nnf_num_threads() >= 1);
+    }
 }
 
 int main(void)

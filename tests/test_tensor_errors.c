@@ -4,6 +4,7 @@
 #include "nnf_test.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "src/core/alloc.h"
@@ -158,20 +159,45 @@ static void test_elements(void **state)
     }
 }
 
+static void *fail_elsewhere(void *arg)
+{
+    nnf_tensor *t = NULL;
+    (void)arg;
+    if (nnf_arange(&t, 0, 1, 0) != NNF_ERR_INVALID)
+        return (void *)1;
+    return strcmp(nnf_last_error(), "step must be nonzero and finite") == 0 ? NULL : (void *)1;
+}
+
 /* Successful calls leave the last message alone; it is per thread. */
 static void test_last_error(void **state)
 {
     (void)state;
-    nnf_tensor *t = NULL;
-    NNF_ASSERT_FAILS(nnf_zeros(&t, NNF_SHAPE(-1)), NNF_ERR_INVALID);
-    char msg[256];
-    strcpy(msg, nnf_last_error());
-    NNF_ASSERT_OK(nnf_zeros(&t, NNF_SHAPE(2, 3)));
-    nnf_tensor *r = NULL;
-    NNF_ASSERT_OK(nnf_reshape(&r, t, NNF_SHAPE(3, 2)));
-    assert_string_equal(nnf_last_error(), msg);
-    nnf_tensor_free(r);
-    nnf_tensor_free(t);
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *t = NULL;
+        NNF_ASSERT_FAILS(nnf_zeros(&t, NNF_SHAPE(-1)), NNF_ERR_INVALID);
+        char msg[256];
+        strcpy(msg, nnf_last_error());
+        NNF_ASSERT_OK(nnf_zeros(&t, NNF_SHAPE(2, 3)));
+        nnf_tensor *r = NULL;
+        NNF_ASSERT_OK(nnf_reshape(&r, t, NNF_SHAPE(3, 2)));
+        assert_string_equal(nnf_last_error(), msg);
+        /* Also when reshape falls back to a copy after the view is refused. */
+        nnf_tensor *tt = NULL, *flat = NULL;
+        NNF_ASSERT_OK(nnf_t(&tt, t));
+        NNF_ASSERT_OK(nnf_reshape(&flat, tt, NNF_SHAPE(6)));
+        assert_false(nnf_tensor_shares_storage(flat, t));
+        assert_string_equal(nnf_last_error(), msg);
+        nnf_tensor_free(tt);
+        nnf_tensor_free(flat);
+        pthread_t th;
+        void *ret;
+        assert_int_equal(pthread_create(&th, NULL, fail_elsewhere, NULL), 0);
+        pthread_join(th, &ret);
+        assert_null(ret);
+        assert_string_equal(nnf_last_error(), msg);
+        nnf_tensor_free(r);
+        nnf_tensor_free(t);
+    }
 }
 
 int main(void)

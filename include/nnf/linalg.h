@@ -25,17 +25,41 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
                      const float *b, size_t ldb,
                      float beta, float *c, size_t ldc);
 
-/* torch.matmul: 1-D and 2-D operands, and batched products with broadcast batch dims.
- * Works on views directly (nnf_t(w) is a stride swap, never copied). `out` follows the
- * IN/OUT convention of nnf/ops.h. */
+/* torch.matmul: 1-D x 1-D is a dot product (0-d result), 2-D x 2-D a matrix product,
+ * a 1-D operand is a row (left) or a column (right) whose dim leaves the result, and
+ * more dims are batches of matrices whose batch dims broadcast:
+ * [2, 1, 5, 784] @ [3, 784, 10] -> [2, 3, 5, 10].
+ * Works on views directly: a matrix with unit column stride, or its transpose
+ * (nnf_t(w), a column select), goes to nnf_sgemm as it is; other layouts (expanded
+ * rows, slices with a step) are copied first. `out` follows the IN/OUT convention of
+ * nnf/ops.h; an out that shares storage with a or b is computed in a temporary first.
+ * Errors (NNF_ERR_SHAPE) read like PyTorch's: "mat1 and mat2 shapes cannot be
+ * multiplied (5x784 and 10x784)". */
 nnf_status nnf_matmul(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b);
 
-/* c = beta * c + alpha * (a @ b) for 2-D tensors (torch.addmm), into an existing c. */
+/* c = beta * c + alpha * (a @ b) for 2-D tensors (torch.addmm), into an existing c,
+ * in one nnf_sgemm call: y = x @ w.t() + b is nnf_addmm(y_holding_b, 1, 1, x, wt), the
+ * gradient accumulation w.g += g.t() @ x is nnf_addmm(wg, 1, 1, gt, x). beta == 0 does
+ * not read c. a, b and c may be transposed views (never copied); a c that sgemm cannot
+ * address or that shares storage with a or b goes through a temporary. */
 nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a,
                      const nnf_tensor *b);
 
-/* torch.einsum: "ik,kj->ij", implicit output ("ij,jk"), traces ("ii->"), diagonals,
- * outer products, sums. `out` follows the IN/OUT convention of nnf/ops.h. */
+/* torch.einsum with its equation grammar: subscripts [a-zA-Z], spaces allowed, terms
+ * separated by ',', an optional "->" and output, at most one "..." per term (ellipsis
+ * dims broadcast). Without "->" the output is the ellipsis dims, then the subscripts
+ * that occur once, in ASCII order ("bA" gives "Ab"). A repeated subscript in one operand
+ * takes its diagonal ("ii->i"); subscripts missing from the output are summed; a size-1
+ * dim broadcasts. Examples: "ij->ji", "ik,kj->ij", "ij,kj->ik", "bik,bkj->bij", "ii->",
+ * "i,j->ij", "ij->i". Products are lowered to nnf_matmul, sums to nnf_sum.
+ * `out` follows the IN/OUT convention of nnf/ops.h, except that, as in PyTorch, when
+ * *out is NULL and the result needs no arithmetic ("ij->ji", "ii->i") *out becomes a
+ * VIEW of the operand, sharing its storage. Errors: NNF_ERR_PARSE for a malformed
+ * equation or one that does not fit the operands' ndims, NNF_ERR_SHAPE for sizes that
+ * do not match, each with PyTorch's message ("einsum(): the number of subscripts in the
+ * equation (2) does not match the number of dimensions (3) for operand 0 and no
+ * ellipsis was given"); NNF_ERR_UNSUPPORTED if combining the operands left to right
+ * needs an intermediate of more than NNF_MAX_DIMS dims. */
 nnf_status nnf_einsum(nnf_tensor **out, const char *spec, int noperands,
                       const nnf_tensor *const *operands);
 

@@ -44,8 +44,10 @@
  * the same, so a training step allocates nothing after the first one (a new batch shape,
  * e.g. a smaller last batch, reallocates once).
  *
- * Numerics: everything here is built from ops.h and linalg.h, which give the same bits on
- * every ISA and thread count; so do the forward, backward and SGD steps built on them.
+ * Numerics: the arithmetic here is done by ops.h and linalg.h, which give the same bits
+ * on every ISA and thread count, or by plain C in a fixed order (the cross-entropy's sum
+ * over rows, in double); the rest is selection (ReLU's backward) and indexing. So a
+ * training step gives the same bits on every ISA and thread count too.
  *
  * Lifetimes: a layer keeps a BORROWED pointer to the input of its last forward (it writes
  * that tensor's gradient in backward); keep the input alive until backward has run.
@@ -72,8 +74,8 @@ extern "C" {
 
 /* y = x @ w.t() + b (b may be NULL: no bias). `y` is IN/OUT as in ops.h: NULL creates a
  * new (N, n_out) tensor, an existing tensor of that shape is overwritten.
- * NNF_ERR_SHAPE names the mismatching sizes, e.g. "nnf_lin: x has 100 features per row
- * but w is 50x80 (n_out x n_in)". */
+ * NNF_ERR_SHAPE names the mismatching sizes, e.g. "nnf_lin: x is 200x100 but w is 50x80
+ * (n_out x n_in): x's 100 features per row must match w's n_in (80)". */
 nnf_status nnf_lin(nnf_tensor **y /* IN/OUT */, const nnf_tensor *x, const nnf_tensor *w,
                    const nnf_tensor *b);
 
@@ -121,7 +123,8 @@ nnf_status nnf_cross_entropy_backward(nnf_tensor *logits, const nnf_tensor *targ
  *                                        nnf_tensor *in_grad)
  *     {
  *         const nnf_tensor *i = nnf_layer_saved(self, 0);
- *         ...  in_grad = out_grad * (i > 0)  ...
+ *         // in_grad = out_grad * (i > 0): nnf_gt, nnf_copy (bool to float), nnf_mul;
+ *         // the whole layer is in tests/test_nn_model.c
  *     }
  *     static const nnf_layer_fn my_relu = {"MyRelu", my_relu_forward, my_relu_backward,
  *                                          NULL, NULL};
@@ -148,7 +151,8 @@ typedef struct nnf_layer_fn {
     nnf_status (*backward)(nnf_layer *self, const nnf_tensor *out_grad, nnf_tensor *in_grad);
 
     /* The i-th trainable tensor (i = 0, 1, ...), NULL past the last one: the chapter's
-     * parameters(). NULL: the layer has no parameters. */
+     * parameters(). The same tensors for the layer's whole life (a model lists them
+     * once, when the layer is added). NULL: the layer has no parameters. */
     nnf_tensor *(*parameter)(nnf_layer *self, int i);
 
     /* Frees `state` (called by nnf_layer_free). NULL: nothing to free. */
@@ -248,7 +252,8 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer);
 
 /* Runs the layers on x and the loss against targ: the chapter's model(x, targ).
  * x is kept (borrowed) until backward. NNF_ERR_STATE if the model has no loss or no
- * layers. A failing layer's message is prefixed with its position ("layer 2 (Lin): "). */
+ * layers. A failing layer's message starts with its position and name ("layer 2: Lin:
+ * ..."), the loss's with "loss (Mse): ". */
 nnf_status nnf_model_forward(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
                              float *loss /* OUT */);
 /* The loss's backward, then every layer's in reverse. Adds to the parameters'

@@ -1,6 +1,7 @@
-/* AVX2 packing of sgemm panels (see kernels/sgemm.h). The copy moves 8-float vectors;
- * the transpose goes through 8x8 register blocks, so neither touches a float twice.
- * Tails narrower than 8 fall back to scalar moves (no masked stores: slow on Zen 4). */
+/* AVX2 packing of sgemm blocks (see kernels/sgemm.h). The copy walks each source row
+ * once and cuts it into the panels' rows with 8- and 4-float moves; the transpose goes
+ * through 8x8 register blocks. Tails narrower than 4 move as scalars (no masked
+ * stores: they are very slow on Zen 4). */
 #include <immintrin.h>
 
 #include "kernels/avx2/sgemm_transpose8x8.h"
@@ -11,17 +12,26 @@ void nnf__sgemm_pack_copy__avx2(size_t kc, size_t w, size_t W, const float *src,
 {
     for (size_t p = 0; p < kc; p++) {
         const float *s = src + p * ld;
-        float *o = out + p * W;
-        size_t j = 0;
-        for (; j + 8 <= w; j += 8)
-            _mm256_storeu_ps(o + j, _mm256_loadu_ps(s + j));
-        for (; j < w; j++)
-            o[j] = s[j];
+        for (size_t j0 = 0; j0 < w; j0 += W) {
+            size_t n = w - j0 < W ? w - j0 : W;
+            float *o = out + j0 * kc + p * W;
+            const float *sj = s + j0;
+            size_t j = 0;
+            for (; j + 8 <= n; j += 8)
+                _mm256_storeu_ps(o + j, _mm256_loadu_ps(sj + j));
+            if (j + 4 <= n) {
+                _mm_storeu_ps(o + j, _mm_loadu_ps(sj + j));
+                j += 4;
+            }
+            for (; j < n; j++)
+                o[j] = sj[j];
+        }
     }
 }
 
-void nnf__sgemm_pack_transpose__avx2(size_t kc, size_t w, size_t W, const float *src,
-                                     size_t ld, float *out)
+/* One panel: w <= W columns whose source rows are contiguous along k. */
+static void transpose_panel(size_t kc, size_t w, size_t W, const float *src, size_t ld,
+                            float *out)
 {
     size_t j = 0;
     for (; j + 8 <= w; j += 8) {
@@ -40,4 +50,11 @@ void nnf__sgemm_pack_transpose__avx2(size_t kc, size_t w, size_t W, const float 
     for (; j < w; j++)
         for (size_t p = 0; p < kc; p++)
             out[p * W + j] = src[j * ld + p];
+}
+
+void nnf__sgemm_pack_transpose__avx2(size_t kc, size_t w, size_t W, const float *src,
+                                     size_t ld, float *out)
+{
+    for (size_t j0 = 0; j0 < w; j0 += W)
+        transpose_panel(kc, w - j0 < W ? w - j0 : W, W, src + j0 * ld, ld, out + j0 * kc);
 }

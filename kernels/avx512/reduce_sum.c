@@ -58,7 +58,8 @@ void nnf__red_sum_cols__avx512(size_t n, const float *x, float *acc)
         _mm512_storeu_ps(acc + c, _mm512_add_ps(_mm512_loadu_ps(acc + c), _mm512_loadu_ps(x + c)));
     if (c < n) {
         __mmask16 m = tail_mask(n - c);
-        __m512 s = _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + c), _mm512_maskz_loadu_ps(m, x + c));
+        __m512 s = _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + c),
+                                 _mm512_maskz_loadu_ps(m, x + c));
         _mm512_mask_storeu_ps(acc + c, m, s);
     }
 }
@@ -72,7 +73,8 @@ void nnf__red_sqdev_cols__avx512(size_t n, const float *x, const float *mean, fl
     }
     if (c < n) {
         __mmask16 m = tail_mask(n - c);
-        __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), _mm512_maskz_loadu_ps(m, mean + c));
+        __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c),
+                                 _mm512_maskz_loadu_ps(m, mean + c));
         __m512 s = _mm512_add_ps(_mm512_maskz_loadu_ps(m, acc + c), _mm512_mul_ps(d, d));
         _mm512_mask_storeu_ps(acc + c, m, s);
     }

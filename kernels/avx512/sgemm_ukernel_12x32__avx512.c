@@ -24,6 +24,13 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
 {
     if (unit_rs_a)
         rs_a = 1;
+    /* C is touched only after the k loop; asking for its lines now hides the miss
+     * (the packed path revisits C once per KC block, long after it left the L1). */
+#pragma GCC unroll 12
+    for (int i = 0; i < ROWS; i++) {
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + nr - 1), _MM_HINT_T0);
+    }
     __m512 acc[MR][2];
 #pragma GCC unroll 12
     for (int i = 0; i < ROWS; i++)

@@ -1,6 +1,6 @@
-/* NEON packing of sgemm panels (see kernels/sgemm.h). The copy moves 4-float vectors;
- * the transpose goes through 4x4 register blocks. Tails narrower than 4 are moved
- * as scalars. */
+/* NEON packing of sgemm blocks (see kernels/sgemm.h). The copy walks each source row
+ * once and cuts it into the panels' rows with 4-float moves; the transpose goes
+ * through 4x4 register blocks. Tails narrower than 4 move as scalars. */
 #include <arm_neon.h>
 
 #include "kernels/neon/sgemm_transpose4x4.h"
@@ -11,17 +11,22 @@ void nnf__sgemm_pack_copy__neon(size_t kc, size_t w, size_t W, const float *src,
 {
     for (size_t p = 0; p < kc; p++) {
         const float *s = src + p * ld;
-        float *o = out + p * W;
-        size_t j = 0;
-        for (; j + 4 <= w; j += 4)
-            vst1q_f32(o + j, vld1q_f32(s + j));
-        for (; j < w; j++)
-            o[j] = s[j];
+        for (size_t j0 = 0; j0 < w; j0 += W) {
+            size_t n = w - j0 < W ? w - j0 : W;
+            float *o = out + j0 * kc + p * W;
+            const float *sj = s + j0;
+            size_t j = 0;
+            for (; j + 4 <= n; j += 4)
+                vst1q_f32(o + j, vld1q_f32(sj + j));
+            for (; j < n; j++)
+                o[j] = sj[j];
+        }
     }
 }
 
-void nnf__sgemm_pack_transpose__neon(size_t kc, size_t w, size_t W, const float *src,
-                                     size_t ld, float *out)
+/* One panel: w <= W columns whose source rows are contiguous along k. */
+static void transpose_panel(size_t kc, size_t w, size_t W, const float *src, size_t ld,
+                            float *out)
 {
     size_t j = 0;
     for (; j + 4 <= w; j += 4) {
@@ -40,4 +45,11 @@ void nnf__sgemm_pack_transpose__neon(size_t kc, size_t w, size_t W, const float 
     for (; j < w; j++)
         for (size_t p = 0; p < kc; p++)
             out[p * W + j] = src[j * ld + p];
+}
+
+void nnf__sgemm_pack_transpose__neon(size_t kc, size_t w, size_t W, const float *src,
+                                     size_t ld, float *out)
+{
+    for (size_t j0 = 0; j0 < w; j0 += W)
+        transpose_panel(kc, w - j0 < W ? w - j0 : W, W, src + j0 * ld, ld, out + j0 * kc);
 }

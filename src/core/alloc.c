@@ -42,11 +42,21 @@ static int injected_failure(void)
     return atomic_fetch_sub(&fail_countdown, 1) <= 1;
 }
 
+/* Removes slot i, keeping the others oldest first. Call with the lock held. */
+static void cache_remove(int i)
+{
+    cache.bytes -= cache.len[i];
+    cache.count--;
+    memmove(&cache.ptr[i], &cache.ptr[i + 1], (size_t)(cache.count - i) * sizeof cache.ptr[0]);
+    memmove(&cache.len[i], &cache.len[i + 1], (size_t)(cache.count - i) * sizeof cache.len[0]);
+}
+
 /* Takes the smallest cached block of at least len bytes and unmaps what it has beyond
  * len, so that the block's size is again round_up(nbytes) when it is freed. */
 static void *cache_take(size_t len)
 {
     void *p = NULL;
+    size_t have = 0;
     pthread_mutex_lock(&cache.lock);
     int best = -1;
     for (int i = 0; i < cache.count; i++)
@@ -54,15 +64,12 @@ static void *cache_take(size_t len)
             best = i;
     if (best >= 0) {
         p = cache.ptr[best];
-        size_t have = cache.len[best];
-        cache.bytes -= have;
-        cache.count--;
-        memmove(&cache.ptr[best], &cache.ptr[best + 1], (size_t)(cache.count - best) * sizeof(void *));
-        memmove(&cache.len[best], &cache.len[best + 1], (size_t)(cache.count - best) * sizeof(size_t));
-        if (have > len)
-            munmap((char *)p + len, have - len);
+        have = cache.len[best];
+        cache_remove(best);
     }
     pthread_mutex_unlock(&cache.lock);
+    if (have > len)
+        munmap((char *)p + len, have - len);
     return p;
 }
 
@@ -76,13 +83,11 @@ static void cache_put(void *p, size_t len)
         evict[n_evict] = p;
         evict_len[n_evict++] = len;
     } else {
-        while (cache.count > 0 && (cache.count == CACHE_SLOTS || cache.bytes + len > CACHE_MAX_BYTES)) {
+        while (cache.count == CACHE_SLOTS ||
+               (cache.count > 0 && cache.bytes + len > CACHE_MAX_BYTES)) {
             evict[n_evict] = cache.ptr[0];
             evict_len[n_evict++] = cache.len[0];
-            cache.bytes -= cache.len[0];
-            cache.count--;
-            memmove(&cache.ptr[0], &cache.ptr[1], (size_t)cache.count * sizeof(void *));
-            memmove(&cache.len[0], &cache.len[1], (size_t)cache.count * sizeof(size_t));
+            cache_remove(0);
         }
         cache.ptr[cache.count] = p;
         cache.len[cache.count++] = len;
@@ -118,8 +123,11 @@ static size_t huge_len(size_t nbytes)
     return (nbytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-void *nnf__alloc(size_t nbytes)
+/* *fresh tells whether the block comes straight from mmap, whose pages the kernel
+ * zero-fills: nnf__calloc then skips a redundant pass over memory (3 ms for 64 MiB). */
+static void *alloc_block(size_t nbytes, int *fresh)
 {
+    *fresh = 0;
     if (nbytes == 0)
         nbytes = 1;
     if (nbytes > SIZE_MAX / 2 || injected_failure())
@@ -128,8 +136,10 @@ void *nnf__alloc(size_t nbytes)
     if (nbytes >= HUGE_PAGE) {
         size_t len = huge_len(nbytes);
         p = cache_take(len);
-        if (p == NULL)
+        if (p == NULL) {
             p = map_huge(len);
+            *fresh = 1;
+        }
     } else {
         p = aligned_alloc(ALIGN, (nbytes + ALIGN - 1) & ~(size_t)(ALIGN - 1));
     }
@@ -138,10 +148,17 @@ void *nnf__alloc(size_t nbytes)
     return p;
 }
 
+void *nnf__alloc(size_t nbytes)
+{
+    int fresh;
+    return alloc_block(nbytes, &fresh);
+}
+
 void *nnf__calloc(size_t nbytes)
 {
-    void *p = nnf__alloc(nbytes);
-    if (p != NULL)
+    int fresh;
+    void *p = alloc_block(nbytes, &fresh);
+    if (p != NULL && !fresh)
         memset(p, 0, nbytes);
     return p;
 }

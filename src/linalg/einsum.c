@@ -162,59 +162,46 @@ static nnf_status arrange(const term *x, const int8_t *labels, int n, nnf_tensor
     return nnf__make_view(view, x->t, n, shape, stride, x->t->offset);
 }
 
-static int64_t group_size(const plan *p, const int8_t *labels, int n)
-{
-    int64_t s = 1;
-    for (int i = 0; i < n; i++)
-        s *= p->size[labels[i]];
-    return s;
-}
+/* The labels of a pair, by role (step 2). */
+enum { BATCH, LEFT_ONLY, CONTRACTED, RIGHT_ONLY, NROLES };
+typedef struct {
+    int n[NROLES];
+    int8_t label[NROLES][NNF_MAX_DIMS];
+} roles;
 
-/* x arranged as `labels` = three groups, reshaped to [g0, g1, g2]. */
-static nnf_status as_3d(const plan *p, const term *x, const int8_t *labels, const int *group,
+/* x arranged as the labels of three roles in turn, reshaped to one dim per role (a view
+ * whenever the strides allow, else a contiguous copy). */
+static nnf_status as_3d(const plan *p, const term *x, const roles *g, const int *which,
                         nnf_tensor **out)
 {
+    int8_t order[NNF_MAX_DIMS];
+    int64_t shape[3] = {1, 1, 1};
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < g->n[which[i]]; j++) {
+            int8_t l = g->label[which[i]][j];
+            order[n++] = l;
+            shape[i] *= p->size[l];
+        }
     nnf_tensor *v = NULL;
-    int n = group[0] + group[1] + group[2];
-    NNF_FORWARD(arrange(x, labels, n, &v));
-    int64_t shape[3] = {group_size(p, labels, group[0]),
-                        group_size(p, labels + group[0], group[1]),
-                        group_size(p, labels + group[0] + group[1], group[2])};
+    NNF_FORWARD(arrange(x, order, n, &v));
     nnf_status st = nnf_reshape(out, v, 3, shape);
     nnf_tensor_free(v);
     return st;
 }
 
-static void append(int8_t *dst, int *n, const int8_t *src, int count)
+/* [batch, M, K] @ [batch, K, N] -> [batch, M, N], viewed with one dim per label of res. */
+static nnf_status batched_product(const plan *p, const term *l, const term *r, const roles *g,
+                                  int nd, term *res)
 {
-    for (int i = 0; i < count; i++)
-        dst[(*n)++] = src[i];
-}
-
-/* [batch, M, K] @ [batch, K, N] -> [batch, M, N], viewed back with one dim per label. */
-static nnf_status batched_product(const plan *p, const term *l, const term *r,
-                                  const int8_t *b, int nb, const int8_t *m, int nm,
-                                  const int8_t *k, int nk, const int8_t *n, int nn,
-                                  term *res)
-{
-    int8_t order[3 * NNF_MAX_DIMS];
-    int len = 0;
-    append(order, &len, b, nb);
-    append(order, &len, m, nm);
-    append(order, &len, k, nk);
     nnf_tensor *l3 = NULL, *r3 = NULL, *prod = NULL;
-    nnf_status st = as_3d(p, l, order, (const int[]){nb, nm, nk}, &l3);
-    len = 0;
-    append(order, &len, b, nb);
-    append(order, &len, k, nk);
-    append(order, &len, n, nn);
+    nnf_status st = as_3d(p, l, g, (const int[]){BATCH, LEFT_ONLY, CONTRACTED}, &l3);
     if (st == NNF_OK)
-        st = as_3d(p, r, order, (const int[]){nb, nk, nn}, &r3);
+        st = as_3d(p, r, g, (const int[]){BATCH, CONTRACTED, RIGHT_ONLY}, &r3);
     if (st == NNF_OK)
         st = nnf_matmul(&prod, l3, r3);
     if (st == NNF_OK) {
         int64_t shape[NNF_MAX_DIMS];
-        int nd = nb + nm + nn;
         for (int i = 0; i < nd; i++)
             shape[i] = p->size[res->label[i]];
         st = nnf_view(&res->t, prod, nd, shape);
@@ -231,33 +218,29 @@ static nnf_status contract(const plan *p, term *l, term *r, uint64_t later, term
     NNF_FORWARD(sum_out(l, term_mask(r) | later));
     NNF_FORWARD(sum_out(r, term_mask(l) | later));
     uint64_t ml = term_mask(l), mr = term_mask(r);
-    int8_t b[NNF_MAX_DIMS], m[NNF_MAX_DIMS], k[NNF_MAX_DIMS], n[NNF_MAX_DIMS];
-    int nb = 0, nm = 0, nk = 0, nn = 0;
+    roles g = {{0}, {{0}}};
     for (int d = 0; d < l->t->ndim; d++) {
         int8_t x = l->label[d];
-        if (!(mr & bit(x)))
-            m[nm++] = x;
-        else if (later & bit(x))
-            b[nb++] = x;
-        else
-            k[nk++] = x;
+        int role = !(mr & bit(x)) ? LEFT_ONLY : (later & bit(x)) ? BATCH : CONTRACTED;
+        g.label[role][g.n[role]++] = x;
     }
     for (int d = 0; d < r->t->ndim; d++)
         if (!(ml & bit(r->label[d])))
-            n[nn++] = r->label[d];
+            g.label[RIGHT_ONLY][g.n[RIGHT_ONLY]++] = r->label[d];
 
-    int nd = nb + nm + nn;
+    int nd = g.n[BATCH] + g.n[LEFT_ONLY] + g.n[RIGHT_ONLY];
     NNF_RETURN_IF(nd > NNF_MAX_DIMS, NNF_ERR_UNSUPPORTED,
                   "einsum(): an intermediate product would have %d dimensions, more than "
                   "NNF_MAX_DIMS (%d); contract the operands in another order", nd,
                   NNF_MAX_DIMS);
-    nd = 0;
-    append(res->label, &nd, b, nb);
-    append(res->label, &nd, m, nm);
-    append(res->label, &nd, n, nn);
-    if (nk > 0)
-        return batched_product(p, l, r, b, nb, m, nm, k, nk, n, nn, res);
+    int n = 0;
+    for (int role = 0; role < NROLES; role++)
+        for (int j = 0; role != CONTRACTED && j < g.n[role]; j++)
+            res->label[n++] = g.label[role][j];
+    if (g.n[CONTRACTED] > 0)
+        return batched_product(p, l, r, &g, nd, res);
 
+    /* nothing to sum: an elementwise product, broadcasting over the one-sided labels */
     nnf_tensor *lv = NULL, *rv = NULL;
     nnf_status st = arrange(l, res->label, nd, &lv);
     if (st == NNF_OK)
@@ -308,22 +291,18 @@ static nnf_status check_out(const plan *p, const nnf_tensor *dst)
         return NNF_OK;
     NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "einsum(): the output must be float32");
     const nnf__einsum_term *o = &p->eq.out;
+    int64_t shape[NNF_MAX_DIMS];
     int same = dst->ndim == o->ndim;
-    for (int d = 0; same && d < o->ndim; d++)
-        same = dst->shape[d] == p->size[o->label[d]];
-    if (same)
-        return NNF_OK;
-    char want[160] = "", got[160] = "";
-    size_t wu = 0, gu = 0;
-    for (int d = 0; d < o->ndim && wu < sizeof want; d++)
-        wu += (size_t)snprintf(want + wu, sizeof want - wu, "%s%lld", d ? ", " : "",
-                               (long long)p->size[o->label[d]]);
-    for (int d = 0; d < dst->ndim && gu < sizeof got; d++)
-        gu += (size_t)snprintf(got + gu, sizeof got - gu, "%s%lld", d ? ", " : "",
-                               (long long)dst->shape[d]);
-    return nnf__fail(NNF_ERR_SHAPE,
-                     "einsum(): the output has shape [%s] but the result has shape [%s]", got,
-                     want);
+    for (int d = 0; d < o->ndim; d++) {
+        shape[d] = p->size[o->label[d]];
+        same = same && dst->shape[d] == shape[d];
+    }
+    char want[NNF__SHAPE_STR], got[NNF__SHAPE_STR];
+    NNF_RETURN_IF(!same, NNF_ERR_SHAPE,
+                  "einsum(): the output has shape %s but the result has shape %s",
+                  nnf__shape_str(dst->ndim, dst->shape, got),
+                  nnf__shape_str(o->ndim, shape, want));
+    return NNF_OK;
 }
 
 /* Steps 1-3 on parsed input; *result is a new handle (possibly a view of an operand). */

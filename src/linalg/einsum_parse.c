@@ -46,16 +46,20 @@ static int at_arrow(const char *s)
     return s[0] == '-' && s[1] == '>';
 }
 
+/* "operand 2" or "the output", for messages. */
+static const char *term_name(int operand, char *buf, size_t size)
+{
+    if (operand < 0)
+        return "the output";
+    snprintf(buf, size, "operand %d", operand);
+    return buf;
+}
+
 /* Scans one term from spec[*pos] up to ',', "->" or the end. `operand` is -1 for the
  * output (only for messages). */
 static nnf_status scan_term(const char *spec, size_t *pos, int operand, written_term *t)
 {
     char who[32];
-    if (operand >= 0)
-        snprintf(who, sizeof who, "operand %d", operand);
-    else
-        snprintf(who, sizeof who, "the output");
-
     t->nletters = 0;
     t->ell_at = -1;
     size_t i = *pos;
@@ -66,10 +70,10 @@ static nnf_status scan_term(const char *spec, size_t *pos, int operand, written_
         if (c == '.') {
             NNF_RETURN_IF(t->ell_at >= 0, NNF_ERR_PARSE,
                           "einsum(): found '.' at index %zu for %s for which an ellipsis "
-                          "was already found", i, who);
+                          "was already found", i, term_name(operand, who, sizeof who));
             NNF_RETURN_IF(spec[i + 1] != '.' || spec[i + 2] != '.', NNF_ERR_PARSE,
                           "einsum(): found '.' at index %zu for %s that is not part of any "
-                          "ellipsis", i, who);
+                          "ellipsis", i, term_name(operand, who, sizeof who));
             t->ell_at = t->nletters;
             i += 2;
             continue;
@@ -106,19 +110,22 @@ static nnf_status check_input(const written_term *t, int operand, int ndim, int 
     return NNF_OK;
 }
 
-/* Writes a term's labels: the letters with the ellipsis dims spliced in at ell_at.
- * ell_dims of the eq's ell_ndim broadcast dims, aligned at the right. */
+/* Writes a term's labels: the letters with the ellipsis dims spliced in at ell_at,
+ * ell_dims of the eq's ell_ndim broadcast dims, aligned at the right. The callers have
+ * checked that the term fits NNF_MAX_DIMS; the loop bound says so to the compiler too. */
 static void expand_term(const written_term *w, int ell_dims, int ell_ndim, nnf__einsum_term *t)
 {
     int at = w->ell_at < 0 ? w->nletters : w->ell_at;
-    int n = 0;
-    for (int i = 0; i < at; i++)
-        t->label[n++] = w->letter[i];
-    for (int j = ell_ndim - ell_dims; j < ell_ndim; j++)
-        t->label[n++] = (int8_t)(NNF__EINSUM_ELL + j);
-    for (int i = at; i < w->nletters; i++)
-        t->label[n++] = w->letter[i];
-    t->ndim = n;
+    int ndim = w->nletters + ell_dims;
+    for (int d = 0; d < ndim && d < NNF_MAX_DIMS; d++) {
+        if (d < at)
+            t->label[d] = w->letter[d];
+        else if (d < at + ell_dims)
+            t->label[d] = (int8_t)(NNF__EINSUM_ELL + ell_ndim - ell_dims + (d - at));
+        else
+            t->label[d] = w->letter[d - ell_dims];
+    }
+    t->ndim = ndim;
 }
 
 static nnf_status parse_output(const char *spec, size_t pos, const int *count, int ell_ndim,
@@ -160,9 +167,9 @@ static nnf_status implicit_output(const int *count, int ell_ndim, nnf__einsum_te
                   "einsum(): the implicit output has %d dimensions, more than NNF_MAX_DIMS "
                   "(%d)", ndim, NNF_MAX_DIMS);
     int n = 0;
-    for (int j = 0; j < ell_ndim; j++)
+    for (int j = 0; j < ell_ndim && n < NNF_MAX_DIMS; j++)
         out->label[n++] = (int8_t)(NNF__EINSUM_ELL + j);
-    for (int label = 0; label < NNF__EINSUM_LETTERS; label++)
+    for (int label = 0; label < NNF__EINSUM_LETTERS && n < NNF_MAX_DIMS; label++)
         if (count[label] == 1)
             out->label[n++] = (int8_t)label;
     out->ndim = n;
@@ -217,18 +224,20 @@ nnf_status nnf__einsum_parse(nnf__einsum_eq *eq, const char *spec, int noperands
 
     size_t n = (size_t)noperands;
     nnf__einsum_term *in = nnf__alloc(n * sizeof *in);
-    written_term *w = nnf__alloc(n * sizeof *w);
-    int *ell_dims = nnf__alloc(n * sizeof *ell_dims);
+    NNF_RETURN_IF(in == NULL, NNF_ERR_NOMEM, "einsum(): out of memory parsing %d operands",
+                  noperands);
+    /* scratch for the terms as written and their ellipsis dims */
+    size_t scratch_bytes = n * (sizeof(written_term) + sizeof(int));
+    written_term *w = nnf__alloc(scratch_bytes);
     nnf_status st;
-    if (in == NULL || w == NULL || ell_dims == NULL) {
+    if (w == NULL) {
         st = nnf__fail(NNF_ERR_NOMEM, "einsum(): out of memory parsing %d operands", noperands);
     } else {
         eq->in = in;
         eq->noperands = noperands;
-        st = parse_into(eq, w, ell_dims, spec, noperands, ndims);
+        st = parse_into(eq, w, (int *)(w + n), spec, noperands, ndims);
     }
-    nnf__dealloc(ell_dims, n * sizeof *ell_dims);
-    nnf__dealloc(w, n * sizeof *w);
+    nnf__dealloc(w, scratch_bytes);
     if (st != NNF_OK) {
         nnf__dealloc(in, n * sizeof *in);
         eq->in = NULL;

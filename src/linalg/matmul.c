@@ -12,6 +12,7 @@
  */
 #include "src/linalg/matmul.h"
 
+#include <omp.h>
 #include <stdio.h>
 
 #include "nnf/ops.h"
@@ -91,12 +92,13 @@ typedef struct {
     int layout_ok;
 } mm_side;
 
-static void format_dims(char *buf, size_t size, int n, const int64_t *dims, const char *sep)
+/* "5x784", PyTorch's spelling of a matrix shape in matmul messages. */
+static void format_dims(char *buf, size_t size, int n, const int64_t *dims)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < n && used < size; i++) {
-        int w = snprintf(buf + used, size - used, "%s%lld", i ? sep : "", (long long)dims[i]);
+        int w = snprintf(buf + used, size - used, "%s%lld", i ? "x" : "", (long long)dims[i]);
         if (w < 0)
             return;
         used += (size_t)w;
@@ -135,8 +137,8 @@ static nnf_status check_inner(const nnf_tensor *a, const nnf_tensor *b, const mm
                          "have the same number of elements, but got %lld and %lld elements "
                          "respectively", (long long)ka, (long long)kb, (long long)ka,
                          (long long)kb);
-    char sa[160];
-    format_dims(sa, sizeof sa, da, a->shape, "x");
+    char sa[NNF__SHAPE_STR];
+    format_dims(sa, sizeof sa, da, a->shape);
     if (db == 1)
         return nnf__fail(NNF_ERR_SHAPE, "size mismatch, got input (%lld), mat (%s), vec (%lld)",
                          (long long)(p->nbatch * p->m), sa, (long long)kb);
@@ -171,7 +173,7 @@ static nnf_status make_plan(const nnf_tensor *a, const nnf_tensor *b, mm_plan *p
     return NNF_OK;
 }
 
-/* t's batch strides aligned to the plan and its matrix: `rows_dim`/`cols_dim` say
+/* t's batch strides aligned to the plan and its matrix: has_rows/has_cols say
  * whether t has that dim (a 1-D operand or a result lacks one). */
 static void describe(const nnf_tensor *t, const mm_plan *p, int has_rows, int has_cols,
                      int64_t rows, int64_t cols, mm_side *s)
@@ -235,41 +237,76 @@ static int batch_broadcast(const mm_side *s, const mm_plan *p)
     return 1;
 }
 
-/* All products of the plan into c; every side's layout_ok is set. */
+static int folds(const mm_plan *p, const mm_side *sa, const mm_side *sb, const mm_side *sc)
+{
+    return p->nb > 0 && batch_broadcast(sb, p) && rows_fold(sa, p) && rows_fold(sc, p);
+}
+
+/* Batches of products smaller than this run side by side, one per thread (sgemm is
+ * serial inside a parallel region and threads a single product only from ~4 MFLOP):
+ * 2 MFLOP is ~20 us of work on one Zen 4 core, well above the few microseconds an
+ * OpenMP fork/join costs. */
+#define BATCH_PARALLEL_MIN_FLOPS (2.0 * 1024 * 1024)
+
+/* Product number t of the batch, as one sgemm call. */
+static nnf_status one_product(const mm_plan *p, int64_t m, int64_t t, const float *a,
+                              const mm_side *sa, const float *b, const mm_side *sb, float *c,
+                              const mm_side *sc)
+{
+    int64_t oa = 0, ob = 0, oc = 0;
+    for (int d = p->nb - 1; d >= 0; d--) {
+        int64_t i = t % p->bshape[d];
+        t /= p->bshape[d];
+        oa += i * sa->bstride[d];
+        ob += i * sb->bstride[d];
+        oc += i * sc->bstride[d];
+    }
+    if (sc->layout.trans == NNF_NO_TRANS)
+        return nnf_sgemm(sa->layout.trans, sb->layout.trans, (size_t)m, (size_t)p->n,
+                         (size_t)p->k, 1.0f, a + oa, sa->layout.ld, b + ob, sb->layout.ld,
+                         0.0f, c + oc, sc->layout.ld);
+    /* a transposed result: C^T = op(B)^T op(A)^T */
+    return nnf_sgemm(flip(sb->layout.trans), flip(sa->layout.trans), (size_t)p->n,
+                     (size_t)m, (size_t)p->k, 1.0f, b + ob, sb->layout.ld, a + oa,
+                     sa->layout.ld, 0.0f, c + oc, sc->layout.ld);
+}
+
+/* All products of the plan into c; every side's layout_ok is set. Each product is one
+ * sgemm call whichever thread makes it, so the bits do not depend on the threads. */
 static nnf_status run(const mm_plan *p, const float *a, const mm_side *sa, const float *b,
                       const mm_side *sb, float *c, const mm_side *sc)
 {
     if (p->nbatch == 0)
         return NNF_OK;
     int64_t m = p->m, count = p->nbatch;
-    if (p->nb > 0 && batch_broadcast(sb, p) && rows_fold(sa, p) && rows_fold(sc, p)) {
+    if (folds(p, sa, sb, sc)) {
         m *= p->nbatch;
         count = 1;
     }
-    int64_t idx[NNF_MAX_DIMS] = {0};
-    int64_t oa = 0, ob = 0, oc = 0;
+    double flops = 2.0 * (double)m * (double)p->n * (double)p->k;
+    int parallel = count > 1 && flops < 2.0 * BATCH_PARALLEL_MIN_FLOPS
+                   && flops * (double)count >= BATCH_PARALLEL_MIN_FLOPS && !omp_in_parallel()
+                   && omp_get_max_threads() > 1;
+    if (!parallel) {
+        for (int64_t t = 0; t < count; t++)
+            NNF_FORWARD(one_product(p, m, t, a, sa, b, sb, c, sc));
+        return NNF_OK;
+    }
+    nnf_status st = NNF_OK;
+    char message[512] = "";
+#pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < count; t++) {
-        if (sc->layout.trans == NNF_NO_TRANS)
-            NNF_FORWARD(nnf_sgemm(sa->layout.trans, sb->layout.trans, (size_t)m,
-                                  (size_t)p->n, (size_t)p->k, 1.0f, a + oa, sa->layout.ld,
-                                  b + ob, sb->layout.ld, 0.0f, c + oc, sc->layout.ld));
-        else  /* a transposed result: C^T = op(B)^T op(A)^T */
-            NNF_FORWARD(nnf_sgemm(flip(sb->layout.trans), flip(sa->layout.trans),
-                                  (size_t)p->n, (size_t)m, (size_t)p->k, 1.0f, b + ob,
-                                  sb->layout.ld, a + oa, sa->layout.ld, 0.0f, c + oc,
-                                  sc->layout.ld));
-        for (int d = p->nb - 1; d >= 0; d--) {
-            oa += sa->bstride[d];
-            ob += sb->bstride[d];
-            oc += sc->bstride[d];
-            if (++idx[d] < p->bshape[d])
-                break;
-            oa -= sa->bstride[d] * p->bshape[d];
-            ob -= sb->bstride[d] * p->bshape[d];
-            oc -= sc->bstride[d] * p->bshape[d];
-            idx[d] = 0;
+        nnf_status s = one_product(p, m, t, a, sa, b, sb, c, sc);
+        if (s != NNF_OK) {
+#pragma omp critical(nnf_matmul_error)
+            {
+                st = s;
+                snprintf(message, sizeof message, "%s", nnf_last_error());
+            }
         }
     }
+    /* a failing thread's message is in its own thread-local slot: move it here */
+    NNF_RETURN_IF(st != NNF_OK, st, "%s", message);
     return NNF_OK;
 }
 
@@ -283,7 +320,9 @@ static int same_shape(const nnf_tensor *t, int ndim, const int64_t *shape)
     return 1;
 }
 
-/* Computes into dst when sgemm can write it in place, else into a temporary. */
+/* Computes into dst when sgemm can write it in place with a single call (sgemm leaves
+ * C untouched when it fails; a batch failing half-way would not), else into a
+ * temporary. */
 static nnf_status compute(nnf_tensor **out, const mm_plan *p, const nnf_tensor *a,
                           const mm_side *sa, const nnf_tensor *b, const mm_side *sb)
 {
@@ -293,7 +332,7 @@ static nnf_status compute(nnf_tensor **out, const mm_plan *p, const nnf_tensor *
     if (dst != NULL && !nnf_tensor_shares_storage(dst, a) && !nnf_tensor_shares_storage(dst, b)
         && nnf__tensor_non_overlapping(dst)) {
         describe_c(dst, a, b, p, &sc);
-        if (sc.layout_ok)
+        if (sc.layout_ok && (p->nbatch <= 1 || folds(p, sa, sb, &sc)))
             return run(p, pa, sa, pb, sb, nnf_tensor_data(dst), &sc);
     }
     nnf_tensor *res = NULL;
@@ -322,12 +361,11 @@ nnf_status nnf_matmul(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b
     if (dst != NULL) {
         NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "matmul: the output must be float32");
         if (!same_shape(dst, p.ndim, p.shape)) {
-            char want[160], got[160];
-            format_dims(want, sizeof want, p.ndim, p.shape, ", ");
-            format_dims(got, sizeof got, dst->ndim, dst->shape, ", ");
+            char want[NNF__SHAPE_STR], got[NNF__SHAPE_STR];
             return nnf__fail(NNF_ERR_SHAPE,
-                             "matmul: the output has shape [%s] but the result has shape [%s]",
-                             got, want);
+                             "matmul: the output has shape %s but the result has shape %s",
+                             nnf__shape_str(dst->ndim, dst->shape, got),
+                             nnf__shape_str(p.ndim, p.shape, want));
         }
     }
 

@@ -43,7 +43,7 @@ nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, s
     return NNF__SGEMM_PATH_PACKED;
 }
 
-/* Packs the w x kc panel whose element (j, p) is src[j*s_w + p*s_k]. */
+/* Packs the w x kc block whose element (j, p) is src[j*s_w + p*s_k] into panels of W. */
 static void pack(const nnf__sgemm_kernels *kr, size_t kc, size_t w, size_t W,
                  const float *src, ptrdiff_t s_w, ptrdiff_t s_k, float *out)
 {
@@ -122,8 +122,8 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n
 /* The BLIS loops, ordered for a micro-kernel that broadcasts A and loads B vectors:
  * a KC x NC block of B is packed into the L2 and swept by every MR x KC micro-panel
  * of A, which stays in the L1 while the NC / NR tiles of its row band pass by.
- * The MC x KC block of A is packed once (during the first NC block) and read from
- * L3 for the later ones. */
+ * The MC x KC block of A is packed once, with the first NC block, and read from L3
+ * for the later ones. */
 static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
                        float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc, float *abuf, float *bbuf)
@@ -135,16 +135,13 @@ static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
         for (size_t pc = 0; pc < k; pc += KC) {
             size_t kc = min_size(KC, k - pc);
             float beta_pc = pc == 0 ? beta : 1.0f;
+            pack(kr, kc, mc, MR, at(a, ic, pc), a.rs, a.cs, abuf);
             for (size_t jc = 0; jc < n; jc += NC) {
                 size_t nc = min_size(NC, n - jc);
-                for (size_t jr = 0; jr < nc; jr += NR)
-                    pack(kr, kc, min_size(NR, nc - jr), NR, at(b, pc, jc + jr), b.cs, b.rs,
-                         bbuf + jr * kc);
+                pack(kr, kc, nc, NR, at(b, pc, jc), b.cs, b.rs, bbuf);
                 for (size_t ir = 0; ir < mc; ir += MR) {
                     size_t mr = min_size(MR, mc - ir);
-                    float *ap = abuf + ir * kc;
-                    if (jc == 0)
-                        pack(kr, kc, mr, MR, at(a, ic + ir, pc), a.rs, a.cs, ap);
+                    const float *ap = abuf + ir * kc;
                     float *cr = c + (ic + ir) * ldc + jc;
                     for (size_t jr = 0; jr < nc; jr += NR)
                         kr->ukernel(kc, ap, 1, (ptrdiff_t)MR, bbuf + jr * kc,

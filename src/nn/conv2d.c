@@ -12,12 +12,13 @@
  *             b.g += dout_cn summed over N*L
  *             W.g += dout_cn @ cols^T                   (C_out, K)
  *             x.g += fold(W^T @ dout_cn)
- * Every product runs on nnf's sgemm through nnf_matmul / nnf_addmm, so the convolution
- * gives the same bits on every ISA and thread count.
+ * Every product runs on nnf_sgemm, so the convolution gives the same bits on every ISA
+ * and thread count.
  */
 #include "nnf/conv.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "nnf/linalg.h"
 #include "nnf/ops.h"
@@ -64,37 +65,35 @@ static nnf_status unfold_batch(nnf__conv_work *wk, const nnf_tensor *x)
     return NNF_OK;
 }
 
-/* dst (d0, d1, L) = src (d1, d0, L) with the first two dims swapped; both contiguous. */
-static nnf_status swap_leading(nnf_tensor *dst, const nnf_tensor *src, int64_t d0, int64_t d1,
-                               int64_t l)
+/* dst (d0, d1, L) = src (d1, d0, L), the first two dims swapped: rows of L floats move
+ * whole, so this is d0 * d1 memcpys. */
+static void swap_leading(float *dst, const float *src, int64_t d0, int64_t d1, int64_t l)
 {
-    nnf_tensor *s3 = NULL, *sp = NULL, *d3 = NULL;
-    nnf_status st = nnf_view(&s3, src, NNF_SHAPE(d1, d0, l));
-    if (st == NNF_OK) st = nnf_transpose(&sp, s3, 0, 1);
-    if (st == NNF_OK) st = nnf_view(&d3, dst, NNF_SHAPE(d0, d1, l));
-    if (st == NNF_OK) st = nnf_copy(d3, sp);
-    nnf_tensor_free(s3);
-    nnf_tensor_free(sp);
-    nnf_tensor_free(d3);
-    return st;
+    for (int64_t i = 0; i < d0; i++)
+        for (int64_t j = 0; j < d1; j++)
+            memcpy(dst + (i * d1 + j) * l, src + (j * d0 + i) * l, (size_t)l * sizeof *dst);
 }
 
+/* The products call nnf_sgemm on the raw buffers: no tensor views to create, so a step
+ * allocates nothing once the scratch exists. w is contiguous (checked by the callers). */
 nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nnf_tensor *w,
                                const nnf_tensor *b, nnf_tensor *out)
 {
     const nnf__conv_geom *g = &wk->g;
     int64_t cout = nnf_tensor_size(w, 0), nl = g->n * g->l;
-    nnf_tensor *w2 = NULL, *b2 = NULL;
-    nnf_status st = unfold_batch(wk, x);
-    if (st == NNF_OK) st = nnf__reuse(&wk->out_cn, NNF_F32, NNF_SHAPE(cout, nl));
-    if (st == NNF_OK) st = nnf_reshape(&w2, w, NNF_SHAPE(cout, g->k));
-    if (st == NNF_OK) st = nnf_matmul(&wk->out_cn, w2, wk->cols);
-    if (st == NNF_OK && b) st = nnf_view(&b2, b, NNF_SHAPE(cout, 1));
-    if (st == NNF_OK && b) st = nnf_add(&wk->out_cn, wk->out_cn, b2);
-    if (st == NNF_OK) st = swap_leading(out, wk->out_cn, g->n, cout, g->l);
-    nnf_tensor_free(w2);
-    nnf_tensor_free(b2);
-    return st;
+    NNF_FORWARD(unfold_batch(wk, x));
+    NNF_FORWARD(nnf__reuse(&wk->out_cn, NNF_F32, NNF_SHAPE(cout, nl)));
+    float *o = nnf_tensor_data(wk->out_cn);
+    /* out_cn = b (each row its channel's bias) + W @ cols: the bias rides in as beta = 1 */
+    const float *bd = b ? nnf_tensor_data(b) : NULL;
+    const int64_t bstride = b ? nnf_tensor_strides(b)[0] : 0;
+    for (int64_t c = 0; c < cout; c++)
+        for (int64_t p = 0; p < nl; p++) o[c * nl + p] = bd ? bd[c * bstride] : 0.0f;
+    NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, (size_t)cout, (size_t)nl, (size_t)g->k, 1.0f,
+                          nnf_tensor_data(w), (size_t)g->k, nnf_tensor_data(wk->cols), (size_t)nl,
+                          1.0f, o, (size_t)nl));
+    swap_leading(nnf_tensor_data(out), o, g->n, cout, g->l);
+    return NNF_OK;
 }
 
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
@@ -102,31 +101,32 @@ nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, cons
 {
     const nnf__conv_geom *g = &wk->g;
     int64_t cout = nnf_tensor_size(w, 0), nl = g->n * g->l;
-    NNF_RETURN_IF(xg && !nnf_tensor_is_contiguous(xg), NNF_ERR_STRIDE,
-                  "conv2d backward: the input's gradient must be contiguous");
-    nnf_tensor *dc = NULL, *wg2 = NULL, *cols_t = NULL, *w2 = NULL, *w2t = NULL;
+    NNF_RETURN_IF(!nnf_tensor_is_contiguous(wg) || (xg && !nnf_tensor_is_contiguous(xg)),
+                  NNF_ERR_STRIDE, "conv2d backward: gradients must be contiguous");
     /* Everything that allocates runs before the first gradient is touched. */
+    nnf_tensor *dc = NULL;
     nnf_status st = nnf__reuse(&wk->dout_cn, NNF_F32, NNF_SHAPE(cout, nl));
-    if (st == NNF_OK) st = nnf_contiguous(&dc, dout);
-    if (st == NNF_OK) st = swap_leading(wk->dout_cn, dc, cout, g->n, g->l);
-    if (st == NNF_OK && bg) st = nnf_sum(&wk->db, wk->dout_cn, NNF_DIMS(1), 0);
-    if (st == NNF_OK) st = nnf_view(&wg2, wg, NNF_SHAPE(cout, g->k));
-    if (st == NNF_OK) st = nnf_t(&cols_t, wk->cols);
+    if (st == NNF_OK && !nnf_tensor_is_contiguous(dout)) st = nnf_contiguous(&dc, dout);
     if (st == NNF_OK && xg) st = nnf__reuse(&wk->dcols, NNF_F32, NNF_SHAPE(g->k, nl));
-    if (st == NNF_OK && xg) st = nnf_reshape(&w2, w, NNF_SHAPE(cout, g->k));
-    if (st == NNF_OK && xg) st = nnf_t(&w2t, w2);
-    if (st == NNF_OK && xg) st = nnf_matmul(&wk->dcols, w2t, wk->dout_cn);
-    if (st == NNF_OK && bg) st = nnf_add(&bg, bg, wk->db);
-    if (st == NNF_OK) st = nnf_addmm(wg2, 1.0f, 1.0f, wk->dout_cn, cols_t);
-    if (st == NNF_OK && xg && xg_overwrite) st = nnf_fill(xg, 0.0f);
-    if (st == NNF_OK && xg)
-        nnf__fold_add(g, nnf_tensor_data(wk->dcols), nl, g->l, nnf_tensor_data(xg));
+    if (st != NNF_OK) return st;
+    float *d = nnf_tensor_data(wk->dout_cn);
+    swap_leading(d, nnf_tensor_data(dc ? dc : dout), cout, g->n, g->l);
     nnf_tensor_free(dc);
-    nnf_tensor_free(wg2);
-    nnf_tensor_free(cols_t);
-    nnf_tensor_free(w2);
-    nnf_tensor_free(w2t);
-    return st;
+    if (bg) st = nnf_sum(&wk->db, wk->dout_cn, NNF_DIMS(1), 0);
+    /* W.g += dout_cn @ cols^T */
+    if (st == NNF_OK)
+        st = nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, (size_t)cout, (size_t)g->k, (size_t)nl, 1.0f, d,
+                       (size_t)nl, nnf_tensor_data(wk->cols), (size_t)nl, 1.0f,
+                       nnf_tensor_data(wg), (size_t)g->k);
+    if (st == NNF_OK && bg) st = nnf_add(&bg, bg, wk->db);
+    if (st != NNF_OK || !xg) return st;
+    /* x.g (+)= fold(W^T @ dout_cn) */
+    NNF_FORWARD(nnf_sgemm(NNF_TRANS, NNF_NO_TRANS, (size_t)g->k, (size_t)nl, (size_t)cout, 1.0f,
+                          nnf_tensor_data(w), (size_t)g->k, d, (size_t)nl, 0.0f,
+                          nnf_tensor_data(wk->dcols), (size_t)nl));
+    if (xg_overwrite) NNF_FORWARD(nnf_fill(xg, 0.0f));
+    nnf__fold_add(g, nnf_tensor_data(wk->dcols), nl, g->l, nnf_tensor_data(xg));
+    return NNF_OK;
 }
 
 nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w,
@@ -146,9 +146,11 @@ nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w
         NNF_RETURN_IF(nnf_tensor_shares_storage(*out, x), NNF_ERR_INVALID,
                       "nnf_conv2d: out must not share storage with x");
     }
-    nnf_tensor *t = *out;
-    nnf_status st = t ? NNF_OK : nnf_empty(&t, 4, shape);
-    if (st == NNF_OK) st = nnf__conv2d_forward(&wk, x, w, b, t);
+    nnf_tensor *t = *out, *wc = NULL;
+    nnf_status st = nnf_contiguous(&wc, w);
+    if (st == NNF_OK && !t) st = nnf_empty(&t, 4, shape);
+    if (st == NNF_OK) st = nnf__conv2d_forward(&wk, x, wc, b, t);
+    nnf_tensor_free(wc);
     nnf__conv_work_free(&wk);
     if (st != NNF_OK) {
         if (t != *out) nnf_tensor_free(t);
@@ -169,12 +171,14 @@ nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor
     NNF_RETURN_IF(!nnf__same_shape(dout, 4, shape), NNF_ERR_SHAPE,
                   "nnf_conv2d_backward: dout must have the output's shape [%" PRId64 ", %" PRId64
                   ", %" PRId64 ", %" PRId64 "]", shape[0], shape[1], shape[2], shape[3]);
-    nnf_tensor *wg = NULL, *bg = NULL, *xg = NULL;
-    nnf_status st = nnf_tensor_grad_get(w, &wg);
+    nnf_tensor *wg = NULL, *bg = NULL, *xg = NULL, *wc = NULL;
+    nnf_status st = nnf_contiguous(&wc, w);
+    if (st == NNF_OK) st = nnf_tensor_grad_get(w, &wg);
     if (st == NNF_OK && b) st = nnf_tensor_grad_get(b, &bg);
     if (st == NNF_OK && need_x_grad) st = nnf_tensor_grad_get(x, &xg);
     if (st == NNF_OK) st = unfold_batch(&wk, x);
-    if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, w, wg, bg, xg, 0);
+    if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, wc, wg, bg, xg, 0);
+    nnf_tensor_free(wc);
     nnf__conv_work_free(&wk);
     return st;
 }

@@ -43,13 +43,13 @@ typedef struct {
 /* Checks x, w (C_out, C, kh, kw) and b (C_out or NULL) against each other, fills g. */
 nnf_status nnf__conv2d_check(const char *fn, const nnf_tensor *x, const nnf_tensor *w,
                              const nnf_tensor *b, int stride, int pad, nnf__conv_geom *g);
-/* out (contiguous, N x C_out x OH x OW) = conv2d(x, w, b), with wk->g set by the check.
- * Keeps the unfolded input in wk->cols for the backward pass. */
+/* out (contiguous, N x C_out x OH x OW) = conv2d(x, w, b), with wk->g set by the check
+ * and w contiguous. Keeps the unfolded input in wk->cols for the backward pass. */
 nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nnf_tensor *w,
                                const nnf_tensor *b, nnf_tensor *out);
-/* From dout (N, C_out, OH, OW) and the forward's wk->cols: wg += dL/dw, bg += dL/db (bg
- * may be NULL), and xg (contiguous, x's shape; may be NULL) gets dL/dx, added to it or,
- * with xg_overwrite, replacing it. */
+/* From dout (N, C_out, OH, OW) and the forward's wk->cols: wg (contiguous) += dL/dw,
+ * bg += dL/db (bg may be NULL), and xg (contiguous, x's shape; may be NULL) gets dL/dx,
+ * added to it or, with xg_overwrite, replacing it. w is contiguous. */
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
                                 nnf_tensor *wg, nnf_tensor *bg, nnf_tensor *xg, int xg_overwrite);
 void nnf__conv_work_free(nnf__conv_work *wk);

@@ -84,7 +84,11 @@ void nnf__unfold_into(const nnf__conv_geom *g, const nnf_tensor *x, float *cols,
                         int64_t base = n * xs[0] + c * xs[1] + ih * xs[2] + (j - g->pad) * xs[3];
                         int64_t step = g->stride * xs[3];
                         for (int64_t ow = 0; ow < lo; ow++) o[ow] = 0.0f;
-                        for (int64_t ow = lo; ow < hi; ow++) o[ow] = xd[base + ow * step];
+                        /* stride 1 over a contiguous row, the common case, is a memcpy */
+                        if (step == 1)
+                            memcpy(o + lo, xd + base + lo, (size_t)(hi - lo) * sizeof *o);
+                        else
+                            for (int64_t ow = lo; ow < hi; ow++) o[ow] = xd[base + ow * step];
                         for (int64_t ow = hi; ow < g->ow; ow++) o[ow] = 0.0f;
                     }
                 }
@@ -109,7 +113,13 @@ void nnf__fold_add(const nnf__conv_geom *g, const float *cols, int64_t row_strid
                         int64_t ih = oh * g->stride - g->pad + i;
                         if (ih < 0 || ih >= g->h) continue;
                         int64_t base = ((n * g->c + c) * g->h + ih) * g->w + (j - g->pad);
-                        for (int64_t ow = lo; ow < hi; ow++) x[base + ow * g->stride] += o[ow];
+                        float *row = x + base + lo * g->stride;
+                        /* a separate stride-1 loop is one the compiler can vectorise */
+                        if (g->stride == 1)
+                            for (int64_t ow = lo; ow < hi; ow++) row[ow - lo] += o[ow];
+                        else
+                            for (int64_t ow = lo; ow < hi; ow++)
+                                row[(ow - lo) * g->stride] += o[ow];
                     }
                 }
             }

@@ -7,36 +7,36 @@
  *      index, from +0.0f, one float add each (kernels/<isa>/reduce_sum.c);
  *   3. the 32 lanes fold by halving, l[j] += l[j + h] for h = 16, 8, 4, 2, 1 (lane_tree);
  *   4. the block results are combined in double by the pairwise tree that splits a run
- *      of blocks at the largest power of two below its length (block_tree).
+ *      of blocks at the largest power of two below its length (block_tree);
+ *   5. sum = (float)total, mean = (float)(total / R), both from the double total.
  * Variance uses the same blocks: a block's mean is m = (its sum) / (its count) in float,
  * its M2 = sum of (v - m)^2 in the same lane order, read again while the block is still
  * in L1 (16 KiB); blocks merge in the same tree with Chan et al.'s formula
  *   M2 = M2a + M2b + (mean_b - mean_a)^2 * na * nb / (na + nb)
  * in double, so var is stable (no sum-of-squares cancellation) yet reads memory once.
  * Nothing above depends on the vector width or on which thread ran a block: threads
- * take whole blocks, and steps 3-4 run on the finished block results. The lane error of
- * step 2 grows with 4096 / 32 = 128 adds per lane; steps 3-4 add log2 terms, which is
- * as accurate as PyTorch's cascade sum on 1e7 uniform floats (tests/test_reduce_accuracy.c).
+ * take whole blocks, and steps 3-5 run on the finished block results. Accuracy: a lane
+ * makes at most 4096 / 32 = 128 float adds, the lane tree 5 more, and everything above
+ * a block is double. On 1e7 uniform floats in [0, 1) the sum is off by 0.015 where
+ * PyTorch 1.13's float sum is off by 0.52 (tests/test_reduce_repro.c asserts nnf is no
+ * worse than PyTorch for sum, mean, var and std on those values).
  *
  * Two ways to read the input give the same arithmetic:
  * - rows: a result's runs (the innermost reduced dim) go to the lane kernels; a run of
  *   a length that is not a multiple of 32, or strided, is first gathered into a
  *   block-sized buffer so that lane j still gets index j mod 32;
  * - columns: when the innermost memory dim is kept (e.g. sum over dim 0 of a row-major
- *   matrix), 64 neighbouring results are read together, one input row at a time, each
- *   row added into lane row (index mod 32) of a 32 x 64 accumulator.
+ *   matrix), up to 1024 neighbouring results (64 for var) are read together, one input
+ *   row at a time, each row added into lane row (index mod 32) of a 32 x w accumulator.
  */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "nnf/ops.h"
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/ops/reduce_plan.h"
-
-/* Results read as columns per pass: 64 columns x 4096 rows = 1 MiB, the L2, holds a
- * block for var's second pass; the 32 x 64 accumulator is 8 KiB of L1. */
-#define COLS 64
 
 typedef enum { K_SUM, K_MEAN, K_VAR, K_STD, K_STD_MEAN } kind;
 
@@ -129,11 +129,39 @@ static int64_t sqdev_span(void *ctx, const char *x, int64_t len, int64_t stride)
     return len;
 }
 
-static blockstat row_block(const nnf__red_plan *p, const nnf__reduce_kernels *k,
-                           const char *obase, int64_t r0, int64_t n, int moments)
+/* One block of one result. buf (NNF__RED_BLOCK floats) holds the block when its runs
+ * cannot be read in place. */
+/* A result of at most 32 values in one run: each lane gets one add, +0.0f + v[j], so
+ * plain C here gives the kernels' bits without the cost of calling them (which is most
+ * of the time for, e.g., a sum over the last dim of [1M, 10]). */
+static blockstat row_short(const nnf__red_plan *p, const char *obase, int64_t n, int moments)
 {
+    const float *x = (const float *)(const void *)obase;
+    int64_t stride = p->nr ? p->rstride[0] : 1;
+    float v[NNF__RED_LANES], acc[NNF__RED_LANES] = {0};
+    for (int64_t j = 0; j < n; j++) {
+        v[j] = x[j * stride];
+        acc[j] += v[j];
+    }
+    blockstat bs = {lane_tree(acc), 0.0f};
+    if (moments) {
+        float mean = bs.sum / (float)n;
+        memset(acc, 0, sizeof acc);
+        for (int64_t j = 0; j < n; j++) {
+            float d = v[j] - mean;
+            acc[j] += d * d;
+        }
+        bs.m2 = lane_tree(acc);
+    }
+    return bs;
+}
+
+static blockstat row_block(const nnf__red_plan *p, const nnf__reduce_kernels *k,
+                           const char *obase, int64_t r0, int64_t n, int moments, float *buf)
+{
+    if (p->nr <= 1 && p->R <= NNF__RED_LANES)
+        return row_short(p, obase, n, moments);
     float acc[NNF__RED_LANES] = {0};
-    float buf[NNF__RED_BLOCK];
     lane_ctx c = {k, acc, 0.0f};
     /* In place only if every run inside the block starts on lane 0. */
     int direct = nnf__red_inner_unit(p) &&
@@ -159,11 +187,20 @@ static blockstat row_block(const nnf__red_plan *p, const nnf__reduce_kernels *k,
 
 /* ---- columns ---- */
 
-/* Block b of the w results whose first values start at cbase (stride 1 between them). */
-static void col_block(const nnf__red_plan *p, const nnf__reduce_kernels *k, const float *cbase,
-                      int64_t w, int64_t b, int moments, blockstat *out, int64_t out_stride)
+/* Columns per pass. Sums read whole rows of up to 1024 results (4 KiB of input per row,
+ * a 128 KiB accumulator in L2). Moments read 64: a block of 4096 rows x 64 is 1 MiB,
+ * the L2, for the second pass. */
+static int64_t col_width(int moments)
 {
-    float acc[NNF__RED_LANES * COLS], mean[COLS];
+    return moments ? 64 : 1024;
+}
+
+/* Block b of the w results whose first values start at cbase (stride 1 between them);
+ * acc holds 32 x w floats and mean w. */
+static void col_block(const nnf__red_plan *p, const nnf__reduce_kernels *k, const float *cbase,
+                      int64_t w, int64_t b, int moments, float *acc, float *mean,
+                      blockstat *out, int64_t out_stride)
+{
     int64_t r0 = b * NNF__RED_BLOCK, n = block_len(p, b);
     nnf__red_odo od;
     memset(acc, 0, sizeof(float) * NNF__RED_LANES * (size_t)w);
@@ -189,29 +226,62 @@ static void col_block(const nnf__red_plan *p, const nnf__reduce_kernels *k, cons
 
 /* ---- driver ---- */
 
-static void run(kind kd, const nnf__red_plan *p, int correction, blockstat *parts, float *v0,
-                float *v1)
+/* Scratch floats per thread: a gather buffer, or a column accumulator, its means and
+ * its results (as blockstats, two floats each). */
+static size_t scratch_floats(int moments)
+{
+    size_t w = (size_t)col_width(moments), cols = (NNF__RED_LANES + 3) * w;
+    return cols > NNF__RED_BLOCK ? cols : NNF__RED_BLOCK;
+}
+
+/* Results whose values all fit in one block, each on its own: threads take contiguous
+ * ranges of results and walk them with an odometer (no divisions per result, which
+ * matter when a result has only a few values). */
+static void run_rows_single(kind kd, const nnf__red_plan *p, const nnf__reduce_kernels *k,
+                            int correction, float *scratch, int par, float *v0, float *v1)
+{
+    int moments = kd >= K_VAR;
+#pragma omp parallel if (par)
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t o0 = p->nout * t / nt, o1 = p->nout * (t + 1) / nt;
+        float *buf = scratch + (size_t)t * scratch_floats(moments);
+        nnf__red_odo od;
+        nnf__red_odo_seek(&od, p->nk, p->ksize, p->kstride, o0);
+        for (int64_t o = o0; o < o1; o++, nnf__red_odo_next(&od)) {
+            blockstat bs = row_block(p, k, p->base + od.off * (int64_t)sizeof(float), 0, p->R,
+                                     moments, buf);
+            finish(kd, p, correction, (node){(double)p->R, bs.sum, bs.m2}, v0, v1, o);
+        }
+    }
+}
+
+static void run(kind kd, const nnf__red_plan *p, int correction, blockstat *parts,
+                float *scratch, float *v0, float *v1)
 {
     const nnf__reduce_kernels *k = &nnf__kernels_active()->red;
     int moments = kd >= K_VAR;
     int64_t nblk = p->nblk;
     int par = nnf__red_parallel(p);
+    size_t per_thread = scratch_floats(moments);
+    if (p->col < 0 && nblk == 1) {
+        run_rows_single(kd, p, k, correction, scratch, par, v0, v1);
+        return;
+    }
     if (p->col < 0) {
         int64_t items = p->nout * nblk;
 #pragma omp parallel for schedule(static) if (par)
         for (int64_t i = 0; i < items; i++) {
             int64_t o = i / nblk, b = i % nblk;
             const char *obase = p->base + nnf__red_out_offset(p, o) * (int64_t)sizeof(float);
-            blockstat bs = row_block(p, k, obase, b * NNF__RED_BLOCK, block_len(p, b), moments);
-            if (nblk == 1)
-                finish(kd, p, correction, (node){(double)p->R, bs.sum, bs.m2}, v0, v1, o);
-            else
-                parts[i] = bs;
+            float *buf = scratch + (size_t)omp_get_thread_num() * per_thread;
+            parts[i] = row_block(p, k, obase, b * NNF__RED_BLOCK, block_len(p, b), moments, buf);
         }
     } else {
         /* Results as (outer kept index q, column c): o = q's result offset + c * kout. */
         int cd = p->col;
-        int64_t C = p->ksize[cd], nch = (C + COLS - 1) / COLS, nq = p->nout / C;
+        int64_t W = col_width(moments);
+        int64_t C = p->ksize[cd], nch = (C + W - 1) / W, nq = p->nout / C;
         int64_t osize[NNF_MAX_DIMS], ostride[NNF_MAX_DIMS], oout[NNF_MAX_DIMS];
         int no = 0;
         for (int d = 0; d < p->nk; d++)
@@ -227,11 +297,13 @@ static void run(kind kd, const nnf__red_plan *p, int correction, blockstat *part
             nnf__red_odo in, ou;
             nnf__red_odo_seek(&in, no, osize, ostride, q);
             nnf__red_odo_seek(&ou, no, osize, oout, q);
-            int64_t c0 = ch * COLS, w = C - c0 < COLS ? C - c0 : COLS;
+            int64_t c0 = ch * W, w = C - c0 < W ? C - c0 : W;
             int64_t o0 = ou.off + c0 * p->kout[cd];
             const float *cbase = (const float *)(const void *)p->base + in.off + c0;
-            blockstat bs[COLS];
-            col_block(p, k, cbase, w, b, moments, nblk == 1 ? bs : parts + o0 * nblk + b,
+            float *acc = scratch + (size_t)omp_get_thread_num() * per_thread;
+            float *mean = acc + NNF__RED_LANES * W;
+            blockstat *bs = (blockstat *)(void *)(mean + W);
+            col_block(p, k, cbase, w, b, moments, acc, mean, nblk == 1 ? bs : parts + o0 * nblk + b,
                       nblk == 1 ? 1 : p->kout[cd] * nblk);
             if (nblk == 1)
                 for (int64_t c = 0; c < w; c++)
@@ -273,16 +345,23 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
     }
     float *v0 = o0.data, *v1 = kd == K_STD_MEAN ? o1.data : NULL;
     blockstat *parts = NULL;
-    size_t parts_bytes = 0;
-    if (p.nblk > 1 && p.nout > 0) {
-        parts_bytes = (size_t)(p.nout * p.nblk) * sizeof *parts;
-        parts = nnf__alloc(parts_bytes);
-        if (parts == NULL) {
+    float *scratch = NULL;
+    size_t parts_bytes = 0, scratch_bytes = 0;
+    if (p.R > 0 && p.nout > 0) {
+        if (p.nblk > 1) {
+            parts_bytes = (size_t)(p.nout * p.nblk) * sizeof *parts;
+            parts = nnf__alloc(parts_bytes);
+        }
+        int threads = nnf__red_parallel(&p) ? omp_get_max_threads() : 1;
+        scratch_bytes = (size_t)threads * scratch_floats(kd >= K_VAR) * sizeof(float);
+        scratch = nnf__alloc(scratch_bytes);
+        if ((p.nblk > 1 && parts == NULL) || scratch == NULL) {
+            nnf__dealloc(parts, parts_bytes);
+            nnf__dealloc(scratch, scratch_bytes);
             nnf__red_out_abort(&o0);
             if (kd == K_STD_MEAN)
                 nnf__red_out_abort(&o1);
-            return nnf__fail(NNF_ERR_NOMEM, "%s(): out of memory (%zu bytes)", name,
-                             parts_bytes);
+            return nnf__fail(NNF_ERR_NOMEM, "%s(): out of memory", name);
         }
     }
     if (p.R == 0) {
@@ -293,9 +372,10 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
                 v1[i] = NAN;
         }
     } else if (p.nout > 0) {
-        run(kd, &p, correction, parts, v0, v1);
+        run(kd, &p, correction, parts, scratch, v0, v1);
     }
     nnf__dealloc(parts, parts_bytes);
+    nnf__dealloc(scratch, scratch_bytes);
     nnf__red_out_commit(&o0, &p);
     if (kd == K_STD_MEAN)
         nnf__red_out_commit(&o1, &p);

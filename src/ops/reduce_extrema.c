@@ -8,6 +8,7 @@
  * -0 and +0 as equal, as in PyTorch; it is a max pass and a find-first pass.
  */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "nnf/ops.h"
@@ -79,6 +80,25 @@ static void col_keys(const nnf__red_plan *p, const nnf__reduce_kernels *k, const
         k->extrema_cols((size_t)w, cbase + od.off, kmin, kmax);
 }
 
+/* Results of one block each: threads take contiguous ranges of results and walk them
+ * with an odometer, writing the values directly. */
+static void run_rows_single(const nnf__red_plan *p, int is_max, float *v)
+{
+    const nnf__reduce_kernels *k = &nnf__kernels_active()->red;
+#pragma omp parallel if (nnf__red_parallel(p))
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t o0 = p->nout * t / nt, o1 = p->nout * (t + 1) / nt;
+        nnf__red_odo od;
+        nnf__red_odo_seek(&od, p->nk, p->ksize, p->kstride, o0);
+        for (int64_t o = o0; o < o1; o++, nnf__red_odo_next(&od)) {
+            int32_t keys[2] = {INT32_MAX, INT32_MIN};
+            row_keys(p, k, p->base + od.off * (int64_t)sizeof(float), 0, p->R, keys);
+            v[o] = extreme(keys, is_max);
+        }
+    }
+}
+
 /* Per block and result: keys[(o * nblk + b) * 2 + {0, 1}]. */
 static void run_keys(const nnf__red_plan *p, int32_t *keys)
 {
@@ -141,16 +161,19 @@ static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const
     NNF_FORWARD(nnf__red_check_nonempty(&p, a, dims == NULL || ndims == 0));
     nnf__red_out o;
     NNF_FORWARD(nnf__red_out_prepare(&o, out, a, &p, NNF_F32));
-    size_t keys_bytes = (size_t)(p.nout * p.nblk) * 2 * sizeof(int32_t);
-    int32_t *keys = NULL;
-    if (p.nout > 0) {
-        keys = nnf__alloc(keys_bytes);
-        if (keys == NULL) {
-            nnf__red_out_abort(&o);
-            return nnf__fail(NNF_ERR_NOMEM, "%s(): out of memory (%zu bytes)", name, keys_bytes);
-        }
-        run_keys(&p, keys);
+    if (p.nout == 0 || (p.col < 0 && p.nblk == 1)) {
+        if (p.nout > 0)
+            run_rows_single(&p, is_max, o.data);
+        nnf__red_out_commit(&o, &p);
+        return NNF_OK;
     }
+    size_t keys_bytes = (size_t)(p.nout * p.nblk) * 2 * sizeof(int32_t);
+    int32_t *keys = nnf__alloc(keys_bytes);
+    if (keys == NULL) {
+        nnf__red_out_abort(&o);
+        return nnf__fail(NNF_ERR_NOMEM, "%s(): out of memory (%zu bytes)", name, keys_bytes);
+    }
+    run_keys(&p, keys);
     float *v = o.data;
     for (int64_t i = 0; i < p.nout; i++) {
         int32_t *kb = keys + 2 * i * p.nblk;

@@ -169,6 +169,8 @@ int64_t nnf__red_spans(const nnf__red_plan *p, const char *obase, int64_t r0, in
         return n == 0 ? 0 : fn(ctx, obase, n, 1);
     int last = p->nr - 1;
     int64_t L = p->rsize[last], sL = p->rstride[last];
+    if (last == 0 && r0 + n <= L)   /* one run: no odometer, no divisions */
+        return fn(ctx, obase + r0 * sL * (int64_t)p->esize, n, sL);
     nnf__red_odo od;
     nnf__red_odo_seek(&od, last, p->rsize, p->rstride, r0 / L);
     int64_t inner = r0 % L, done = 0;

@@ -116,7 +116,8 @@ nnf_status nnf_arange(nnf_tensor **out, float start, float end, float step)
     NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_arange: out is NULL");
     NNF_RETURN_IF(!isfinite(start) || !isfinite(end), NNF_ERR_INVALID,
                   "unsupported range: %g -> %g", (double)start, (double)end);
-    NNF_RETURN_IF(step == 0.0f || !isfinite(step), NNF_ERR_INVALID, "step must be nonzero and finite");
+    NNF_RETURN_IF(step == 0.0f || !isfinite(step), NNF_ERR_INVALID,
+                  "step must be nonzero and finite");
     NNF_RETURN_IF((step > 0 && end < start) || (step < 0 && end > start), NNF_ERR_INVALID,
                   "upper bound and larger bound inconsistent with step sign");
     /* PyTorch computes the length and every value in double, then rounds to float. */

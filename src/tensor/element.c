@@ -19,8 +19,8 @@ nnf_status nnf_item(const nnf_tensor *t, float *value)
     NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_item: t is NULL");
     NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "nnf_item: value is NULL");
     int64_t n = nnf_tensor_numel(t);
-    NNF_RETURN_IF(n != 1, NNF_ERR_SHAPE, "a Tensor with %lld elements cannot be converted to Scalar",
-                  (long long)n);
+    NNF_RETURN_IF(n != 1, NNF_ERR_SHAPE,
+                  "a Tensor with %lld elements cannot be converted to Scalar", (long long)n);
     *value = load(t, t->offset);
     return NNF_OK;
 }

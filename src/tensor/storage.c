@@ -153,8 +153,9 @@ nnf_status nnf__tensor_new(nnf_tensor **out, nnf_dtype dtype, int ndim, const in
     NNF_FORWARD(nnf__shape_numel(ndim, shape, &numel));
     size_t nbytes = (size_t)numel * nnf__dtype_size(dtype);
     void *data = zero ? nnf__calloc(nbytes) : nnf__alloc(nbytes);
-    NNF_RETURN_IF(data == NULL, NNF_ERR_NOMEM, "out of memory allocating %zu bytes for a tensor of shape %s",
-                  nbytes, nnf__shape_str(ndim, shape, s));
+    NNF_RETURN_IF(data == NULL, NNF_ERR_NOMEM,
+                  "out of memory allocating %zu bytes for a tensor of shape %s", nbytes,
+                  nnf__shape_str(ndim, shape, s));
     nnf__storage *st;
     nnf_status status = nnf__storage_wrap(&st, data, nbytes);
     if (status != NNF_OK) {

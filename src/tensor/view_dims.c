@@ -148,7 +148,8 @@ nnf_status nnf_permute(nnf_tensor **out, const nnf_tensor *t, const int *dims)
     for (int i = 0; i < t->ndim; i++) {
         int d;
         NNF_FORWARD(nnf__wrap_dim(dims[i], t->ndim, &d));
-        NNF_RETURN_IF(seen & (1u << d), NNF_ERR_INVALID, "permute(): duplicate dims are not allowed.");
+        NNF_RETURN_IF(seen & (1u << d), NNF_ERR_INVALID,
+                      "permute(): duplicate dims are not allowed.");
         seen |= 1u << d;
         shape[i] = t->shape[d];
         stride[i] = t->stride[d];

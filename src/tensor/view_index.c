@@ -51,7 +51,8 @@ nnf_status nnf_slice(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t sta
 {
     int d;
     NNF_FORWARD(one_dim(out, t, dim, "slice", &d));
-    NNF_RETURN_IF(step <= 0, NNF_ERR_INVALID, "slice step must be positive, got %lld", (long long)step);
+    NNF_RETURN_IF(step <= 0, NNF_ERR_INVALID, "slice step must be positive, got %lld",
+                  (long long)step);
     int64_t size = t->shape[d];
     /* Python's clamping; written to avoid overflow for starts and ends near INT64_MIN/MAX. */
     if (start < 0)

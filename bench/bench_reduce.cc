@@ -85,6 +85,30 @@ void BM_sum(benchmark::State &state)
 BENCHMARK(BM_sum)->Apply(isa_threads)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// Where a second thread starts to pay (NNF__RED_PARALLEL_MIN in src/ops/reduce_plan.h):
+// {isa, threads, n} for n around the threshold, data in cache.
+void BM_sum_size(benchmark::State &state)
+{
+    if (!setup(state))
+        return;
+    nnf_tensor *x = nullptr;
+    check(nnf_narrow(&x, vec16m(), 0, 0, state.range(2)));
+    for (auto _ : state) {
+        nnf_tensor *r = nullptr;
+        check(nnf_sum(&r, x, NNF_ALL_DIMS, 0));
+        benchmark::DoNotOptimize(nnf_tensor_data(r)[0]);
+        nnf_tensor_free(r);
+    }
+    nnf_tensor_free(x);
+    state.SetBytesProcessed(state.iterations() * state.range(2) * 4);
+}
+void isa_threads_sizes(benchmark::internal::Benchmark *b)
+{
+    nnf_bench::each_isa_with({{1, 1 << 14}, {2, 1 << 14}, {1, 1 << 16}, {2, 1 << 16},
+                              {1, 1 << 18}, {2, 1 << 18}})(b);
+}
+BENCHMARK(BM_sum_size)->Apply(isa_threads_sizes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // The loop a C programmer writes: one accumulator, so one add per fadd latency
 // (not vectorised: without -ffast-math the compiler may not reorder the sum).
 void BM_sum_plain_c(benchmark::State &state)

@@ -128,7 +128,8 @@ int main(void)
     nnf_tensor *c0 = NULL, *c1 = NULL;
     CHECK(nnf_unsqueeze(&c0, c, 0));
     CHECK(nnf_unsqueeze(&c1, c, 1));
-    printf("\n>>> c.shape, c.unsqueeze(0).shape, c.unsqueeze(1).shape   # or c[None, :], c[:, None]\n(");
+    printf("\n>>> c.shape, c.unsqueeze(0).shape, c.unsqueeze(1).shape"
+           "   # or c[None, :], c[:, None]\n(");
     print_size(c);
     printf(", ");
     print_size(c0);

@@ -22,7 +22,8 @@ static double direct(const float *x, const float *w, const float *b, int C, int 
             for (int j = 0; j < k; j++) {
                 int ih = y * s - p + i, iw = z * s - p + j;
                 if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-                    sum += (double)w[((o * C + c) * k + i) * k + j] * x[((n * C + c) * H + ih) * W + iw];
+                    sum += (double)w[((o * C + c) * k + i) * k + j] *
+                           x[((n * C + c) * H + ih) * W + iw];
             }
     return sum;
 }

@@ -20,6 +20,7 @@
  *   minimum       likewise, the smaller
  *   relu(x)       = x < 0 ? +0 : x            (NaN and -0 pass through, as torch.relu)
  *   clamp(x,lo,hi)= t = x < lo ? lo : x; t > hi ? hi : t   (lo > hi gives hi, as torch)
+ *   select(c,a,b) = c ? a : b                  (bits copied, NaN payloads included)
  *   sigmoid(x)    = 1 / (1 + exp(-x))          with SLEEF's exp
  *   pow(a, b)     = SLEEF's powf u10: C99 powf's special cases, error <= 1 ulp
  */
@@ -36,6 +37,10 @@ typedef void (*nnf__binary_kernel)(size_t n, const float *a, ptrdiff_t inca, con
 /* y[i] = a[i] OP b[i] ? 1 : 0 (IEEE comparisons: NaN compares false except for ne). */
 typedef void (*nnf__compare_kernel)(size_t n, const float *a, ptrdiff_t inca, const float *b,
                                     ptrdiff_t incb, uint8_t *y, ptrdiff_t incy);
+/* y[i] = c[i] ? a[i] : b[i], an exact select (torch.where); c holds 0/1 bytes. */
+typedef void (*nnf__select_kernel)(size_t n, const uint8_t *c, ptrdiff_t incc, const float *a,
+                                   ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
+                                   ptrdiff_t incy);
 typedef void (*nnf__clamp_kernel)(size_t n, const float *x, ptrdiff_t incx, float *y,
                                   ptrdiff_t incy, float lo, float hi);
 
@@ -51,6 +56,7 @@ typedef struct nnf__eltwise_kernels {
     nnf__compare_kernel lt, le, gt, ge, eq, ne;
     nnf__unary_kernel neg, abs, sqrt, relu;
     nnf__clamp_kernel clamp;
+    nnf__select_kernel select;
     nnf__sleef_kernels sleef;
     /* Only the scalar table on x86 fills this: the same ops on SLEEF's purecfma
      * functions, which give the vector ISAs' bits but execute FMA instructions, so they
@@ -80,6 +86,9 @@ typedef struct nnf__eltwise_kernels {
     NNF__DECLARE_UNARY(relu, isa)                                                     \
     void nnf__f32_vclamp__##isa(size_t, const float *, ptrdiff_t, float *, ptrdiff_t, \
                                 float, float);                                        \
+    void nnf__f32_vselect__##isa(size_t, const uint8_t *, ptrdiff_t, const float *,   \
+                                 ptrdiff_t, const float *, ptrdiff_t, float *,        \
+                                 ptrdiff_t);                                          \
     NNF__DECLARE_BINARY(add, isa) NNF__DECLARE_BINARY(sub, isa)                       \
     NNF__DECLARE_BINARY(mul, isa) NNF__DECLARE_BINARY(div, isa)                       \
     NNF__DECLARE_BINARY(maximum, isa) NNF__DECLARE_BINARY(minimum, isa)               \
@@ -112,6 +121,6 @@ NNF__DECLARE_ELTWISE_KERNELS(neon)
     .ge = nnf__f32_vge__##isa, .eq = nnf__f32_veq__##isa, .ne = nnf__f32_vne__##isa,  \
     .neg = nnf__f32_vneg__##isa, .abs = nnf__f32_vabs__##isa,                         \
     .sqrt = nnf__f32_vsqrt__##isa, .relu = nnf__f32_vrelu__##isa,                     \
-    .clamp = nnf__f32_vclamp__##isa
+    .clamp = nnf__f32_vclamp__##isa, .select = nnf__f32_vselect__##isa
 
 #endif

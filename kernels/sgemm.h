@@ -9,8 +9,8 @@
  *                   c = fma(alpha, acc, beta * c)      otherwise
  *     later blocks: c = fma(alpha, acc, c)
  *
- * Every kernel below computes exactly this for the elements it owns (one block per
- * call; the driver passes beta = 1 for later blocks, and 1 * c == c exactly), so the
+ * Every kernel below computes exactly this for the elements it owns (the driver passes
+ * beta = 1 when a call starts at a later block, and 1 * c == c exactly), so the
  * packed path, the unpacked small-problem path and the GEMV path agree bit for bit,
  * and how tiles are shared among threads cannot change a result.
  */
@@ -25,12 +25,16 @@
  * read-modify-write (once per KC block) cost ~1/200 of the FMAs for 12x32 tiles. */
 #define NNF__SGEMM_KC 384
 
-/* C[0..mr) x [0..nr) (row stride ldc, unit column stride) gets one KC block of
- * a x b, with the epilogue above. Element (i, p) of A is a[i*rs_a + p*cs_a];
- * element (p, j) of B is b[p*rs_b + j]. Only i < mr, j < nr are read or written
- * (edges need no padding); mr <= the table's mr, nr <= its nr, kc >= 1.
- * A packed panel is rs_a = 1, cs_a = mr of the table; a packed B panel is rs_b = nr. */
-typedef void (*nnf__sgemm_ukernel_fn)(size_t kc, const float *a, ptrdiff_t rs_a,
+/* C[0..mr) x [0..nr) (row stride ldc, unit column stride) gets a x b over k steps,
+ * restarting the sums every NNF__SGEMM_KC steps with the epilogue above (beta for the
+ * call's first block, 1 after); callers start a call on a block boundary. Element
+ * (i, p) of A is a[i*rs_a + p*cs_a]; element (p, j) of B is b[p*rs_b + j]. Only
+ * i < mr, j < nr are read or written (edges need no padding); mr <= the table's mr,
+ * nr <= its nr, k >= 1. A packed panel is rs_a = 1, cs_a = mr of the table (one
+ * block per call); a packed B panel is rs_b = nr. Seeing several blocks at once lets
+ * a kernel overlap their independent sums where few accumulators leave FMA latency
+ * exposed. */
+typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                       float *c, size_t ldc, size_t mr, size_t nr,
                                       float alpha, float beta);

@@ -46,7 +46,18 @@ CASES = [
     ('summ_3d', torch.float32, (10, 10, 12), pattern(1200, 1.0), False),
     ('summ_sci', torch.float32, (1001,), [10.0 ** ((i % 13) - 6) for i in range(1001)], False),
     ('summ_short_dim', torch.float32, (2, 600), pattern(1200, 0.25), False),
+    ('wrap_3d', torch.float32, (2, 2, 30), pattern(120, 0.125), False),
+    ('neg_sci', torch.float32, (3,), [-1e-6, 2.5e9, -3.0], False),
+    ('scalar_nan', torch.float32, (), [math.nan], False),
+    ('scalar_inf', torch.float32, (), [-math.inf], False),
+    ('int_mode_inf', torch.float32, (3,), [1.0, math.inf, 100.0], False),
+    ('summ_4d', torch.float32, (7, 1, 1, 200), pattern(1400, 0.5), False),
+    ('summ_rows_of_6', torch.float32, (6, 200), pattern(1200, 2.0), False),
+    ('summ_2d_wide', torch.float32, (30, 40), [v * 1e5 for v in pattern(1200, 3.0)], False),
     ('bool_1d', torch.bool, (3,), [1, 0, 1], False),
+    ('bool_summ', torch.bool, (1200,), [(i * 7) % 3 == 0 for i in range(1200)], False),
+    ('bool_scalar_false', torch.bool, (), [0], False),
+    ('i64_wrap', torch.int64, (40,), [(i - 20) * 10**12 for i in range(40)], False),
     ('bool_2d', torch.bool, (2, 2), [1, 1, 0, 1], False),
     ('bool_scalar', torch.bool, (), [1], False),
     ('bool_true_only', torch.bool, (2,), [1, 1], False),
@@ -72,7 +83,19 @@ def c_double(v):
         return 'NAN'
     if math.isinf(v):
         return 'INFINITY' if v > 0 else '-INFINITY'
-    return float(v).hex()
+    # The shortest repr that gives back the double, which holds the float32 exactly.
+    return repr(float(v))
+
+
+def wrap(items, width=96):
+    lines, line = [], '   '
+    for item in items:
+        if len(line) + len(item) + 2 > width:
+            lines.append(line)
+            line = '   '
+        line += ' ' + item + ','
+    lines.append(line)
+    return lines
 
 
 def main():
@@ -88,8 +111,9 @@ def main():
         stored = [float(v) for v in (t.t().contiguous() if transpose else t).reshape(-1).tolist()]
         out.append('static const int64_t golden_shape_%d[] = {%s};' %
                    (i, ', '.join(str(s) for s in shape) or '0'))
-        out.append('static const double golden_values_%d[] = {%s};' %
-                   (i, ', '.join(c_double(v) for v in stored) or '0'))
+        out.append('static const double golden_values_%d[] = {' % i)
+        out.extend(wrap([c_double(v) for v in stored] or ['0']))
+        out.append('};')
         rows.append('    {%s, %s, %d, golden_shape_%d, golden_values_%d, %d, %d,\n        %s},' %
                     (c_string(name), {torch.float32: 'NNF_F32', torch.bool: 'NNF_BOOL',
                                       torch.int64: 'NNF_I64'}[dtype],

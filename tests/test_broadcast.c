@@ -363,12 +363,113 @@ static void test_copy_fill(void **state)
     nnf_tensor_free(g);
 }
 
+/* where(cond, a, b): three shapes broadcast together, every tail, strided conditions. */
+static void check_where(const nnf_tensor *y, const nnf_tensor *c, const nnf_tensor *a,
+                        const nnf_tensor *b)
+{
+    int nd = nnf_tensor_ndim(y);
+    const int64_t *shape = nnf_tensor_shape(y);
+    int64_t n = nnf_tensor_numel(y), index[NNF_MAX_DIMS] = {0};
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ci[NNF_MAX_DIMS];
+        int cnd = nnf_tensor_ndim(c);
+        for (int d = 0; d < cnd; d++)
+            ci[d] = nnf_tensor_shape(c)[d] == 1 ? 0 : index[nd - cnd + d];
+        const uint8_t *cp = nnf_tensor_raw(c);
+        for (int d = 0; d < cnd; d++)
+            cp += ci[d] * nnf_tensor_strides(c)[d];
+        float want = *cp ? at_broadcast(a, nd, index) : at_broadcast(b, nd, index);
+        float got = at(y, index);
+        if (memcmp(&got, &want, 4) != 0)
+            fail_msg("where: flat element %lld: got %.9g, want %.9g", (long long)i, got, want);
+        for (int d = nd - 1; d >= 0; d--) {
+            if (++index[d] < shape[d])
+                break;
+            index[d] = 0;
+        }
+    }
+}
+
+static void test_where(void **state)
+{
+    (void)state;
+    static const struct {
+        int nc, na, nb;
+        int64_t c[3], a[3], b[3];
+    } cases[] = {
+        {2, 1, 0, {5, 1}, {7}, {0}},
+        {3, 2, 3, {2, 1, 7}, {3, 1}, {1, 1, 7}},
+        {1, 1, 1, {49}, {49}, {49}},
+        {1, 1, 1, {17}, {1}, {17}},
+        {2, 2, 2, {3, 33}, {3, 33}, {1, 33}},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        nnf_tensor *x = randn(cases[k].nc, cases[k].c), *c = NULL;
+        nnf_tensor *a = randn(cases[k].na, cases[k].a), *b = randn(cases[k].nb, cases[k].b);
+        NNF_ASSERT_OK(nnf_gt_scalar(&c, x, 0.0f));
+        nnf_tensor *first = NULL;
+        NNF_FOR_EACH_ISA(isa) {
+            nnf_tensor *y = NULL;
+            NNF_ASSERT_OK(nnf_where(&y, c, a, b));
+            check_where(y, c, a, b);
+            if (first == NULL) {
+                first = y;
+            } else {
+                nnf_test_assert_bits_equal(nnf_tensor_data(y), nnf_tensor_data(first),
+                                           (size_t)nnf_tensor_numel(y));
+                nnf_tensor_free(y);
+            }
+        }
+        nnf_tensor_free(first);
+        nnf_tensor_free(x);
+        nnf_tensor_free(c);
+        nnf_tensor_free(a);
+        nnf_tensor_free(b);
+    }
+    /* A transposed condition, misaligned operands, and a NaN that must pass unchanged. */
+    nnf_tensor *x = randn(NNF_SHAPE(19, 5)), *xt, *c = NULL, *a = randn(NNF_SHAPE(5, 19)), *b;
+    NNF_ASSERT_OK(nnf_transpose(&xt, x, 0, 1));
+    NNF_ASSERT_OK(nnf_le_scalar(&c, xt, 0.0f));
+    nnf_tensor *cs;
+    NNF_ASSERT_OK(nnf_transpose(&cs, c, 0, 1));   /* [19,5] view of a [5,19] mask */
+    NNF_ASSERT_OK(nnf_full(&b, NNF_SHAPE(5, 19), NAN));
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *y = NULL;
+        NNF_ASSERT_OK(nnf_where(&y, c, a, b));
+        check_where(y, c, a, b);
+        nnf_tensor_free(y);
+        y = NULL;
+        nnf_tensor *at_;
+        NNF_ASSERT_OK(nnf_transpose(&at_, a, 0, 1));
+        NNF_ASSERT_OK(nnf_where(&y, cs, at_, x));   /* strided cond and a */
+        check_where(y, cs, at_, x);
+        nnf_tensor_free(y);
+        nnf_tensor_free(at_);
+    }
+    nnf_test_restore_isa();
+
+    nnf_tensor *y = NULL, *c3 = NULL, *a3 = randn(NNF_SHAPE(3));
+    NNF_ASSERT_OK(nnf_empty_dtype(&c3, NNF_BOOL, NNF_SHAPE(5, 1)));
+    nnf_tensor *b4 = randn(NNF_SHAPE(4));
+    NNF_ASSERT_FAILS(nnf_where(&y, c3, a3, b4), NNF_ERR_SHAPE);
+    assert_message("The size of tensor a (3) must match the size of tensor b (4) at "
+                   "non-singleton dimension 1");
+    NNF_ASSERT_FAILS(nnf_where(&y, a3, a3, a3), NNF_ERR_DTYPE);
+    NNF_ASSERT_FAILS(nnf_where(&y, NULL, a3, a3), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_where(&y, c3, c3, a3), NNF_ERR_DTYPE);
+    assert_null(y);
+    nnf_tensor *all[] = {x, xt, c, cs, a, b, c3, a3, b4};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nnf_tensor_free(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_patterns),    cmocka_unit_test(test_views),
         cmocka_unit_test(test_in_place),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_alloc_failure), cmocka_unit_test(test_copy_fill),
+        cmocka_unit_test(test_where),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,10 @@ static const geom cases[] = {
     {1, 2, 4, 4, 3, 2, 2, 2, 0},
 };
 
-static int64_t out_size(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
+static int64_t out_size(int in, int k, int stride, int pad)
+{
+    return (in + 2 * pad - k) / stride + 1;
+}
 
 static nnf_tensor *random_tensor(int ndim, const int64_t *shape, uint64_t seed)
 {

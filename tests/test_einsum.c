@@ -248,9 +248,8 @@ static void expect_error(const char *spec, int n, const nnf_tensor *const *ops,
     ref_assert_message(message);
 }
 
-static void test_errors(void **state)
+static void errors_once(void)
 {
-    (void)state;
     nnf_tensor *a = ref_rand(NNF_SHAPE(2, 2), 1), *b = ref_rand(NNF_SHAPE(3, 3), 2);
     nnf_tensor *t3 = ref_rand(NNF_SHAPE(2, 3, 4), 3), *r = ref_rand(NNF_SHAPE(2, 3), 4);
     nnf_tensor *e1 = ref_rand(NNF_SHAPE(3, 4), 5), *e2 = ref_rand(NNF_SHAPE(3, 5), 6);
@@ -311,6 +310,15 @@ static void test_errors(void **state)
         nnf_tensor_free(objs[i]);
 }
 
+static void test_errors(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        errors_once();
+    }
+    nnf_test_restore_isa();
+}
+
 /* Each allocation failing in turn: NNF_ERR_NOMEM, nothing leaked, *out untouched. */
 static void check_alloc_failures(const char *spec, int n, const nnf_tensor *const *ops)
 {
@@ -332,9 +340,8 @@ static void check_alloc_failures(const char *spec, int n, const nnf_tensor *cons
     }
 }
 
-static void test_alloc_failure(void **state)
+static void alloc_failure_once(void)
 {
-    (void)state;
     nnf_tensor *a = ref_rand(NNF_SHAPE(3, 4), 1), *b = ref_rand(NNF_SHAPE(4, 5), 2);
     nnf_tensor *c = ref_rand(NNF_SHAPE(5, 2), 3), *s = ref_rand(NNF_SHAPE(4, 4), 4);
     nnf_tensor *ba = ref_rand(NNF_SHAPE(2, 3, 4), 5), *step = NULL;
@@ -350,6 +357,15 @@ static void test_alloc_failure(void **state)
     nnf_tensor *objs[] = {a, b, c, s, ba, step};
     for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
         nnf_tensor_free(objs[i]);
+}
+
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        alloc_failure_once();
+    }
+    nnf_test_restore_isa();
 }
 
 /* A product is lowered to nnf_matmul: the bits are the same as calling it directly, on
@@ -378,6 +394,46 @@ static void test_same_bits_as_matmul(void **state)
     nnf_tensor_free(w);
 }
 
+/* The same bits on every ISA and with 1 or 2 threads, for equations that use every
+ * lowering: batched products (16 of 48x48x48, 3.5 MFLOP: one product per thread), sums,
+ * diagonals and elementwise products. */
+static void test_bitwise_isas_threads(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {"bij,bjk,bkl->bil", "bij,bjk->k", "ii,ij->j",
+                                        "bij,bij->bj", "ij,jk", "bii->b"};
+    nnf_tensor *x = ref_rand(NNF_SHAPE(16, 48, 48), 1), *y = ref_rand(NNF_SHAPE(16, 48, 48), 2);
+    nnf_tensor *z = ref_rand(NNF_SHAPE(16, 48, 48), 3), *s = ref_rand(NNF_SHAPE(48, 48), 4);
+    const nnf_tensor *const ops[][3] = {{x, y, z}, {x, y, NULL}, {s, s, NULL}, {x, y, NULL},
+                                        {s, s, NULL}, {x, NULL, NULL}};
+    const int nops[] = {3, 2, 2, 2, 2, 1};
+    nnf_tensor *first[6] = {NULL};
+    int threads0 = nnf_num_threads();
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            for (int i = 0; i < 6; i++) {
+                nnf_tensor *c = NULL;
+                NNF_ASSERT_OK(nnf_einsum(&c, specs[i], nops[i], ops[i]));
+                if (first[i] == NULL) {
+                    first[i] = c;
+                    continue;
+                }
+                nnf_test_assert_bits_equal(nnf_tensor_data(c), nnf_tensor_data(first[i]),
+                                           (size_t)nnf_tensor_numel(c));
+                nnf_tensor_free(c);
+            }
+        }
+    }
+    nnf_test_threads(threads0);
+    nnf_test_restore_isa();
+    for (int i = 0; i < 6; i++)
+        nnf_tensor_free(first[i]);
+    nnf_tensor *objs[] = {x, y, z, s};
+    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+        nnf_tensor_free(objs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_same_bits_as_matmul),
+        cmocka_unit_test(test_bitwise_isas_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

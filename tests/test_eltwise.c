@@ -60,13 +60,22 @@ static nnf_status add_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_add_sc
 static nnf_status sub_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_sub_scalar(o, a, 0.75f); }
 static nnf_status mul_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_mul_scalar(o, a, -3.5f); }
 static nnf_status div_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_div_scalar(o, a, 3.0f); }
-static nnf_status rsub_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_rsub_scalar(o, 2.0f, a); }
-static nnf_status rdiv_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_rdiv_scalar(o, 2.0f, a); }
+static nnf_status rsub_s(nnf_tensor **o, const nnf_tensor *a)
+{
+    return nnf_rsub_scalar(o, 2.0f, a);
+}
+static nnf_status rdiv_s(nnf_tensor **o, const nnf_tensor *a)
+{
+    return nnf_rdiv_scalar(o, 2.0f, a);
+}
 static nnf_status pow2(nnf_tensor **o, const nnf_tensor *a) { return nnf_pow_scalar(o, a, 2.0f); }
 static nnf_status pow3(nnf_tensor **o, const nnf_tensor *a) { return nnf_pow_scalar(o, a, 3.0f); }
 static nnf_status powh(nnf_tensor **o, const nnf_tensor *a) { return nnf_pow_scalar(o, a, 0.5f); }
 static nnf_status powm1(nnf_tensor **o, const nnf_tensor *a) { return nnf_pow_scalar(o, a, -1.0f); }
-static nnf_status clamp_w(nnf_tensor **o, const nnf_tensor *a) { return nnf_clamp(o, a, -0.5f, 0.25f); }
+static nnf_status clamp_w(nnf_tensor **o, const nnf_tensor *a)
+{
+    return nnf_clamp(o, a, -0.5f, 0.25f);
+}
 
 static double r_add_s(double x) { return x + 0.75; }
 static double r_sub_s(double x) { return x - 0.75; }
@@ -283,7 +292,10 @@ static void test_specials(void **state)
 }
 
 static nnf_status clamp_nan(nnf_tensor **o, const nnf_tensor *a) { return nnf_clamp(o, a, NAN, 1); }
-static nnf_status clamp_open(nnf_tensor **o, const nnf_tensor *a) { return nnf_clamp(o, a, -INFINITY, 1); }
+static nnf_status clamp_open(nnf_tensor **o, const nnf_tensor *a)
+{
+    return nnf_clamp(o, a, -INFINITY, 1);
+}
 static nnf_status clamp_cross(nnf_tensor **o, const nnf_tensor *a) { return nnf_clamp(o, a, 2, 1); }
 
 static void test_clamp_edges(void **state)

@@ -388,6 +388,58 @@ static void test_idx_alloc_failures(void **state)
     }
 }
 
+/* Random corruptions of valid files (a byte changed, the file cut short, bytes added):
+ * every read must either succeed with the file's shape or fail with a parse, I/O or
+ * size error, never crash, leak, or leave *out changed (ASan runs this too). */
+static void test_idx_fuzz(void **state)
+{
+    (void)state;
+    const uint32_t dims[3] = {3, 5, 7};
+    double v[105];
+    for (int i = 0; i < 105; i++) v[i] = (i * 13) % 256;
+    bytes plain = idx_bytes(0x08, 3, dims, v, 105);
+    const char *path = tmp_path("fuzz");
+    write_gz(path, &plain);
+    bytes gz = read_whole(path);
+    NNF_FOR_EACH_ISA(isa) {
+        uint64_t r = 0x9E3779B97F4A7C15ull + (uint64_t)isa;
+        long live = nnf__alloc_live();
+        int ok = 0, failed = 0;
+        for (int iter = 0; iter < 300; iter++) {
+            const bytes *src = iter % 2 ? &gz : &plain;
+            bytes b = {0};
+            put(&b, src->p, src->n);
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)(r >> 33) % b.n;
+            switch (iter / 2 % 3) {
+            case 0: b.p[at] ^= (unsigned char)(1u << (r >> 29 & 7)); break;
+            case 1: b.n = at; break;
+            default: put(&b, &r, 1 + (r >> 40) % 7); break;
+            }
+            write_plain(path, &b);
+            nnf_tensor *sentinel = (nnf_tensor *)&sentinel, *t = sentinel;
+            nnf_status st = nnf_idx_read(&t, path, iter % 4 < 2 ? NNF_F32 : NNF_I64);
+            if (st == NNF_OK) {
+                ok++;
+                assert_true(nnf_tensor_ndim(t) >= 1);
+                nnf_tensor_free(t);
+            } else {
+                failed++;
+                assert_ptr_equal(t, sentinel);
+                assert_true(st == NNF_ERR_PARSE || st == NNF_ERR_IO || st == NNF_ERR_OVERFLOW ||
+                            st == NNF_ERR_NOMEM || st == NNF_ERR_DTYPE);
+                assert_true(strlen(nnf_last_error()) > 0);
+            }
+            assert_int_equal(nnf__alloc_live(), live);
+            free(b.p);
+        }
+        /* Most corruptions must be caught; a flipped pixel byte is still a valid file. */
+        assert_true(failed > ok);
+    }
+    free(plain.p);
+    free(gz.p);
+}
+
 /* ---- MNIST-format datasets ---- */
 
 enum { N_IMG = 7, ROWS = 4, COLS = 3 };
@@ -762,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_idx_bad_headers),
         cmocka_unit_test(test_idx_corrupt_gzip),
         cmocka_unit_test(test_idx_alloc_failures),
+        cmocka_unit_test(test_idx_fuzz),
         cmocka_unit_test(test_mnist_load),
         cmocka_unit_test(test_mnist_errors),
         cmocka_unit_test(test_mnist_wrong_dims),

@@ -333,9 +333,8 @@ static void expect_error(const nnf_tensor *a, const nnf_tensor *b, nnf_status co
     ref_assert_message(message);
 }
 
-static void test_errors(void **state)
+static void errors_once(void)
 {
-    (void)state;
     nnf_tensor *x = ref_rand(NNF_SHAPE(5, 784), 1), *w = ref_rand(NNF_SHAPE(10, 784), 2);
     nnf_tensor *v3 = ref_rand(NNF_SHAPE(3), 3), *v4 = ref_rand(NNF_SHAPE(4), 4);
     nnf_tensor *m45 = ref_rand(NNF_SHAPE(4, 5), 5), *m23 = ref_rand(NNF_SHAPE(2, 3), 6);
@@ -387,6 +386,15 @@ static void test_errors(void **state)
         nnf_tensor_free(objs[i]);
 }
 
+static void test_errors(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        errors_once();
+    }
+    nnf_test_restore_isa();
+}
+
 /* Every allocation failing in turn: NNF_ERR_NOMEM, nothing leaked, *out untouched. */
 static void check_alloc_failures(const nnf_tensor *a, const nnf_tensor *b, int given)
 {
@@ -424,9 +432,8 @@ static void check_alloc_failures(const nnf_tensor *a, const nnf_tensor *b, int g
     ref_free(&r);
 }
 
-static void test_alloc_failure(void **state)
+static void alloc_failure_once(void)
 {
-    (void)state;
     nnf_tensor *a = ref_rand(NNF_SHAPE(3, 4, 6), 1), *b = ref_rand(NNF_SHAPE(6, 5), 2);
     nnf_tensor *r = ref_rand(NNF_SHAPE(1, 6), 3), *ex = NULL, *step = NULL;
     NNF_ASSERT_OK(nnf_expand(&ex, r, NNF_SHAPE(4, 6)));
@@ -459,6 +466,15 @@ static void test_alloc_failure(void **state)
     nnf_tensor_free(r);
     nnf_tensor_free(ex);
     nnf_tensor_free(step);
+}
+
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        alloc_failure_once();
+    }
+    nnf_test_restore_isa();
 }
 
 /* Bits: every ISA and 1 or 2 threads give the same result, and a batch folded into one

@@ -152,9 +152,8 @@ static void test_no_copies(void **state)
     nnf_test_restore_isa();
 }
 
-static void test_errors(void **state)
+static void errors_once(void)
 {
-    (void)state;
     nnf_tensor *c = filled(NNF_SHAPE(5, 10), 3.0f), *c9 = filled(NNF_SHAPE(5, 9), 3.0f);
     nnf_tensor *a = ref_rand(NNF_SHAPE(5, 3), 1), *b = ref_rand(NNF_SHAPE(3, 10), 2);
     nnf_tensor *b4 = ref_rand(NNF_SHAPE(4, 10), 3), *a3 = ref_rand(NNF_SHAPE(5, 3, 1), 4);
@@ -181,11 +180,19 @@ static void test_errors(void **state)
         nnf_tensor_free(objs[i]);
 }
 
-/* Each allocation failing in turn (copies of a strided a and b, c's temporary):
- * NNF_ERR_NOMEM, c unchanged, nothing leaked. */
-static void test_alloc_failure(void **state)
+static void test_errors(void **state)
 {
     (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        errors_once();
+    }
+    nnf_test_restore_isa();
+}
+
+/* Each allocation failing in turn (copies of a strided a and b, c's temporary):
+ * NNF_ERR_NOMEM, c unchanged, nothing leaked. */
+static void alloc_failure_once(void)
+{
     nnf_tensor *wa = ref_rand(NNF_SHAPE(4, 12), 1), *wb = ref_rand(NNF_SHAPE(6, 10), 2);
     nnf_tensor *a = NULL, *b = NULL, *wc = NULL, *c = NULL;
     NNF_ASSERT_OK(nnf_slice(&a, wa, 1, 0, 12, 2));     /* 4x6, col stride 2 */
@@ -221,6 +228,15 @@ static void test_alloc_failure(void **state)
     nnf_tensor_free(wb);
     nnf_tensor_free(a);
     nnf_tensor_free(b);
+}
+
+static void test_alloc_failure(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        alloc_failure_once();
+    }
+    nnf_test_restore_isa();
 }
 
 int main(void)

@@ -125,6 +125,40 @@ static void test_models(void **state)
     nnf_test_restore_isa();
 }
 
+/* A model that starts with a layer without parameters: nothing needs that layer's input
+ * or output gradient, so backward computes neither, and the rest still checks. */
+static void test_model_leading_relu(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, 12);
+        nnf_loss *loss = NULL;
+        nnf_model *m = NULL;
+        nnf_layer *l[4] = {0};
+        NNF_ASSERT_OK(nnf_loss_mse(&loss));
+        NNF_ASSERT_OK(nnf_model_new(&m, loss));
+        NNF_ASSERT_OK(nnf_layer_relu(&l[0]));
+        NNF_ASSERT_OK(nnf_layer_lin(&l[1], 6, 5, NNF_INIT_XAVIER, &rng));
+        NNF_ASSERT_OK(nnf_layer_relu(&l[2]));
+        NNF_ASSERT_OK(nnf_layer_lin(&l[3], 5, 1, NNF_INIT_XAVIER, &rng));
+        for (int i = 0; i < 4; i++)
+            NNF_ASSERT_OK(nnf_model_add(m, l[i]));
+        nnf_tensor *x = nn_uniform(NNF_SHAPE(8, 6), 13, -1, 1), *y = nn_uniform(NNF_SHAPE(8), 14, -1, 1);
+        nnf_gradcheck_options o = {.eps = 3e-3};
+        nnf_gradcheck_report r;
+        NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
+        assert_passes(&r, (30 + 5 + 5 + 1) * 3 / 4);
+        assert_null(nnf_tensor_grad(nnf_layer_output(l[0])));
+        assert_null(nnf_tensor_grad(x));
+        assert_non_null(nnf_tensor_grad(nnf_layer_output(l[1])));
+        nnf_model_free(m);
+        nnf_tensor_free(x);
+        nnf_tensor_free(y);
+    }
+    nnf_test_restore_isa();
+}
+
 /* y = 2x with a backward that forgets the 2: gradcheck must say so. */
 static nnf_status double_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
 {
@@ -163,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_relu),
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_models),
+        cmocka_unit_test(test_model_leading_relu),
         cmocka_unit_test(test_catches_wrong_backward),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

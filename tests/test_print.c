@@ -110,6 +110,34 @@ static void test_fprint(void **state)
     }
 }
 
+/* A view prints exactly as its contiguous copy does (offsets, steps, stride 0). */
+static void test_views_print_like_copies(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *base = NULL, *m = NULL, *views[5] = {NULL};
+        NNF_ASSERT_OK(nnf_arange(&base, -20, 40, 0.75f));     /* 80 values */
+        NNF_ASSERT_OK(nnf_view(&m, base, NNF_SHAPE(8, 10)));
+        NNF_ASSERT_OK(nnf_select(&views[0], m, 1, 3));
+        NNF_ASSERT_OK(nnf_slice(&views[1], m, 1, 1, 9, 3));
+        NNF_ASSERT_OK(nnf_narrow(&views[2], m, 0, 5, 2));
+        NNF_ASSERT_OK(nnf_expand(&views[3], views[0], NNF_SHAPE(3, 8)));
+        NNF_ASSERT_OK(nnf_permute(&views[4], m, (const int[]){1, 0}));
+        for (int i = 0; i < 5; i++) {
+            nnf_tensor *c = NULL;
+            char a[2048], b[2048];
+            NNF_ASSERT_OK(nnf_clone(&c, views[i]));
+            NNF_ASSERT_OK(nnf_snprint(a, sizeof a, views[i], NULL));
+            NNF_ASSERT_OK(nnf_snprint(b, sizeof b, c, NULL));
+            assert_string_equal(a, b);
+            nnf_tensor_free(c);
+            nnf_tensor_free(views[i]);
+        }
+        nnf_tensor_free(m);
+        nnf_tensor_free(base);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -131,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_fprint),
+        cmocka_unit_test(test_views_print_like_copies),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -568,7 +568,7 @@ static void test_alloc_failures(void **state)
     nnf_tensor *a = uniform(3, (const int64_t[]){3, 2, 5000}, 2);
     nnf_tensor *t = NULL;
     NNF_ASSERT_OK(nnf_transpose(&t, a, 0, 2));
-    for (long n = 1; n <= 4; n++) {
+    for (long n = 1; n <= 10; n++) {
         nnf_tensor *r = NULL, *r2 = NULL, *r3 = NULL, *o = NULL;
         NNF_ASSERT_OK(nnf_empty(&o, 2, (const int64_t[]){2, 5000}));
         nnf_tensor *ot = NULL;
@@ -623,6 +623,19 @@ static void test_out(void **state)
         nnf_test_assert_bits_equal(nnf_tensor_data(c), nnf_tensor_data(c0), 40);
         nnf_tensor_free(c0);
         nnf_tensor_free(c);
+        /* Into a column of the input itself: every result is computed from the original
+         * values before any is written. */
+        nnf_tensor *a2 = NULL, *col0 = NULL;
+        NNF_ASSERT_OK(nnf_clone(&a2, a));
+        NNF_ASSERT_OK(nnf_select(&col0, a2, 1, 0));
+        NNF_ASSERT_OK(nnf_mean(&col0, a2, NNF_DIMS(1), 0));
+        for (int64_t i = 0; i < 40; i++) {
+            float got;
+            NNF_ASSERT_OK(nnf_get(a2, (const int64_t[]){i, 0}, &got));
+            nnf_test_assert_bits_equal(&got, &nnf_tensor_data(want)[i], 1);
+        }
+        nnf_tensor_free(col0);
+        nnf_tensor_free(a2);
         nnf_tensor *all[] = {a, want, o, ot, big};
         for (size_t i = 0; i < 5; i++)
             nnf_tensor_free(all[i]);

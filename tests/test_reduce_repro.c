@@ -23,15 +23,16 @@ typedef struct {
     int dims[4];
 } config;
 
-/* All large enough (>= 64K elements) to take the parallel path, several blocks each. */
+/* All large enough (> NNF__RED_PARALLEL_MIN = 128K elements) to take the parallel path,
+ * several blocks each. */
 static const config configs[] = {
     {"flat", 1, {200003}, {0}, 0, {0}},
     {"rows, odd run", 2, {3, 70001}, {0, 1}, 1, {1}},
     {"columns", 2, {70001, 3}, {0, 1}, 1, {0}},
-    {"chapter (0,2,3)", 4, {4, 3, 64, 96}, {0, 1, 2, 3}, 3, {0, 2, 3}},
-    {"transposed, strided runs", 2, {300, 400}, {1, 0}, 1, {1}},
-    {"transposed, columns", 2, {300, 400}, {1, 0}, 1, {0}},
-    {"mixed", 3, {40, 50, 60}, {2, 0, 1}, 2, {0, 2}},
+    {"chapter (0,2,3)", 4, {8, 3, 64, 96}, {0, 1, 2, 3}, 3, {0, 2, 3}},
+    {"transposed, strided runs", 2, {400, 400}, {1, 0}, 1, {1}},
+    {"transposed, columns", 2, {400, 400}, {1, 0}, 1, {0}},
+    {"mixed", 3, {50, 50, 60}, {2, 0, 1}, 2, {0, 2}},
 };
 
 enum {

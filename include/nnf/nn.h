@@ -41,8 +41,9 @@
  *
  * Memory: layers, losses, models and optimisers keep their activations, gradients and
  * scratch tensors between calls and write into them again while the batch shape stays
- * the same, so a training step allocates nothing after the first one (a new batch shape,
- * e.g. a smaller last batch, reallocates once).
+ * the same, so after the first step a training step makes no tensors (a new batch shape,
+ * e.g. a smaller last batch, makes them once more). Only scratch that sgemm and the
+ * reductions take and give back within one call remains.
  *
  * Numerics: the arithmetic here is done by ops.h and linalg.h, which give the same bits
  * on every ISA and thread count, or by plain C in a fixed order (the cross-entropy's sum
@@ -257,8 +258,9 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer);
 nnf_status nnf_model_forward(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
                              float *loss /* OUT */);
 /* The loss's backward, then every layer's in reverse. Adds to the parameters'
- * gradients; the gradients of the activations are overwritten (each has one consumer)
- * and the gradient of x is not computed (a training step needs none).
+ * gradients; the gradients of the activations are overwritten (each has one consumer).
+ * What no parameter depends on is not computed (a training step needs none): the
+ * gradient of x, and the backward of layers in front of the first one with parameters.
  * NNF_ERR_STATE unless the last call was a successful nnf_model_forward. */
 nnf_status nnf_model_backward(nnf_model *model);
 /* The layers alone, without a loss (for evaluation): *out (borrowed) is the last layer's

@@ -71,6 +71,11 @@ nnf_status nnf_ge_scalar(nnf_tensor **out, const nnf_tensor *a, float s);
 nnf_status nnf_eq_scalar(nnf_tensor **out, const nnf_tensor *a, float s);
 nnf_status nnf_ne_scalar(nnf_tensor **out, const nnf_tensor *a, float s);
 
+/* ---- Select: out = cond ? a : b (torch.where), the three shapes broadcast together;
+ * cond is NNF_BOOL. ---- */
+nnf_status nnf_where(nnf_tensor **out, const nnf_tensor *cond, const nnf_tensor *a,
+                     const nnf_tensor *b);
+
 /* ---- Unary ---- */
 nnf_status nnf_neg(nnf_tensor **out, const nnf_tensor *a);
 nnf_status nnf_abs(nnf_tensor **out, const nnf_tensor *a);
@@ -93,9 +98,13 @@ nnf_status nnf_std(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *
 /* Both at once, reading `a` once (torch.std_mean). */
 nnf_status nnf_std_mean(nnf_tensor **std_out, nnf_tensor **mean_out, const nnf_tensor *a,
                         int ndims, const int *dims, int correction, int keepdim);
+/* Any NaN gives NaN (the canonical quiet NaN); +0 counts as above -0, so the result
+ * never depends on the order elements are visited in. Reducing an empty dim is an
+ * NNF_ERR_INDEX error, as in PyTorch (sum of nothing is 0, mean/var/std of nothing NaN). */
 nnf_status nnf_max(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim);
 nnf_status nnf_min(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim);
-/* Index (NNF_I64) of the first maximum along `dim`. */
+/* Index (NNF_I64) of the first maximum along `dim` (a NaN counts as the maximum; -0 and
+ * +0 are equal). */
 nnf_status nnf_argmax(nnf_tensor **out, const nnf_tensor *a, int dim, int keepdim);
 /* Logical reductions of NNF_BOOL (or float != 0) tensors, NNF_BOOL results. */
 nnf_status nnf_all(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim);

@@ -1,7 +1,7 @@
 /* AVX2 packing of sgemm blocks (see kernels/sgemm.h). The copy walks each source row
  * once and cuts it into the panels' rows with 8- and 4-float moves; the transpose goes
- * through 8x8 register blocks. Tails narrower than 4 move as scalars (no masked
- * stores: they are very slow on Zen 4). */
+ * through 8x8 (then 4x4) register blocks. Tails narrower than 4 move as scalars (no
+ * masked stores: they are very slow on Zen 4). */
 #include <immintrin.h>
 
 #include "kernels/avx2/sgemm_transpose8x8.h"
@@ -46,6 +46,24 @@ static void transpose_panel(size_t kc, size_t w, size_t W, const float *src, siz
         for (; p < kc; p++)
             for (size_t jj = 0; jj < 8; jj++)
                 out[p * W + j + jj] = s[jj * ld + p];
+    }
+    /* A 12-row A panel (AVX-512's MR) leaves 4 rows: 4x4 SSE blocks, not scalars. */
+    if (j + 4 <= w) {
+        const float *s = src + j * ld;
+        size_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+            __m128 r0 = _mm_loadu_ps(s + p), r1 = _mm_loadu_ps(s + ld + p);
+            __m128 r2 = _mm_loadu_ps(s + 2 * ld + p), r3 = _mm_loadu_ps(s + 3 * ld + p);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            _mm_storeu_ps(out + (p + 0) * W + j, r0);
+            _mm_storeu_ps(out + (p + 1) * W + j, r1);
+            _mm_storeu_ps(out + (p + 2) * W + j, r2);
+            _mm_storeu_ps(out + (p + 3) * W + j, r3);
+        }
+        for (; p < kc; p++)
+            for (size_t jj = 0; jj < 4; jj++)
+                out[p * W + j + jj] = s[jj * ld + p];
+        j += 4;
     }
     for (; j < w; j++)
         for (size_t p = 0; p < kc; p++)

@@ -12,7 +12,7 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 6, NR = 16, VL = 8 };
+enum { MR = 6, NR = 16, VL = 8, KC = NNF__SGEMM_KC };
 
 static inline __m256i lanes_below(size_t n)
 {
@@ -124,10 +124,11 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
     default: TILE(6, nv, unit); break;                                                \
     }
 
-void nnf__sgemm_ukernel_6x16__avx2(size_t kc, const float *a, ptrdiff_t rs_a,
-                                   ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                   float *c, size_t ldc, size_t mr, size_t nr,
-                                   float alpha, float beta)
+/* One KC block. */
+static void block(size_t kc, const float *a, ptrdiff_t rs_a,
+                  ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                  float *c, size_t ldc, size_t mr, size_t nr,
+                  float alpha, float beta)
 {
     if (rs_a == 1) {
         if (nr > VL)
@@ -140,4 +141,15 @@ void nnf__sgemm_ukernel_6x16__avx2(size_t kc, const float *a, ptrdiff_t rs_a,
         else
             BY_ROWS(1, 0)
     }
+}
+
+void nnf__sgemm_ukernel_6x16__avx2(size_t k, const float *a, ptrdiff_t rs_a,
+                                   ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                   float *c, size_t ldc, size_t mr, size_t nr,
+                                   float alpha, float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += KC)
+        block(k - p0 < KC ? k - p0 : KC, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
+              p0 == 0 ? beta : 1.0f);
 }

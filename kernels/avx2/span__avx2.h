@@ -12,7 +12,6 @@
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 static inline __m256 nnf__ld8(const float *x, ptrdiff_t inc)
 {

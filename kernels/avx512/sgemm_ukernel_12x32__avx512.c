@@ -7,20 +7,26 @@
  * Edge tiles (mr < 12 or nr < 32) run a copy of the loop with only the rows and
  * vectors they need and use masked loads and stores, which are cheap on AVX-512:
  * the chapter's 5x784x10 runs 5 FMAs per k step, not 24.
+ *
+ * Few accumulators are latency-bound instead: 5 chains of 4-cycle FMAs cannot feed a
+ * core that retires 2 zmm FMAs per cycle (Intel server cores). The KC blocks of a
+ * call are independent sums until their epilogues, so tiles of at most 8 rows and one
+ * vector run two blocks side by side, doubling the chains without changing a bit.
  */
 #include <immintrin.h>
 
 #include "kernels/sgemm.h"
 
-enum { MR = 12, NR = 32, VL = 16 };
+enum { MR = 12, NR = 32, VL = 16, KC = NNF__SGEMM_KC, PAIR_ROWS = 8 };
 
-/* ROWS and NV (zmm vectors per row) are compile-time constants in every expansion;
- * unit_rs_a tells the compiler that A's rows are adjacent (packed panels and
- * transposed A), so the 12 broadcasts use one pointer with fixed offsets. */
+/* Block 0 is steps [0, kc); with PAIR, block 1 is steps [kc, kc + kc1), kc1 <= kc.
+ * ROWS, NV (zmm vectors per row), unit_rs_a and PAIR are compile-time constants in
+ * every expansion; unit_rs_a says A's rows are adjacent (packed panels, transposed A),
+ * so the broadcasts use one pointer with fixed offsets. */
 static inline __attribute__((always_inline)) void
-tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
-     ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha, float beta,
-     const int ROWS, const int NV, const int unit_rs_a)
+tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+     const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,
+     float beta, const int ROWS, const int NV, const int unit_rs_a, const int PAIR)
 {
     if (unit_rs_a)
         rs_a = 1;
@@ -31,12 +37,15 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
         _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + (size_t)i * ldc + nr - 1), _MM_HINT_T0);
     }
-    __m512 acc[MR][2];
+    __m512 acc[MR][2], acc1[PAIR_ROWS];
 #pragma GCC unroll 12
-    for (int i = 0; i < ROWS; i++)
+    for (int i = 0; i < ROWS; i++) {
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++)
             acc[i][v] = _mm512_setzero_ps();
+        if (PAIR)
+            acc1[i] = _mm512_setzero_ps();
+    }
 
     /* All-ones except in the last vector of an edge tile. */
     __mmask16 mask[2];
@@ -46,7 +55,24 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
         mask[v] = left >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
     }
 
-    for (size_t p = 0; p < kc; p++) {
+    size_t p = 0;
+    if (PAIR) {
+        const float *a1 = a + (ptrdiff_t)kc * cs_a, *b1 = b + (ptrdiff_t)kc * rs_b;
+        for (; p < kc1; p++) {
+            __m512 bv = _mm512_maskz_loadu_ps(mask[0], b);
+            __m512 bv1 = _mm512_maskz_loadu_ps(mask[0], b1);
+#pragma GCC unroll 8
+            for (int i = 0; i < ROWS; i++) {
+                acc[i][0] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs_a]), bv, acc[i][0]);
+                acc1[i] = _mm512_fmadd_ps(_mm512_set1_ps(a1[i * rs_a]), bv1, acc1[i]);
+            }
+            a += cs_a;
+            b += rs_b;
+            a1 += cs_a;
+            b1 += rs_b;
+        }
+    }
+    for (; p < kc; p++) {
         __m512 bv[2];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++)
@@ -76,35 +102,53 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
                 __m512 old = _mm512_maskz_loadu_ps(mask[v], ci + v * VL);
                 r = _mm512_fmadd_ps(valpha, acc[i][v], _mm512_mul_ps(vbeta, old));
             }
+            if (PAIR)   /* block 1's epilogue: c = fma(alpha, acc, c) */
+                r = _mm512_fmadd_ps(valpha, acc1[i], r);
             _mm512_mask_storeu_ps(ci + v * VL, mask[v], r);
         }
     }
 }
 
-#define TILE(rows, nv, unit)                                                          \
-    tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
+#define TILE(rows, nv, unit, pair)                                                    \
+    tile(kc, kc1, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit, pair)
 #define BY_ROWS(nv, unit)                                                             \
     switch (mr) {                                                                     \
-    case 1: TILE(1, nv, unit); break;                                                 \
-    case 2: TILE(2, nv, unit); break;                                                 \
-    case 3: TILE(3, nv, unit); break;                                                 \
-    case 4: TILE(4, nv, unit); break;                                                 \
-    case 5: TILE(5, nv, unit); break;                                                 \
-    case 6: TILE(6, nv, unit); break;                                                 \
-    case 7: TILE(7, nv, unit); break;                                                 \
-    case 8: TILE(8, nv, unit); break;                                                 \
-    case 9: TILE(9, nv, unit); break;                                                 \
-    case 10: TILE(10, nv, unit); break;                                               \
-    case 11: TILE(11, nv, unit); break;                                               \
-    default: TILE(12, nv, unit); break;                                               \
+    case 1: TILE(1, nv, unit, 0); break;                                              \
+    case 2: TILE(2, nv, unit, 0); break;                                              \
+    case 3: TILE(3, nv, unit, 0); break;                                              \
+    case 4: TILE(4, nv, unit, 0); break;                                              \
+    case 5: TILE(5, nv, unit, 0); break;                                              \
+    case 6: TILE(6, nv, unit, 0); break;                                              \
+    case 7: TILE(7, nv, unit, 0); break;                                              \
+    case 8: TILE(8, nv, unit, 0); break;                                              \
+    case 9: TILE(9, nv, unit, 0); break;                                              \
+    case 10: TILE(10, nv, unit, 0); break;                                            \
+    case 11: TILE(11, nv, unit, 0); break;                                            \
+    default: TILE(12, nv, unit, 0); break;                                            \
+    }
+#define PAIR_BY_ROWS(unit)                                                            \
+    switch (mr) {                                                                     \
+    case 1: TILE(1, 1, unit, 1); break;                                               \
+    case 2: TILE(2, 1, unit, 1); break;                                               \
+    case 3: TILE(3, 1, unit, 1); break;                                               \
+    case 4: TILE(4, 1, unit, 1); break;                                               \
+    case 5: TILE(5, 1, unit, 1); break;                                               \
+    case 6: TILE(6, 1, unit, 1); break;                                               \
+    case 7: TILE(7, 1, unit, 1); break;                                               \
+    default: TILE(8, 1, unit, 1); break;                                              \
     }
 
-void nnf__sgemm_ukernel_12x32__avx512(size_t kc, const float *a, ptrdiff_t rs_a,
-                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                      float *c, size_t ldc, size_t mr, size_t nr,
-                                      float alpha, float beta)
+/* One or two KC blocks, from a and b on. */
+static void blocks(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                   const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                   size_t nr, float alpha, float beta)
 {
-    if (rs_a == 1) {
+    if (kc1 > 0) {
+        if (rs_a == 1)
+            PAIR_BY_ROWS(1)
+        else
+            PAIR_BY_ROWS(0)
+    } else if (rs_a == 1) {
         if (nr > VL)
             BY_ROWS(2, 1)
         else
@@ -114,5 +158,21 @@ void nnf__sgemm_ukernel_12x32__avx512(size_t kc, const float *a, ptrdiff_t rs_a,
             BY_ROWS(2, 0)
         else
             BY_ROWS(1, 0)
+    }
+}
+
+void nnf__sgemm_ukernel_12x32__avx512(size_t k, const float *a, ptrdiff_t rs_a,
+                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                      float *c, size_t ldc, size_t mr, size_t nr,
+                                      float alpha, float beta)
+{
+    const int pairs = mr <= PAIR_ROWS && nr <= VL;
+    for (size_t p0 = 0; p0 < k;) {
+        size_t kc = k - p0 < KC ? k - p0 : KC;
+        size_t rest = k - p0 - kc;
+        size_t kc1 = pairs ? (rest < KC ? rest : KC) : 0;
+        blocks(kc, kc1, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b,
+               rs_b, c, ldc, mr, nr, alpha, p0 == 0 ? beta : 1.0f);
+        p0 += kc + kc1;
     }
 }

@@ -10,7 +10,7 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 8, NR = 12, VL = 4 };
+enum { MR = 8, NR = 12, VL = 4, KC = NNF__SGEMM_KC };
 
 static inline float32x4_t load_part(const float *p, size_t n)
 {
@@ -110,14 +110,26 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
     else                                                                              \
         BY_ROWS(1, unit)
 
-void nnf__sgemm_ukernel_8x12__neon(size_t kc, const float *a, ptrdiff_t rs_a,
-                                   ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                   float *c, size_t ldc, size_t mr, size_t nr,
-                                   float alpha, float beta)
+/* One KC block. */
+static void block(size_t kc, const float *a, ptrdiff_t rs_a,
+                  ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                  float *c, size_t ldc, size_t mr, size_t nr,
+                  float alpha, float beta)
 {
     if (rs_a == 1) {
         BY_VECTORS(1)
     } else {
         BY_VECTORS(0)
     }
+}
+
+void nnf__sgemm_ukernel_8x12__neon(size_t k, const float *a, ptrdiff_t rs_a,
+                                   ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                   float *c, size_t ldc, size_t mr, size_t nr,
+                                   float alpha, float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += KC)
+        block(k - p0 < KC ? k - p0 : KC, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
+              p0 == 0 ? beta : 1.0f);
 }

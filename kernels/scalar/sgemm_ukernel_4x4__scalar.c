@@ -5,12 +5,12 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 4, NR = 4 };
+enum { MR = 4, NR = 4, KC = NNF__SGEMM_KC };
 
-void nnf__sgemm_ukernel_4x4__scalar(size_t kc, const float *a, ptrdiff_t rs_a,
-                                    ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                    float *c, size_t ldc, size_t mr, size_t nr,
-                                    float alpha, float beta)
+/* One KC block. */
+static void block(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                  const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                  size_t nr, float alpha, float beta)
 {
     float acc[MR][NR] = {{0}};
     for (size_t p = 0; p < kc; p++) {
@@ -27,4 +27,15 @@ void nnf__sgemm_ukernel_4x4__scalar(size_t kc, const float *a, ptrdiff_t rs_a,
         for (size_t j = 0; j < nr; j++)
             ci[j] = beta == 0.0f ? alpha * acc[i][j] : fmaf(alpha, acc[i][j], beta * ci[j]);
     }
+}
+
+void nnf__sgemm_ukernel_4x4__scalar(size_t k, const float *a, ptrdiff_t rs_a,
+                                    ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                    float *c, size_t ldc, size_t mr, size_t nr,
+                                    float alpha, float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += KC)
+        block(k - p0 < KC ? k - p0 : KC, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
+              p0 == 0 ? beta : 1.0f);
 }

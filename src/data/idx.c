@@ -124,7 +124,7 @@ static nnf_status read_some(gzFile gz, const char *path, void *buf, size_t n, si
     return NNF_OK;
 }
 
-static nnf_status open_gz(gzFile *gz, const char *path)
+static nnf_status open_gz(gzFile *gz, const char *path, int64_t *file_nbytes)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     NNF_RETURN_IF(fd < 0, NNF_ERR_IO, "nnf_idx_read: cannot open '%s': %s", path, strerror(errno));
@@ -134,6 +134,7 @@ static nnf_status open_gz(gzFile *gz, const char *path)
         close(fd);
         return nnf__fail(NNF_ERR_IO, "nnf_idx_read: cannot read '%s': %s", path, strerror(e));
     }
+    *file_nbytes = (int64_t)st.st_size;
     *gz = gzdopen(fd, "rb");
     if (!*gz) {
         close(fd);
@@ -183,6 +184,16 @@ static nnf_status read_header(gzFile gz, const char *path, int *type, int *ndim,
     return NNF_OK;
 }
 
+static nnf_status truncated(const char *path, int type, int ndim, const int64_t *shape,
+                            size_t need, size_t have)
+{
+    char sh[160];
+    format_shape(sh, sizeof sh, ndim, shape);
+    return nnf__fail(NNF_ERR_PARSE,
+                     "nnf_idx_read: '%s' is truncated: shape %s of %s needs %zu bytes of data, "
+                     "the file has %zu", path, sh, idx_type_name(type), need, have);
+}
+
 static nnf_status read_data(gzFile gz, const char *path, int type, int ndim,
                             const int64_t *shape, int64_t numel, nnf_tensor *t)
 {
@@ -201,12 +212,7 @@ static nnf_status read_data(gzFile gz, const char *path, int type, int ndim,
         st = read_some(gz, path, chunk, want, &got);
         if (st != NNF_OK) break;
         if (got < want) {
-            char sh[160];
-            format_shape(sh, sizeof sh, ndim, shape);
-            st = nnf__fail(NNF_ERR_PARSE,
-                           "nnf_idx_read: '%s' is truncated: shape %s of %s needs %zu bytes of "
-                           "data, the file has %zu", path, sh, idx_type_name(type), total,
-                           done + got);
+            st = truncated(path, type, ndim, shape, total, done + got);
             break;
         }
         convert(type, chunk, want / es, dtype, dst + done / es * dst_es);
@@ -237,11 +243,18 @@ nnf_status nnf_idx_read(nnf_tensor **out, const char *path, nnf_dtype dtype)
                   "nnf_idx_read: dtype must be NNF_F32 or NNF_I64");
 
     gzFile gz;
-    NNF_FORWARD(open_gz(&gz, path));
+    int64_t file_nbytes = 0;
+    NNF_FORWARD(open_gz(&gz, path, &file_nbytes));
     int type = 0, ndim = 0;
     int64_t shape[NNF_MAX_DIMS], numel = 0;
     nnf_tensor *t = NULL;
     nnf_status st = read_header(gz, path, &type, &ndim, shape, &numel);
+    /* A plain file's size says whether the data is all there before any memory is
+     * committed: a corrupt size field must not cost a 100 GB allocation first. */
+    int64_t data_nbytes = file_nbytes - 4 - 4 * (int64_t)ndim;
+    if (st == NNF_OK && gzdirect(gz) && data_nbytes < numel * (int64_t)idx_elem_nbytes(type))
+        st = truncated(path, type, ndim, shape, (size_t)numel * idx_elem_nbytes(type),
+                       (size_t)data_nbytes);
     if (st == NNF_OK && dtype == NNF_I64 && (type == IDX_F32 || type == IDX_F64))
         st = nnf__fail(NNF_ERR_DTYPE,
                        "nnf_idx_read: '%s' holds %s values, which cannot be read as NNF_I64",

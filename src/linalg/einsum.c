@@ -1,18 +1,22 @@
 /* einsum: parse the equation (einsum_parse.c), then lower it to views, sums and
  * products.
  *
- * 1. Each operand becomes a view: a label repeated within it ("ii") is one dim whose
- *    stride is the sum of the strides (the diagonal), and a size-1 dim whose label has
- *    a larger size elsewhere is dropped (broadcasting: its one value serves every index).
+ * 1. Each operand becomes a term: its geometry (shape, strides, offset) with one dim per
+ *    label. A label repeated within it ("ii") is one dim whose stride is the sum of the
+ *    strides (the diagonal), and a size-1 dim whose label has a larger size elsewhere is
+ *    dropped (broadcasting: its one value serves every index). Terms are geometry only;
+ *    a tensor handle is made when an op needs one, which keeps einsum("ik,kj->ij") at a
+ *    handful of allocations around the one sgemm call.
  * 2. The operands are combined left to right. Before each product, labels that occur in
  *    only one side and nowhere later (not in the output, not in a later operand) are
  *    summed out with nnf_sum. The labels of the two sides then fall into:
  *      batch  in both and needed later,   contracted  in both and not needed later,
  *      left-only (M),   right-only (N).
  *    With contracted labels the product is a batched matmul: the left side is permuted
- *    to [batch, M, K] and the right to [batch, K, N], reshaped to 3-D (a view whenever
- *    the strides allow; nnf_matmul passes transposed views to sgemm as TRANS) and
- *    multiplied. Without them it is an elementwise product with broadcasting (nnf_mul).
+ *    to [batch, M, K] and the right to [batch, K, N], each group of dims collapsed into
+ *    one (a view whenever the strides allow, else a contiguous copy; nnf_matmul passes
+ *    transposed views to sgemm as TRANS) and multiplied. Without contracted labels it is
+ *    an elementwise product with broadcasting (nnf_mul).
  * 3. Labels left over that the output lacks are summed; the output order is a permuted
  *    view. So "ij->ji" and "ii->i" return views of the operand (as torch.einsum does),
  *    "ii->" is a strided view plus one sum.
@@ -26,11 +30,14 @@
 #include "src/linalg/einsum_parse.h"
 #include "src/tensor/tensor_internal.h"
 
-/* A tensor and the label of each of its dims (all distinct). */
+/* A strided view of `base`, one dim per label (all distinct), not yet a tensor handle. */
 typedef struct {
-    nnf_tensor *t;   /* owned */
+    const nnf_tensor *base;   /* an operand, or `owned` */
+    nnf_tensor *owned;        /* a result this term holds, or NULL */
+    int ndim;
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS], offset;
     int8_t label[NNF_MAX_DIMS];
-    uint64_t later;  /* labels still needed once the operands up to this one are combined */
+    uint64_t later;           /* labels still needed once operands up to this one are combined */
 } term;
 
 typedef struct {
@@ -46,9 +53,26 @@ static uint64_t bit(int label)
 static uint64_t term_mask(const term *x)
 {
     uint64_t m = 0;
-    for (int d = 0; d < x->t->ndim; d++)
+    for (int d = 0; d < x->ndim; d++)
         m |= bit(x->label[d]);
     return m;
+}
+
+/* The term now holds (and owns) t, seen with nd dims carrying `labels` (nd <=
+ * NNF_MAX_DIMS, which the loop bound also tells the compiler). */
+static void term_hold(term *x, nnf_tensor *t, const int8_t *labels, int nd,
+                      const int64_t *shape, const int64_t *stride)
+{
+    nnf_tensor_free(x->owned);
+    x->owned = t;
+    x->base = t;
+    x->ndim = nd;
+    x->offset = t->offset;
+    for (int d = 0; d < nd && d < NNF_MAX_DIMS; d++) {
+        x->shape[d] = shape[d];
+        x->stride[d] = stride[d];
+        x->label[d] = labels[d];
+    }
 }
 
 static uint64_t labels_mask(const nnf__einsum_term *t)
@@ -98,11 +122,9 @@ static nnf_status label_sizes(plan *p, const nnf_tensor *const *ops)
     return NNF_OK;
 }
 
-/* Step 1: the operand as a view with one dim per distinct, non-broadcast label. */
-static nnf_status make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term *tm,
-                            term *out)
+/* Step 1: the operand's geometry with one dim per distinct, non-broadcast label. */
+static void make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term *tm, term *out)
 {
-    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
     int n = 0;
     for (int d = 0; d < tm->ndim; d++) {
         int l = tm->label[d];
@@ -110,17 +132,45 @@ static nnf_status make_term(const plan *p, const nnf_tensor *x, const nnf__einsu
         while (j < n && out->label[j] != l)
             j++;
         if (j < n) {
-            stride[j] += x->stride[d];
+            out->stride[j] += x->stride[d];
             continue;
         }
         if (x->shape[d] == 1 && p->size[l] != 1)
             continue;
         out->label[n] = (int8_t)l;
-        shape[n] = x->shape[d];
-        stride[n] = x->stride[d];
+        out->shape[n] = x->shape[d];
+        out->stride[n] = x->stride[d];
         n++;
     }
-    return nnf__make_view(&out->t, x, n, shape, stride, x->offset);
+    out->base = x;
+    out->owned = NULL;
+    out->ndim = n;
+    out->offset = x->offset;
+}
+
+/* The geometry of x with dims in the order of `labels`; a label x lacks is a size-1
+ * dim. */
+static void arranged(const term *x, const int8_t *labels, int n, int64_t *shape,
+                     int64_t *stride)
+{
+    for (int i = 0; i < n; i++) {
+        shape[i] = 1;
+        stride[i] = 0;
+        for (int d = 0; d < x->ndim; d++) {
+            if (x->label[d] == labels[i]) {
+                shape[i] = x->shape[d];
+                stride[i] = x->stride[d];
+            }
+        }
+    }
+}
+
+/* A tensor handle for x with dims in the order of `labels`. */
+static nnf_status arrange(const term *x, const int8_t *labels, int n, nnf_tensor **view)
+{
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    arranged(x, labels, n, shape, stride);
+    return nnf__make_view(view, x->base, n, shape, stride, x->offset);
 }
 
 /* Sums x over its labels outside `keep`. */
@@ -128,7 +178,7 @@ static nnf_status sum_out(term *x, uint64_t keep)
 {
     int dims[NNF_MAX_DIMS], ndims = 0, nkept = 0;
     int8_t kept[NNF_MAX_DIMS];
-    for (int d = 0; d < x->t->ndim; d++) {
+    for (int d = 0; d < x->ndim; d++) {
         if (keep & bit(x->label[d]))
             kept[nkept++] = x->label[d];
         else
@@ -136,30 +186,13 @@ static nnf_status sum_out(term *x, uint64_t keep)
     }
     if (ndims == 0)
         return NNF_OK;
-    nnf_tensor *s = NULL;
-    NNF_FORWARD(nnf_sum(&s, x->t, ndims, dims, 0));
-    nnf_tensor_free(x->t);
-    x->t = s;
-    for (int d = 0; d < nkept; d++)
-        x->label[d] = kept[d];
-    return NNF_OK;
-}
-
-/* A view of x with dims in the order of `labels`; a label x lacks is a size-1 dim. */
-static nnf_status arrange(const term *x, const int8_t *labels, int n, nnf_tensor **view)
-{
-    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
-    for (int i = 0; i < n; i++) {
-        shape[i] = 1;
-        stride[i] = 0;
-        for (int d = 0; d < x->t->ndim; d++) {
-            if (x->label[d] == labels[i]) {
-                shape[i] = x->t->shape[d];
-                stride[i] = x->t->stride[d];
-            }
-        }
-    }
-    return nnf__make_view(view, x->t, n, shape, stride, x->t->offset);
+    nnf_tensor *v = NULL, *s = NULL;
+    NNF_FORWARD(arrange(x, x->label, x->ndim, &v));
+    nnf_status st = nnf_sum(&s, v, ndims, dims, 0);
+    nnf_tensor_free(v);
+    if (st == NNF_OK)
+        term_hold(x, s, kept, s->ndim, s->shape, s->stride);
+    return st;
 }
 
 /* The labels of a pair, by role (step 2). */
@@ -169,47 +202,65 @@ typedef struct {
     int8_t label[NROLES][NNF_MAX_DIMS];
 } roles;
 
-/* x arranged as the labels of three roles in turn, reshaped to one dim per role (a view
- * whenever the strides allow, else a contiguous copy). */
-static nnf_status as_3d(const plan *p, const term *x, const roles *g, const int *which,
-                        nnf_tensor **out)
+/* x as a 3-D tensor, one dim per role in `which`: a view when each role's dims step
+ * evenly through memory (a contiguous tensor's dims kept in their order, a transposed
+ * matrix, a single dim), else a reshape, which copies. */
+static nnf_status as_3d(const term *x, const roles *g, const int *which, nnf_tensor **out)
 {
     int8_t order[NNF_MAX_DIMS];
-    int64_t shape[3] = {1, 1, 1};
-    int n = 0;
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    int64_t shape3[3] = {1, 1, 1}, stride3[3] = {0, 0, 0};
+    int n = 0, views = 1;
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < g->n[which[i]]; j++) {
-            int8_t l = g->label[which[i]][j];
-            order[n++] = l;
-            shape[i] *= p->size[l];
+        for (int j = 0; j < g->n[which[i]]; j++)
+            order[n++] = g->label[which[i]][j];
+    arranged(x, order, n, shape, stride);
+    for (int i = 0, d = 0; i < 3; i++) {
+        /* walking the role's dims from the innermost: each must step over the ones inside */
+        int end = d + g->n[which[i]];
+        for (int e = end - 1; e >= d; e--) {
+            if (shape[e] == 1)
+                continue;
+            if (shape3[i] == 1)
+                stride3[i] = stride[e];
+            else if (stride[e] != stride3[i] * shape3[i])
+                views = 0;
+            shape3[i] *= shape[e];
         }
+        d = end;
+    }
+    if (views)
+        return nnf__make_view(out, x->base, 3, shape3, stride3, x->offset);
     nnf_tensor *v = NULL;
-    NNF_FORWARD(arrange(x, order, n, &v));
-    nnf_status st = nnf_reshape(out, v, 3, shape);
+    NNF_FORWARD(nnf__make_view(&v, x->base, n, shape, stride, x->offset));
+    nnf_status st = nnf_reshape(out, v, 3, shape3);
     nnf_tensor_free(v);
     return st;
 }
 
-/* [batch, M, K] @ [batch, K, N] -> [batch, M, N], viewed with one dim per label of res. */
+/* [batch, M, K] @ [batch, K, N] -> [batch, M, N]: res holds the product, whose dims
+ * (one per label of res) are row-major contiguous. */
 static nnf_status batched_product(const plan *p, const term *l, const term *r, const roles *g,
-                                  int nd, term *res)
+                                  const int8_t *labels, int nd, term *res)
 {
     nnf_tensor *l3 = NULL, *r3 = NULL, *prod = NULL;
-    nnf_status st = as_3d(p, l, g, (const int[]){BATCH, LEFT_ONLY, CONTRACTED}, &l3);
+    nnf_status st = as_3d(l, g, (const int[]){BATCH, LEFT_ONLY, CONTRACTED}, &l3);
     if (st == NNF_OK)
-        st = as_3d(p, r, g, (const int[]){BATCH, CONTRACTED, RIGHT_ONLY}, &r3);
+        st = as_3d(r, g, (const int[]){BATCH, CONTRACTED, RIGHT_ONLY}, &r3);
     if (st == NNF_OK)
         st = nnf_matmul(&prod, l3, r3);
-    if (st == NNF_OK) {
-        int64_t shape[NNF_MAX_DIMS];
-        for (int i = 0; i < nd; i++)
-            shape[i] = p->size[res->label[i]];
-        st = nnf_view(&res->t, prod, nd, shape);
-    }
-    nnf_tensor_free(prod);
     nnf_tensor_free(l3);
     nnf_tensor_free(r3);
-    return st;
+    if (st != NNF_OK)
+        return st;
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS], next = 1;
+    for (int i = nd - 1; i >= 0; i--) {
+        shape[i] = p->size[labels[i]];
+        stride[i] = next;
+        next *= shape[i];
+    }
+    term_hold(res, prod, labels, nd, shape, stride);
+    return NNF_OK;
 }
 
 /* Step 2 for one pair: res = l (*) r, keeping the labels in `later`. */
@@ -219,12 +270,12 @@ static nnf_status contract(const plan *p, term *l, term *r, uint64_t later, term
     NNF_FORWARD(sum_out(r, term_mask(l) | later));
     uint64_t ml = term_mask(l), mr = term_mask(r);
     roles g = {{0}, {{0}}};
-    for (int d = 0; d < l->t->ndim; d++) {
+    for (int d = 0; d < l->ndim; d++) {
         int8_t x = l->label[d];
         int role = !(mr & bit(x)) ? LEFT_ONLY : (later & bit(x)) ? BATCH : CONTRACTED;
         g.label[role][g.n[role]++] = x;
     }
-    for (int d = 0; d < r->t->ndim; d++)
+    for (int d = 0; d < r->ndim; d++)
         if (!(ml & bit(r->label[d])))
             g.label[RIGHT_ONLY][g.n[RIGHT_ONLY]++] = r->label[d];
 
@@ -233,20 +284,23 @@ static nnf_status contract(const plan *p, term *l, term *r, uint64_t later, term
                   "einsum(): an intermediate product would have %d dimensions, more than "
                   "NNF_MAX_DIMS (%d); contract the operands in another order", nd,
                   NNF_MAX_DIMS);
+    int8_t labels[NNF_MAX_DIMS];
     int n = 0;
     for (int role = 0; role < NROLES; role++)
         for (int j = 0; role != CONTRACTED && j < g.n[role]; j++)
-            res->label[n++] = g.label[role][j];
+            labels[n++] = g.label[role][j];
     if (g.n[CONTRACTED] > 0)
-        return batched_product(p, l, r, &g, nd, res);
+        return batched_product(p, l, r, &g, labels, nd, res);
 
     /* nothing to sum: an elementwise product, broadcasting over the one-sided labels */
-    nnf_tensor *lv = NULL, *rv = NULL;
-    nnf_status st = arrange(l, res->label, nd, &lv);
+    nnf_tensor *lv = NULL, *rv = NULL, *prod = NULL;
+    nnf_status st = arrange(l, labels, nd, &lv);
     if (st == NNF_OK)
-        st = arrange(r, res->label, nd, &rv);
+        st = arrange(r, labels, nd, &rv);
     if (st == NNF_OK)
-        st = nnf_mul(&res->t, lv, rv);
+        st = nnf_mul(&prod, lv, rv);
+    if (st == NNF_OK)
+        term_hold(res, prod, labels, prod->ndim, prod->shape, prod->stride);
     nnf_tensor_free(lv);
     nnf_tensor_free(rv);
     return st;
@@ -312,27 +366,27 @@ static nnf_status evaluate(const plan *p, const nnf_tensor *const *operands, ter
     int n = p->eq.noperands;
     uint64_t out_mask = labels_mask(&p->eq.out);
     for (int k = 0; k < n; k++)
-        NNF_FORWARD(make_term(p, operands[k], &p->eq.in[k], &terms[k]));
+        make_term(p, operands[k], &p->eq.in[k], &terms[k]);
     terms[n - 1].later = out_mask;
     for (int k = n - 2; k >= 0; k--)
         terms[k].later = terms[k + 1].later | term_mask(&terms[k + 1]);
 
     term acc = terms[0];
-    terms[0].t = NULL;
+    terms[0].owned = NULL;
     nnf_status st = NNF_OK;
     for (int k = 1; k < n && st == NNF_OK; k++) {
         term next = {0};
         st = contract(p, &acc, &terms[k], terms[k].later, &next);
-        nnf_tensor_free(acc.t);
-        nnf_tensor_free(terms[k].t);
-        terms[k].t = NULL;
+        nnf_tensor_free(acc.owned);
+        nnf_tensor_free(terms[k].owned);
+        terms[k].owned = NULL;
         acc = next;
     }
     if (st == NNF_OK)
         st = sum_out(&acc, out_mask);
     if (st == NNF_OK)
         st = arrange(&acc, p->eq.out.label, p->eq.out.ndim, result);
-    nnf_tensor_free(acc.t);
+    nnf_tensor_free(acc.owned);
     return st;
 }
 
@@ -364,7 +418,7 @@ nnf_status nnf_einsum(nnf_tensor **out, const char *spec, int noperands,
             st = nnf_copy(*out, tmp != NULL ? tmp : result);
     }
     for (int k = 0; terms != NULL && k < noperands; k++)
-        nnf_tensor_free(terms[k].t);
+        nnf_tensor_free(terms[k].owned);
     nnf__dealloc(terms, nbytes);
     nnf_tensor_free(result);
     nnf_tensor_free(tmp);

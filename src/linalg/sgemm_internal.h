@@ -29,8 +29,9 @@ void nnf__sgemm_force_path(nnf__sgemm_path path);
  * problem; a negative value restores the default). */
 void nnf__sgemm_set_parallel_min_flops(double flops);
 
+/* The path for an m x n x k problem on these kernels (or the forced one). */
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                       size_t k, nnf__sgemm_view a, nnf__sgemm_view b);
+                                       size_t k);
 
 /* Floats of scratch one thread needs for an m x n x k (sub-)problem on `path`. */
 size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,

@@ -27,15 +27,14 @@ static size_t round_up(size_t x, size_t to)
 }
 
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                       size_t k, nnf__sgemm_view a, nnf__sgemm_view b)
+                                       size_t k)
 {
-    (void)a;
-    (void)b;
     if (forced_path != NNF__SGEMM_PATH_AUTO)
         return forced_path;
     /* Packing A pays off through reuse across the tiles of a row (n / nr of them) and
-     * packing B through reuse across row panels (m / mr); below a few of each, or
-     * while B (k x n) stays in the 1 MiB L2 anyway, reading in place is cheaper. */
+     * packing B through reuse across row panels (m / mr). Below 5 row panels or 3
+     * tiles per row, or while B fits in 256 KiB (k * n <= 64K floats, a quarter of the
+     * L2, e.g. 256^3 and all of the chapter's products), reading in place is cheaper. */
     if (m <= 4 * (size_t)kr->mr || n <= 2 * (size_t)kr->nr)
         return NNF__SGEMM_PATH_DIRECT;
     if (k * n <= 64 * 1024)
@@ -80,7 +79,8 @@ static void run_gemv(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
     }
 }
 
-/* B's rows contiguous: both operands read in place, tile by tile. */
+/* B's rows contiguous: both operands read in place, tile by tile, each tile over the
+ * whole k in one call (the kernel cuts it into KC blocks). */
 static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
                        float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc)
@@ -89,11 +89,8 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {
-            size_t nr = min_size(NR, n - jr);
-            for (size_t pc = 0; pc < k; pc += KC)
-                kr->ukernel(min_size(KC, k - pc), at(a, ir, pc), a.rs, a.cs, at(b, pc, jr),
-                            b.rs, c + ir * ldc + jr, ldc, mr, nr, alpha,
-                            pc == 0 ? beta : 1.0f);
+            kr->ukernel(k, at(a, ir, 0), a.rs, a.cs, at(b, 0, jr), b.rs, c + ir * ldc + jr,
+                        ldc, mr, min_size(NR, n - jr), alpha, beta);
         }
     }
 }

@@ -9,8 +9,8 @@
  *
  * The model knows what a lone layer cannot: each activation feeds exactly one layer, so
  * backward overwrites activation gradients instead of adding to last step's (no zeroing
- * pass), and layers in front of the first one with parameters need no input gradient
- * (nothing upstream would use it). */
+ * pass); the first layer with parameters needs no input gradient, and the layers in
+ * front of it no backward at all (nothing upstream would use it). */
 #include "src/nn/nn_internal.h"
 
 #include <limits.h>
@@ -55,23 +55,24 @@ void nnf_model_free(nnf_model *model)
     nnf__dealloc(model, sizeof *model);
 }
 
-/* A copy of `old` (cap elements of `size` bytes) with room for at least `need`, and its
- * new capacity in *new_cap; `old` itself if it is big enough; NULL if out of memory. */
-static void *with_room(void *old, int cap, int need, size_t size, int *new_cap)
+/* *array (cap elements of `size` bytes) itself if it has room for `need`, else a copy
+ * in new memory with room, and its capacity in *new_cap. 0 if out of memory. */
+static int with_room(void **array, int cap, int need, size_t size, int *new_cap)
 {
     *new_cap = cap;
     if (need <= cap)
-        return old;
+        return 1;
     int n = cap > 0 ? cap : 4;
     while (n < need)
         n *= 2;
     void *fresh = nnf__alloc((size_t)n * size);
     if (fresh == NULL)
-        return NULL;
+        return 0;
     if (cap > 0)
-        memcpy(fresh, old, (size_t)cap * size);
+        memcpy(fresh, *array, (size_t)cap * size);
+    *array = fresh;
     *new_cap = n;
-    return fresh;
+    return 1;
 }
 
 nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
@@ -89,24 +90,23 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
     /* Make room in both arrays before changing anything: a failure leaves the model as
      * it was. */
     int lcap, pcap;
-    nnf_layer **layers = with_room(model->layers, model->layers_cap, model->nlayers + 1,
-                                   sizeof *layers, &lcap);
-    nnf_tensor **params = with_room(model->params, model->params_cap, model->nparams + np,
-                                    sizeof *params, &pcap);
-    if (layers == NULL || params == NULL) {
+    void *layers = model->layers, *params = model->params;
+    int ok = with_room(&layers, model->layers_cap, model->nlayers + 1, sizeof *model->layers,
+                       &lcap);
+    ok = ok && with_room(&params, model->params_cap, model->nparams + np,
+                         sizeof *model->params, &pcap);
+    if (!ok) {
         if (layers != model->layers)
-            nnf__dealloc(layers, (size_t)lcap * sizeof *layers);
-        if (params != model->params)
-            nnf__dealloc(params, (size_t)pcap * sizeof *params);
+            nnf__dealloc(layers, (size_t)lcap * sizeof *model->layers);
         return nnf__fail(NNF_ERR_NOMEM, "nnf_model_add: out of memory");
     }
     if (layers != model->layers) {
-        nnf__dealloc(model->layers, (size_t)model->layers_cap * sizeof *layers);
+        nnf__dealloc(model->layers, (size_t)model->layers_cap * sizeof *model->layers);
         model->layers = layers;
         model->layers_cap = lcap;
     }
     if (params != model->params) {
-        nnf__dealloc(model->params, (size_t)model->params_cap * sizeof *params);
+        nnf__dealloc(model->params, (size_t)model->params_cap * sizeof *model->params);
         model->params = params;
         model->params_cap = pcap;
     }
@@ -167,7 +167,8 @@ nnf_status nnf_model_backward(nnf_model *model)
     nnf_status st = nnf__loss_backward(model->loss, 1);
     if (st != NNF_OK)
         return nnf__prefix_error(st, "loss (%s): ", nnf_loss_name(model->loss));
-    for (int i = model->nlayers - 1; i >= 0; i--) {
+    /* Layers in front of the first one with parameters have nothing to compute. */
+    for (int i = model->nlayers - 1; i >= 0 && i >= model->first_param_layer; i--) {
         st = nnf__layer_backward(model->layers[i], i > model->first_param_layer, 1);
         if (st != NNF_OK)
             return nnf__prefix_error(st, "layer %d: ", i);

@@ -6,10 +6,6 @@
 #include "src/core/error.h"
 #include "src/ops/eltwise_iter.h"
 
-/* SLEEF's pow is ~10x the work of an add (bench_eltwise); the arithmetic ops are 1. */
-#define COST_ARITH 1
-#define COST_SLEEF 10
-
 static nnf_status binary(const char *name, nnf__binary_kernel fn, int cost, nnf_tensor **out,
                          const nnf_tensor *a, const nnf_tensor *b)
 {
@@ -37,67 +33,73 @@ static nnf_status binary_scalar(const char *name, nnf__binary_kernel fn, int cos
 
 nnf_status nnf_add(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_add", nnf__elt_kernels()->add, COST_ARITH, out, a, b);
+    return binary("nnf_add", nnf__elt_kernels()->add, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_sub(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_sub", nnf__elt_kernels()->sub, COST_ARITH, out, a, b);
+    return binary("nnf_sub", nnf__elt_kernels()->sub, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_mul(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_mul", nnf__elt_kernels()->mul, COST_ARITH, out, a, b);
+    return binary("nnf_mul", nnf__elt_kernels()->mul, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_div(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_div", nnf__elt_kernels()->div, COST_ARITH, out, a, b);
+    return binary("nnf_div", nnf__elt_kernels()->div, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_maximum(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_maximum", nnf__elt_kernels()->maximum, COST_ARITH, out, a, b);
+    return binary("nnf_maximum", nnf__elt_kernels()->maximum, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_minimum(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_minimum", nnf__elt_kernels()->minimum, COST_ARITH, out, a, b);
+    return binary("nnf_minimum", nnf__elt_kernels()->minimum, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_pow(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
-    return binary("nnf_pow", nnf__elt_sleef_kernels()->pow, COST_SLEEF, out, a, b);
+    return binary("nnf_pow", nnf__elt_sleef_kernels()->pow, NNF__ELT_COST_SLEEF, out, a, b);
 }
 
 nnf_status nnf_add_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
-    return binary_scalar("nnf_add_scalar", nnf__elt_kernels()->add, COST_ARITH, out, a, s, 0);
+    return binary_scalar("nnf_add_scalar", nnf__elt_kernels()->add,
+                         NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_sub_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
-    return binary_scalar("nnf_sub_scalar", nnf__elt_kernels()->sub, COST_ARITH, out, a, s, 0);
+    return binary_scalar("nnf_sub_scalar", nnf__elt_kernels()->sub,
+                         NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_mul_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
-    return binary_scalar("nnf_mul_scalar", nnf__elt_kernels()->mul, COST_ARITH, out, a, s, 0);
+    return binary_scalar("nnf_mul_scalar", nnf__elt_kernels()->mul,
+                         NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_div_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
-    return binary_scalar("nnf_div_scalar", nnf__elt_kernels()->div, COST_ARITH, out, a, s, 0);
+    return binary_scalar("nnf_div_scalar", nnf__elt_kernels()->div,
+                         NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_rsub_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
 {
-    return binary_scalar("nnf_rsub_scalar", nnf__elt_kernels()->sub, COST_ARITH, out, a, s, 1);
+    return binary_scalar("nnf_rsub_scalar", nnf__elt_kernels()->sub,
+                         NNF__ELT_COST_ARITH, out, a, s, 1);
 }
 
 nnf_status nnf_rdiv_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
 {
-    return binary_scalar("nnf_rdiv_scalar", nnf__elt_kernels()->div, COST_ARITH, out, a, s, 1);
+    return binary_scalar("nnf_rdiv_scalar", nnf__elt_kernels()->div,
+                         NNF__ELT_COST_ARITH, out, a, s, 1);
 }
 
 /* The exponents PyTorch computes exactly instead of through pow (x*x, sqrt, x, 1/x),
@@ -110,16 +112,19 @@ nnf_status nnf_pow_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
     NNF_FORWARD(nnf__elt_check_f32(name, "a", a));
     nnf__elt_in x = nnf__elt_tensor(a);
     if (s == 2.0f) {
-        nnf__elt_op op = {.name = name, .kind = NNF__ELT_BINARY, .fn.binary = k->mul, .cost = 1};
+        nnf__elt_op op = {.name = name, .kind = NNF__ELT_BINARY, .fn.binary = k->mul,
+                          .cost = NNF__ELT_COST_ARITH};
         nnf__elt_in in[2] = {x, x};
         return nnf__elt_apply(&op, out, NNF_F32, 2, in);
     }
     if (s == 1.0f || s == 0.5f) {
         nnf__elt_op op = {.name = name, .kind = NNF__ELT_UNARY,
-                          .fn.unary = s == 1.0f ? k->copy : k->sqrt, .cost = 1};
+                          .fn.unary = s == 1.0f ? k->copy : k->sqrt,
+                          .cost = NNF__ELT_COST_ARITH};
         return nnf__elt_apply(&op, out, NNF_F32, 1, &x);
     }
     if (s == -1.0f)
-        return binary_scalar(name, k->div, COST_ARITH, out, a, 1.0f, 1);
-    return binary_scalar(name, nnf__elt_sleef_kernels()->pow, COST_SLEEF, out, a, s, 0);
+        return binary_scalar(name, k->div, NNF__ELT_COST_ARITH, out, a, 1.0f, 1);
+    return binary_scalar(name, nnf__elt_sleef_kernels()->pow,
+                         NNF__ELT_COST_SLEEF, out, a, s, 0);
 }

@@ -7,7 +7,8 @@ static nnf_status compare(const char *name, nnf__compare_kernel fn, nnf_tensor *
                           const nnf_tensor *a, const nnf__elt_in *b)
 {
     NNF_FORWARD(nnf__elt_check_f32(name, "a", a));
-    nnf__elt_op op = {.name = name, .kind = NNF__ELT_COMPARE, .fn.compare = fn, .cost = 1};
+    nnf__elt_op op = {.name = name, .kind = NNF__ELT_COMPARE, .fn.compare = fn,
+                      .cost = NNF__ELT_COST_ARITH};
     nnf__elt_in in[2] = {nnf__elt_tensor(a), *b};
     return nnf__elt_apply(&op, out, NNF_BOOL, 2, in);
 }

@@ -9,7 +9,7 @@
 
 static nnf__elt_op copy_op(const char *name, nnf_dtype to, nnf_dtype from)
 {
-    nnf__elt_op op = {.name = name, .kind = NNF__ELT_CONVERT, .cost = 1};
+    nnf__elt_op op = {.name = name, .kind = NNF__ELT_CONVERT, .cost = NNF__ELT_COST_ARITH};
     if (to == NNF_F32 && from == NNF_F32) {
         op.kind = NNF__ELT_UNARY;
         op.fn.unary = nnf__elt_kernels()->copy;

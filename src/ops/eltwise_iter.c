@@ -21,10 +21,11 @@
 #include "dispatch/dispatch.h"
 #include "src/core/error.h"
 
-/* Threads start at this much work (elements x op cost). bench_eltwise's BM_add_size
- * rows put the break-even of a second thread near 64K elements of add (1 thread
- * ~10 us there, one OpenMP fork-join ~2-5 us on this 2-core VM); 2^17 keeps clear of it.
- * A SLEEF op (cost 10) goes parallel from ~13K elements. */
+/* Threads start at this much work (elements x op cost). bench_eltwise BM_add_size:
+ * 2^17 floats of add (1.5 MiB, in L2) take ~30 us of CPU on one thread (AVX2/AVX-512,
+ * measured on the shared VM), so a second thread saves ~15 us against a libgomp
+ * fork-join of a few us on an idle machine; below 2^16 (~10 us) the saving shrinks to
+ * the fork's size. BM_omp_fork measures the fork; re-check both on a quiet machine. */
 #define NNF__ELT_PARALLEL_WORK ((int64_t)1 << 17)
 /* Thread ranges start on multiples of 64 elements (a cache line of bools, 4 lines of
  * floats), so two threads never write the same cache line of a contiguous output. */
@@ -49,8 +50,9 @@ nnf__elt_in nnf__elt_tensor(const nnf_tensor *t)
 nnf_status nnf__elt_check_f32(const char *name, const char *arg, const nnf_tensor *t)
 {
     NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "%s: %s is NULL", name, arg);
-    NNF_RETURN_IF(t->dtype != NNF_F32, NNF_ERR_DTYPE, "%s: expected a float32 tensor for %s, got %s",
-                  name, arg, dtype_name(t->dtype));
+    NNF_RETURN_IF(t->dtype != NNF_F32, NNF_ERR_DTYPE,
+                  "%s: expected a float32 tensor for %s, got %s", name, arg,
+                  dtype_name(t->dtype));
     return NNF_OK;
 }
 
@@ -306,6 +308,11 @@ static void run_span(const plan *p, size_t n, char *const *ptr)
         break;
     case NNF__ELT_CLAMP:
         op->fn.clamp(n, (const float *)ptr[1], i1, (float *)ptr[0], i0, op->lo, op->hi);
+        break;
+    case NNF__ELT_SELECT:
+        op->fn.select(n, (const uint8_t *)ptr[1], i1, (const float *)ptr[2],
+                      (ptrdiff_t)p->stride[2][0], (const float *)ptr[3],
+                      (ptrdiff_t)p->stride[3][0], (float *)ptr[0], i0);
         break;
     case NNF__ELT_CONVERT:
         convert_span(n, ptr[1], p->dtype[1], i1, ptr[0], p->dtype[0], i0);

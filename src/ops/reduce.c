@@ -4,7 +4,7 @@
  * row-major order of the reduced dims (the logical order, whatever the strides). Then
  *   1. v is cut into blocks of NNF__RED_BLOCK = 4096 values;
  *   2. in a block, lane j (0..31) sums the values with index = j mod 32, in increasing
- *      index, from +0.0f, one float add each (kernels/<isa>/reduce_sum.c);
+ *      index, from +0.0f, one float add each (kernels/<isa>/reduce_sum__<isa>.c);
  *   3. the 32 lanes fold by halving, l[j] += l[j + h] for h = 16, 8, 4, 2, 1 (lane_tree);
  *   4. the block results are combined in double by the pairwise tree that splits a run
  *      of blocks at the largest power of two below its length (block_tree);

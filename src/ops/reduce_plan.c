@@ -54,7 +54,6 @@ nnf_status nnf__red_plan_make(nnf__red_plan *p, const char *name, const nnf_tens
     p->nout = 1;
     p->R = 1;
     p->numel = 1;
-    int64_t ksize[NNF_MAX_DIMS], kstride[NNF_MAX_DIMS];
     for (int d = 0; d < a->ndim; d++) {
         int64_t s = a->shape[d], st = a->stride[d];
         p->numel *= s;
@@ -67,11 +66,9 @@ nnf_status nnf__red_plan_make(nnf__red_plan *p, const char *name, const nnf_tens
         } else {
             p->nout *= s;
             p->out_shape[p->out_ndim++] = s;
-            push_dim(&p->nk, ksize, kstride, s, st);
+            push_dim(&p->nk, p->ksize, p->kstride, s, st);
         }
     }
-    memcpy(p->ksize, ksize, sizeof ksize);
-    memcpy(p->kstride, kstride, sizeof kstride);
     for (int d = p->nk - 1; d >= 0; d--)
         p->kout[d] = d == p->nk - 1 ? 1 : p->kout[d + 1] * p->ksize[d + 1];
     p->nblk = (p->R + NNF__RED_BLOCK - 1) / NNF__RED_BLOCK;

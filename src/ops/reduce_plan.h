@@ -13,8 +13,9 @@
 #include "src/tensor/tensor_internal.h"
 
 /* Below this many input elements a reduction runs on one thread: an OpenMP fork/join
- * costs a few microseconds, about what one core needs to read 64K floats from cache. */
-#define NNF__RED_PARALLEL_MIN (1 << 16)
+ * costs a few microseconds, and one AVX-512 core sums 64K cached floats in ~5 us and
+ * 256K in ~17 us (bench_reduce's BM_sum_size), so a second thread pays from ~128K. */
+#define NNF__RED_PARALLEL_MIN (1 << 17)
 
 typedef struct nnf__red_plan {
     const char *name;                   /* "sum", "max", ... for messages */

@@ -6,9 +6,6 @@
 #include "src/core/error.h"
 #include "src/ops/eltwise_iter.h"
 
-/* A SLEEF function costs ~10 adds per element (bench_eltwise: exp vs add, in cache). */
-#define COST_SLEEF 10
-
 static nnf_status unary(const char *name, nnf__unary_kernel fn, int cost, nnf_tensor **out,
                         const nnf_tensor *a)
 {
@@ -20,42 +17,42 @@ static nnf_status unary(const char *name, nnf__unary_kernel fn, int cost, nnf_te
 
 nnf_status nnf_neg(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_neg", nnf__elt_kernels()->neg, 1, out, a);
+    return unary("nnf_neg", nnf__elt_kernels()->neg, NNF__ELT_COST_ARITH, out, a);
 }
 
 nnf_status nnf_abs(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_abs", nnf__elt_kernels()->abs, 1, out, a);
+    return unary("nnf_abs", nnf__elt_kernels()->abs, NNF__ELT_COST_ARITH, out, a);
 }
 
 nnf_status nnf_sqrt(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_sqrt", nnf__elt_kernels()->sqrt, 1, out, a);
+    return unary("nnf_sqrt", nnf__elt_kernels()->sqrt, NNF__ELT_COST_ARITH, out, a);
 }
 
 nnf_status nnf_relu(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_relu", nnf__elt_kernels()->relu, 1, out, a);
+    return unary("nnf_relu", nnf__elt_kernels()->relu, NNF__ELT_COST_ARITH, out, a);
 }
 
 nnf_status nnf_exp(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_exp", nnf__elt_sleef_kernels()->exp, COST_SLEEF, out, a);
+    return unary("nnf_exp", nnf__elt_sleef_kernels()->exp, NNF__ELT_COST_SLEEF, out, a);
 }
 
 nnf_status nnf_log(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_log", nnf__elt_sleef_kernels()->log, COST_SLEEF, out, a);
+    return unary("nnf_log", nnf__elt_sleef_kernels()->log, NNF__ELT_COST_SLEEF, out, a);
 }
 
 nnf_status nnf_tanh(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_tanh", nnf__elt_sleef_kernels()->tanh, COST_SLEEF, out, a);
+    return unary("nnf_tanh", nnf__elt_sleef_kernels()->tanh, NNF__ELT_COST_SLEEF, out, a);
 }
 
 nnf_status nnf_sigmoid(nnf_tensor **out, const nnf_tensor *a)
 {
-    return unary("nnf_sigmoid", nnf__elt_sleef_kernels()->sigmoid, COST_SLEEF, out, a);
+    return unary("nnf_sigmoid", nnf__elt_sleef_kernels()->sigmoid, NNF__ELT_COST_SLEEF, out, a);
 }
 
 /* A NaN bound makes every result NaN, as torch.clamp does; x + NaN gives it. */
@@ -67,10 +64,10 @@ nnf_status nnf_clamp(nnf_tensor **out, const nnf_tensor *a, float lo, float hi)
     if (isnan(lo) || isnan(hi)) {
         in[1] = nnf__elt_scalar(isnan(lo) ? &lo : &hi);
         nnf__elt_op op = {.name = name, .kind = NNF__ELT_BINARY,
-                          .fn.binary = nnf__elt_kernels()->add, .cost = 1};
+                          .fn.binary = nnf__elt_kernels()->add, .cost = NNF__ELT_COST_ARITH};
         return nnf__elt_apply(&op, out, NNF_F32, 2, in);
     }
     nnf__elt_op op = {.name = name, .kind = NNF__ELT_CLAMP, .fn.clamp = nnf__elt_kernels()->clamp,
-                      .lo = lo, .hi = hi, .cost = 1};
+                      .lo = lo, .hi = hi, .cost = NNF__ELT_COST_ARITH};
     return nnf__elt_apply(&op, out, NNF_F32, 1, in);
 }

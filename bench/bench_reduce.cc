@@ -127,6 +127,10 @@ BENCHMARK(BM_sum_plain_c)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // STREAM-style read bandwidth: integer adds into four partial sums, which the compiler
 // vectorises freely, so the loop runs at the speed of memory: the ceiling for any sum.
+// Compiled for AVX2: with baseline 16-byte loads it reads ~40% slower here.
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+#endif
 uint64_t read_all(const uint64_t *p, int64_t n)
 {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -2,7 +2,16 @@
 // API) in the same binary, on the chapter's products and on squares, 1 and 2 threads.
 //
 //     build/bench/bench_sgemm --benchmark_repetitions=5
-//         --benchmark_report_aggregates_only=true --benchmark_filter='1024|5x784'
+//         --benchmark_report_aggregates_only=true --benchmark_filter='BM_nnf/2/|BM_o|BM_b'
+//
+// Rows are BM_nnf/<isa>/<shape>/<threads> and BM_<peer>/<shape>/<threads>, with the
+// shape's name in the label (shapes[] below); 1-thread rows time the CPU, 2-thread
+// rows the wall clock.
+//
+// OpenBLAS picks its kernels from CPUID when it loads; on a CPU its DYNAMIC_ARCH build
+// does not know (e.g. Intel family 6 model 207) it falls back to "Prescott" SSE3
+// kernels, so the first lines printed name the core it chose, and
+// OPENBLAS_CORETYPE=SkylakeX (or Cooperlake) gives it its AVX-512 kernels back.
 //
 // Both peers also export the BLAS symbols (sgemm_, and both a cblas_sgemm); OpenBLAS
 // is reached only through cblas_sgemm and BLIS only through bli_*, and main() checks
@@ -31,6 +40,8 @@ struct shape {
 // "MxKxN" names as in the chapter: op(A) is m x k, op(B) is k x n.
 const shape shapes[] = {
     {"5x784x10", NNF_NO_TRANS, NNF_NO_TRANS, 5, 10, 784},       // the first matmul
+    {"5x784x10:TB", NNF_NO_TRANS, NNF_TRANS, 5, 10, 784},       // x @ w.t()
+    {"5x784x10:TA", NNF_TRANS, NNF_NO_TRANS, 5, 10, 784},
     {"200x100x50", NNF_NO_TRANS, NNF_NO_TRANS, 200, 50, 100},   // MLP layer forward
     {"xT@g:T100x200x50", NNF_TRANS, NNF_NO_TRANS, 100, 50, 200},  // weight gradient
     {"xT@g-as-NN:100x200x50", NNF_NO_TRANS, NNF_NO_TRANS, 100, 50, 200},

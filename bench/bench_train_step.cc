@@ -18,6 +18,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -236,8 +237,15 @@ void nnf_rows(benchmark::internal::Benchmark *b)
 
 }  // namespace
 
-BENCHMARK(BM_nnf)->Apply(nnf_rows)->ArgNames({"isa", "shape"});
-BENCHMARK(BM_c_openblas)->Arg(0)->Arg(1)->ArgNames({"shape"});
+// The minimum over repetitions besides the median: on a machine shared with other jobs
+// the fastest run is the one least disturbed.
+double fastest(const std::vector<double> &v)
+{
+    return *std::min_element(v.begin(), v.end());
+}
+
+BENCHMARK(BM_nnf)->Apply(nnf_rows)->ArgNames({"isa", "shape"})->ComputeStatistics("min", fastest);
+BENCHMARK(BM_c_openblas)->Arg(0)->Arg(1)->ArgNames({"shape"})->ComputeStatistics("min", fastest);
 
 int main(int argc, char **argv)
 {

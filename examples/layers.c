@@ -130,9 +130,10 @@ int main(void)
     nnf_tensor *xs = NULL;
     CHECK(nnf_randn(&xs, &data_rng, NNF_SHAPE(8, 10)));
     nnf_layer *layers[2] = {relu, lin};
+    nnf_gradcheck_options some = {.max_points = 40, .seed = 1};
     for (int i = 0; i < 2; i++) {
         nnf_gradcheck_report r;
-        CHECK(nnf_gradcheck_layer(layers[i], xs, 1, NULL, &r));
+        CHECK(nnf_gradcheck_layer(layers[i], xs, 1, &some, &r));
         printf("  %-9s %lld points, %lld skipped at the kink, %lld failed, max error %.1e\n",
                nnf_layer_name(layers[i]), (long long)r.checked, (long long)r.skipped,
                (long long)r.failed, r.max_abs_err);

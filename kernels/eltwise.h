@@ -21,6 +21,9 @@
  *   relu(x)       = x < 0 ? +0 : x            (NaN and -0 pass through, as torch.relu)
  *   clamp(x,lo,hi)= t = x < lo ? lo : x; t > hi ? hi : t   (lo > hi gives hi, as torch)
  *   select(c,a,b) = c ? a : b                  (bits copied, NaN payloads included)
+ *   sub_div(x,a,b)= (x - a) / b                 (two roundings, as sub then div)
+ *   relu_backward(x, g) = x <= 0 ? +0 : g      (a NaN x passes g, as torch's
+ *                                               threshold_backward; g's bits copied)
  *   sigmoid(x)    = 1 / (1 + exp(-x))          with SLEEF's exp
  *   pow(a, b)     = SLEEF's powf u10: C99 powf's special cases, error <= 1 ulp
  */
@@ -41,6 +44,10 @@ typedef void (*nnf__compare_kernel)(size_t n, const float *a, ptrdiff_t inca, co
 typedef void (*nnf__select_kernel)(size_t n, const uint8_t *c, ptrdiff_t incc, const float *a,
                                    ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
                                    ptrdiff_t incy);
+/* y[i] = f(x[i], a[i], b[i]) (sub_div). */
+typedef void (*nnf__ternary_kernel)(size_t n, const float *x, ptrdiff_t incx, const float *a,
+                                    ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
+                                    ptrdiff_t incy);
 typedef void (*nnf__clamp_kernel)(size_t n, const float *x, ptrdiff_t incx, float *y,
                                   ptrdiff_t incy, float lo, float hi);
 
@@ -57,6 +64,8 @@ typedef struct nnf__eltwise_kernels {
     nnf__unary_kernel neg, abs, sqrt, relu;
     nnf__clamp_kernel clamp;
     nnf__select_kernel select;
+    nnf__ternary_kernel sub_div;         /* the normalisation (x - mean) / std */
+    nnf__binary_kernel relu_backward;    /* (x, grad) */
     nnf__sleef_kernels sleef;
     /* Only the scalar table on x86 fills this: the same ops on SLEEF's purecfma
      * functions, which give the vector ISAs' bits but execute FMA instructions, so they
@@ -92,6 +101,10 @@ typedef struct nnf__eltwise_kernels {
     NNF__DECLARE_BINARY(add, isa) NNF__DECLARE_BINARY(sub, isa)                       \
     NNF__DECLARE_BINARY(mul, isa) NNF__DECLARE_BINARY(div, isa)                       \
     NNF__DECLARE_BINARY(maximum, isa) NNF__DECLARE_BINARY(minimum, isa)               \
+    NNF__DECLARE_BINARY(relu_backward, isa)                                           \
+    void nnf__f32_vsub_div__##isa(size_t, const float *, ptrdiff_t, const float *,    \
+                                  ptrdiff_t, const float *, ptrdiff_t, float *,       \
+                                  ptrdiff_t);                                         \
     NNF__DECLARE_COMPARE(lt, isa) NNF__DECLARE_COMPARE(le, isa)                       \
     NNF__DECLARE_COMPARE(gt, isa) NNF__DECLARE_COMPARE(ge, isa)                       \
     NNF__DECLARE_COMPARE(eq, isa) NNF__DECLARE_COMPARE(ne, isa)                       \
@@ -121,6 +134,7 @@ NNF__DECLARE_ELTWISE_KERNELS(neon)
     .ge = nnf__f32_vge__##isa, .eq = nnf__f32_veq__##isa, .ne = nnf__f32_vne__##isa,  \
     .neg = nnf__f32_vneg__##isa, .abs = nnf__f32_vabs__##isa,                         \
     .sqrt = nnf__f32_vsqrt__##isa, .relu = nnf__f32_vrelu__##isa,                     \
-    .clamp = nnf__f32_vclamp__##isa, .select = nnf__f32_vselect__##isa
+    .clamp = nnf__f32_vclamp__##isa, .select = nnf__f32_vselect__##isa,               \
+    .sub_div = nnf__f32_vsub_div__##isa, .relu_backward = nnf__f32_vrelu_backward__##isa
 
 #endif

@@ -25,6 +25,10 @@
  * read-modify-write (once per KC block) cost ~1/200 of the FMAs for 12x32 tiles. */
 #define NNF__SGEMM_KC 384
 
+/* The widest register block of any table (AVX-512's 32): the driver's stack buffer for
+ * one packed KC x NR panel of B is sized by it (48 KiB). */
+#define NNF__SGEMM_NR_MAX 32
+
 /* C[0..mr) x [0..nr) (row stride ldc, unit column stride) gets a x b over k steps,
  * restarting the sums every NNF__SGEMM_KC steps with the epilogue above (beta for the
  * call's first block, 1 after); callers start a call on a block boundary. Element

@@ -56,8 +56,8 @@ sanitizers() {
         --timeout-multiplier 4 --num-processes 1 --no-suite examples
 }
 memcheck() {
-    # Reuses the native build; AVX-512 is capped off because valgrind cannot decode it.
-    NNF_ISA=avx2 meson test -C build/native --print-errorlogs --num-processes 2 \
+    # Reuses the native build; AVX-512 is left out because valgrind cannot decode it.
+    NNF_ISA=avx2 NNF_TEST_ISAS=scalar,avx2 meson test -C build/native --print-errorlogs --num-processes 2 \
         --timeout-multiplier 20 --suite unit --logbase memchecklog \
         --wrapper 'valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q'
 }

@@ -11,7 +11,8 @@
 
 /* Runs the statement once per ISA this machine supports, after forcing it and asserting
  * that nnf_isa_active() reports it. An ISA named in NNF_TEST_REQUIRE_ISAS that is not
- * supported fails the test instead of being skipped. */
+ * supported fails the test instead of being skipped; NNF_TEST_ISAS (e.g. "scalar,avx2")
+ * runs only the ISAs it names. */
 #define NNF_FOR_EACH_ISA(isa)                                                        \
     for (nnf_isa isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa = (nnf_isa)(isa + 1)) \
         if (nnf_test_use_isa(isa))

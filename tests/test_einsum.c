@@ -90,6 +90,7 @@ static void test_equations(void **state)
         nnf_tensor *t3 = ref_rand(NNF_SHAPE(3, 3, 4), 11);
         nnf_tensor *d4 = ref_rand(NNF_SHAPE(2, 3, 4, 5), 12);
         nnf_tensor *bt = ref_rand(NNF_SHAPE(3, 5), 13), *at = ref_rand(NNF_SHAPE(5, 4), 14);
+        nnf_tensor *p3 = ref_rand(NNF_SHAPE(2, 3, 4), 15), *q3 = ref_rand(NNF_SHAPE(4, 3, 5), 16);
         nnf_tensor *sc = NULL;
         NNF_ASSERT_OK(nnf_full(&sc, 0, NULL, -1.5f));
 
@@ -131,7 +132,10 @@ static void test_equations(void **state)
         check("ij,jk->", OPS(a, b), IN("ij", "jk"), "");
         check("ij,jk->k", OPS(a, b), IN("ij", "jk"), "k");
         check("ij,kl->", OPS(a, c), IN("ij", "kl"), "");
-        nnf_tensor *objs[] = {a, b, s, v, u, c, ba, bb, bc, a2, t3, d4, sc, bt, at};
+        /* the right side's contracted dims (k, j) are not evenly strided: copied */
+        check("ikj,jkl->il", OPS(p3, q3), IN("ikj", "jkl"), "il");
+        check("ikj,jkl->li", OPS(p3, q3), IN("ikj", "jkl"), "li");
+        nnf_tensor *objs[] = {a, b, s, v, u, c, ba, bb, bc, a2, t3, d4, sc, bt, at, p3, q3};
         for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
             nnf_tensor_free(objs[i]);
     }
@@ -354,6 +358,10 @@ static void alloc_failure_once(void)
     check_alloc_failures("ij,ij->ij", OPS(s, s));
     check_alloc_failures("ij,jk->ik", OPS(a, step));
     check_alloc_failures("...j,...j->...", OPS(ba, a));
+    nnf_tensor *p3 = ref_rand(NNF_SHAPE(2, 3, 4), 7), *q3 = ref_rand(NNF_SHAPE(4, 3, 5), 8);
+    check_alloc_failures("ikj,jkl->il", OPS(p3, q3));     /* the right side copied */
+    nnf_tensor_free(p3);
+    nnf_tensor_free(q3);
     nnf_tensor *objs[] = {a, b, c, s, ba, step};
     for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
         nnf_tensor_free(objs[i]);

@@ -306,9 +306,10 @@ static void step_tensors(nnf_model *m, const nnf_tensor **t, int *n)
 
 /* After the first step, every step writes into the same tensors (activations, their
  * gradients, the parameters' gradients, the optimiser's buffers) and keeps no new
- * memory: the live blocks stay at their count. (Scratch that a lower layer allocates
- * and frees within one call, like sgemm's packing buffers, is that layer's business;
- * the layers here allocate nothing per step.) */
+ * memory: the live blocks stay at their count. Not yet the strict form (every later
+ * allocation failing): the losses' nnf_mean / nnf_sum still allocate reduction scratch
+ * on every call (src/ops/reduce.c); test_lin_allocates_nothing checks the strict form
+ * for the layers. */
 static void test_buffers_reused(void **state)
 {
     (void)state;
@@ -345,6 +346,45 @@ static void test_buffers_reused(void **state)
             nnf_tensor_free(x);
             nnf_tensor_free(y);
         }
+    }
+    nnf_test_restore_isa();
+}
+
+/* The strict form for the Lin layer (every product one nnf_sgemm, the bias through a
+ * cached row of ones): after the first step, with every allocation failing, forward
+ * (x @ w.t(), which packs a B panel) and backward (w.g += g^T @ x, b.g += ones @ g)
+ * still succeed on every ISA. (x's gradient is left out: nnf_layer_backward adds it
+ * to x.g through a fresh temporary by design; inside a model it is overwritten.) */
+static void test_lin_allocates_nothing(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, 7);
+        nnf_layer *lin = NULL;
+        NNF_ASSERT_OK(nnf_layer_lin(&lin, 784, 10, NNF_INIT_KAIMING, &rng));
+        nnf_tensor *x = nn_uniform(NNF_SHAPE(5, 784), 8, -1, 1);
+        long live = 0;
+        for (int step = 0; step < 4; step++) {
+            if (step == 1)
+                live = nnf__alloc_live();
+            if (step > 0)
+                nnf__alloc_fail_after(1);
+            nnf_tensor *out = NULL, *g = NULL;
+            nnf_status st = nnf_layer_forward(lin, x, &out);
+            if (st == NNF_OK)
+                st = nnf_tensor_grad_get(out, &g);
+            if (st == NNF_OK)
+                st = nnf_fill(g, 0.5f);
+            if (st == NNF_OK)
+                st = nnf_layer_backward(lin, 0);
+            nnf__alloc_fail_after(0);
+            NNF_ASSERT_OK(st);
+            if (step > 0)
+                assert_int_equal(nnf__alloc_live(), live);
+        }
+        nnf_layer_free(lin);
+        nnf_tensor_free(x);
     }
     nnf_test_restore_isa();
 }
@@ -632,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_layers_by_hand),
         cmocka_unit_test(test_batch_shape_changes),
         cmocka_unit_test(test_buffers_reused),
+        cmocka_unit_test(test_lin_allocates_nothing),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_sgd),
         cmocka_unit_test(test_init),

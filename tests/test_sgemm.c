@@ -485,29 +485,51 @@ static void test_errors_leave_c_untouched(void **state)
         assert_true(c[i] == 2.0f * keep[i]);
 }
 
-/* A failed allocation of packing buffers is NNF_ERR_NOMEM, C untouched, no leak. */
+/* The direct path (every small product) never allocates: with every allocation failing
+ * it still gives the packed path's bits, for all four transpose combinations. The
+ * packed path's scratch is cached per thread: a failure to get it is NNF_ERR_NOMEM with
+ * C untouched and nothing leaked; once cached, later calls allocate nothing. */
 static void test_alloc_failure(void **state)
 {
     (void)state;
     enum { M = 100, N = 100, K = 100 };
     float *a = malloc(M * K * sizeof(float)), *b = malloc(K * N * sizeof(float));
     float *c = malloc(M * N * sizeof(float)), *keep = malloc(M * N * sizeof(float));
+    float *want = malloc(M * N * sizeof(float));
     nnf_test_fill_uniform(a, M * K, 10, -1.0f, 1.0f);
     nnf_test_fill_uniform(b, K * N, 11, -1.0f, 1.0f);
-    nnf_test_fill_uniform(c, M * N, 12, -1.0f, 1.0f);
-    memcpy(keep, c, M * N * sizeof(float));
+    nnf_test_fill_uniform(keep, M * N, 12, -1.0f, 1.0f);
     NNF_FOR_EACH_ISA(isa) {
-        for (int path = NNF__SGEMM_PATH_DIRECT; path <= NNF__SGEMM_PATH_PACKED; path++) {
-            nnf__sgemm_force_path((nnf__sgemm_path)path);
+        for (int t = 0; t < 4; t++) {
+            nnf_trans ta = t & 1 ? NNF_TRANS : NNF_NO_TRANS;
+            nnf_trans tb = t & 2 ? NNF_TRANS : NNF_NO_TRANS;
+            nnf__sgemm_scratch_release();
             long live = nnf__alloc_live();
+
+            nnf__sgemm_force_path(NNF__SGEMM_PATH_PACKED);
+            memcpy(c, keep, M * N * sizeof(float));
             nnf__alloc_fail_after(1);
-            /* The direct path only packs when B is transposed. */
-            nnf_status st = nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, M, N, K, 1, a, K, b, K, 0.5f,
-                                      c, N);
+            nnf_status st = nnf_sgemm(ta, tb, M, N, K, 1, a, K, b, K, 0.5f, c, N);
             nnf__alloc_fail_after(0);
             assert_int_equal(st, NNF_ERR_NOMEM);
             assert_non_null(strstr(nnf_last_error(), "out of memory"));
             assert_memory_equal(c, keep, M * N * sizeof(float));
+            assert_int_equal(nnf__alloc_live(), live);
+
+            memcpy(want, keep, M * N * sizeof(float));
+            NNF_ASSERT_OK(nnf_sgemm(ta, tb, M, N, K, 1, a, K, b, K, 0.5f, want, N));
+            assert_int_equal(nnf__alloc_live(), live + 1);   /* the cached scratch */
+
+            for (int path = NNF__SGEMM_PATH_DIRECT; path <= NNF__SGEMM_PATH_PACKED; path++) {
+                nnf__sgemm_force_path((nnf__sgemm_path)path);
+                memcpy(c, keep, M * N * sizeof(float));
+                nnf__alloc_fail_after(1);
+                st = nnf_sgemm(ta, tb, M, N, K, 1, a, K, b, K, 0.5f, c, N);
+                nnf__alloc_fail_after(0);
+                NNF_ASSERT_OK(st);
+                assert_memory_equal(c, want, M * N * sizeof(float));
+            }
+            nnf__sgemm_scratch_release();
             assert_int_equal(nnf__alloc_live(), live);
         }
     }
@@ -517,6 +539,7 @@ static void test_alloc_failure(void **state)
     free(b);
     free(c);
     free(keep);
+    free(want);
 }
 
 int main(void)

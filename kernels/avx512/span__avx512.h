@@ -154,4 +154,31 @@ static inline void nnf__st16_bytes(uint8_t *y, ptrdiff_t inc, size_t m, __mmask1
             NNF__AVX512_COMPARE_LOOP(n, a, inca, b, incb, y, incy, PRED);                 \
     } while (0)
 
+/* Three inputs (sub_div). The first case is the normalisation's: x contiguous,
+ * the per-channel mean and std one value each along the span. */
+#define NNF__AVX512_TERNARY_LOOP(n, x, incx, a, inca, b, incb, y, incy, OP)           \
+    do {                                                                              \
+        size_t i_ = 0;                                                                \
+        for (; i_ + 16 <= (n); i_ += 16)                                              \
+            nnf__st16((y) + (ptrdiff_t)i_ * (incy), (incy),                           \
+                     OP(nnf__ld16((x) + (ptrdiff_t)i_ * (incx), (incx)),              \
+                        nnf__ld16((a) + (ptrdiff_t)i_ * (inca), (inca)),              \
+                        nnf__ld16((b) + (ptrdiff_t)i_ * (incb), (incb))));            \
+        if (i_ < (n))                                                                 \
+            nnf__st16_part((y) + (ptrdiff_t)i_ * (incy), (incy), (n) - i_,            \
+                OP(nnf__ld16_part((x) + (ptrdiff_t)i_ * (incx), (incx), (n) - i_),    \
+                   nnf__ld16_part((a) + (ptrdiff_t)i_ * (inca), (inca), (n) - i_),    \
+                   nnf__ld16_part((b) + (ptrdiff_t)i_ * (incb), (incb), (n) - i_)));  \
+    } while (0)
+
+#define NNF__AVX512_TERNARY(n, x, incx, a, inca, b, incb, y, incy, OP)                \
+    do {                                                                              \
+        if ((incx) == 1 && (inca) == 0 && (incb) == 0 && (incy) == 1)                 \
+            NNF__AVX512_TERNARY_LOOP(n, x, 1, a, 0, b, 0, y, 1, OP);                  \
+        else if ((incx) == 1 && (inca) == 1 && (incb) == 1 && (incy) == 1)            \
+            NNF__AVX512_TERNARY_LOOP(n, x, 1, a, 1, b, 1, y, 1, OP);                  \
+        else                                                                          \
+            NNF__AVX512_TERNARY_LOOP(n, x, incx, a, inca, b, incb, y, incy, OP);      \
+    } while (0)
+
 #endif

@@ -7,7 +7,6 @@
 
 #include "dispatch/dispatch.h"
 #include "nnf/linalg.h"
-#include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/linalg/sgemm_internal.h"
 
@@ -203,8 +202,10 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
         g = choose_grid(1, m, n, (size_t)kr->mr, (size_t)kr->nr);
     }
 
-    /* Scratch for every thread up front, so a failed allocation leaves C untouched.
-     * 16 floats of rounding keep each thread's share on its own 64-byte lines. */
+    /* Scratch for every thread up front, so a failed allocation leaves C untouched
+     * (only the packed path needs any; it is cached per calling thread, see
+     * sgemm_scratch.c). 16 floats of rounding keep each thread's share on its own
+     * 64-byte lines. */
     size_t sub_m = (g.mp + (size_t)g.tm - 1) / (size_t)g.tm * (size_t)kr->mr;
     size_t sub_n = (g.np + (size_t)g.tn - 1) / (size_t)g.tn * (size_t)kr->nr;
     size_t per_thread = nnf__sgemm_scratch_floats(kr, path, sub_m < m ? sub_m : m,
@@ -212,7 +213,7 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
     per_thread = (per_thread + 15) / 16 * 16;
     float *scratch = NULL;
     if (per_thread > 0) {
-        scratch = nnf__alloc((size_t)nt * per_thread * sizeof(float));
+        scratch = nnf__sgemm_scratch((size_t)nt * per_thread);
         NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
                       "nnf_sgemm: out of memory for %zu bytes of packing buffers "
                       "(m = %zu, n = %zu, k = %zu, %d threads)",
@@ -232,6 +233,5 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
                 run_share(&sh, w);
         }
     }
-    nnf__dealloc(scratch, (size_t)nt * per_thread * sizeof(float));
     return NNF_OK;
 }

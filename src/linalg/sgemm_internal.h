@@ -33,13 +33,22 @@ void nnf__sgemm_set_parallel_min_flops(double flops);
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
                                        size_t k);
 
+/* The calling thread's cached scratch of at least `floats` floats (sgemm_scratch.c),
+ * NULL if it cannot grow to that; valid until this thread's next call. */
+float *nnf__sgemm_scratch(size_t floats);
+
+/* Test hook: frees the calling thread's cached scratch, so tests that count live
+ * blocks (nnf__alloc_live) or inject allocation failures start from nothing. */
+void nnf__sgemm_scratch_release(void);
+
 /* Floats of scratch one thread needs for an m x n x k (sub-)problem on `path`. */
 size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,
                                  size_t m, size_t n, size_t k, nnf__sgemm_view a,
                                  nnf__sgemm_view b);
 
 /* C (m x n, row stride ldc) = alpha * A B + beta * C on one thread, with `scratch`
- * of nnf__sgemm_scratch_floats() floats. m, n, k >= 1, alpha != 0. */
+ * of nnf__sgemm_scratch_floats() floats (only the packed path needs any).
+ * m, n, k >= 1, alpha != 0. */
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,
                     size_t n, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
                     float beta, float *c, size_t ldc, float *scratch);

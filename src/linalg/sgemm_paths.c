@@ -95,21 +95,24 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
     }
 }
 
-/* B transposed (its columns contiguous): A in place, B packed one KC x NR panel at a
- * time, each panel used by every row panel before the next is packed. */
+/* B transposed (its columns contiguous): A in place, B packed one KC x nr panel at a
+ * time, each panel used by every row panel before the next is packed. The panel is
+ * exactly as wide as the tile (rs_b = nr, not NR): 5x784x10 then packs 10 floats per
+ * k step, not a 32-float row with 22 unused. It lives on the stack (at most KC x
+ * NNF__SGEMM_NR_MAX floats, 48 KiB), so small products never allocate. */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n,
                                 size_t k, float alpha, nnf__sgemm_view a,
-                                nnf__sgemm_view b, float beta, float *c, size_t ldc,
-                                float *bbuf)
+                                nnf__sgemm_view b, float beta, float *c, size_t ldc)
 {
+    _Alignas(64) float bbuf[KC * NNF__SGEMM_NR_MAX];
     const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
         for (size_t pc = 0; pc < k; pc += KC) {
             size_t kc = min_size(KC, k - pc);
-            pack(kr, kc, nr, NR, at(b, pc, jr), b.cs, b.rs, bbuf);
+            pack(kr, kc, nr, nr, at(b, pc, jr), b.cs, b.rs, bbuf);
             for (size_t ir = 0; ir < m; ir += MR)
-                kr->ukernel(kc, at(a, ir, pc), a.rs, a.cs, bbuf, (ptrdiff_t)NR,
+                kr->ukernel(kc, at(a, ir, pc), a.rs, a.cs, bbuf, (ptrdiff_t)nr,
                             c + ir * ldc + jr, ldc, min_size(MR, m - ir), nr, alpha,
                             pc == 0 ? beta : 1.0f);
         }
@@ -125,8 +128,11 @@ static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
                        float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc, float *abuf, float *bbuf)
 {
-    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
-    const size_t MC = (size_t)kr->mc, NC = (size_t)kr->nc;
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, NC = (size_t)kr->nc;
+    /* Equal MC blocks (1024 rows as 2 x 512, not 960 + 64): each block re-packs all
+     * of B, which a thin last block would amortise over few rows. */
+    const size_t blocks = (m + (size_t)kr->mc - 1) / (size_t)kr->mc;
+    const size_t MC = round_up((m + blocks - 1) / blocks, MR);
     for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = min_size(MC, m - ic);
         for (size_t pc = 0; pc < k; pc += KC) {
@@ -156,11 +162,11 @@ size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path p
 {
     if (is_gemv(m, n, a, b))
         return 0;
+    if (path != NNF__SGEMM_PATH_PACKED)
+        return 0;
     size_t kc = min_size(KC, k);
-    if (path == NNF__SGEMM_PATH_PACKED)
-        return round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc +
-               kc * round_up(min_size((size_t)kr->nc, n), (size_t)kr->nr);
-    return b.cs == 1 ? 0 : kc * (size_t)kr->nr;
+    return round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc +
+           kc * round_up(min_size((size_t)kr->nc, n), (size_t)kr->nr);
 }
 
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,
@@ -177,6 +183,6 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m
     } else if (b.cs == 1) {
         run_direct(kr, m, n, k, alpha, a, b, beta, c, ldc);
     } else {
-        run_direct_packed_b(kr, m, n, k, alpha, a, b, beta, c, ldc, scratch);
+        run_direct_packed_b(kr, m, n, k, alpha, a, b, beta, c, ldc);
     }
 }

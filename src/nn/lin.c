@@ -16,26 +16,7 @@
 
 #include "src/core/alloc.h"
 #include "src/core/error.h"
-
-/* How nnf_sgemm reads a 2-D tensor: row-major with unit column stride (NO_TRANS, ld the
- * row stride) or the transpose of one (TRANS, ld the column stride). 0 if neither. */
-static int layout_of(const nnf_tensor *t, nnf_trans *trans, size_t *ld)
-{
-    const int64_t *n = nnf_tensor_shape(t), *s = nnf_tensor_strides(t);
-    int64_t rows = n[0], cols = n[1];
-    /* strides of size-1 dims never matter; sgemm wants ld >= the row length */
-    if ((cols == 1 || s[1] == 1) && (rows == 1 || s[0] >= (cols > 1 ? cols : 1))) {
-        *trans = NNF_NO_TRANS;
-        *ld = (size_t)(rows == 1 ? (cols > 1 ? cols : 1) : s[0]);
-        return 1;
-    }
-    if ((rows == 1 || s[0] == 1) && (cols == 1 || s[1] >= (rows > 1 ? rows : 1))) {
-        *trans = NNF_TRANS;
-        *ld = (size_t)(cols == 1 ? (rows > 1 ? rows : 1) : s[1]);
-        return 1;
-    }
-    return 0;
-}
+#include "src/linalg/matmul.h"
 
 static nnf_trans flip(nnf_trans t)
 {
@@ -46,18 +27,17 @@ static nnf_trans flip(nnf_trans t)
 static nnf_status gemm(nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b, const nnf_tensor *b,
                        float beta, nnf_tensor *c)
 {
-    nnf_trans la, lb, lc;
-    size_t lda, ldb, ldc;
-    if (layout_of(a, &la, &lda) && layout_of(b, &lb, &ldb) && layout_of(c, &lc, &ldc) &&
-        lc == NNF_NO_TRANS) {
+    nnf__gemm_layout la, lb, lc;
+    if (nnf__gemm_layout_of_tensor(a, &la) && nnf__gemm_layout_of_tensor(b, &lb) &&
+        nnf__gemm_layout_of_tensor(c, &lc) && lc.trans == NNF_NO_TRANS) {
         const int64_t *sa = nnf_tensor_shape(a), *sc = nnf_tensor_shape(c);
         size_t m = (size_t)sc[0], n = (size_t)sc[1];
         size_t k = (size_t)(op_a == NNF_NO_TRANS ? sa[1] : sa[0]);
         /* a tensor stored transposed is read with the opposite flag */
-        nnf_trans ta = la == NNF_TRANS ? flip(op_a) : op_a;
-        nnf_trans tb = lb == NNF_TRANS ? flip(op_b) : op_b;
-        return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_data(a), lda, nnf_tensor_data(b),
-                         ldb, beta, nnf_tensor_data(c), ldc);
+        nnf_trans ta = la.trans == NNF_TRANS ? flip(op_a) : op_a;
+        nnf_trans tb = lb.trans == NNF_TRANS ? flip(op_b) : op_b;
+        return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_data(a), la.ld, nnf_tensor_data(b),
+                         lb.ld, beta, nnf_tensor_data(c), lc.ld);
     }
     /* Views sgemm cannot address (stride-0 rows, steps): addmm copies what it must. */
     nnf_tensor *at = NULL, *bt = NULL;

@@ -75,7 +75,6 @@ const nnf__sleef_kernels *nnf__elt_sleef_kernels(void)
     return &k->sleef;
 }
 
-
 nnf_status nnf__elt_broadcast(int nin, const nnf__elt_in *in, int *ndim, int64_t *shape)
 {
     int nd = 0;

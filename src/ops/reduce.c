@@ -129,8 +129,6 @@ static int64_t sqdev_span(void *ctx, const char *x, int64_t len, int64_t stride)
     return len;
 }
 
-/* One block of one result. buf (NNF__RED_BLOCK floats) holds the block when its runs
- * cannot be read in place. */
 /* A result of at most 32 values in one run: each lane gets one add, +0.0f + v[j], so
  * plain C here gives the kernels' bits without the cost of calling them (which is most
  * of the time for, e.g., a sum over the last dim of [1M, 10]). */
@@ -156,6 +154,8 @@ static blockstat row_short(const nnf__red_plan *p, const char *obase, int64_t n,
     return bs;
 }
 
+/* One block of one result. buf (NNF__RED_BLOCK floats) holds the block when its runs
+ * cannot be read in place. */
 static blockstat row_block(const nnf__red_plan *p, const nnf__reduce_kernels *k,
                            const char *obase, int64_t r0, int64_t n, int moments, float *buf)
 {

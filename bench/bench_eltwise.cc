@@ -15,6 +15,14 @@
 //   cost              add, exp, tanh, pow on 4K floats in L1: SLEEF ops' cost in adds
 //                     (COST_SLEEF in src/ops/unary.c and binary.c)
 //
+//   relu_grad         ReLU's backward x > 0 ? g : 0 (nnf_relu_grad, what src/nn/relu.c
+//                     runs) on an MLP activation 4096 x 512, 1 thread, into an existing
+//                     tensor; c_relu_grad is the plain C loop it replaced
+//   small_add         per-call overhead: a 16-float add into an existing tensor
+//                     (alloc 0) or allocating its result (alloc 1)
+//   row_broadcast     nnf_copy of a [50] row into [200, 50]: the engine's cost per short
+//                     row
+//
 //   ./bench_eltwise --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include "bench_util.h"
 
@@ -213,22 +221,112 @@ void BM_cost(benchmark::State &state)
 // Benchmark::Apply takes a plain function pointer in Google Benchmark 1.7 (Debian 12).
 void isa_threads_alloc(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{1, 0}, {2, 0}, {1, 1}, {2, 1}})(b);
+    nnf_bench::add_isa_args(b, {{1, 0}, {2, 0}, {1, 1}, {2, 1}});
 }
 
 void isa_sizes(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{4096, 1}, {16384, 1}, {65536, 1}, {131072, 1}, {131072, 2},
-                              {262144, 1}, {262144, 2}, {1048576, 1}, {1048576, 2}})(b);
+    nnf_bench::add_isa_args(b, {{4096, 1}, {16384, 1}, {65536, 1}, {131072, 1}, {131072, 2},
+                               {262144, 1}, {262144, 2}, {1048576, 1}, {1048576, 2}});
 }
 
 void isa_ops(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{0}, {1}, {2}, {3}, {4}})(b);
+    nnf_bench::add_isa_args(b, {{0}, {1}, {2}, {3}, {4}});
+}
+
+// ---- ReLU's backward and per-call overheads (1 thread) ----
+
+constexpr int64_t kActRows = 4096, kActCols = 512;
+
+void BM_relu_grad(benchmark::State &state)
+{
+    if (!nnf_bench::use_isa(state))
+        return;
+    omp_set_num_threads(1);
+    nnf_tensor *x = nullptr, *g = nullptr, *gx = nullptr;
+    check(nnf_randn(&x, nullptr, NNF_SHAPE(kActRows, kActCols)));
+    check(nnf_randn(&g, nullptr, NNF_SHAPE(kActRows, kActCols)));
+    check(nnf_zeros(&gx, NNF_SHAPE(kActRows, kActCols)));
+    for (auto _ : state)
+        check(nnf_relu_grad(&gx, x, g));
+    benchmark::DoNotOptimize(nnf_tensor_data(gx)[0]);
+    nnf_tensor_free(x);
+    nnf_tensor_free(g);
+    nnf_tensor_free(gx);
+    set_bytes(state, kActRows * kActCols, 3);
+}
+
+void BM_c_relu_grad(benchmark::State &state)
+{
+    nnf_tensor *x = nullptr, *g = nullptr, *gx = nullptr;
+    check(nnf_randn(&x, nullptr, NNF_SHAPE(kActRows, kActCols)));
+    check(nnf_randn(&g, nullptr, NNF_SHAPE(kActRows, kActCols)));
+    check(nnf_zeros(&gx, NNF_SHAPE(kActRows, kActCols)));
+    const float *xp = nnf_tensor_data(x), *gp = nnf_tensor_data(g);
+    float *yp = nnf_tensor_data(gx);
+    for (auto _ : state) {
+        for (int64_t i = 0; i < kActRows * kActCols; i++) {
+            float gi = gp[i];
+            yp[i] = xp[i] > 0.0f ? gi : 0.0f;
+        }
+        benchmark::ClobberMemory();
+    }
+    nnf_tensor_free(x);
+    nnf_tensor_free(g);
+    nnf_tensor_free(gx);
+    state.SetLabel("plain C loop, 1 thread");
+    set_bytes(state, kActRows * kActCols, 3);
+}
+
+// Args: {isa, allocate}
+void BM_small_add(benchmark::State &state)
+{
+    if (!nnf_bench::use_isa(state))
+        return;
+    Arrays x(16);
+    for (auto _ : state) {
+        if (state.range(1)) {
+            nnf_tensor *y = nullptr;
+            check(nnf_add(&y, x.a, x.b));
+            benchmark::DoNotOptimize(nnf_tensor_data(y));
+            nnf_tensor_free(y);
+        } else {
+            check(nnf_add(&x.c, x.a, x.b));
+        }
+    }
+}
+
+void BM_row_broadcast(benchmark::State &state)
+{
+    if (!nnf_bench::use_isa(state))
+        return;
+    nnf_tensor *row = nullptr, *dst = nullptr;
+    check(nnf_randn(&row, nullptr, NNF_SHAPE(50)));
+    check(nnf_empty(&dst, NNF_SHAPE(200, 50)));
+    for (auto _ : state)
+        check(nnf_copy(dst, row));
+    benchmark::DoNotOptimize(nnf_tensor_data(dst)[0]);
+    nnf_tensor_free(row);
+    nnf_tensor_free(dst);
+}
+
+void isa_only(benchmark::internal::Benchmark *b)
+{
+    nnf_bench::add_isa_args(b, {{}});
+}
+
+void isa_alloc(benchmark::internal::Benchmark *b)
+{
+    nnf_bench::add_isa_args(b, {{0}, {1}});
 }
 
 }  // namespace
 
+BENCHMARK(BM_relu_grad)->Apply(isa_only)->ArgNames({"isa"})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_c_relu_grad)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_small_add)->Apply(isa_alloc)->ArgNames({"isa", "alloc"});
+BENCHMARK(BM_row_broadcast)->Apply(isa_only)->ArgNames({"isa"});
 BENCHMARK(BM_add)
     ->Apply(isa_threads_alloc)
     ->ArgNames({"isa", "threads", "alloc"})

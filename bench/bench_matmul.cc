@@ -229,11 +229,10 @@ void BM_openblas_sgemm(benchmark::State &state)
     set_flops(state);
 }
 
-// Benchmark::Apply takes a plain function pointer in Google Benchmark 1.7 (Debian 12),
-// so the std::function from each_isa_with is called through this one.
+// Benchmark::Apply takes a plain function pointer in Google Benchmark 1.7 (Debian 12).
 void each_isa(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{}})(b);
+    nnf_bench::add_isa_args(b, {{}});
 }
 
 }  // namespace

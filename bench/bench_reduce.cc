@@ -53,12 +53,12 @@ bool setup(benchmark::State &state)
 // Benchmark::Apply takes a plain function pointer in Google Benchmark 1.7 (Debian 12).
 void isa_threads(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{1}, {2}})(b);
+    nnf_bench::add_isa_args(b, {{1}, {2}});
 }
 
 void isa_one_thread(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{1}})(b);
+    nnf_bench::add_isa_args(b, {{1}});
 }
 
 void check(nnf_status s)
@@ -104,8 +104,8 @@ void BM_sum_size(benchmark::State &state)
 }
 void isa_threads_sizes(benchmark::internal::Benchmark *b)
 {
-    nnf_bench::each_isa_with({{1, 1 << 14}, {2, 1 << 14}, {1, 1 << 16}, {2, 1 << 16},
-                              {1, 1 << 18}, {2, 1 << 18}})(b);
+    nnf_bench::add_isa_args(b, {{1, 1 << 14}, {2, 1 << 14}, {1, 1 << 16}, {2, 1 << 16},
+                               {1, 1 << 18}, {2, 1 << 18}});
 }
 BENCHMARK(BM_sum_size)->Apply(isa_threads_sizes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
@@ -297,6 +297,38 @@ void BM_normalize_out(benchmark::State &state)
     state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4 * 2);
 }
 BENCHMARK(BM_normalize_out)->Apply(isa_threads)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The fused form nnf_sub_div: one pass reading x and writing the result (100 MB of
+// traffic against the two-op form's 200 MB), the same bits. `alloc` 1: a fresh result
+// per call, as the notebook's line; 0: into an existing tensor.
+void BM_normalize_fused(benchmark::State &state)
+{
+    if (!setup(state))
+        return;
+    nnf_tensor *x = batch(), *s = nullptr, *m = nullptr, *bm = nullptr, *bs = nullptr;
+    static nnf_tensor *existing = uniform(NNF_SHAPE(kB, kC, 256, 256));
+    check(nnf_std_mean(&s, &m, x, NNF_DIMS(0, 2, 3), 1, 0));
+    check(nnf_view(&bm, m, NNF_SHAPE(1, 3, 1, 1)));
+    check(nnf_view(&bs, s, NNF_SHAPE(3, 1, 1)));
+    for (auto _ : state) {
+        nnf_tensor *r = state.range(2) ? nullptr : existing;
+        check(nnf_sub_div(&r, x, bm, bs));
+        benchmark::DoNotOptimize(nnf_tensor_data(r)[0]);
+        if (r != existing)
+            nnf_tensor_free(r);
+    }
+    nnf_tensor_free(bm);
+    nnf_tensor_free(bs);
+    nnf_tensor_free(s);
+    nnf_tensor_free(m);
+    state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4 * 2);
+}
+void isa_threads_alloc(benchmark::internal::Benchmark *b)
+{
+    nnf_bench::add_isa_args(b, {{1, 0}, {2, 0}, {1, 1}, {2, 1}});
+}
+BENCHMARK(BM_normalize_fused)->Apply(isa_threads_alloc)->ArgNames({"isa", "threads", "alloc"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The C loop: one pass into an existing buffer.
 void BM_normalize_c(benchmark::State &state)

@@ -1,7 +1,13 @@
 // Shared pieces of the Google Benchmark harness. Every nnf benchmark takes the ISA as
-// its first argument, so one run compares scalar, AVX2, AVX-512 (and peers) side by side:
+// its first argument, so one run compares scalar, AVX2, AVX-512 (and peers) side by side.
+// Google Benchmark 1.7's Apply() takes a plain function pointer, so the rows are listed
+// in a small function of the bench file:
 //
-//     BENCHMARK(BM_add)->Apply(nnf_bench::each_isa_with({1 << 24}));
+//     void isa_threads(benchmark::internal::Benchmark *b)
+//     {
+//         nnf_bench::add_isa_args(b, {{1}, {2}});   // {isa, 1}, {isa, 2} for every ISA
+//     }
+//     BENCHMARK(BM_add)->Apply(isa_threads);
 //
 // A peer (OpenBLAS, BLIS, plain C) is registered as its own benchmark in the same binary.
 #ifndef NNF_BENCH_UTIL_H
@@ -10,7 +16,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 extern "C" {
@@ -32,21 +37,20 @@ inline bool use_isa(benchmark::State &state)
     return true;
 }
 
-// Args {isa, extra...} for every ISA compiled into nnf, times each row of `extra`.
-inline std::function<void(benchmark::internal::Benchmark *)>
-each_isa_with(std::vector<std::vector<int64_t>> extra)
+// Adds the rows {isa, row...} to b for every ISA this machine runs, times each row of
+// `extra` ({{}}: just {isa}).
+inline void add_isa_args(benchmark::internal::Benchmark *b,
+                         const std::vector<std::vector<int64_t>> &extra)
 {
-    return [extra](benchmark::internal::Benchmark *b) {
-        for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++) {
-            if (!nnf_isa_supported(static_cast<nnf_isa>(isa)))
-                continue;
-            for (const auto &row : extra) {
-                std::vector<int64_t> args{isa};
-                args.insert(args.end(), row.begin(), row.end());
-                b->Args(args);
-            }
+    for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++) {
+        if (!nnf_isa_supported(static_cast<nnf_isa>(isa)))
+            continue;
+        for (const auto &row : extra) {
+            std::vector<int64_t> args{isa};
+            args.insert(args.end(), row.begin(), row.end());
+            b->Args(args);
         }
-    };
+    }
 }
 
 }  // namespace nnf_bench

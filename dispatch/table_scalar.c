@@ -1,6 +1,17 @@
 /* The scalar kernel table. Compiled at the baseline ISA: it only stores pointers. */
 #include "dispatch/kernel_table.h"
 
+#if defined(__x86_64__)
+/* The scalar sgemm with fmaf inlined (see kernels/sgemm.h), for CPUs with FMA. */
+static const nnf__sgemm_kernels scalar_gemm_fma = {
+    .mr = 4, .nr = 4, .mc = 256, .nc = 256,
+    .ukernel = nnf__sgemm_ukernel_4x4__scalarfma,
+    .pack_copy = nnf__sgemm_pack_copy__scalar,
+    .pack_transpose = nnf__sgemm_pack_transpose__scalar,
+    .dots = nnf__sgemm_dots__scalarfma,
+};
+#endif
+
 
 const nnf__kernels nnf__kernels_scalar = {
     .isa = NNF_ISA_SCALAR,
@@ -25,6 +36,10 @@ const nnf__kernels nnf__kernels_scalar = {
         .pack_copy = nnf__sgemm_pack_copy__scalar,
         .pack_transpose = nnf__sgemm_pack_transpose__scalar,
         .dots = nnf__sgemm_dots__scalar,
+#if defined(__x86_64__)
+        .fma = &scalar_gemm_fma,
+        .fma_needs = NNF_ISA_AVX2,
+#endif
     },
 };
 

@@ -35,9 +35,9 @@
  * (i, p) of A is a[i*rs_a + p*cs_a]; element (p, j) of B is b[p*rs_b + j]. Only
  * i < mr, j < nr are read or written (edges need no padding); mr <= the table's mr,
  * nr <= its nr, k >= 1. A packed panel is rs_a = 1, cs_a = mr of the table (one
- * block per call); a packed B panel is rs_b = nr. Seeing several blocks at once lets
- * a kernel overlap their independent sums where few accumulators leave FMA latency
- * exposed. */
+ * block per call); a packed B panel is rs_b = its width. Seeing several blocks at
+ * once lets a kernel overlap their independent sums where few accumulators leave FMA
+ * latency exposed. */
 typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                       float *c, size_t ldc, size_t mr, size_t nr,
@@ -68,6 +68,12 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_pack_fn pack_copy;
     nnf__sgemm_pack_fn pack_transpose;
     nnf__sgemm_dots_fn dots;
+    /* x86's scalar table only: the same kernels built with -mfma, where fmaf is one
+     * vfmadd instead of a call into libm (5x784x10: ~11 instructions per multiply-add
+     * around the call, the accumulators spilled across it). The driver switches to them
+     * on CPUs with `fma_needs` (an nnf_isa); the results are the same bits. */
+    const struct nnf__sgemm_kernels *fma;
+    int fma_needs;
 } nnf__sgemm_kernels;
 
 /* The kernels each ISA provides (declared here so the tables and tests see one list). */
@@ -85,6 +91,11 @@ typedef struct nnf__sgemm_kernels {
 
 NNF__SGEMM_DECLARE(scalar, 4x4)
 #if defined(__x86_64__)
+void nnf__sgemm_ukernel_4x4__scalarfma(size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                       const float *, ptrdiff_t, float *, size_t, size_t,
+                                       size_t, float, float);
+void nnf__sgemm_dots__scalarfma(size_t, size_t, const float *, size_t, const float *,
+                                ptrdiff_t, float *, ptrdiff_t, float, float);
 NNF__SGEMM_DECLARE(avx2, 6x16)
 /* AVX-512 brings its own micro-kernel and GEMV, and reuses the AVX2 packing: copies
  * and 8x8 transposes are bound by loads and stores, which 512-bit registers do not

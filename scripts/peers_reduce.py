@@ -85,6 +85,20 @@ def timings():
     bmn, bsn = bm.numpy(), bs.numpy()
     print(f"{'(x - mean) / std':24s} torch {median_ms(lambda: (x - bm) / bs, reps=7):8.2f}"
           f"   numpy {median_ms(lambda: (xn - bmn) / bsn, reps=5):8.2f}")
+    # Into an existing buffer, as bench_reduce's BM_normalize_out / BM_normalize_fused_out.
+    out = torch.empty_like(x)
+    outn = out.numpy()
+
+    def torch_out():
+        torch.sub(x, bm, out=out)
+        torch.div(out, bs, out=out)
+
+    def numpy_out():
+        np.subtract(xn, bmn, out=outn)
+        np.divide(outn, bsn, out=outn)
+
+    print(f"{'(x - mean) / std, out=':24s} torch {median_ms(torch_out, reps=7):8.2f}"
+          f"   numpy {median_ms(numpy_out, reps=5):8.2f}")
 
 
 if __name__ == "__main__":

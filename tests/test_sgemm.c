@@ -14,6 +14,7 @@
 
 #include "nnf_test.h"
 #include "src/core/alloc.h"
+#include "dispatch/kernel_table.h"
 #include "src/linalg/sgemm_internal.h"
 
 #define SENTINEL 12345.0f
@@ -542,10 +543,43 @@ static void test_alloc_failure(void **state)
     free(want);
 }
 
+/* The scalar table's -mfma build (x86, chosen on CPUs with FMA, so NNF_FOR_EACH_ISA's
+ * scalar runs it here) gives the baseline build's bits: micro-kernel over KC-block
+ * boundaries with strided A, beta 0 and not, and the GEMV kernel. */
+static void test_scalar_fma_build(void **state)
+{
+    (void)state;
+    const nnf__sgemm_kernels *base = &nnf__kernels_scalar.gemm, *fma = base->fma;
+    if (fma == NULL || !nnf_isa_supported((nnf_isa)base->fma_needs))
+        return;
+    enum { K = NNF__SGEMM_KC + 37, LDA = K + 3, LDC = 7 };
+    float *a = malloc(4 * LDA * sizeof(float)), *b = malloc(K * 4 * sizeof(float));
+    float c[2][4 * LDC], y[2][4];
+    nnf_test_fill_uniform(a, 4 * LDA, 13, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b, K * 4, 14, -1.0f, 1.0f);
+    for (int beta0 = 0; beta0 <= 1; beta0++)
+        for (size_t mr = 1; mr <= 4; mr++)
+            for (size_t nr = 1; nr <= 4; nr++) {
+                float beta = beta0 ? 0.0f : -0.75f;
+                const nnf__sgemm_kernels *kr[2] = {base, fma};
+                for (int v = 0; v < 2; v++) {
+                    nnf_test_fill_uniform(c[v], 4 * LDC, 15, -1.0f, 1.0f);
+                    nnf_test_fill_uniform(y[v], 4, 16, -1.0f, 1.0f);
+                    kr[v]->ukernel(K, a, LDA, 1, b, 4, c[v], LDC, mr, nr, 1.25f, beta);
+                    kr[v]->dots(mr, NNF__SGEMM_KC, a, LDA, b, 4, y[v], 1, 1.25f, beta);
+                }
+                assert_memory_equal(c[0], c[1], sizeof c[0]);
+                assert_memory_equal(y[0], y[1], sizeof y[0]);
+            }
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_m_tails),
+        cmocka_unit_test(test_scalar_fma_build),
         cmocka_unit_test(test_n_tails),
         cmocka_unit_test(test_k_blocks),
         cmocka_unit_test(test_alpha_beta_ld),

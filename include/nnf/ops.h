@@ -76,6 +76,20 @@ nnf_status nnf_ne_scalar(nnf_tensor **out, const nnf_tensor *a, float s);
 nnf_status nnf_where(nnf_tensor **out, const nnf_tensor *cond, const nnf_tensor *a,
                      const nnf_tensor *b);
 
+/* ---- Fused: one pass where the formula takes several, with the same bits ---- */
+/* out = (x - a) / b, the three shapes broadcast together; the difference is rounded
+ * before the division, so the result is bit-identical to nnf_sub then nnf_div. This is
+ * the fast form of the chapter's normalisation (x - mean) / std: x [64,3,256,256] with
+ * a per-channel mean and std of shape [3,1,1] (or [1,3,1,1]) reads x and writes out
+ * once (100 MB of traffic), where the two-op form moves 200 MB. */
+nnf_status nnf_sub_div(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *a,
+                       const nnf_tensor *b);
+/* ReLU's gradient: out = x > 0 ? grad : 0, broadcast together; a NaN x passes grad
+ * through (torch's threshold_backward(grad, x, 0)); grad's bits are copied, zeros are +0.
+ * The chapter's relu_grad (x.g = (x > 0).float() * y.g) in one pass, where
+ * gt + where (or a 0/1 mask and mul) take two to four. */
+nnf_status nnf_relu_grad(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *grad);
+
 /* ---- Unary ---- */
 nnf_status nnf_neg(nnf_tensor **out, const nnf_tensor *a);
 nnf_status nnf_abs(nnf_tensor **out, const nnf_tensor *a);

@@ -1,4 +1,5 @@
-/* where(c, a, b) on float spans, 8 lanes: 8 condition bytes widened to a lane mask,
+/* Selects on float spans: where(c, a, b) and ReLU's gradient.
+ * where(c, a, b), 8 lanes: 8 condition bytes widened to a lane mask,
  * then a blend (bits copied, so NaN payloads survive). */
 #include <string.h>
 
@@ -39,4 +40,17 @@ void nnf__f32_vselect__avx2(size_t n, const uint8_t *c, ptrdiff_t incc, const fl
                                     cond8(c + k * incc, incc, m));
         nnf__st8_part(y + k * incy, incy, m, v);
     }
+}
+
+/* ReLU's gradient x <= 0 ? +0 : g: the lanes where x is not <= 0 (unordered counts,
+ * so a NaN x passes g as torch's threshold_backward) keep g's bits, the rest are +0. */
+static inline __m256 relu_grad8(__m256 x, __m256 g)
+{
+    return _mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ), g);
+}
+
+void nnf__f32_vrelu_backward__avx2(size_t n, const float *x, ptrdiff_t incx, const float *g,
+                                   ptrdiff_t incg, float *y, ptrdiff_t incy)
+{
+    NNF__AVX2_BINARY(n, x, incx, g, incg, y, incy, relu_grad8);
 }

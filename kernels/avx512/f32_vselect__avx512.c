@@ -1,4 +1,5 @@
-/* where(c, a, b) on float spans, 16 lanes: 16 condition bytes widened and tested into
+/* Selects on float spans: where(c, a, b) and ReLU's gradient.
+ * where(c, a, b), 16 lanes: 16 condition bytes widened and tested into
  * a mask register, then a masked move (bits copied, so NaN payloads survive). */
 #include "kernels/eltwise.h"
 #include "span__avx512.h"
@@ -39,4 +40,17 @@ void nnf__f32_vselect__avx512(size_t n, const uint8_t *c, ptrdiff_t incc, const 
                                       nnf__ld16_part(a + k * inca, inca, m));
         nnf__st16_part(y + k * incy, incy, m, v);
     }
+}
+
+/* ReLU's gradient x <= 0 ? +0 : g: the lanes where x is not <= 0 (unordered counts,
+ * so a NaN x passes g as torch's threshold_backward) keep g's bits, the rest are +0. */
+static inline __m512 relu_grad16(__m512 x, __m512 g)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NLE_UQ), g);
+}
+
+void nnf__f32_vrelu_backward__avx512(size_t n, const float *x, ptrdiff_t incx,
+                                     const float *g, ptrdiff_t incg, float *y, ptrdiff_t incy)
+{
+    NNF__AVX512_BINARY(n, x, incx, g, incg, y, incy, relu_grad16);
 }

@@ -9,8 +9,8 @@ static inline __m512 sub_div16(__m512 x, __m512 a, __m512 b)
 }
 
 void nnf__f32_vsub_div__avx512(size_t n, const float *x, ptrdiff_t incx, const float *a,
-                            ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
-                            ptrdiff_t incy)
+                              ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
+                              ptrdiff_t incy)
 {
     NNF__AVX512_TERNARY(n, x, incx, a, inca, b, incb, y, incy, sub_div16);
 }

@@ -1,4 +1,5 @@
-/* where(c, a, b) on float spans, 4 lanes: 4 condition bytes widened to a lane mask,
+/* Selects on float spans: where(c, a, b) and ReLU's gradient.
+ * where(c, a, b), 4 lanes: 4 condition bytes widened to a lane mask,
  * then BSL (bits copied, so NaN payloads survive). */
 #include "kernels/eltwise.h"
 #include "span__neon.h"
@@ -32,4 +33,18 @@ void nnf__f32_vselect__neon(size_t n, const uint8_t *c, ptrdiff_t incc, const fl
                                   nnf__ld4_part(b + k * incb, incb, m));
         nnf__st4_part(y + k * incy, incy, m, v);
     }
+}
+
+/* ReLU's gradient x <= 0 ? +0 : g: BIC clears g in the lanes where x <= 0 (false for a
+ * NaN x, which passes g as torch's threshold_backward); the other lanes keep g's bits. */
+static inline float32x4_t relu_grad4(float32x4_t x, float32x4_t g)
+{
+    uint32x4_t le0 = vclezq_f32(x);
+    return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(g), le0));
+}
+
+void nnf__f32_vrelu_backward__neon(size_t n, const float *x, ptrdiff_t incx, const float *g,
+                                   ptrdiff_t incg, float *y, ptrdiff_t incy)
+{
+    NNF__NEON_BINARY(n, x, incx, g, incg, y, incy, relu_grad4);
 }

@@ -2,9 +2,10 @@
  * per row. */
 #include <math.h>
 
+#include "kernels/scalar/sgemm_scalar_name.h"
 #include "kernels/sgemm.h"
 
-void nnf__sgemm_dots__scalar(size_t m, size_t kc, const float *a, size_t lda,
+void NNF__SGEMM_SCALAR(nnf__sgemm_dots)(size_t m, size_t kc, const float *a, size_t lda,
                              const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
                              float alpha, float beta)
 {

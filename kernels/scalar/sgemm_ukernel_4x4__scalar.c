@@ -3,6 +3,7 @@
  * Other ISAs must reproduce its results bit for bit. */
 #include <math.h>
 
+#include "kernels/scalar/sgemm_scalar_name.h"
 #include "kernels/sgemm.h"
 
 enum { MR = 4, NR = 4, KC = NNF__SGEMM_KC };
@@ -29,7 +30,7 @@ static void block(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
     }
 }
 
-void nnf__sgemm_ukernel_4x4__scalar(size_t k, const float *a, ptrdiff_t rs_a,
+void NNF__SGEMM_SCALAR(nnf__sgemm_ukernel_4x4)(size_t k, const float *a, ptrdiff_t rs_a,
                                     ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                     float *c, size_t ldc, size_t mr, size_t nr,
                                     float alpha, float beta)

@@ -191,6 +191,8 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
     }
 
     const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
+    if (kr->fma != NULL && nnf_isa_supported((nnf_isa)kr->fma_needs))
+        kr = kr->fma;
     nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k);
 
     int nt = 1;

@@ -33,6 +33,7 @@ typedef enum {
     NNF__ELT_COMPARE,   /* f32, f32 -> bool: fn.compare(a, b) */
     NNF__ELT_CLAMP,     /* f32 -> f32: fn.clamp(x, lo, hi) */
     NNF__ELT_SELECT,    /* bool, f32, f32 -> f32: fn.select(c, a, b) */
+    NNF__ELT_TERNARY,   /* f32, f32, f32 -> f32: fn.ternary(x, a, b) */
     NNF__ELT_CONVERT    /* any dtype -> any dtype, ISA-free (bool and int64 have no kernels) */
 } nnf__elt_kind;
 
@@ -45,6 +46,7 @@ typedef struct nnf__elt_op {
         nnf__compare_kernel compare;
         nnf__clamp_kernel clamp;
         nnf__select_kernel select;
+        nnf__ternary_kernel ternary;
     } fn;
     float lo, hi;           /* NNF__ELT_CLAMP's bounds */
     /* Relative cost per element: threads start at NNF__ELT_PARALLEL_WORK / cost. */

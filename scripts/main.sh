@@ -15,20 +15,28 @@ ninja -C build/main
 echo; echo "=== nnf-info"
 build/main/tools/nnf-info
 
-echo; echo "=== Benchmarks (1 thread unless the row says otherwise; medians of 5)"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+echo; echo "=== Benchmarks: 1 thread, medians of 5 runs, peers in the same binary"
+# OpenBLAS 0.3.21 does not know newer Intel cores and falls back to SSE3 ("Prescott")
+# kernels there; a fair peer gets its AVX-512 kernels (what it picks on Skylake-X and Zen 4).
+if grep -qw avx512f /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    export OPENBLAS_CORETYPE=SkylakeX
+fi
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 bench() {  # bench NAME FILTER
+    echo "--- bench_$1"
     build/main/bench/bench_"$1" --benchmark_filter="$2" --benchmark_repetitions=5 \
         --benchmark_report_aggregates_only=true --benchmark_display_aggregates_only=true \
-        --benchmark_min_time=0.05 2>&1 | grep -E '_median|^Benchmark|^-+$' || true
+        --benchmark_min_time=0.05 2>/dev/null | grep -E '_median' | sed 's/_median//'
 }
-bench sgemm 'square/.*/512|chapter'
-bench eltwise 'add'
-bench reduce 'chapter'
+bench peak '.'
+bench sgemm 'BM_(nnf/[12]|openblas|blis)/[0-9]+/1$'
+bench matmul '.'
+bench eltwise 'BM_(add|relu)/isa:[0-9]/threads:1/|BM_stream_(copy|triad)/threads:1|BM_c_(add|relu)/threads:1'
+bench reduce 'BM_(sum|stream_read|chapter|normalize)'
 bench train_step '.'
 
-echo; echo "=== Peers: PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') and numpy, same machine, 1 thread"
-for s in scripts/peers_*.py; do /usr/bin/python3 "$s" --quick; done
+echo; echo "=== Peers: PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') and numpy on the same machine, 1 thread"
+for s in scripts/peers_*.py; do echo "--- $s"; /usr/bin/python3 "$s"; done
 
 echo; echo "=== Training on Fashion-MNIST"
-build/main/examples/train_fashion_mnist
+OMP_NUM_THREADS=$(nproc) build/main/examples/train_fashion_mnist --loss both

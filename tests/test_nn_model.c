@@ -304,12 +304,10 @@ static void step_tensors(nnf_model *m, const nnf_tensor **t, int *n)
         t[(*n)++] = nnf_tensor_grad(nnf_model_parameters(m)[i]);
 }
 
-/* After the first step, every step writes into the same tensors (activations, their
- * gradients, the parameters' gradients, the optimiser's buffers) and keeps no new
- * memory: the live blocks stay at their count. Not yet the strict form (every later
- * allocation failing): the losses' nnf_mean / nnf_sum still allocate reduction scratch
- * on every call (src/ops/reduce.c); test_lin_allocates_nothing checks the strict form
- * for the layers. */
+/* No allocation per training step after the first, in the strict form: with every
+ * later allocation failing, steps still succeed, write into the same tensors
+ * (activations, their gradients, the parameters' gradients, the optimiser's buffers)
+ * and keep the live block count. */
 static void test_buffers_reused(void **state)
 {
     (void)state;
@@ -326,10 +324,13 @@ static void test_buffers_reused(void **state)
             long live = 0;
             for (int step = 0; step < 4; step++) {
                 float loss;
+                if (step > 0)
+                    nnf__alloc_fail_after(1);
                 NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
                 nnf_sgd_zero_grad(opt);
                 NNF_ASSERT_OK(nnf_model_backward(m));
                 NNF_ASSERT_OK(nnf_sgd_step(opt));
+                nnf__alloc_fail_after(0);
                 if (step == 0) {
                     step_tensors(m, first, &n_first);
                     live = nnf__alloc_live();

@@ -347,7 +347,13 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
     blockstat *parts = NULL;
     float *scratch = NULL;
     size_t parts_bytes = 0, scratch_bytes = 0;
-    if (p.R > 0 && p.nout > 0) {
+    /* The common small case (one block per result, read as rows, one thread) needs one
+     * block of scratch, 16 KiB, which the stack holds: a training step's loss and
+     * row sums then allocate nothing. */
+    _Alignas(64) float small[NNF__RED_BLOCK];
+    if (p.R > 0 && p.nout > 0 && p.col < 0 && p.nblk == 1 && !nnf__red_parallel(&p)) {
+        scratch = small;
+    } else if (p.R > 0 && p.nout > 0) {
         if (p.nblk > 1) {
             parts_bytes = (size_t)(p.nout * p.nblk) * sizeof *parts;
             parts = nnf__alloc(parts_bytes);
@@ -375,7 +381,8 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
         run(kd, &p, correction, parts, scratch, v0, v1);
     }
     nnf__dealloc(parts, parts_bytes);
-    nnf__dealloc(scratch, scratch_bytes);
+    if (scratch != small)
+        nnf__dealloc(scratch, scratch_bytes);
     nnf__red_out_commit(&o0, &p);
     if (kd == K_STD_MEAN)
         nnf__red_out_commit(&o1, &p);

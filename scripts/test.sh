@@ -82,18 +82,17 @@ stage "install + pkg-config embedding" embed
 # One closing line over every meson test run above.
 /usr/bin/python3 - build/native build/arm build/asan <<'PY'
 import json, os, sys
-passed = failed = skipped = 0
+counts = {"passed": 0, "failed": 0, "skipped": 0}
 for d in sys.argv[1:]:
-  for base in ("testlog.json", "memchecklog.json"):
-    log = os.path.join(d, "meson-logs", base)
-    if not os.path.exists(log):
-        continue
-    for line in open(log):
-        r = json.loads(line)["result"]
-        if r in ("OK", "EXPECTEDFAIL"): passed += 1
-        elif r == "SKIP": skipped += 1
-        else: failed += 1
-print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    for base in ("testlog.json", "memchecklog.json"):
+        log = os.path.join(d, "meson-logs", base)
+        if not os.path.exists(log):
+            continue
+        for line in open(log):
+            r = json.loads(line)["result"]
+            key = "passed" if r in ("OK", "EXPECTEDFAIL") else "skipped" if r == "SKIP" else "failed"
+            counts[key] += 1
+print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
 PY
 if [ ${#failed_stages[@]} -ne 0 ]; then
     echo "failed stages: ${failed_stages[*]}"

@@ -163,51 +163,47 @@ BENCHMARK(BM_stream_read)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRea
 
 // ---- the chapter: per-channel mean and std of [64, 3, 256, 256] ----
 
-void BM_chapter_std_mean(benchmark::State &state)
+// The chapter's per-channel statistics of the image batch, over dims (0, 2, 3). `stats`
+// stores one or two new result tensors in r[0], r[1]; the loop frees them.
+template <typename Stats>
+void chapter_stats(benchmark::State &state, Stats stats)
 {
     if (!setup(state))
         return;
     nnf_tensor *x = batch();
     for (auto _ : state) {
-        nnf_tensor *s = nullptr, *m = nullptr;
-        check(nnf_std_mean(&s, &m, x, NNF_DIMS(0, 2, 3), 1, 0));
-        benchmark::DoNotOptimize(nnf_tensor_data(s)[0]);
-        nnf_tensor_free(s);
-        nnf_tensor_free(m);
+        nnf_tensor *r[2] = {nullptr, nullptr};
+        stats(x, r);
+        benchmark::DoNotOptimize(nnf_tensor_data(r[0])[0]);
+        nnf_tensor_free(r[0]);
+        nnf_tensor_free(r[1]);
     }
     state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4);
+}
+
+void BM_chapter_std_mean(benchmark::State &state)
+{
+    chapter_stats(state, [](nnf_tensor *x, nnf_tensor **r) {
+        check(nnf_std_mean(&r[0], &r[1], x, NNF_DIMS(0, 2, 3), 1, 0));
+    });
 }
 BENCHMARK(BM_chapter_std_mean)->Apply(isa_threads)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_chapter_mean(benchmark::State &state)
 {
-    if (!setup(state))
-        return;
-    nnf_tensor *x = batch();
-    for (auto _ : state) {
-        nnf_tensor *m = nullptr;
-        check(nnf_mean(&m, x, NNF_DIMS(0, 2, 3), 0));
-        benchmark::DoNotOptimize(nnf_tensor_data(m)[0]);
-        nnf_tensor_free(m);
-    }
-    state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4);
+    chapter_stats(state, [](nnf_tensor *x, nnf_tensor **r) {
+        check(nnf_mean(&r[0], x, NNF_DIMS(0, 2, 3), 0));
+    });
 }
 BENCHMARK(BM_chapter_mean)->Apply(isa_one_thread)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_chapter_std(benchmark::State &state)
 {
-    if (!setup(state))
-        return;
-    nnf_tensor *x = batch();
-    for (auto _ : state) {
-        nnf_tensor *s = nullptr;
-        check(nnf_std(&s, x, NNF_DIMS(0, 2, 3), 1, 0));
-        benchmark::DoNotOptimize(nnf_tensor_data(s)[0]);
-        nnf_tensor_free(s);
-    }
-    state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4);
+    chapter_stats(state, [](nnf_tensor *x, nnf_tensor **r) {
+        check(nnf_std(&r[0], x, NNF_DIMS(0, 2, 3), 1, 0));
+    });
 }
 BENCHMARK(BM_chapter_std)->Apply(isa_one_thread)
     ->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -282,21 +282,14 @@ static void run(kind kd, const nnf__red_plan *p, int correction, blockstat *part
         int cd = p->col;
         int64_t W = col_width(moments);
         int64_t C = p->ksize[cd], nch = (C + W - 1) / W, nq = p->nout / C;
-        int64_t osize[NNF_MAX_DIMS], ostride[NNF_MAX_DIMS], oout[NNF_MAX_DIMS];
-        int no = 0;
-        for (int d = 0; d < p->nk; d++)
-            if (d != cd) {
-                osize[no] = p->ksize[d];
-                ostride[no] = p->kstride[d];
-                oout[no++] = p->kout[d];
-            }
+        nnf__red_cols cols;
+        nnf__red_cols_make(p, &cols);
         int64_t items = nq * nch * nblk;
 #pragma omp parallel for schedule(static) if (par)
         for (int64_t i = 0; i < items; i++) {
             int64_t b = i % nblk, ch = (i / nblk) % nch, q = i / nblk / nch;
             nnf__red_odo in, ou;
-            nnf__red_odo_seek(&in, no, osize, ostride, q);
-            nnf__red_odo_seek(&ou, no, osize, oout, q);
+            nnf__red_cols_seek(&cols, q, &in, &ou);
             int64_t c0 = ch * W, w = C - c0 < W ? C - c0 : W;
             int64_t o0 = ou.off + c0 * p->kout[cd];
             const float *cbase = (const float *)(const void *)p->base + in.off + c0;

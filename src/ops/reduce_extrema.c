@@ -120,21 +120,14 @@ static void run_keys(const nnf__red_plan *p, int32_t *keys)
     }
     int cd = p->col;
     int64_t C = p->ksize[cd], nch = (C + COLS - 1) / COLS, nq = p->nout / C;
-    int64_t osize[NNF_MAX_DIMS], ostride[NNF_MAX_DIMS], oout[NNF_MAX_DIMS];
-    int no = 0;
-    for (int d = 0; d < p->nk; d++)
-        if (d != cd) {
-            osize[no] = p->ksize[d];
-            ostride[no] = p->kstride[d];
-            oout[no++] = p->kout[d];
-        }
+    nnf__red_cols cols;
+    nnf__red_cols_make(p, &cols);
     int64_t items = nq * nch * nblk;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t i = 0; i < items; i++) {
         int64_t b = i % nblk, ch = (i / nblk) % nch, q = i / nblk / nch;
         nnf__red_odo in, ou;
-        nnf__red_odo_seek(&in, no, osize, ostride, q);
-        nnf__red_odo_seek(&ou, no, osize, oout, q);
+        nnf__red_cols_seek(&cols, q, &in, &ou);
         int64_t c0 = ch * COLS, w = C - c0 < COLS ? C - c0 : COLS;
         int32_t kmin[COLS], kmax[COLS];
         for (int64_t c = 0; c < w; c++) {

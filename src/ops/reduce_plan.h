@@ -108,6 +108,33 @@ static inline int64_t nnf__red_out_offset(const nnf__red_plan *p, int64_t o)
     return od.off;
 }
 
+/* The dims of a column reduction other than its column dim p->col: one linear index q
+ * over them is one outer position, whose input and output offsets two odometers give
+ * (nnf__red_col_seek). Shared by the sums and the extrema. */
+typedef struct nnf__red_cols {
+    int n;
+    int64_t size[NNF_MAX_DIMS], in_stride[NNF_MAX_DIMS], out_stride[NNF_MAX_DIMS];
+} nnf__red_cols;
+
+static inline void nnf__red_cols_make(const nnf__red_plan *p, nnf__red_cols *c)
+{
+    c->n = 0;
+    for (int d = 0; d < p->nk; d++)
+        if (d != p->col) {
+            c->size[c->n] = p->ksize[d];
+            c->in_stride[c->n] = p->kstride[d];
+            c->out_stride[c->n++] = p->kout[d];
+        }
+}
+
+/* Input (`in`) and output (`out`) offsets of outer position q. */
+static inline void nnf__red_cols_seek(const nnf__red_cols *c, int64_t q, nnf__red_odo *in,
+                                      nnf__red_odo *out)
+{
+    nnf__red_odo_seek(in, c->n, c->size, c->in_stride, q);
+    nnf__red_odo_seek(out, c->n, c->size, c->out_stride, q);
+}
+
 /* Calls fn(ctx, x, len, stride) on the pieces of values [r0, r0 + n) of the result whose
  * first value is at `obase`, in order; each piece lies in one innermost run. Stops early
  * (returning the index, relative to r0, of fn's nonzero result plus its value) when fn

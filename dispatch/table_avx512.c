@@ -9,12 +9,12 @@ const nnf__kernels nnf__kernels_avx512 = {
     },
     .red = NNF__RED_TABLE(avx512),
     .gemm = {
-        /* Zen 4: the 12 x 384 A micro-panel (18 KiB) stays in the 32 KiB L1d; the
-         * 384 x 256 B block (384 KiB) in the 1 MiB L2 with room for A and C passing
-         * through; the 960 x 384 A block (1.4 MiB) is packed once and read from L3.
-         * Packing is the AVX2 kernels' (see kernels/sgemm.h). */
-        .mr = 12, .nr = 32, .mc = 960, .nc = 256,
-        .ukernel = nnf__sgemm_ukernel_12x32__avx512,
+        /* The 8 x 384 A micro-panel (12 KiB) stays in the L1d (32 KiB on Zen 4, 48 KiB
+         * on recent Intel); the 384 x 384 B block (576 KiB) in the L2 (1-2 MiB) with
+         * room for A and C passing through; the 960 x 384 A block (1.4 MiB) is packed
+         * once and read from L2/L3. Packing is the AVX2 kernels' (see kernels/sgemm.h). */
+        .mr = 8, .nr = 48, .mc = 960, .nc = 384,
+        .ukernel = nnf__sgemm_ukernel_8x48__avx512,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
         .dots = nnf__sgemm_dots__avx512,

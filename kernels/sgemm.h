@@ -20,14 +20,15 @@
 #include <stddef.h>
 
 /* One KC for every ISA, since it decides where the per-element sums restart.
- * 384 keeps the widest A micro-panel (AVX-512, 12 x 384 floats = 18 KiB) in Zen 4's
+ * 384 keeps the largest A micro-panel (AVX-512 and NEON, 8 x 384 floats = 12 KiB) in a
  * 32 KiB L1d beside the B rows and the C tile that stream past it, and makes C's
- * read-modify-write (once per KC block) cost ~1/200 of the FMAs for 12x32 tiles. */
+ * read-modify-write (once per KC block) cost ~1/200 of the FMAs for 8x48 tiles. */
 #define NNF__SGEMM_KC 384
 
-/* The widest register block of any table (AVX-512's 32): the driver's stack buffer for
- * one packed KC x NR panel of B is sized by it (48 KiB). */
-#define NNF__SGEMM_NR_MAX 32
+/* The widest B panel the direct path packs on the stack (KC x 32 floats, 48 KiB): a
+ * table with a wider register block (AVX-512's 48) gets panels of 32 columns there,
+ * which its kernel runs as narrower tiles. */
+#define NNF__SGEMM_STACK_NR 32
 
 /* C[0..mr) x [0..nr) (row stride ldc, unit column stride) gets a x b over k steps,
  * restarting the sums every NNF__SGEMM_KC steps with the epilogue above (beta for the
@@ -100,9 +101,9 @@ NNF__SGEMM_DECLARE(avx2, 6x16)
 /* AVX-512 brings its own micro-kernel and GEMV, and reuses the AVX2 packing: copies
  * and 8x8 transposes are bound by loads and stores, which 512-bit registers do not
  * speed up on Zen 4 (it splits zmm operations into two 256-bit halves). */
-void nnf__sgemm_ukernel_12x32__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                      const float *, ptrdiff_t, float *, size_t, size_t,
-                                      size_t, float, float);
+void nnf__sgemm_ukernel_8x48__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                     const float *, ptrdiff_t, float *, size_t, size_t,
+                                     size_t, float, float);
 void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
                              ptrdiff_t, float *, ptrdiff_t, float, float);
 #endif

@@ -98,14 +98,14 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
 /* B transposed (its columns contiguous): A in place, B packed one KC x nr panel at a
  * time, each panel used by every row panel before the next is packed. The panel is
  * exactly as wide as the tile (rs_b = nr, not NR): 5x784x10 then packs 10 floats per
- * k step, not a 32-float row with 22 unused. It lives on the stack (at most KC x
- * NNF__SGEMM_NR_MAX floats, 48 KiB), so small products never allocate. */
+ * k step, not a 48-float row with 38 unused. It lives on the stack (at most KC x
+ * NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate. */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n,
                                 size_t k, float alpha, nnf__sgemm_view a,
                                 nnf__sgemm_view b, float beta, float *c, size_t ldc)
 {
-    _Alignas(64) float bbuf[KC * NNF__SGEMM_NR_MAX];
-    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    _Alignas(64) float bbuf[KC * NNF__SGEMM_STACK_NR];
+    const size_t MR = (size_t)kr->mr, NR = min_size((size_t)kr->nr, NNF__SGEMM_STACK_NR);
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
         for (size_t pc = 0; pc < k; pc += KC) {

@@ -159,6 +159,40 @@ static void test_model_leading_relu(void **state)
     nnf_test_restore_isa();
 }
 
+/* The chapter's model, 200 samples of 100 inputs -> 50 -> 1, with the default step:
+ * each first-layer weight moves 200 ReLU inputs, so many points sit near a kink, and
+ * a kink test that misses some reports a correct backward as wrong (the two-step test
+ * did, on every seed). Regression: no failures, and most points still checked. */
+static void test_chapter_model_defaults(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, seed);
+        nnf_loss *mse = NULL;
+        nnf_model *m = NULL;
+        nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
+        NNF_ASSERT_OK(nnf_loss_mse(&mse));
+        NNF_ASSERT_OK(nnf_model_new(&m, mse));
+        NNF_ASSERT_OK(nnf_layer_lin(&l1, 100, 50, NNF_INIT_KAIMING, &rng));
+        NNF_ASSERT_OK(nnf_layer_relu(&act));
+        NNF_ASSERT_OK(nnf_layer_lin(&l2, 50, 1, NNF_INIT_KAIMING, &rng));
+        NNF_ASSERT_OK(nnf_model_add(m, l1));
+        NNF_ASSERT_OK(nnf_model_add(m, act));
+        NNF_ASSERT_OK(nnf_model_add(m, l2));
+        nnf_tensor *x = NULL, *y = NULL;
+        NNF_ASSERT_OK(nnf_randn(&x, &rng, NNF_SHAPE(200, 100)));
+        NNF_ASSERT_OK(nnf_randn(&y, &rng, NNF_SHAPE(200)));
+        nnf_gradcheck_options o = {.max_points = 40, .seed = seed};
+        nnf_gradcheck_report r;
+        NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
+        assert_passes(&r, (40 + 40 + 40 + 1) / 3);   /* w1, b1, w2 (40 of 50), b2 */
+        nnf_model_free(m);
+        nnf_tensor_free(x);
+        nnf_tensor_free(y);
+    }
+}
+
 /* y = 2x with a backward that forgets the 2: gradcheck must say so. */
 static nnf_status double_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
 {
@@ -198,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_models),
         cmocka_unit_test(test_model_leading_relu),
+        cmocka_unit_test(test_chapter_model_defaults),
         cmocka_unit_test(test_catches_wrong_backward),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -312,9 +312,10 @@ void nnf_sgd_free(nnf_sgd *opt);
  * A point is skipped, and counted, when it sits within eps of a kink (ReLU at 0), where
  * no derivative describes the differences. Kinks are found without knowing where they
  * are, so user layers are covered too: where f is smooth, the central differences with
- * steps eps and eps/2 agree and the gap between the forward difference (f(v+h) - f(v))/h
- * and the backward one (f(v) - f(v-h))/h halves with h; across a kink one of the two
- * fails by more than the tolerance.
+ * steps eps, eps/2 and eps/4 agree and the gap between the forward difference
+ * (f(v+h) - f(v))/h and the backward one (f(v) - f(v-h))/h halves from eps to eps/2;
+ * a point where one of these is off by more than 0.4 of the tolerance is skipped, so a
+ * kink that goes unnoticed moves the central difference by less than 0.8 of it.
  * Layers are checked through the scalar f = sum(output * R) for a fixed random R
  * (so dL/doutput = R); losses and models through their loss.
  * ===================================================================================== */

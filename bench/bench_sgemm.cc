@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <omp.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -149,6 +150,46 @@ void BM_blis(benchmark::State &state)
     finish(state, s, threads, "blis");
 }
 
+// Args: {shape}. nnf (the best ISA here) and OpenBLAS, one thread, taking turns call by
+// call (the first of each pair alternates), so a slow spell of a shared machine hits both
+// alike: `speedup` (OpenBLAS's time over nnf's) is the figure to compare, and stays put
+// where the separate rows above move by 10-30% from run to run.
+void BM_paired(benchmark::State &state)
+{
+    const shape &s = shapes[state.range(0)];
+    omp_set_num_threads(1);
+    openblas_set_num_threads(1);
+    for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)   // the widest this CPU runs
+        if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
+            break;
+    operands o(s);
+    using clock = std::chrono::steady_clock;
+    double t_nnf = 0, t_openblas = 0;
+    bool nnf_first = true;
+    for (auto _ : state) {
+        for (int turn = 0; turn < 2; turn++) {
+            auto t0 = clock::now();
+            if (nnf_first == (turn == 0))
+                nnf_sgemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(),
+                          o.ldb, 0.0f, o.c.data(), o.ldc);
+            else
+                cblas_sgemm(CblasRowMajor, s.ta == NNF_TRANS ? CblasTrans : CblasNoTrans,
+                            s.tb == NNF_TRANS ? CblasTrans : CblasNoTrans, s.m, s.n, s.k,
+                            1.0f, o.a.data(), (int)o.lda, o.b.data(), (int)o.ldb, 0.0f,
+                            o.c.data(), (int)o.ldc);
+            double dt = std::chrono::duration<double>(clock::now() - t0).count();
+            (nnf_first == (turn == 0) ? t_nnf : t_openblas) += dt;
+            benchmark::ClobberMemory();
+        }
+        nnf_first = !nnf_first;
+    }
+    double flops = 2.0 * s.m * s.n * s.k * (double)state.iterations();
+    state.counters["nnf_GFLOPS"] = flops / t_nnf / 1e9;
+    state.counters["openblas_GFLOPS"] = flops / t_openblas / 1e9;
+    state.counters["speedup"] = t_openblas / t_nnf;
+    state.SetLabel(std::string(nnf_isa_name(nnf_isa_active())) + " vs openblas " + s.name);
+}
+
 // The scalar kernel runs ~30x below the vector ones: squares above 256 would take
 // minutes per row without telling anything new.
 bool worth_running(int isa, const shape &s)
@@ -195,6 +236,7 @@ bool check_symbol(void *fn, const char *name, const char *lib)
 BENCHMARK(BM_nnf)->Apply(nnf_rows<1>);
 BENCHMARK(BM_openblas)->Apply(peer_rows<1>);
 BENCHMARK(BM_blis)->Apply(peer_rows<1>);
+BENCHMARK(BM_paired)->DenseRange(0, n_shapes - 1);
 BENCHMARK(BM_nnf)->Apply(nnf_rows<2>)->UseRealTime();
 BENCHMARK(BM_openblas)->Apply(peer_rows<2>)->UseRealTime();
 BENCHMARK(BM_blis)->Apply(peer_rows<2>)->UseRealTime();

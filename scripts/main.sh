@@ -22,14 +22,22 @@ if grep -qw avx512f /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
     export OPENBLAS_CORETYPE=SkylakeX
 fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# Repetitions are interleaved at random: on a shared machine a slow spell then lands on
+# every row alike instead of on whichever ran during it.
 bench() {  # bench NAME FILTER
     echo "--- bench_$1"
     build/main/bench/bench_"$1" --benchmark_filter="$2" --benchmark_repetitions=5 \
+        --benchmark_enable_random_interleaving=true \
         --benchmark_report_aggregates_only=true --benchmark_display_aggregates_only=true \
         --benchmark_min_time=0.05 2>/dev/null | grep -E '_median' | sed 's/_median//'
 }
 bench peak '.'
 bench sgemm 'BM_(nnf/[12]|openblas|blis)/[0-9]+/1$'
+# Two threads on the large squares, one library per process: an idle OpenMP team (nnf)
+# or OpenBLAS pool keeps spinning for a while after a call, and on a 2-core machine it
+# would take a core from the other library's next call.
+OMP_NUM_THREADS=2 bench sgemm 'BM_nnf/[12]/1[34]/[12]'
+OPENBLAS_NUM_THREADS=2 bench sgemm 'BM_openblas/1[34]/[12]'
 bench matmul '.'
 bench eltwise 'BM_(add|relu)/isa:[0-9]/threads:1/|BM_stream_(copy|triad)/threads:1|BM_c_(add|relu)/threads:1'
 bench reduce 'BM_(sum|stream_read|chapter|normalize)'

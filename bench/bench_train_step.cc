@@ -19,9 +19,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "bench_util.h"
@@ -69,13 +71,54 @@ struct data {
     }
 };
 
-#define OK(call)                                                                       \
-    do {                                                                               \
-        if ((call) != NNF_OK) {                                                        \
-            state.SkipWithError(nnf_last_error());                                     \
-            return;                                                                    \
-        }                                                                              \
-    } while (0)
+// nnf's sequential model for one shape, with its data and optimizer. `ok` is false (and
+// nnf_last_error() says why) if building it failed.
+struct nnf_net {
+    nnf_model *m = nullptr;
+    nnf_tensor *x = nullptr, *y = nullptr;
+    nnf_sgd *opt = nullptr;
+    bool ok = false;
+
+    nnf_net(const shape &s, const data &d)
+    {
+        nnf_rng rng;
+        nnf_rng_seed(&rng, 1);
+        nnf_loss *loss = nullptr;
+        nnf_layer *l1 = nullptr, *act = nullptr, *l2 = nullptr;
+        const int64_t xshape[2] = {s.n, s.in}, yshape[1] = {s.n};
+        ok = (s.ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss)) == NNF_OK &&
+             nnf_model_new(&m, loss) == NNF_OK &&
+             nnf_layer_lin(&l1, s.in, s.hidden, NNF_INIT_KAIMING, &rng) == NNF_OK &&
+             nnf_model_add(m, l1) == NNF_OK && nnf_layer_relu(&act) == NNF_OK &&
+             nnf_model_add(m, act) == NNF_OK &&
+             nnf_layer_lin(&l2, s.hidden, s.out, NNF_INIT_KAIMING, &rng) == NNF_OK &&
+             nnf_model_add(m, l2) == NNF_OK &&
+             nnf_from_data(&x, d.x.data(), 2, xshape) == NNF_OK;
+        if (ok && s.ce) {
+            ok = nnf_empty_dtype(&y, NNF_I64, 1, yshape) == NNF_OK;
+            if (ok)
+                std::memcpy(nnf_tensor_raw(y), d.labels.data(), d.labels.size() * sizeof(int64_t));
+        } else if (ok) {
+            ok = nnf_from_data(&y, d.y.data(), 1, yshape) == NNF_OK;
+        }
+        ok = ok && nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m),
+                               0.01f, 0.0f, 0.0f) == NNF_OK;
+    }
+    ~nnf_net()
+    {
+        nnf_sgd_free(opt);
+        nnf_model_free(m);
+        nnf_tensor_free(x);
+        nnf_tensor_free(y);
+    }
+
+    bool step(float *value)
+    {
+        return nnf_model_forward(m, x, y, value) == NNF_OK &&
+               (nnf_sgd_zero_grad(opt), nnf_model_backward(m) == NNF_OK) &&
+               nnf_sgd_step(opt) == NNF_OK;
+    }
+};
 
 void BM_nnf(benchmark::State &state)
 {
@@ -84,43 +127,19 @@ void BM_nnf(benchmark::State &state)
     const shape &s = shapes[state.range(1)];
     omp_set_num_threads(1);
     data d(s);
-    nnf_rng rng;
-    nnf_rng_seed(&rng, 1);
-    nnf_loss *loss = nullptr;
-    nnf_model *m = nullptr;
-    nnf_layer *l1 = nullptr, *act = nullptr, *l2 = nullptr;
-    OK(s.ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss));
-    OK(nnf_model_new(&m, loss));
-    OK(nnf_layer_lin(&l1, s.in, s.hidden, NNF_INIT_KAIMING, &rng));
-    OK(nnf_model_add(m, l1));
-    OK(nnf_layer_relu(&act));
-    OK(nnf_model_add(m, act));
-    OK(nnf_layer_lin(&l2, s.hidden, s.out, NNF_INIT_KAIMING, &rng));
-    OK(nnf_model_add(m, l2));
-    nnf_tensor *x = nullptr, *y = nullptr;
-    const int64_t xshape[2] = {s.n, s.in}, yshape[1] = {s.n};
-    OK(nnf_from_data(&x, d.x.data(), 2, xshape));
-    if (s.ce) {
-        OK(nnf_empty_dtype(&y, NNF_I64, 1, yshape));
-        std::memcpy(nnf_tensor_raw(y), d.labels.data(), d.labels.size() * sizeof(int64_t));
-    } else {
-        OK(nnf_from_data(&y, d.y.data(), 1, yshape));
+    nnf_net net(s, d);
+    if (!net.ok) {
+        state.SkipWithError(nnf_last_error());
+        return;
     }
-    nnf_sgd *opt = nullptr;
-    OK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), 0.01f, 0.0f, 0.0f));
     float value = 0;
-    for (auto _ : state) {
-        OK(nnf_model_forward(m, x, y, &value));
-        nnf_sgd_zero_grad(opt);
-        OK(nnf_model_backward(m));
-        OK(nnf_sgd_step(opt));
-    }
+    for (auto _ : state)
+        if (!net.step(&value)) {
+            state.SkipWithError(nnf_last_error());
+            break;
+        }
     benchmark::DoNotOptimize(value);
     set_counters(state, s);
-    nnf_sgd_free(opt);
-    nnf_model_free(m);
-    nnf_tensor_free(x);
-    nnf_tensor_free(y);
 }
 
 // The same step as a C programmer would write it around cblas_sgemm: bias copied into
@@ -223,6 +242,48 @@ void BM_c_openblas(benchmark::State &state)
     set_counters(state, s);
 }
 
+// nnf (the widest ISA here) and the C + OpenBLAS step taking turns, step by step (the
+// first of each pair alternates), so a slow spell of a shared machine hits both alike:
+// `speedup` (C + OpenBLAS's time over nnf's) is the steady figure to compare.
+void BM_paired(benchmark::State &state)
+{
+    const shape &s = shapes[state.range(0)];
+    omp_set_num_threads(1);
+    openblas_set_num_threads(1);
+    for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)
+        if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
+            break;
+    data d(s);
+    nnf_net net(s, d);
+    c_mlp c(s);
+    if (!net.ok) {
+        state.SkipWithError(nnf_last_error());
+        return;
+    }
+    using clock = std::chrono::steady_clock;
+    double t_nnf = 0, t_c = 0;
+    float value = 0;
+    bool nnf_first = true;
+    for (auto _ : state) {
+        for (int turn = 0; turn < 2; turn++) {
+            bool is_nnf = nnf_first == (turn == 0);
+            auto t0 = clock::now();
+            if (is_nnf ? !net.step(&value) : ((value = c.step(d)), false)) {
+                state.SkipWithError(nnf_last_error());
+                return;
+            }
+            (is_nnf ? t_nnf : t_c) += std::chrono::duration<double>(clock::now() - t0).count();
+        }
+        nnf_first = !nnf_first;
+    }
+    benchmark::DoNotOptimize(value);
+    double steps = (double)state.iterations();
+    state.counters["nnf_us"] = t_nnf / steps * 1e6;
+    state.counters["c_openblas_us"] = t_c / steps * 1e6;
+    state.counters["speedup"] = t_c / t_nnf;
+    state.SetLabel(std::string(nnf_isa_name(nnf_isa_active())) + " vs C + OpenBLAS " + s.name);
+}
+
 // The scalar kernels take ~10 s for one step of the big MLP: chapter shape only.
 void nnf_rows(benchmark::internal::Benchmark *b)
 {
@@ -246,6 +307,7 @@ double fastest(const std::vector<double> &v)
 
 BENCHMARK(BM_nnf)->Apply(nnf_rows)->ArgNames({"isa", "shape"})->ComputeStatistics("min", fastest);
 BENCHMARK(BM_c_openblas)->Arg(0)->Arg(1)->ArgNames({"shape"})->ComputeStatistics("min", fastest);
+BENCHMARK(BM_paired)->Arg(0)->Arg(1)->ArgNames({"shape"});
 
 int main(int argc, char **argv)
 {

@@ -33,6 +33,7 @@ bench() {  # bench NAME FILTER
 }
 bench peak '.'
 bench sgemm 'BM_(nnf/[12]|openblas|blis)/[0-9]+/1$'
+bench sgemm 'BM_paired'   # nnf against OpenBLAS call by call: the steadiest ratio
 # Two threads on the large squares, one library per process: an idle OpenMP team (nnf)
 # or OpenBLAS pool keeps spinning for a while after a call, and on a 2-core machine it
 # would take a core from the other library's next call.

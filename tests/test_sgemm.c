@@ -282,7 +282,7 @@ static void test_chapter_shapes(void **state)
         check_everywhere(&ps[i], 700 + i);
 }
 
-/* Shapes with several MC (960 on x86 and NEON), NC (240-256) and KC (384) blocks in
+/* Shapes with several MC (960 on x86 and NEON), NC (240-384) and KC (384) blocks in
  * the packed path, kept thin in the other dimensions for qemu. */
 static void test_many_blocks(void **state)
 {

@@ -139,8 +139,6 @@ typedef struct {
     float beta;
     float *c;
     size_t ldc;
-    float *scratch;
-    size_t per_thread;   /* floats of scratch per rectangle */
 } share;
 
 /* Rectangle w (row-major in the grid) of C. */
@@ -159,8 +157,7 @@ static void run_share(const share *s, int w)
     nnf__sgemm_view as = {s->a.p + (ptrdiff_t)m0 * s->a.rs, s->a.rs, s->a.cs};
     nnf__sgemm_view bs = {s->b.p + (ptrdiff_t)n0 * s->b.cs, s->b.rs, s->b.cs};
     nnf__sgemm_run(s->kr, s->path, m1 - m0, n1 - n0, s->k, s->alpha, as, bs, s->beta,
-                   s->c + m0 * s->ldc + n0, s->ldc,
-                   s->scratch ? s->scratch + (size_t)w * s->per_thread : NULL);
+                   s->c + m0 * s->ldc + n0, s->ldc, NULL, 0, 1);
 }
 
 nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
@@ -198,31 +195,33 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
     int nt = 1;
     if (2.0 * (double)m * (double)n * (double)k >= parallel_min_flops && !omp_in_parallel())
         nt = omp_get_max_threads();
+
+    if (nnf__sgemm_packs(path, m, n, av, bv)) {
+        /* The packing buffers up front, so a failed allocation leaves C untouched; they
+         * are cached per calling thread (sgemm_scratch.c), and a team shares them
+         * (sgemm_paths.c). */
+        size_t floats = nnf__sgemm_scratch_floats(kr, path, m, n, k, av, bv);
+        float *scratch = nnf__sgemm_scratch(floats);
+        NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
+                      "nnf_sgemm: out of memory for %zu bytes of packing buffers "
+                      "(m = %zu, n = %zu, k = %zu)", floats * sizeof(float), m, n, k);
+        if (nt == 1) {
+            nnf__sgemm_run(kr, path, m, n, k, alpha, av, bv, beta, c, ldc, scratch, 0, 1);
+        } else {
+#pragma omp parallel num_threads(nt)
+            nnf__sgemm_run(kr, path, m, n, k, alpha, av, bv, beta, c, ldc, scratch,
+                           omp_get_thread_num(), omp_get_num_threads());
+        }
+        return NNF_OK;
+    }
+
+    /* The unpacked paths: threads take rectangles of C. */
     grid g = choose_grid(nt, m, n, (size_t)kr->mr, (size_t)kr->nr);
     if ((size_t)g.tm > g.mp || (size_t)g.tn > g.np) {
         nt = 1;
         g = choose_grid(1, m, n, (size_t)kr->mr, (size_t)kr->nr);
     }
-
-    /* Scratch for every thread up front, so a failed allocation leaves C untouched
-     * (only the packed path needs any; it is cached per calling thread, see
-     * sgemm_scratch.c). 16 floats of rounding keep each thread's share on its own
-     * 64-byte lines. */
-    size_t sub_m = (g.mp + (size_t)g.tm - 1) / (size_t)g.tm * (size_t)kr->mr;
-    size_t sub_n = (g.np + (size_t)g.tn - 1) / (size_t)g.tn * (size_t)kr->nr;
-    size_t per_thread = nnf__sgemm_scratch_floats(kr, path, sub_m < m ? sub_m : m,
-                                                  sub_n < n ? sub_n : n, k, av, bv);
-    per_thread = (per_thread + 15) / 16 * 16;
-    float *scratch = NULL;
-    if (per_thread > 0) {
-        scratch = nnf__sgemm_scratch((size_t)nt * per_thread);
-        NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
-                      "nnf_sgemm: out of memory for %zu bytes of packing buffers "
-                      "(m = %zu, n = %zu, k = %zu, %d threads)",
-                      (size_t)nt * per_thread * sizeof(float), m, n, k, nt);
-    }
-
-    const share sh = {kr, path, g, m, n, k, alpha, av, bv, beta, c, ldc, scratch, per_thread};
+    const share sh = {kr, path, g, m, n, k, alpha, av, bv, beta, c, ldc};
     if (nt == 1) {
         /* No OpenMP runtime call at all: an inactive parallel region (if (0)) still
          * costs ~330 ns here, a quarter of the whole 5x784x10 product. */

@@ -46,11 +46,17 @@ size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path p
                                  size_t m, size_t n, size_t k, nnf__sgemm_view a,
                                  nnf__sgemm_view b);
 
-/* C (m x n, row stride ldc) = alpha * A B + beta * C on one thread, with `scratch`
- * of nnf__sgemm_scratch_floats() floats (only the packed path needs any).
- * m, n, k >= 1, alpha != 0. */
+/* 1 if the problem takes the packed path (the one a team of threads can share). */
+int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
+                     nnf__sgemm_view b);
+
+/* C (m x n, row stride ldc) = alpha * A B + beta * C, with `scratch` of
+ * nnf__sgemm_scratch_floats() floats (only the packed path needs any). m, n, k >= 1,
+ * alpha != 0. On one thread, team = 1 and t = 0; on the packed path, every member t of
+ * an OpenMP team of `team` threads calls it with the same arguments and they share the
+ * work and the scratch. */
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,
                     size_t n, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                    float beta, float *c, size_t ldc, float *scratch);
+                    float beta, float *c, size_t ldc, float *scratch, int t, int team);
 
 #endif

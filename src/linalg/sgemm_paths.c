@@ -119,14 +119,51 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n
     }
 }
 
+/* The first of `parts` equal shares of `count` panels of `width`, for part `idx`. */
+static size_t share_start(size_t count, int parts, int idx, size_t width)
+{
+    return count * (size_t)idx / (size_t)parts * width;
+}
+
+/* Packs this thread's share of a w-wide block's panels of W (team == 1: all of them). */
+static void pack_share(const nnf__sgemm_kernels *kr, size_t kc, size_t w, size_t W,
+                       const float *src, ptrdiff_t s_w, ptrdiff_t s_k, float *out, int t,
+                       int team)
+{
+    size_t panels = (w + W - 1) / W;
+    size_t j0 = share_start(panels, team, t, W), j1 = share_start(panels, team, t + 1, W);
+    j1 = min_size(j1, w);
+    if (j0 < j1)
+        pack(kr, kc, j1 - j0, W, src + (ptrdiff_t)j0 * s_w, s_w, s_k, out + j0 * kc);
+}
+
+/* One row panel of the packed blocks against every tile of the B block. */
+static void row_panel(const nnf__sgemm_kernels *kr, size_t kc, size_t mr, const float *ap,
+                      size_t nc, const float *bbuf, float *cr, size_t ldc, float alpha,
+                      float beta)
+{
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    for (size_t jr = 0; jr < nc; jr += NR)
+        kr->ukernel(kc, ap, 1, (ptrdiff_t)MR, bbuf + jr * kc, (ptrdiff_t)NR, cr + jr, ldc, mr,
+                    min_size(NR, nc - jr), alpha, beta);
+}
+
 /* The BLIS loops, ordered for a micro-kernel that broadcasts A and loads B vectors:
  * a KC x NC block of B is packed into the L2 and swept by every MR x KC micro-panel
  * of A, which stays in the L1 while the NC / NR tiles of its row band pass by.
  * The MC x KC block of A is packed once, with the first NC block, and read from L3
- * for the later ones. */
+ * for the later ones.
+ *
+ * A team of threads (every member calls this with its index t) shares the packed
+ * blocks: each packs its share of the panels, and after a barrier the row panels are
+ * handed out one at a time to whoever is free. So B is packed once however many
+ * threads there are, and a thread slowed down by a busy core (a shared machine) does
+ * fewer row panels instead of making the others wait. Which thread computes a tile
+ * does not change its bits: each tile still gets one kernel call per KC block, in k
+ * order, and the barriers keep the blocks in order. */
 static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
                        float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
-                       float *c, size_t ldc, float *abuf, float *bbuf)
+                       float *c, size_t ldc, float *abuf, float *bbuf, int t, int team)
 {
     const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, NC = (size_t)kr->nc;
     /* Equal MC blocks (1024 rows as 2 x 512, not 960 + 64): each block re-packs all
@@ -135,22 +172,28 @@ static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
     const size_t MC = round_up((m + blocks - 1) / blocks, MR);
     for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = min_size(MC, m - ic);
+        const long panels = (long)((mc + MR - 1) / MR);
         for (size_t pc = 0; pc < k; pc += KC) {
             size_t kc = min_size(KC, k - pc);
             float beta_pc = pc == 0 ? beta : 1.0f;
-            pack(kr, kc, mc, MR, at(a, ic, pc), a.rs, a.cs, abuf);
+            /* The previous block's tiles are done (the loop's closing barrier). */
+            pack_share(kr, kc, mc, MR, at(a, ic, pc), a.rs, a.cs, abuf, t, team);
             for (size_t jc = 0; jc < n; jc += NC) {
                 size_t nc = min_size(NC, n - jc);
-                pack(kr, kc, nc, NR, at(b, pc, jc), b.cs, b.rs, bbuf);
-                for (size_t ir = 0; ir < mc; ir += MR) {
-                    size_t mr = min_size(MR, mc - ir);
-                    const float *ap = abuf + ir * kc;
-                    float *cr = c + (ic + ir) * ldc + jc;
-                    for (size_t jr = 0; jr < nc; jr += NR)
-                        kr->ukernel(kc, ap, 1, (ptrdiff_t)MR, bbuf + jr * kc,
-                                    (ptrdiff_t)NR, cr + jr, ldc, mr,
-                                    min_size(NR, nc - jr), alpha, beta_pc);
+                pack_share(kr, kc, nc, NR, at(b, pc, jc), b.cs, b.rs, bbuf, t, team);
+                if (team == 1) {
+                    for (long q = 0; q < panels; q++)
+                        row_panel(kr, kc, min_size(MR, mc - (size_t)q * MR),
+                                  abuf + (size_t)q * MR * kc, nc, bbuf,
+                                  c + (ic + (size_t)q * MR) * ldc + jc, ldc, alpha, beta_pc);
+                    continue;
                 }
+#pragma omp barrier
+#pragma omp for schedule(dynamic)
+                for (long q = 0; q < panels; q++)
+                    row_panel(kr, kc, min_size(MR, mc - (size_t)q * MR),
+                              abuf + (size_t)q * MR * kc, nc, bbuf,
+                              c + (ic + (size_t)q * MR) * ldc + jc, ldc, alpha, beta_pc);
             }
         }
     }
@@ -169,9 +212,15 @@ size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path p
            kc * round_up(min_size((size_t)kr->nc, n), (size_t)kr->nr);
 }
 
+int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
+                     nnf__sgemm_view b)
+{
+    return path == NNF__SGEMM_PATH_PACKED && !is_gemv(m, n, a, b);
+}
+
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,
                     size_t n, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                    float beta, float *c, size_t ldc, float *scratch)
+                    float beta, float *c, size_t ldc, float *scratch, int t, int team)
 {
     if (is_gemv(m, n, a, b))
         run_gemv(kr, m, n, k, alpha, a, b, beta, c, ldc);
@@ -179,7 +228,7 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m
         size_t kc = min_size(KC, k);
         float *abuf = scratch;
         float *bbuf = abuf + round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc;
-        run_packed(kr, m, n, k, alpha, a, b, beta, c, ldc, abuf, bbuf);
+        run_packed(kr, m, n, k, alpha, a, b, beta, c, ldc, abuf, bbuf, t, team);
     } else if (b.cs == 1) {
         run_direct(kr, m, n, k, alpha, a, b, beta, c, ldc);
     } else {

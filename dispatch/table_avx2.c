@@ -9,10 +9,11 @@ const nnf__kernels nnf__kernels_avx2 = {
     },
     .red = NNF__RED_TABLE(avx2),
     .gemm = {
-        /* Zen 4: the 6 x 384 A micro-panel (9 KiB) stays in the 32 KiB L1d; the
-         * 384 x 256 B block (384 KiB) in the 1 MiB L2 with room for A and C passing
-         * through; the 960 x 384 A block (1.4 MiB) is packed once and read from L3. */
-        .mr = 6, .nr = 16, .mc = 960, .nc = 256,
+        /* The 6 x 384 A micro-panel (9 KiB) stays in the L1d; the 384 x 256 B block
+         * (384 KiB) in the L2 with room for A and C passing through; the A block, up
+         * to 2048 x 384 (3 MiB), is packed once per KC step and read from L2/L3, tall
+         * so that B is packed again as rarely as possible (as for AVX-512). */
+        .mr = 6, .nr = 16, .mc = 2048, .nc = 256,
         .ukernel = nnf__sgemm_ukernel_6x16__avx2,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,

@@ -1,10 +1,11 @@
 /* The packed sgemm path's scratch, kept per calling thread between calls.
  *
- * A packed product needs (MC + NC) x KC floats per thread (AVX-512 and AVX2:
- * (960 + 256) x 384 x 4 B = 1.8 MiB, NEON 1.8 MiB, scalar 0.8 MiB), times the team
- * size. Allocating that per call costs a malloc/free pair and, for a fresh block from
- * the OS, ~460 first-touch page faults of 4 KiB. So each thread that calls nnf_sgemm keeps its largest buffer so far:
- * it only grows (by the bound above it stays under a few MiB per calling thread), and
+ * A packed product needs (MC + NC) x KC floats, shared by its team of threads
+ * (AVX-512: (2048 + 384) x 384 x 4 B = 3.6 MiB, AVX2 3.4 MiB, NEON 1.8 MiB, scalar
+ * 0.8 MiB). Allocating that per call costs a malloc/free pair and, for a fresh block
+ * from the OS, ~900 first-touch page faults of 4 KiB. So each thread that calls
+ * nnf_sgemm keeps its largest buffer so far: it only grows (by the bound above it
+ * stays under 4 MiB per calling thread), and
  * is freed at thread exit by a pthread key destructor (a process's main thread keeps
  * it until exit, still reachable through the key). The buffer comes from nnf__alloc,
  * so injected allocation failures reach the packed path too; nnf__sgemm_scratch_release

@@ -250,9 +250,7 @@ void BM_paired(benchmark::State &state)
     const shape &s = shapes[state.range(0)];
     omp_set_num_threads(1);
     openblas_set_num_threads(1);
-    for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)
-        if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
-            break;
+    nnf_bench::use_widest_isa();
     data d(s);
     nnf_net net(s, d);
     c_mlp c(s);

@@ -37,6 +37,15 @@ inline bool use_isa(benchmark::State &state)
     return true;
 }
 
+// Forces the widest ISA this machine runs (what nnf picks at startup without NNF_ISA),
+// for benchmarks that compare nnf as a whole with a peer.
+inline void use_widest_isa()
+{
+    for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)
+        if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
+            return;
+}
+
 // Adds the rows {isa, row...} to b for every ISA this machine runs, times each row of
 // `extra` ({{}}: just {isa}).
 inline void add_isa_args(benchmark::internal::Benchmark *b,

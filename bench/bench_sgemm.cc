@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "fma_peak.h"
 
 namespace {
 
@@ -150,10 +152,12 @@ void BM_blis(benchmark::State &state)
     finish(state, s, threads, "blis");
 }
 
-// Args: {shape}. nnf (the best ISA here) and OpenBLAS, one thread, taking turns call by
-// call (the first of each pair alternates), so a slow spell of a shared machine hits both
-// alike: `speedup` (OpenBLAS's time over nnf's) is the figure to compare, and stays put
-// where the separate rows above move by 10-30% from run to run.
+// Args: {shape}. nnf (the widest ISA here) and OpenBLAS, one thread, taking turns call
+// by call (the first of each pair alternates), so a slow spell of a shared machine hits
+// both alike: `speedup` (OpenBLAS's time over nnf's) is the figure to compare, and stays
+// put where the separate rows above move by 10-30% from run to run. On x86 each round
+// also times the FMA peak loop of nnf's vector width for about as long as nnf's call
+// would take at peak, and `nnf_pct_peak` is nnf's rate over the peak's in those rounds.
 void BM_paired(benchmark::State &state)
 {
     const shape &s = shapes[state.range(0)];
@@ -162,12 +166,25 @@ void BM_paired(benchmark::State &state)
     nnf_bench::use_widest_isa();
     operands o(s);
     using clock = std::chrono::steady_clock;
-    double t_nnf = 0, t_openblas = 0;
+    auto since = [](clock::time_point t0) {
+        return std::chrono::duration<double>(clock::now() - t0).count();
+    };
+    const double flops = 2.0 * s.m * s.n * s.k;
+#if defined(__x86_64__)
+    const bool zmm = nnf_isa_active() == NNF_ISA_AVX512;
+    const int lanes = zmm ? 16 : 8;
+    const double round_flops = 2.0 * lanes * nnf_bench::kPeakChains;
+    const int peak_iters = (int)std::min(std::max(flops / round_flops, 64.0), 65536.0);
+    const bool with_peak = nnf_isa_active() != NNF_ISA_SCALAR;
+    float pa = 0.999999f, pb = 1e-7f;
+#endif
+    double t_nnf = 0, t_openblas = 0, t_peak = 0;
     bool nnf_first = true;
     for (auto _ : state) {
         for (int turn = 0; turn < 2; turn++) {
             auto t0 = clock::now();
-            if (nnf_first == (turn == 0))
+            bool is_nnf = nnf_first == (turn == 0);
+            if (is_nnf)
                 nnf_sgemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(),
                           o.ldb, 0.0f, o.c.data(), o.ldc);
             else
@@ -175,16 +192,30 @@ void BM_paired(benchmark::State &state)
                             s.tb == NNF_TRANS ? CblasTrans : CblasNoTrans, s.m, s.n, s.k,
                             1.0f, o.a.data(), (int)o.lda, o.b.data(), (int)o.ldb, 0.0f,
                             o.c.data(), (int)o.ldc);
-            double dt = std::chrono::duration<double>(clock::now() - t0).count();
-            (nnf_first == (turn == 0) ? t_nnf : t_openblas) += dt;
+            (is_nnf ? t_nnf : t_openblas) += since(t0);
             benchmark::ClobberMemory();
         }
         nnf_first = !nnf_first;
+#if defined(__x86_64__)
+        if (with_peak) {
+            auto t0 = clock::now();
+            benchmark::DoNotOptimize(pa);
+            benchmark::DoNotOptimize(zmm ? nnf_bench::fma_chains512(peak_iters, pa, pb)
+                                         : nnf_bench::fma_chains256(peak_iters, pa, pb));
+            t_peak += since(t0);
+        }
+#endif
     }
-    double flops = 2.0 * s.m * s.n * s.k * (double)state.iterations();
-    state.counters["nnf_GFLOPS"] = flops / t_nnf / 1e9;
-    state.counters["openblas_GFLOPS"] = flops / t_openblas / 1e9;
+    double total = flops * (double)state.iterations();
+    state.counters["nnf_GFLOPS"] = total / t_nnf / 1e9;
+    state.counters["openblas_GFLOPS"] = total / t_openblas / 1e9;
     state.counters["speedup"] = t_openblas / t_nnf;
+#if defined(__x86_64__)
+    if (with_peak) {
+        double peak = round_flops * peak_iters * (double)state.iterations() / t_peak;
+        state.counters["nnf_pct_peak"] = 100.0 * (total / t_nnf) / peak;
+    }
+#endif
     state.SetLabel(std::string(nnf_isa_name(nnf_isa_active())) + " vs openblas " + s.name);
 }
 

@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define NNF__RED_LANES 32
 /* 4096 floats = 16 KiB: a block read from memory for var's first pass is still in the
@@ -43,6 +44,39 @@
 static inline int32_t nnf__red_key(int32_t bits)
 {
     return bits < 0 ? bits ^ INT32_MAX : bits;
+}
+
+/* The key of the float at x. */
+static inline int32_t nnf__red_key_at(const float *x)
+{
+    int32_t bits;
+    memcpy(&bits, x, sizeof bits);
+    return nnf__red_key(bits);
+}
+
+/* One key at a time: the scalar kernels, and the vector kernels' tails. keys[0] and
+ * keys[1] take the min and max key over x[0..n). */
+static inline void nnf__red_extrema_steps(size_t n, const float *x, int32_t keys[2])
+{
+    int32_t lo = keys[0], hi = keys[1];
+    for (size_t k = 0; k < n; k++) {
+        int32_t key = nnf__red_key_at(x + k);
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+    }
+    keys[0] = lo;
+    keys[1] = hi;
+}
+
+/* kmin[c], kmax[c] take the min and max with the key of x[c], c < n. */
+static inline void nnf__red_extrema_cols_steps(size_t n, const float *x, int32_t *kmin,
+                                               int32_t *kmax)
+{
+    for (size_t c = 0; c < n; c++) {
+        int32_t key = nnf__red_key_at(x + c);
+        kmin[c] = key < kmin[c] ? key : kmin[c];
+        kmax[c] = key > kmax[c] ? key : kmax[c];
+    }
 }
 
 typedef struct nnf__reduce_kernels {

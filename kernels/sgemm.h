@@ -44,6 +44,21 @@ typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       float *c, size_t ldc, size_t mr, size_t nr,
                                       float alpha, float beta);
 
+/* The k loop around a kernel's one-block body (`block` takes kc <= KC steps): each
+ * KC block in order, with the call's beta for the first and 1 after. Kernels that
+ * look at two blocks at once (AVX-512's, for few rows) cut k themselves. */
+static inline void nnf__sgemm_each_block(nnf__sgemm_ukernel_fn block, size_t k,
+                                         const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                                         const float *b, ptrdiff_t rs_b, float *c,
+                                         size_t ldc, size_t mr, size_t nr, float alpha,
+                                         float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC)
+        block(k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC,
+              a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc,
+              mr, nr, alpha, p0 == 0 ? beta : 1.0f);
+}
+
 /* Packs a block of w columns, kc deep, into ceil(w / W) k-major panels of W columns:
  * column j, step p goes to out[(j / W) * W * kc + p * W + j % W], taken from
  * copy:      src[p*ld + j]   (the block's rows are contiguous)

@@ -1,6 +1,5 @@
 /* Min/max keys on AVX2: integer min/max of total-order keys (kernels/reduce.h). */
 #include <immintrin.h>
-#include <string.h>
 
 #include "kernels/reduce.h"
 
@@ -8,13 +7,6 @@ static inline __m256i keys_of(__m256i bits)
 {
     __m256i flip = _mm256_srli_epi32(_mm256_srai_epi32(bits, 31), 1);
     return _mm256_xor_si256(bits, flip);
-}
-
-static inline int32_t key_at(const float *x)
-{
-    int32_t bits;
-    memcpy(&bits, x, sizeof bits);
-    return nnf__red_key(bits);
 }
 
 void nnf__red_extrema__avx2(size_t n, const float *x, int32_t keys[2])
@@ -34,13 +26,9 @@ void nnf__red_extrema__avx2(size_t n, const float *x, int32_t keys[2])
         kl = l[j] < kl ? l[j] : kl;
         kh = h[j] > kh ? h[j] : kh;
     }
-    for (; k < n; k++) {
-        int32_t key = key_at(x + k);
-        kl = key < kl ? key : kl;
-        kh = key > kh ? key : kh;
-    }
     keys[0] = kl;
     keys[1] = kh;
+    nnf__red_extrema_steps(n - k, x + k, keys);
 }
 
 void nnf__red_extrema_cols__avx2(size_t n, const float *x, int32_t *kmin, int32_t *kmax)
@@ -52,9 +40,5 @@ void nnf__red_extrema_cols__avx2(size_t n, const float *x, int32_t *kmin, int32_
         _mm256_storeu_si256(pl, _mm256_min_epi32(_mm256_loadu_si256(pl), key));
         _mm256_storeu_si256(ph, _mm256_max_epi32(_mm256_loadu_si256(ph), key));
     }
-    for (; c < n; c++) {
-        int32_t key = key_at(x + c);
-        kmin[c] = key < kmin[c] ? key : kmin[c];
-        kmax[c] = key > kmax[c] ? key : kmax[c];
-    }
+    nnf__red_extrema_cols_steps(n - c, x + c, kmin + c, kmax + c);
 }

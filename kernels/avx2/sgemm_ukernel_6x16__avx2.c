@@ -12,7 +12,7 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 6, NR = 16, VL = 8, KC = NNF__SGEMM_KC };
+enum { MR = 6, VL = 8 };   /* the tile is MR x 2 VL */
 
 static inline __m256i lanes_below(size_t n)
 {
@@ -151,8 +151,5 @@ void nnf__sgemm_ukernel_6x16__avx2(size_t k, const float *a, ptrdiff_t rs_a,
                                    float *c, size_t ldc, size_t mr, size_t nr,
                                    float alpha, float beta)
 {
-    for (size_t p0 = 0; p0 < k; p0 += KC)
-        block(k - p0 < KC ? k - p0 : KC, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
-              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
-              p0 == 0 ? beta : 1.0f);
+    nnf__sgemm_each_block(block, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
 }

@@ -20,7 +20,7 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 8, NR = 48, NV_MAX = 3, VL = 16, KC = NNF__SGEMM_KC };
+enum { MR = 8, NV_MAX = 3, VL = 16, KC = NNF__SGEMM_KC };   /* the tile is MR x NV_MAX VL */
 
 /* Block 0 is steps [0, kc); with PAIR, block 1 is steps [kc, kc + kc1), kc1 <= kc.
  * ROWS, NV (zmm vectors per row), unit_rs_a and PAIR are compile-time constants in

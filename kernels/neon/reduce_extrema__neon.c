@@ -1,6 +1,5 @@
 /* Min/max keys on NEON: integer min/max of total-order keys (kernels/reduce.h). */
 #include <arm_neon.h>
-#include <string.h>
 
 #include "kernels/reduce.h"
 
@@ -8,13 +7,6 @@ static inline int32x4_t keys_of(int32x4_t bits)
 {
     uint32x4_t flip = vshrq_n_u32(vreinterpretq_u32_s32(vshrq_n_s32(bits, 31)), 1);
     return veorq_s32(bits, vreinterpretq_s32_u32(flip));
-}
-
-static inline int32_t key_at(const float *x)
-{
-    int32_t bits;
-    memcpy(&bits, x, sizeof bits);
-    return nnf__red_key(bits);
 }
 
 void nnf__red_extrema__neon(size_t n, const float *x, int32_t keys[2])
@@ -27,13 +19,9 @@ void nnf__red_extrema__neon(size_t n, const float *x, int32_t keys[2])
         hi = vmaxq_s32(hi, key);
     }
     int32_t kl = vminvq_s32(lo), kh = vmaxvq_s32(hi);
-    for (; k < n; k++) {
-        int32_t key = key_at(x + k);
-        kl = key < kl ? key : kl;
-        kh = key > kh ? key : kh;
-    }
     keys[0] = kl;
     keys[1] = kh;
+    nnf__red_extrema_steps(n - k, x + k, keys);
 }
 
 void nnf__red_extrema_cols__neon(size_t n, const float *x, int32_t *kmin, int32_t *kmax)
@@ -44,9 +32,5 @@ void nnf__red_extrema_cols__neon(size_t n, const float *x, int32_t *kmin, int32_
         vst1q_s32(kmin + c, vminq_s32(vld1q_s32(kmin + c), key));
         vst1q_s32(kmax + c, vmaxq_s32(vld1q_s32(kmax + c), key));
     }
-    for (; c < n; c++) {
-        int32_t key = key_at(x + c);
-        kmin[c] = key < kmin[c] ? key : kmin[c];
-        kmax[c] = key > kmax[c] ? key : kmax[c];
-    }
+    nnf__red_extrema_cols_steps(n - c, x + c, kmin + c, kmax + c);
 }

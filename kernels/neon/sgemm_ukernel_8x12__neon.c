@@ -10,7 +10,7 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 8, NR = 12, VL = 4, KC = NNF__SGEMM_KC };
+enum { MR = 8, VL = 4 };   /* the tile is MR x 3 VL */
 
 static inline float32x4_t load_part(const float *p, size_t n)
 {
@@ -128,8 +128,5 @@ void nnf__sgemm_ukernel_8x12__neon(size_t k, const float *a, ptrdiff_t rs_a,
                                    float *c, size_t ldc, size_t mr, size_t nr,
                                    float alpha, float beta)
 {
-    for (size_t p0 = 0; p0 < k; p0 += KC)
-        block(k - p0 < KC ? k - p0 : KC, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
-              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
-              p0 == 0 ? beta : 1.0f);
+    nnf__sgemm_each_block(block, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
 }

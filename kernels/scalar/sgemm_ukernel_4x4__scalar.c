@@ -6,7 +6,7 @@
 #include "kernels/scalar/sgemm_scalar_name.h"
 #include "kernels/sgemm.h"
 
-enum { MR = 4, NR = 4, KC = NNF__SGEMM_KC };
+enum { MR = 4, NR = 4 };
 
 /* One KC block. */
 static void block(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
@@ -35,8 +35,5 @@ void NNF__SGEMM_SCALAR(nnf__sgemm_ukernel_4x4)(size_t k, const float *a, ptrdiff
                                     float *c, size_t ldc, size_t mr, size_t nr,
                                     float alpha, float beta)
 {
-    for (size_t p0 = 0; p0 < k; p0 += KC)
-        block(k - p0 < KC ? k - p0 : KC, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
-              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
-              p0 == 0 ? beta : 1.0f);
+    nnf__sgemm_each_block(block, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
 }

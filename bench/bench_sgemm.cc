@@ -85,6 +85,19 @@ struct operands {
     }
 };
 
+nnf_status run_nnf(const shape &s, operands &o)
+{
+    return nnf_sgemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb,
+                     0.0f, o.c.data(), o.ldc);
+}
+
+void run_openblas(const shape &s, operands &o)
+{
+    cblas_sgemm(CblasRowMajor, s.ta == NNF_TRANS ? CblasTrans : CblasNoTrans,
+                s.tb == NNF_TRANS ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f,
+                o.a.data(), (int)o.lda, o.b.data(), (int)o.ldb, 0.0f, o.c.data(), (int)o.ldc);
+}
+
 void finish(benchmark::State &state, const shape &s, int threads, const char *who)
 {
     double flops = 2.0 * s.m * s.n * s.k;
@@ -103,8 +116,7 @@ void BM_nnf(benchmark::State &state)
     omp_set_num_threads(threads);
     operands o(s);
     for (auto _ : state) {
-        nnf_status st = nnf_sgemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda,
-                                  o.b.data(), o.ldb, 0.0f, o.c.data(), o.ldc);
+        nnf_status st = run_nnf(s, o);
         if (st != NNF_OK) {
             state.SkipWithError(nnf_last_error());
             break;
@@ -123,10 +135,7 @@ void BM_openblas(benchmark::State &state)
     openblas_set_num_threads(threads);
     operands o(s);
     for (auto _ : state) {
-        cblas_sgemm(CblasRowMajor, s.ta == NNF_TRANS ? CblasTrans : CblasNoTrans,
-                    s.tb == NNF_TRANS ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f,
-                    o.a.data(), (int)o.lda, o.b.data(), (int)o.ldb, 0.0f, o.c.data(),
-                    (int)o.ldc);
+        run_openblas(s, o);
         benchmark::DoNotOptimize(o.c.data());
         benchmark::ClobberMemory();
     }
@@ -165,47 +174,32 @@ void BM_paired(benchmark::State &state)
     openblas_set_num_threads(1);
     nnf_bench::use_widest_isa();
     operands o(s);
-    using clock = std::chrono::steady_clock;
-    auto since = [](clock::time_point t0) {
-        return std::chrono::duration<double>(clock::now() - t0).count();
-    };
     const double flops = 2.0 * s.m * s.n * s.k;
+    double t_nnf = 0, t_openblas = 0;
 #if defined(__x86_64__)
+    double t_peak = 0;
     const bool zmm = nnf_isa_active() == NNF_ISA_AVX512;
     const int lanes = zmm ? 16 : 8;
     const double round_flops = 2.0 * lanes * nnf_bench::kPeakChains;
     const int peak_iters = (int)std::min(std::max(flops / round_flops, 64.0), 65536.0);
     const bool with_peak = nnf_isa_active() != NNF_ISA_SCALAR;
     float pa = 0.999999f, pb = 1e-7f;
+    auto peak_window = [&] {
+        if (!with_peak)
+            return;
+        auto t0 = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(pa);
+        benchmark::DoNotOptimize(zmm ? nnf_bench::fma_chains512(peak_iters, pa, pb)
+                                     : nnf_bench::fma_chains256(peak_iters, pa, pb));
+        t_peak += nnf_bench::seconds_since(t0);
+    };
+#else
+    auto peak_window = [] {};
 #endif
-    double t_nnf = 0, t_openblas = 0, t_peak = 0;
-    bool nnf_first = true;
-    for (auto _ : state) {
-        for (int turn = 0; turn < 2; turn++) {
-            auto t0 = clock::now();
-            bool is_nnf = nnf_first == (turn == 0);
-            if (is_nnf)
-                nnf_sgemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(),
-                          o.ldb, 0.0f, o.c.data(), o.ldc);
-            else
-                cblas_sgemm(CblasRowMajor, s.ta == NNF_TRANS ? CblasTrans : CblasNoTrans,
-                            s.tb == NNF_TRANS ? CblasTrans : CblasNoTrans, s.m, s.n, s.k,
-                            1.0f, o.a.data(), (int)o.lda, o.b.data(), (int)o.ldb, 0.0f,
-                            o.c.data(), (int)o.ldc);
-            (is_nnf ? t_nnf : t_openblas) += since(t0);
-            benchmark::ClobberMemory();
-        }
-        nnf_first = !nnf_first;
-#if defined(__x86_64__)
-        if (with_peak) {
-            auto t0 = clock::now();
-            benchmark::DoNotOptimize(pa);
-            benchmark::DoNotOptimize(zmm ? nnf_bench::fma_chains512(peak_iters, pa, pb)
-                                         : nnf_bench::fma_chains256(peak_iters, pa, pb));
-            t_peak += since(t0);
-        }
-#endif
-    }
+    if (!nnf_bench::take_turns(
+            state, [&] { return run_nnf(s, o) == NNF_OK; }, [&] { run_openblas(s, o); },
+            peak_window, t_nnf, t_openblas))
+        return;
     double total = flops * (double)state.iterations();
     state.counters["nnf_GFLOPS"] = total / t_nnf / 1e9;
     state.counters["openblas_GFLOPS"] = total / t_openblas / 1e9;

@@ -19,7 +19,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -258,22 +257,12 @@ void BM_paired(benchmark::State &state)
         state.SkipWithError(nnf_last_error());
         return;
     }
-    using clock = std::chrono::steady_clock;
     double t_nnf = 0, t_c = 0;
     float value = 0;
-    bool nnf_first = true;
-    for (auto _ : state) {
-        for (int turn = 0; turn < 2; turn++) {
-            bool is_nnf = nnf_first == (turn == 0);
-            auto t0 = clock::now();
-            if (is_nnf ? !net.step(&value) : ((value = c.step(d)), false)) {
-                state.SkipWithError(nnf_last_error());
-                return;
-            }
-            (is_nnf ? t_nnf : t_c) += std::chrono::duration<double>(clock::now() - t0).count();
-        }
-        nnf_first = !nnf_first;
-    }
+    if (!nnf_bench::take_turns(
+            state, [&] { return net.step(&value); }, [&] { value = c.step(d); }, [] {}, t_nnf,
+            t_c))
+        return;
     benchmark::DoNotOptimize(value);
     double steps = (double)state.iterations();
     state.counters["nnf_us"] = t_nnf / steps * 1e6;

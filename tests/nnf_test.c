@@ -100,3 +100,13 @@ void nnf_test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi
         x[i] = lo + (hi - lo) * (float)((s >> 40) * 0x1p-24);
     }
 }
+
+float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index)
+{
+    const float *p = nnf_tensor_data(t);
+    const int64_t *shape = nnf_tensor_shape(t), *stride = nnf_tensor_strides(t);
+    int nd = nnf_tensor_ndim(t);
+    for (int d = 0; d < nd; d++)
+        p += (shape[d] == 1 ? 0 : index[ndim - nd + d]) * stride[d];
+    return *p;
+}

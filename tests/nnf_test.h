@@ -34,6 +34,11 @@ void nnf_test_assert_bits_equal(const float *a, const float *b, size_t n);
 /* Fills x with a reproducible pattern of uniform values in [lo, hi). */
 void nnf_test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
 
+/* The element of float tensor t that broadcasting maps the result index `index` (ndim
+ * entries, ndim >= t's) to, read through t's strides: for a tensor of the result's own
+ * shape, simply its element at `index`. */
+float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index);
+
 /* Asserts that a call failed with `code`, and prints nnf_last_error() for the log. */
 #define NNF_ASSERT_FAILS(call, code)                                   \
     do {                                                               \

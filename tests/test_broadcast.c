@@ -21,28 +21,6 @@ static const struct {
     double (*ref)(double, double);
 } ops[] = {{"sub", nnf_sub, r_sub}, {"div", nnf_div, r_div}, {"maximum", nnf_maximum, r_max}};
 
-/* Element `index` (t's ndim entries) read through t's strides. */
-static float at(const nnf_tensor *t, const int64_t *index)
-{
-    const float *p = nnf_tensor_data(t);
-    const int64_t *st = nnf_tensor_strides(t);
-    for (int d = 0; d < nnf_tensor_ndim(t); d++)
-        p += index[d] * st[d];
-    return *p;
-}
-
-/* Element of `t` that broadcasting maps result index `index` (ndim entries) to. */
-static float at_broadcast(const nnf_tensor *t, int ndim, const int64_t *index)
-{
-    int64_t idx[NNF_MAX_DIMS];
-    int nd = nnf_tensor_ndim(t);
-    for (int d = 0; d < nd; d++) {
-        int64_t i = index[ndim - nd + d];
-        idx[d] = nnf_tensor_shape(t)[d] == 1 ? 0 : i;
-    }
-    return at(t, idx);
-}
-
 /* Asserts y == round(ref(a, b)) at every index of y, reading all three through views. */
 static void check_binary(const nnf_tensor *y, const nnf_tensor *a, const nnf_tensor *b,
                          double (*ref)(double, double), const char *what)
@@ -51,8 +29,8 @@ static void check_binary(const nnf_tensor *y, const nnf_tensor *a, const nnf_ten
     const int64_t *shape = nnf_tensor_shape(y);
     int64_t n = nnf_tensor_numel(y), index[NNF_MAX_DIMS] = {0};
     for (int64_t i = 0; i < n; i++) {
-        float want = (float)ref(at_broadcast(a, nd, index), at_broadcast(b, nd, index));
-        float got = at(y, index);
+        float want = (float)ref(nnf_test_at(a, nd, index), nnf_test_at(b, nd, index));
+        float got = nnf_test_at(y, nd, index);
         if (memcmp(&got, &want, 4) != 0 && !(isnan(got) && isnan(want)))
             fail_msg("%s: flat element %lld: got %.9g, want %.9g", what, (long long)i, got, want);
         for (int d = nd - 1; d >= 0; d--) {
@@ -378,8 +356,8 @@ static void check_where(const nnf_tensor *y, const nnf_tensor *c, const nnf_tens
         const uint8_t *cp = nnf_tensor_raw(c);
         for (int d = 0; d < cnd; d++)
             cp += ci[d] * nnf_tensor_strides(c)[d];
-        float want = *cp ? at_broadcast(a, nd, index) : at_broadcast(b, nd, index);
-        float got = at(y, index);
+        float want = *cp ? nnf_test_at(a, nd, index) : nnf_test_at(b, nd, index);
+        float got = nnf_test_at(y, nd, index);
         if (memcmp(&got, &want, 4) != 0)
             fail_msg("where: flat element %lld: got %.9g, want %.9g", (long long)i, got, want);
         for (int d = nd - 1; d >= 0; d--) {

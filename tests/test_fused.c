@@ -9,26 +9,6 @@
 
 #include "src/core/alloc.h"
 
-/* Element `index` (t's ndim entries) read through t's strides. */
-static float at(const nnf_tensor *t, const int64_t *index)
-{
-    const float *p = nnf_tensor_data(t);
-    const int64_t *st = nnf_tensor_strides(t);
-    for (int d = 0; d < nnf_tensor_ndim(t); d++)
-        p += index[d] * st[d];
-    return *p;
-}
-
-/* Element of `t` that broadcasting maps result index `index` (ndim entries) to. */
-static float at_broadcast(const nnf_tensor *t, int ndim, const int64_t *index)
-{
-    int64_t idx[NNF_MAX_DIMS];
-    int nd = nnf_tensor_ndim(t);
-    for (int d = 0; d < nd; d++)
-        idx[d] = nnf_tensor_shape(t)[d] == 1 ? 0 : index[ndim - nd + d];
-    return at(t, idx);
-}
-
 static int same_bits(float a, float b)
 {
     return memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b));
@@ -54,9 +34,9 @@ static void check_sub_div(const nnf_tensor *y, const nnf_tensor *x, const nnf_te
     const int64_t *shape = nnf_tensor_shape(y);
     int64_t n = nnf_tensor_numel(y), index[NNF_MAX_DIMS] = {0};
     for (int64_t i = 0; i < n; i++) {
-        float want = ref_sub_div(at_broadcast(x, nd, index), at_broadcast(a, nd, index),
-                                 at_broadcast(b, nd, index));
-        float got = at(y, index), two_op = at(two, index);
+        float want = ref_sub_div(nnf_test_at(x, nd, index), nnf_test_at(a, nd, index),
+                                 nnf_test_at(b, nd, index));
+        float got = nnf_test_at(y, nd, index), two_op = nnf_test_at(two, nd, index);
         if (!same_bits(got, want) || !same_bits(got, two_op))
             fail_msg("%s (%s): flat element %lld: got %.9g, want %.9g, two-op form %.9g",
                      what, nnf_isa_name(nnf_isa_active()), (long long)i, got, want, two_op);
@@ -286,10 +266,10 @@ static void check_relu_grad(const nnf_tensor *y, const nnf_tensor *x, const nnf_
     const int64_t *shape = nnf_tensor_shape(y);
     int64_t n = nnf_tensor_numel(y), index[NNF_MAX_DIMS] = {0};
     for (int64_t i = 0; i < n; i++) {
-        float xv = at_broadcast(x, nd, index), want = 0.0f;
+        float xv = nnf_test_at(x, nd, index), want = 0.0f;
         if (!(xv <= 0.0f))
-            want = at_broadcast(g, nd, index);
-        float got = at(y, index);
+            want = nnf_test_at(g, nd, index);
+        float got = nnf_test_at(y, nd, index);
         if (memcmp(&got, &want, 4) != 0)
             fail_msg("%s (%s): flat element %lld: x %.9g: got %.9g, want %.9g", what,
                      nnf_isa_name(nnf_isa_active()), (long long)i, xv, got, want);

@@ -83,22 +83,32 @@ static void test_losses(void **state)
     nnf_test_restore_isa();
 }
 
-static nnf_model *mlp(int64_t n_out, int ce)
+/* n_in -> hidden -> ReLU -> n_out with Kaiming weights drawn from rng, MSE or
+ * cross-entropy. */
+static nnf_model *lin_relu_lin(int64_t n_in, int64_t hidden, int64_t n_out, int ce,
+                               nnf_rng *rng)
 {
-    nnf_rng rng;
-    nnf_rng_seed(&rng, 8);
     nnf_loss *loss = NULL;
     nnf_model *m = NULL;
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
     NNF_ASSERT_OK(ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss));
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, 6, 5, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_lin(&l1, n_in, hidden, NNF_INIT_KAIMING, rng));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
-    NNF_ASSERT_OK(nnf_fill(nnf_layer_parameter(l1, 1), 0.1f));
     NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
-    NNF_ASSERT_OK(nnf_layer_lin(&l2, 5, n_out, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_lin(&l2, hidden, n_out, NNF_INIT_KAIMING, rng));
     NNF_ASSERT_OK(nnf_model_add(m, l2));
+    return m;
+}
+
+/* 6 -> 5 -> n_out, the hidden bias 0.1. */
+static nnf_model *mlp(int64_t n_out, int ce)
+{
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 8);
+    nnf_model *m = lin_relu_lin(6, 5, n_out, ce, &rng);
+    NNF_ASSERT_OK(nnf_fill(nnf_model_parameters(m)[1], 0.1f));
     return m;
 }
 
@@ -169,17 +179,7 @@ static void test_chapter_model_defaults(void **state)
     for (uint64_t seed = 1; seed <= 3; seed++) {   /* the two-step test failed 5 points here */
         nnf_rng rng;
         nnf_rng_seed(&rng, seed);
-        nnf_loss *mse = NULL;
-        nnf_model *m = NULL;
-        nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
-        NNF_ASSERT_OK(nnf_loss_mse(&mse));
-        NNF_ASSERT_OK(nnf_model_new(&m, mse));
-        NNF_ASSERT_OK(nnf_layer_lin(&l1, 100, 50, NNF_INIT_KAIMING, &rng));
-        NNF_ASSERT_OK(nnf_layer_relu(&act));
-        NNF_ASSERT_OK(nnf_layer_lin(&l2, 50, 1, NNF_INIT_KAIMING, &rng));
-        NNF_ASSERT_OK(nnf_model_add(m, l1));
-        NNF_ASSERT_OK(nnf_model_add(m, act));
-        NNF_ASSERT_OK(nnf_model_add(m, l2));
+        nnf_model *m = lin_relu_lin(100, 50, 1, 0, &rng);
         nnf_tensor *x = NULL, *y = NULL;
         NNF_ASSERT_OK(nnf_randn(&x, &rng, NNF_SHAPE(200, 100)));
         NNF_ASSERT_OK(nnf_randn(&y, &rng, NNF_SHAPE(200)));

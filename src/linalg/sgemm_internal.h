@@ -41,7 +41,8 @@ float *nnf__sgemm_scratch(size_t floats);
  * blocks (nnf__alloc_live) or inject allocation failures start from nothing. */
 void nnf__sgemm_scratch_release(void);
 
-/* Floats of scratch one thread needs for an m x n x k (sub-)problem on `path`. */
+/* Floats of scratch an m x n x k problem needs on `path` (0 unless it packs; a team
+ * of threads shares one). */
 size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,
                                  size_t m, size_t n, size_t k, nnf__sgemm_view a,
                                  nnf__sgemm_view b);

@@ -199,23 +199,21 @@ static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
     }
 }
 
-size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,
-                                 size_t m, size_t n, size_t k, nnf__sgemm_view a,
-                                 nnf__sgemm_view b)
-{
-    if (is_gemv(m, n, a, b))
-        return 0;
-    if (path != NNF__SGEMM_PATH_PACKED)
-        return 0;
-    size_t kc = min_size(KC, k);
-    return round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc +
-           kc * round_up(min_size((size_t)kr->nc, n), (size_t)kr->nr);
-}
-
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
                      nnf__sgemm_view b)
 {
     return path == NNF__SGEMM_PATH_PACKED && !is_gemv(m, n, a, b);
+}
+
+size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,
+                                 size_t m, size_t n, size_t k, nnf__sgemm_view a,
+                                 nnf__sgemm_view b)
+{
+    if (!nnf__sgemm_packs(path, m, n, a, b))
+        return 0;
+    size_t kc = min_size(KC, k);
+    return round_up(min_size((size_t)kr->mc, m), (size_t)kr->mr) * kc +
+           kc * round_up(min_size((size_t)kr->nc, n), (size_t)kr->nr);
 }
 
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,

@@ -110,66 +110,41 @@ void BM_relu(benchmark::State &state)
     set_bytes(state, kBig, 2);
 }
 
-// Plain C peers, Args: {threads}. OpenMP static schedule, as STREAM does.
-void BM_stream_copy(benchmark::State &state)
-{
-    int threads = int(state.range(0));
-    Arrays x(kBig);
-    const float *a = nnf_tensor_data(x.a);
-    float *c = nnf_tensor_data(x.c);
-    for (auto _ : state) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t i = 0; i < kBig; i++)
-            c[i] = a[i];
-        benchmark::ClobberMemory();
-    }
-    set_bytes(state, kBig, 2);
-}
-
-void BM_stream_triad(benchmark::State &state)
-{
-    int threads = int(state.range(0));
-    Arrays x(kBig);
-    const float *b = nnf_tensor_data(x.b), *cc = nnf_tensor_data(x.c);
-    float *a = nnf_tensor_data(x.a);
-    const float s = 3.0f;
-    for (auto _ : state) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t i = 0; i < kBig; i++)
-            a[i] = b[i] + s * cc[i];
-        benchmark::ClobberMemory();
-    }
-    set_bytes(state, kBig, 3);
-}
-
-void BM_c_add(benchmark::State &state)
+// Plain C peers, Args: {threads}: out[i] = f(a[i], b[i]) over kBig floats, OpenMP static
+// schedule as STREAM does; `streams` counts the arrays the loop touches (for bytes/s).
+template <class F> void plain_c(benchmark::State &state, int streams, F f)
 {
     int threads = int(state.range(0));
     Arrays x(kBig);
     const float *a = nnf_tensor_data(x.a), *b = nnf_tensor_data(x.b);
-    float *c = nnf_tensor_data(x.c);
+    float *out = nnf_tensor_data(x.c);
     for (auto _ : state) {
 #pragma omp parallel for schedule(static) num_threads(threads)
         for (int64_t i = 0; i < kBig; i++)
-            c[i] = a[i] + b[i];
+            out[i] = f(a[i], b[i]);
         benchmark::ClobberMemory();
     }
-    set_bytes(state, kBig, 3);
+    set_bytes(state, kBig, streams);
+}
+
+void BM_stream_copy(benchmark::State &state)
+{
+    plain_c(state, 2, [](float a, float) { return a; });
+}
+
+void BM_stream_triad(benchmark::State &state)
+{
+    plain_c(state, 3, [](float a, float b) { return a + 3.0f * b; });
+}
+
+void BM_c_add(benchmark::State &state)
+{
+    plain_c(state, 3, [](float a, float b) { return a + b; });
 }
 
 void BM_c_relu(benchmark::State &state)
 {
-    int threads = int(state.range(0));
-    Arrays x(kBig);
-    const float *a = nnf_tensor_data(x.a);
-    float *c = nnf_tensor_data(x.c);
-    for (auto _ : state) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t i = 0; i < kBig; i++)
-            c[i] = a[i] < 0.0f ? 0.0f : a[i];
-        benchmark::ClobberMemory();
-    }
-    set_bytes(state, kBig, 2);
+    plain_c(state, 2, [](float a, float) { return a < 0.0f ? 0.0f : a; });
 }
 
 // Args: {isa, n, threads}: add into an existing tensor, in cache for small n.

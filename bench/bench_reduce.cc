@@ -242,6 +242,25 @@ void BM_chapter_c_single_pass(benchmark::State &state)
 }
 BENCHMARK(BM_chapter_c_single_pass)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The batch's per-channel statistics, shaped for broadcasting as the notebook does:
+// mean [1, 3, 1, 1] and std [3, 1, 1].
+struct channel_stats {
+    nnf_tensor *s = nullptr, *m = nullptr, *mean = nullptr, *std = nullptr;
+    explicit channel_stats(const nnf_tensor *x)
+    {
+        check(nnf_std_mean(&s, &m, x, NNF_DIMS(0, 2, 3), 1, 0));
+        check(nnf_view(&mean, m, NNF_SHAPE(1, 3, 1, 1)));
+        check(nnf_view(&std, s, NNF_SHAPE(3, 1, 1)));
+    }
+    ~channel_stats()
+    {
+        nnf_tensor_free(mean);
+        nnf_tensor_free(std);
+        nnf_tensor_free(s);
+        nnf_tensor_free(m);
+    }
+};
+
 // ---- the normalisation, as the notebook writes it ----
 //   normalized_images = (image_batch - broadcasted_mean) / broadcasted_std
 // with mean [1, 3, 1, 1] and std [3, 1, 1]: two allocating broadcast ops.
@@ -249,10 +268,9 @@ void BM_normalize(benchmark::State &state)
 {
     if (!setup(state))
         return;
-    nnf_tensor *x = batch(), *s = nullptr, *m = nullptr, *bm = nullptr, *bs = nullptr;
-    check(nnf_std_mean(&s, &m, x, NNF_DIMS(0, 2, 3), 1, 0));
-    check(nnf_view(&bm, m, NNF_SHAPE(1, 3, 1, 1)));
-    check(nnf_view(&bs, s, NNF_SHAPE(3, 1, 1)));
+    nnf_tensor *x = batch();
+    channel_stats st(x);
+    const nnf_tensor *bm = st.mean, *bs = st.std;
     for (auto _ : state) {
         nnf_tensor *d = nullptr, *r = nullptr;
         check(nnf_sub(&d, x, bm));
@@ -261,10 +279,6 @@ void BM_normalize(benchmark::State &state)
         nnf_tensor_free(d);
         nnf_tensor_free(r);
     }
-    nnf_tensor_free(bm);
-    nnf_tensor_free(bs);
-    nnf_tensor_free(s);
-    nnf_tensor_free(m);
     state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4 * 2);
 }
 BENCHMARK(BM_normalize)->Apply(isa_threads)
@@ -276,20 +290,15 @@ void BM_normalize_out(benchmark::State &state)
 {
     if (!setup(state))
         return;
-    nnf_tensor *x = batch(), *s = nullptr, *m = nullptr, *bm = nullptr, *bs = nullptr;
+    nnf_tensor *x = batch();
     static nnf_tensor *out = uniform(NNF_SHAPE(kB, kC, 256, 256));
-    check(nnf_std_mean(&s, &m, x, NNF_DIMS(0, 2, 3), 1, 0));
-    check(nnf_view(&bm, m, NNF_SHAPE(1, 3, 1, 1)));
-    check(nnf_view(&bs, s, NNF_SHAPE(3, 1, 1)));
+    channel_stats st(x);
+    const nnf_tensor *bm = st.mean, *bs = st.std;
     for (auto _ : state) {
         check(nnf_sub(&out, x, bm));
         check(nnf_div(&out, out, bs));
         benchmark::DoNotOptimize(nnf_tensor_data(out)[0]);
     }
-    nnf_tensor_free(bm);
-    nnf_tensor_free(bs);
-    nnf_tensor_free(s);
-    nnf_tensor_free(m);
     state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4 * 2);
 }
 BENCHMARK(BM_normalize_out)->Apply(isa_threads)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -301,11 +310,10 @@ void BM_normalize_fused(benchmark::State &state)
 {
     if (!setup(state))
         return;
-    nnf_tensor *x = batch(), *s = nullptr, *m = nullptr, *bm = nullptr, *bs = nullptr;
+    nnf_tensor *x = batch();
     static nnf_tensor *existing = uniform(NNF_SHAPE(kB, kC, 256, 256));
-    check(nnf_std_mean(&s, &m, x, NNF_DIMS(0, 2, 3), 1, 0));
-    check(nnf_view(&bm, m, NNF_SHAPE(1, 3, 1, 1)));
-    check(nnf_view(&bs, s, NNF_SHAPE(3, 1, 1)));
+    channel_stats st(x);
+    const nnf_tensor *bm = st.mean, *bs = st.std;
     for (auto _ : state) {
         nnf_tensor *r = state.range(2) ? nullptr : existing;
         check(nnf_sub_div(&r, x, bm, bs));
@@ -313,10 +321,6 @@ void BM_normalize_fused(benchmark::State &state)
         if (r != existing)
             nnf_tensor_free(r);
     }
-    nnf_tensor_free(bm);
-    nnf_tensor_free(bs);
-    nnf_tensor_free(s);
-    nnf_tensor_free(m);
     state.SetBytesProcessed(state.iterations() * kB * kC * kHW * 4 * 2);
 }
 void isa_threads_alloc(benchmark::internal::Benchmark *b)

@@ -176,21 +176,25 @@ static void test_model_leading_relu(void **state)
 static void test_chapter_model_defaults(void **state)
 {
     (void)state;
-    for (uint64_t seed = 1; seed <= 3; seed++) {   /* the two-step test failed 5 points here */
-        nnf_rng rng;
-        nnf_rng_seed(&rng, seed);
-        nnf_model *m = lin_relu_lin(100, 50, 1, 0, &rng);
-        nnf_tensor *x = NULL, *y = NULL;
-        NNF_ASSERT_OK(nnf_randn(&x, &rng, NNF_SHAPE(200, 100)));
-        NNF_ASSERT_OK(nnf_randn(&y, &rng, NNF_SHAPE(200)));
-        nnf_gradcheck_options o = {.max_points = 20, .seed = seed};
-        nnf_gradcheck_report r;
-        NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
-        assert_passes(&r, (20 + 20 + 20 + 1) / 3);   /* w1, b1, w2, b2 */
-        nnf_model_free(m);
-        nnf_tensor_free(x);
-        nnf_tensor_free(y);
+    NNF_FOR_EACH_ISA(isa) {
+        /* 3 seeds x 20 points: the two-step test failed 5 points here */
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            nnf_rng rng;
+            nnf_rng_seed(&rng, seed);
+            nnf_model *m = lin_relu_lin(100, 50, 1, 0, &rng);
+            nnf_tensor *x = NULL, *y = NULL;
+            NNF_ASSERT_OK(nnf_randn(&x, &rng, NNF_SHAPE(200, 100)));
+            NNF_ASSERT_OK(nnf_randn(&y, &rng, NNF_SHAPE(200)));
+            nnf_gradcheck_options o = {.max_points = 20, .seed = seed};
+            nnf_gradcheck_report r;
+            NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
+            assert_passes(&r, (20 + 20 + 20 + 1) / 3);   /* w1, b1, w2, b2 */
+            nnf_model_free(m);
+            nnf_tensor_free(x);
+            nnf_tensor_free(y);
+        }
     }
+    nnf_test_restore_isa();
 }
 
 /* y = 2x with a backward that forgets the 2: gradcheck must say so. */

@@ -14,6 +14,7 @@ const nnf__kernels nnf__kernels_avx2 = {
          * to 2048 x 384 (3 MiB), is packed once per KC step and read from L2/L3, tall
          * so that B is packed again as rarely as possible (as for AVX-512). */
         .mr = 6, .nr = 16, .mc = 2048, .nc = 256,
+        .direct_mr = 6, .direct_nr = 16,
         .ukernel = nnf__sgemm_ukernel_6x16__avx2,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,

@@ -12,6 +12,7 @@ const nnf__kernels nnf__kernels_neon = {
         /* The 8 x 384 A micro-panel (12 KiB) stays in a 32-64 KiB L1d; the 384 x 240
          * B block (360 KiB) in a 1 MiB L2 (Neoverse N1/V1 class). */
         .mr = 8, .nr = 12, .mc = 960, .nc = 240,
+        .direct_mr = 8, .direct_nr = 12,
         .ukernel = nnf__sgemm_ukernel_8x12__neon,
         .pack_copy = nnf__sgemm_pack_copy__neon,
         .pack_transpose = nnf__sgemm_pack_transpose__neon,

@@ -5,6 +5,7 @@
 /* The scalar sgemm with fmaf inlined (see kernels/sgemm.h), for CPUs with FMA. */
 static const nnf__sgemm_kernels scalar_gemm_fma = {
     .mr = 4, .nr = 4, .mc = 256, .nc = 256,
+    .direct_mr = 4, .direct_nr = 4,
     .ukernel = nnf__sgemm_ukernel_4x4__scalarfma,
     .pack_copy = nnf__sgemm_pack_copy__scalar,
     .pack_transpose = nnf__sgemm_pack_transpose__scalar,
@@ -32,6 +33,7 @@ const nnf__kernels nnf__kernels_scalar = {
     .gemm = {
         /* Blocking for a generic core: a 256 x 384 B block (384 KiB) fits typical L2s. */
         .mr = 4, .nr = 4, .mc = 256, .nc = 256,
+        .direct_mr = 4, .direct_nr = 4,
         .ukernel = nnf__sgemm_ukernel_4x4__scalar,
         .pack_copy = nnf__sgemm_pack_copy__scalar,
         .pack_transpose = nnf__sgemm_pack_transpose__scalar,

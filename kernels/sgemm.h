@@ -25,17 +25,17 @@
  * read-modify-write (once per KC block) cost ~1/200 of the FMAs for 8x48 tiles. */
 #define NNF__SGEMM_KC 384
 
-/* The widest B panel the direct path packs on the stack (KC x 32 floats, 48 KiB): a
- * table with a wider register block (AVX-512's 48) gets panels of 32 columns there,
- * which its kernel runs as narrower tiles. */
+/* The direct path packs B panels on the stack, in KC x 32 floats (48 KiB): as many
+ * columns as fit at the call's depth, up to its register block (AVX-512's 64 for
+ * k <= 192, 32 at full KC depth; narrower panels run as narrower tiles). */
 #define NNF__SGEMM_STACK_NR 32
 
 /* C[0..mr) x [0..nr) (row stride ldc, unit column stride) gets a x b over k steps,
  * restarting the sums every NNF__SGEMM_KC steps with the epilogue above (beta for the
  * call's first block, 1 after); callers start a call on a block boundary. Element
  * (i, p) of A is a[i*rs_a + p*cs_a]; element (p, j) of B is b[p*rs_b + j]. Only
- * i < mr, j < nr are read or written (edges need no padding); mr <= the table's mr,
- * nr <= its nr, k >= 1. A packed panel is rs_a = 1, cs_a = mr of the table (one
+ * i < mr, j < nr are read or written (edges need no padding); mr x nr fits in one
+ * of the table's register blocks (mr x nr or direct_mr x direct_nr), k >= 1. A packed panel is rs_a = 1, cs_a = mr of the table (one
  * block per call); a packed B panel is rs_b = its width. Seeing several blocks at
  * once lets a kernel overlap their independent sums where few accumulators leave FMA
  * latency exposed. */
@@ -78,7 +78,8 @@ typedef void (*nnf__sgemm_dots_fn)(size_t m, size_t kc, const float *a, size_t l
                                    ptrdiff_t incy, float alpha, float beta);
 
 typedef struct nnf__sgemm_kernels {
-    int mr, nr;        /* register block of the micro-kernel */
+    int mr, nr;        /* register block of the micro-kernel on packed panels */
+    int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
     int mc, nc;        /* rows of A packed per block, columns of B per L2 block */
     nnf__sgemm_ukernel_fn ukernel;
     nnf__sgemm_pack_fn pack_copy;
@@ -116,9 +117,9 @@ NNF__SGEMM_DECLARE(avx2, 6x16)
 /* AVX-512 brings its own micro-kernel and GEMV, and reuses the AVX2 packing: copies
  * and 8x8 transposes are bound by loads and stores, which 512-bit registers do not
  * speed up on Zen 4 (it splits zmm operations into two 256-bit halves). */
-void nnf__sgemm_ukernel_8x48__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                     const float *, ptrdiff_t, float *, size_t, size_t,
-                                     size_t, float, float);
+void nnf__sgemm_ukernel_8x48_6x64__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                          const float *, ptrdiff_t, float *, size_t,
+                                          size_t, size_t, float, float);
 void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
                              ptrdiff_t, float *, ptrdiff_t, float, float);
 #endif

@@ -210,21 +210,23 @@ static void test_m_tails(void **state)
         each_trans((problem){m, 19, 7, 0, 0, 0, 1.0f, 0.0f, 0}, 100 + m);
 }
 
-/* n through every tail of every ISA's NR (4, 12, 16, 48) and past two blocks. */
+/* n through every tail of every ISA's NR (4, 12, 16, 64) and past two blocks. */
 static void test_n_tails(void **state)
 {
     (void)state;
-    for (size_t n = 0; n <= 97; n++)
+    for (size_t n = 0; n <= 133; n++)
         each_trans((problem){7, n, 5, 0, 0, 0, 1.0f, 0.0f, 0}, 200 + n);
 }
 
-/* k: empty, tiny, primes, and around KC (384) where the per-element sums restart. */
+/* k: empty, tiny, primes, around KC (384) where the per-element sums restart, and 200
+ * (a direct-path B panel of 48 columns on AVX-512, cut to fit the stack; n = 70 takes
+ * two). */
 static void test_k_blocks(void **state)
 {
     (void)state;
-    static const size_t ks[] = {0, 1, 2, 3, 13, 383, 384, 385, 769};
+    static const size_t ks[] = {0, 1, 2, 3, 13, 200, 383, 384, 385, 769};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
-        each_trans((problem){13, 35, ks[i], 0, 0, 0, 0.7f, 0.0f, 0}, 300 + i);
+        each_trans((problem){13, 70, ks[i], 0, 0, 0, 0.7f, 0.0f, 0}, 300 + i);
 }
 
 /* alpha and beta, with leading dimensions larger than needed (padding checked). */

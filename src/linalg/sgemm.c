@@ -144,7 +144,7 @@ typedef struct {
 /* Rectangle w (row-major in the grid) of C. */
 static void run_share(const share *s, int w)
 {
-    const size_t mr = (size_t)s->kr->mr, nr = (size_t)s->kr->nr;
+    const size_t mr = (size_t)s->kr->direct_mr, nr = (size_t)s->kr->direct_nr;
     int ti = w / s->g.tn, tj = w % s->g.tn;
     size_t m0 = share_begin(s->g.mp, s->g.tm, ti, mr);
     size_t m1 = share_begin(s->g.mp, s->g.tm, ti + 1, mr);
@@ -215,11 +215,12 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
         return NNF_OK;
     }
 
-    /* The unpacked paths: threads take rectangles of C. */
-    grid g = choose_grid(nt, m, n, (size_t)kr->mr, (size_t)kr->nr);
+    /* The unpacked paths: threads take rectangles of C, in whole direct-path tiles. */
+    const size_t dmr = (size_t)kr->direct_mr, dnr = (size_t)kr->direct_nr;
+    grid g = choose_grid(nt, m, n, dmr, dnr);
     if ((size_t)g.tm > g.mp || (size_t)g.tn > g.np) {
         nt = 1;
-        g = choose_grid(1, m, n, (size_t)kr->mr, (size_t)kr->nr);
+        g = choose_grid(1, m, n, dmr, dnr);
     }
     const share sh = {kr, path, g, m, n, k, alpha, av, bv, beta, c, ldc};
     if (nt == 1) {

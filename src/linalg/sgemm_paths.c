@@ -85,7 +85,7 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
                        float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc)
 {
-    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    const size_t MR = (size_t)kr->direct_mr, NR = (size_t)kr->direct_nr;
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {
@@ -95,17 +95,24 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
     }
 }
 
-/* B transposed (its columns contiguous): A in place, B packed one KC x nr panel at a
+/* B transposed (its columns contiguous): A in place, B packed one kc x nr panel at a
  * time, each panel used by every row panel before the next is packed. The panel is
  * exactly as wide as the tile (rs_b = nr, not NR): 5x784x10 then packs 10 floats per
- * k step, not a 48-float row with 38 unused. It lives on the stack (at most KC x
- * NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate. */
+ * k step, not a 64-float row with 54 unused. It lives on the stack (KC x
+ * NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate. Shallow
+ * products get panels as wide as the register block (x @ w^T with k = 100 runs one
+ * 50-wide tile per row band, not 32 + 18); deeper ones narrower, in multiples of 16
+ * columns. */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n,
                                 size_t k, float alpha, nnf__sgemm_view a,
                                 nnf__sgemm_view b, float beta, float *c, size_t ldc)
 {
-    _Alignas(64) float bbuf[KC * NNF__SGEMM_STACK_NR];
-    const size_t MR = (size_t)kr->mr, NR = min_size((size_t)kr->nr, NNF__SGEMM_STACK_NR);
+    enum { BUF = KC * NNF__SGEMM_STACK_NR };
+    _Alignas(64) float bbuf[BUF];
+    const size_t MR = (size_t)kr->direct_mr;
+    size_t NR = min_size((size_t)kr->direct_nr, BUF / min_size(KC, k));
+    if (NR < (size_t)kr->direct_nr && NR > 16)
+        NR -= NR % 16;
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
         for (size_t pc = 0; pc < k; pc += KC) {

@@ -112,7 +112,7 @@ static nnf_status lin_forward(nnf_tensor *y, const nnf_tensor *x, const nnf_tens
 {
     /* b copied into every row, then the product added (beta 1): y = fma(1, acc, b),
      * the bits of x @ w.t() + b. A broadcast copy, not a k = 1 product of ones and b,
-     * which cost 2.8 us of the chapter's 80 us step (an 8x48 tile's set-up and
+     * which cost 2.8 us of the chapter's 80 us step (a tile's set-up and
      * epilogue for one multiply-add). */
     if (b != NULL)
         NNF_FORWARD(nnf_copy(y, b));

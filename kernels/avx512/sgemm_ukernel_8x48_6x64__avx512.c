@@ -1,13 +1,18 @@
-/* The AVX-512 sgemm micro-kernel: an 8x48 tile of C in 24 zmm accumulators.
+/* The AVX-512 sgemm micro-kernel, with two register blocks of 24 zmm accumulators:
+ * 8x48 for the packed path's panels, 6x64 for the direct path.
  *
- * 24 accumulators + 3 B vectors + 1 broadcast of A = 28 of the 32 zmm registers. Each
+ * 24 accumulators + 3 or 4 B vectors + 1 broadcast of A fit the 32 zmm registers. Each
  * k step does 24 independent FMAs (the 4-cycle latency times 2 FMA ports needs 8 in
- * flight) against 3 loads of B and 8 broadcasts of A. 12x32, the other 24-accumulator
- * shape, needs 14 loads per step instead of 11, and measured 10-15% slower here (an
- * Intel core with two 512-bit FMA ports, B streaming from the L2 as in the packed
- * path: 123-136 against 111-123 GFLOPS at a 153 GFLOPS peak, medians of 61 runs):
- * the loads and their uops, not the FMAs, were its limit.
- * Edge tiles (mr < 8 or nr < 48) run a copy of the loop with only the rows and
+ * flight) against 3 loads of B and 8 broadcasts of A (8x48: 11 loads) or 4 and 6
+ * (6x64: 10). On an Intel core with two 512-bit FMA ports the loads, not the FMAs,
+ * are what these shapes trade: 12x32 (14 loads) measured 10-15% slower than 8x48 in
+ * the packed path. The two measured against each other (this core, one process,
+ * alternating, ratios to OpenBLAS over 4 runs): in the direct path 6x64 lifted 64^3
+ * from 0.82-0.87 to 0.91-0.99 and 200x100x50 from 0.86-0.93 to 0.90-1.01, and its 64
+ * columns cover widths of 50 and 100 in 1 and 2 tiles per row band, not 2 and 3; in
+ * the packed path 8x48 stayed 3-4% faster at 1024^3 (72.9-79.1% of the peak against
+ * 70.5-75.1%, three alternating pairs), so packed panels keep it.
+ * Edge tiles (fewer rows or columns) run a copy of the loop with only the rows and
  * vectors they need and use masked loads and stores, which are cheap on AVX-512:
  * the chapter's 5x784x10 runs 5 FMAs per k step, not 24.
  *
@@ -20,7 +25,7 @@
 
 #include "kernels/sgemm.h"
 
-enum { MR = 8, NV_MAX = 3, VL = 16, KC = NNF__SGEMM_KC };   /* the tile is MR x NV_MAX VL */
+enum { MR = 8, NV_MAX = 4, VL = 16, KC = NNF__SGEMM_KC };   /* 8 x 3 VL or 6 x 4 VL */
 
 /* Block 0 is steps [0, kc); with PAIR, block 1 is steps [kc, kc + kc1), kc1 <= kc.
  * ROWS, NV (zmm vectors per row), unit_rs_a and PAIR are compile-time constants in
@@ -37,14 +42,15 @@ tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
      * (the packed path revisits C once per KC block, long after it left the L1). */
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) {
-        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + (size_t)i * ldc + nr / 2), _MM_HINT_T0);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            _mm_prefetch((const char *)(c + (size_t)i * ldc + v * VL), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + (size_t)i * ldc + nr - 1), _MM_HINT_T0);
     }
     __m512 acc[MR][NV_MAX], acc1[MR];
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) {
-#pragma GCC unroll 3
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[i][v] = _mm512_setzero_ps();
         if (PAIR)
@@ -53,7 +59,7 @@ tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
 
     /* All-ones except in the last vector of an edge tile. */
     __mmask16 mask[NV_MAX];
-#pragma GCC unroll 3
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
         size_t left = nr - (size_t)v * VL;
         mask[v] = left >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
@@ -81,13 +87,13 @@ tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
 #pragma GCC unroll 4
     for (; p < kc; p++) {
         __m512 bv[NV_MAX];
-#pragma GCC unroll 3
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             bv[v] = _mm512_maskz_loadu_ps(mask[v], b + v * VL);
 #pragma GCC unroll 8
         for (int i = 0; i < ROWS; i++) {
             __m512 ai = _mm512_set1_ps(a[i * rs_a]);
-#pragma GCC unroll 3
+#pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
                 acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
@@ -100,7 +106,7 @@ tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) {
         float *ci = c + (size_t)i * ldc;
-#pragma GCC unroll 3
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
             __m512 r;
             if (beta == 0.0f) {
@@ -129,8 +135,20 @@ tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
     case 7: TILE(7, nv, unit, pair); break;                                           \
     default: TILE(8, nv, unit, pair); break;                                          \
     }
+/* Four vectors per row only for the 6x64 block (at most 6 rows). */
+#define BY_ROWS_6(unit)                                                               \
+    switch (mr) {                                                                     \
+    case 1: TILE(1, 4, unit, 0); break;                                               \
+    case 2: TILE(2, 4, unit, 0); break;                                               \
+    case 3: TILE(3, 4, unit, 0); break;                                               \
+    case 4: TILE(4, 4, unit, 0); break;                                               \
+    case 5: TILE(5, 4, unit, 0); break;                                               \
+    default: TILE(6, 4, unit, 0); break;                                              \
+    }
 #define BY_WIDTH(unit)                                                                \
-    if (nr > 2 * VL)                                                                  \
+    if (nr > 3 * VL)                                                                  \
+        BY_ROWS_6(unit)                                                               \
+    else if (nr > 2 * VL)                                                             \
         BY_ROWS(3, unit, 0)                                                           \
     else if (nr > VL)                                                                 \
         BY_ROWS(2, unit, 0)                                                           \
@@ -154,10 +172,10 @@ static void blocks(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdif
     }
 }
 
-void nnf__sgemm_ukernel_8x48__avx512(size_t k, const float *a, ptrdiff_t rs_a,
-                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                      float *c, size_t ldc, size_t mr, size_t nr,
-                                      float alpha, float beta)
+void nnf__sgemm_ukernel_8x48_6x64__avx512(size_t k, const float *a, ptrdiff_t rs_a,
+                                           ptrdiff_t cs_a, const float *b,
+                                           ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                                           size_t nr, float alpha, float beta)
 {
     const int pairs = nr <= VL;
     for (size_t p0 = 0; p0 < k;) {

@@ -35,10 +35,10 @@
  * call's first block, 1 after); callers start a call on a block boundary. Element
  * (i, p) of A is a[i*rs_a + p*cs_a]; element (p, j) of B is b[p*rs_b + j]. Only
  * i < mr, j < nr are read or written (edges need no padding); mr x nr fits in one
- * of the table's register blocks (mr x nr or direct_mr x direct_nr), k >= 1. A packed panel is rs_a = 1, cs_a = mr of the table (one
- * block per call); a packed B panel is rs_b = its width. Seeing several blocks at
- * once lets a kernel overlap their independent sums where few accumulators leave FMA
- * latency exposed. */
+ * of the table's register blocks (mr x nr or direct_mr x direct_nr), k >= 1. A
+ * packed panel is rs_a = 1, cs_a = mr of the table (one block per call); a packed B
+ * panel is rs_b = its width. Seeing several blocks at once lets a kernel overlap their
+ * independent sums where few accumulators leave FMA latency exposed. */
 typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                       float *c, size_t ldc, size_t mr, size_t nr,

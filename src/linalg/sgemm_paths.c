@@ -110,9 +110,11 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n
     enum { BUF = KC * NNF__SGEMM_STACK_NR };
     _Alignas(64) float bbuf[BUF];
     const size_t MR = (size_t)kr->direct_mr;
+    /* A cut panel keeps whole 64-byte lines of 16 floats (whole vectors on any ISA). */
+    enum { LINE = 16 };
     size_t NR = min_size((size_t)kr->direct_nr, BUF / min_size(KC, k));
-    if (NR < (size_t)kr->direct_nr && NR > 16)
-        NR -= NR % 16;
+    if (NR < (size_t)kr->direct_nr && NR > LINE)
+        NR -= NR % LINE;
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
         for (size_t pc = 0; pc < k; pc += KC) {
@@ -144,12 +146,16 @@ static void pack_share(const nnf__sgemm_kernels *kr, size_t kc, size_t w, size_t
         pack(kr, kc, j1 - j0, W, src + (ptrdiff_t)j0 * s_w, s_w, s_k, out + j0 * kc);
 }
 
-/* One row panel of the packed blocks against every tile of the B block. */
-static void row_panel(const nnf__sgemm_kernels *kr, size_t kc, size_t mr, const float *ap,
-                      size_t nc, const float *bbuf, float *cr, size_t ldc, float alpha,
-                      float beta)
+/* Row panel q of the packed blocks (mc x kc of A, kc x nc of B) against every tile of
+ * the B block; cb is the blocks' corner of C. */
+static void row_panel(const nnf__sgemm_kernels *kr, size_t q, size_t mc, size_t kc,
+                      const float *abuf, size_t nc, const float *bbuf, float *cb, size_t ldc,
+                      float alpha, float beta)
 {
     const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
+    const size_t mr = min_size(MR, mc - q * MR);
+    const float *ap = abuf + q * MR * kc;
+    float *cr = cb + q * MR * ldc;
     for (size_t jr = 0; jr < nc; jr += NR)
         kr->ukernel(kc, ap, 1, (ptrdiff_t)MR, bbuf + jr * kc, (ptrdiff_t)NR, cr + jr, ldc, mr,
                     min_size(NR, nc - jr), alpha, beta);
@@ -188,19 +194,20 @@ static void run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
             for (size_t jc = 0; jc < n; jc += NC) {
                 size_t nc = min_size(NC, n - jc);
                 pack_share(kr, kc, nc, NR, at(b, pc, jc), b.cs, b.rs, bbuf, t, team);
+                float *cb = c + ic * ldc + jc;
+                /* Alone, no worksharing construct: called inside the caller's own parallel
+                 * region, an orphaned `omp for` would bind to that region's team and
+                 * hand this product's panels to threads busy with other products. */
                 if (team == 1) {
                     for (long q = 0; q < panels; q++)
-                        row_panel(kr, kc, min_size(MR, mc - (size_t)q * MR),
-                                  abuf + (size_t)q * MR * kc, nc, bbuf,
-                                  c + (ic + (size_t)q * MR) * ldc + jc, ldc, alpha, beta_pc);
+                        row_panel(kr, (size_t)q, mc, kc, abuf, nc, bbuf, cb, ldc, alpha,
+                                  beta_pc);
                     continue;
                 }
 #pragma omp barrier
 #pragma omp for schedule(dynamic)
                 for (long q = 0; q < panels; q++)
-                    row_panel(kr, kc, min_size(MR, mc - (size_t)q * MR),
-                              abuf + (size_t)q * MR * kc, nc, bbuf,
-                              c + (ic + (size_t)q * MR) * ldc + jc, ldc, alpha, beta_pc);
+                    row_panel(kr, (size_t)q, mc, kc, abuf, nc, bbuf, cb, ldc, alpha, beta_pc);
             }
         }
     }

@@ -10,6 +10,8 @@
 #ifndef NNF_STATUS_H
 #define NNF_STATUS_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -10,15 +10,15 @@
 //   einsum            einsum("ik,kj->ij", a, b)
 //   matmul            a @ b into a new tensor; matmul_out into an existing one;
 //                     matmul_wt with w.t() as the right operand (a view, never copied)
-// and OpenBLAS's cblas_sgemm as the peer (one thread). Every nnf row runs per ISA.
+// and the peers of peers.h on the same product (one thread). Every nnf row runs per ISA.
 //
 //   ./bench_matmul --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include "bench_util.h"
-
-#include <cblas.h>
+#include "peers.h"
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 extern "C" {
 #include "nnf/nnf.h"
@@ -213,19 +213,16 @@ void BM_matmul_wt(benchmark::State &state)
     set_flops(state);
 }
 
-void BM_openblas_sgemm(benchmark::State &state)
+// Args: {peer}: the same product through each peer of peers.h.
+void BM_peer_sgemm(benchmark::State &state)
 {
+    const auto p = static_cast<nnf_bench::peer>(state.range(0));
     Operands op;
-    openblas_set_num_threads(1);
-    const float *a = nnf_tensor_data(op.a), *b = nnf_tensor_data(op.b);
-    float *c = nnf_tensor_data(op.c);
-    for (auto _ : state) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f,
-                    c, N);
-        benchmark::DoNotOptimize(c);
-        benchmark::ClobberMemory();
-    }
-    state.SetLabel("OpenBLAS");
+    nnf_bench::peer_set_threads(p, 1);
+    if (!nnf_bench::time_peer(state, p, {NNF_NO_TRANS, NNF_NO_TRANS, M, N, K, 1.0f, nnf_tensor_data(op.a),
+                                         K, nnf_tensor_data(op.b), N, 0.0f, nnf_tensor_data(op.c), N}))
+        return;
+    state.SetLabel(nnf_bench::peer_name(p));
     set_flops(state);
 }
 
@@ -245,6 +242,17 @@ BENCHMARK(BM_einsum)->Apply(each_isa)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul)->Apply(each_isa)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul_out)->Apply(each_isa)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul_wt)->Apply(each_isa)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_openblas_sgemm)->Unit(benchmark::kMicrosecond);
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv)
+{
+    nnf_bench::peers_init(argc, argv);
+    for (nnf_bench::peer p : nnf_bench::all_peers)
+        if (nnf_bench::peer_available(p) && p != nnf_bench::peer::c)   // c: BM_loops_raw
+            benchmark::RegisterBenchmark("BM_peer_sgemm", BM_peer_sgemm)
+                ->Arg(static_cast<int>(p))
+                ->Unit(benchmark::kMicrosecond);
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

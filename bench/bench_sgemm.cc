@@ -1,36 +1,35 @@
-// nnf_sgemm per ISA against OpenBLAS (cblas_sgemm) and BLIS (bli_sgemm, its native
-// API) in the same binary, on the chapter's products and on squares, 1 and 2 threads.
+// nnf_sgemm against its peers (peers.h: OpenBLAS, BLIS, oneDNN's dnnl_sgemm and its
+// prepacked inner product, libxsmm, plain C) on the chapter's products, the products of
+// an inference and a training step, and squares.
 //
-//     build/bench/bench_sgemm --benchmark_repetitions=5
-//         --benchmark_report_aggregates_only=true --benchmark_filter='BM_nnf/2/|BM_o|BM_b'
+//   sgemm/<shape>   one thread, every library taking turns in the same rounds (compare.h):
+//                   nnf at its widest ISA ("nnf") and at each other ISA, every peer, the
+//                   FMA peak loop and a plain read of B; medians, paired ratios (peer time
+//                   / nnf time), nnf's share of the peak. Each result is checked before
+//                   timing: nnf's other ISAs bit for bit against nnf, peers within the
+//                   rounding bound (peers.h, gemm_agrees); a mismatch skips the row.
+//   machine         the FMA peak and the memory bandwidth, in the same run
+//   BM_nnf/<isa>/<shape>/<threads>, BM_peer/<peer>/<shape>/<threads>
+//                   one library per row, 1 and 2 threads (2-thread rows time the wall
+//                   clock): for runs of one library at a time, as threads need
 //
-// Rows are BM_nnf/<isa>/<shape>/<threads> and BM_<peer>/<shape>/<threads>, with the
-// shape's name in the label (shapes[] below); 1-thread rows time the CPU, 2-thread
-// rows the wall clock.
+//     build/bench/bench_sgemm --benchmark_filter='^(machine|sgemm/)'
+//     NNF_BENCH_ROUNDS=21 build/bench/bench_sgemm --benchmark_filter='sgemm/64\^3'
 //
-// OpenBLAS picks its kernels from CPUID when it loads; on a CPU its DYNAMIC_ARCH build
-// does not know (e.g. Intel family 6 model 207) it falls back to "Prescott" SSE3
-// kernels, so the first lines printed name the core it chose, and
-// OPENBLAS_CORETYPE=SkylakeX (or Cooperlake) gives it its AVX-512 kernels back.
-//
-// Both peers also export the BLAS symbols (sgemm_, and both a cblas_sgemm); OpenBLAS
-// is reached only through cblas_sgemm and BLIS only through bli_*, and main() checks
-// with dladdr which library each symbol came from before anything runs.
-#include <cblas.h>
-#include <blis.h>
-#include <dlfcn.h>
+// The peers get their best kernels for this CPU whatever the environment says, and the
+// first lines printed (and the JSON context) name them: see peers_init.
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
-#include "fma_peak.h"
+#include "compare.h"
+#include "peers.h"
 
 namespace {
 
@@ -59,6 +58,14 @@ const shape shapes[] = {
     {"2048^3", NNF_NO_TRANS, NNF_NO_TRANS, 2048, 2048, 2048},
     {"1024^3:TA", NNF_TRANS, NNF_NO_TRANS, 1024, 1024, 1024},
     {"1024^3:TB", NNF_NO_TRANS, NNF_TRANS, 1024, 1024, 1024},
+    // Appended, so the indices above (scripts/main.sh's 2-thread rows) stay put.
+    // An inference step's Linear 784 -> 512 with w stored 512 x 784: x @ w^T at batch 1, 8.
+    {"linear-b1:1x784xT512", NNF_NO_TRANS, NNF_TRANS, 1, 512, 784},
+    {"linear-b8:8x784xT512", NNF_NO_TRANS, NNF_TRANS, 8, 512, 784},
+    {"32^3", NNF_NO_TRANS, NNF_NO_TRANS, 32, 32, 32},
+    // The big MLP's step (bench_train_step): forward x @ W1^T, weight gradient g^T @ x.
+    {"mlp-fwd:4096x784xT512", NNF_NO_TRANS, NNF_TRANS, 4096, 512, 784},
+    {"mlp-wgrad:T512x4096x784", NNF_TRANS, NNF_NO_TRANS, 512, 784, 4096},
 };
 constexpr int n_shapes = sizeof shapes / sizeof shapes[0];
 
@@ -91,11 +98,10 @@ nnf_status run_nnf(const shape &s, operands &o)
                      0.0f, o.c.data(), o.ldc);
 }
 
-void run_openblas(const shape &s, operands &o)
+nnf_bench::gemm_args args_of(const shape &s, const operands &o, float *c)
 {
-    cblas_sgemm(CblasRowMajor, s.ta == NNF_TRANS ? CblasTrans : CblasNoTrans,
-                s.tb == NNF_TRANS ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f,
-                o.a.data(), (int)o.lda, o.b.data(), (int)o.ldb, 0.0f, o.c.data(), (int)o.ldc);
+    return {s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), (int)o.lda,
+            o.b.data(), (int)o.ldb, 0.0f, c, (int)o.ldc};
 }
 
 void finish(benchmark::State &state, const shape &s, int threads, const char *who)
@@ -127,91 +133,6 @@ void BM_nnf(benchmark::State &state)
     finish(state, s, threads, nnf_isa_name(nnf_isa_active()));
 }
 
-// Args: {shape, threads}.
-void BM_openblas(benchmark::State &state)
-{
-    const shape &s = shapes[state.range(0)];
-    int threads = (int)state.range(1);
-    openblas_set_num_threads(threads);
-    operands o(s);
-    for (auto _ : state) {
-        run_openblas(s, o);
-        benchmark::DoNotOptimize(o.c.data());
-        benchmark::ClobberMemory();
-    }
-    finish(state, s, threads, "openblas");
-}
-
-// Args: {shape, threads}. Row-major operands as BLIS's general strides (rs = ld, cs = 1).
-void BM_blis(benchmark::State &state)
-{
-    const shape &s = shapes[state.range(0)];
-    int threads = (int)state.range(1);
-    bli_thread_set_num_threads(threads);
-    operands o(s);
-    float one = 1.0f, zero = 0.0f;
-    for (auto _ : state) {
-        bli_sgemm(s.ta == NNF_TRANS ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                  s.tb == NNF_TRANS ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, s.m, s.n, s.k,
-                  &one, o.a.data(), (inc_t)o.lda, 1, o.b.data(), (inc_t)o.ldb, 1, &zero,
-                  o.c.data(), (inc_t)o.ldc, 1);
-        benchmark::DoNotOptimize(o.c.data());
-        benchmark::ClobberMemory();
-    }
-    finish(state, s, threads, "blis");
-}
-
-// Args: {shape}. nnf (the widest ISA here) and OpenBLAS, one thread, taking turns call
-// by call (the first of each pair alternates), so a slow spell of a shared machine hits
-// both alike: `speedup` (OpenBLAS's time over nnf's) is the figure to compare, and stays
-// put where the separate rows above move by 10-30% from run to run. On x86 each round
-// also times the FMA peak loop of nnf's vector width for about as long as nnf's call
-// would take at peak, and `nnf_pct_peak` is nnf's rate over the peak's in those rounds.
-void BM_paired(benchmark::State &state)
-{
-    const shape &s = shapes[state.range(0)];
-    omp_set_num_threads(1);
-    openblas_set_num_threads(1);
-    nnf_bench::use_widest_isa();
-    operands o(s);
-    const double flops = 2.0 * s.m * s.n * s.k;
-    double t_nnf = 0, t_openblas = 0;
-#if defined(__x86_64__)
-    double t_peak = 0;
-    const bool zmm = nnf_isa_active() == NNF_ISA_AVX512;
-    const int lanes = zmm ? 16 : 8;
-    const double round_flops = 2.0 * lanes * nnf_bench::kPeakChains;
-    const int peak_iters = (int)std::min(std::max(flops / round_flops, 64.0), 65536.0);
-    const bool with_peak = nnf_isa_active() != NNF_ISA_SCALAR;
-    float pa = 0.999999f, pb = 1e-7f;
-    auto peak_window = [&] {
-        if (!with_peak)
-            return;
-        auto t0 = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(pa);
-        benchmark::DoNotOptimize(zmm ? nnf_bench::fma_chains512(peak_iters, pa, pb)
-                                     : nnf_bench::fma_chains256(peak_iters, pa, pb));
-        t_peak += nnf_bench::seconds_since(t0);
-    };
-#else
-    auto peak_window = [] {};
-#endif
-    if (!nnf_bench::take_turns(
-            state, [&] { return run_nnf(s, o) == NNF_OK; }, [&] { run_openblas(s, o); },
-            peak_window, t_nnf, t_openblas))
-        return;
-    double total = flops * (double)state.iterations();
-    state.counters["nnf_GFLOPS"] = total / t_nnf / 1e9;
-    state.counters["openblas_GFLOPS"] = total / t_openblas / 1e9;
-    state.counters["speedup"] = t_openblas / t_nnf;
-#if defined(__x86_64__)
-    if (with_peak) {
-        double peak = round_flops * peak_iters * (double)state.iterations() / t_peak;
-        state.counters["nnf_pct_peak"] = 100.0 * (total / t_nnf) / peak;
-    }
-#endif
-    state.SetLabel(std::string(nnf_isa_name(nnf_isa_active())) + " vs openblas " + s.name);
-}
 
 // The scalar kernel runs ~30x below the vector ones: squares above 256 would take
 // minutes per row without telling anything new.
@@ -231,24 +152,102 @@ template <int threads> void nnf_rows(benchmark::internal::Benchmark *b)
     }
 }
 
-template <int threads> void peer_rows(benchmark::internal::Benchmark *b)
+
+// Args: {peer, shape, threads}.
+void BM_peer(benchmark::State &state)
 {
-    for (int s = 0; s < n_shapes; s++)
-        b->Args({s, threads});
+    const auto p = static_cast<nnf_bench::peer>(state.range(0));
+    const shape &s = shapes[state.range(1)];
+    int threads = (int)state.range(2);
+    nnf_bench::peer_set_threads(p, threads);
+    operands o(s);
+    if (!nnf_bench::time_peer(state, p, args_of(s, o, o.c.data())))
+        return;
+    finish(state, s, threads, nnf_bench::peer_name(p));
 }
 
-// Refuses to run if cblas_sgemm is not OpenBLAS's or bli_sgemm not BLIS's.
-bool check_symbol(void *fn, const char *name, const char *lib)
+// The slot for nnf's prepacked weights (issue 13): a product whose op(B) is packed once
+// and then multiplied by many times, with the same bits as nnf_sgemm. When nnf has that
+// API, return it here as a nnf_bench::prepared (pack_seconds: the packing): every row
+// then times it as "nnf:prepacked" beside "nnf", checks its bits against nnf's and
+// reports the peers against it too (xp:<peer>). Null: no such API yet.
+std::unique_ptr<nnf_bench::prepared> prepare_nnf_prepacked(const nnf_bench::gemm_args &)
 {
-    Dl_info info;
-    if (dladdr(fn, &info) == 0 || info.dli_fname == nullptr ||
-        std::strstr(info.dli_fname, lib) == nullptr) {
-        std::fprintf(stderr, "%s does not come from %s (%s)\n", name, lib,
-                     info.dli_fname ? info.dli_fname : "unknown");
-        return false;
+    return nullptr;
+}
+
+// Every library taking turns, one thread. Each contender writes its own
+// C, checked against nnf's before the rounds start.
+void compare_row(benchmark::State &state, int shape_index)
+{
+    using nnf_bench::contender;
+    const shape &s = shapes[shape_index];
+    const nnf_isa widest = nnf_bench::one_thread_widest_isa();
+    operands o(s);
+    std::vector<std::vector<float>> outs;   // outs[i] is cs[i]'s C
+    outs.reserve(16);                       // the calls keep pointers into it
+    auto fresh_c = [&] { return outs.emplace_back(o.c.size(), 0.0f).data(); };
+
+    std::vector<contender> cs;
+    auto add_nnf = [&](std::string name, contender::role role, nnf_isa isa) {
+        nnf_bench::gemm_args g = args_of(s, o, fresh_c());
+        cs.push_back({std::move(name), role,
+                      [g] {
+                          return nnf_sgemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b,
+                                           g.ldb, g.beta, g.c, g.ldc) == NNF_OK;
+                      },
+                      [isa] { (void)nnf_isa_force(isa); }});
+    };
+    add_nnf("nnf", contender::role::nnf, widest);
+    if (std::shared_ptr<nnf_bench::prepared> run = prepare_nnf_prepacked(args_of(s, o, fresh_c()))) {
+        cs.push_back({"nnf:prepacked", contender::role::nnf_prepacked,
+                      [run] { return run->call(); }, [widest] { (void)nnf_isa_force(widest); }});
+        cs.back().pack_seconds = run->pack_seconds;
+    } else {
+        outs.pop_back();
     }
-    std::fprintf(stderr, "# %s from %s\n", name, info.dli_fname);
-    return true;
+    for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++)
+        if (isa != widest && nnf_isa_supported(static_cast<nnf_isa>(isa)) && worth_running(isa, s))
+            add_nnf(std::string("nnf:") + nnf_isa_name(static_cast<nnf_isa>(isa)),
+                    contender::role::nnf_variant, static_cast<nnf_isa>(isa));
+    const size_t n_nnf = cs.size();
+    for (nnf_bench::peer p : nnf_bench::all_peers) {
+        std::string why;
+        std::shared_ptr<nnf_bench::prepared> run =
+            nnf_bench::peer_prepare(p, args_of(s, o, fresh_c()), &why);
+        if (!run) {
+            outs.pop_back();
+            continue;
+        }
+        cs.push_back({nnf_bench::peer_name(p), contender::role::peer, [run] { return run->call(); }});
+        cs.back().pack_seconds = run->pack_seconds;
+        cs.back().kernel = run->kernel;
+    }
+
+    // nnf's ISAs give the same bits by design; peers agree within rounding.
+    for (size_t i = 0; i < cs.size(); i++) {
+        if (cs[i].enter)
+            cs[i].enter();
+        if (!cs[i].call()) {
+            state.SkipWithError((cs[i].name + " failed: " + nnf_last_error()).c_str());
+            return;
+        }
+    }
+    for (size_t i = 1; i < cs.size(); i++) {
+        std::string why;
+        bool same = i < n_nnf ? std::memcmp(outs[i].data(), outs[0].data(),
+                                            o.c.size() * sizeof(float)) == 0
+                              : nnf_bench::gemm_agrees(args_of(s, o, nullptr), outs[0].data(),
+                                                       outs[i].data(), &why);
+        if (!same) {
+            state.SkipWithError((cs[i].name + " disagrees with nnf" +
+                                 (why.empty() ? std::string(" in bits") : ": " + why)).c_str());
+            return;
+        }
+    }
+    cs.push_back(nnf_bench::peak_contender(widest));
+    cs.push_back(nnf_bench::read_contender("read:B", o.b.data(), o.b.size()));
+    nnf_bench::run_rounds(state, cs, 2.0 * s.m * s.n * s.k, s.name);
 }
 
 }  // namespace
@@ -257,21 +256,26 @@ bool check_symbol(void *fn, const char *name, const char *lib)
 // the wall clock. Two threads: the wall clock (the CPU time of one thread would hide
 // the other's work).
 BENCHMARK(BM_nnf)->Apply(nnf_rows<1>);
-BENCHMARK(BM_openblas)->Apply(peer_rows<1>);
-BENCHMARK(BM_blis)->Apply(peer_rows<1>);
-BENCHMARK(BM_paired)->DenseRange(0, n_shapes - 1);
 BENCHMARK(BM_nnf)->Apply(nnf_rows<2>)->UseRealTime();
-BENCHMARK(BM_openblas)->Apply(peer_rows<2>)->UseRealTime();
-BENCHMARK(BM_blis)->Apply(peer_rows<2>)->UseRealTime();
 
 int main(int argc, char **argv)
 {
-    if (!check_symbol(reinterpret_cast<void *>(&cblas_sgemm), "cblas_sgemm", "openblas") ||
-        !check_symbol(reinterpret_cast<void *>(&bli_sgemm), "bli_sgemm", "blis"))
-        return 1;
-    std::fprintf(stderr, "# OpenBLAS core: %s (OPENBLAS_CORETYPE overrides it)\n",
-                 openblas_get_corename());
-    std::fprintf(stderr, "# BLIS configuration: %s\n", bli_arch_string(bli_arch_query_id()));
+    nnf_bench::peers_init(argc, argv);
+    nnf_bench::register_machine_row();
+    for (int s = 0; s < n_shapes; s++)
+        benchmark::RegisterBenchmark((std::string("sgemm/") + shapes[s].name).c_str(), compare_row, s)
+            ->Iterations(nnf_bench::rounds())
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+    for (int threads = 1; threads <= 2; threads++)
+        for (nnf_bench::peer p : nnf_bench::all_peers)
+            if (nnf_bench::peer_available(p) && p != nnf_bench::peer::c)
+                for (int s = 0; s < n_shapes; s++) {
+                    auto *b = benchmark::RegisterBenchmark("BM_peer", BM_peer)
+                                  ->Args({static_cast<int>(p), s, threads});
+                    if (threads > 1)
+                        b->UseRealTime();
+                }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

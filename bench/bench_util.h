@@ -15,7 +15,6 @@
 
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -45,41 +44,6 @@ inline void use_widest_isa()
     for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)
         if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
             return;
-}
-
-// Seconds since t0.
-inline double seconds_since(std::chrono::steady_clock::time_point t0)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// The loop of a paired benchmark: each iteration runs nnf_call and peer_call once, the
-// first of each pair alternating, so a slow spell of a shared machine hits both alike,
-// and adds their times (seconds) to t_nnf and t_peer; `between` runs after each pair.
-// nnf_call returns false on failure: the row is skipped with nnf's message, and so is
-// the return value.
-template <class Nnf, class Peer, class Between>
-bool take_turns(benchmark::State &state, Nnf &&nnf_call, Peer &&peer_call, Between &&between,
-                double &t_nnf, double &t_peer)
-{
-    bool nnf_first = true;
-    for (auto _ : state) {
-        for (int turn = 0; turn < 2; turn++) {
-            bool is_nnf = nnf_first == (turn == 0);
-            auto t0 = std::chrono::steady_clock::now();
-            if (is_nnf && !nnf_call()) {
-                state.SkipWithError(nnf_last_error());
-                return false;
-            }
-            if (!is_nnf)
-                peer_call();
-            (is_nnf ? t_nnf : t_peer) += seconds_since(t0);
-            benchmark::ClobberMemory();
-        }
-        nnf_first = !nnf_first;
-        between();
-    }
-    return true;
 }
 
 // Adds the rows {isa, row...} to b for every ISA this machine runs, times each row of

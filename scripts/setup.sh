@@ -7,7 +7,8 @@ set -euo pipefail
 
 native=(gcc g++ meson ninja-build pkg-config python3
         libsleef-dev libcmocka-dev libbenchmark-dev zlib1g-dev
-        libopenblas-dev libblis-dev python3-numpy python3-torch
+        libopenblas-dev libblis-dev libdnnl-dev libxsmm-dev python3-numpy python3-torch
+        python3-matplotlib
         dataset-fashion-mnist valgrind)
 cross=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
        libc6:arm64 libgomp1:arm64 libsleef-dev:arm64 libcmocka-dev:arm64 zlib1g-dev:arm64)

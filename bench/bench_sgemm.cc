@@ -71,7 +71,7 @@ constexpr int n_shapes = sizeof shapes / sizeof shapes[0];
 
 // Operands for one shape, stored as the transposes say, filled in [-1, 1).
 struct operands {
-    std::vector<float> a, b, c;
+    nnf_bench::floats a, b, c;
     size_t lda, ldb, ldc;
     explicit operands(const shape &s)
     {
@@ -184,7 +184,7 @@ void compare_row(benchmark::State &state, int shape_index)
     const shape &s = shapes[shape_index];
     const nnf_isa widest = nnf_bench::one_thread_widest_isa();
     operands o(s);
-    std::vector<std::vector<float>> outs;   // outs[i] is cs[i]'s C
+    std::vector<nnf_bench::floats> outs;   // outs[i] is cs[i]'s C
     outs.reserve(16);                       // the calls keep pointers into it
     auto fresh_c = [&] { return outs.emplace_back(o.c.size(), 0.0f).data(); };
 

@@ -62,7 +62,7 @@ void set_counters(benchmark::State &state, const shape &s)
 
 // x uniform [-1, 1), regression targets or labels, from one seed for both sides.
 struct data {
-    std::vector<float> x, y;
+    nnf_bench::floats x, y;
     std::vector<int64_t> labels;
     explicit data(const shape &s) : x((size_t)s.n * s.in), y((size_t)s.n), labels((size_t)s.n)
     {
@@ -154,7 +154,7 @@ void BM_nnf(benchmark::State &state)
 struct c_mlp {
     const shape &s;
     nnf_bench::peer lib;
-    std::vector<float> w1, b1, w2, b2, l1, l2, out, g_out, g_l2, w1g, b1g, w2g, b2g;
+    nnf_bench::floats w1, b1, w2, b2, l1, l2, out, g_out, g_l2, w1g, b1g, w2g, b2g;
     c_mlp(const shape &sh, nnf_bench::peer p)
         : s(sh), lib(p), w1((size_t)sh.hidden * sh.in), b1(sh.hidden), w2((size_t)sh.out * sh.hidden),
           b2(sh.out), l1((size_t)sh.n * sh.hidden), l2(l1.size()), out((size_t)sh.n * sh.out),
@@ -202,7 +202,7 @@ struct c_mlp {
                 s[j] += g[(size_t)i * m + j];
     }
 
-    static void sgd(std::vector<float> &p, const std::vector<float> &g, float lr)
+    static void sgd(nnf_bench::floats &p, const nnf_bench::floats &g, float lr)
     {
         for (size_t i = 0; i < p.size(); i++)
             p[i] -= lr * g[i];
@@ -372,7 +372,9 @@ void compare_row(benchmark::State &state, int shape_index)
             state.SkipWithError((c_name(p) + " failed").c_str());
             return;
         }
-        firsts.push_back({loss, {c->w1g, c->b1g, c->w2g, c->b2g}});
+        firsts.push_back({loss, {}});
+        for (const nnf_bench::floats *g : {&c->w1g, &c->b1g, &c->w2g, &c->b2g})
+            firsts.back().grads.emplace_back(g->begin(), g->end());
         cs.push_back({c_name(p), contender::role::peer, [c, &d] {
                           float v;
                           return c->step(d, &v);

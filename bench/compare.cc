@@ -64,26 +64,6 @@ double paired_ratio(const std::vector<std::vector<double>> &t, int i, int ref)
     return median(q);
 }
 
-struct aligned_floats {
-    float *p;
-    size_t n;
-    explicit aligned_floats(size_t count) : n(count)
-    {
-        size_t bytes = (count * sizeof(float) + 4095) / 4096 * 4096;
-        p = static_cast<float *>(std::aligned_alloc(2 << 20, bytes));
-        if (p == nullptr)
-            throw std::bad_alloc();
-        // Huge pages where the OS offers them only on request (THP "madvise" mode):
-        // otherwise TLB misses, not memory, bound the loops.
-        madvise(p, bytes, MADV_HUGEPAGE);
-        for (size_t i = 0; i < n; i++)
-            p[i] = (float)(i % 1024) * 0.001f;
-    }
-    ~aligned_floats() { std::free(p); }
-    aligned_floats(const aligned_floats &) = delete;
-    aligned_floats &operator=(const aligned_floats &) = delete;
-};
-
 // Floats per bandwidth array: four times the last-level cache, so at most a quarter of
 // it can be served from the cache, within [64, 256] MiB (this kind of VM reports an L3
 // of 508 MiB that is not there; three arrays of 256 MiB are already 768 MiB).
@@ -113,6 +93,18 @@ contender fma_contender(const std::string &name, contender::role role, bool zmm)
 #endif
 
 }  // namespace
+
+void *big_alloc(size_t bytes)
+{
+    const size_t align = bytes >= (1 << 20) ? (2 << 20) : 64;
+    bytes = (std::max(bytes, (size_t)1) + align - 1) / align * align;
+    void *p = std::aligned_alloc(align, bytes);
+    if (p == nullptr)
+        throw std::bad_alloc();
+    if (align > 64)
+        madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
 
 double median(std::vector<double> v)
 {
@@ -225,8 +217,8 @@ contender read_contender(const std::string &name, const float *p, size_t n)
 std::vector<contender> machine_contenders()
 {
     const size_t n = bandwidth_floats();
-    auto a = std::make_shared<aligned_floats>(n), b = std::make_shared<aligned_floats>(n),
-         c = std::make_shared<aligned_floats>(n);
+    auto a = std::make_shared<floats>(n, 1.0f), b = std::make_shared<floats>(n, 2.0f),
+         c = std::make_shared<floats>(n, 3.0f);
     std::vector<contender> cs;
 #if defined(__x86_64__)
     if (nnf_isa_supported(NNF_ISA_AVX512))
@@ -235,15 +227,15 @@ std::vector<contender> machine_contenders()
         cs.push_back(fma_contender("peak:ymm", contender::role::machine, false));
 #endif
     // a, b and c live as long as the copy and triad calls that hold them.
-    cs.push_back(read_contender("read", a->p, n));
+    cs.push_back(read_contender("read", a->data(), n));
     cs.back().kind = contender::role::machine;
     cs.push_back({"copy", contender::role::machine, [a, b, n] {
-                      stream_copy(b->p, a->p, n);
+                      stream_copy(b->data(), a->data(), n);
                       return true;
                   }});
     cs.back().bytes = 8.0 * (double)n;
     cs.push_back({"triad", contender::role::machine, [a, b, c, n] {
-                      stream_triad(a->p, b->p, c->p, 3.0f, n);
+                      stream_triad(a->data(), b->data(), c->data(), 3.0f, n);
                       return true;
                   }});
     cs.back().bytes = 12.0 * (double)n;

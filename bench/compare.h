@@ -32,6 +32,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstdlib>
 
 #include <functional>
 #include <string>
@@ -64,6 +65,25 @@ struct contender {
 
 // The median of v (the mean of the middle two for an even count).
 double median(std::vector<double> v);
+
+// Memory for the contenders' operands and results, as nnf's own allocator gives it:
+// 64-byte aligned, and from 1 MiB on 2 MiB aligned with transparent huge pages (the
+// kernel's "madvise" mode gives them only on request). Plain std::vector memory made a
+// peer's training step up to 1.3x slower or faster depending on which of several equal
+// copies was allocated first (4 KiB pages and their placement), so every contender gets
+// this one.
+void *big_alloc(size_t bytes);   // std::bad_alloc on failure; std::free releases it
+
+template <class T> struct big_allocator {
+    using value_type = T;
+    big_allocator() = default;
+    template <class U> big_allocator(const big_allocator<U> &) {}
+    T *allocate(size_t n) { return static_cast<T *>(big_alloc(n * sizeof(T))); }
+    void deallocate(T *p, size_t) { std::free(p); }
+    bool operator==(const big_allocator &) const { return true; }
+    bool operator!=(const big_allocator &) const { return false; }
+};
+using floats = std::vector<float, big_allocator<float>>;
 
 // Rounds per row: NNF_BENCH_ROUNDS, default 11 (and never fewer than 3).
 int rounds();

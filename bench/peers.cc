@@ -392,11 +392,11 @@ std::unique_ptr<prepared> peer_prepare(peer p, const gemm_args &g, std::string *
             run->kernel = blis_is_large(g) ? blis_large_name : blis_small_name;
 #endif
 #ifdef NNF_BENCH_HAVE_LIBXSMM
-        // What LIBXSMM_VERBOSE=2's counts show libxsmm_sgemm doing: a JIT kernel only for
-        // products with neither operand transposed and m n k up to LIBXSMM_MAX_MNK (64^3).
+        // What LIBXSMM_VERBOSE=2's counts show libxsmm_sgemm doing: a JIT kernel only where
+        // its own (column-major) A is not transposed, i.e. B here, and m n k is at most
+        // LIBXSMM_MAX_MNK (64^3); else the BLAS's sgemm_.
         if (p == peer::libxsmm)
-            run->kernel = g.ta == NNF_NO_TRANS && g.tb == NNF_NO_TRANS &&
-                                  (double)g.m * g.n * g.k <= LIBXSMM_CONFIG_MAX_MNK
+            run->kernel = g.tb == NNF_NO_TRANS && (double)g.m * g.n * g.k <= LIBXSMM_CONFIG_MAX_MNK
                               ? "JIT"
                               : "BLAS sgemm_";
 #endif

@@ -22,8 +22,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-NNF_COLOURS = {"nnf": "#d62728", "nnf:avx2": "#ff9896", "nnf:scalar": "#c49c94",
-               "nnf:neon": "#ff9896", "nnf:prepacked": "#8c564b"}
+# nnf in reds, each peer one colour everywhere ("c+openblas" as "openblas").
+COLOURS = {"nnf": "#d62728", "nnf:avx2": "#ff9896", "nnf:scalar": "#c49c94",
+           "nnf:neon": "#ff9896", "nnf:prepacked": "#8c564b", "openblas": "#1f77b4",
+           "blis": "#2ca02c", "onednn": "#ff7f0e", "onednn_ip": "#e377c2", "libxsmm": "#17becf",
+           "c": "#7f7f7f", "PyTorch": "#bcbd22"}
 
 
 def load(folder, name):
@@ -54,10 +57,9 @@ def widest(ctx):
     return ctx.get("bench.nnf", "nnf").split()[-1]
 
 
-def colour(name, peers):
-    if name in NNF_COLOURS:
-        return NNF_COLOURS[name]
-    return plt.cm.tab10(2 + sorted(peers).index(name) % 8)
+def colour(name):
+    key = name[2:] if name.startswith("c+") else name.split(" ")[0]
+    return COLOURS.get(key, "#000000")
 
 
 def plot_squares(folder, doc):
@@ -72,12 +74,11 @@ def plot_squares(folder, doc):
     ctx = doc["context"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
     names = sorted({n for _, b in squares for n in by_prefix(b, "us:") if timed(n)})
-    peers = [n for n in names if not n.startswith("nnf")]
     for name in names:
         pts = [(n, 2.0 * n ** 3 / by_prefix(b, "us:")[name] * 1e-3)
                for n, b in squares if name in by_prefix(b, "us:")]
         label = "nnf (%s)" % widest(ctx) if name == "nnf" else name
-        style = dict(marker="o", color=colour(name, peers), label=label,
+        style = dict(marker="o", color=colour(name), label=label,
                      linewidth=2.5 if name == "nnf" else 1.5)
         for ax in ([left] if name.startswith("nnf:") else [left, right] if name == "nnf" else [right]):
             ax.plot([p[0] for p in pts], [p[1] for p in pts], **style)
@@ -123,7 +124,7 @@ def plot_shapes(folder, doc):
             if x:
                 ys.append(i + j * height)
                 xs.append(x)
-        ax.barh(ys, xs, height=height, color=colour(name, peers), label=name)
+        ax.barh(ys, xs, height=height, color=colour(name), label=name)
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xscale("log")
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(others))],
@@ -151,14 +152,14 @@ def plot_train(folder, doc, torch):
         if torch and key in torch["steps"]:
             us["PyTorch %s (own process)" % torch["version"]] = torch["steps"][key]["cpu_us"]
         names = sorted(us, key=us.get)
-        ms = [us[n] / 1000 for n in names]
-        peers = [n for n in names if not n.startswith("nnf")]
-        ax.barh(range(len(names)), ms, color=[colour(n, peers) for n in names])
+        unit, scale = ("ms", 1e-3) if max(us.values()) >= 2000 else ("µs", 1.0)
+        times = [us[n] * scale for n in names]
+        ax.barh(range(len(names)), times, color=[colour(n) for n in names])
         ax.set_yticks(range(len(names)), names, fontsize=8)
         ax.invert_yaxis()
-        for i, v in enumerate(ms):
+        for i, v in enumerate(times):
             ax.text(v, i, " %.3g" % v, va="center", fontsize=8)
-        ax.set_xlabel("ms per step (median)")
+        ax.set_xlabel("%s per step (median)" % unit)
         share = b.get("nnf_pct_peak")
         ax.set_title("%s%s" % (b["label"].split(" [")[0],
                                ", nnf at %.0f%% of the FMA peak" % share if share else ""), fontsize=9)

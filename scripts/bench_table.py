@@ -141,7 +141,7 @@ def two_thread_lines(folder):
             if b.get("run_type") != "iteration" or b.get("error_occurred") or "GFLOPS" not in b:
                 continue
             who, shape = b["label"].split(" ")[0], b["label"].split(" ")[1]
-            rates.setdefault(shape, {}).setdefault(who, []).append(b["GFLOPS"] / 1e9)
+            rates.setdefault(shape, {}).setdefault(who, []).append(b["GFLOPS"])
     lines = ["| sgemm, 2 threads (GFLOPS; one library per process, medians) | nnf | fastest peer "
              "| its GFLOPS | nnf / peer |", "|---|---|---|---|---|"]
     for shape, libs in rates.items():
@@ -156,19 +156,22 @@ def two_thread_lines(folder):
     return lines
 
 
-# nnf row (widest ISA substituted for {w}) and the peer row it replaces, per file.
+# nnf's row (widest ISA substituted for {w}) and its peers' rows, per file; peers are
+# named by their label, or by the name given here.
 OTHER_ROWS = [
     ("eltwise.json", "c = a + b, 16M floats, into an existing tensor",
-     r"BM_add/isa:{w}/threads:1/alloc:0/real_time", r"BM_c_add/threads:1/real_time"),
+     r"BM_add/isa:{w}/threads:1/alloc:0/real_time", r"BM_c_add/threads:1/real_time", "plain C"),
     ("eltwise.json", "relu, 16M floats, into an existing tensor",
-     r"BM_relu/isa:{w}/threads:1/alloc:0/real_time", r"BM_c_relu/threads:1/real_time"),
-    ("reduce.json", "sum of 16M floats", r"BM_sum/{w}/1/real_time", r"BM_sum_plain_c/real_time"),
+     r"BM_relu/isa:{w}/threads:1/alloc:0/real_time", r"BM_c_relu/threads:1/real_time", "plain C"),
+    ("reduce.json", "sum of 16M floats", r"BM_sum/{w}/1/real_time", r"BM_sum_plain_c/real_time",
+     "plain C"),
     ("reduce.json", "std and mean of [64, 3, 256, 256] over (0, 2, 3)",
-     r"BM_chapter_std_mean/{w}/1/real_time", r"BM_chapter_c_single_pass/real_time"),
+     r"BM_chapter_std_mean/{w}/1/real_time", r"BM_chapter_c_single_pass/real_time",
+     "plain C, one pass"),
     ("reduce.json", "(x - mean) / std into an existing tensor",
-     r"BM_normalize_out/{w}/1/real_time", r"BM_normalize_c/real_time"),
+     r"BM_normalize_out/{w}/1/real_time", r"BM_normalize_c/real_time", "plain C"),
     ("matmul.json", "5x784 @ 784x10, nnf_matmul into an existing tensor (peers: sgemm)",
-     r"BM_matmul_out/{w}", r"BM_peer_sgemm/[0-9]+"),
+     r"BM_matmul_out/{w}", r"BM_peer_sgemm/[0-9]+", None),
 ]
 
 
@@ -176,7 +179,7 @@ def other_lines(folder, widest):
     w = ISAS.index(widest) if widest in ISAS else 0
     lines = ["| elementwise, reductions, matmul (1 thread, medians of repetitions) | nnf | "
              "fastest peer | its time | peer / nnf |", "|---|---|---|---|---|"]
-    for fname, title, nnf_re, peer_re in OTHER_ROWS:
+    for fname, title, nnf_re, peer_re, peer_name in OTHER_ROWS:
         doc = load(folder, fname)
         if doc is None:
             continue
@@ -188,7 +191,7 @@ def other_lines(folder, widest):
         best = min(theirs, key=theirs.get)
         t = list(mine.values())[0]
         lines.append("| %s | %s | %s | %s | %s |" % (
-            title, fmt_time(t), labels.get(best, best), fmt_time(theirs[best]),
+            title, fmt_time(t), peer_name or labels.get(best, best), fmt_time(theirs[best]),
             fmt_ratio(theirs[best] / t)))
     return lines if len(lines) > 2 else []
 

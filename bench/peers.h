@@ -4,7 +4,10 @@
 //
 //   peer         library and call                             threads set by
 //   openblas     OpenBLAS cblas_sgemm                         openblas_set_num_threads
-//   blis         BLIS bli_sgemm (its native API)              bli_thread_set_num_threads
+//   blis         BLIS bli_sgemm_ex (its native API; where     bli_thread_set_num_threads
+//                BLIS does not know the CPU, with the
+//                contexts of its best configurations:
+//                blis_choose in peers.cc)
 //   onednn       oneDNN dnnl_sgemm (row-major, like nnf)      omp_set_num_threads (shared
 //                                                             with nnf: one libgomp)
 //   onednn_ip    oneDNN inner product with its weights in     omp_set_num_threads
@@ -12,10 +15,10 @@
 //                the peer for a prepacked x @ W^T (A not
 //                transposed, alpha 1, beta 0)
 //   libxsmm      libxsmm_sgemm (column-major: called with     runs on the calling thread;
-//                the operands swapped); above its JIT         above 64^3 the BLAS's call
-//                limit (m n k > 64^3) it calls the BLAS
-//                sgemm_ it is linked with (peers_info names
-//                which)
+//                the operands swapped); it JITs a kernel     beyond its JIT kernels the
+//                where B is not transposed and m n k <=      BLAS's call
+//                64^3, else calls the BLAS sgemm_ it is
+//                linked with (peers_info names which)
 //   c            plain C loops (i, p, j order)                one thread
 //
 // Use:
@@ -106,8 +109,8 @@ struct prepared {
 };
 
 // Null (with the reason in *why) if the peer is not available or cannot compute this
-// product (onednn_ip: A transposed, alpha != 1, beta != 0 or a non-dense operand; c:
-// products above 128^3, where plain loops take seconds).
+// product (onednn_ip: A transposed, alpha != 1 or beta != 0; c: products above 128^3,
+// where plain loops take seconds).
 std::unique_ptr<prepared> peer_prepare(peer p, const gemm_args &g, std::string *why);
 
 // Every library to one thread (nnf through OpenMP, every peer) and nnf to its widest ISA,

@@ -4,7 +4,8 @@
  *
  *     if (nnf_add(&c, a, b) != NNF_OK) fprintf(stderr, "%s\n", nnf_last_error());
  *
- * is the whole error-handling idiom. On failure nothing the caller owns has been
+ * is the whole error-handling idiom (and ignoring a returned status is a compiler warning:
+ * NNF_NODISCARD in nnf/export.h). On failure nothing the caller owns has been
  * changed and nothing has leaked; nnf never aborts or exits the process.
  */
 #ifndef NNF_STATUS_H
@@ -33,13 +34,18 @@ typedef enum {
 } nnf_status;
 
 /* A short constant name for a status code ("NNF_ERR_SHAPE"); never NULL. */
-const char *nnf_status_str(nnf_status status);
+NNF_API const char *nnf_status_str(nnf_status status);
 
-/* The detailed message of the last failing nnf call on this thread, e.g.
- * "The size of tensor a (2) must match the size of tensor b (3) at non-singleton
- * dimension 1". Valid until the next failing call on the same thread; successful
- * calls leave it alone. "" before any failure. Never NULL; do not free. */
-const char *nnf_last_error(void);
+/* The detailed message of the last failing nnf call on this thread, starting with the
+ * name of the function called: "nnf_add: The size of tensor a (2) must match the size of
+ * tensor b (3) at non-singleton dimension 1". Valid until the next failing call or
+ * nnf_clear_error on the same thread; successful calls leave it alone. "" before any
+ * failure. Never NULL; do not free. */
+NNF_API const char *nnf_last_error(void);
+
+/* Empties this thread's message (nnf_last_error() returns "" until the next failure), so
+ * that a later check of the message cannot see a failure that was already handled. */
+NNF_API void nnf_clear_error(void);
 
 #ifdef __cplusplus
 }

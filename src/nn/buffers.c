@@ -71,12 +71,10 @@ nnf_status nnf__grad_commit(nnf_tensor *t, const nnf_tensor *target)
 
 nnf_status nnf__prefix_error(nnf_status code, const char *fmt, ...)
 {
-    /* nnf_last_error() is the buffer nnf__fail writes: copy it out first. */
-    char inner[512], prefix[160];
-    snprintf(inner, sizeof inner, "%s", nnf_last_error());
+    char prefix[160];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    return nnf__fail(code, "%s%s", prefix, inner);
+    return nnf__fail_context(code, "%s", prefix);   /* after the public function's name */
 }

@@ -1,7 +1,7 @@
 // The chapter's matmul progression on its 5x784 @ 784x10 example, each step as the
 // chapter wrote it in Python, here in C on nnf tensors:
 //   loops_indexed     three loops, c[i,j] += a[i,k] * b[k,j] through element indexing
-//                     (nnf_get/nnf_set: the per-element call overhead Python has)
+//                     (nnf_value_at/nnf_set: the per-element call overhead Python has)
 //   loops_raw         the same three loops on raw float pointers (what a C compiler does)
 //   row_col           c[i,j] = (a[i] * b[:,j]).sum(): one elementwise product and one sum
 //                     per output element
@@ -75,9 +75,9 @@ void BM_loops_indexed(benchmark::State &state)
                 for (int64_t k = 0; k < K; k++) {
                     const int64_t ik[] = {i, k}, kj[] = {k, j};
                     float x, y, acc;
-                    check(nnf_get(op.a, ik, &x));
-                    check(nnf_get(op.b, kj, &y));
-                    check(nnf_get(op.c, ij, &acc));
+                    check(nnf_value_at(&x, op.a, ik));
+                    check(nnf_value_at(&y, op.b, kj));
+                    check(nnf_value_at(&acc, op.c, ij));
                     check(nnf_set(op.c, ij, acc + x * y));
                 }
             }
@@ -122,7 +122,7 @@ void BM_row_col(benchmark::State &state)
                 check(nnf_select(&col, op.b, 1, j));
                 check(nnf_mul(&prod, row, col));
                 check(nnf_sum(&sum, prod, NNF_ALL_DIMS, 0));
-                check(nnf_item(sum, &v));
+                check(nnf_value(&v, sum));
                 const int64_t ij[] = {i, j};
                 check(nnf_set(op.c, ij, v));
                 nnf_tensor_free(col);

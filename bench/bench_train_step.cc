@@ -101,7 +101,7 @@ struct nnf_net {
              nnf_model_add(m, l2) == NNF_OK &&
              nnf_from_data(&x, d.x.data(), 2, xshape) == NNF_OK;
         if (ok && s.ce) {
-            ok = nnf_empty_dtype(&y, NNF_I64, 1, yshape) == NNF_OK;
+            ok = nnf_empty_typed(&y, 1, yshape, NNF_I64) == NNF_OK;
             if (ok)
                 std::memcpy(nnf_tensor_raw(y), d.labels.data(), d.labels.size() * sizeof(int64_t));
         } else if (ok) {

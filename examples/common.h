@@ -83,7 +83,7 @@ static inline void print_strides(const nnf_tensor *t)
 static inline float item(const nnf_tensor *t)
 {
     float v = 0.0f;
-    CHECK(nnf_item(t, &v));
+    CHECK(nnf_value(&v, t));
     return v;
 }
 

@@ -33,9 +33,9 @@ static void matmul_elements(void *arg)
         for (int64_t j = 0; j < bc; j++)
             for (int64_t k = 0; k < ac; k++) {
                 float aik, bkj, cij;
-                CHECK(nnf_get(p->a, (const int64_t[]){i, k}, &aik));
-                CHECK(nnf_get(p->b, (const int64_t[]){k, j}, &bkj));
-                CHECK(nnf_get(p->c, (const int64_t[]){i, j}, &cij));
+                CHECK(nnf_value_at(&aik, p->a, (const int64_t[]){i, k}));
+                CHECK(nnf_value_at(&bkj, p->b, (const int64_t[]){k, j}));
+                CHECK(nnf_value_at(&cij, p->c, (const int64_t[]){i, j}));
                 CHECK(nnf_set(p->c, (const int64_t[]){i, j}, cij + aik * bkj));
             }
 }

@@ -75,8 +75,8 @@ int main(void)
     int ok = 1;
     for (int c = 0; c < 3; c++) {
         float mv, sv;
-        CHECK(nnf_get(nmean, (const int64_t[]){c}, &mv));
-        CHECK(nnf_get(nstd, (const int64_t[]){c}, &sv));
+        CHECK(nnf_value_at(&mv, nmean, (const int64_t[]){c}));
+        CHECK(nnf_value_at(&sv, nstd, (const int64_t[]){c}));
         ok &= fabsf(mv) < 1e-4f && fabsf(sv - 1.0f) < 1e-4f;
     }
 

@@ -34,7 +34,7 @@ static double direct(const float *x, const float *w, const float *b, int C, int 
 static void bars(nnf_tensor **x, nnf_tensor **y, int n, nnf_rng *rng)
 {
     CHECK(nnf_rand(x, rng, NNF_SHAPE(n, 1, 8, 8)));
-    CHECK(nnf_empty_dtype(y, NNF_I64, NNF_SHAPE(n)));
+    CHECK(nnf_empty_typed(y, NNF_SHAPE(n), NNF_I64));
     nnf_tensor *where = NULL;
     CHECK(nnf_rand(&where, rng, NNF_SHAPE(n)));
     float *xd = nnf_tensor_data(*x);

@@ -211,7 +211,7 @@ static void test_errors(void **state)
     NNF_ASSERT_FAILS(nnf_fill(NULL, 1), NNF_ERR_NULL);
 
     nnf_tensor *mask;
-    NNF_ASSERT_OK(nnf_empty_dtype(&mask, NNF_BOOL, NNF_SHAPE(4, 2)));
+    NNF_ASSERT_OK(nnf_empty_typed(&mask, NNF_SHAPE(4, 2), NNF_BOOL));
     NNF_ASSERT_FAILS(nnf_add(&y, a, mask), NNF_ERR_DTYPE);
     assert_message("nnf_add: expected a float32 tensor for b, got bool");
     NNF_ASSERT_FAILS(nnf_relu(&y, mask), NNF_ERR_DTYPE);
@@ -319,8 +319,8 @@ static void test_copy_fill(void **state)
     /* Conversions: bool <-> float, int64 -> float; float -> int64 is refused. */
     nnf_tensor *f, *b, *l, *g;
     NNF_ASSERT_OK(nnf_from_data(&f, (const float[]){0, -2.5f, NAN, 1}, NNF_SHAPE(4)));
-    NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, NNF_SHAPE(4)));
-    NNF_ASSERT_OK(nnf_empty_dtype(&l, NNF_I64, NNF_SHAPE(4)));
+    NNF_ASSERT_OK(nnf_empty_typed(&b, NNF_SHAPE(4), NNF_BOOL));
+    NNF_ASSERT_OK(nnf_empty_typed(&l, NNF_SHAPE(4), NNF_I64));
     NNF_ASSERT_OK(nnf_empty(&g, NNF_SHAPE(4)));
     NNF_ASSERT_OK(nnf_copy(b, f));
     assert_memory_equal(nnf_tensor_raw(b), ((const uint8_t[]){0, 1, 1, 1}), 4);
@@ -427,7 +427,7 @@ static void test_where(void **state)
     nnf_test_restore_isa();
 
     nnf_tensor *y = NULL, *c3 = NULL, *a3 = randn(NNF_SHAPE(3));
-    NNF_ASSERT_OK(nnf_empty_dtype(&c3, NNF_BOOL, NNF_SHAPE(5, 1)));
+    NNF_ASSERT_OK(nnf_empty_typed(&c3, NNF_SHAPE(5, 1), NNF_BOOL));
     nnf_tensor *b4 = randn(NNF_SHAPE(4));
     NNF_ASSERT_FAILS(nnf_where(&y, c3, a3, b4), NNF_ERR_SHAPE);
     assert_message("The size of tensor a (3) must match the size of tensor b (4) at "

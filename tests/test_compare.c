@@ -64,7 +64,7 @@ static void test_lengths(void **state)
                     assert_int_equal(ps[i], ops[o].ref(a[off + i], b[0]));
                 }
                 /* Into a caller's bool tensor at an odd address. */
-                NNF_ASSERT_OK(nnf_empty_dtype(&yo, NNF_BOOL, NNF_SHAPE(n + 1)));
+                NNF_ASSERT_OK(nnf_empty_typed(&yo, NNF_SHAPE(n + 1), NNF_BOOL));
                 nnf_tensor *view;
                 NNF_ASSERT_OK(nnf_narrow(&view, yo, 0, 1, n));
                 NNF_ASSERT_OK(ops[o].fn(&view, ta, tb));
@@ -108,7 +108,7 @@ static void test_broadcast_strided(void **state)
             nnf_tensor_free(y);
 
             /* [C, R] (strided) vs [R] row, written into a transposed view of [R, C]. */
-            NNF_ASSERT_OK(nnf_empty_dtype(&yfresh, NNF_BOOL, NNF_SHAPE(R, C)));
+            NNF_ASSERT_OK(nnf_empty_typed(&yfresh, NNF_SHAPE(R, C), NNF_BOOL));
             NNF_ASSERT_OK(nnf_transpose(&yt, yfresh, 0, 1));
             nnf_tensor *row;
             NNF_ASSERT_OK(nnf_view(&row, tcol, NNF_SHAPE(R)));

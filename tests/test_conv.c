@@ -419,7 +419,7 @@ static void test_conv_layers_gradcheck(void **state)
 static void bars(nnf_tensor **x, nnf_tensor **y, int n, uint64_t seed)
 {
     NNF_ASSERT_OK(nnf_zeros(x, NNF_SHAPE(n, 1, 8, 8)));
-    NNF_ASSERT_OK(nnf_empty_dtype(y, NNF_I64, NNF_SHAPE(n)));
+    NNF_ASSERT_OK(nnf_empty_typed(y, NNF_SHAPE(n), NNF_I64));
     float *xd = nnf_tensor_data(*x);
     int64_t *yd = nnf_tensor_raw(*y);
     float noise[64];

@@ -301,7 +301,7 @@ static void errors_once(void)
                  "einsum(): the implicit output has 16 dimensions, more than NNF_MAX_DIMS (8)");
 
     nnf_tensor *c = NULL, *i64 = NULL;
-    NNF_ASSERT_OK(nnf_empty_dtype(&i64, NNF_I64, NNF_SHAPE(2)));
+    NNF_ASSERT_OK(nnf_empty_typed(&i64, NNF_SHAPE(2), NNF_I64));
     NNF_ASSERT_FAILS(nnf_einsum(&c, "i", OPS(i64)), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_einsum(NULL, "ij", OPS(a)), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_einsum(&c, NULL, OPS(a)), NNF_ERR_NULL);

@@ -242,7 +242,7 @@ static void fill_spread(float *x, size_t n, uint64_t seed)
 static nnf_tensor *new_base(nnf_dtype dt, int64_t n, uint64_t seed)
 {
     nnf_tensor *t = NULL;
-    NNF_ASSERT_OK(nnf_empty_dtype(&t, dt, NNF_SHAPE(n)));
+    NNF_ASSERT_OK(nnf_empty_typed(&t, NNF_SHAPE(n), dt));
     if (dt == NNF_F32) {
         fill_values(nnf_tensor_data(t), (size_t)n, seed, 3);
     } else {
@@ -298,7 +298,7 @@ static void call_op(const eop *op, nnf_tensor **out, nnf_tensor *const *in, cons
     case K_FILL:
         if (*out == NULL) {
             const nnf_tensor *a = in[0];
-            NNF_ASSERT_OK(nnf_empty_dtype(out, op->out, nnf_tensor_ndim(a), nnf_tensor_shape(a)));
+            NNF_ASSERT_OK(nnf_empty_typed(out, nnf_tensor_ndim(a), nnf_tensor_shape(a), op->out));
         }
         st = op->kind == K_COPY ? nnf_copy(*out, in[0]) : nnf_fill(*out, p[0]);
         break;

@@ -222,7 +222,7 @@ static void test_sub_div_errors(void **state)
     NNF_ASSERT_FAILS(nnf_sub_div(&y, NULL, a3, a3), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_sub_div(&y, x, NULL, a3), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_sub_div(&y, x, a3, NULL), NNF_ERR_NULL);
-    NNF_ASSERT_OK(nnf_empty_dtype(&mask, NNF_BOOL, NNF_SHAPE(3, 1)));
+    NNF_ASSERT_OK(nnf_empty_typed(&mask, NNF_SHAPE(3, 1), NNF_BOOL));
     NNF_ASSERT_FAILS(nnf_sub_div(&y, x, a3, mask), NNF_ERR_DTYPE);
     assert_message("nnf_sub_div: expected a float32 tensor for b, got bool");
     assert_null(y);
@@ -328,7 +328,7 @@ static void test_relu_grad(void **state)
                    "non-singleton dimension 1");
     NNF_ASSERT_FAILS(nnf_relu_grad(&y, NULL, big), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_relu_grad(&y, big, NULL), NNF_ERR_NULL);
-    NNF_ASSERT_OK(nnf_empty_dtype(&mask, NNF_BOOL, NNF_SHAPE(9, 7)));
+    NNF_ASSERT_OK(nnf_empty_typed(&mask, NNF_SHAPE(9, 7), NNF_BOOL));
     NNF_ASSERT_FAILS(nnf_relu_grad(&y, big, mask), NNF_ERR_DTYPE);
     assert_message("nnf_relu_grad: expected a float32 tensor for grad, got bool");
     assert_null(y);

@@ -613,7 +613,7 @@ static void test_loader_batches(void **state)
     NNF_FOR_EACH_ISA(isa) {
         nnf_tensor *x = NULL, *y = NULL;
         NNF_ASSERT_OK(nnf_from_data(&x, xv, NNF_SHAPE(N, F)));
-        NNF_ASSERT_OK(nnf_empty_dtype(&y, NNF_I64, NNF_SHAPE(N)));
+        NNF_ASSERT_OK(nnf_empty_typed(&y, NNF_SHAPE(N), NNF_I64));
         memcpy(nnf_tensor_raw(y), yv, sizeof yv);
         for (int64_t bs = 1; bs <= N + 2; bs += 3) {
             nnf_loader *l = NULL;

@@ -341,7 +341,7 @@ static void errors_once(void)
     nnf_tensor *b223 = ref_rand(NNF_SHAPE(2, 2, 3), 7), *b245 = ref_rand(NNF_SHAPE(2, 4, 5), 8);
     nnf_tensor *b335 = ref_rand(NNF_SHAPE(3, 3, 5), 9), *s = NULL, *i64 = NULL;
     NNF_ASSERT_OK(nnf_full(&s, 0, NULL, 1.0f));
-    NNF_ASSERT_OK(nnf_empty_dtype(&i64, NNF_I64, NNF_SHAPE(3)));
+    NNF_ASSERT_OK(nnf_empty_typed(&i64, NNF_SHAPE(3), NNF_I64));
 
     expect_error(x, w, NNF_ERR_SHAPE,
                  "mat1 and mat2 shapes cannot be multiplied (5x784 and 10x784)");
@@ -376,7 +376,7 @@ static void errors_once(void)
     assert_ptr_equal(wrong, keep);
     NNF_ASSERT_FAILS(nnf_matmul(&wrong, x, w), NNF_ERR_SHAPE);
     float v;
-    NNF_ASSERT_OK(nnf_get(wrong, (const int64_t[]){1, 3}, &v));
+    NNF_ASSERT_OK(nnf_value_at(&v, wrong, (const int64_t[]){1, 3}));
     assert_true(v == 7.0f);
     NNF_ASSERT_FAILS(nnf_matmul(&wrong, v3, m45), NNF_ERR_SHAPE);
     ref_assert_message("mat1 and mat2 shapes cannot be multiplied");

@@ -17,12 +17,12 @@ static void ref_lin(const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *
             float v;
             for (int64_t p = 0; p < k; p++) {
                 float a, c;
-                NNF_ASSERT_OK(nnf_get(x, (const int64_t[]){i, p}, &a));
-                NNF_ASSERT_OK(nnf_get(w, (const int64_t[]){j, p}, &c));
+                NNF_ASSERT_OK(nnf_value_at(&a, x, (const int64_t[]){i, p}));
+                NNF_ASSERT_OK(nnf_value_at(&c, w, (const int64_t[]){j, p}));
                 s += (double)a * c;
             }
             if (b != NULL) {
-                NNF_ASSERT_OK(nnf_get(b, (const int64_t[]){j}, &v));
+                NNF_ASSERT_OK(nnf_value_at(&v, b, (const int64_t[]){j}));
                 s += v;
             }
             y[i * m + j] = s;
@@ -93,8 +93,8 @@ static void check_lin_backward(nnf_tensor *x, nnf_tensor *w, nnf_tensor *b)
             bg[j] += gp[i * OUT + j];
             for (int k = 0; k < IN; k++) {
                 float xv, wv;
-                NNF_ASSERT_OK(nnf_get(x, (const int64_t[]){i, k}, &xv));
-                NNF_ASSERT_OK(nnf_get(w, (const int64_t[]){j, k}, &wv));
+                NNF_ASSERT_OK(nnf_value_at(&xv, x, (const int64_t[]){i, k}));
+                NNF_ASSERT_OK(nnf_value_at(&wv, w, (const int64_t[]){j, k}));
                 wg[j * IN + k] += (double)gp[i * OUT + j] * xv;
                 xg[i * IN + k] += (double)gp[i * OUT + j] * wv;
             }

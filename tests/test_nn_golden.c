@@ -62,7 +62,7 @@ static void golden_load(golden *g, const char *name)
             shape[d] = (int64_t)(lo | hi << 32);
         }
         g->t[i] = NULL;
-        NNF_ASSERT_OK(nnf_empty_dtype(&g->t[i], dtype ? NNF_I64 : NNF_F32, (int)ndim, shape));
+        NNF_ASSERT_OK(nnf_empty_typed(&g->t[i], (int)ndim, shape, dtype ? NNF_I64 : NNF_F32));
         size_t bytes = (size_t)nnf_tensor_numel(g->t[i]) * (dtype ? 8 : 4);
         /* little-endian on disk, and on every machine nnf runs on (x86-64, aarch64) */
         assert_int_equal(fread(nnf_tensor_raw(g->t[i]), 1, bytes, f), bytes);
@@ -109,7 +109,7 @@ static void assert_matches(const char *what, const float *got, const nnf_tensor 
 static void assert_loss(float got, const nnf_tensor *want)
 {
     float w;
-    NNF_ASSERT_OK(nnf_item(want, &w));
+    NNF_ASSERT_OK(nnf_value(&w, want));
     double wd = w;
     print_message("  %-12s nnf %.9g torch %.9g\n", "loss", (double)got, wd);
     nnf_test_assert_close(&got, &wd, 1, 1e-5, 0);

@@ -23,7 +23,7 @@ static inline nnf_tensor *nn_uniform(int ndim, const int64_t *shape, uint64_t se
 static inline nnf_tensor *nn_labels(int64_t n, int64_t classes, uint64_t seed)
 {
     nnf_tensor *t = NULL;
-    NNF_ASSERT_OK(nnf_empty_dtype(&t, NNF_I64, NNF_SHAPE(n)));
+    NNF_ASSERT_OK(nnf_empty_typed(&t, NNF_SHAPE(n), NNF_I64));
     int64_t *p = nnf_tensor_raw(t);
     uint64_t s = seed * 6364136223846793005ull + 1442695040888963407ull;
     for (int64_t i = 0; i < n; i++) {

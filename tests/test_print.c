@@ -1,4 +1,4 @@
-/* Printing: nnf_snprint against the strings PyTorch 1.13 prints for the same tensors
+/* Printing: nnf_print_to_buffer against the strings PyTorch 1.13 prints for the same tensors
  * (tests/test_print_golden.inc, from scripts/print_golden.py), plus the buffer contract. */
 #include "nnf_test.h"
 
@@ -26,7 +26,7 @@ static nnf_tensor *build(const golden_case *c)
     for (int i = 0; i < c->ndim; i++)
         shape[i] = c->transposed ? c->shape[c->ndim - 1 - i] : c->shape[i];
     nnf_tensor *t = NULL;
-    NNF_ASSERT_OK(nnf_empty_dtype(&t, c->dtype, c->ndim, shape));
+    NNF_ASSERT_OK(nnf_empty_typed(&t, c->ndim, shape, c->dtype));
     void *raw = nnf_tensor_raw(t);
     for (int64_t i = 0; i < c->n; i++) {
         if (c->dtype == NNF_F32)
@@ -54,10 +54,10 @@ static void test_golden(void **state)
             const golden_case *c = &golden_cases[i];
             nnf_tensor *t = build(c);
             size_t needed = 0;
-            NNF_ASSERT_OK(nnf_snprint(NULL, 0, t, &needed));
+            NNF_ASSERT_OK(nnf_print_to_buffer(NULL, 0, &needed, t));
             char *buf = malloc(needed + 1);
             assert_non_null(buf);
-            NNF_ASSERT_OK(nnf_snprint(buf, needed + 1, t, NULL));
+            NNF_ASSERT_OK(nnf_print_to_buffer(buf, needed + 1, NULL, t));
             if (strcmp(buf, c->want) != 0)
                 fail_msg("case %s (%s):\n got: %s\nwant: %s", c->name, nnf_isa_name(isa), buf,
                          c->want);
@@ -80,7 +80,7 @@ static void test_truncation(void **state)
         for (size_t size = 1; size <= strlen(full) + 1; size++) {
             size_t needed = 0;
             memset(buf, 'x', sizeof buf);
-            NNF_ASSERT_OK(nnf_snprint(buf, size, t, &needed));
+            NNF_ASSERT_OK(nnf_print_to_buffer(buf, size, &needed, t));
             assert_int_equal(needed, strlen(full));
             assert_int_equal(strlen(buf), size - 1);
             assert_memory_equal(buf, full, size - 1);
@@ -90,7 +90,7 @@ static void test_truncation(void **state)
     }
 }
 
-/* nnf_fprint writes the same text as nnf_snprint; nnf_print adds a newline. */
+/* nnf_fprint writes the same text as nnf_print_to_buffer; nnf_print adds a newline. */
 static void test_fprint(void **state)
 {
     (void)state;
@@ -127,8 +127,8 @@ static void test_views_print_like_copies(void **state)
             nnf_tensor *c = NULL;
             char a[2048], b[2048];
             NNF_ASSERT_OK(nnf_clone(&c, views[i]));
-            NNF_ASSERT_OK(nnf_snprint(a, sizeof a, views[i], NULL));
-            NNF_ASSERT_OK(nnf_snprint(b, sizeof b, c, NULL));
+            NNF_ASSERT_OK(nnf_print_to_buffer(a, sizeof a, NULL, views[i]));
+            NNF_ASSERT_OK(nnf_print_to_buffer(b, sizeof b, NULL, c));
             assert_string_equal(a, b);
             nnf_tensor_free(c);
             nnf_tensor_free(views[i]);
@@ -145,8 +145,8 @@ static void test_errors(void **state)
         nnf_tensor *t = NULL;
         char buf[8];
         NNF_ASSERT_OK(nnf_zeros(&t, NNF_SHAPE(2)));
-        NNF_ASSERT_FAILS(nnf_snprint(buf, sizeof buf, NULL, NULL), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_snprint(NULL, 4, t, NULL), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_print_to_buffer(buf, sizeof buf, NULL, NULL), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_print_to_buffer(NULL, 4, NULL, t), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_fprint(NULL, t), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_print(NULL), NNF_ERR_NULL);
         nnf_tensor_free(t);

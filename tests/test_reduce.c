@@ -26,7 +26,7 @@ static double *logical_values(const nnf_tensor *t)
     double *v = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     for (int64_t i = 0; i < n; i++) {
         float f;
-        NNF_ASSERT_OK(nnf_get(t, idx, &f));
+        NNF_ASSERT_OK(nnf_value_at(&f, t, idx));
         v[i] = f;
         for (int d = nd - 1; d >= 0; d--) {
             if (++idx[d] < shape[d])
@@ -339,7 +339,7 @@ static void test_multi_block(void **state)
 static float item(const nnf_tensor *t)
 {
     float v;
-    NNF_ASSERT_OK(nnf_item(t, &v));
+    NNF_ASSERT_OK(nnf_value(&v, t));
     return v;
 }
 
@@ -421,7 +421,7 @@ static void test_bool(void **state)
     NNF_FOR_EACH_ISA(isa) {
         for (int64_t n = 1; n <= 200; n += 13) {
             nnf_tensor *b = NULL, *r = NULL;
-            NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, 2, (const int64_t[]){2, n}));
+            NNF_ASSERT_OK(nnf_empty_typed(&b, 2, (const int64_t[]){2, n}, NNF_BOOL));
             uint8_t *p = nnf_tensor_raw(b);
             memset(p, 1, (size_t)(2 * n));
             p[n + n / 2] = 0;   /* row 1 has one false */
@@ -534,7 +534,7 @@ static void test_errors(void **state)
     assert_null(r);
     /* dtypes */
     nnf_tensor *b = NULL;
-    NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, 1, (const int64_t[]){4}));
+    NNF_ASSERT_OK(nnf_empty_typed(&b, 1, (const int64_t[]){4}, NNF_BOOL));
     NNF_ASSERT_FAILS(nnf_sum(&r, b, NNF_ALL_DIMS, 0), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_max(&r, b, NNF_ALL_DIMS, 0), NNF_ERR_DTYPE);
     /* Outputs of the wrong shape or dtype are rejected and left alone. */
@@ -631,7 +631,7 @@ static void test_out(void **state)
         NNF_ASSERT_OK(nnf_mean(&col0, a2, NNF_DIMS(1), 0));
         for (int64_t i = 0; i < 40; i++) {
             float got;
-            NNF_ASSERT_OK(nnf_get(a2, (const int64_t[]){i, 0}, &got));
+            NNF_ASSERT_OK(nnf_value_at(&got, a2, (const int64_t[]){i, 0}));
             nnf_test_assert_bits_equal(&got, &nnf_tensor_data(want)[i], 1);
         }
         nnf_tensor_free(col0);

@@ -63,9 +63,9 @@ static void test_edge_shapes(void **state)
         NNF_ASSERT_OK(nnf_full(&s, 0, NULL, 7.0f));
         check_contiguous_geometry(s, 0, NULL);
         float v = 0;
-        NNF_ASSERT_OK(nnf_item(s, &v));
+        NNF_ASSERT_OK(nnf_value(&v, s));
         assert_true(v == 7.0f);
-        NNF_ASSERT_OK(nnf_get(s, NULL, &v));
+        NNF_ASSERT_OK(nnf_value_at(&v, s, NULL));
         assert_true(v == 7.0f);
 
         NNF_ASSERT_OK(nnf_zeros(&empty, NNF_SHAPE(4, 0, 3)));
@@ -87,7 +87,7 @@ static void test_like(void **state)
     (void)state;
     NNF_FOR_EACH_ISA(isa) {
         nnf_tensor *b = NULL, *e = NULL, *z = NULL, *base = NULL, *tr = NULL;
-        NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, NNF_SHAPE(3, 2)));
+        NNF_ASSERT_OK(nnf_empty_typed(&b, NNF_SHAPE(3, 2), NNF_BOOL));
         NNF_ASSERT_OK(nnf_empty_like(&e, b));
         assert_int_equal(nnf_tensor_dtype(e), NNF_BOOL);
         check_contiguous_geometry(e, 2, (const int64_t[]){3, 2});
@@ -129,7 +129,7 @@ static void test_from_data_and_wrap(void **state)
         assert_false(nnf_tensor_is_contiguous(ws));
         assert_int_equal(nnf_tensor_storage_numel(ws), 1 * 2 + 2 * 4 + 1);
         float v;
-        NNF_ASSERT_OK(nnf_get(ws, (const int64_t[]){1, 2}, &v));
+        NNF_ASSERT_OK(nnf_value_at(&v, ws, (const int64_t[]){1, 2}));
         assert_true(v == buf[1 * 2 + 2 * 4]);
         /* Zero strides are allowed (a broadcast buffer). */
         nnf_tensor *z = NULL;
@@ -176,24 +176,26 @@ static void test_item_get_set(void **state)
         NNF_ASSERT_OK(nnf_set(t, (const int64_t[]){-1, -1}, 4.5f));
         NNF_ASSERT_OK(nnf_set(t, (const int64_t[]){0, 1}, -1.0f));
         float v;
-        NNF_ASSERT_OK(nnf_get(t, (const int64_t[]){1, 2}, &v));
+        NNF_ASSERT_OK(nnf_value_at(&v, t, (const int64_t[]){1, 2}));
         assert_true(v == 4.5f);
-        NNF_ASSERT_OK(nnf_get(t, (const int64_t[]){-2, -2}, &v));
+        NNF_ASSERT_OK(nnf_value_at(&v, t, (const int64_t[]){-2, -2}));
         assert_true(v == -1.0f);
-        NNF_ASSERT_FAILS(nnf_item(t, &v), NNF_ERR_SHAPE);
-        assert_string_equal(nnf_last_error(), "a Tensor with 6 elements cannot be converted to Scalar");
-        NNF_ASSERT_FAILS(nnf_get(t, (const int64_t[]){2, 0}, &v), NNF_ERR_INDEX);
-        assert_string_equal(nnf_last_error(), "index 2 is out of bounds for dimension 0 with size 2");
+        NNF_ASSERT_FAILS(nnf_value(&v, t), NNF_ERR_SHAPE);
+        assert_string_equal(nnf_last_error(),
+                            "nnf_value: a Tensor with 6 elements cannot be converted to Scalar");
+        NNF_ASSERT_FAILS(nnf_value_at(&v, t, (const int64_t[]){2, 0}), NNF_ERR_INDEX);
+        assert_string_equal(nnf_last_error(),
+                            "nnf_value_at: index 2 is out of bounds for dimension 0 with size 2");
         NNF_ASSERT_FAILS(nnf_set(t, (const int64_t[]){0, -4}, 1.0f), NNF_ERR_INDEX);
 
-        NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, NNF_SHAPE(1, 1)));
+        NNF_ASSERT_OK(nnf_empty_typed(&b, NNF_SHAPE(1, 1), NNF_BOOL));
         NNF_ASSERT_OK(nnf_set(b, (const int64_t[]){0, 0}, 0.25f));
         assert_int_equal(*(uint8_t *)nnf_tensor_raw(b), 1);
-        NNF_ASSERT_OK(nnf_item(b, &v));
+        NNF_ASSERT_OK(nnf_value(&v, b));
         assert_true(v == 1.0f);
         assert_null(nnf_tensor_data(b));
 
-        NNF_ASSERT_OK(nnf_empty_dtype(&l, NNF_I64, NNF_SHAPE(2)));
+        NNF_ASSERT_OK(nnf_empty_typed(&l, NNF_SHAPE(2), NNF_I64));
         NNF_ASSERT_OK(nnf_set(l, (const int64_t[]){1}, -7.9f));
         assert_int_equal(((int64_t *)nnf_tensor_raw(l))[1], -7);
         NNF_ASSERT_FAILS(nnf_set(l, (const int64_t[]){0}, NAN), NNF_ERR_INVALID);
@@ -227,7 +229,7 @@ static void test_grad(void **state)
         /* Views do not share gradients. */
         NNF_ASSERT_OK(nnf_t(&v, t));
         assert_null(nnf_tensor_grad(v));
-        NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, NNF_SHAPE(2)));
+        NNF_ASSERT_OK(nnf_empty_typed(&b, NNF_SHAPE(2), NNF_BOOL));
         NNF_ASSERT_FAILS(nnf_tensor_grad_get(b, &g), NNF_ERR_DTYPE);
         NNF_ASSERT_FAILS(nnf_tensor_grad_get(NULL, &g), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_tensor_grad_get(t, NULL), NNF_ERR_NULL);
@@ -250,7 +252,7 @@ static void test_refcount(void **state)
         nnf_tensor_free(t);
         nnf_tensor_free(v1);
         float v;
-        NNF_ASSERT_OK(nnf_item(v2, &v));
+        NNF_ASSERT_OK(nnf_value(&v, v2));
         assert_true(v == 4.0f);
         nnf_tensor_free(v2);
         assert_int_equal(nnf__alloc_live(), base);

@@ -28,16 +28,19 @@ static void test_creation(void **state)
         const int64_t huge[] = {(int64_t)1 << 40, (int64_t)1 << 40};
         FAILS_UNTOUCHED(nnf_empty(&out, 2, huge), NNF_ERR_OVERFLOW);
         assert_string_equal(nnf_last_error(),
-                            "the number of elements of shape [1099511627776, 1099511627776] "
-                            "overflows int64");
+                            "nnf_empty: the number of elements of shape "
+                            "[1099511627776, 1099511627776] overflows int64");
         FAILS_UNTOUCHED(nnf_zeros(&out, NNF_SHAPE((int64_t)1 << 62, 4)), NNF_ERR_OVERFLOW);
-        FAILS_UNTOUCHED(nnf_empty_dtype(&out, NNF_I64, NNF_SHAPE((int64_t)1 << 61)), NNF_ERR_OVERFLOW);
+        FAILS_UNTOUCHED(nnf_empty_typed(&out, NNF_SHAPE((int64_t)1 << 61), NNF_I64),
+                        NNF_ERR_OVERFLOW);
         FAILS_UNTOUCHED(nnf_ones(&out, NNF_SHAPE(2, -3)), NNF_ERR_INVALID);
-        assert_string_equal(nnf_last_error(), "Trying to create tensor with negative dimension -3: [2, -3]");
+        assert_string_equal(nnf_last_error(),
+                            "nnf_ones: Trying to create tensor with negative dimension -3: "
+                            "[2, -3]");
         FAILS_UNTOUCHED(nnf_full(&out, 9, (const int64_t[9]){1}, 0.0f), NNF_ERR_INVALID);
         FAILS_UNTOUCHED(nnf_zeros(&out, -1, NULL), NNF_ERR_INVALID);
         FAILS_UNTOUCHED(nnf_zeros(&out, 2, NULL), NNF_ERR_NULL);
-        FAILS_UNTOUCHED(nnf_empty_dtype(&out, (nnf_dtype)7, NNF_SHAPE(2)), NNF_ERR_DTYPE);
+        FAILS_UNTOUCHED(nnf_empty_typed(&out, NNF_SHAPE(2), (nnf_dtype)7), NNF_ERR_DTYPE);
         FAILS_UNTOUCHED(nnf_from_data(&out, NULL, NNF_SHAPE(2)), NNF_ERR_NULL);
         FAILS_UNTOUCHED(nnf_empty_like(&out, NULL), NNF_ERR_NULL);
         FAILS_UNTOUCHED(nnf_zeros_like(&out, NULL), NNF_ERR_NULL);
@@ -57,7 +60,8 @@ static void test_arange(void **state)
     NNF_FOR_EACH_ISA(isa) {
         FAILS_UNTOUCHED(nnf_arange(&out, 0, 1, 0), NNF_ERR_INVALID);
         FAILS_UNTOUCHED(nnf_arange(&out, 0, 1, -1), NNF_ERR_INVALID);
-        assert_string_equal(nnf_last_error(), "upper bound and larger bound inconsistent with step sign");
+        assert_string_equal(nnf_last_error(),
+                            "nnf_arange: upper bound and larger bound inconsistent with step sign");
         FAILS_UNTOUCHED(nnf_arange(&out, 1, 0, 1), NNF_ERR_INVALID);
         FAILS_UNTOUCHED(nnf_arange(&out, 0, INFINITY, 1), NNF_ERR_INVALID);
         FAILS_UNTOUCHED(nnf_arange(&out, NAN, 1, 1), NNF_ERR_INVALID);
@@ -104,7 +108,8 @@ static void test_views(void **state)
         FAILS_UNTOUCHED(nnf_unsqueeze(&out, t, -4), NNF_ERR_INDEX);
         FAILS_UNTOUCHED(nnf_squeeze(&out, t, 2), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
+                            "nnf_squeeze: Dimension out of range (expected to be in range of "
+                            "[-2, 1], but got 2)");
         FAILS_UNTOUCHED(nnf_squeeze_all(&out, NULL), NNF_ERR_NULL);
         FAILS_UNTOUCHED(nnf_transpose(&out, t, 0, -3), NNF_ERR_INDEX);
         FAILS_UNTOUCHED(nnf_transpose(&out, NULL, 0, 1), NNF_ERR_NULL);
@@ -146,14 +151,14 @@ static void test_elements(void **state)
         nnf_tensor *t = NULL;
         float v = 42.0f;
         NNF_ASSERT_OK(nnf_zeros(&t, NNF_SHAPE(2)));
-        NNF_ASSERT_FAILS(nnf_item(NULL, &v), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_item(t, NULL), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_get(t, NULL, &v), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_get(t, (const int64_t[]){0}, NULL), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_get(NULL, (const int64_t[]){0}, &v), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_value(&v, NULL), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_value(NULL, t), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_value_at(&v, t, NULL), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_value_at(NULL, t, (const int64_t[]){0}), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_value_at(&v, NULL, (const int64_t[]){0}), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_set(NULL, (const int64_t[]){0}, 1.0f), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_set(t, NULL, 1.0f), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_get(t, (const int64_t[]){INT64_MIN}, &v), NNF_ERR_INDEX);
+        NNF_ASSERT_FAILS(nnf_value_at(&v, t, (const int64_t[]){INT64_MIN}), NNF_ERR_INDEX);
         assert_true(v == 42.0f);
         nnf_tensor_free(t);
     }
@@ -165,7 +170,8 @@ static void *fail_elsewhere(void *arg)
     (void)arg;
     if (nnf_arange(&t, 0, 1, 0) != NNF_ERR_INVALID)
         return (void *)1;
-    return strcmp(nnf_last_error(), "step must be nonzero and finite") == 0 ? NULL : (void *)1;
+    return strcmp(nnf_last_error(),
+                  "nnf_arange: step must be nonzero and finite") == 0 ? NULL : (void *)1;
 }
 
 /* Successful calls leave the last message alone; it is per thread. */

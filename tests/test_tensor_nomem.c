@@ -15,7 +15,7 @@ typedef nnf_status (*call_fn)(nnf_tensor **out, nnf_tensor *base);
     }
 
 CALL(c_empty, nnf_empty(out, NNF_SHAPE(3, 4)))
-CALL(c_empty_bool, nnf_empty_dtype(out, NNF_BOOL, NNF_SHAPE(5)))
+CALL(c_empty_bool, nnf_empty_typed(out, NNF_SHAPE(5), NNF_BOOL))
 CALL(c_zeros, nnf_zeros(out, NNF_SHAPE(2, 2)))
 CALL(c_zeros_huge, nnf_zeros(out, NNF_SHAPE(1024, 1024)))   /* 4 MiB: the mmap path */
 CALL(c_ones, nnf_ones(out, NNF_SHAPE(7)))

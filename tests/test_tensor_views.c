@@ -23,7 +23,7 @@ static nnf_tensor *cube(void)
 static float at(const nnf_tensor *t, const int64_t *index)
 {
     float v = -1;
-    NNF_ASSERT_OK(nnf_get(t, index, &v));
+    NNF_ASSERT_OK(nnf_value_at(&v, t, index));
     return v;
 }
 
@@ -74,8 +74,9 @@ static void test_expand(void **state)
         assert_true(nnf_tensor_data(c)[1] == -1.0f);
         NNF_ASSERT_FAILS(nnf_expand(&e2, c, NNF_SHAPE(3, 4)), NNF_ERR_SHAPE);
         assert_string_equal(nnf_last_error(),
-                            "The expanded size of the tensor (4) must match the existing size (3) "
-                            "at non-singleton dimension 1.  Target sizes: [3, 4].  Tensor sizes: [3]");
+                            "nnf_expand: The expanded size of the tensor (4) must match the "
+                            "existing size (3) at non-singleton dimension 1.  "
+                            "Target sizes: [3, 4].  Tensor sizes: [3]");
         NNF_ASSERT_FAILS(nnf_expand(&e2, m, NNF_SHAPE(3)), NNF_ERR_SHAPE);
         NNF_ASSERT_FAILS(nnf_expand(&e2, c, NNF_SHAPE(-1, 3)), NNF_ERR_SHAPE);
         nnf_tensor *list[] = {c, m, e, e2, col, ecol};
@@ -100,7 +101,8 @@ static void test_unsqueeze_squeeze(void **state)
         assert_true(at(um, (const int64_t[]){1, 2, 0, 3}) == 123.0f);
         NNF_ASSERT_FAILS(nnf_unsqueeze(&s, t, 4), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "Dimension out of range (expected to be in range of [-4, 3], but got 4)");
+                            "nnf_unsqueeze: Dimension out of range (expected to be in range of "
+                            "[-4, 3], but got 4)");
         ASSERT_VIEW(nnf_squeeze(&s, um, 2), s, t);
         check_shape(s, 3, (const int64_t[]){2, 3, 4}, (const int64_t[]){12, 4, 1});
         /* Squeezing a dim that is not 1 gives the same shape, as in PyTorch. */
@@ -141,7 +143,8 @@ static void test_transpose_permute(void **state)
         NNF_ASSERT_FAILS(nnf_permute(&m, t, (const int[]){0, 1, 1}), NNF_ERR_INVALID);
         NNF_ASSERT_FAILS(nnf_permute(&m, t, (const int[]){0, 1, 3}), NNF_ERR_INDEX);
         NNF_ASSERT_FAILS(nnf_t(&m, t), NNF_ERR_SHAPE);
-        assert_string_equal(nnf_last_error(), "t() expects a tensor with <= 2 dimensions, but self is 3D");
+        assert_string_equal(nnf_last_error(),
+                            "nnf_t: t() expects a tensor with <= 2 dimensions, but self is 3D");
         NNF_ASSERT_OK(nnf_zeros(&m, NNF_SHAPE(2, 5)));
         ASSERT_VIEW(nnf_t(&mt, m), mt, m);
         check_shape(mt, 2, (const int64_t[]){5, 2}, (const int64_t[]){1, 5});
@@ -170,14 +173,16 @@ static void test_select(void **state)
         ASSERT_VIEW(nnf_select(&scalar, last, 0, 1), scalar, t);
         assert_int_equal(nnf_tensor_ndim(scalar), 0);
         float v;
-        NNF_ASSERT_OK(nnf_item(scalar, &v));
+        NNF_ASSERT_OK(nnf_value(&v, scalar));
         assert_true(v == 123.0f);
         NNF_ASSERT_FAILS(nnf_select(&x, t, 1, 3), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "select(): index 3 out of range for tensor of size [2, 3, 4] at dimension 1");
+                            "nnf_select: index 3 out of range for tensor of size [2, 3, 4] at "
+                            "dimension 1");
         NNF_ASSERT_FAILS(nnf_select(&x, t, 1, -4), NNF_ERR_INDEX);
         NNF_ASSERT_FAILS(nnf_select(&x, scalar, 0, 0), NNF_ERR_SHAPE);
-        assert_string_equal(nnf_last_error(), "select() cannot be applied to a 0-dim tensor.");
+        assert_string_equal(nnf_last_error(),
+                            "nnf_select: select() cannot be applied to a 0-dim tensor.");
         nnf_tensor *list[] = {t, a1, b2, last, scalar};
         for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
             nnf_tensor_free(list[i]);
@@ -219,10 +224,12 @@ static void test_slice_narrow(void **state)
         assert_true(at(n1, (const int64_t[]){0, 0, 0}) == 10.0f);
         NNF_ASSERT_FAILS(nnf_slice(&x, t, 0, 0, 2, 0), NNF_ERR_INVALID);
         NNF_ASSERT_FAILS(nnf_narrow(&x, t, 2, 3, 2), NNF_ERR_INDEX);
-        assert_string_equal(nnf_last_error(), "start (3) + length (2) exceeds dimension size (4).");
+        assert_string_equal(nnf_last_error(),
+                            "nnf_narrow: start (3) + length (2) exceeds dimension size (4).");
         NNF_ASSERT_FAILS(nnf_narrow(&x, t, 2, 5, 0), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "start out of range (expected to be in range of [-4, 4], but got 5)");
+                            "nnf_narrow: start out of range (expected to be in range of [-4, 4], "
+                            "but got 5)");
         NNF_ASSERT_FAILS(nnf_narrow(&x, t, 2, 0, -1), NNF_ERR_INVALID);
         NNF_ASSERT_FAILS(nnf_narrow(&x, t, 3, 0, 1), NNF_ERR_INDEX);
         nnf_tensor *list[] = {r, t, s2, n1};
@@ -249,7 +256,8 @@ static void test_view(void **state)
         NNF_ASSERT_OK(nnf_transpose(&tr, t, 1, 2));     /* [2, 4, 3], strides [12, 1, 4] */
         NNF_ASSERT_FAILS(nnf_view(&x, tr, NNF_SHAPE(2, 12)), NNF_ERR_STRIDE);
         assert_string_equal(nnf_last_error(),
-                            "view size is not compatible with input tensor's size and stride (at "
+                            "nnf_view: view size is not compatible with input tensor's size and "
+                            "stride (at "
                             "least one dimension spans across two contiguous subspaces). Use "
                             ".reshape(...) instead.");
         nnf_tensor_free(v);
@@ -268,9 +276,10 @@ static void test_view(void **state)
         check_shape(exv, 2, (const int64_t[]){5, 24}, (const int64_t[]){0, 1});
         NNF_ASSERT_FAILS(nnf_view(&x, ex, NNF_SHAPE(120)), NNF_ERR_STRIDE);
         NNF_ASSERT_FAILS(nnf_view(&x, t, NNF_SHAPE(5, -1)), NNF_ERR_SHAPE);
-        assert_string_equal(nnf_last_error(), "shape '[5, -1]' is invalid for input of size 24");
+        assert_string_equal(nnf_last_error(),
+                            "nnf_view: shape '[5, -1]' is invalid for input of size 24");
         NNF_ASSERT_FAILS(nnf_view(&x, t, NNF_SHAPE(-1, -1)), NNF_ERR_INVALID);
-        assert_string_equal(nnf_last_error(), "only one dimension can be inferred");
+        assert_string_equal(nnf_last_error(), "nnf_view: only one dimension can be inferred");
         NNF_ASSERT_FAILS(nnf_view(&x, t, NNF_SHAPE(25)), NNF_ERR_SHAPE);
         NNF_ASSERT_FAILS(nnf_view(&x, t, NNF_SHAPE(-2, -12)), NNF_ERR_INVALID);
         nnf_tensor *list[] = {t, v, v2, tr, s, sv, ex, exv};
@@ -319,7 +328,7 @@ static void test_other_dtypes(void **state)
     (void)state;
     NNF_FOR_EACH_ISA(isa) {
         nnf_tensor *b = NULL, *bt = NULL, *bc = NULL, *l = NULL, *ls = NULL, *lc = NULL;
-        NNF_ASSERT_OK(nnf_empty_dtype(&b, NNF_BOOL, NNF_SHAPE(2, 3)));
+        NNF_ASSERT_OK(nnf_empty_typed(&b, NNF_SHAPE(2, 3), NNF_BOOL));
         uint8_t *bp = nnf_tensor_raw(b);
         for (int i = 0; i < 6; i++)
             bp[i] = (uint8_t)(i % 2);
@@ -328,7 +337,7 @@ static void test_other_dtypes(void **state)
         assert_int_equal(nnf_tensor_dtype(bc), NNF_BOOL);
         const uint8_t want_b[] = {0, 1, 1, 0, 0, 1};
         assert_memory_equal(nnf_tensor_raw(bc), want_b, 6);
-        NNF_ASSERT_OK(nnf_empty_dtype(&l, NNF_I64, NNF_SHAPE(5)));
+        NNF_ASSERT_OK(nnf_empty_typed(&l, NNF_SHAPE(5), NNF_I64));
         int64_t *lp = nnf_tensor_raw(l);
         for (int i = 0; i < 5; i++)
             lp[i] = (int64_t)1 << (40 + i);

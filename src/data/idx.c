@@ -260,7 +260,7 @@ nnf_status nnf_idx_read(nnf_tensor **out, const char *path, nnf_dtype dtype)
         st = nnf__fail(NNF_ERR_DTYPE,
                        "nnf_idx_read: '%s' holds %s values, which cannot be read as NNF_I64",
                        path, idx_type_name(type));
-    if (st == NNF_OK) st = nnf_empty_dtype(&t, dtype, ndim, shape);
+    if (st == NNF_OK) st = nnf_empty_typed(&t, ndim, shape, dtype);
     if (st == NNF_OK) st = read_data(gz, path, type, ndim, shape, numel, t);
     gzclose(gz);
     if (st != NNF_OK) {

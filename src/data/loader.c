@@ -45,7 +45,7 @@ static nnf_status make_buffers(const nnf_tensor *t, int64_t rows, int64_t last_r
     int64_t shape[NNF_MAX_DIMS];
     memcpy(shape, nnf_tensor_shape(t), (size_t)ndim * sizeof *shape);
     shape[0] = rows;
-    NNF_FORWARD(nnf_empty_dtype(buf, nnf_tensor_dtype(t), ndim, shape));
+    NNF_FORWARD(nnf_empty_typed(buf, ndim, shape, nnf_tensor_dtype(t)));
     if (last_rows == rows) return NNF_OK;
     return nnf_narrow(last, *buf, 0, 0, last_rows);
 }

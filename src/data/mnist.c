@@ -94,8 +94,8 @@ nnf_status nnf_dataset_stats(const nnf_dataset *d, float *mean, float *std)
     nnf_tensor *s = NULL, *m = NULL;
     nnf_status st = nnf_std_mean(&s, &m, d->x, NNF_ALL_DIMS, 0, 0);
     float sv = 0, mv = 0;
-    if (st == NNF_OK) st = nnf_item(s, &sv);
-    if (st == NNF_OK) st = nnf_item(m, &mv);
+    if (st == NNF_OK) st = nnf_value(&sv, s);
+    if (st == NNF_OK) st = nnf_value(&mv, m);
     nnf_tensor_free(s);
     nnf_tensor_free(m);
     if (st != NNF_OK) return st;

@@ -28,7 +28,7 @@ nnf_status nnf__reuse(nnf_tensor **t, nnf_dtype dtype, int ndim, const int64_t *
         nnf__same_shape(*t, ndim, shape))
         return NNF_OK;
     nnf_tensor *fresh = NULL;
-    NNF_FORWARD(nnf_empty_dtype(&fresh, dtype, ndim, shape));
+    NNF_FORWARD(nnf_empty_typed(&fresh, ndim, shape, dtype));
     nnf_tensor_free(*t);
     *t = fresh;
     return NNF_OK;

@@ -57,7 +57,7 @@ static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
     NNF_FORWARD(nnf_sub(&scratch[DIFF], p, targ));
     NNF_FORWARD(nnf_mul(&scratch[SQUARE], scratch[DIFF], scratch[DIFF]));
     NNF_FORWARD(nnf_mean(&scratch[MEAN], scratch[SQUARE], NNF_ALL_DIMS, 0));
-    return nnf_item(scratch[MEAN], value);
+    return nnf_value(value, scratch[MEAN]);
 }
 
 static nnf_status mse_backward(nnf_tensor **scratch, const nnf_tensor *pred,

@@ -101,7 +101,7 @@ nnf_status nnf__red_out_prepare(nnf__red_out *o, nnf_tensor **out, const nnf_ten
     memset(o, 0, sizeof *o);
     o->user = out;
     if (*out == NULL) {
-        NNF_FORWARD(nnf_empty_dtype(&o->t, dtype, p->out_ndim, p->out_shape));
+        NNF_FORWARD(nnf_empty_typed(&o->t, p->out_ndim, p->out_shape, dtype));
         o->fresh = 1;
     } else {
         nnf_tensor *t = *out;

@@ -14,10 +14,11 @@ static float load(const nnf_tensor *t, int64_t offset)
     return ((const float *)p)[offset];
 }
 
-nnf_status nnf_item(const nnf_tensor *t, float *value)
+nnf_status nnf_value(float *value, const nnf_tensor *t)
 {
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_item: t is NULL");
-    NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "nnf_item: value is NULL");
+    NNF_PUBLIC("nnf_value");
+    NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "value is NULL");
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
     int64_t n = nnf_tensor_numel(t);
     NNF_RETURN_IF(n != 1, NNF_ERR_SHAPE,
                   "a Tensor with %lld elements cannot be converted to Scalar", (long long)n);
@@ -26,10 +27,10 @@ nnf_status nnf_item(const nnf_tensor *t, float *value)
 }
 
 /* The storage offset of t[index], with negative indices counted from the end. */
-static nnf_status locate(const nnf_tensor *t, const int64_t *index, const char *fn, int64_t *offset)
+static nnf_status locate(const nnf_tensor *t, const int64_t *index, int64_t *offset)
 {
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "%s: t is NULL", fn);
-    NNF_RETURN_IF(index == NULL && t->ndim > 0, NNF_ERR_NULL, "%s: index is NULL", fn);
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
+    NNF_RETURN_IF(index == NULL && t->ndim > 0, NNF_ERR_NULL, "index is NULL");
     int64_t off = t->offset;
     for (int d = 0; d < t->ndim; d++) {
         int64_t i = index[d], size = t->shape[d];
@@ -42,19 +43,21 @@ static nnf_status locate(const nnf_tensor *t, const int64_t *index, const char *
     return NNF_OK;
 }
 
-nnf_status nnf_get(const nnf_tensor *t, const int64_t *index, float *value)
+nnf_status nnf_value_at(float *value, const nnf_tensor *t, const int64_t *index)
 {
+    NNF_PUBLIC("nnf_value_at");
     int64_t off;
-    NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "nnf_get: value is NULL");
-    NNF_FORWARD(locate(t, index, "nnf_get", &off));
+    NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "value is NULL");
+    NNF_FORWARD(locate(t, index, &off));
     *value = load(t, off);
     return NNF_OK;
 }
 
 nnf_status nnf_set(nnf_tensor *t, const int64_t *index, float value)
 {
+    NNF_PUBLIC("nnf_set");
     int64_t off;
-    NNF_FORWARD(locate(t, index, "nnf_set", &off));
+    NNF_FORWARD(locate(t, index, &off));
     char *p = (char *)t->storage->data;
     switch (t->dtype) {
     case NNF_BOOL:
@@ -63,7 +66,7 @@ nnf_status nnf_set(nnf_tensor *t, const int64_t *index, float value)
     case NNF_I64:
         /* 2^63 is exact in float; a NaN fails both comparisons. */
         NNF_RETURN_IF(!(value >= -0x1p63f && value < 0x1p63f), NNF_ERR_INVALID,
-                      "nnf_set: %g does not fit an int64 element", (double)value);
+                      "%g does not fit an int64 element", (double)value);
         ((int64_t *)p)[off] = (int64_t)value;
         break;
     case NNF_F32:

@@ -12,8 +12,9 @@ nnf_tensor *nnf_tensor_grad(const nnf_tensor *t)
 
 nnf_status nnf_tensor_grad_get(nnf_tensor *t, nnf_tensor **grad)
 {
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_tensor_grad_get: t is NULL");
-    NNF_RETURN_IF(grad == NULL, NNF_ERR_NULL, "nnf_tensor_grad_get: grad is NULL");
+    NNF_PUBLIC("nnf_tensor_grad_get");
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
+    NNF_RETURN_IF(grad == NULL, NNF_ERR_NULL, "grad is NULL");
     NNF_RETURN_IF(t->dtype != NNF_F32, NNF_ERR_DTYPE, "only float32 tensors have gradients");
     if (t->grad == NULL)
         NNF_FORWARD(nnf__tensor_new(&t->grad, NNF_F32, t->ndim, t->shape, 1));

@@ -268,7 +268,7 @@ static void suffixes(writer *w, const nnf_tensor *t, size_t line_len)
 static nnf_status write_tensor(writer *w, const nnf_tensor *t)
 {
     const char prefix[] = "tensor(";
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_print: t is NULL");
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
     puts_(w, prefix);
     int64_t numel = nnf_tensor_numel(t);
     if (numel == 0) {
@@ -286,25 +286,33 @@ static nnf_status write_tensor(writer *w, const nnf_tensor *t)
     return NNF_OK;
 }
 
-nnf_status nnf_fprint(FILE *f, const nnf_tensor *t)
+static nnf_status fprint(FILE *f, const nnf_tensor *t)
 {
-    NNF_RETURN_IF(f == NULL, NNF_ERR_NULL, "nnf_fprint: f is NULL");
+    NNF_RETURN_IF(f == NULL, NNF_ERR_NULL, "f is NULL");
     writer w = {.f = f};
     NNF_FORWARD(write_tensor(&w, t));
-    NNF_RETURN_IF(ferror(f), NNF_ERR_IO, "nnf_fprint: writing failed");
+    NNF_RETURN_IF(ferror(f), NNF_ERR_IO, "writing failed");
     return NNF_OK;
+}
+
+nnf_status nnf_fprint(FILE *f, const nnf_tensor *t)
+{
+    NNF_PUBLIC("nnf_fprint");
+    return fprint(f, t);
 }
 
 nnf_status nnf_print(const nnf_tensor *t)
 {
-    NNF_FORWARD(nnf_fprint(stdout, t));
-    NNF_RETURN_IF(fputc('\n', stdout) == EOF, NNF_ERR_IO, "nnf_print: writing failed");
+    NNF_PUBLIC("nnf_print");
+    NNF_FORWARD(fprint(stdout, t));
+    NNF_RETURN_IF(fputc('\n', stdout) == EOF, NNF_ERR_IO, "writing failed");
     return NNF_OK;
 }
 
-nnf_status nnf_snprint(char *buf, size_t size, const nnf_tensor *t, size_t *needed)
+nnf_status nnf_print_to_buffer(char *buf, size_t size, size_t *needed, const nnf_tensor *t)
 {
-    NNF_RETURN_IF(buf == NULL && size > 0, NNF_ERR_NULL, "nnf_snprint: buf is NULL");
+    NNF_PUBLIC("nnf_print_to_buffer");
+    NNF_RETURN_IF(buf == NULL && size > 0, NNF_ERR_NULL, "buf is NULL");
     writer w = {.buf = buf, .size = size};
     NNF_FORWARD(write_tensor(&w, t));
     if (size > 0)

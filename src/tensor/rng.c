@@ -75,9 +75,10 @@ static nnf_rng *resolve(nnf_rng *rng)
 
 nnf_status nnf_rand(nnf_tensor **out, nnf_rng *rng, int ndim, const int64_t *shape)
 {
+    NNF_PUBLIC("nnf_rand");
     nnf_tensor *t;
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_rand: out is NULL");
-    NNF_FORWARD(nnf_empty(&t, ndim, shape));
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");
+    NNF_FORWARD(nnf__tensor_create(&t, ndim, shape, NNF_F32, 0));
     rng = resolve(rng);
     float *p = nnf_tensor_data(t);
     int64_t n = nnf_tensor_numel(t);
@@ -92,9 +93,10 @@ nnf_status nnf_rand(nnf_tensor **out, nnf_rng *rng, int ndim, const int64_t *sha
  * of a fresh pair. 1 - u1 lies in (0, 1], so the log is finite. */
 nnf_status nnf_randn(nnf_tensor **out, nnf_rng *rng, int ndim, const int64_t *shape)
 {
+    NNF_PUBLIC("nnf_randn");
     nnf_tensor *t;
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_randn: out is NULL");
-    NNF_FORWARD(nnf_empty(&t, ndim, shape));
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");
+    NNF_FORWARD(nnf__tensor_create(&t, ndim, shape, NNF_F32, 0));
     rng = resolve(rng);
     float *p = nnf_tensor_data(t);
     int64_t n = nnf_tensor_numel(t);
@@ -106,6 +108,42 @@ nnf_status nnf_randn(nnf_tensor **out, nnf_rng *rng, int ndim, const int64_t *sh
         p[i] = (float)(r * cos(two_pi * u2));
         if (i + 1 < n)
             p[i + 1] = (float)(r * sin(two_pi * u2));
+    }
+    *out = t;
+    return NNF_OK;
+}
+
+/* One 64-bit draw: two outputs, the first as the high half. */
+static uint64_t next64(nnf_rng *rng)
+{
+    uint64_t hi = next(rng);
+    return hi << 32 | next(rng);
+}
+
+/* Draws below 2^64 mod range are redrawn, so the 2^64 - (2^64 mod range) draws kept map
+ * onto each value of [0, range) equally often (at most one redraw in 2 for any range,
+ * none in practice for ranges far below 2^63: the odds are range / 2^64). */
+nnf_status nnf_randint(nnf_tensor **out, nnf_rng *rng, int ndim, const int64_t *shape,
+                       int64_t low, int64_t high)
+{
+    NNF_PUBLIC("nnf_randint");
+    nnf_tensor *t;
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");
+    NNF_RETURN_IF(low >= high, NNF_ERR_INVALID,
+                  "random_ expects 'from' to be less than 'to', but got from=%lld >= to=%lld",
+                  (long long)low, (long long)high);
+    NNF_FORWARD(nnf__tensor_create(&t, ndim, shape, NNF_I64, 0));
+    rng = resolve(rng);
+    int64_t *p = nnf_tensor_raw(t);
+    int64_t n = nnf_tensor_numel(t);
+    uint64_t range = (uint64_t)high - (uint64_t)low;
+    uint64_t redraw_below = -range % range;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t draw;
+        do
+            draw = next64(rng);
+        while (draw < redraw_below);
+        p[i] = (int64_t)((uint64_t)low + draw % range);
     }
     *out = t;
     return NNF_OK;

@@ -45,6 +45,10 @@ void nnf__contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
  * zero-filled. The shape must have passed nnf__check_shape. */
 nnf_status nnf__tensor_new(nnf_tensor **out, nnf_dtype dtype, int ndim, const int64_t *shape,
                            int zero);
+/* nnf__check_shape (NNF_ERR_NULL if out is NULL), then nnf__tensor_new: the body of every
+ * creation function (create.c). */
+nnf_status nnf__tensor_create(nnf_tensor **out, int ndim, const int64_t *shape, nnf_dtype dtype,
+                              int zero);
 /* A storage record for data (refcount 0, not owned: the caller sets owned if nnf is to
  * free data with it). */
 nnf_status nnf__storage_wrap(nnf__storage **out, void *data, size_t nbytes);

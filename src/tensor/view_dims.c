@@ -6,20 +6,20 @@
 
 #include "src/core/error.h"
 
-#define CHECK_ARGS(fn)                                                   \
-    do {                                                                 \
-        NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, fn ": out is NULL");    \
-        NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, fn ": t is NULL");        \
+#define CHECK_ARGS()                                               \
+    do {                                                           \
+        NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");   \
+        NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");       \
     } while (0)
 
-nnf_status nnf_expand(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64_t *shape)
+static nnf_status expand(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64_t *shape)
 {
     char want[NNF__SHAPE_STR], have[NNF__SHAPE_STR];
     int64_t new_shape[NNF_MAX_DIMS], new_stride[NNF_MAX_DIMS];
-    CHECK_ARGS("nnf_expand");
+    CHECK_ARGS();
     NNF_RETURN_IF(ndim < 0 || ndim > NNF_MAX_DIMS, NNF_ERR_INVALID,
-                  "expand: number of sizes must be in [0, %d], got %d", NNF_MAX_DIMS, ndim);
-    NNF_RETURN_IF(ndim > 0 && shape == NULL, NNF_ERR_NULL, "nnf_expand: shape is NULL");
+                  "number of sizes must be in [0, %d], got %d", NNF_MAX_DIMS, ndim);
+    NNF_RETURN_IF(ndim > 0 && shape == NULL, NNF_ERR_NULL, "shape is NULL");
     NNF_RETURN_IF(ndim < t->ndim, NNF_ERR_SHAPE,
                   "expand(%s, size=%s): the number of sizes provided (%d) must be greater or "
                   "equal to the number of dimensions in the tensor (%d)",
@@ -54,19 +54,27 @@ nnf_status nnf_expand(nnf_tensor **out, const nnf_tensor *t, int ndim, const int
     return nnf__make_view(out, t, ndim, new_shape, new_stride, t->offset);
 }
 
+nnf_status nnf_expand(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64_t *shape)
+{
+    NNF_PUBLIC("nnf_expand");
+    return expand(out, t, ndim, shape);
+}
+
 nnf_status nnf_expand_as(nnf_tensor **out, const nnf_tensor *t, const nnf_tensor *other)
 {
-    NNF_RETURN_IF(other == NULL, NNF_ERR_NULL, "nnf_expand_as: other is NULL");
-    return nnf_expand(out, t, other->ndim, other->shape);
+    NNF_PUBLIC("nnf_expand_as");
+    NNF_RETURN_IF(other == NULL, NNF_ERR_NULL, "other is NULL");
+    return expand(out, t, other->ndim, other->shape);
 }
 
 nnf_status nnf_unsqueeze(nnf_tensor **out, const nnf_tensor *t, int dim)
 {
+    NNF_PUBLIC("nnf_unsqueeze");
     int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
     int d;
-    CHECK_ARGS("nnf_unsqueeze");
+    CHECK_ARGS();
     NNF_RETURN_IF(t->ndim == NNF_MAX_DIMS, NNF_ERR_SHAPE,
-                  "unsqueeze: the tensor already has the maximum of %d dims", NNF_MAX_DIMS);
+                  "the tensor already has the maximum of %d dims", NNF_MAX_DIMS);
     NNF_FORWARD(nnf__wrap_dim(dim, t->ndim + 1, &d));
     for (int i = 0, j = 0; i <= t->ndim; i++) {
         if (i == d) {
@@ -97,15 +105,17 @@ static nnf_status drop_dims(nnf_tensor **out, const nnf_tensor *t, unsigned drop
 
 nnf_status nnf_squeeze(nnf_tensor **out, const nnf_tensor *t, int dim)
 {
+    NNF_PUBLIC("nnf_squeeze");
     int d;
-    CHECK_ARGS("nnf_squeeze");
+    CHECK_ARGS();
     NNF_FORWARD(nnf__wrap_dim(dim, t->ndim, &d));
     return drop_dims(out, t, t->ndim > 0 && t->shape[d] == 1 ? 1u << d : 0u);
 }
 
 nnf_status nnf_squeeze_all(nnf_tensor **out, const nnf_tensor *t)
 {
-    CHECK_ARGS("nnf_squeeze_all");
+    NNF_PUBLIC("nnf_squeeze_all");
+    CHECK_ARGS();
     unsigned mask = 0;
     for (int i = 0; i < t->ndim; i++)
         if (t->shape[i] == 1)
@@ -115,9 +125,10 @@ nnf_status nnf_squeeze_all(nnf_tensor **out, const nnf_tensor *t)
 
 nnf_status nnf_transpose(nnf_tensor **out, const nnf_tensor *t, int dim0, int dim1)
 {
+    NNF_PUBLIC("nnf_transpose");
     int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
     int d0, d1;
-    CHECK_ARGS("nnf_transpose");
+    CHECK_ARGS();
     NNF_FORWARD(nnf__wrap_dim(dim0, t->ndim, &d0));
     NNF_FORWARD(nnf__wrap_dim(dim1, t->ndim, &d1));
     memcpy(shape, t->shape, sizeof shape);
@@ -133,7 +144,8 @@ nnf_status nnf_transpose(nnf_tensor **out, const nnf_tensor *t, int dim0, int di
 
 nnf_status nnf_t(nnf_tensor **out, const nnf_tensor *t)
 {
-    CHECK_ARGS("nnf_t");
+    NNF_PUBLIC("nnf_t");
+    CHECK_ARGS();
     NNF_RETURN_IF(t->ndim > 2, NNF_ERR_SHAPE,
                   "t() expects a tensor with <= 2 dimensions, but self is %dD", t->ndim);
     return nnf_transpose(out, t, 0, t->ndim == 2 ? 1 : 0);
@@ -141,15 +153,16 @@ nnf_status nnf_t(nnf_tensor **out, const nnf_tensor *t)
 
 nnf_status nnf_permute(nnf_tensor **out, const nnf_tensor *t, const int *dims)
 {
+    NNF_PUBLIC("nnf_permute");
     int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
     unsigned seen = 0;
-    CHECK_ARGS("nnf_permute");
-    NNF_RETURN_IF(dims == NULL && t->ndim > 0, NNF_ERR_NULL, "nnf_permute: dims is NULL");
+    CHECK_ARGS();
+    NNF_RETURN_IF(dims == NULL && t->ndim > 0, NNF_ERR_NULL, "dims is NULL");
     for (int i = 0; i < t->ndim; i++) {
         int d;
         NNF_FORWARD(nnf__wrap_dim(dims[i], t->ndim, &d));
         NNF_RETURN_IF(seen & (1u << d), NNF_ERR_INVALID,
-                      "permute(): duplicate dims are not allowed.");
+                      "duplicate dims are not allowed.");
         seen |= 1u << d;
         shape[i] = t->shape[d];
         stride[i] = t->stride[d];

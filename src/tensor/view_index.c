@@ -6,23 +6,25 @@
 
 #include "src/core/error.h"
 
+/* fn is PyTorch's name for the op, for its message about 0-d tensors. */
 static nnf_status one_dim(nnf_tensor **out, const nnf_tensor *t, int dim, const char *fn, int *d)
 {
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_%s: out is NULL", fn);
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_%s: t is NULL", fn);
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
     NNF_RETURN_IF(t->ndim == 0, NNF_ERR_SHAPE, "%s() cannot be applied to a 0-dim tensor.", fn);
     return nnf__wrap_dim(dim, t->ndim, d);
 }
 
 nnf_status nnf_select(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t index)
 {
+    NNF_PUBLIC("nnf_select");
     char s[NNF__SHAPE_STR];
     int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
     int d;
     NNF_FORWARD(one_dim(out, t, dim, "select", &d));
     int64_t size = t->shape[d];
     NNF_RETURN_IF(index < -size || index >= size, NNF_ERR_INDEX,
-                  "select(): index %lld out of range for tensor of size %s at dimension %d",
+                  "index %lld out of range for tensor of size %s at dimension %d",
                   (long long)index, nnf__shape_str(t->ndim, t->shape, s), d);
     if (index < 0)
         index += size;
@@ -49,6 +51,7 @@ static nnf_status sub_range(nnf_tensor **out, const nnf_tensor *t, int d, int64_
 nnf_status nnf_slice(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t start, int64_t end,
                      int64_t step)
 {
+    NNF_PUBLIC("nnf_slice");
     int d;
     NNF_FORWARD(one_dim(out, t, dim, "slice", &d));
     NNF_RETURN_IF(step <= 0, NNF_ERR_INVALID, "slice step must be positive, got %lld",
@@ -72,10 +75,11 @@ nnf_status nnf_slice(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t sta
 nnf_status nnf_narrow(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t start,
                       int64_t length)
 {
+    NNF_PUBLIC("nnf_narrow");
     int d;
     NNF_FORWARD(one_dim(out, t, dim, "narrow", &d));
     int64_t size = t->shape[d];
-    NNF_RETURN_IF(length < 0, NNF_ERR_INVALID, "narrow(): length must be non-negative.");
+    NNF_RETURN_IF(length < 0, NNF_ERR_INVALID, "length must be non-negative.");
     NNF_RETURN_IF(start < -size || start > size, NNF_ERR_INDEX,
                   "start out of range (expected to be in range of [%lld, %lld], but got %lld)",
                   (long long)-size, (long long)size, (long long)start);

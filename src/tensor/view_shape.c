@@ -76,9 +76,10 @@ static int view_strides(const nnf_tensor *t, int ndim, const int64_t *shape, int
 
 nnf_status nnf_view(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64_t *shape)
 {
+    NNF_PUBLIC("nnf_view");
     int64_t resolved[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_view: out is NULL");
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_view: t is NULL");
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
     NNF_FORWARD(infer_shape(ndim, shape, nnf_tensor_numel(t), resolved));
     NNF_RETURN_IF(!view_strides(t, ndim, resolved, stride), NNF_ERR_STRIDE,
                   "view size is not compatible with input tensor's size and stride (at least one "
@@ -88,9 +89,10 @@ nnf_status nnf_view(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64
 
 nnf_status nnf_reshape(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64_t *shape)
 {
+    NNF_PUBLIC("nnf_reshape");
     int64_t resolved[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_reshape: out is NULL");
-    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "nnf_reshape: t is NULL");
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "out is NULL");
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NULL, "t is NULL");
     NNF_FORWARD(infer_shape(ndim, shape, nnf_tensor_numel(t), resolved));
     if (view_strides(t, ndim, resolved, stride))
         return nnf__make_view(out, t, ndim, resolved, stride, t->offset);

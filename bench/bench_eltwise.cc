@@ -15,7 +15,7 @@
 //   cost              add, exp, tanh, pow on 4K floats in L1: SLEEF ops' cost in adds
 //                     (COST_SLEEF in src/ops/unary.c and binary.c)
 //
-//   relu_grad         ReLU's backward x > 0 ? g : 0 (nnf_relu_grad, what src/nn/relu.c
+//   relu_grad         ReLU's backward x > 0 ? g : 0 (nnf_threshold_backward, what src/nn/relu.c
 //                     runs) on an MLP activation 4096 x 512, 1 thread, into an existing
 //                     tensor; c_relu_grad is the plain C loop it replaced
 //   small_add         per-call overhead: a 16-float add into an existing tensor
@@ -224,7 +224,7 @@ void BM_relu_grad(benchmark::State &state)
     check(nnf_randn(&g, nullptr, NNF_SHAPE(kActRows, kActCols)));
     check(nnf_zeros(&gx, NNF_SHAPE(kActRows, kActCols)));
     for (auto _ : state)
-        check(nnf_relu_grad(&gx, x, g));
+        check(nnf_threshold_backward(&gx, x, g));
     benchmark::DoNotOptimize(nnf_tensor_data(gx)[0]);
     nnf_tensor_free(x);
     nnf_tensor_free(g);

@@ -30,3 +30,23 @@ nnf_status nnf_snprint(char *buf, size_t size, const nnf_tensor *t, size_t *need
     NNF_PUBLIC("nnf_snprint");
     return nnf_print_to_buffer(buf, size, needed, t);
 }
+
+/* ---- ops.h ---- */
+
+nnf_status nnf_rsub_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
+{
+    NNF_PUBLIC("nnf_rsub_scalar");
+    return nnf_rsub(out, a, s);
+}
+
+nnf_status nnf_rdiv_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
+{
+    NNF_PUBLIC("nnf_rdiv_scalar");
+    return nnf_rdiv(out, a, s);
+}
+
+nnf_status nnf_relu_grad(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *grad)
+{
+    NNF_PUBLIC("nnf_relu_grad");
+    return nnf_threshold_backward(out, x, grad);
+}

@@ -58,6 +58,15 @@ int main()
     float v = 0;
     EXPECT_OK(nnf_value(&v, s));
     EXPECT(v == 24.0f);
+    nnf_tensor *m = nullptr;
+    long last = -1;
+    EXPECT_OK(nnf_sum(&m, c, NNF_DIMS(0, last), 1));   // [2, 2, 3] over dims 0 and 2
+    const int64_t want_m[] = {1, 2, 1};
+    EXPECT(has_shape(m, 3, want_m));
+    const int64_t at[] = {0, 1, 0};
+    EXPECT_OK(nnf_value_at(&v, m, at));
+    EXPECT(v == 12.0f);
+    nnf_tensor_free(m);
 
     nnf_tensor *none = nullptr;
     EXPECT(nnf_zeros(&none, NNF_SHAPE(-1)) == NNF_ERR_INVALID);
@@ -69,6 +78,6 @@ int main()
     for (nnf_tensor *t : list)
         nnf_tensor_free(t);
     if (failures == 0)
-        std::printf("C++: nnf %s, NNF_SHAPE ok\n", nnf_version());
+        std::printf("C++: nnf %s, NNF_SHAPE and NNF_DIMS ok\n", nnf_version());
     return failures == 0 ? 0 : 1;
 }

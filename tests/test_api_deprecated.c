@@ -3,6 +3,7 @@
  * calls give are the point of the markers, so this file (alone) turns them off. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
+#include <math.h>
 #include <string.h>
 
 #include "nnf_test.h"
@@ -57,10 +58,49 @@ static void test_tensor_renames(void **state)
         nnf_tensor_free(list[i]);
 }
 
+/* ---- ops.h ---- */
+
+static void test_ops_renames(void **state)
+{
+    (void)state;
+    enum { N = 37 };
+    float x[N], g[N], want[N];
+    nnf_test_fill_uniform(x, N, 11, -2.0f, 2.0f);
+    nnf_test_fill_uniform(g, N, 12, -1.0f, 1.0f);
+    x[3] = 0.0f;
+    x[4] = -0.0f;
+    x[5] = NAN;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *a = NULL, *gr = NULL, *r = NULL;
+        NNF_ASSERT_OK(nnf_from_data(&a, x, NNF_SHAPE(N)));
+        NNF_ASSERT_OK(nnf_from_data(&gr, g, NNF_SHAPE(N)));
+        /* nnf_rsub_scalar(out, s, a): s - a */
+        NNF_ASSERT_OK(nnf_rsub_scalar(&r, 1.5f, a));
+        for (int i = 0; i < N; i++)
+            want[i] = 1.5f - x[i];
+        nnf_test_assert_bits_equal(nnf_tensor_data(r), want, N);
+        /* nnf_rdiv_scalar(out, s, a): s / a, into the same tensor */
+        NNF_ASSERT_OK(nnf_rdiv_scalar(&r, -3.0f, a));
+        for (int i = 0; i < N; i++)
+            want[i] = -3.0f / x[i];
+        nnf_test_assert_bits_equal(nnf_tensor_data(r), want, N);
+        /* nnf_relu_grad(out, x, grad): x <= 0 ? +0 : grad (a NaN x passes grad) */
+        NNF_ASSERT_OK(nnf_relu_grad(&r, a, gr));
+        for (int i = 0; i < N; i++)
+            want[i] = x[i] <= 0.0f ? 0.0f : g[i];
+        nnf_test_assert_bits_equal(nnf_tensor_data(r), want, N);
+        nnf_tensor_free(a);
+        nnf_tensor_free(gr);
+        nnf_tensor_free(r);
+    }
+    nnf_test_restore_isa();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tensor_renames),
+        cmocka_unit_test(test_ops_renames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

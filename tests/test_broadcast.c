@@ -190,16 +190,16 @@ static void test_errors(void **state)
     (void)state;
     nnf_tensor *a = randn(NNF_SHAPE(4, 2)), *b = randn(NNF_SHAPE(4, 3)), *y = NULL;
     NNF_ASSERT_FAILS(nnf_add(&y, a, b), NNF_ERR_SHAPE);
-    assert_message("The size of tensor a (2) must match the size of tensor b (3) at "
+    assert_message("nnf_add: The size of tensor a (2) must match the size of tensor b (3) at "
                    "non-singleton dimension 1");
     assert_null(y);
 
     nnf_tensor *c = randn(NNF_SHAPE(2, 3, 4)), *d = randn(NNF_SHAPE(5, 4));
     NNF_ASSERT_FAILS(nnf_mul(&y, c, d), NNF_ERR_SHAPE);
-    assert_message("The size of tensor a (3) must match the size of tensor b (5) at "
+    assert_message("nnf_mul: The size of tensor a (3) must match the size of tensor b (5) at "
                    "non-singleton dimension 1");
     NNF_ASSERT_FAILS(nnf_lt(&y, d, c), NNF_ERR_SHAPE);
-    assert_message("The size of tensor a (5) must match the size of tensor b (3) at "
+    assert_message("nnf_lt: The size of tensor a (5) must match the size of tensor b (3) at "
                    "non-singleton dimension 1");
 
     NNF_ASSERT_FAILS(nnf_add(NULL, a, a), NNF_ERR_NULL);
@@ -430,7 +430,7 @@ static void test_where(void **state)
     NNF_ASSERT_OK(nnf_empty_typed(&c3, NNF_SHAPE(5, 1), NNF_BOOL));
     nnf_tensor *b4 = randn(NNF_SHAPE(4));
     NNF_ASSERT_FAILS(nnf_where(&y, c3, a3, b4), NNF_ERR_SHAPE);
-    assert_message("The size of tensor a (3) must match the size of tensor b (4) at "
+    assert_message("nnf_where: The size of tensor a (3) must match the size of tensor b (4) at "
                    "non-singleton dimension 1");
     NNF_ASSERT_FAILS(nnf_where(&y, a3, a3, a3), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_where(&y, NULL, a3, a3), NNF_ERR_NULL);

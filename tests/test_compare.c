@@ -135,7 +135,7 @@ static void test_errors(void **state)
     NNF_ASSERT_OK(nnf_zeros(&a, NNF_SHAPE(2, 3)));
     NNF_ASSERT_OK(nnf_zeros(&b, NNF_SHAPE(3, 2)));
     NNF_ASSERT_FAILS(nnf_eq(&y, a, b), NNF_ERR_SHAPE);
-    assert_string_equal(nnf_last_error(), "The size of tensor a (3) must match the size of "
+    assert_string_equal(nnf_last_error(), "nnf_eq: The size of tensor a (3) must match the size of "
                                           "tensor b (2) at non-singleton dimension 1");
     NNF_ASSERT_FAILS(nnf_eq(&y, a, NULL), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_eq_scalar(&y, NULL, 1), NNF_ERR_NULL);

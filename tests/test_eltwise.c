@@ -62,11 +62,11 @@ static nnf_status mul_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_mul_sc
 static nnf_status div_s(nnf_tensor **o, const nnf_tensor *a) { return nnf_div_scalar(o, a, 3.0f); }
 static nnf_status rsub_s(nnf_tensor **o, const nnf_tensor *a)
 {
-    return nnf_rsub_scalar(o, 2.0f, a);
+    return nnf_rsub(o, a, 2.0f);
 }
 static nnf_status rdiv_s(nnf_tensor **o, const nnf_tensor *a)
 {
-    return nnf_rdiv_scalar(o, 2.0f, a);
+    return nnf_rdiv(o, a, 2.0f);
 }
 static nnf_status pow2(nnf_tensor **o, const nnf_tensor *a) { return nnf_pow_scalar(o, a, 2.0f); }
 static nnf_status pow3(nnf_tensor **o, const nnf_tensor *a) { return nnf_pow_scalar(o, a, 3.0f); }

@@ -263,7 +263,7 @@ static nnf_tensor *reshaped(nnf_tensor *t, int ndim, const int64_t *shape)
 
 /* ---- Elementwise ops ---- */
 
-typedef enum { K_UNARY, K_BINARY, K_TERNARY, K_SCALAR, K_RSCALAR, K_CLAMP, K_COPY, K_FILL } op_kind;
+typedef enum { K_UNARY, K_BINARY, K_TERNARY, K_SCALAR, K_CLAMP, K_COPY, K_FILL } op_kind;
 
 typedef struct eop {
     const char *name;
@@ -274,7 +274,6 @@ typedef struct eop {
     nnf_status (*ternary)(nnf_tensor **, const nnf_tensor *, const nnf_tensor *,
                           const nnf_tensor *);
     nnf_status (*scalar)(nnf_tensor **, const nnf_tensor *, float);
-    nnf_status (*rscalar)(nnf_tensor **, float, const nnf_tensor *);
     const float (*params)[2];   /* the scalar (and clamp's hi) of each call */
     int nparams;
 } eop;
@@ -292,7 +291,6 @@ static void call_op(const eop *op, nnf_tensor **out, nnf_tensor *const *in, cons
     case K_BINARY: st = op->binary(out, in[0], in[1]); break;
     case K_TERNARY: st = op->ternary(out, in[0], in[1], in[2]); break;
     case K_SCALAR: st = op->scalar(out, in[0], p[0]); break;
-    case K_RSCALAR: st = op->rscalar(out, p[0], in[0]); break;
     case K_CLAMP: st = nnf_clamp(out, in[0], p[0], p[1]); break;
     case K_COPY:
     case K_FILL:
@@ -326,7 +324,10 @@ static const float p_fill[][2] = {{1.5f, 0}, {-0.0f, 0}, {NAN, 0}};
 static const eop eops[] = {
     {BIN(add, NNF_F32)}, {BIN(sub, NNF_F32)}, {BIN(mul, NNF_F32)}, {BIN(div, NNF_F32)},
     {BIN(maximum, NNF_F32)}, {BIN(minimum, NNF_F32)}, {BIN(pow, NNF_F32)},
-    {BIN(relu_grad, NNF_F32)},
+    /* Cases keep the names they were recorded under: threshold_backward was relu_grad,
+     * rsub and rdiv were rsub_scalar and rdiv_scalar. */
+    {"relu_grad", K_BINARY, NNF_F32, F2, .binary = nnf_threshold_backward,
+     .params = PARAMS(p_none)},
     {BIN(lt, NNF_BOOL)}, {BIN(le, NNF_BOOL)}, {BIN(gt, NNF_BOOL)}, {BIN(ge, NNF_BOOL)},
     {BIN(eq, NNF_BOOL)}, {BIN(ne, NNF_BOOL)},
     {"where", K_TERNARY, NNF_F32, {NNF_BOOL, NNF_F32, NNF_F32}, .ternary = nnf_where,
@@ -337,8 +338,8 @@ static const eop eops[] = {
     {UN(sigmoid)},
     {SC(add_scalar, NNF_F32, p_arith)}, {SC(sub_scalar, NNF_F32, p_arith)},
     {SC(mul_scalar, NNF_F32, p_arith)}, {SC(div_scalar, NNF_F32, p_arith)},
-    {"rsub_scalar", K_RSCALAR, NNF_F32, F1, .rscalar = nnf_rsub_scalar, .params = PARAMS(p_arith)},
-    {"rdiv_scalar", K_RSCALAR, NNF_F32, F1, .rscalar = nnf_rdiv_scalar, .params = PARAMS(p_arith)},
+    {"rsub_scalar", K_SCALAR, NNF_F32, F1, .scalar = nnf_rsub, .params = PARAMS(p_arith)},
+    {"rdiv_scalar", K_SCALAR, NNF_F32, F1, .scalar = nnf_rdiv, .params = PARAMS(p_arith)},
     {SC(lt_scalar, NNF_BOOL, p_compare)}, {SC(le_scalar, NNF_BOOL, p_compare)},
     {SC(gt_scalar, NNF_BOOL, p_compare)}, {SC(ge_scalar, NNF_BOOL, p_compare)},
     {SC(eq_scalar, NNF_BOOL, p_compare)}, {SC(ne_scalar, NNF_BOOL, p_compare)},

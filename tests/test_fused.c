@@ -1,4 +1,4 @@
-/* The fused ops nnf_sub_div and nnf_relu_grad under every ISA: bit for bit the
+/* The fused ops nnf_sub_div and nnf_threshold_backward under every ISA: bit for bit the
  * unfused forms (nnf_sub then nnf_div; a select on x's sign) and a double-precision
  * reference, at every tail length, misaligned, broadcast, strided, in place, with
  * NaN/Inf, across 1 and 2 threads, and every error. */
@@ -216,7 +216,7 @@ static void test_sub_div_errors(void **state)
     nnf_tensor *x = uniform(NNF_SHAPE(2, 3, 4), 15, -1, 1), *a3 = uniform(NNF_SHAPE(3, 1), 16, 0, 1);
     nnf_tensor *b5 = uniform(NNF_SHAPE(5, 1), 17, 1, 2), *y = NULL, *mask, *out, *lo, *hi;
     NNF_ASSERT_FAILS(nnf_sub_div(&y, x, a3, b5), NNF_ERR_SHAPE);
-    assert_message("The size of tensor a (3) must match the size of tensor b (5) at "
+    assert_message("nnf_sub_div: The size of tensor a (3) must match the size of tensor b (5) at "
                    "non-singleton dimension 1");
     NNF_ASSERT_FAILS(nnf_sub_div(NULL, x, a3, a3), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_sub_div(&y, NULL, a3, a3), NNF_ERR_NULL);
@@ -248,7 +248,7 @@ static void test_sub_div_errors(void **state)
     nnf__alloc_fail_after(1);
     NNF_ASSERT_FAILS(nnf_sub_div(&y, x, a3, a3), NNF_ERR_NOMEM);
     nnf__alloc_fail_after(1);
-    NNF_ASSERT_FAILS(nnf_relu_grad(&y, x, x), NNF_ERR_NOMEM);
+    NNF_ASSERT_FAILS(nnf_threshold_backward(&y, x, x), NNF_ERR_NOMEM);
     nnf__alloc_fail_after(0);
     assert_null(y);
     assert_int_equal(nnf__alloc_live(), live);
@@ -257,7 +257,7 @@ static void test_sub_div_errors(void **state)
         nnf_tensor_free(all[i]);
 }
 
-/* ---- nnf_relu_grad: x <= 0 ? +0 : g, g's bits copied ---- */
+/* ---- nnf_threshold_backward: x <= 0 ? +0 : g, g's bits copied ---- */
 
 static void check_relu_grad(const nnf_tensor *y, const nnf_tensor *x, const nnf_tensor *g,
                             const char *what)
@@ -299,7 +299,7 @@ static void test_relu_grad(void **state)
                 nnf_tensor *x, *g, *y = NULL;
                 NNF_ASSERT_OK(nnf_narrow(&x, xs, 0, start, n));
                 NNF_ASSERT_OK(nnf_narrow(&g, gs, 0, start, n));
-                NNF_ASSERT_OK(nnf_relu_grad(&y, x, g));
+                NNF_ASSERT_OK(nnf_threshold_backward(&y, x, g));
                 check_relu_grad(y, x, g, "contiguous");
                 nnf_tensor_free(x);
                 nnf_tensor_free(g);
@@ -307,15 +307,15 @@ static void test_relu_grad(void **state)
             }
         }
         nnf_tensor *y = NULL, *y2 = NULL, *x, *g, *g0;
-        NNF_ASSERT_OK(nnf_relu_grad(&y, xt, gb));
+        NNF_ASSERT_OK(nnf_threshold_backward(&y, xt, gb));
         check_relu_grad(y, xt, gb, "transposed x");
-        NNF_ASSERT_OK(nnf_relu_grad(&y2, xt, row));
+        NNF_ASSERT_OK(nnf_threshold_backward(&y2, xt, row));
         check_relu_grad(y2, xt, row, "row gradient broadcast");
         NNF_ASSERT_OK(nnf_from_data(&x, sx, NNF_SHAPE(8)));
         NNF_ASSERT_OK(nnf_from_data(&g, sg, NNF_SHAPE(8)));
         NNF_ASSERT_OK(nnf_clone(&g0, g));
         nnf_tensor *alias = g;
-        NNF_ASSERT_OK(nnf_relu_grad(&alias, x, g));
+        NNF_ASSERT_OK(nnf_threshold_backward(&alias, x, g));
         check_relu_grad(g, x, g0, "special values, in place over g");
         nnf_tensor *all[] = {y, y2, x, g, g0};
         for (size_t i = 0; i < sizeof all / sizeof *all; i++)
@@ -323,14 +323,14 @@ static void test_relu_grad(void **state)
     }
     nnf_test_restore_isa();
     nnf_tensor *y = NULL, *mask;
-    NNF_ASSERT_FAILS(nnf_relu_grad(&y, xt, big), NNF_ERR_SHAPE);
-    assert_message("The size of tensor a (9) must match the size of tensor b (7) at "
+    NNF_ASSERT_FAILS(nnf_threshold_backward(&y, xt, big), NNF_ERR_SHAPE);
+    assert_message("nnf_threshold_backward: The size of tensor a (9) must match the size of tensor b (7) at "
                    "non-singleton dimension 1");
-    NNF_ASSERT_FAILS(nnf_relu_grad(&y, NULL, big), NNF_ERR_NULL);
-    NNF_ASSERT_FAILS(nnf_relu_grad(&y, big, NULL), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_threshold_backward(&y, NULL, big), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_threshold_backward(&y, big, NULL), NNF_ERR_NULL);
     NNF_ASSERT_OK(nnf_empty_typed(&mask, NNF_SHAPE(9, 7), NNF_BOOL));
-    NNF_ASSERT_FAILS(nnf_relu_grad(&y, big, mask), NNF_ERR_DTYPE);
-    assert_message("nnf_relu_grad: expected a float32 tensor for grad, got bool");
+    NNF_ASSERT_FAILS(nnf_threshold_backward(&y, big, mask), NNF_ERR_DTYPE);
+    assert_message("nnf_threshold_backward: expected a float32 tensor for grad, got bool");
     assert_null(y);
     nnf_tensor *all[] = {xs, gs, big, gb, row, xt, mask};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)

@@ -471,16 +471,16 @@ static void test_empty(void **state)
         nnf_tensor_free(r), r = NULL;
         NNF_ASSERT_FAILS(nnf_max(&r, e, NNF_ALL_DIMS, 0), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "max(): Expected reduction dim to be specified for input.numel() == 0. "
+                            "nnf_max: Expected reduction dim to be specified for input.numel() == 0. "
                             "Specify the reduction dim with the 'dim' argument.");
         assert_null(r);
         NNF_ASSERT_OK(nnf_empty(&e2, 2, (const int64_t[]){0, 3}));
         NNF_ASSERT_FAILS(nnf_min(&r, e2, NNF_DIMS(0), 0), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "min(): Expected reduction dim 0 to have non-zero size.");
+                            "nnf_min: Expected reduction dim 0 to have non-zero size.");
         NNF_ASSERT_FAILS(nnf_argmax(&r, e2, 0, 0), NNF_ERR_INDEX);
         assert_string_equal(nnf_last_error(),
-                            "argmax(): Expected reduction dim 0 to have non-zero size.");
+                            "nnf_argmax: Expected reduction dim 0 to have non-zero size.");
         NNF_ASSERT_OK(nnf_sum(&r, e2, NNF_DIMS(0), 0));
         assert_int_equal(nnf_tensor_numel(r), 3);
         for (int i = 0; i < 3; i++)
@@ -520,12 +520,12 @@ static void test_errors(void **state)
     (void)state;
     nnf_tensor *a = uniform(2, (const int64_t[]){2, 3}, 1), *r = NULL, *r2 = NULL;
     NNF_ASSERT_FAILS(nnf_sum(&r, a, NNF_DIMS(1, 1), 0), NNF_ERR_INVALID);
-    assert_string_equal(nnf_last_error(), "dim 1 appears multiple times in the list of dims");
+    assert_string_equal(nnf_last_error(), "nnf_sum: dim 1 appears multiple times in the list of dims");
     NNF_ASSERT_FAILS(nnf_mean(&r, a, NNF_DIMS(1, -1), 0), NNF_ERR_INVALID);
-    assert_string_equal(nnf_last_error(), "dim 1 appears multiple times in the list of dims");
+    assert_string_equal(nnf_last_error(), "nnf_mean: dim 1 appears multiple times in the list of dims");
     NNF_ASSERT_FAILS(nnf_var(&r, a, NNF_DIMS(3), 1, 0), NNF_ERR_INDEX);
     assert_string_equal(nnf_last_error(),
-                        "Dimension out of range (expected to be in range of [-2, 1], but got 3)");
+                        "nnf_var: Dimension out of range (expected to be in range of [-2, 1], but got 3)");
     NNF_ASSERT_FAILS(nnf_argmax(&r, a, -3, 0), NNF_ERR_INDEX);
     NNF_ASSERT_FAILS(nnf_sum(&r, NULL, NNF_ALL_DIMS, 0), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_sum(NULL, a, NNF_ALL_DIMS, 0), NNF_ERR_NULL);
@@ -541,7 +541,7 @@ static void test_errors(void **state)
     nnf_tensor *o = NULL;
     NNF_ASSERT_OK(nnf_full(&o, 1, (const int64_t[]){3}, 7.0f));
     NNF_ASSERT_FAILS(nnf_sum(&o, a, NNF_DIMS(1), 0), NNF_ERR_SHAPE);
-    assert_string_equal(nnf_last_error(), "sum(): out has shape [3] but the result has shape [2]");
+    assert_string_equal(nnf_last_error(), "nnf_sum: out has shape [3] but the result has shape [2]");
     NNF_ASSERT_FAILS(nnf_all(&o, a, NNF_DIMS(0), 0), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_argmax(&o, a, 0, 0), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_std_mean(&o, &o, a, NNF_DIMS(0), 1, 0), NNF_ERR_INVALID);

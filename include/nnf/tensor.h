@@ -39,15 +39,15 @@
  * evaluated once and the count is taken without evaluating them. At least one size. */
 #ifdef __cplusplus
 extern "C++" {   /* also when the header is included inside an extern "C" block */
-template <int N> struct nnf_cxx_array_ { int64_t v[N]; };
+template <typename E, int N> struct nnf_cxx_array_ { E v[N]; };
 template <typename... T> char (&nnf_cxx_count_(T &&...))[sizeof...(T)];
-template <typename... T> inline nnf_cxx_array_<sizeof...(T)> nnf_cxx_shape_(T... size)
+template <typename E, typename... T> inline nnf_cxx_array_<E, sizeof...(T)> nnf_cxx_list_(T... x)
 {
-    return {{static_cast<int64_t>(size)...}};
+    return {{static_cast<E>(x)...}};
 }
 }
 #define NNF_SHAPE(...) \
-    (int)sizeof(nnf_cxx_count_(__VA_ARGS__)), nnf_cxx_shape_(__VA_ARGS__).v
+    (int)sizeof(nnf_cxx_count_(__VA_ARGS__)), nnf_cxx_list_<int64_t>(__VA_ARGS__).v
 #else
 #define NNF_SHAPE(...) \
     (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__}

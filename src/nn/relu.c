@@ -1,7 +1,7 @@
 /* ReLU, forward beside backward: the chapter's relu and relu_grad.
  *
  *     forward:   y = x.clamp_min(0)          (nnf_relu in ops.h)
- *     backward:  x.g = (x > 0) * y.g        (nnf_relu_grad in ops.h)
+ *     backward:  x.g = (x > 0) * y.g        (nnf_threshold_backward in ops.h)
  *
  * The backward is ops' fused select kernel, one pass over x, y.g and x.g for contiguous
  * and strided tensors alike, the same bits on every ISA. As torch's threshold_backward
@@ -28,7 +28,7 @@ nnf_status nnf_relu_backward(nnf_tensor *x, const nnf_tensor *y)
     nnf_tensor *gx = NULL, *tmp = NULL;
     nnf_status st = nnf__grad_target(x, 0, &tmp, &gx);
     if (st == NNF_OK)
-        st = nnf_relu_grad(&gx, x, gy);
+        st = nnf_threshold_backward(&gx, x, gy);
     if (st == NNF_OK)
         st = nnf__grad_commit(x, gx);
     nnf_tensor_free(tmp);
@@ -48,7 +48,7 @@ static nnf_status relu_layer_backward(nnf_layer *self, const nnf_tensor *out_gra
 {
     if (in_grad == NULL)   /* no parameters: nothing else to compute */
         return NNF_OK;
-    return nnf_relu_grad(&in_grad, nnf_layer_input(self), out_grad);
+    return nnf_threshold_backward(&in_grad, nnf_layer_input(self), out_grad);
 }
 
 static const nnf_layer_fn relu_fn = {

@@ -33,73 +33,84 @@ static nnf_status binary_scalar(const char *name, nnf__binary_kernel fn, int cos
 
 nnf_status nnf_add(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_add");
     return binary("nnf_add", nnf__elt_kernels()->add, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_sub(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_sub");
     return binary("nnf_sub", nnf__elt_kernels()->sub, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_mul(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_mul");
     return binary("nnf_mul", nnf__elt_kernels()->mul, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_div(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_div");
     return binary("nnf_div", nnf__elt_kernels()->div, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_maximum(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_maximum");
     return binary("nnf_maximum", nnf__elt_kernels()->maximum, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_minimum(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_minimum");
     return binary("nnf_minimum", nnf__elt_kernels()->minimum, NNF__ELT_COST_ARITH, out, a, b);
 }
 
 nnf_status nnf_pow(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_pow");
     return binary("nnf_pow", nnf__elt_sleef_kernels()->pow, NNF__ELT_COST_SLEEF, out, a, b);
 }
 
 nnf_status nnf_add_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
+    NNF_PUBLIC("nnf_add_scalar");
     return binary_scalar("nnf_add_scalar", nnf__elt_kernels()->add,
                          NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_sub_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
+    NNF_PUBLIC("nnf_sub_scalar");
     return binary_scalar("nnf_sub_scalar", nnf__elt_kernels()->sub,
                          NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_mul_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
+    NNF_PUBLIC("nnf_mul_scalar");
     return binary_scalar("nnf_mul_scalar", nnf__elt_kernels()->mul,
                          NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
 nnf_status nnf_div_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
+    NNF_PUBLIC("nnf_div_scalar");
     return binary_scalar("nnf_div_scalar", nnf__elt_kernels()->div,
                          NNF__ELT_COST_ARITH, out, a, s, 0);
 }
 
-nnf_status nnf_rsub_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
+nnf_status nnf_rsub(nnf_tensor **out, const nnf_tensor *a, float s)
 {
-    return binary_scalar("nnf_rsub_scalar", nnf__elt_kernels()->sub,
-                         NNF__ELT_COST_ARITH, out, a, s, 1);
+    NNF_PUBLIC("nnf_rsub");
+    return binary_scalar("nnf_rsub", nnf__elt_kernels()->sub, NNF__ELT_COST_ARITH, out, a, s, 1);
 }
 
-nnf_status nnf_rdiv_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
+nnf_status nnf_rdiv(nnf_tensor **out, const nnf_tensor *a, float s)
 {
-    return binary_scalar("nnf_rdiv_scalar", nnf__elt_kernels()->div,
-                         NNF__ELT_COST_ARITH, out, a, s, 1);
+    NNF_PUBLIC("nnf_rdiv");
+    return binary_scalar("nnf_rdiv", nnf__elt_kernels()->div, NNF__ELT_COST_ARITH, out, a, s, 1);
 }
 
 /* The exponents PyTorch computes exactly instead of through pow (x*x, sqrt, x, 1/x),
@@ -107,6 +118,7 @@ nnf_status nnf_rdiv_scalar(nnf_tensor **out, float s, const nnf_tensor *a)
  * goes through SLEEF's powf (<= 1 ulp, C99 special cases: pow(x, 0) = 1 even for NaN). */
 nnf_status nnf_pow_scalar(nnf_tensor **out, const nnf_tensor *a, float s)
 {
+    NNF_PUBLIC("nnf_pow_scalar");
     const char *name = "nnf_pow_scalar";
     const nnf__eltwise_kernels *k = nnf__elt_kernels();
     NNF_FORWARD(nnf__elt_check_f32(name, "a", a));

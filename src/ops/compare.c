@@ -31,10 +31,12 @@ static nnf_status compare_scalar(const char *name, nnf__compare_kernel fn, nnf_t
 #define DEFINE_COMPARE(op)                                                                \
     nnf_status nnf_##op(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)       \
     {                                                                                     \
+        NNF_PUBLIC("nnf_" #op);                                                           \
         return compare_tensors("nnf_" #op, nnf__elt_kernels()->op, out, a, b);            \
     }                                                                                     \
     nnf_status nnf_##op##_scalar(nnf_tensor **out, const nnf_tensor *a, float s)          \
     {                                                                                     \
+        NNF_PUBLIC("nnf_" #op "_scalar");                                                 \
         return compare_scalar("nnf_" #op "_scalar", nnf__elt_kernels()->op, out, a, s);   \
     }
 

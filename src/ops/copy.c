@@ -19,6 +19,7 @@ static nnf__elt_op copy_op(const char *name, nnf_dtype to, nnf_dtype from)
 
 nnf_status nnf_copy(nnf_tensor *dst, const nnf_tensor *src)
 {
+    NNF_PUBLIC("nnf_copy");
     NNF_RETURN_IF(dst == NULL, NNF_ERR_NULL, "nnf_copy: dst is NULL");
     NNF_RETURN_IF(src == NULL, NNF_ERR_NULL, "nnf_copy: src is NULL");
     /* float -> int64 would need a rounding rule nnf does not define. */
@@ -31,6 +32,7 @@ nnf_status nnf_copy(nnf_tensor *dst, const nnf_tensor *src)
 
 nnf_status nnf_fill(nnf_tensor *dst, float value)
 {
+    NNF_PUBLIC("nnf_fill");
     NNF_RETURN_IF(dst == NULL, NNF_ERR_NULL, "nnf_fill: dst is NULL");
     NNF_RETURN_IF(dst->dtype == NNF_I64 && !(value == truncf(value) && fabsf(value) < 0x1p63f),
                   NNF_ERR_INVALID, "nnf_fill: %g is not an int64 value", (double)value);

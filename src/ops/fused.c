@@ -8,6 +8,7 @@
 nnf_status nnf_sub_div(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *a,
                        const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_sub_div");
     const char *name = "nnf_sub_div";
     NNF_FORWARD(nnf__elt_check_f32(name, "x", x));
     NNF_FORWARD(nnf__elt_check_f32(name, "a", a));
@@ -18,9 +19,10 @@ nnf_status nnf_sub_div(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *
     return nnf__elt_apply(&op, out, NNF_F32, 3, in);
 }
 
-nnf_status nnf_relu_grad(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *grad)
+nnf_status nnf_threshold_backward(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *grad)
 {
-    const char *name = "nnf_relu_grad";
+    NNF_PUBLIC("nnf_threshold_backward");
+    const char *name = "nnf_threshold_backward";
     NNF_FORWARD(nnf__elt_check_f32(name, "x", x));
     NNF_FORWARD(nnf__elt_check_f32(name, "grad", grad));
     nnf__elt_op op = {.name = name, .kind = NNF__ELT_BINARY,

@@ -318,14 +318,14 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
     nnf__red_plan p;
     NNF_FORWARD(nnf__red_plan_make(&p, name, a, ndims, dims, keepdim));
     NNF_RETURN_IF(a->dtype != NNF_F32, NNF_ERR_DTYPE,
-                  "%s(): expected a float32 tensor but got %s", name,
+                  "%s: expected a float32 tensor but got %s", name,
                   a->dtype == NNF_BOOL ? "bool" : "int64");
-    NNF_RETURN_IF(correction < 0, NNF_ERR_INVALID, "%s(): correction must be >= 0, got %d",
+    NNF_RETURN_IF(correction < 0, NNF_ERR_INVALID, "%s: correction must be >= 0, got %d",
                   name, correction);
     if (kd == K_STD_MEAN) {
-        NNF_RETURN_IF(out0 == NULL || out1 == NULL, NNF_ERR_NULL, "%s(): out is NULL", name);
+        NNF_RETURN_IF(out0 == NULL || out1 == NULL, NNF_ERR_NULL, "%s: out is NULL", name);
         NNF_RETURN_IF(*out0 != NULL && *out0 == *out1, NNF_ERR_INVALID,
-                      "%s(): std and mean outputs must be different tensors", name);
+                      "%s: std and mean outputs must be different tensors", name);
     }
     nnf__red_out o0, o1;
     NNF_FORWARD(nnf__red_out_prepare(&o0, out0, a, &p, NNF_F32));
@@ -360,7 +360,7 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
             nnf__red_out_abort(&o0);
             if (kd == K_STD_MEAN)
                 nnf__red_out_abort(&o1);
-            return nnf__fail(NNF_ERR_NOMEM, "%s(): out of memory", name);
+            return nnf__fail(NNF_ERR_NOMEM, "%s: out of memory", name);
         }
     }
     if (p.R == 0) {
@@ -384,29 +384,34 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
 
 nnf_status nnf_sum(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim)
 {
-    return reduce(K_SUM, "sum", out, NULL, a, ndims, dims, 0, keepdim);
+    NNF_PUBLIC("nnf_sum");
+    return reduce(K_SUM, "nnf_sum", out, NULL, a, ndims, dims, 0, keepdim);
 }
 
 nnf_status nnf_mean(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim)
 {
-    return reduce(K_MEAN, "mean", out, NULL, a, ndims, dims, 0, keepdim);
+    NNF_PUBLIC("nnf_mean");
+    return reduce(K_MEAN, "nnf_mean", out, NULL, a, ndims, dims, 0, keepdim);
 }
 
 nnf_status nnf_var(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims,
                    int correction, int keepdim)
 {
-    return reduce(K_VAR, "var", out, NULL, a, ndims, dims, correction, keepdim);
+    NNF_PUBLIC("nnf_var");
+    return reduce(K_VAR, "nnf_var", out, NULL, a, ndims, dims, correction, keepdim);
 }
 
 nnf_status nnf_std(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims,
                    int correction, int keepdim)
 {
-    return reduce(K_STD, "std", out, NULL, a, ndims, dims, correction, keepdim);
+    NNF_PUBLIC("nnf_std");
+    return reduce(K_STD, "nnf_std", out, NULL, a, ndims, dims, correction, keepdim);
 }
 
 nnf_status nnf_std_mean(nnf_tensor **std_out, nnf_tensor **mean_out, const nnf_tensor *a,
                         int ndims, const int *dims, int correction, int keepdim)
 {
-    return reduce(K_STD_MEAN, "std_mean", std_out, mean_out, a, ndims, dims, correction,
+    NNF_PUBLIC("nnf_std_mean");
+    return reduce(K_STD_MEAN, "nnf_std_mean", std_out, mean_out, a, ndims, dims, correction,
                   keepdim);
 }

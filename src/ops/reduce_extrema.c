@@ -149,7 +149,7 @@ static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const
     nnf__red_plan p;
     NNF_FORWARD(nnf__red_plan_make(&p, name, a, ndims, dims, keepdim));
     NNF_RETURN_IF(a->dtype != NNF_F32, NNF_ERR_DTYPE,
-                  "%s(): expected a float32 tensor but got %s", name,
+                  "%s: expected a float32 tensor but got %s", name,
                   a->dtype == NNF_BOOL ? "bool" : "int64");
     NNF_FORWARD(nnf__red_check_nonempty(&p, a, dims == NULL || ndims == 0));
     nnf__red_out o;
@@ -164,7 +164,7 @@ static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const
     int32_t *keys = nnf__alloc(keys_bytes);
     if (keys == NULL) {
         nnf__red_out_abort(&o);
-        return nnf__fail(NNF_ERR_NOMEM, "%s(): out of memory (%zu bytes)", name, keys_bytes);
+        return nnf__fail(NNF_ERR_NOMEM, "%s: out of memory (%zu bytes)", name, keys_bytes);
     }
     run_keys(&p, keys);
     float *v = o.data;
@@ -184,12 +184,14 @@ static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const
 
 nnf_status nnf_max(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim)
 {
-    return extremum(1, "max", out, a, ndims, dims, keepdim);
+    NNF_PUBLIC("nnf_max");
+    return extremum(1, "nnf_max", out, a, ndims, dims, keepdim);
 }
 
 nnf_status nnf_min(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim)
 {
-    return extremum(0, "min", out, a, ndims, dims, keepdim);
+    NNF_PUBLIC("nnf_min");
+    return extremum(0, "nnf_min", out, a, ndims, dims, keepdim);
 }
 
 /* ---- argmax ---- */
@@ -229,10 +231,11 @@ static int64_t argmax_one(const nnf__red_plan *p, const nnf__reduce_kernels *k, 
 
 nnf_status nnf_argmax(nnf_tensor **out, const nnf_tensor *a, int dim, int keepdim)
 {
+    NNF_PUBLIC("nnf_argmax");
     nnf__red_plan p;
-    NNF_FORWARD(nnf__red_plan_make(&p, "argmax", a, 1, &dim, keepdim));
+    NNF_FORWARD(nnf__red_plan_make(&p, "nnf_argmax", a, 1, &dim, keepdim));
     NNF_RETURN_IF(a->dtype != NNF_F32, NNF_ERR_DTYPE,
-                  "argmax(): expected a float32 tensor but got %s",
+                  "nnf_argmax: expected a float32 tensor but got %s",
                   a->dtype == NNF_BOOL ? "bool" : "int64");
     NNF_FORWARD(nnf__red_check_nonempty(&p, a, 0));
     nnf__red_out o;

@@ -48,7 +48,7 @@ static nnf_status logical(int is_all, const char *name, nnf_tensor **out, const 
     nnf__red_plan p;
     NNF_FORWARD(nnf__red_plan_make(&p, name, a, ndims, dims, keepdim));
     NNF_RETURN_IF(a->dtype == NNF_I64, NNF_ERR_DTYPE,
-                  "%s(): expected a bool or float32 tensor but got int64", name);
+                  "%s: expected a bool or float32 tensor but got int64", name);
     nnf__red_out o;
     NNF_FORWARD(nnf__red_out_prepare(&o, out, a, &p, NNF_BOOL));
     find_ctx c = {&nnf__kernels_active()->red, a->dtype == NNF_BOOL, is_all};
@@ -65,10 +65,12 @@ static nnf_status logical(int is_all, const char *name, nnf_tensor **out, const 
 
 nnf_status nnf_all(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim)
 {
-    return logical(1, "all", out, a, ndims, dims, keepdim);
+    NNF_PUBLIC("nnf_all");
+    return logical(1, "nnf_all", out, a, ndims, dims, keepdim);
 }
 
 nnf_status nnf_any(nnf_tensor **out, const nnf_tensor *a, int ndims, const int *dims, int keepdim)
 {
-    return logical(0, "any", out, a, ndims, dims, keepdim);
+    NNF_PUBLIC("nnf_any");
+    return logical(0, "nnf_any", out, a, ndims, dims, keepdim);
 }

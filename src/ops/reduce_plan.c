@@ -31,8 +31,8 @@ static void push_dim(int *n, int64_t *size, int64_t *stride, int64_t s, int64_t 
 nnf_status nnf__red_plan_make(nnf__red_plan *p, const char *name, const nnf_tensor *a,
                               int ndims, const int *dims, int keepdim)
 {
-    NNF_RETURN_IF(a == NULL, NNF_ERR_NULL, "%s(): argument a is NULL", name);
-    NNF_RETURN_IF(ndims < 0, NNF_ERR_INVALID, "%s(): ndims must be >= 0, got %d", name, ndims);
+    NNF_RETURN_IF(a == NULL, NNF_ERR_NULL, "%s: argument a is NULL", name);
+    NNF_RETURN_IF(ndims < 0, NNF_ERR_INVALID, "%s: ndims must be >= 0, got %d", name, ndims);
     memset(p, 0, sizeof *p);
     p->name = name;
     int reduced[NNF_MAX_DIMS] = {0};
@@ -97,7 +97,7 @@ static void shape_str(char *buf, size_t size, int ndim, const int64_t *shape)
 nnf_status nnf__red_out_prepare(nnf__red_out *o, nnf_tensor **out, const nnf_tensor *a,
                                 const nnf__red_plan *p, nnf_dtype dtype)
 {
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "%s(): out is NULL", p->name);
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "%s: out is NULL", p->name);
     memset(o, 0, sizeof *o);
     o->user = out;
     if (*out == NULL) {
@@ -106,7 +106,7 @@ nnf_status nnf__red_out_prepare(nnf__red_out *o, nnf_tensor **out, const nnf_ten
     } else {
         nnf_tensor *t = *out;
         NNF_RETURN_IF(t->dtype != dtype, NNF_ERR_DTYPE,
-                      "%s(): expected out to have dtype %s but got %s", p->name,
+                      "%s: expected out to have dtype %s but got %s", p->name,
                       dtype_name(dtype), dtype_name(t->dtype));
         int same = t->ndim == p->out_ndim;
         for (int d = 0; same && d < t->ndim; d++)
@@ -115,7 +115,7 @@ nnf_status nnf__red_out_prepare(nnf__red_out *o, nnf_tensor **out, const nnf_ten
             char want[160], got[160];
             shape_str(want, sizeof want, p->out_ndim, p->out_shape);
             shape_str(got, sizeof got, t->ndim, t->shape);
-            return nnf__fail(NNF_ERR_SHAPE, "%s(): out has shape %s but the result has shape %s",
+            return nnf__fail(NNF_ERR_SHAPE, "%s: out has shape %s but the result has shape %s",
                              p->name, got, want);
         }
         o->t = t;
@@ -126,7 +126,7 @@ nnf_status nnf__red_out_prepare(nnf__red_out *o, nnf_tensor **out, const nnf_ten
     } else {
         o->scratch_bytes = (size_t)p->nout * esize;
         o->scratch = nnf__alloc(o->scratch_bytes);
-        NNF_RETURN_IF(o->scratch == NULL, NNF_ERR_NOMEM, "%s(): out of memory (%zu bytes)",
+        NNF_RETURN_IF(o->scratch == NULL, NNF_ERR_NOMEM, "%s: out of memory (%zu bytes)",
                       p->name, o->scratch_bytes);
         o->data = o->scratch;
     }
@@ -222,11 +222,11 @@ nnf_status nnf__red_check_nonempty(const nnf__red_plan *p, const nnf_tensor *a, 
     if (p->R != 0)
         return NNF_OK;
     NNF_RETURN_IF(all_dims, NNF_ERR_INDEX,
-                  "%s(): Expected reduction dim to be specified for input.numel() == 0. "
+                  "%s: Expected reduction dim to be specified for input.numel() == 0. "
                   "Specify the reduction dim with the 'dim' argument.", p->name);
     int d = 0;
     while (!((p->reduced_mask >> d) & 1u) || a->shape[d] != 0)
         d++;
-    return nnf__fail(NNF_ERR_INDEX, "%s(): Expected reduction dim %d to have non-zero size.",
+    return nnf__fail(NNF_ERR_INDEX, "%s: Expected reduction dim %d to have non-zero size.",
                      p->name, d);
 }

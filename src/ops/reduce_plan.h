@@ -18,7 +18,7 @@
 #define NNF__RED_PARALLEL_MIN (1 << 17)
 
 typedef struct nnf__red_plan {
-    const char *name;                   /* "sum", "max", ... for messages */
+    const char *name;                   /* "nnf_sum", "nnf_max", ... for messages */
     int out_ndim;
     int64_t out_shape[NNF_MAX_DIMS];
     int64_t nout;                       /* number of results */

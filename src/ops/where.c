@@ -6,6 +6,7 @@
 nnf_status nnf_where(nnf_tensor **out, const nnf_tensor *cond, const nnf_tensor *a,
                      const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_where");
     const char *name = "nnf_where";
     NNF_RETURN_IF(cond == NULL, NNF_ERR_NULL, "%s: cond is NULL", name);
     NNF_RETURN_IF(cond->dtype != NNF_BOOL, NNF_ERR_DTYPE,

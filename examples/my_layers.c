@@ -61,7 +61,7 @@ static nnf_status my_linear_backward(nnf_layer *self, const nnf_tensor *out_grad
     nnf_status st = nnf_tensor_grad_get(s->weight, &wg);
     if (st == NNF_OK) st = nnf_tensor_grad_get(s->bias, &bg);
     if (st == NNF_OK) st = nnf_t(&og_t, out_grad);
-    if (st == NNF_OK) st = nnf_addmm(wg, 1.0f, 1.0f, og_t, in);
+    if (st == NNF_OK) st = nnf_gemm(wg, og_t, in, 1.0f, 1.0f);
     if (st == NNF_OK) st = nnf_sum(&bsum, out_grad, NNF_DIMS(0), 0);
     if (st == NNF_OK) st = nnf_add(&bg, bg, bsum);
     if (st == NNF_OK && in_grad) st = nnf_matmul(&in_grad, out_grad, s->weight);

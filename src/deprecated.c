@@ -50,3 +50,12 @@ nnf_status nnf_relu_grad(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor
     NNF_PUBLIC("nnf_relu_grad");
     return nnf_threshold_backward(out, x, grad);
 }
+
+/* ---- linalg.h ---- */
+
+nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a,
+                     const nnf_tensor *b)
+{
+    NNF_PUBLIC("nnf_addmm");
+    return nnf_gemm(c, a, b, alpha, beta);
+}

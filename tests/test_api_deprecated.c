@@ -96,11 +96,52 @@ static void test_ops_renames(void **state)
     nnf_test_restore_isa();
 }
 
+/* ---- linalg.h ---- */
+
+/* nnf_addmm(c, beta, alpha, a, b) is c = beta * c + alpha * (a @ b): beta first. */
+static void test_addmm(void **state)
+{
+    (void)state;
+    enum { M = 5, K = 7, N = 6 };
+    float a[M * K], b[K * N], c0[M * N], want[M * N];
+    nnf_test_fill_uniform(a, M * K, 21, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b, K * N, 22, -1.0f, 1.0f);
+    nnf_test_fill_uniform(c0, M * N, 23, -1.0f, 1.0f);
+    const float beta = 0.25f, alpha = -3.0f;
+    double dwant[M * N];
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0;
+            for (int k = 0; k < K; k++)
+                acc += (double)a[i * K + k] * b[k * N + j];
+            dwant[i * N + j] = beta * (double)c0[i * N + j] + alpha * acc;
+        }
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *ta = NULL, *tb = NULL, *c = NULL, *c2 = NULL;
+        NNF_ASSERT_OK(nnf_from_data(&ta, a, NNF_SHAPE(M, K)));
+        NNF_ASSERT_OK(nnf_from_data(&tb, b, NNF_SHAPE(K, N)));
+        NNF_ASSERT_OK(nnf_from_data(&c, c0, NNF_SHAPE(M, N)));
+        NNF_ASSERT_OK(nnf_from_data(&c2, c0, NNF_SHAPE(M, N)));
+        NNF_ASSERT_OK(nnf_addmm(c, beta, alpha, ta, tb));
+        nnf_test_assert_close(nnf_tensor_data(c), dwant, M * N, 1e-5, 1e-5);
+        NNF_ASSERT_OK(nnf_gemm(c2, ta, tb, alpha, beta));
+        memcpy(want, nnf_tensor_data(c2), sizeof want);
+        nnf_test_assert_bits_equal(nnf_tensor_data(c), want, M * N);
+        NNF_ASSERT_FAILS(nnf_addmm(c, beta, alpha, tb, tb), NNF_ERR_SHAPE);
+        assert_true(strncmp(nnf_last_error(), "nnf_addmm: ", 11) == 0);
+        nnf_tensor *list[] = {ta, tb, c, c2};
+        for (size_t i = 0; i < sizeof list / sizeof *list; i++)
+            nnf_tensor_free(list[i]);
+    }
+    nnf_test_restore_isa();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tensor_renames),
         cmocka_unit_test(test_ops_renames),
+        cmocka_unit_test(test_addmm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

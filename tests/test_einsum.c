@@ -228,7 +228,7 @@ static void test_given_output(void **state)
         nnf_tensor *wrong = NULL;
         NNF_ASSERT_OK(nnf_full(&wrong, NNF_SHAPE(3, 4), 2.0f));
         NNF_ASSERT_FAILS(nnf_einsum(&wrong, "ij->ji", OPS(s)), NNF_ERR_SHAPE);
-        ref_assert_message("einsum(): the output has shape [3, 4] but the result has shape [4, 4]");
+        ref_assert_message("nnf_einsum: the output has shape [3, 4] but the result has shape [4, 4]");
         double *gw = ref_gather(wrong);
         for (int i = 0; i < 12; i++)
             assert_true(gw[i] == 2.0);
@@ -261,44 +261,44 @@ static void errors_once(void)
     NNF_ASSERT_OK(nnf_ones(&one, NNF_SHAPE(1, 1, 1, 1, 1, 1, 1, 1)));
 
     expect_error("ij->i->j", OPS(a), NNF_ERR_PARSE,
-                 "einsum(): found '->' a second time at index 5");
+                 "nnf_einsum: found '->' a second time at index 5");
     expect_error("i$j", OPS(a), NNF_ERR_PARSE,
-                 "einsum(): invalid subscript given at index 1 in the equation string, "
+                 "nnf_einsum: invalid subscript given at index 1 in the equation string, "
                  "subscripts must be in [a-zA-Z]");
     expect_error("i - > i", OPS(a), NNF_ERR_PARSE, "invalid subscript given at index 2");
     expect_error("ij,jk", OPS(a), NNF_ERR_PARSE,
-                 "einsum(): fewer operands were provided than specified in the equation");
+                 "nnf_einsum: fewer operands were provided than specified in the equation");
     expect_error("ij", OPS(a, b), NNF_ERR_PARSE,
-                 "einsum(): more operands were provided than specified in the equation");
+                 "nnf_einsum: more operands were provided than specified in the equation");
     expect_error("ij", OPS(t3), NNF_ERR_PARSE,
-                 "einsum(): the number of subscripts in the equation (2) does not match the "
+                 "nnf_einsum: the number of subscripts in the equation (2) does not match the "
                  "number of dimensions (3) for operand 0");
     expect_error("ijkl...", OPS(t3), NNF_ERR_PARSE,
-                 "einsum(): the number of subscripts in the equation (4) is more than the "
+                 "nnf_einsum: the number of subscripts in the equation (4) is more than the "
                  "number of dimensions (3) for operand 0");
     expect_error("ij->k", OPS(a), NNF_ERR_PARSE,
-                 "einsum(): output subscript k does not appear in the equation for any input "
+                 "nnf_einsum: output subscript k does not appear in the equation for any input "
                  "operand");
     expect_error("ij->jj", OPS(a), NNF_ERR_PARSE,
-                 "einsum(): output subscript j appears more than once in the output");
+                 "nnf_einsum: output subscript j appears more than once in the output");
     expect_error("i..j", OPS(a), NNF_ERR_PARSE,
-                 "einsum(): found '.' at index 1 for operand 0 that is not part of any ellipsis");
+                 "nnf_einsum: found '.' at index 1 for operand 0 that is not part of any ellipsis");
     expect_error("...i...", OPS(t3), NNF_ERR_PARSE, "for which an ellipsis was already found");
-    expect_error("ij->ij,", OPS(a), NNF_ERR_PARSE, "einsum(): found ',' at index 6 in the output");
+    expect_error("ij->ij,", OPS(a), NNF_ERR_PARSE, "nnf_einsum: found ',' at index 6 in the output");
     expect_error("ij,jk->ik", OPS(a, b), NNF_ERR_SHAPE,
-                 "einsum(): subscript j has size 3 for operand 1 which does not broadcast with "
+                 "nnf_einsum: subscript j has size 3 for operand 1 which does not broadcast with "
                  "previously seen size 2");
     expect_error("ii->i", OPS(r), NNF_ERR_SHAPE,
-                 "einsum(): subscript i is repeated for operand 0 but the sizes don't match, "
+                 "nnf_einsum: subscript i is repeated for operand 0 but the sizes don't match, "
                  "3 != 2");
     expect_error("i...,i...", OPS(e1, e2), NNF_ERR_SHAPE,
-                 "einsum(): dimension 1 covered by ellipsis in operand 1 has size 5 which does "
+                 "nnf_einsum: dimension 1 covered by ellipsis in operand 1 has size 5 which does "
                  "not broadcast with previously seen ellipsis with size 4 for the respective "
                  "dimension");
     expect_error("abcdefgh,ijklmnop,ijklmnop->abcdefgh", OPS(one, one, one), NNF_ERR_UNSUPPORTED,
                  "an intermediate product would have 16 dimensions");
     expect_error("abcdefgh,ijklmnop", OPS(one, one), NNF_ERR_PARSE,
-                 "einsum(): the implicit output has 16 dimensions, more than NNF_MAX_DIMS (8)");
+                 "nnf_einsum: the implicit output has 16 dimensions, more than NNF_MAX_DIMS (8)");
 
     nnf_tensor *c = NULL, *i64 = NULL;
     NNF_ASSERT_OK(nnf_empty_typed(&i64, NNF_SHAPE(2), NNF_I64));

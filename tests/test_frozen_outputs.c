@@ -712,7 +712,7 @@ static void linalg_group(void)
                                    : UNIFORM(21, 5, 100);
             nnf_tensor *b = t & 1 ? transposed(UNIFORM(22, 10, 100))
                                   : UNIFORM(22, 100, 10);
-            NNF_ASSERT_OK(nnf_addmm(c, ba[v][0], ba[v][1], a, b));
+            NNF_ASSERT_OK(nnf_gemm(c, a, b, ba[v][1], ba[v][0]));
             hash_tensor(c);
             nnf_tensor_free(a);
             nnf_tensor_free(b);

@@ -371,7 +371,7 @@ static void errors_once(void)
     keep = wrong;
     nnf_tensor *m35 = ref_rand(NNF_SHAPE(3, 5), 10);
     NNF_ASSERT_FAILS(nnf_matmul(&wrong, m23, m35), NNF_ERR_SHAPE);
-    ref_assert_message("matmul: the output has shape [2, 4] but the result has shape [2, 5]");
+    ref_assert_message("nnf_matmul: the output has shape [2, 4] but the result has shape [2, 5]");
     nnf_tensor_free(m35);
     assert_ptr_equal(wrong, keep);
     NNF_ASSERT_FAILS(nnf_matmul(&wrong, x, w), NNF_ERR_SHAPE);

@@ -1,4 +1,4 @@
-/* nnf_addmm (c = beta*c + alpha*(a @ b)) against a double-precision reference: alpha and
+/* nnf_gemm (c = alpha*(a @ b) + beta*c) against a double-precision reference: alpha and
  * beta (beta = 0 ignores NaN in c), transposed/offset/strided views for a, b and c, c
  * aliasing an operand, the nn layer's two uses (y = x @ w.t() + b, w.g += g.t() @ x),
  * errors leaving c untouched, allocation failures, and no copies of transposed views. */
@@ -33,7 +33,7 @@ static void check_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor
 {
     double *want, *mag;
     ref_addmm(c, beta, alpha, a, b, &want, &mag);
-    NNF_ASSERT_OK(nnf_addmm(c, beta, alpha, a, b));
+    NNF_ASSERT_OK(nnf_gemm(c, a, b, alpha, beta));
     ref_assert_near(c, want, mag, nnf_tensor_shape(a)[1] + 2);
     free(want);
     free(mag);
@@ -139,7 +139,7 @@ static void test_no_copies(void **state)
         double *want, *mag;
         ref_addmm(ct, 1.0f, 1.0f, x, wt, &want, &mag);
         nnf__alloc_fail_after(ref_sgemm_allocations(NNF_NO_TRANS, NNF_TRANS, 10, 5, 784));
-        nnf_status st = nnf_addmm(ct, 1.0f, 1.0f, x, wt);
+        nnf_status st = nnf_gemm(ct, x, wt, 1.0f, 1.0f);
         nnf__alloc_fail_after(0);
         NNF_ASSERT_OK(st);
         ref_assert_near(ct, want, mag, 786);
@@ -158,19 +158,19 @@ static void errors_once(void)
     nnf_tensor *a = ref_rand(NNF_SHAPE(5, 3), 1), *b = ref_rand(NNF_SHAPE(3, 10), 2);
     nnf_tensor *b4 = ref_rand(NNF_SHAPE(4, 10), 3), *a3 = ref_rand(NNF_SHAPE(5, 3, 1), 4);
     nnf_tensor *v = ref_rand(NNF_SHAPE(10), 5);
-    NNF_ASSERT_FAILS(nnf_addmm(c, 1.0f, 1.0f, a, b4), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_gemm(c, a, b4, 1.0f, 1.0f), NNF_ERR_SHAPE);
     ref_assert_message("mat1 and mat2 shapes cannot be multiplied (5x3 and 4x10)");
-    NNF_ASSERT_FAILS(nnf_addmm(c, 1.0f, 1.0f, a3, b), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_gemm(c, a3, b, 1.0f, 1.0f), NNF_ERR_SHAPE);
     ref_assert_message("mat1 must be a matrix, got 3-D tensor");
-    NNF_ASSERT_FAILS(nnf_addmm(c, 1.0f, 1.0f, a, v), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_gemm(c, a, v, 1.0f, 1.0f), NNF_ERR_SHAPE);
     ref_assert_message("mat2 must be a matrix, got 1-D tensor");
-    NNF_ASSERT_FAILS(nnf_addmm(v, 1.0f, 1.0f, a, b), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_gemm(v, a, b, 1.0f, 1.0f), NNF_ERR_SHAPE);
     ref_assert_message("self must be a matrix, got 1-D tensor");
-    NNF_ASSERT_FAILS(nnf_addmm(c9, 1.0f, 1.0f, a, b), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_gemm(c9, a, b, 1.0f, 1.0f), NNF_ERR_SHAPE);
     ref_assert_message("Bad in-place call: input tensor size [5, 9] and output tensor size "
                        "[5, 10] should match");
-    NNF_ASSERT_FAILS(nnf_addmm(NULL, 1.0f, 1.0f, a, b), NNF_ERR_NULL);
-    NNF_ASSERT_FAILS(nnf_addmm(c, 1.0f, 1.0f, NULL, b), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_gemm(NULL, a, b, 1.0f, 1.0f), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_gemm(c, NULL, b, 1.0f, 1.0f), NNF_ERR_NULL);
     double *g = ref_gather(c);
     for (int i = 0; i < 50; i++)
         assert_true(g[i] == 3.0);
@@ -204,7 +204,7 @@ static void alloc_failure_once(void)
         ref_addmm(c, 1.0f, 1.0f, a, b, &want, &mag);
         long live = nnf__alloc_live();
         nnf__alloc_fail_after(n);
-        nnf_status st = nnf_addmm(c, 1.0f, 1.0f, a, b);
+        nnf_status st = nnf_gemm(c, a, b, 1.0f, 1.0f);
         nnf__alloc_fail_after(0);
         assert_int_equal(nnf__alloc_live(), live);
         if (st == NNF_OK) {

@@ -57,7 +57,7 @@ static void test_lin_forward(void **state)
         check_lin_forward(x, w, b);
         check_lin_forward(x, w, NULL);
         /* x stored transposed (a t() view), and x with every other column (a view
-         * sgemm cannot address, which goes through addmm's copy) */
+         * sgemm cannot address, which goes through nnf_gemm's copy) */
         nnf_tensor *xt_store = nn_uniform(NNF_SHAPE(IN, N), 4, -1, 1), *xt = NULL;
         NNF_ASSERT_OK(nnf_t(&xt, xt_store));
         check_lin_forward(xt, w, b);

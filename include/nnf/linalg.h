@@ -1,5 +1,5 @@
 /* nnf/linalg.h — matrix products: BLAS-style sgemm on raw pointers, and matmul,
- * addmm and einsum on tensors.
+ * gemm and einsum on tensors.
  *
  * Numerics: every element of C is accumulated in the same order (the k loop in order,
  * in fixed KC blocks, with fused multiply-adds) on every ISA, every code path and every
@@ -20,10 +20,11 @@ typedef enum { NNF_NO_TRANS, NNF_TRANS } nnf_trans;
  * op(B) is k x n, C is m x n; lda/ldb/ldc are row strides in elements.
  * beta == 0 means C is not read (NaN there is overwritten). Bad arguments (ld too
  * small, NULL with a nonzero size, overflow) return an error and leave C untouched. */
-nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
-                     float alpha, const float *a, size_t lda,
-                     const float *b, size_t ldb,
-                     float beta, float *c, size_t ldc);
+NNF_API NNF_NODISCARD nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb,
+                                           size_t m, size_t n, size_t k,
+                                           float alpha, const float *a, size_t lda,
+                                           const float *b, size_t ldb,
+                                           float beta, float *c /* IN/OUT */, size_t ldc);
 
 /* torch.matmul: 1-D x 1-D is a dot product (0-d result), 2-D x 2-D a matrix product,
  * a 1-D operand is a row (left) or a column (right) whose dim leaves the result, and
@@ -33,17 +34,19 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
  * (nnf_t(w), a column select), goes to nnf_sgemm as it is; other layouts (expanded
  * rows, slices with a step) are copied first. `out` follows the IN/OUT convention of
  * nnf/ops.h; an out that shares storage with a or b is computed in a temporary first.
- * Errors (NNF_ERR_SHAPE) read like PyTorch's: "mat1 and mat2 shapes cannot be
+ * Errors (NNF_ERR_SHAPE) read like PyTorch's: "nnf_matmul: mat1 and mat2 shapes cannot be
  * multiplied (5x784 and 10x784)". */
-nnf_status nnf_matmul(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b);
+NNF_API NNF_NODISCARD nnf_status nnf_matmul(nnf_tensor **out /* IN/OUT */, const nnf_tensor *a,
+                                            const nnf_tensor *b);
 
-/* c = beta * c + alpha * (a @ b) for 2-D tensors (torch.addmm), into an existing c,
- * in one nnf_sgemm call: y = x @ w.t() + b is nnf_addmm(y_holding_b, 1, 1, x, wt), the
- * gradient accumulation w.g += g.t() @ x is nnf_addmm(wg, 1, 1, gt, x). beta == 0 does
- * not read c. a, b and c may be transposed views (never copied); a c that sgemm cannot
+/* c = alpha * (a @ b) + beta * c for 2-D tensors, into an existing c, in one nnf_sgemm
+ * call: BLAS's gemm on tensors, alpha before beta as in nnf_sgemm (torch.addmm(c, a, b,
+ * beta=beta, alpha=alpha)). y = x @ w.t() + b is nnf_gemm(y_holding_b, x, wt, 1, 1), the
+ * gradient accumulation w.g += g.t() @ x is nnf_gemm(wg, gt, x, 1, 1). beta == 0 does not
+ * read c. a, b and c may be transposed views (never copied); a c that sgemm cannot
  * address or that shares storage with a or b goes through a temporary. */
-nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a,
-                     const nnf_tensor *b);
+NNF_API NNF_NODISCARD nnf_status nnf_gemm(nnf_tensor *c /* IN/OUT */, const nnf_tensor *a,
+                                          const nnf_tensor *b, float alpha, float beta);
 
 /* torch.einsum with its equation grammar: subscripts [a-zA-Z], spaces allowed, terms
  * separated by ',', an optional "->" and output, at most one "..." per term (ellipsis
@@ -56,12 +59,18 @@ nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a
  * *out is NULL and the result needs no arithmetic ("ij->ji", "ii->i") *out becomes a
  * VIEW of the operand, sharing its storage. Errors: NNF_ERR_PARSE for a malformed
  * equation or one that does not fit the operands' ndims, NNF_ERR_SHAPE for sizes that
- * do not match, each with PyTorch's message ("einsum(): the number of subscripts in the
+ * do not match, each with PyTorch's message ("nnf_einsum: the number of subscripts in the
  * equation (2) does not match the number of dimensions (3) for operand 0 and no
  * ellipsis was given"); NNF_ERR_UNSUPPORTED if combining the operands left to right
  * needs an intermediate of more than NNF_MAX_DIMS dims. */
-nnf_status nnf_einsum(nnf_tensor **out, const char *spec, int noperands,
-                      const nnf_tensor *const *operands);
+NNF_API NNF_NODISCARD nnf_status nnf_einsum(nnf_tensor **out /* IN/OUT */, const char *spec,
+                                            int noperands, const nnf_tensor *const *operands);
+
+/* ---- Deprecated: the old names in their old parameter order, for one release. ---- */
+/* c = beta * c + alpha * (a @ b): beta BEFORE alpha, the opposite of nnf_sgemm. */
+NNF_API NNF_DEPRECATED("use nnf_gemm(c, a, b, alpha, beta): alpha comes first there")
+NNF_NODISCARD nnf_status nnf_addmm(nnf_tensor *c /* IN/OUT */, float beta, float alpha,
+                                   const nnf_tensor *a, const nnf_tensor *b);
 
 #ifdef __cplusplus
 }

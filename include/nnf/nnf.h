@@ -5,7 +5,7 @@
  *   isa.h      which instruction set runs the kernels, and how to force one
  *   tensor.h   float32 tensors, storage, views, creation, printing, gradients
  *   ops.h      elementwise arithmetic with broadcasting, reductions
- *   linalg.h   sgemm, matmul, addmm, einsum
+ *   linalg.h   sgemm, matmul, gemm, einsum
  *   nn.h       layers with forward and backward, models, init, SGD, gradcheck
  *   data.h     reading IDX datasets (MNIST, Fashion-MNIST), minibatches
  *   conv.h     2-D convolution as unfold + matmul (the chapter's further research)

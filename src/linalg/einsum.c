@@ -87,12 +87,12 @@ static nnf_status size_mismatch(int label, int operand, int dim, int64_t got, in
 {
     if (label >= NNF__EINSUM_ELL)
         return nnf__fail(NNF_ERR_SHAPE,
-                         "einsum(): dimension %d covered by ellipsis in operand %d has size "
+                         "dimension %d covered by ellipsis in operand %d has size "
                          "%lld which does not broadcast with previously seen ellipsis with "
                          "size %lld for the respective dimension", dim, operand,
                          (long long)got, (long long)seen);
     return nnf__fail(NNF_ERR_SHAPE,
-                     "einsum(): subscript %c has size %lld for operand %d which does not "
+                     "subscript %c has size %lld for operand %d which does not "
                      "broadcast with previously seen size %lld", nnf__einsum_label_char(label),
                      (long long)got, operand, (long long)seen);
 }
@@ -110,7 +110,7 @@ static nnf_status label_sizes(plan *p, const nnf_tensor *const *ops)
             int l = tm->label[d];
             for (int e = 0; e < d; e++)
                 NNF_RETURN_IF(tm->label[e] == l && shape[e] != shape[d], NNF_ERR_SHAPE,
-                              "einsum(): subscript %c is repeated for operand %d but the sizes "
+                              "subscript %c is repeated for operand %d but the sizes "
                               "don't match, %lld != %lld", nnf__einsum_label_char(l), k,
                               (long long)shape[d], (long long)shape[e]);
             if (p->size[l] < 0 || p->size[l] == 1)
@@ -281,7 +281,7 @@ static nnf_status contract(const plan *p, term *l, term *r, uint64_t later, term
 
     int nd = g.n[BATCH] + g.n[LEFT_ONLY] + g.n[RIGHT_ONLY];
     NNF_RETURN_IF(nd > NNF_MAX_DIMS, NNF_ERR_UNSUPPORTED,
-                  "einsum(): an intermediate product would have %d dimensions, more than "
+                  "an intermediate product would have %d dimensions, more than "
                   "NNF_MAX_DIMS (%d); contract the operands in another order", nd,
                   NNF_MAX_DIMS);
     int8_t labels[NNF_MAX_DIMS];
@@ -310,13 +310,13 @@ static nnf_status check_operands(nnf_tensor **out, const char *spec, int noperan
                                  const nnf_tensor *const *operands)
 {
     NNF_RETURN_IF(out == NULL || spec == NULL, NNF_ERR_NULL,
-                  "einsum(): out and the equation must not be NULL");
-    NNF_RETURN_IF(noperands < 1, NNF_ERR_INVALID, "einsum(): must provide at least one operand");
-    NNF_RETURN_IF(operands == NULL, NNF_ERR_NULL, "einsum(): operands is NULL");
+                  "out and the equation must not be NULL");
+    NNF_RETURN_IF(noperands < 1, NNF_ERR_INVALID, "must provide at least one operand");
+    NNF_RETURN_IF(operands == NULL, NNF_ERR_NULL, "operands is NULL");
     for (int k = 0; k < noperands; k++) {
-        NNF_RETURN_IF(operands[k] == NULL, NNF_ERR_NULL, "einsum(): operand %d is NULL", k);
+        NNF_RETURN_IF(operands[k] == NULL, NNF_ERR_NULL, "operand %d is NULL", k);
         NNF_RETURN_IF(operands[k]->dtype != NNF_F32, NNF_ERR_DTYPE,
-                      "einsum(): operand %d is not float32", k);
+                      "operand %d is not float32", k);
     }
     return NNF_OK;
 }
@@ -326,7 +326,7 @@ static nnf_status parse(plan *p, const char *spec, int noperands,
 {
     size_t nbytes = (size_t)noperands * sizeof(int);
     int *ndims = nnf__alloc(nbytes);
-    NNF_RETURN_IF(ndims == NULL, NNF_ERR_NOMEM, "einsum(): out of memory");
+    NNF_RETURN_IF(ndims == NULL, NNF_ERR_NOMEM, "out of memory");
     for (int k = 0; k < noperands; k++)
         ndims[k] = operands[k]->ndim;
     nnf_status st = nnf__einsum_parse(&p->eq, spec, noperands, ndims);
@@ -343,7 +343,7 @@ static nnf_status check_out(const plan *p, const nnf_tensor *dst)
 {
     if (dst == NULL)
         return NNF_OK;
-    NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "einsum(): the output must be float32");
+    NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "the output must be float32");
     const nnf__einsum_term *o = &p->eq.out;
     int64_t shape[NNF_MAX_DIMS];
     int same = dst->ndim == o->ndim;
@@ -353,7 +353,7 @@ static nnf_status check_out(const plan *p, const nnf_tensor *dst)
     }
     char want[NNF__SHAPE_STR], got[NNF__SHAPE_STR];
     NNF_RETURN_IF(!same, NNF_ERR_SHAPE,
-                  "einsum(): the output has shape %s but the result has shape %s",
+                  "the output has shape %s but the result has shape %s",
                   nnf__shape_str(dst->ndim, dst->shape, got),
                   nnf__shape_str(o->ndim, shape, want));
     return NNF_OK;
@@ -393,6 +393,7 @@ static nnf_status evaluate(const plan *p, const nnf_tensor *const *operands, ter
 nnf_status nnf_einsum(nnf_tensor **out, const char *spec, int noperands,
                       const nnf_tensor *const *operands)
 {
+    NNF_PUBLIC("nnf_einsum");
     NNF_FORWARD(check_operands(out, spec, noperands, operands));
     plan p;
     NNF_FORWARD(parse(&p, spec, noperands, operands));
@@ -402,7 +403,7 @@ nnf_status nnf_einsum(nnf_tensor **out, const char *spec, int noperands,
     if (st == NNF_OK) {
         terms = nnf__calloc(nbytes);
         if (terms == NULL)
-            st = nnf__fail(NNF_ERR_NOMEM, "einsum(): out of memory");
+            st = nnf__fail(NNF_ERR_NOMEM, "out of memory");
     }
     nnf_tensor *result = NULL, *tmp = NULL;
     if (st == NNF_OK)

@@ -69,10 +69,10 @@ static nnf_status scan_term(const char *spec, size_t *pos, int operand, written_
             continue;
         if (c == '.') {
             NNF_RETURN_IF(t->ell_at >= 0, NNF_ERR_PARSE,
-                          "einsum(): found '.' at index %zu for %s for which an ellipsis "
+                          "found '.' at index %zu for %s for which an ellipsis "
                           "was already found", i, term_name(operand, who, sizeof who));
             NNF_RETURN_IF(spec[i + 1] != '.' || spec[i + 2] != '.', NNF_ERR_PARSE,
-                          "einsum(): found '.' at index %zu for %s that is not part of any "
+                          "found '.' at index %zu for %s that is not part of any "
                           "ellipsis", i, term_name(operand, who, sizeof who));
             t->ell_at = t->nletters;
             i += 2;
@@ -80,7 +80,7 @@ static nnf_status scan_term(const char *spec, size_t *pos, int operand, written_
         }
         int label = letter_label(c);
         NNF_RETURN_IF(label < 0, NNF_ERR_PARSE,
-                      "einsum(): invalid subscript given at index %zu in the equation string, "
+                      "invalid subscript given at index %zu in the equation string, "
                       "subscripts must be in [a-zA-Z]", i);
         if (t->nletters < NNF_MAX_DIMS)
             t->letter[t->nletters] = (int8_t)label;
@@ -96,13 +96,13 @@ static nnf_status check_input(const written_term *t, int operand, int ndim, int 
 {
     if (t->ell_at < 0) {
         NNF_RETURN_IF(t->nletters != ndim, NNF_ERR_PARSE,
-                      "einsum(): the number of subscripts in the equation (%d) does not match "
+                      "the number of subscripts in the equation (%d) does not match "
                       "the number of dimensions (%d) for operand %d and no ellipsis was given",
                       t->nletters, ndim, operand);
         *ell_dims = 0;
     } else {
         NNF_RETURN_IF(t->nletters > ndim, NNF_ERR_PARSE,
-                      "einsum(): the number of subscripts in the equation (%d) is more than "
+                      "the number of subscripts in the equation (%d) is more than "
                       "the number of dimensions (%d) for operand %d",
                       t->nletters, ndim, operand);
         *ell_dims = ndim - t->nletters;
@@ -134,24 +134,24 @@ static nnf_status parse_output(const char *spec, size_t pos, const int *count, i
     written_term w;
     NNF_FORWARD(scan_term(spec, &pos, -1, &w));
     NNF_RETURN_IF(spec[pos] == ',', NNF_ERR_PARSE,
-                  "einsum(): found ',' at index %zu in the output (after '->'); the output "
+                  "found ',' at index %zu in the output (after '->'); the output "
                   "is a single term", pos);
     NNF_RETURN_IF(spec[pos] != '\0', NNF_ERR_PARSE,
-                  "einsum(): found '->' a second time at index %zu; the equation has one "
+                  "found '->' a second time at index %zu; the equation has one "
                   "output", pos);
     int ndim = w.nletters + (w.ell_at >= 0 ? ell_ndim : 0);
     NNF_RETURN_IF(ndim > NNF_MAX_DIMS, NNF_ERR_PARSE,
-                  "einsum(): the output has %d dimensions, more than NNF_MAX_DIMS (%d)", ndim,
+                  "the output has %d dimensions, more than NNF_MAX_DIMS (%d)", ndim,
                   NNF_MAX_DIMS);
     uint64_t seen = 0;
     for (int i = 0; i < w.nletters; i++) {
         int label = w.letter[i];
         char c = nnf__einsum_label_char(label);
         NNF_RETURN_IF(count[label] == 0, NNF_ERR_PARSE,
-                      "einsum(): output subscript %c does not appear in the equation for any "
+                      "output subscript %c does not appear in the equation for any "
                       "input operand", c);
         NNF_RETURN_IF(seen >> label & 1, NNF_ERR_PARSE,
-                      "einsum(): output subscript %c appears more than once in the output", c);
+                      "output subscript %c appears more than once in the output", c);
         seen |= (uint64_t)1 << label;
     }
     expand_term(&w, w.ell_at >= 0 ? ell_ndim : 0, ell_ndim, out);
@@ -164,7 +164,7 @@ static nnf_status implicit_output(const int *count, int ell_ndim, nnf__einsum_te
     for (int label = 0; label < NNF__EINSUM_LETTERS; label++)
         ndim += count[label] == 1;
     NNF_RETURN_IF(ndim > NNF_MAX_DIMS, NNF_ERR_PARSE,
-                  "einsum(): the implicit output has %d dimensions, more than NNF_MAX_DIMS "
+                  "the implicit output has %d dimensions, more than NNF_MAX_DIMS "
                   "(%d)", ndim, NNF_MAX_DIMS);
     int n = 0;
     for (int j = 0; j < ell_ndim && n < NNF_MAX_DIMS; j++)
@@ -186,9 +186,9 @@ static nnf_status parse_into(nnf__einsum_eq *eq, written_term *w, int *ell_dims,
         written_term t;
         NNF_FORWARD(scan_term(spec, &pos, nterms, &t));
         NNF_RETURN_IF(nterms >= noperands, NNF_ERR_PARSE,
-                      "einsum(): fewer operands were provided than specified in the equation");
+                      "fewer operands were provided than specified in the equation");
         NNF_RETURN_IF(ndims[nterms] < 0 || ndims[nterms] > NNF_MAX_DIMS, NNF_ERR_PARSE,
-                      "einsum(): operand %d has %d dimensions", nterms, ndims[nterms]);
+                      "operand %d has %d dimensions", nterms, ndims[nterms]);
         NNF_FORWARD(check_input(&t, nterms, ndims[nterms], &ell_dims[nterms]));
         w[nterms++] = t;
         if (spec[pos] != ',')
@@ -196,7 +196,7 @@ static nnf_status parse_into(nnf__einsum_eq *eq, written_term *w, int *ell_dims,
         pos++;
     }
     NNF_RETURN_IF(nterms < noperands, NNF_ERR_PARSE,
-                  "einsum(): more operands were provided than specified in the equation");
+                  "more operands were provided than specified in the equation");
 
     int ell_ndim = 0;
     int count[NNF__EINSUM_LETTERS] = {0};
@@ -218,20 +218,20 @@ static nnf_status parse_into(nnf__einsum_eq *eq, written_term *w, int *ell_dims,
 nnf_status nnf__einsum_parse(nnf__einsum_eq *eq, const char *spec, int noperands,
                              const int *ndims)
 {
-    NNF_RETURN_IF(spec == NULL, NNF_ERR_NULL, "einsum(): the equation is NULL");
-    NNF_RETURN_IF(noperands < 1, NNF_ERR_INVALID, "einsum(): must provide at least one operand");
-    NNF_RETURN_IF(ndims == NULL, NNF_ERR_NULL, "einsum(): ndims is NULL");
+    NNF_RETURN_IF(spec == NULL, NNF_ERR_NULL, "the equation is NULL");
+    NNF_RETURN_IF(noperands < 1, NNF_ERR_INVALID, "must provide at least one operand");
+    NNF_RETURN_IF(ndims == NULL, NNF_ERR_NULL, "ndims is NULL");
 
     size_t n = (size_t)noperands;
     nnf__einsum_term *in = nnf__alloc(n * sizeof *in);
-    NNF_RETURN_IF(in == NULL, NNF_ERR_NOMEM, "einsum(): out of memory parsing %d operands",
+    NNF_RETURN_IF(in == NULL, NNF_ERR_NOMEM, "out of memory parsing %d operands",
                   noperands);
     /* scratch for the terms as written and their ellipsis dims */
     size_t scratch_bytes = n * (sizeof(written_term) + sizeof(int));
     written_term *w = nnf__alloc(scratch_bytes);
     nnf_status st;
     if (w == NULL) {
-        st = nnf__fail(NNF_ERR_NOMEM, "einsum(): out of memory parsing %d operands", noperands);
+        st = nnf__fail(NNF_ERR_NOMEM, "out of memory parsing %d operands", noperands);
     } else {
         eq->in = in;
         eq->noperands = noperands;

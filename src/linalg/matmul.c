@@ -351,19 +351,20 @@ static nnf_status compute(nnf_tensor **out, const mm_plan *p, const nnf_tensor *
 
 nnf_status nnf_matmul(nnf_tensor **out, const nnf_tensor *a, const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_matmul");
     NNF_RETURN_IF(out == NULL || a == NULL || b == NULL, NNF_ERR_NULL,
-                  "matmul: out, a and b must not be NULL");
+                  "out, a and b must not be NULL");
     NNF_RETURN_IF(a->dtype != NNF_F32 || b->dtype != NNF_F32, NNF_ERR_DTYPE,
-                  "matmul: expected float32 operands");
+                  "expected float32 operands");
     mm_plan p;
     NNF_FORWARD(make_plan(a, b, &p));
     nnf_tensor *dst = *out;
     if (dst != NULL) {
-        NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "matmul: the output must be float32");
+        NNF_RETURN_IF(dst->dtype != NNF_F32, NNF_ERR_DTYPE, "the output must be float32");
         if (!same_shape(dst, p.ndim, p.shape)) {
             char want[NNF__SHAPE_STR], got[NNF__SHAPE_STR];
             return nnf__fail(NNF_ERR_SHAPE,
-                             "matmul: the output has shape %s but the result has shape %s",
+                             "the output has shape %s but the result has shape %s",
                              nnf__shape_str(dst->ndim, dst->shape, got),
                              nnf__shape_str(p.ndim, p.shape, want));
         }

@@ -1,5 +1,5 @@
 /* How a strided matrix view is handed to nnf_sgemm without a copy (shared by matmul,
- * addmm and einsum). */
+ * gemm and einsum). */
 #ifndef NNF_LINALG_MATMUL_H
 #define NNF_LINALG_MATMUL_H
 

@@ -164,6 +164,7 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
                      float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                      float beta, float *c, size_t ldc)
 {
+    NNF_PUBLIC("nnf_sgemm");
     const call x = {ta, tb, m, n, k};
     NNF_FORWARD(check_args(&x, a, lda, b, ldb, c, ldc));
     if (m == 0 || n == 0)

@@ -39,7 +39,7 @@ static nnf_status gemm(nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b, cons
         return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_data(a), la.ld, nnf_tensor_data(b),
                          lb.ld, beta, nnf_tensor_data(c), lc.ld);
     }
-    /* Views sgemm cannot address (stride-0 rows, steps): addmm copies what it must. */
+    /* Views sgemm cannot address (stride-0 rows, steps): nnf_gemm copies what it must. */
     nnf_tensor *at = NULL, *bt = NULL;
     nnf_status st = NNF_OK;
     if (op_a == NNF_TRANS)
@@ -47,7 +47,7 @@ static nnf_status gemm(nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b, cons
     if (st == NNF_OK && op_b == NNF_TRANS)
         st = nnf_t(&bt, b);
     if (st == NNF_OK)
-        st = nnf_addmm(c, beta, 1.0f, at != NULL ? at : a, bt != NULL ? bt : b);
+        st = nnf_gemm(c, at != NULL ? at : a, bt != NULL ? bt : b, 1.0f, beta);
     nnf_tensor_free(at);
     nnf_tensor_free(bt);
     return st;

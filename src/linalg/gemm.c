@@ -1,4 +1,4 @@
-/* c = beta * c + alpha * (a @ b) in one nnf_sgemm call: the nn layer's y = x @ w.t() + b
+/* c = alpha * (a @ b) + beta * c in one nnf_sgemm call: the nn layer's y = x @ w.t() + b
  * (c pre-filled with the bias, beta = 1) and its gradient accumulation
  * w.g += g.t() @ x. Transposed views of a, b and c are passed as TRANS, never copied;
  * only a c that sgemm cannot address (or that shares storage with a or b) goes through
@@ -18,9 +18,9 @@ static nnf_trans flip(nnf_trans t)
 static nnf_status check_args(const nnf_tensor *c, const nnf_tensor *a, const nnf_tensor *b)
 {
     NNF_RETURN_IF(c == NULL || a == NULL || b == NULL, NNF_ERR_NULL,
-                  "addmm: c, a and b must not be NULL");
+                  "c, a and b must not be NULL");
     NNF_RETURN_IF(c->dtype != NNF_F32 || a->dtype != NNF_F32 || b->dtype != NNF_F32,
-                  NNF_ERR_DTYPE, "addmm: expected float32 tensors");
+                  NNF_ERR_DTYPE, "expected float32 tensors");
     NNF_RETURN_IF(a->ndim != 2, NNF_ERR_SHAPE, "mat1 must be a matrix, got %d-D tensor",
                   a->ndim);
     NNF_RETURN_IF(b->ndim != 2, NNF_ERR_SHAPE, "mat2 must be a matrix, got %d-D tensor",
@@ -39,9 +39,9 @@ static nnf_status check_args(const nnf_tensor *c, const nnf_tensor *a, const nnf
 }
 
 /* One sgemm into c, whose layout lc sgemm can address. */
-static nnf_status gemm_into(nnf_tensor *c, const nnf__gemm_layout *lc, float beta, float alpha,
-                            const nnf_tensor *a, const nnf__gemm_layout *la,
-                            const nnf_tensor *b, const nnf__gemm_layout *lb)
+static nnf_status gemm_into(nnf_tensor *c, const nnf__gemm_layout *lc, const nnf_tensor *a,
+                            const nnf__gemm_layout *la, const nnf_tensor *b,
+                            const nnf__gemm_layout *lb, float alpha, float beta)
 {
     size_t m = (size_t)a->shape[0], k = (size_t)a->shape[1], n = (size_t)b->shape[1];
     const float *pa = nnf_tensor_data(a), *pb = nnf_tensor_data(b);
@@ -64,9 +64,10 @@ static nnf_status readable(const nnf_tensor **t, nnf_tensor **copy, nnf__gemm_la
     return NNF_OK;
 }
 
-nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a,
-                     const nnf_tensor *b)
+nnf_status nnf_gemm(nnf_tensor *c, const nnf_tensor *a, const nnf_tensor *b, float alpha,
+                    float beta)
 {
+    NNF_PUBLIC("nnf_gemm");
     NNF_FORWARD(check_args(c, a, b));
     nnf_tensor *ca = NULL, *cb = NULL, *tmp = NULL;
     nnf__gemm_layout la, lb, lc;
@@ -77,13 +78,13 @@ nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a
         int direct = nnf__gemm_layout_of_tensor(c, &lc) && !nnf_tensor_shares_storage(c, a)
                      && !nnf_tensor_shares_storage(c, b);
         if (direct) {
-            st = gemm_into(c, &lc, beta, alpha, a, &la, b, &lb);
+            st = gemm_into(c, &lc, a, &la, b, &lb, alpha, beta);
         } else {
             /* beta == 0 never reads c, so the temporary need not hold its values */
             st = beta == 0.0f ? nnf_empty_like(&tmp, c) : nnf_clone(&tmp, c);
             if (st == NNF_OK) {
                 nnf__gemm_layout_of_tensor(tmp, &lc);
-                st = gemm_into(tmp, &lc, beta, alpha, a, &la, b, &lb);
+                st = gemm_into(tmp, &lc, a, &la, b, &lb, alpha, beta);
             }
             if (st == NNF_OK)
                 st = nnf_copy(c, tmp);

@@ -319,7 +319,7 @@ static double run(const options *o, int loss_kind, const split *train, const spl
             double progress_frac = ((double)(epoch - 1) * (double)nb + (double)i) /
                                    ((double)o->epochs * (double)nb);
             CHECK(nnf_sgd_set_lr(opt, (float)(0.5 * lr * (1.0 + cos(M_PI * progress_frac)))));
-            CHECK(nnf_loader_batch(loader, i, &xb, &yb));
+            CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
             if (loss_kind == LOSS_MSE) one_hot(&targets, yb);
             CHECK(nnf_model_forward(m, xb, loss_kind == LOSS_MSE ? targets : yb, &loss));
             nnf_sgd_zero_grad(opt);

@@ -63,7 +63,7 @@ static float train(int user_relu, nnf_tensor *x, nnf_tensor *y)
         for (int64_t i = 0; i < nnf_loader_len(loader); i++) {
             nnf_tensor *xb, *yb;
             float loss;
-            CHECK(nnf_loader_batch(loader, i, &xb, &yb));
+            CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
             CHECK(nnf_model_forward(model, xb, yb, &loss));   /* loss = model(xb, yb) */
             nnf_sgd_zero_grad(opt);                           /* opt.zero_grad() */
             CHECK(nnf_model_backward(model));                 /* loss.backward() */

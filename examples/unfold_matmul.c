@@ -139,7 +139,7 @@ int main(void)
         for (int64_t i = 0; i < nnf_loader_len(loader); i++) {
             nnf_tensor *xb, *yb;
             float loss;
-            CHECK(nnf_loader_batch(loader, i, &xb, &yb));
+            CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
             CHECK(nnf_model_forward(cnn, xb, yb, &loss));
             nnf_sgd_zero_grad(opt);
             CHECK(nnf_model_backward(cnn));

@@ -59,3 +59,11 @@ nnf_status nnf_addmm(nnf_tensor *c, float beta, float alpha, const nnf_tensor *a
     NNF_PUBLIC("nnf_addmm");
     return nnf_gemm(c, a, b, alpha, beta);
 }
+
+/* ---- data.h ---- */
+
+nnf_status nnf_loader_batch(nnf_loader *loader, int64_t i, nnf_tensor **xb, nnf_tensor **yb)
+{
+    NNF_PUBLIC("nnf_loader_batch");
+    return nnf_loader_get_batch(loader, xb, yb, i);
+}

@@ -136,12 +136,48 @@ static void test_addmm(void **state)
     nnf_test_restore_isa();
 }
 
+/* ---- data.h ---- */
+
+/* nnf_loader_batch(loader, i, &xb, &yb): batch i, the rows the order says. */
+static void test_loader_batch(void **state)
+{
+    (void)state;
+    nnf_tensor *x = NULL, *x2 = NULL, *y = NULL;
+    NNF_ASSERT_OK(nnf_arange(&x, 0, 20, 1));
+    NNF_ASSERT_OK(nnf_view(&x2, x, NNF_SHAPE(10, 2)));
+    NNF_ASSERT_OK(nnf_from_data_typed(&y, (const int64_t[]){0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                      NNF_SHAPE(10), NNF_I64));
+    nnf_loader *l = NULL;
+    NNF_ASSERT_OK(nnf_loader_new(&l, x2, y, 4, 7));
+    NNF_ASSERT_OK(nnf_loader_shuffle(l));
+    for (int64_t i = 0; i < nnf_loader_len(l); i++) {
+        nnf_tensor *xb = NULL, *yb = NULL;
+        NNF_ASSERT_OK(nnf_loader_batch(l, i, &xb, &yb));
+        int64_t rows = nnf_tensor_shape(xb)[0];
+        assert_int_equal(rows, i < 2 ? 4 : 2);
+        const float *px = nnf_tensor_data(xb);
+        const int64_t *py = nnf_tensor_raw(yb);
+        for (int64_t r = 0; r < rows; r++) {   /* row k of x is (2k, 2k + 1), its label k */
+            assert_true(px[2 * r] == 2.0f * (float)py[r]);
+            assert_true(px[2 * r + 1] == 2.0f * (float)py[r] + 1.0f);
+        }
+    }
+    nnf_tensor *xb = NULL;
+    NNF_ASSERT_FAILS(nnf_loader_batch(l, 3, &xb, NULL), NNF_ERR_INDEX);
+    assert_string_equal(nnf_last_error(), "nnf_loader_batch: batch 3 is out of range for 3 batches");
+    nnf_loader_free(l);
+    nnf_tensor_free(x);
+    nnf_tensor_free(x2);
+    nnf_tensor_free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tensor_renames),
         cmocka_unit_test(test_ops_renames),
         cmocka_unit_test(test_addmm),
+        cmocka_unit_test(test_loader_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -625,7 +625,7 @@ static void test_loader_batches(void **state)
                 int in_order = 1;
                 for (int64_t i = 0; i < nnf_loader_len(l); i++) {
                     nnf_tensor *xb, *yb;
-                    NNF_ASSERT_OK(nnf_loader_batch(l, i, &xb, &yb));
+                    NNF_ASSERT_OK(nnf_loader_get_batch(l, &xb, &yb, i));
                     int64_t rows = nnf_tensor_size(xb, 0);
                     assert_int_equal(rows, i < nnf_loader_len(l) - 1 || N % bs == 0
                                                ? (bs < N ? bs : N) : N % bs);
@@ -672,10 +672,10 @@ static void test_loader_shuffle_seeded(void **state)
             NNF_ASSERT_OK(nnf_loader_shuffle(b));
             NNF_ASSERT_OK(nnf_loader_shuffle(c));
             nnf_tensor *xa, *xb, *xc, *ya = (nnf_tensor *)&ya;
-            NNF_ASSERT_OK(nnf_loader_batch(a, 0, &xa, &ya));
+            NNF_ASSERT_OK(nnf_loader_get_batch(a, &xa, &ya, 0));
             assert_null(ya);
-            NNF_ASSERT_OK(nnf_loader_batch(b, 0, &xb, NULL));
-            NNF_ASSERT_OK(nnf_loader_batch(c, 0, &xc, NULL));
+            NNF_ASSERT_OK(nnf_loader_get_batch(b, &xb, NULL, 0));
+            NNF_ASSERT_OK(nnf_loader_get_batch(c, &xc, NULL, 0));
             const float *pa = nnf_tensor_data(xa), *pb = nnf_tensor_data(xb),
                         *pc = nnf_tensor_data(xc);
             assert_memory_equal(pa, pb, N * sizeof(float));
@@ -704,7 +704,7 @@ static void test_loader_shuffle_uniform(void **state)
         for (int s = 0; s < 6000; s++) {
             NNF_ASSERT_OK(nnf_loader_shuffle(l));
             nnf_tensor *xb;
-            NNF_ASSERT_OK(nnf_loader_batch(l, 0, &xb, NULL));
+            NNF_ASSERT_OK(nnf_loader_get_batch(l, &xb, NULL, 0));
             const float *p = nnf_tensor_data(xb);
             for (int pos = 0; pos < 3; pos++) count[(int)p[pos]][pos]++;
         }
@@ -732,7 +732,7 @@ static void test_loader_views_and_shapes(void **state)
         nnf_loader *l = NULL;
         NNF_ASSERT_OK(nnf_loader_new(&l, xt, NULL, 3, 1));
         nnf_tensor *xb;
-        NNF_ASSERT_OK(nnf_loader_batch(l, 1, &xb, NULL));
+        NNF_ASSERT_OK(nnf_loader_get_batch(l, &xb, NULL, 1));
         assert_int_equal(nnf_tensor_size(xb, 0), 1);
         const float *p = nnf_tensor_data(xb);
         assert_true(p[0] == 3 && p[1] == 7 && p[2] == 11);
@@ -740,7 +740,7 @@ static void test_loader_views_and_shapes(void **state)
 
         NNF_ASSERT_OK(nnf_zeros(&img, NNF_SHAPE(10, 1, 28, 28)));
         NNF_ASSERT_OK(nnf_loader_new(&l, img, NULL, 4, 1));
-        NNF_ASSERT_OK(nnf_loader_batch(l, 0, &xb, NULL));
+        NNF_ASSERT_OK(nnf_loader_get_batch(l, &xb, NULL, 0));
         assert_int_equal(nnf_tensor_ndim(xb), 4);
         assert_int_equal(nnf_tensor_size(xb, 0), 4);
         assert_int_equal(nnf_tensor_size(xb, 3), 28);
@@ -775,11 +775,11 @@ static void test_loader_errors(void **state)
 
         NNF_ASSERT_OK(nnf_loader_new(&l, x, NULL, 4, 0));
         nnf_tensor *xb = NULL;
-        NNF_ASSERT_FAILS(nnf_loader_batch(l, 3, &xb, NULL), NNF_ERR_INDEX);
+        NNF_ASSERT_FAILS(nnf_loader_get_batch(l, &xb, NULL, 3), NNF_ERR_INDEX);
         assert_non_null(strstr(nnf_last_error(), "batch 3 is out of range for 3 batches"));
-        NNF_ASSERT_FAILS(nnf_loader_batch(l, -1, &xb, NULL), NNF_ERR_INDEX);
-        NNF_ASSERT_FAILS(nnf_loader_batch(l, 0, NULL, NULL), NNF_ERR_NULL);
-        NNF_ASSERT_FAILS(nnf_loader_batch(NULL, 0, &xb, NULL), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_loader_get_batch(l, &xb, NULL, -1), NNF_ERR_INDEX);
+        NNF_ASSERT_FAILS(nnf_loader_get_batch(l, NULL, NULL, 0), NNF_ERR_NULL);
+        NNF_ASSERT_FAILS(nnf_loader_get_batch(NULL, &xb, NULL, 0), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_loader_shuffle(NULL), NNF_ERR_NULL);
         assert_null(xb);
         assert_int_equal(nnf_loader_len(NULL), 0);

@@ -2,21 +2,23 @@
  *
  * The usual path from files on disk to a training loop:
  *
- *     nnf_dataset train = {0}, test = {0};
- *     nnf_mnist_load(&train, "/usr/share/datasets/fashion-mnist", "train");
- *     nnf_mnist_load(&test,  "/usr/share/datasets/fashion-mnist", "t10k");
- *     float mean, std;
- *     nnf_dataset_stats(&train, &mean, &std);           // the TRAINING set's statistics
- *     nnf_dataset_normalize(&train, mean, std);          // ... applied to both sets
- *     nnf_dataset_normalize(&test, mean, std);
+ * (CHECK stands for your error handling: every call returns an nnf_status.)
  *
- *     nnf_loader *loader;
- *     nnf_loader_new(&loader, train.x, train.y, 128, 42);
+ *     nnf_dataset train = {0}, test = {0};
+ *     CHECK(nnf_mnist_load(&train, "/usr/share/datasets/fashion-mnist", "train"));
+ *     CHECK(nnf_mnist_load(&test,  "/usr/share/datasets/fashion-mnist", "t10k"));
+ *     float mean, std;
+ *     CHECK(nnf_dataset_stats(&train, &mean, &std));     // the TRAINING set's statistics
+ *     CHECK(nnf_dataset_normalize(&train, mean, std));   // ... applied to both sets
+ *     CHECK(nnf_dataset_normalize(&test, mean, std));
+ *
+ *     nnf_loader *loader = NULL;
+ *     CHECK(nnf_loader_new(&loader, train.x, train.y, 128, 42));
  *     for (int epoch = 0; epoch < 5; epoch++) {
- *         nnf_loader_shuffle(loader);                    // a new order every epoch
+ *         CHECK(nnf_loader_shuffle(loader));             // a new order every epoch
  *         for (int64_t i = 0; i < nnf_loader_len(loader); i++) {
- *             nnf_tensor *xb, *yb;
- *             nnf_loader_batch(loader, i, &xb, &yb);     // 128 x 784 floats, 128 labels
+ *             nnf_tensor *xb = NULL, *yb = NULL;
+ *             CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));   // 128 x 784, 128 labels
  *             ...
  *         }
  *     }
@@ -50,7 +52,8 @@ extern "C" {
  *                   corrupt gzip stream (bad data or a CRC-32 that does not match);
  *   NNF_ERR_DTYPE   NNF_I64 asked of a floating-point file, or an unsupported dtype;
  *   NNF_ERR_OVERFLOW / NNF_ERR_NOMEM  sizes too large / allocation failed. */
-nnf_status nnf_idx_read(nnf_tensor **out /* OUT */, const char *path, nnf_dtype dtype);
+NNF_API NNF_NODISCARD nnf_status nnf_idx_read(nnf_tensor **out /* OUT */, const char *path,
+                                              nnf_dtype dtype);
 
 /* ---- Labelled datasets in memory ---- */
 typedef struct {
@@ -66,19 +69,22 @@ typedef struct {
  * Errors: those of nnf_idx_read, plus NNF_ERR_SHAPE if the image and label counts
  * differ or the files are not 3-d images and 1-d labels, and NNF_ERR_PARSE if a label
  * is outside 0..9 (both messages name the files and the counts or the index). */
-nnf_status nnf_mnist_load(nnf_dataset *out /* OUT */, const char *dir, const char *split);
+NNF_API NNF_NODISCARD nnf_status nnf_mnist_load(nnf_dataset *out /* OUT */, const char *dir,
+                                                const char *split);
 
 /* Frees both tensors and zeroes the struct. NULL and a zeroed struct are no-ops. */
-void nnf_dataset_free(nnf_dataset *d);
+NNF_API void nnf_dataset_free(nnf_dataset *d /* IN/OUT */);
 
 /* Mean and (biased) standard deviation of every element of d->x, for normalisation.
  * Fashion-MNIST's training set gives 0.2860 and 0.3530. */
-nnf_status nnf_dataset_stats(const nnf_dataset *d, float *mean /* OUT */, float *std /* OUT */);
+NNF_API NNF_NODISCARD nnf_status nnf_dataset_stats(const nnf_dataset *d, float *mean /* OUT */,
+                                                   float *std /* OUT */);
 
 /* d->x = (d->x - mean) / std, in place. Normalise a test set with the TRAINING set's
  * statistics, so that both see the same transformation. NNF_ERR_INVALID if std <= 0
  * or either value is not finite. */
-nnf_status nnf_dataset_normalize(nnf_dataset *d, float mean, float std);
+NNF_API NNF_NODISCARD nnf_status nnf_dataset_normalize(nnf_dataset *d /* IN/OUT */, float mean,
+                                                       float std);
 
 /* ---- Minibatches ----
  * A loader cuts (x, y) into batches of `batch_size` rows along dim 0, in order or in a
@@ -94,25 +100,35 @@ typedef struct nnf_loader nnf_loader;
  * divide n. The order starts as 0, 1, ..., n-1; `seed` seeds the shuffling generator.
  * Errors: NNF_ERR_NULL, NNF_ERR_INVALID (batch_size < 1, n == 0), NNF_ERR_SHAPE (row
  * counts differ), NNF_ERR_NOMEM. */
-nnf_status nnf_loader_new(nnf_loader **out /* OUT */, const nnf_tensor *x, const nnf_tensor *y,
-                          int64_t batch_size, uint64_t seed);
-void nnf_loader_free(nnf_loader *loader);   /* NULL is a no-op */
+NNF_API NNF_NODISCARD nnf_status nnf_loader_new(nnf_loader **out /* OUT */, const nnf_tensor *x,
+                                                const nnf_tensor *y, int64_t batch_size,
+                                                uint64_t seed);
+/* NULL is a no-op. */
+NNF_API void nnf_loader_free(nnf_loader *loader /* IN/OUT */);
 
 /* Number of batches per epoch: ceil(n / batch_size). */
-int64_t nnf_loader_len(const nnf_loader *loader);
+NNF_API int64_t nnf_loader_len(const nnf_loader *loader);
 /* Number of rows n. */
-int64_t nnf_loader_size(const nnf_loader *loader);
+NNF_API int64_t nnf_loader_size(const nnf_loader *loader);
 
 /* Draws a new uniformly random order of the n rows (Fisher-Yates with nnf's xoshiro
  * generator): the same seed gives the same sequence of orders on every platform. */
-nnf_status nnf_loader_shuffle(nnf_loader *loader);
+NNF_API NNF_NODISCARD nnf_status nnf_loader_shuffle(nnf_loader *loader /* IN/OUT */);
 
 /* Batch i (0 <= i < nnf_loader_len) in the current order. *xb and *yb (yb may be NULL;
  * *yb is NULL when the loader has no y) are BORROWED: contiguous tensors owned by the
  * loader, overwritten by the next call and freed with the loader. Do not free them.
  * Errors: NNF_ERR_NULL, NNF_ERR_INDEX for i out of range. */
-nnf_status nnf_loader_batch(nnf_loader *loader, int64_t i, nnf_tensor **xb /* OUT */,
-                            nnf_tensor **yb /* OUT */);
+NNF_API NNF_NODISCARD nnf_status nnf_loader_get_batch(nnf_loader *loader /* IN/OUT */,
+                                                      nnf_tensor **xb /* OUT, borrowed */,
+                                                      nnf_tensor **yb /* OUT, borrowed */,
+                                                      int64_t i);
+
+/* ---- Deprecated: the old names in their old parameter order, for one release. ---- */
+NNF_API NNF_DEPRECATED("use nnf_loader_get_batch(loader, xb, yb, i)") NNF_NODISCARD
+nnf_status nnf_loader_batch(nnf_loader *loader /* IN/OUT */, int64_t i,
+                            nnf_tensor **xb /* OUT, borrowed */,
+                            nnf_tensor **yb /* OUT, borrowed */);
 
 #ifdef __cplusplus
 }

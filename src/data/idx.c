@@ -238,6 +238,7 @@ static nnf_status read_data(gzFile gz, const char *path, int type, int ndim,
 
 nnf_status nnf_idx_read(nnf_tensor **out, const char *path, nnf_dtype dtype)
 {
+    NNF_PUBLIC("nnf_idx_read");
     NNF_RETURN_IF(!out, NNF_ERR_NULL, "nnf_idx_read: argument out is NULL");
     NNF_RETURN_IF(!path, NNF_ERR_NULL, "nnf_idx_read: argument path is NULL");
     NNF_RETURN_IF(dtype != NNF_F32 && dtype != NNF_I64, NNF_ERR_DTYPE,

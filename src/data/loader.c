@@ -53,6 +53,7 @@ static nnf_status make_buffers(const nnf_tensor *t, int64_t rows, int64_t last_r
 nnf_status nnf_loader_new(nnf_loader **out, const nnf_tensor *x, const nnf_tensor *y,
                           int64_t batch_size, uint64_t seed)
 {
+    NNF_PUBLIC("nnf_loader_new");
     NNF_RETURN_IF(!out || !x, NNF_ERR_NULL, "nnf_loader_new: argument %s is NULL",
                   !out ? "out" : "x");
     NNF_RETURN_IF(nnf_tensor_ndim(x) < 1, NNF_ERR_SHAPE,
@@ -98,6 +99,7 @@ int64_t nnf_loader_size(const nnf_loader *l) { return l ? l->n : 0; }
 
 nnf_status nnf_loader_shuffle(nnf_loader *l)
 {
+    NNF_PUBLIC("nnf_loader_shuffle");
     NNF_RETURN_IF(!l, NNF_ERR_NULL, "nnf_loader_shuffle: argument loader is NULL");
     if (l->n < 2) return NNF_OK;
     /* Two 24-bit uniforms per swap make a 48-bit one: floor(u * (i + 1)) then favours
@@ -126,13 +128,12 @@ static void gather(const nnf_tensor *src, nnf_tensor *dst, size_t row, const int
     for (int64_t r = 0; r < count; r++) memcpy(d + (size_t)r * row, s + (size_t)idx[r] * row, row);
 }
 
-nnf_status nnf_loader_batch(nnf_loader *l, int64_t i, nnf_tensor **xb, nnf_tensor **yb)
+nnf_status nnf_loader_get_batch(nnf_loader *l, nnf_tensor **xb, nnf_tensor **yb, int64_t i)
 {
-    NNF_RETURN_IF(!l || !xb, NNF_ERR_NULL, "nnf_loader_batch: argument %s is NULL",
-                  !l ? "loader" : "xb");
+    NNF_PUBLIC("nnf_loader_get_batch");
+    NNF_RETURN_IF(!l || !xb, NNF_ERR_NULL, "argument %s is NULL", !l ? "loader" : "xb");
     NNF_RETURN_IF(i < 0 || i >= l->nbatches, NNF_ERR_INDEX,
-                  "nnf_loader_batch: batch %" PRId64 " is out of range for %" PRId64
-                  " batches", i, l->nbatches);
+                  "batch %" PRId64 " is out of range for %" PRId64 " batches", i, l->nbatches);
     int64_t start = i * l->batch_size;
     int64_t count = l->n - start < l->batch_size ? l->n - start : l->batch_size;
     int last = i == l->nbatches - 1 && l->xb_last;

@@ -52,6 +52,7 @@ static nnf_status check_loaded(const char *img_path, const nnf_tensor *img,
 
 nnf_status nnf_mnist_load(nnf_dataset *out, const char *dir, const char *split)
 {
+    NNF_PUBLIC("nnf_mnist_load");
     NNF_RETURN_IF(!out || !dir || !split, NNF_ERR_NULL, "nnf_mnist_load: argument %s is NULL",
                   !out ? "out" : !dir ? "dir" : "split");
     char img_path[PATH_MAX], lbl_path[PATH_MAX];
@@ -88,6 +89,7 @@ void nnf_dataset_free(nnf_dataset *d)
 
 nnf_status nnf_dataset_stats(const nnf_dataset *d, float *mean, float *std)
 {
+    NNF_PUBLIC("nnf_dataset_stats");
     NNF_RETURN_IF(!d || !d->x || !mean || !std, NNF_ERR_NULL,
                   "nnf_dataset_stats: argument %s is NULL",
                   !d ? "d" : !d->x ? "d->x" : !mean ? "mean" : "std");
@@ -106,6 +108,7 @@ nnf_status nnf_dataset_stats(const nnf_dataset *d, float *mean, float *std)
 
 nnf_status nnf_dataset_normalize(nnf_dataset *d, float mean, float std)
 {
+    NNF_PUBLIC("nnf_dataset_normalize");
     NNF_RETURN_IF(!d || !d->x, NNF_ERR_NULL, "nnf_dataset_normalize: argument %s is NULL",
                   !d ? "d" : "d->x");
     NNF_RETURN_IF(nnf_tensor_dtype(d->x) != NNF_F32, NNF_ERR_DTYPE,

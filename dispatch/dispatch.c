@@ -124,6 +124,7 @@ const char *nnf_isa_name(nnf_isa isa)
 
 nnf_status nnf_isa_force(nnf_isa isa)
 {
+    NNF_PUBLIC("nnf_isa_force");
     NNF_RETURN_IF(!nnf_isa_supported(isa), NNF_ERR_UNSUPPORTED,
                   "nnf_isa_force: ISA %s is not supported by this build, CPU and OS (best: %s)",
                   nnf_isa_name(isa), nnf_isa_name(best));

@@ -19,18 +19,18 @@ extern "C" {
 typedef enum { NNF_ISA_SCALAR, NNF_ISA_AVX2, NNF_ISA_AVX512, NNF_ISA_NEON } nnf_isa;
 
 /* The ISA whose kernels run now. The first call performs detection. */
-nnf_isa nnf_isa_active(void);
+NNF_API nnf_isa nnf_isa_active(void);
 
 /* 1 if `isa` is compiled into this build AND supported by this CPU and OS, else 0. */
-int nnf_isa_supported(nnf_isa isa);
+NNF_API int nnf_isa_supported(nnf_isa isa);
 
 /* "scalar", "avx2", "avx512", "neon"; "unknown" for a value outside the enum. */
-const char *nnf_isa_name(nnf_isa isa);
+NNF_API const char *nnf_isa_name(nnf_isa isa);
 
 /* Switch every later nnf call to `isa`'s kernels (for tests and benchmarks).
  * NNF_ERR_UNSUPPORTED, and no change, if nnf_isa_supported(isa) is 0.
  * Not meant to race with kernels running on other threads. */
-nnf_status nnf_isa_force(nnf_isa isa);
+NNF_API NNF_NODISCARD nnf_status nnf_isa_force(nnf_isa isa);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/nn/conv_internal.h"
+#include "src/nn/nn_internal.h"
 
 typedef struct {
     nnf_tensor *w, *b;   /* (C_out, C_in, k, k), (C_out) */
@@ -48,7 +49,7 @@ static void conv_destroy(void *state)
     nnf__dealloc(s, sizeof *s);
 }
 
-static const nnf_layer_fn conv_fn = {"Conv2d", conv_forward, conv_backward, conv_parameter,
+const nnf_layer_fn nnf__conv2d_fn = {"Conv2d", conv_forward, conv_backward, conv_parameter,
                                      conv_destroy};
 
 nnf_status nnf_layer_conv2d(nnf_layer **out, int64_t c_in, int64_t c_out, int kernel, int stride,
@@ -71,7 +72,7 @@ nnf_status nnf_layer_conv2d(nnf_layer **out, int64_t c_in, int64_t c_out, int ke
     if (st == NNF_OK) st = nnf_init_weight(w2, init, rng);
     if (st == NNF_OK) st = nnf_view(&s->w, w2, NNF_SHAPE(c_out, c_in, kernel, kernel));
     if (st == NNF_OK) st = nnf_zeros(&s->b, NNF_SHAPE(c_out));
-    if (st == NNF_OK) st = nnf_layer_new(out, &conv_fn, s);
+    if (st == NNF_OK) st = nnf_layer_new(out, &nnf__conv2d_fn, s);
     nnf_tensor_free(w2);
     if (st != NNF_OK) conv_destroy(s);
     return st;

@@ -228,7 +228,7 @@ static void lin_layer_destroy(void *state)
     nnf__dealloc(s, sizeof *s);
 }
 
-static const nnf_layer_fn lin_fn = {
+const nnf_layer_fn nnf__lin_fn = {
     "Lin", lin_layer_forward, lin_layer_backward, lin_layer_parameter, lin_layer_destroy,
 };
 
@@ -246,7 +246,7 @@ nnf_status nnf_layer_lin(nnf_layer **out, int64_t n_in, int64_t n_out, nnf_init 
     if (st == NNF_OK)
         st = nnf_zeros(&s->b, NNF_SHAPE(n_out));
     if (st == NNF_OK)
-        st = nnf_layer_new(out, &lin_fn, s);
+        st = nnf_layer_new(out, &nnf__lin_fn, s);
     if (st != NNF_OK)
         lin_layer_destroy(s);
     return st;

@@ -32,6 +32,17 @@ nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out
                               int fresh_out_grad);
 nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
 
+/* The tables of the built-in layers with parameters (lin.c, conv2d_layer.c): a saved
+ * state_dict names their parameters "weight" and "bias", as nn.Linear and nn.Conv2d do,
+ * which it can only do for layers it knows to be these. */
+extern const nnf_layer_fn nnf__lin_fn;
+extern const nnf_layer_fn nnf__conv2d_fn;
+
+/* ---- The model (sequential.c) ---- */
+
+/* To be called after every parameter was overwritten in place (nnf_model_load_npz). */
+void nnf__model_weights_changed(nnf_model *model);
+
 /* ---- Losses (loss.c, mse.c, cross_entropy.c) ---- */
 
 #define NNF__LOSS_SCRATCH 6

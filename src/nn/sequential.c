@@ -205,3 +205,16 @@ void nnf_model_zero_grad(nnf_model *model)
     for (int i = 0; i < model->nparams; i++)
         nnf_zero_grad(model->params[i]);
 }
+
+void nnf__model_weights_changed(nnf_model *model)
+{
+    /* The one place that learns of weights rewritten behind the layers' backs (loading
+     * a file). The activations kept for backward came from the old weights, so a pending
+     * backward would mix the two: it is refused until the next forward, as PyTorch
+     * refuses a backward through weights modified in place. Anything later derived from
+     * the weights' values and kept between calls (prepacked weights) is to be
+     * invalidated here as well. */
+    model->ready = 0;
+    for (int i = 0; i < model->nlayers; i++)
+        model->layers[i]->ready = 0;
+}

@@ -9,6 +9,7 @@
  *   nn.h       layers with forward and backward, models, init, SGD, gradcheck
  *   data.h     reading IDX datasets (MNIST, Fashion-MNIST), minibatches
  *   conv.h     2-D convolution as unfold + matmul (the chapter's further research)
+ *   weights.h  a model's weights to and from numpy .npz files, with PyTorch's names
  *
  * One convention holds for every declaration in these headers:
  *
@@ -51,6 +52,7 @@
 #include "nn.h"
 #include "data.h"
 #include "conv.h"
+#include "weights.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -4,9 +4,13 @@
  * momentum; one line per epoch gives the loss, the training and test accuracy and the
  * time. --loss mse trains the same model with the chapter's MSE against one-hot targets
  * (--loss both runs the two and compares them), and --model cnn swaps in a small CNN
- * built from conv2d = unfold + matmul (the chapter's further research).
+ * built from conv2d = unfold + matmul (the chapter's further research). --save writes the
+ * trained weights as a numpy .npz with PyTorch's state_dict names, --load starts from
+ * such a file (with --epochs 0 it only evaluates).
  *
  *     train_fashion_mnist --epochs 5 --hidden 256
+ *     train_fashion_mnist --epochs 2 --save mlp.npz
+ *     train_fashion_mnist --load mlp.npz --epochs 0
  *     train_fashion_mnist --help
  */
 #include <errno.h>
@@ -25,7 +29,7 @@ typedef struct {
     int64_t hidden, batch, limit;
     float lr, momentum, weight_decay;   /* lr 0: the default for the loss */
     uint64_t seed;
-    const char *data;
+    const char *data, *save, *load;
     int loss, cnn, progress;
 } options;
 
@@ -40,7 +44,8 @@ static void usage(FILE *f, const char *prog)
             "Train a classifier on Fashion-MNIST (70000 28x28 grey images of 10 kinds of\n"
             "clothing) with nnf, printing one line per epoch.\n"
             "\n"
-            "  -e, --epochs N         passes over the training set (default 5)\n"
+            "  -e, --epochs N         passes over the training set (default 5; 0 with --load:\n"
+            "                         only evaluate the loaded weights)\n"
             "  -H, --hidden N         width of the MLP's hidden layer (default 256)\n"
             "  -l, --lr X             peak SGD learning rate, cosine-annealed to 0 over the\n"
             "                         run (default 0.05; 0.02 for the CNN)\n"
@@ -56,6 +61,10 @@ static void usage(FILE *f, const char *prog)
             "      --model mlp|cnn    784 -> hidden -> 10 (default), or a CNN of three 3x3\n"
             "                         convolutions (unfold + matmul) and a linear layer\n"
             "      --limit N          use only the first N training and N test images\n"
+            "      --save PATH        write the trained weights to PATH, a numpy .npz with\n"
+            "                         PyTorch's state_dict names (0.weight, 0.bias, 2.weight..)\n"
+            "      --load PATH        start from the weights in PATH (same --model and\n"
+            "                         --hidden as when they were saved)\n"
             "  -q, --quiet            no progress bar\n"
             "  -h, --help             this text\n"
             "\n"
@@ -105,11 +114,12 @@ static options parse_args(int argc, char **argv)
         {"batch-size", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 's'},
         {"data", required_argument, NULL, 'd'}, {"loss", required_argument, NULL, 'L'},
         {"model", required_argument, NULL, 'M'}, {"limit", required_argument, NULL, 'n'},
+        {"save", required_argument, NULL, 'S'}, {"load", required_argument, NULL, 'O'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "e:H:l:m:w:b:s:d:qh", longs, NULL)) != -1) {
         switch (c) {
-        case 'e': o.epochs = (int)parse_int("epochs", optarg, 1); break;
+        case 'e': o.epochs = (int)parse_int("epochs", optarg, 0); break;
         case 'H': o.hidden = parse_int("hidden", optarg, 1); break;
         case 'l': o.lr = parse_float("lr", optarg, 1e-12f); break;
         case 'm': o.momentum = parse_float("momentum", optarg, 0); break;
@@ -118,6 +128,8 @@ static options parse_args(int argc, char **argv)
         case 's': o.seed = (uint64_t)parse_int("seed", optarg, 0); break;
         case 'd': o.data = optarg; break;
         case 'n': o.limit = parse_int("limit", optarg, 1); break;
+        case 'S': o.save = optarg; break;
+        case 'O': o.load = optarg; break;
         case 'q': o.progress = 0; break;
         case 'L':
             o.loss = !strcmp(optarg, "ce") ? LOSS_CE : !strcmp(optarg, "mse") ? LOSS_MSE
@@ -141,6 +153,14 @@ static options parse_args(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
         usage(stderr, argv[0]);
+        exit(2);
+    }
+    if (o.epochs == 0 && !o.load) {
+        fprintf(stderr, "--epochs 0 trains nothing: it needs --load\n");
+        exit(2);
+    }
+    if ((o.save || o.load) && o.loss == LOSS_BOTH) {
+        fprintf(stderr, "--save and --load go with one model: --loss ce or mse, not both\n");
         exit(2);
     }
     if (o.momentum >= 1) {
@@ -298,15 +318,20 @@ static double run(const options *o, int loss_kind, const split *train, const spl
     nnf_layer *last = nnf_model_layer(m, nnf_model_num_layers(m) - 1);
 
     printf("\nModel: %s, %lld parameters\n", desc, (long long)count_parameters(m));
+    if (o->load) {
+        CHECK(nnf_model_load_npz(m, o->load));
+        printf("Weights loaded from %s\n", o->load);
+    }
     printf("Loss: %s; SGD lr %g (cosine-annealed to 0), momentum %g, weight decay %g; "
            "batch %lld; seed %llu\n\n",
            loss_kind == LOSS_CE ? "softmax cross-entropy" : "MSE against one-hot targets",
            (double)lr, (double)o->momentum, (double)o->weight_decay, (long long)o->batch,
            (unsigned long long)o->seed);
-    printf("epoch   train loss   train acc   test acc      time\n");
+    if (o->epochs > 0)
+        printf("epoch   train loss   train acc   test acc      time\n");
 
     nnf_tensor *argmax = NULL, *targets = NULL;
-    double test_acc = 0, total_time = 0;
+    double test_acc = o->epochs == 0 ? evaluate(m, test, &argmax) : 0, total_time = 0;
     for (int epoch = 1; epoch <= o->epochs; epoch++) {
         double start = now_seconds(), shown = 0, loss_sum = 0;
         int64_t correct = 0, seen = 0, nb = nnf_loader_len(loader);
@@ -344,6 +369,10 @@ static double run(const options *o, int loss_kind, const split *train, const spl
     }
     printf("\nTest accuracy %.2f%% after %d epoch%s, %.1f s.\n", test_acc, o->epochs,
            o->epochs == 1 ? "" : "s", total_time);
+    if (o->save) {
+        CHECK(nnf_model_save_npz(m, o->save));
+        printf("Weights saved to %s\n", o->save);
+    }
 
     /* The first test images, and what the model calls them. */
     nnf_tensor *xs = NULL, *out, *pred = NULL;

@@ -2,6 +2,7 @@
 """Writes the .npz files tests/test_npz.c reads (tests/npz/), with numpy and PyTorch.
 
     /usr/bin/python3 scripts/npz_fixtures.py tests/npz
+    /usr/bin/python3 scripts/npz_fixtures.py --fuzz-corpus fuzz/corpus/npz
 
 Every array of a plain fixture holds value(i, salt) at flat C-order index i, which the C
 test computes the same way (one correctly rounded division, then a cast to float32), so
@@ -175,5 +176,38 @@ def main(out):
             assert z.testzip() is None, name
 
 
+def fuzz_corpus(out):
+    """Seeds for fuzz/fuzz_npz.c: the state_dict of its model (Lin(2, 3), ReLU, Lin(3, 1))
+    in each form numpy writes, and a few archives of other arrays."""
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)
+    sd = {"0.weight": value((3, 2), 1).astype(np.float32), "0.bias": value((3,), 2).astype(np.float32),
+          "2.weight": value((1, 3), 3).astype(np.float32), "2.bias": value((1,), 4).astype(np.float32)}
+    np.savez(p("model_savez"), **sd)
+    np.savez_compressed(p("model_compressed"), **sd)
+    np.savez(p("model_mixed"), **{"0.weight": np.asfortranarray(sd["0.weight"].astype(">f8")),
+                                  "0.bias": sd["0.bias"].astype(np.float64),
+                                  "2.weight": sd["2.weight"].astype(">f4"), "2.bias": sd["2.bias"]})
+    limits = zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT
+    zipfile.ZIP64_LIMIT = zipfile.ZIP_FILECOUNT_LIMIT = 0
+    try:
+        np.savez_compressed(p("model_zip64"), **sd)
+    finally:
+        zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = limits
+    with open(p("model_descriptors"), "wb") as f:
+        np.savez_compressed(Unseekable(f), **sd)
+    zip_with_npy_version(p("model_npy_v2"), sd, (2, 0))
+    np.savez(p("arrays"), **plain_arrays(np.float32))
+    np.savez_compressed(p("arrays_fortran"), a=np.asfortranarray(value((2, 3, 4), 5)),
+                        s=np.float32(1.5), e=np.zeros((0, 2), np.float32))
+    np.savez(p("empty"))
+    for name in os.listdir(out):   # numpy added .npz to the names
+        if name.endswith(".npz"):
+            os.rename(p(name), p(name[:-4]))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/npz")
+    if len(sys.argv) > 2 and sys.argv[1] == "--fuzz-corpus":
+        fuzz_corpus(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "tests/npz")

@@ -412,7 +412,7 @@ static void test_npz_save_load(void **state)
     NNF_ASSERT_FAILS(nnf_npz_save(path, 3, dup, three), NNF_ERR_INVALID);
     assert_message_has("the key 'a' is given twice");
     nnf_tensor *idx = NULL;
-    NNF_ASSERT_OK(nnf_empty_dtype(&idx, NNF_I64, NNF_SHAPE(2)));
+    NNF_ASSERT_OK(nnf_empty_typed(&idx, NNF_SHAPE(2), NNF_I64));
     const nnf_tensor *bad[] = {sc, idx};
     NNF_ASSERT_FAILS(nnf_npz_save(path, 2, keys, bad), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_npz_save(path, -1, keys, ts), NNF_ERR_INVALID);

@@ -152,7 +152,7 @@ int main(void)
         {"5. nnf_matmul (a @ b)", matmul_library, "194 us"},
     };
     printf("m1 @ m2 with m1 5 x 784 and m2 784 x 10 (%s kernels, %d threads)\n\n",
-           nnf_isa_name(nnf_isa_active()), nnf_num_threads());
+           nnf_isa_name(nnf_isa_active()), nnf_get_num_threads());
     printf("  %-40s %10s %12s   %s\n", "version", "time", "max |error|", "the chapter (Python)");
     char buf[32];
     for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++) {

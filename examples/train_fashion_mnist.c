@@ -420,7 +420,7 @@ int main(int argc, char **argv)
     split te = make_split(&test, o.limit, o.cnn);
 
     printf("nnf %s, %s kernels, %d thread%s\n", nnf_version(), nnf_isa_name(nnf_isa_active()),
-           nnf_num_threads(), nnf_num_threads() == 1 ? "" : "s");
+           nnf_get_num_threads(), nnf_get_num_threads() == 1 ? "" : "s");
     printf("Fashion-MNIST from %s: %lld training and %lld test images of 28x28 "
            "(loaded in %.2f s)\n", o.data, (long long)nnf_tensor_size(tr.x, 0),
            (long long)nnf_tensor_size(te.x, 0), now_seconds() - t0);

@@ -416,7 +416,7 @@ static void test_bitwise_isas_threads(void **state)
                                         {s, s, NULL}, {x, NULL, NULL}};
     const int nops[] = {3, 2, 2, 2, 2, 1};
     nnf_tensor *first[6] = {NULL};
-    int threads0 = nnf_num_threads();
+    int threads0 = nnf_get_num_threads();
     NNF_FOR_EACH_ISA(isa) {
         for (int threads = 1; threads <= 2; threads++) {
             nnf_test_threads(threads);

@@ -484,7 +484,7 @@ static void test_bitwise(void **state)
     (void)state;
     nnf_tensor *x = ref_rand(NNF_SHAPE(4, 50, 100), 1), *w = ref_rand(NNF_SHAPE(100, 70), 2);
     nnf_tensor *first = NULL;
-    int threads0 = nnf_num_threads();
+    int threads0 = nnf_get_num_threads();
     NNF_FOR_EACH_ISA(isa) {
         for (int threads = 1; threads <= 2; threads++) {
             nnf_test_threads(threads);
@@ -523,7 +523,7 @@ static void test_batch_threads(void **state)
     (void)state;
     nnf_tensor *a = ref_rand(NNF_SHAPE(16, 32, 64), 1), *b = ref_rand(NNF_SHAPE(16, 64, 32), 2);
     nnf_tensor *first = NULL;
-    int threads0 = nnf_num_threads();
+    int threads0 = nnf_get_num_threads();
     ref_result r;
     ref_matmul(a, b, &r);
     NNF_FOR_EACH_ISA(isa) {

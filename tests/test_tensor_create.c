@@ -287,7 +287,7 @@ static void test_status_strings(void **state)
         for (int s = NNF_OK; s <= NNF_ERR_STATE; s++)
             assert_int_equal(strncmp(nnf_status_str((nnf_status)s), "NNF_", 4), 0);
         assert_string_equal(nnf_version(), "0.1.0");
-        assert_true(nnf_num_threads() >= 1);
+        assert_true(nnf_get_num_threads() >= 1);
     }
 }
 

@@ -21,7 +21,7 @@ int main(void)
     printf("\nactive ISA: %s (%s)\n", nnf_isa_name(nnf_isa_active()), info.why);
     if (info.env_cap != NULL)
         printf("NNF_ISA: %s\n", info.env_cap);
-    printf("OpenMP threads: %d\n", nnf_num_threads());
+    printf("threads: %d\n", nnf_get_num_threads());
     printf("CPU features: %s\n", info.features);
 #if defined(__x86_64__)
     printf("XCR0: %#llx\n", info.xcr0);

@@ -10,6 +10,7 @@
  *   data.h     reading IDX datasets (MNIST, Fashion-MNIST), minibatches
  *   conv.h     2-D convolution as unfold + matmul (the chapter's further research)
  *   weights.h  a model's weights to and from numpy .npz files, with PyTorch's names
+ *   threads.h  how many threads parallel calls use
  *
  * One convention holds for every declaration in these headers:
  *
@@ -53,6 +54,7 @@
 #include "data.h"
 #include "conv.h"
 #include "weights.h"
+#include "threads.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,8 +62,8 @@ extern "C" {
 
 /* "0.1.0" */
 const char *nnf_version(void);
-/* The number of threads parallel kernels use (OpenMP's, honouring OMP_NUM_THREADS). */
-int nnf_num_threads(void);
+/* Deprecated: nnf_get_num_threads() (nnf/threads.h), which it returns. */
+NNF_API NNF_DEPRECATED("use nnf_get_num_threads") int nnf_num_threads(void);
 
 #ifdef __cplusplus
 }

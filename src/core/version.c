@@ -1,16 +1,9 @@
 /* Facts about the build and the runtime that nnf-info and users ask for. */
 #include "nnf/nnf.h"
 
-#include <omp.h>
-
 #include "src/core/nnf_version.h"
 
 const char *nnf_version(void)
 {
     return NNF_VERSION;
-}
-
-int nnf_num_threads(void)
-{
-    return omp_get_max_threads();
 }

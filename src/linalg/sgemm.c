@@ -1,7 +1,7 @@
 /* nnf_sgemm: argument checks, the degenerate cases, and the split of C among threads.
- * The loops around the kernels are in sgemm_paths.c; the numerics contract (why every
- * path, ISA and thread count gives the same bits) is in kernels/sgemm.h. */
-#include <omp.h>
+ * The loops around the kernels are in sgemm_paths.c and sgemm_packed.c; the numerics
+ * contract (why every path, ISA and thread count gives the same bits) is in
+ * kernels/sgemm.h. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -96,68 +96,87 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
     }
 }
 
-/* Threads get rectangles of C in a tm x tn grid (tm * tn = nt) of whole register
- * tiles, chosen to minimise the largest rectangle; ties go to splitting M, which
- * lets both threads read the same B. K is never split: that would change sums. */
-typedef struct {
-    int tm, tn;
-    size_t mp, np;   /* register tiles along m and n */
-} grid;
+/* The unpacked paths on several threads: C cut into rectangles of whole register tiles,
+ * each computed over the whole k by whichever thread claims it (k is never split: that
+ * would change sums). Rows are cut first, so every rectangle reads B in full rows;
+ * columns only once there are fewer tile rows than rectangles wanted (m <= 64 with
+ * large n). 2 MFLOP per rectangle (~10 us on one AVX-512 core) keeps claiming (~0.1 us)
+ * cheap; at least ITEMS_PER_THREAD each lets the others absorb a stalled thread's
+ * share and bounds the imbalance of whole items to an eighth of a share (test_partition
+ * simulates 16-64 threads), and at most 32 each keeps the count bounded. */
+#define RECT_FLOPS (2.0 * 1024 * 1024)
+#define ITEMS_PER_THREAD 8
 
-static grid choose_grid(int nt, size_t m, size_t n, size_t mr, size_t nr)
+nnf__sgemm_rects nnf__sgemm_rects_make(size_t m, size_t n, size_t k, size_t mr, size_t nr,
+                                       int threads, int fine)
 {
-    grid g = {1, 1, (m + mr - 1) / mr, (n + nr - 1) / nr};
-    size_t best = SIZE_MAX;
-    for (int tm = nt; tm >= 1; tm--) {
-        if (nt % tm != 0)
-            continue;
-        int tn = nt / tm;
-        size_t rows = (g.mp + (size_t)tm - 1) / (size_t)tm * mr;
-        size_t cols = (g.np + (size_t)tn - 1) / (size_t)tn * nr;
-        if (rows * cols < best) {
-            best = rows * cols;
-            g.tm = tm;
-            g.tn = tn;
-        }
-    }
-    return g;
+    nnf__sgemm_rects r = {m, n, mr, nr, 1, 1};
+    size_t mt = (m + mr - 1) / mr, nt = (n + nr - 1) / nr;
+    double want = 2.0 * (double)m * (double)n * (double)k / RECT_FLOPS;
+    double least = (double)ITEMS_PER_THREAD * threads, most = 32.0 * threads;
+    want = want < least ? least : want > most ? most : want;
+    /* A multiple of the thread count, so whole items share out evenly. */
+    size_t items = ((size_t)want + (size_t)threads - 1) / (size_t)threads * (size_t)threads;
+    if (fine)
+        items = mt * nt;
+    size_t down = items < mt ? items : mt, across = (items + down - 1) / down;
+    r.down = (int64_t)down;
+    r.across = (int64_t)(across < nt ? across : nt);
+    return r;
 }
 
-static size_t share_begin(size_t tiles, int parts, int idx, size_t tile)
+/* Band b of `bands` over `tiles` tiles of `tile` elements, clipped to `len`. */
+static void band(size_t tiles, int64_t bands, int64_t b, size_t tile, size_t len, size_t *lo,
+                 size_t *hi)
 {
-    return tiles * (size_t)idx / (size_t)parts * tile;
+    *lo = tiles * (size_t)b / (size_t)bands * tile;
+    *hi = tiles * (size_t)(b + 1) / (size_t)bands * tile;
+    *lo = *lo < len ? *lo : len;
+    *hi = *hi < len ? *hi : len;
 }
 
-/* Everything a thread needs to compute its rectangle of C. */
+void nnf__sgemm_rect(const nnf__sgemm_rects *r, int64_t item, size_t *m0, size_t *m1,
+                     size_t *n0, size_t *n1)
+{
+    band((r->m + r->mr - 1) / r->mr, r->down, item / r->across, r->mr, r->m, m0, m1);
+    band((r->n + r->nr - 1) / r->nr, r->across, item % r->across, r->nr, r->n, n0, n1);
+}
+
+/* Everything a rectangle needs. */
 typedef struct {
     const nnf__sgemm_kernels *kr;
-    nnf__sgemm_path path;
-    grid g;
+    nnf__sgemm_rects r;
     size_t m, n, k;
     float alpha;
     nnf__sgemm_view a, b;
     float beta;
     float *c;
     size_t ldc;
-} share;
+} rects_job;
 
-/* Rectangle w (row-major in the grid) of C. */
-static void run_share(const share *s, int w)
+static void run_rect(void *ctx, int64_t item, int participant)
 {
-    const size_t mr = (size_t)s->kr->direct_mr, nr = (size_t)s->kr->direct_nr;
-    int ti = w / s->g.tn, tj = w % s->g.tn;
-    size_t m0 = share_begin(s->g.mp, s->g.tm, ti, mr);
-    size_t m1 = share_begin(s->g.mp, s->g.tm, ti + 1, mr);
-    size_t n0 = share_begin(s->g.np, s->g.tn, tj, nr);
-    size_t n1 = share_begin(s->g.np, s->g.tn, tj + 1, nr);
-    m1 = m1 < s->m ? m1 : s->m;
-    n1 = n1 < s->n ? n1 : s->n;
-    if (m0 >= m1 || n0 >= n1)
+    (void)participant;
+    const rects_job *j = ctx;
+    size_t m0, m1, n0, n1;
+    nnf__sgemm_rect(&j->r, item, &m0, &m1, &n0, &n1);
+    if (m0 == m1 || n0 == n1)
         return;
-    nnf__sgemm_view as = {s->a.p + (ptrdiff_t)m0 * s->a.rs, s->a.rs, s->a.cs};
-    nnf__sgemm_view bs = {s->b.p + (ptrdiff_t)n0 * s->b.cs, s->b.rs, s->b.cs};
-    nnf__sgemm_run(s->kr, s->path, m1 - m0, n1 - n0, s->k, s->alpha, as, bs, s->beta,
-                   s->c + m0 * s->ldc + n0, s->ldc, NULL, 0, 1);
+    nnf__sgemm_view as = {j->a.p + (ptrdiff_t)m0 * j->a.rs, j->a.rs, j->a.cs};
+    nnf__sgemm_view bs = {j->b.p + (ptrdiff_t)n0 * j->b.cs, j->b.rs, j->b.cs};
+    nnf__sgemm_run(j->kr, m1 - m0, n1 - n0, j->k, j->alpha, as, bs, j->beta,
+                   j->c + m0 * j->ldc + n0, j->ldc);
+}
+
+/* Threads pay from parallel_min_flops, and each brings at least half of it. */
+int nnf__sgemm_threads(double flops, int available)
+{
+    if (nnf__runtime_test_spread())
+        return available;
+    if (flops < parallel_min_flops)
+        return 1;
+    double most = parallel_min_flops > 0 ? flops / (parallel_min_flops / 2) : available;
+    return most < available ? (most < 1.0 ? 1 : (int)most) : available;
 }
 
 nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
@@ -193,48 +212,21 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
         kr = kr->fma;
     nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k);
 
+    int fine = nnf__runtime_test_spread();
+    double flops = 2.0 * (double)m * (double)n * (double)k;
     int nt = 1;
-    if (2.0 * (double)m * (double)n * (double)k >= parallel_min_flops && !omp_in_parallel())
-        nt = omp_get_max_threads();
+    if (flops >= parallel_min_flops || fine)   /* below: not even a thread-local read */
+        nt = nnf__sgemm_threads(flops, nnf__threads_for_call());
 
-    if (nnf__sgemm_packs(path, m, n, av, bv)) {
-        /* The packing buffers up front, so a failed allocation leaves C untouched; they
-         * are cached per calling thread (sgemm_scratch.c), and a team shares them
-         * (sgemm_paths.c). */
-        size_t floats = nnf__sgemm_scratch_floats(kr, path, m, n, k, av, bv);
-        float *scratch = nnf__sgemm_scratch(floats);
-        NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
-                      "nnf_sgemm: out of memory for %zu bytes of packing buffers "
-                      "(m = %zu, n = %zu, k = %zu)", floats * sizeof(float), m, n, k);
-        if (nt == 1) {
-            nnf__sgemm_run(kr, path, m, n, k, alpha, av, bv, beta, c, ldc, scratch, 0, 1);
-        } else {
-#pragma omp parallel num_threads(nt)
-            nnf__sgemm_run(kr, path, m, n, k, alpha, av, bv, beta, c, ldc, scratch,
-                           omp_get_thread_num(), omp_get_num_threads());
-        }
+    if (nnf__sgemm_packs(path, m, n, av, bv))
+        return nnf__sgemm_packed(kr, m, n, k, alpha, av, bv, beta, c, ldc, nt);
+    if (nt == 1) {
+        nnf__sgemm_run(kr, m, n, k, alpha, av, bv, beta, c, ldc);
         return NNF_OK;
     }
-
-    /* The unpacked paths: threads take rectangles of C, in whole direct-path tiles. */
-    const size_t dmr = (size_t)kr->direct_mr, dnr = (size_t)kr->direct_nr;
-    grid g = choose_grid(nt, m, n, dmr, dnr);
-    if ((size_t)g.tm > g.mp || (size_t)g.tn > g.np) {
-        nt = 1;
-        g = choose_grid(1, m, n, dmr, dnr);
-    }
-    const share sh = {kr, path, g, m, n, k, alpha, av, bv, beta, c, ldc};
-    if (nt == 1) {
-        /* No OpenMP runtime call at all: an inactive parallel region (if (0)) still
-         * costs ~330 ns here, a quarter of the whole 5x784x10 product. */
-        run_share(&sh, 0);
-    } else {
-#pragma omp parallel num_threads(nt)
-        {
-            int team = omp_get_num_threads();
-            for (int w = omp_get_thread_num(); w < nt; w += team)
-                run_share(&sh, w);
-        }
-    }
+    rects_job j = {kr, nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
+                                             (size_t)kr->direct_nr, nt, fine),
+                   m, n, k, alpha, av, bv, beta, c, ldc};
+    nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
     return NNF_OK;
 }

@@ -1,11 +1,14 @@
-/* The sgemm driver's internals, shared by sgemm.c (the public entry: checks,
- * degenerate cases, threads) and sgemm_paths.c (the loops around the kernels). */
+/* The sgemm driver's internals, shared by sgemm.c (the public entry: checks, degenerate
+ * cases, threads), sgemm_paths.c (the unpacked loops around the kernels) and
+ * sgemm_packed.c (the packed path as a job of claimable items). */
 #ifndef NNF_LINALG_SGEMM_INTERNAL_H
 #define NNF_LINALG_SGEMM_INTERNAL_H
 
 #include <stddef.h>
 
 #include "kernels/sgemm.h"
+#include "nnf/status.h"
+#include "src/runtime/pool.h"
 
 /* A matrix view: element (i, j) is p[i*rs + j*cs]. One of rs, cs is 1. */
 typedef struct nnf__sgemm_view {
@@ -20,14 +23,33 @@ typedef enum {
     NNF__SGEMM_PATH_PACKED,  /* BLIS blocking: KC x NC blocks of B and MC x KC of A packed */
 } nnf__sgemm_path;
 
+static inline const float *nnf__sgemm_at(nnf__sgemm_view v, size_t i, size_t j)
+{
+    return v.p + (ptrdiff_t)i * v.rs + (ptrdiff_t)j * v.cs;
+}
+
+/* Packs the w x kc block whose element (j, p) is src[j*s_w + p*s_k] into panels of W. */
+static inline void nnf__sgemm_pack(const nnf__sgemm_kernels *kr, size_t kc, size_t w, size_t W,
+                                   const float *src, ptrdiff_t s_w, ptrdiff_t s_k, float *out)
+{
+    if (s_w == 1)
+        kr->pack_copy(kc, w, W, src, (size_t)s_k, out);
+    else
+        kr->pack_transpose(kc, w, W, src, (size_t)s_w, out);
+}
+
 /* Test and benchmark hook: forces a path for later calls (AUTO restores the choice by
  * shape). GEMV-shaped problems (n == 1, or m == 1 with a transposed B) always take the
  * GEMV kernel. Not meant to race with running products. */
 void nnf__sgemm_force_path(nnf__sgemm_path path);
 
-/* Test hook: problems of at least this many flops use all OpenMP threads (0: every
+/* Test hook: problems of at least this many flops use more than one thread (0: every
  * problem; a negative value restores the default). */
 void nnf__sgemm_set_parallel_min_flops(double flops);
+
+/* Threads for a product of `flops` when `available` may run it: 1 below the threshold
+ * above, and each at least half the threshold's worth. */
+int nnf__sgemm_threads(double flops, int available);
 
 /* The path for an m x n x k problem on these kernels (or the forced one). */
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
@@ -41,23 +63,75 @@ float *nnf__sgemm_scratch(size_t floats);
  * blocks (nnf__alloc_live) or inject allocation failures start from nothing. */
 void nnf__sgemm_scratch_release(void);
 
-/* Floats of scratch an m x n x k problem needs on `path` (0 unless it packs; a team
- * of threads shares one). */
-size_t nnf__sgemm_scratch_floats(const nnf__sgemm_kernels *kr, nnf__sgemm_path path,
-                                 size_t m, size_t n, size_t k, nnf__sgemm_view a,
-                                 nnf__sgemm_view b);
-
-/* 1 if the problem takes the packed path (the one a team of threads can share). */
+/* 1 if the problem takes the packed path (sgemm_packed.c). */
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
                      nnf__sgemm_view b);
 
-/* C (m x n, row stride ldc) = alpha * A B + beta * C, with `scratch` of
- * nnf__sgemm_scratch_floats() floats (only the packed path needs any). m, n, k >= 1,
- * alpha != 0. On one thread, team = 1 and t = 0; on the packed path, every member t of
- * an OpenMP team of `team` threads calls it with the same arguments and they share the
- * work and the scratch. */
-void nnf__sgemm_run(const nnf__sgemm_kernels *kr, nnf__sgemm_path path, size_t m,
-                    size_t n, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                    float beta, float *c, size_t ldc, float *scratch, int t, int team);
+/* C (m x n, row stride ldc) = alpha * A B + beta * C on one thread, on the direct or
+ * GEMV path (never the packed one, see nnf__sgemm_packed). m, n, k >= 1, alpha != 0. */
+void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, float alpha,
+                    nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c, size_t ldc);
+
+/* The same on the packed path, on up to `threads` threads (sgemm_packed.c). Fails
+ * only with NNF_ERR_NOMEM for its scratch, before anything is written. */
+nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                             float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+                             float *c, size_t ldc, int threads);
+
+/* ---- The packed path as a job of claimable items (sgemm_packed.c) ----
+ *
+ * One job covers a range of KC levels of the whole product (larger products are cut
+ * into several jobs along k, see nnf__sgemm_jobs, so the scratch stays bounded). Its
+ * items, in the order threads prefer them (the BLIS loop order):
+ *   for each MC block ic, each KC level pc, each NC block jc:
+ *     (ic == 0 only) nbp items packing the B block (pc, jc), a few NR panels each;
+ *     nq x nch compute items: row panel q (MR rows) x column chunk ch of the block,
+ *     over this level; the chunk-0 item of jc == 0 packs the panel's A first.
+ * B and A stay packed for the whole job, so nothing is packed twice, however many
+ * threads there are. A compute item waits for its B block's pack items, for its
+ * A panel's packer, and for the same tile's previous level (k order, so every element
+ * of C gets its KC blocks in order: the numerics of kernels/sgemm.h). */
+typedef struct nnf__sgemm_plan {
+    int64_t nic, npc, njc, nq, nch, nbp;
+    int64_t mc, cw, panels_per_pack;   /* MC block rows, chunk columns, NR panels per pack */
+    int64_t per0, per;                 /* items per (pc, jc) group in block ic 0 / later */
+    int64_t items0, items;             /* items of block ic 0 / of the job */
+} nnf__sgemm_plan;
+
+typedef enum { NNF__SGEMM_ITEM_PACK_B, NNF__SGEMM_ITEM_COMPUTE } nnf__sgemm_item_kind;
+
+typedef struct nnf__sgemm_item {
+    nnf__sgemm_item_kind kind;
+    int64_t ic, pc, jc, q, ch, g;     /* g: pack group; q, ch: compute */
+} nnf__sgemm_item;
+
+/* Plans a job over m x n and `levels` KC levels for `threads` threads (fine: the
+ * smallest items, for tests). */
+void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
+                          size_t n, int64_t levels, int threads, int fine);
+nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i);
+/* The job's nnf__ready_fn. */
+int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, int64_t i);
+
+/* How the packed path cuts a product into jobs: rows x cols of C per job, `levels` KC
+ * levels per job; scratch floats one job needs. */
+typedef struct nnf__sgemm_jobs {
+    size_t rows, cols;
+    int64_t levels;
+    size_t scratch_floats;
+} nnf__sgemm_jobs;
+nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
+                                     size_t k, int threads);
+
+/* ---- The unpacked paths on several threads: C cut into rectangles ---- */
+typedef struct nnf__sgemm_rects {
+    size_t m, n, mr, nr;    /* C, and the register tile the cuts fall on */
+    int64_t down, across;   /* rectangles: row bands x column bands of near-equal tiles */
+} nnf__sgemm_rects;
+nnf__sgemm_rects nnf__sgemm_rects_make(size_t m, size_t n, size_t k, size_t mr, size_t nr,
+                                       int threads, int fine);
+/* Rectangle `item`: rows [*m0, *m1) and columns [*n0, *n1) of C. */
+void nnf__sgemm_rect(const nnf__sgemm_rects *r, int64_t item, size_t *m0, size_t *m1,
+                     size_t *n0, size_t *n1);
 
 #endif

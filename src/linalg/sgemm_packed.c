@@ -1,0 +1,259 @@
+/* The packed (BLIS) path as a job of items that whichever thread is free claims: B's
+ * packing, A's packing and the micro-kernel sweeps alike (the item list is described
+ * in sgemm_internal.h).
+ *
+ * The team version before issue 12 packed each shared block between two barriers and
+ * handed out row panels after them: one descheduled thread stopped the others at every
+ * block (the pool.c comment has the figures). Here no thread waits on a share of work
+ * that another has not started: an item is claimed only once everything it reads is
+ * done, a thread that finds its next item blocked takes a later one, and waiting
+ * happens only when every unclaimed item depends on items that are running.
+ *
+ * The order of items is the BLIS loop order, which a single thread follows exactly
+ * (it runs the items in index order, where every dependency comes first): a B block is
+ * packed into the L2 and swept by every row panel of the A block before the next one.
+ * Several threads each sweep the block from their own L2, as before. Unlike the old
+ * loop, B stays packed for the whole job, so products taller than one MC block no
+ * longer pack B once per block.
+ */
+#include <stdint.h>
+
+#include "src/core/error.h"
+#include "src/linalg/sgemm_internal.h"
+
+enum { KC = NNF__SGEMM_KC };
+
+/* Scratch per job, in floats: (rows + cols) x KC per level. Alone, 1M floats (4 MiB)
+ * keeps one level of a 1024^3 product (0.8M), as the old single-block buffers did
+ * (3.6 MiB). A team gets 4M (16 MiB): 1024^3 and the big MLP's products are one or two
+ * jobs, since every job ends by waiting for the items still running. */
+#define SCRATCH_ALONE ((size_t)1 << 20)
+#define SCRATCH_TEAM ((size_t)1 << 22)
+
+/* A level's B block is packed by at most this many items (a few NR panels each,
+ * 48-72 KiB of packed floats: 3-7 us), so threads share the packing without each
+ * item costing more to claim than to do. */
+#define PACK_ITEMS_PER_BLOCK 8
+
+/* With threads, each level has at least this many compute items per thread (whole row
+ * panels first, then narrower column chunks), so no thread is left without work for
+ * long when another stalls. */
+#define ITEMS_PER_THREAD 4
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static size_t min_size(size_t x, size_t y)
+{
+    return x < y ? x : y;
+}
+
+static size_t round_up(size_t x, size_t to)
+{
+    return (x + to - 1) / to * to;
+}
+
+void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
+                          size_t n, int64_t levels, int threads, int fine)
+{
+    const int64_t MR = kr->mr, NR = kr->nr, NC = kr->nc;
+    p->nic = ceil_div((int64_t)m, kr->mc);
+    /* Equal MC blocks (1024 rows as 2 x 512, not 960 + 64). */
+    p->mc = (int64_t)round_up((size_t)ceil_div((int64_t)m, p->nic), (size_t)MR);
+    p->nq = p->mc / MR;
+    p->npc = levels;
+    p->njc = ceil_div((int64_t)n, NC);
+    int64_t panels = ceil_div(n < (size_t)NC ? (int64_t)n : NC, NR);   /* per block, at most */
+    p->panels_per_pack = fine ? 1 : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
+    p->nbp = ceil_div(panels, p->panels_per_pack);
+    int64_t chunks = 1;
+    if (fine)
+        chunks = panels;
+    else if (threads > 1 && p->njc * p->nq < ITEMS_PER_THREAD * threads)
+        chunks = ceil_div(ITEMS_PER_THREAD * threads, p->njc * p->nq);
+    chunks = chunks < panels ? chunks : panels;
+    int64_t per_chunk = ceil_div(panels, chunks);
+    p->nch = ceil_div(panels, per_chunk);
+    p->cw = per_chunk * NR;
+    p->per = p->nq * p->nch;
+    p->per0 = p->nbp + p->per;
+    p->items0 = p->npc * p->njc * p->per0;
+    p->items = p->items0 + (p->nic - 1) * p->npc * p->njc * p->per;
+}
+
+nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i)
+{
+    nnf__sgemm_item it = {NNF__SGEMM_ITEM_COMPUTE, 0, 0, 0, 0, 0, 0};
+    int64_t per = p->per0, r = i;
+    if (i >= p->items0) {
+        int64_t block = p->npc * p->njc * p->per;
+        r = i - p->items0;
+        it.ic = 1 + r / block;
+        r %= block;
+        per = p->per;
+    }
+    int64_t group = r / per, off = r % per;
+    it.pc = group / p->njc;
+    it.jc = group % p->njc;
+    if (it.ic == 0) {
+        if (off < p->nbp) {
+            it.kind = NNF__SGEMM_ITEM_PACK_B;
+            it.g = off;
+            return it;
+        }
+        off -= p->nbp;
+    }
+    it.q = off / p->nch;
+    it.ch = off % p->nch;
+    return it;
+}
+
+/* The first index of the (ic, pc, jc) group. */
+static int64_t group_start(const nnf__sgemm_plan *p, int64_t ic, int64_t pc, int64_t jc)
+{
+    int64_t g = pc * p->njc + jc;
+    return ic == 0 ? g * p->per0 : p->items0 + ((ic - 1) * p->npc * p->njc + g) * p->per;
+}
+
+static int64_t compute_index(const nnf__sgemm_plan *p, int64_t ic, int64_t pc, int64_t jc,
+                             int64_t q, int64_t ch)
+{
+    return group_start(p, ic, pc, jc) + (ic == 0 ? p->nbp : 0) + q * p->nch + ch;
+}
+
+int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, int64_t i)
+{
+    const nnf__sgemm_plan *p = plan;
+    nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
+    if (it.kind == NNF__SGEMM_ITEM_PACK_B)
+        return 0;
+    int64_t packs = group_start(p, 0, it.pc, it.jc);
+    for (int64_t g = 0; g < p->nbp; g++)
+        if (!nnf__item_done(states, packs + g))   /* so is the rest of the group */
+            return group_start(p, it.ic, it.pc, it.jc) + (it.ic == 0 ? p->per0 : p->per);
+    if (it.pc > 0 &&
+        !nnf__item_done(states, compute_index(p, it.ic, it.pc - 1, it.jc, it.q, it.ch)))
+        return i + 1;
+    if ((it.jc != 0 || it.ch != 0) &&
+        !nnf__item_done(states, compute_index(p, it.ic, it.pc, 0, it.q, 0)))
+        return i + 1;
+    return 0;
+}
+
+nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
+                                     size_t k, int threads)
+{
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, NC = (size_t)kr->nc;
+    const size_t cap = threads > 1 ? SCRATCH_TEAM : SCRATCH_ALONE;
+    nnf__sgemm_jobs j = {m, n, 1, 0};
+    /* Columns first take at most half of a level; equal groups of whole NC blocks. */
+    if (KC * round_up(n, NR) > cap / 2) {
+        size_t most = cap / 2 / KC / NC * NC;
+        most = most > NC ? most : NC;
+        size_t groups = (n + most - 1) / most;
+        j.cols = round_up((n + groups - 1) / groups, NC);
+    }
+    size_t room = cap / KC - round_up(j.cols, NR);
+    if (round_up(m, MR) > room) {
+        size_t most = room / MR * MR;
+        most = most > MR ? most : MR;
+        size_t groups = (m + most - 1) / most;
+        j.rows = round_up((m + groups - 1) / groups, MR);
+    }
+    size_t level = KC * (round_up(j.rows, MR) + round_up(j.cols, NR));
+    int64_t total = ceil_div((int64_t)k, KC);
+    int64_t most = (int64_t)(cap / level);
+    most = most < 1 ? 1 : most;
+    j.levels = ceil_div(total, ceil_div(total, most));
+    j.scratch_floats = (size_t)j.levels * level;
+    return j;
+}
+
+/* Everything an item needs: one job's part of C and its packed operands. */
+typedef struct {
+    const nnf__sgemm_kernels *kr;
+    nnf__sgemm_plan plan;
+    size_t m, n, k;         /* the job's rows and columns; k of the whole product */
+    int64_t level0;         /* the job's first KC level in the product */
+    float alpha, beta;
+    nnf__sgemm_view a, b;   /* from the job's first row / column */
+    float *c;
+    size_t ldc;
+    float *abuf, *bbuf;     /* level pc of A at abuf + pc * KC * m_pad, same for B */
+    size_t m_pad, n_pad;
+} packed_job;
+
+static void run_item(void *ctx, int64_t i, int participant)
+{
+    (void)participant;
+    const packed_job *j = ctx;
+    const nnf__sgemm_plan *p = &j->plan;
+    const nnf__sgemm_kernels *kr = j->kr;
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, NC = (size_t)kr->nc;
+    nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
+    size_t k0 = (size_t)(j->level0 + it.pc) * KC, kc = min_size(KC, j->k - k0);
+    /* In a level, the NR panel holding column jr starts at jr * kc (A: row i at i * kc). */
+    float *blevel = j->bbuf + (size_t)it.pc * KC * j->n_pad;
+    size_t block = (size_t)it.jc * NC, block_end = min_size(j->n, block + NC);
+    if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
+        size_t j0 = block + (size_t)(it.g * p->panels_per_pack) * NR;
+        if (j0 < block_end)
+            nnf__sgemm_pack(kr, kc, min_size((size_t)p->panels_per_pack * NR, block_end - j0),
+                            NR, nnf__sgemm_at(j->b, k0, j0), j->b.cs, j->b.rs,
+                            blevel + j0 * kc);
+        return;
+    }
+    size_t i0 = (size_t)(it.ic * p->mc + it.q * (int64_t)MR);
+    size_t rows_end = min_size(j->m, (size_t)((it.ic + 1) * p->mc));
+    if (i0 >= rows_end)
+        return;
+    size_t mr = min_size(MR, rows_end - i0);
+    float *apanel = j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc;
+    if (it.jc == 0 && it.ch == 0)
+        nnf__sgemm_pack(kr, kc, mr, MR, nnf__sgemm_at(j->a, i0, k0), j->a.rs, j->a.cs, apanel);
+    float beta = j->level0 + it.pc == 0 ? j->beta : 1.0f;
+    size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
+    float *crow = j->c + i0 * j->ldc;
+    for (size_t jr = j0; jr < j1; jr += NR)
+        kr->ukernel(kc, apanel, 1, (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR, crow + jr,
+                    j->ldc, mr, min_size(NR, j1 - jr), j->alpha, beta);
+}
+
+nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                             float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+                             float *c, size_t ldc, int threads)
+{
+    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, threads);
+    /* Up front, so a failed allocation leaves C untouched. Cached per calling thread
+     * (sgemm_scratch.c); the job's workers share it. */
+    float *scratch = nnf__sgemm_scratch(jobs.scratch_floats);
+    NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
+                  "nnf_sgemm: out of memory for %zu bytes of packing buffers "
+                  "(m = %zu, n = %zu, k = %zu)", jobs.scratch_floats * sizeof(float), m, n, k);
+    const int64_t levels = ceil_div((int64_t)k, KC);
+    const int fine = nnf__runtime_test_spread();
+    for (size_t r0 = 0; r0 < m; r0 += jobs.rows) {
+        for (size_t c0 = 0; c0 < n; c0 += jobs.cols) {
+            for (int64_t l0 = 0; l0 < levels; l0 += jobs.levels) {
+                packed_job j = {.kr = kr, .m = min_size(jobs.rows, m - r0),
+                                .n = min_size(jobs.cols, n - c0), .k = k, .level0 = l0,
+                                .alpha = alpha, .beta = beta, .c = c + r0 * ldc + c0,
+                                .ldc = ldc};
+                j.a = (nnf__sgemm_view){nnf__sgemm_at(a, r0, 0), a.rs, a.cs};
+                j.b = (nnf__sgemm_view){nnf__sgemm_at(b, 0, c0), b.rs, b.cs};
+                j.m_pad = round_up(j.m, (size_t)kr->mr);
+                j.n_pad = round_up(j.n, (size_t)kr->nr);
+                int64_t lv = levels - l0 < jobs.levels ? levels - l0 : jobs.levels;
+                j.abuf = scratch;
+                j.bbuf = scratch + (size_t)lv * KC * j.m_pad;
+                nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
+                nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
+                                sizeof j.plan};
+                nnf__run(&job, threads);
+            }
+        }
+    }
+    return NNF_OK;
+}

@@ -12,11 +12,12 @@
  */
 #include "src/linalg/matmul.h"
 
-#include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "nnf/ops.h"
 #include "src/core/error.h"
+#include "src/runtime/pool.h"
 #include "src/tensor/tensor_internal.h"
 
 int nnf__gemm_layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,
@@ -271,6 +272,31 @@ static nnf_status one_product(const mm_plan *p, int64_t m, int64_t t, const floa
                      sa->layout.ld, 0.0f, c + oc, sc->layout.ld);
 }
 
+/* The batch's products as a job: the first failure's status and message (a failing
+ * thread's message is in its own thread-local slot, so it is copied here). */
+typedef struct {
+    const mm_plan *p;
+    int64_t m;
+    const float *a, *b;
+    const mm_side *sa, *sb, *sc;
+    float *c;
+    atomic_int failed;
+    nnf_status st;
+    char message[512];
+} batch_job;
+
+static void run_product(void *ctx, int64_t t, int participant)
+{
+    (void)participant;
+    batch_job *j = ctx;
+    nnf_status s = one_product(j->p, j->m, t, j->a, j->sa, j->b, j->sb, j->c, j->sc);
+    int first = 0;
+    if (s != NNF_OK && atomic_compare_exchange_strong(&j->failed, &first, 1)) {
+        j->st = s;
+        snprintf(j->message, sizeof j->message, "%s", nnf_last_error());
+    }
+}
+
 /* All products of the plan into c; every side's layout_ok is set. Each product is one
  * sgemm call whichever thread makes it, so the bits do not depend on the threads. */
 static nnf_status run(const mm_plan *p, const float *a, const mm_side *sa, const float *b,
@@ -285,28 +311,16 @@ static nnf_status run(const mm_plan *p, const float *a, const mm_side *sa, const
     }
     double flops = 2.0 * (double)m * (double)p->n * (double)p->k;
     int parallel = count > 1 && flops < 2.0 * BATCH_PARALLEL_MIN_FLOPS
-                   && flops * (double)count >= BATCH_PARALLEL_MIN_FLOPS && !omp_in_parallel()
-                   && omp_get_max_threads() > 1;
-    if (!parallel) {
+                   && flops * (double)count >= BATCH_PARALLEL_MIN_FLOPS;
+    int threads = parallel ? nnf__threads_for_call() : 1;
+    if (threads <= 1) {
         for (int64_t t = 0; t < count; t++)
             NNF_FORWARD(one_product(p, m, t, a, sa, b, sb, c, sc));
         return NNF_OK;
     }
-    nnf_status st = NNF_OK;
-    char message[512] = "";
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < count; t++) {
-        nnf_status s = one_product(p, m, t, a, sa, b, sb, c, sc);
-        if (s != NNF_OK) {
-#pragma omp critical(nnf_matmul_error)
-            {
-                st = s;
-                snprintf(message, sizeof message, "%s", nnf_last_error());
-            }
-        }
-    }
-    /* a failing thread's message is in its own thread-local slot: move it here */
-    NNF_RETURN_IF(st != NNF_OK, st, "%s", message);
+    batch_job j = {.p = p, .m = m, .a = a, .b = b, .sa = sa, .sb = sb, .sc = sc, .c = c};
+    nnf__parallel_for(threads, count, run_product, &j);
+    NNF_RETURN_IF(atomic_load(&j.failed), j.st, "%s", j.message);
     return NNF_OK;
 }
 

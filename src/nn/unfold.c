@@ -14,6 +14,7 @@
 #include "nnf/ops.h"
 #include "src/core/error.h"
 #include "src/nn/conv_internal.h"
+#include "src/runtime/pool.h"
 
 nnf_status nnf__conv_check_input(const char *fn, const nnf_tensor *x)
 {
@@ -59,13 +60,31 @@ static void valid_range(const nnf__conv_geom *g, int64_t j, int64_t *lo, int64_t
     if (*lo > *hi) *lo = *hi;
 }
 
-void nnf__unfold_into(const nnf__conv_geom *g, const nnf_tensor *x, float *cols,
-                      int64_t row_stride, int64_t image_stride)
+typedef struct {
+    const nnf__conv_geom *g;
+    const float *xd;
+    const int64_t *xs;
+    float *cols, *x;
+    const float *cols_in;
+    int64_t row_stride, image_stride;
+} images_job;
+
+/* Threads for a whole batch of images: more than 64K column elements. */
+static int image_threads(const nnf__conv_geom *g)
 {
-    const float *xd = nnf_tensor_data(x);
-    const int64_t *xs = nnf_tensor_strides(x);
-    #pragma omp parallel for if (g->n * g->k * g->l > 65536) schedule(static)
-    for (int64_t n = 0; n < g->n; n++) {
+    return g->n * g->k * g->l > 65536 ? nnf__threads_for_call() : 1;
+}
+
+static void unfold_images(void *ctx, int64_t n0, int64_t n1, int participant)
+{
+    (void)participant;
+    const images_job *jb = ctx;
+    const nnf__conv_geom *g = jb->g;
+    const float *xd = jb->xd;
+    const int64_t *xs = jb->xs;
+    float *cols = jb->cols;
+    int64_t row_stride = jb->row_stride, image_stride = jb->image_stride;
+    for (int64_t n = n0; n < n1; n++) {
         for (int64_t c = 0; c < g->c; c++) {
             for (int64_t i = 0; i < g->kh; i++) {
                 for (int64_t j = 0; j < g->kw; j++) {
@@ -97,11 +116,23 @@ void nnf__unfold_into(const nnf__conv_geom *g, const nnf_tensor *x, float *cols,
     }
 }
 
-void nnf__fold_add(const nnf__conv_geom *g, const float *cols, int64_t row_stride,
-                   int64_t image_stride, float *x)
+void nnf__unfold_into(const nnf__conv_geom *g, const nnf_tensor *x, float *cols,
+                      int64_t row_stride, int64_t image_stride)
 {
-    #pragma omp parallel for if (g->n * g->k * g->l > 65536) schedule(static)
-    for (int64_t n = 0; n < g->n; n++) {
+    images_job jb = {g, nnf_tensor_data(x), nnf_tensor_strides(x), cols, NULL, NULL,
+                     row_stride, image_stride};
+    nnf__parallel_ranges(image_threads(g), g->n, 1, unfold_images, &jb);
+}
+
+static void fold_images(void *ctx, int64_t n0, int64_t n1, int participant)
+{
+    (void)participant;
+    const images_job *jb = ctx;
+    const nnf__conv_geom *g = jb->g;
+    const float *cols = jb->cols_in;
+    float *x = jb->x;
+    int64_t row_stride = jb->row_stride, image_stride = jb->image_stride;
+    for (int64_t n = n0; n < n1; n++) {
         for (int64_t c = 0; c < g->c; c++) {
             for (int64_t i = 0; i < g->kh; i++) {
                 for (int64_t j = 0; j < g->kw; j++) {
@@ -125,6 +156,13 @@ void nnf__fold_add(const nnf__conv_geom *g, const float *cols, int64_t row_strid
             }
         }
     }
+}
+
+void nnf__fold_add(const nnf__conv_geom *g, const float *cols, int64_t row_stride,
+                   int64_t image_stride, float *x)
+{
+    images_job jb = {g, NULL, NULL, NULL, x, cols, row_stride, image_stride};
+    nnf__parallel_ranges(image_threads(g), g->n, 1, fold_images, &jb);
 }
 
 /* *out NULL: a new tensor of `shape`; else it must be contiguous float32 of that shape. */

@@ -8,18 +8,19 @@
  * 3. neighbouring dims that are contiguous in EVERY operand are merged, so a
  *    contiguous op is one span of numel elements and [64,3,256,256] + [3,1,1] is
  *    192 spans of 65536 with the second input at stride 0;
- * 4. the flat index range is split across threads and each walks its part span by
- *    span, handing (n, pointers, strides) to the kernel.
+ * 4. the flat index range is cut into ranges that threads claim as they come free
+ *    (src/runtime/pool.c), each walked span by span, handing (n, pointers, strides)
+ *    to the kernel.
  * Elementwise results do not depend on where spans start or how many threads run, so
  * every split gives the same bits.
  */
 #include "src/ops/eltwise_iter.h"
 
-#include <omp.h>
 #include <string.h>
 
 #include "dispatch/dispatch.h"
 #include "src/core/error.h"
+#include "src/runtime/pool.h"
 
 /* Threads start at this much work (elements x op cost). bench_eltwise BM_add_size:
  * 2^17 floats of add (1.5 MiB, in L2) take ~30 us of CPU on one thread (AVX2/AVX-512,
@@ -30,6 +31,11 @@
 /* Thread ranges start on multiples of 64 elements (a cache line of bools, 4 lines of
  * floats), so two threads never write the same cache line of a contiguous output. */
 #define NNF__ELT_SPLIT_ALIGN 64
+/* Work per claimed range: 2^15 (32K floats of add, 7-30 us from cache or memory) makes
+ * claiming one (~0.1 us) negligible; with threads, every one gets at least 4 ranges, so
+ * the others absorb a descheduled thread's share. */
+#define NNF__ELT_RANGE_WORK ((int64_t)1 << 15)
+#define NNF__ELT_RANGES_PER_THREAD 4
 
 static const char *dtype_name(nnf_dtype dtype)
 {
@@ -411,18 +417,25 @@ static void walk(const plan *p, int64_t begin, int64_t end)
     }
 }
 
+static void walk_range(void *ctx, int64_t begin, int64_t end, int participant)
+{
+    (void)participant;
+    walk(ctx, begin, end);
+}
+
 static void run(const nnf__elt_op *op, nnf_tensor *out, int nin, const nnf__elt_in *in)
 {
     plan p;
     int64_t numel = make_plan(&p, op, out, nin, in);
     if (numel == 0)
         return;
-    int64_t work = numel * (op->cost > 0 ? op->cost : 1);
+    int64_t cost = op->cost > 0 ? op->cost : 1, work = numel * cost;
+    int fine = nnf__runtime_test_spread();
     int threads = 1;
-    if (work >= NNF__ELT_PARALLEL_WORK && !omp_in_parallel()) {
-        threads = omp_get_max_threads();
+    if (work >= NNF__ELT_PARALLEL_WORK || fine) {
+        threads = nnf__threads_for_call();
         int64_t useful = work / (NNF__ELT_PARALLEL_WORK / 2);
-        threads = useful < threads ? (int)useful : threads;
+        threads = !fine && useful < threads ? (int)useful : threads;
     }
     if (threads <= 1) {
         if (p.ndim == 1)   /* one span (every same-shape contiguous op): nothing to walk */
@@ -431,15 +444,11 @@ static void run(const nnf__elt_op *op, nnf_tensor *out, int nin, const nnf__elt_
             walk(&p, 0, numel);
         return;
     }
-#pragma omp parallel num_threads(threads)
-    {
-        int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-        int64_t chunk = (numel + nt - 1) / nt;
-        chunk = (chunk + NNF__ELT_SPLIT_ALIGN - 1) / NNF__ELT_SPLIT_ALIGN * NNF__ELT_SPLIT_ALIGN;
-        int64_t begin = t * chunk < numel ? t * chunk : numel;
-        int64_t end = begin + chunk < numel ? begin + chunk : numel;
-        walk(&p, begin, end);
-    }
+    int64_t grain = NNF__ELT_RANGE_WORK / cost;
+    int64_t even = numel / (NNF__ELT_RANGES_PER_THREAD * threads);
+    grain = fine ? 1 : grain < even ? grain : even;
+    grain = (grain + NNF__ELT_SPLIT_ALIGN - 1) / NNF__ELT_SPLIT_ALIGN * NNF__ELT_SPLIT_ALIGN;
+    nnf__parallel_ranges(threads, numel, grain, walk_range, &p);
 }
 
 static nnf_status check_and_run(const nnf__elt_op *op, nnf_tensor *out, int nin,

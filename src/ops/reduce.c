@@ -30,13 +30,13 @@
  *   row at a time, each row added into lane row (index mod 32) of a 32 x w accumulator.
  */
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 #include "nnf/ops.h"
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/ops/reduce_plan.h"
+#include "src/runtime/pool.h"
 
 typedef enum { K_SUM, K_MEAN, K_VAR, K_STD, K_STD_MEAN } kind;
 
@@ -234,81 +234,124 @@ static size_t scratch_floats(int moments)
     return cols > NNF__RED_BLOCK ? cols : NNF__RED_BLOCK;
 }
 
-/* Results whose values all fit in one block, each on its own: threads take contiguous
- * ranges of results and walk them with an odometer (no divisions per result, which
- * matter when a result has only a few values). */
-static void run_rows_single(kind kd, const nnf__red_plan *p, const nnf__reduce_kernels *k,
-                            int correction, float *scratch, int par, float *v0, float *v1)
+/* One reduction's parts, for the ranges that threads claim. */
+typedef struct {
+    kind kd;
+    const nnf__red_plan *p;
+    const nnf__reduce_kernels *k;
+    int correction;
+    float *scratch;         /* scratch_floats(moments) per participant */
+    blockstat *parts;       /* nout x nblk block results, when nblk > 1 */
+    float *v0, *v1;
+    nnf__red_cols cols;     /* column reductions: the other kept dims */
+    int64_t W, C, nch;      /* columns per pass, columns, passes per outer position */
+} sum_job;
+
+static float *participant_scratch(const sum_job *j, int participant)
 {
-    int moments = kd >= K_VAR;
-#pragma omp parallel if (par)
-    {
-        int nt = omp_get_num_threads(), t = omp_get_thread_num();
-        int64_t o0 = p->nout * t / nt, o1 = p->nout * (t + 1) / nt;
-        float *buf = scratch + (size_t)t * scratch_floats(moments);
-        nnf__red_odo od;
-        nnf__red_odo_seek(&od, p->nk, p->ksize, p->kstride, o0);
-        for (int64_t o = o0; o < o1; o++, nnf__red_odo_next(&od)) {
-            blockstat bs = row_block(p, k, p->base + od.off * (int64_t)sizeof(float), 0, p->R,
-                                     moments, buf);
-            finish(kd, p, correction, (node){(double)p->R, bs.sum, bs.m2}, v0, v1, o);
-        }
+    return j->scratch + (size_t)participant * scratch_floats(j->kd >= K_VAR);
+}
+
+/* Results [o0, o1), each one block: walked with an odometer (no divisions per result,
+ * which matter when a result has only a few values). */
+static void rows_single(void *ctx, int64_t o0, int64_t o1, int participant)
+{
+    const sum_job *j = ctx;
+    const nnf__red_plan *p = j->p;
+    float *buf = participant_scratch(j, participant);
+    nnf__red_odo od;
+    nnf__red_odo_seek(&od, p->nk, p->ksize, p->kstride, o0);
+    for (int64_t o = o0; o < o1; o++, nnf__red_odo_next(&od)) {
+        blockstat bs = row_block(p, j->k, p->base + od.off * (int64_t)sizeof(float), 0, p->R,
+                                 j->kd >= K_VAR, buf);
+        finish(j->kd, p, j->correction, (node){(double)p->R, bs.sum, bs.m2}, j->v0, j->v1, o);
     }
 }
 
-static void run(kind kd, const nnf__red_plan *p, int correction, blockstat *parts,
-                float *scratch, float *v0, float *v1)
+/* Items [i0, i1) of (result, block), read as rows. */
+static void row_blocks(void *ctx, int64_t i0, int64_t i1, int participant)
 {
-    const nnf__reduce_kernels *k = &nnf__kernels_active()->red;
-    int moments = kd >= K_VAR;
+    const sum_job *j = ctx;
+    const nnf__red_plan *p = j->p;
     int64_t nblk = p->nblk;
-    int par = nnf__red_parallel(p);
-    size_t per_thread = scratch_floats(moments);
+    float *buf = participant_scratch(j, participant);
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t o = i / nblk, b = i % nblk;
+        const char *obase = p->base + nnf__red_out_offset(p, o) * (int64_t)sizeof(float);
+        j->parts[i] = row_block(p, j->k, obase, b * NNF__RED_BLOCK, block_len(p, b),
+                                j->kd >= K_VAR, buf);
+    }
+}
+
+/* Items [i0, i1) of (outer kept index q, column pass ch, block b): result o = q's
+ * offset + c * kout. */
+static void col_blocks(void *ctx, int64_t i0, int64_t i1, int participant)
+{
+    const sum_job *j = ctx;
+    const nnf__red_plan *p = j->p;
+    int cd = p->col;
+    int64_t nblk = p->nblk, W = j->W;
+    float *acc = participant_scratch(j, participant);
+    float *mean = acc + NNF__RED_LANES * W;
+    blockstat *bs = (blockstat *)(void *)(mean + W);
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t b = i % nblk, ch = (i / nblk) % j->nch, q = i / nblk / j->nch;
+        nnf__red_odo in, ou;
+        nnf__red_cols_seek(&j->cols, q, &in, &ou);
+        int64_t c0 = ch * W, w = j->C - c0 < W ? j->C - c0 : W;
+        int64_t o0 = ou.off + c0 * p->kout[cd];
+        const float *cbase = (const float *)(const void *)p->base + in.off + c0;
+        col_block(p, j->k, cbase, w, b, j->kd >= K_VAR, acc, mean,
+                  nblk == 1 ? bs : j->parts + o0 * nblk + b,
+                  nblk == 1 ? 1 : p->kout[cd] * nblk);
+        if (nblk == 1)
+            for (int64_t c = 0; c < w; c++)
+                finish(j->kd, p, j->correction, (node){(double)p->R, bs[c].sum, bs[c].m2},
+                       j->v0, j->v1, o0 + c * p->kout[cd]);
+    }
+}
+
+/* Results [o0, o1) from their blocks, merged in the fixed tree. */
+static void merge_blocks(void *ctx, int64_t o0, int64_t o1, int participant)
+{
+    (void)participant;
+    const sum_job *j = ctx;
+    int64_t nblk = j->p->nblk;
+    for (int64_t o = o0; o < o1; o++)
+        finish(j->kd, j->p, j->correction, block_tree(j->p, j->parts + o * nblk, 0, nblk),
+               j->v0, j->v1, o);
+}
+
+/* Threads take whole blocks (or whole one-block results), so which thread reads which
+ * values never changes a sum. */
+static void run(kind kd, const nnf__red_plan *p, int correction, blockstat *parts,
+                float *scratch, int threads, float *v0, float *v1)
+{
+    sum_job j = {kd, p, &nnf__kernels_active()->red, correction, scratch, parts, v0, v1,
+                 {0}, 0, 0, 0};
+    int64_t nblk = p->nblk, block = p->R < NNF__RED_BLOCK ? p->R : NNF__RED_BLOCK;
     if (p->col < 0 && nblk == 1) {
-        run_rows_single(kd, p, k, correction, scratch, par, v0, v1);
+        nnf__parallel_ranges(threads, p->nout, nnf__red_grain(p->nout, p->R, threads),
+                             rows_single, &j);
         return;
     }
     if (p->col < 0) {
         int64_t items = p->nout * nblk;
-#pragma omp parallel for schedule(static) if (par)
-        for (int64_t i = 0; i < items; i++) {
-            int64_t o = i / nblk, b = i % nblk;
-            const char *obase = p->base + nnf__red_out_offset(p, o) * (int64_t)sizeof(float);
-            float *buf = scratch + (size_t)omp_get_thread_num() * per_thread;
-            parts[i] = row_block(p, k, obase, b * NNF__RED_BLOCK, block_len(p, b), moments, buf);
-        }
+        nnf__parallel_ranges(threads, items, nnf__red_grain(items, block, threads), row_blocks,
+                             &j);
     } else {
-        /* Results as (outer kept index q, column c): o = q's result offset + c * kout. */
-        int cd = p->col;
-        int64_t W = col_width(moments);
-        int64_t C = p->ksize[cd], nch = (C + W - 1) / W, nq = p->nout / C;
-        nnf__red_cols cols;
-        nnf__red_cols_make(p, &cols);
-        int64_t items = nq * nch * nblk;
-#pragma omp parallel for schedule(static) if (par)
-        for (int64_t i = 0; i < items; i++) {
-            int64_t b = i % nblk, ch = (i / nblk) % nch, q = i / nblk / nch;
-            nnf__red_odo in, ou;
-            nnf__red_cols_seek(&cols, q, &in, &ou);
-            int64_t c0 = ch * W, w = C - c0 < W ? C - c0 : W;
-            int64_t o0 = ou.off + c0 * p->kout[cd];
-            const float *cbase = (const float *)(const void *)p->base + in.off + c0;
-            float *acc = scratch + (size_t)omp_get_thread_num() * per_thread;
-            float *mean = acc + NNF__RED_LANES * W;
-            blockstat *bs = (blockstat *)(void *)(mean + W);
-            col_block(p, k, cbase, w, b, moments, acc, mean, nblk == 1 ? bs : parts + o0 * nblk + b,
-                      nblk == 1 ? 1 : p->kout[cd] * nblk);
-            if (nblk == 1)
-                for (int64_t c = 0; c < w; c++)
-                    finish(kd, p, correction, (node){(double)p->R, bs[c].sum, bs[c].m2}, v0,
-                           v1, o0 + c * p->kout[cd]);
-        }
+        j.W = col_width(kd >= K_VAR);
+        j.C = p->ksize[p->col];
+        j.nch = (j.C + j.W - 1) / j.W;
+        nnf__red_cols_make(p, &j.cols);
+        int64_t items = p->nout / j.C * j.nch * nblk;
+        nnf__parallel_ranges(threads, items,
+                             nnf__red_grain(items, block * (j.C < j.W ? j.C : j.W), threads),
+                             col_blocks, &j);
     }
-    if (nblk > 1) {
-#pragma omp parallel for schedule(static) if (par && p->nout > 1)
-        for (int64_t o = 0; o < p->nout; o++)
-            finish(kd, p, correction, block_tree(p, parts + o * nblk, 0, nblk), v0, v1, o);
-    }
+    if (nblk > 1)
+        nnf__parallel_ranges(threads, p->nout, nnf__red_grain(p->nout, p->R, threads),
+                             merge_blocks, &j);
 }
 
 static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tensor **out1,
@@ -344,14 +387,14 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
      * block of scratch, 16 KiB, which the stack holds: a training step's loss and
      * row sums then allocate nothing. */
     _Alignas(64) float small[NNF__RED_BLOCK];
-    if (p.R > 0 && p.nout > 0 && p.col < 0 && p.nblk == 1 && !nnf__red_parallel(&p)) {
+    int threads = nnf__red_threads(&p);
+    if (p.R > 0 && p.nout > 0 && p.col < 0 && p.nblk == 1 && threads == 1) {
         scratch = small;
     } else if (p.R > 0 && p.nout > 0) {
         if (p.nblk > 1) {
             parts_bytes = (size_t)(p.nout * p.nblk) * sizeof *parts;
             parts = nnf__alloc(parts_bytes);
         }
-        int threads = nnf__red_parallel(&p) ? omp_get_max_threads() : 1;
         scratch_bytes = (size_t)threads * scratch_floats(kd >= K_VAR) * sizeof(float);
         scratch = nnf__alloc(scratch_bytes);
         if ((p.nblk > 1 && parts == NULL) || scratch == NULL) {
@@ -371,7 +414,7 @@ static nnf_status reduce(kind kd, const char *name, nnf_tensor **out0, nnf_tenso
                 v1[i] = NAN;
         }
     } else if (p.nout > 0) {
-        run(kd, &p, correction, parts, scratch, v0, v1);
+        run(kd, &p, correction, parts, scratch, threads, v0, v1);
     }
     nnf__dealloc(parts, parts_bytes);
     if (scratch != small)

@@ -8,13 +8,13 @@
  * -0 and +0 as equal, as in PyTorch; it is a max pass and a find-first pass.
  */
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 #include "nnf/ops.h"
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/ops/reduce_plan.h"
+#include "src/runtime/pool.h"
 
 #define COLS 64
 
@@ -80,67 +80,97 @@ static void col_keys(const nnf__red_plan *p, const nnf__reduce_kernels *k, const
         k->extrema_cols((size_t)w, cbase + od.off, kmin, kmax);
 }
 
-/* Results of one block each: threads take contiguous ranges of results and walk them
- * with an odometer, writing the values directly. */
-static void run_rows_single(const nnf__red_plan *p, int is_max, float *v)
+typedef struct {
+    const nnf__red_plan *p;
+    const nnf__reduce_kernels *k;
+    int is_max;
+    float *v;               /* results, for one-block rows */
+    int32_t *keys;          /* per block and result: keys[(o * nblk + b) * 2 + {0, 1}] */
+    nnf__red_cols cols;
+    int64_t C, nch;
+} keys_job;
+
+static int64_t block_len(const nnf__red_plan *p, int64_t r0)
 {
-    const nnf__reduce_kernels *k = &nnf__kernels_active()->red;
-#pragma omp parallel if (nnf__red_parallel(p))
-    {
-        int nt = omp_get_num_threads(), t = omp_get_thread_num();
-        int64_t o0 = p->nout * t / nt, o1 = p->nout * (t + 1) / nt;
-        nnf__red_odo od;
-        nnf__red_odo_seek(&od, p->nk, p->ksize, p->kstride, o0);
-        for (int64_t o = o0; o < o1; o++, nnf__red_odo_next(&od)) {
-            int32_t keys[2] = {INT32_MAX, INT32_MIN};
-            row_keys(p, k, p->base + od.off * (int64_t)sizeof(float), 0, p->R, keys);
-            v[o] = extreme(keys, is_max);
-        }
+    return p->R - r0 < NNF__RED_BLOCK ? p->R - r0 : NNF__RED_BLOCK;
+}
+
+/* Results [o0, o1) of one block each, walked with an odometer, written directly. */
+static void rows_single(void *ctx, int64_t o0, int64_t o1, int participant)
+{
+    (void)participant;
+    const keys_job *j = ctx;
+    const nnf__red_plan *p = j->p;
+    nnf__red_odo od;
+    nnf__red_odo_seek(&od, p->nk, p->ksize, p->kstride, o0);
+    for (int64_t o = o0; o < o1; o++, nnf__red_odo_next(&od)) {
+        int32_t keys[2] = {INT32_MAX, INT32_MIN};
+        row_keys(p, j->k, p->base + od.off * (int64_t)sizeof(float), 0, p->R, keys);
+        j->v[o] = extreme(keys, j->is_max);
     }
 }
 
-/* Per block and result: keys[(o * nblk + b) * 2 + {0, 1}]. */
-static void run_keys(const nnf__red_plan *p, int32_t *keys)
+/* Items [i0, i1) of (result, block), read as rows. */
+static void row_blocks(void *ctx, int64_t i0, int64_t i1, int participant)
 {
-    const nnf__reduce_kernels *k = &nnf__kernels_active()->red;
-    int64_t nblk = p->nblk;
-    int par = nnf__red_parallel(p);
-    if (p->col < 0) {
-        int64_t items = p->nout * nblk;
-#pragma omp parallel for schedule(static) if (par)
-        for (int64_t i = 0; i < items; i++) {
-            int64_t o = i / nblk, b = i % nblk, r0 = b * NNF__RED_BLOCK;
-            const char *obase = p->base + nnf__red_out_offset(p, o) * (int64_t)sizeof(float);
-            keys[2 * i] = INT32_MAX;
-            keys[2 * i + 1] = INT32_MIN;
-            row_keys(p, k, obase, r0, p->R - r0 < NNF__RED_BLOCK ? p->R - r0 : NNF__RED_BLOCK,
-                     keys + 2 * i);
-        }
-        return;
+    (void)participant;
+    const keys_job *j = ctx;
+    const nnf__red_plan *p = j->p;
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t o = i / p->nblk, r0 = i % p->nblk * NNF__RED_BLOCK;
+        const char *obase = p->base + nnf__red_out_offset(p, o) * (int64_t)sizeof(float);
+        j->keys[2 * i] = INT32_MAX;
+        j->keys[2 * i + 1] = INT32_MIN;
+        row_keys(p, j->k, obase, r0, block_len(p, r0), j->keys + 2 * i);
     }
+}
+
+/* Items [i0, i1) of (outer kept index q, column group ch, block b). */
+static void col_blocks(void *ctx, int64_t i0, int64_t i1, int participant)
+{
+    (void)participant;
+    const keys_job *j = ctx;
+    const nnf__red_plan *p = j->p;
     int cd = p->col;
-    int64_t C = p->ksize[cd], nch = (C + COLS - 1) / COLS, nq = p->nout / C;
-    nnf__red_cols cols;
-    nnf__red_cols_make(p, &cols);
-    int64_t items = nq * nch * nblk;
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t i = 0; i < items; i++) {
-        int64_t b = i % nblk, ch = (i / nblk) % nch, q = i / nblk / nch;
+    int64_t nblk = p->nblk;
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t b = i % nblk, ch = (i / nblk) % j->nch, q = i / nblk / j->nch;
         nnf__red_odo in, ou;
-        nnf__red_cols_seek(&cols, q, &in, &ou);
-        int64_t c0 = ch * COLS, w = C - c0 < COLS ? C - c0 : COLS;
+        nnf__red_cols_seek(&j->cols, q, &in, &ou);
+        int64_t c0 = ch * COLS, w = j->C - c0 < COLS ? j->C - c0 : COLS;
         int32_t kmin[COLS], kmax[COLS];
         for (int64_t c = 0; c < w; c++) {
             kmin[c] = INT32_MAX;
             kmax[c] = INT32_MIN;
         }
-        col_keys(p, k, (const float *)(const void *)p->base + in.off + c0, w, b, kmin, kmax);
+        col_keys(p, j->k, (const float *)(const void *)p->base + in.off + c0, w, b, kmin, kmax);
         for (int64_t c = 0; c < w; c++) {
             int64_t o = ou.off + (c0 + c) * p->kout[cd];
-            keys[2 * (o * nblk + b)] = kmin[c];
-            keys[2 * (o * nblk + b) + 1] = kmax[c];
+            j->keys[2 * (o * nblk + b)] = kmin[c];
+            j->keys[2 * (o * nblk + b) + 1] = kmax[c];
         }
     }
+}
+
+/* Keys per block and result. */
+static void run_keys(keys_job *j)
+{
+    const nnf__red_plan *p = j->p;
+    int threads = nnf__red_threads(p);
+    int64_t block = p->R < NNF__RED_BLOCK ? p->R : NNF__RED_BLOCK;
+    if (p->col < 0) {
+        int64_t items = p->nout * p->nblk;
+        nnf__parallel_ranges(threads, items, nnf__red_grain(items, block, threads), row_blocks,
+                             j);
+        return;
+    }
+    j->C = p->ksize[p->col];
+    j->nch = (j->C + COLS - 1) / COLS;
+    nnf__red_cols_make(p, &j->cols);
+    int64_t items = p->nout / j->C * j->nch * p->nblk;
+    nnf__parallel_ranges(threads, items,
+                         nnf__red_grain(items, block * (j->C < COLS ? j->C : COLS), threads),
+                         col_blocks, j);
 }
 
 static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const nnf_tensor *a,
@@ -154,9 +184,11 @@ static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const
     NNF_FORWARD(nnf__red_check_nonempty(&p, a, dims == NULL || ndims == 0));
     nnf__red_out o;
     NNF_FORWARD(nnf__red_out_prepare(&o, out, a, &p, NNF_F32));
+    keys_job j = {&p, &nnf__kernels_active()->red, is_max, o.data, NULL, {0}, 0, 0};
     if (p.nout == 0 || (p.col < 0 && p.nblk == 1)) {
-        if (p.nout > 0)
-            run_rows_single(&p, is_max, o.data);
+        int threads = nnf__red_threads(&p);
+        nnf__parallel_ranges(threads, p.nout, nnf__red_grain(p.nout, p.R, threads), rows_single,
+                             &j);
         nnf__red_out_commit(&o, &p);
         return NNF_OK;
     }
@@ -166,7 +198,8 @@ static nnf_status extremum(int is_max, const char *name, nnf_tensor **out, const
         nnf__red_out_abort(&o);
         return nnf__fail(NNF_ERR_NOMEM, "%s: out of memory (%zu bytes)", name, keys_bytes);
     }
-    run_keys(&p, keys);
+    j.keys = keys;
+    run_keys(&j);
     float *v = o.data;
     for (int64_t i = 0; i < p.nout; i++) {
         int32_t *kb = keys + 2 * i * p.nblk;
@@ -229,6 +262,21 @@ static int64_t argmax_one(const nnf__red_plan *p, const nnf__reduce_kernels *k, 
     return 0;   /* unreachable: the maximum is one of the values */
 }
 
+typedef struct {
+    const nnf__red_plan *p;
+    const nnf__reduce_kernels *k;
+    int64_t *v;
+} argmax_job;
+
+static void argmax_range(void *ctx, int64_t o0, int64_t o1, int participant)
+{
+    (void)participant;
+    const argmax_job *j = ctx;
+    const nnf__red_plan *p = j->p;
+    for (int64_t o = o0; o < o1; o++)
+        j->v[o] = argmax_one(p, j->k, p->base + nnf__red_out_offset(p, o) * (int64_t)p->esize);
+}
+
 nnf_status nnf_argmax(nnf_tensor **out, const nnf_tensor *a, int dim, int keepdim)
 {
     NNF_PUBLIC("nnf_argmax");
@@ -240,11 +288,10 @@ nnf_status nnf_argmax(nnf_tensor **out, const nnf_tensor *a, int dim, int keepdi
     NNF_FORWARD(nnf__red_check_nonempty(&p, a, 0));
     nnf__red_out o;
     NNF_FORWARD(nnf__red_out_prepare(&o, out, a, &p, NNF_I64));
-    const nnf__reduce_kernels *k = &nnf__kernels_active()->red;
-    int64_t *v = o.data;
-#pragma omp parallel for schedule(static) if (nnf__red_parallel(&p) && p.nout > 1)
-    for (int64_t i = 0; i < p.nout; i++)
-        v[i] = argmax_one(&p, k, p.base + nnf__red_out_offset(&p, i) * (int64_t)sizeof(float));
+    argmax_job j = {&p, &nnf__kernels_active()->red, o.data};
+    int threads = nnf__red_threads(&p);
+    nnf__parallel_ranges(threads, p.nout, nnf__red_grain(p.nout, p.R, threads), argmax_range,
+                         &j);
     nnf__red_out_commit(&o, &p);
     return NNF_OK;
 }

@@ -7,6 +7,7 @@
 #include "nnf/ops.h"
 #include "src/core/error.h"
 #include "src/ops/reduce_plan.h"
+#include "src/runtime/pool.h"
 
 typedef struct {
     const nnf__reduce_kernels *k;
@@ -42,6 +43,25 @@ static int has(const nnf__red_plan *p, find_ctx *c, const char *obase)
     return 0;
 }
 
+typedef struct {
+    const nnf__red_plan *p;
+    find_ctx c;
+    int is_all;
+    uint8_t *v;
+} logical_job;
+
+static void logical_range(void *ctx, int64_t o0, int64_t o1, int participant)
+{
+    (void)participant;
+    const logical_job *j = ctx;
+    const nnf__red_plan *p = j->p;
+    for (int64_t o = o0; o < o1; o++) {
+        find_ctx c = j->c;
+        int found = has(p, &c, p->base + nnf__red_out_offset(p, o) * (int64_t)p->esize);
+        j->v[o] = (uint8_t)(j->is_all ? !found : found);
+    }
+}
+
 static nnf_status logical(int is_all, const char *name, nnf_tensor **out, const nnf_tensor *a,
                           int ndims, const int *dims, int keepdim)
 {
@@ -51,14 +71,11 @@ static nnf_status logical(int is_all, const char *name, nnf_tensor **out, const 
                   "%s: expected a bool or float32 tensor but got int64", name);
     nnf__red_out o;
     NNF_FORWARD(nnf__red_out_prepare(&o, out, a, &p, NNF_BOOL));
-    find_ctx c = {&nnf__kernels_active()->red, a->dtype == NNF_BOOL, is_all};
-    uint8_t *v = o.data;
-#pragma omp parallel for schedule(static) if (nnf__red_parallel(&p) && p.nout > 1)
-    for (int64_t i = 0; i < p.nout; i++) {
-        find_ctx ci = c;
-        int found = has(&p, &ci, p.base + nnf__red_out_offset(&p, i) * (int64_t)p.esize);
-        v[i] = (uint8_t)(is_all ? !found : found);
-    }
+    logical_job j = {&p, {&nnf__kernels_active()->red, a->dtype == NNF_BOOL, is_all}, is_all,
+                     o.data};
+    int threads = nnf__red_threads(&p);
+    nnf__parallel_ranges(threads, p.nout, nnf__red_grain(p.nout, p.R, threads), logical_range,
+                         &j);
     nnf__red_out_commit(&o, &p);
     return NNF_OK;
 }

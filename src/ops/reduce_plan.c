@@ -1,11 +1,11 @@
 /* Planning shared by every reduction: dims, result shape, coalesced geometry, outputs. */
 #include "src/ops/reduce_plan.h"
 
-#include <omp.h>
 #include <string.h>
 
 #include "src/core/alloc.h"
 #include "src/core/error.h"
+#include "src/runtime/pool.h"
 
 static const char *dtype_name(nnf_dtype d)
 {
@@ -212,9 +212,23 @@ void nnf__red_gather(const nnf__red_plan *p, const char *obase, int64_t r0, int6
     nnf__red_spans(p, obase, r0, n, gather_span, &g);
 }
 
-int nnf__red_parallel(const nnf__red_plan *p)
+int nnf__red_threads(const nnf__red_plan *p)
 {
-    return p->numel >= NNF__RED_PARALLEL_MIN && !omp_in_parallel() && omp_get_max_threads() > 1;
+    if (p->numel < NNF__RED_PARALLEL_MIN && !nnf__runtime_test_spread())
+        return 1;
+    return nnf__threads_for_call();
+}
+
+/* 32K elements (8 blocks, 128 KiB of floats: 5-15 us) per range; at least 4 ranges per
+ * thread where the items allow. */
+int64_t nnf__red_grain(int64_t items, int64_t elems, int threads)
+{
+    if (nnf__runtime_test_spread())
+        return 1;
+    int64_t g = ((int64_t)1 << 15) / (elems > 0 ? elems : 1);
+    int64_t even = items / (4 * (int64_t)threads);
+    g = g < even ? g : even;
+    return g > 0 ? g : 1;
 }
 
 nnf_status nnf__red_check_nonempty(const nnf__red_plan *p, const nnf_tensor *a, int all_dims)

@@ -12,9 +12,9 @@
 #include "dispatch/dispatch.h"
 #include "src/tensor/tensor_internal.h"
 
-/* Below this many input elements a reduction runs on one thread: an OpenMP fork/join
- * costs a few microseconds, and one AVX-512 core sums 64K cached floats in ~5 us and
- * 256K in ~17 us (bench_reduce's BM_sum_size), so a second thread pays from ~128K. */
+/* Below this many input elements a reduction runs on one thread: starting a job costs
+ * a few microseconds, and one AVX-512 core sums 64K cached floats in ~5 us and 256K in
+ * ~17 us (bench_reduce's BM_sum_size), so a second thread pays from ~128K. */
 #define NNF__RED_PARALLEL_MIN (1 << 17)
 
 typedef struct nnf__red_plan {
@@ -153,7 +153,12 @@ static inline int nnf__red_inner_unit(const nnf__red_plan *p)
     return p->nr == 0 || p->rstride[p->nr - 1] == 1;
 }
 
-/* 1 to run in parallel: enough work and not already inside a parallel region. */
-int nnf__red_parallel(const nnf__red_plan *p);
+/* Threads for the reduction: 1 below NNF__RED_PARALLEL_MIN elements or inside a
+ * parallel region, else nnf__threads_for_call(). */
+int nnf__red_threads(const nnf__red_plan *p);
+
+/* Items (results, blocks, column groups: each of `elems` input elements) per claimed
+ * range, so threads take ~32K elements at a time and each gets several ranges. */
+int64_t nnf__red_grain(int64_t items, int64_t elems, int threads);
 
 #endif

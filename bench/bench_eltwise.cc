@@ -74,7 +74,7 @@ void BM_add(benchmark::State &state)
 {
     if (!nnf_bench::use_isa(state))
         return;
-    omp_set_num_threads(int(state.range(1)));
+    nnf_bench::set_threads(int(state.range(1)));
     bool allocate = state.range(2) != 0;
     Arrays x(kBig);
     for (auto _ : state) {
@@ -94,7 +94,7 @@ void BM_relu(benchmark::State &state)
 {
     if (!nnf_bench::use_isa(state))
         return;
-    omp_set_num_threads(int(state.range(1)));
+    nnf_bench::set_threads(int(state.range(1)));
     bool allocate = state.range(2) != 0;
     Arrays x(kBig);
     for (auto _ : state) {
@@ -153,7 +153,7 @@ void BM_add_size(benchmark::State &state)
     if (!nnf_bench::use_isa(state))
         return;
     int64_t n = state.range(1);
-    omp_set_num_threads(int(state.range(2)));
+    nnf_bench::set_threads(int(state.range(2)));
     Arrays x(n);
     for (auto _ : state)
         check(nnf_add(&x.c, x.a, x.b));
@@ -174,7 +174,7 @@ void BM_cost(benchmark::State &state)
 {
     if (!nnf_bench::use_isa(state))
         return;
-    omp_set_num_threads(1);
+    nnf_bench::set_threads(1);
     constexpr int64_t n = 4096;
     Arrays x(n);
     check(nnf_abs(&x.a, x.a));
@@ -218,7 +218,7 @@ void BM_relu_grad(benchmark::State &state)
 {
     if (!nnf_bench::use_isa(state))
         return;
-    omp_set_num_threads(1);
+    nnf_bench::set_threads(1);
     nnf_tensor *x = nullptr, *g = nullptr, *gx = nullptr;
     check(nnf_randn(&x, nullptr, NNF_SHAPE(kActRows, kActCols)));
     check(nnf_randn(&g, nullptr, NNF_SHAPE(kActRows, kActCols)));

@@ -46,7 +46,7 @@ bool setup(benchmark::State &state)
 {
     if (!nnf_bench::use_isa(state))
         return false;
-    omp_set_num_threads(static_cast<int>(state.range(1)));
+    nnf_bench::set_threads(static_cast<int>(state.range(1)));
     return true;
 }
 

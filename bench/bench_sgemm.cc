@@ -18,7 +18,6 @@
 //
 // The peers get their best kernels for this CPU whatever the environment says, and the
 // first lines printed (and the JSON context) name them: see peers_init.
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -119,7 +118,7 @@ void BM_nnf(benchmark::State &state)
         return;
     const shape &s = shapes[state.range(1)];
     int threads = (int)state.range(2);
-    omp_set_num_threads(threads);
+    nnf_bench::set_threads(threads);
     operands o(s);
     for (auto _ : state) {
         nnf_status st = run_nnf(s, o);

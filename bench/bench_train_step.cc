@@ -20,7 +20,6 @@
 // scripts/peers_train_step.py for PyTorch 1.13 on the same steps). FLOPs count the
 // step's matrix products at 2mnk each: forward, weight gradients and the hidden
 // activation's gradient, 2 * N * (IN*H + H*OUT) * 2 + 2 * N * H * OUT.
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -131,7 +130,7 @@ void BM_nnf(benchmark::State &state)
     if (!nnf_bench::use_isa(state))
         return;
     const shape &s = shapes[state.range(1)];
-    omp_set_num_threads(1);
+    nnf_bench::set_threads(1);
     data d(s);
     nnf_net net(s, d);
     if (!net.ok) {

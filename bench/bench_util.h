@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 extern "C" {
@@ -44,6 +45,14 @@ inline void use_widest_isa()
     for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)
         if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
             return;
+}
+
+// nnf's thread count for the calls that follow (nnf_set_num_threads; OpenMP's settings
+// do not reach nnf).
+inline void set_threads(int n)
+{
+    if (nnf_set_num_threads(n) != NNF_OK)
+        std::abort();
 }
 
 // Adds the rows {isa, row...} to b for every ISA this machine runs, times each row of

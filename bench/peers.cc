@@ -418,7 +418,8 @@ std::unique_ptr<prepared> peer_prepare(peer p, const gemm_args &g, std::string *
 
 nnf_isa one_thread_widest_isa()
 {
-    omp_set_num_threads(1);
+    if (nnf_set_num_threads(1) != NNF_OK)
+        std::abort();
     for (peer p : all_peers)
         peer_set_threads(p, 1);
     use_widest_isa();

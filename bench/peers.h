@@ -113,8 +113,8 @@ struct prepared {
 // where plain loops take seconds).
 std::unique_ptr<prepared> peer_prepare(peer p, const gemm_args &g, std::string *why);
 
-// Every library to one thread (nnf through OpenMP, every peer) and nnf to its widest ISA,
-// for rows that compare them; returns that ISA.
+// Every library to one thread (nnf through nnf_set_num_threads, every peer) and nnf to
+// its widest ISA, for rows that compare them; returns that ISA.
 nnf_isa one_thread_widest_isa();
 
 // Times g through the peer in state's loop (prepared first); skips the row with the

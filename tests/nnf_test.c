@@ -1,7 +1,6 @@
 #include "nnf_test.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +50,7 @@ void nnf_test_restore_isa(void)
 
 void nnf_test_threads(int n)
 {
-    omp_set_num_threads(n);
+    NNF_ASSERT_OK(nnf_set_num_threads(n));
 }
 
 void nnf_test_assert_close(const float *got, const double *want, size_t n, double rtol,

@@ -21,7 +21,7 @@ int nnf_test_use_isa(nnf_isa isa);
 /* Restores the ISA that was active when the test binary started. */
 void nnf_test_restore_isa(void);
 
-/* Sets the OpenMP thread count for later calls. */
+/* Sets nnf's thread count for later calls (nnf_set_num_threads). */
 void nnf_test_threads(int n);
 
 /* Asserts |got[i] - want[i]| <= atol + rtol * |want[i]| for all i (NaN matches NaN,

@@ -324,7 +324,7 @@ static void test_threads_bitwise(void **state)
     size_t n = (size_t)(rows * cols);
     enum { ADD, BCAST, EXP, TANH, SIGMOID, POW, RELU, NOPS };
     float *first[NOPS] = {0};
-    int max_threads = omp_get_max_threads();
+    int max_threads = nnf_get_num_threads();
     for (int threads = 1; threads <= 2; threads++) {
         nnf_test_threads(threads);
         NNF_FOR_EACH_ISA(isa) {

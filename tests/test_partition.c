@@ -1,0 +1,284 @@
+/* Many cores on paper: the sgemm partitioning for 16, 32 and 64 virtual threads, with
+ * no real threads. A discrete-event simulation runs each job of a product: whenever a
+ * virtual thread is free it claims through the pool's own scan (nnf__claim_ready, with
+ * the job's real ready() for the packed path; in index order for the rectangles of the
+ * unpacked paths), and an item takes as long as its flops, a float packed counting as
+ * PACK_COST flops. It shows, for every kernel table compiled in:
+ * - every thread's share of the work is fair: the product finishes within a few percent
+ *   of (all work) / threads, and no thread does much less than its share;
+ * - packing does not grow with the thread count: B and A are packed exactly once per
+ *   job, whatever the number of threads.
+ *
+ * Expected limits (what the figures printed by this test show):
+ * - Each packed job ends with its last items: the makespan exceeds the ideal by about
+ *   one compute item (MR x NC x KC x 2 = 2.4 MFLOP on AVX-512), 1-3% of a 64-thread
+ *   share of 1024^3 and the big MLP's products; less work per thread (512^3 on 64
+ *   threads) makes that tail weigh more.
+ * - A product of F flops gets at most F / 2 MFLOP threads: the 4096 x 4096 GEMV (33.5
+ *   MFLOP) runs on 16, whatever is available.
+ * - With m <= 64 the rows give too few items for 64 threads, so a level's NC blocks are
+ *   cut into column chunks (down to one NR panel each), and the unpacked path cuts
+ *   columns: fair, but each item is smaller.
+ * - Item claiming is one atomic on a shared counter (the rectangles) or a short scan
+ *   of a shared state array (packed), which 64 threads contend for once per 10-20 us
+ *   item; not modelled here.
+ */
+#include "nnf_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dispatch/kernel_table.h"
+#include "src/linalg/sgemm_internal.h"
+#include "src/runtime/pool.h"
+
+/* Packing reads a source block from the L3 at memcpy speed (~10 GB/s, 2.5 G floats/s)
+ * while the kernel does ~200 GFLOPS: a float packed costs the time of ~80 flops. */
+#define PACK_COST 80.0
+
+enum { KC = NNF__SGEMM_KC };
+
+typedef double (*cost_fn)(const void *ctx, int64_t item);
+
+typedef struct {
+    double makespan, total, min_busy;
+} sim;
+
+/* Runs one job of `items` on v virtual threads (ready == NULL: independent items). */
+static sim simulate(int v, int64_t items, nnf__ready_fn ready, const void *plan, cost_fn cost,
+                    const void *ctx)
+{
+    nnf__item_state *st = calloc((size_t)items, sizeof *st);
+    double *free_at = calloc((size_t)v, sizeof *free_at), *busy = calloc((size_t)v, sizeof *busy);
+    double *end = calloc((size_t)v, sizeof *end);
+    int64_t *running = malloc((size_t)v * sizeof *running);
+    for (int t = 0; t < v; t++)
+        running[t] = -1;
+    atomic_llong lo = 0;
+    int active = v;
+    sim r = {0.0, 0.0, 0.0};
+    while (active > 0) {
+        int th = -1;
+        for (int t = 0; t < v; t++)
+            if (free_at[t] >= 0.0 && (th < 0 || free_at[t] < free_at[th]))
+                th = t;
+        double now = free_at[th];
+        for (int t = 0; t < v; t++)
+            if (running[t] >= 0 && end[t] <= now) {
+                atomic_store(&st[running[t]], NNF__ITEM_DONE);
+                running[t] = -1;
+            }
+        int64_t i;
+        if (ready != NULL) {
+            i = nnf__claim_ready(st, items, &lo, ready, plan);
+        } else {
+            i = atomic_load(&lo) < items ? atomic_fetch_add(&lo, 1) : NNF__CLAIM_NONE;
+        }
+        if (i >= 0) {
+            double c = cost(ctx, i);
+            running[th] = i;
+            end[th] = free_at[th] = now + c;
+            busy[th] += c;
+            r.total += c;
+        } else if (i == NNF__CLAIM_BLOCKED) {
+            double next = INFINITY;
+            for (int t = 0; t < v; t++)
+                if (running[t] >= 0 && end[t] > now && end[t] < next)
+                    next = end[t];
+            assert_true(isfinite(next));   /* blocked only on running items */
+            free_at[th] = next;
+        } else {
+            free_at[th] = -1.0;
+            active--;
+        }
+    }
+    for (int t = 0; t < v; t++) {
+        r.makespan = end[t] > r.makespan ? end[t] : r.makespan;
+        r.min_busy = t == 0 || busy[t] < r.min_busy ? busy[t] : r.min_busy;
+    }
+    free(st);
+    free(free_at);
+    free(busy);
+    free(end);
+    free(running);
+    return r;
+}
+
+/* ---- the packed path ---- */
+
+typedef struct {
+    const nnf__sgemm_kernels *kr;
+    const nnf__sgemm_plan *p;
+    size_t m, n, k, level0;
+    double packed_b, packed_a;   /* floats packed, summed over the items the cost saw */
+} packed_ctx;
+
+static size_t min_size(size_t x, size_t y)
+{
+    return x < y ? x : y;
+}
+
+static double packed_cost(const void *ctx, int64_t i)
+{
+    packed_ctx *c = (packed_ctx *)ctx;
+    const nnf__sgemm_plan *p = c->p;
+    const size_t MR = (size_t)c->kr->mr, NR = (size_t)c->kr->nr, NC = (size_t)c->kr->nc;
+    nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
+    size_t kc = min_size(KC, c->k - (c->level0 + (size_t)it.pc) * KC);
+    size_t block = (size_t)it.jc * NC, block_end = min_size(c->n, block + NC);
+    if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
+        size_t j0 = block + (size_t)it.g * (size_t)p->panels_per_pack * NR;
+        double w = j0 < block_end ? (double)min_size((size_t)p->panels_per_pack * NR,
+                                                     block_end - j0) : 0.0;
+        c->packed_b += w * (double)kc;
+        return w * (double)kc * PACK_COST;
+    }
+    size_t i0 = (size_t)(it.ic * p->mc) + (size_t)it.q * MR;
+    size_t rows_end = min_size(c->m, (size_t)((it.ic + 1) * p->mc));
+    if (i0 >= rows_end)
+        return 0.0;
+    double mr = (double)min_size(MR, rows_end - i0), cost = 0.0;
+    if (it.jc == 0 && it.ch == 0) {
+        c->packed_a += mr * (double)kc;
+        cost += mr * (double)kc * PACK_COST;
+    }
+    size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
+    return cost + (j0 < j1 ? 2.0 * mr * (double)(j1 - j0) * (double)kc : 0.0);
+}
+
+typedef struct {
+    double makespan, ideal, min_share;   /* min_share: least busy thread / ideal */
+    double packed_b, packed_a;
+    int threads;
+} outcome;
+
+/* The whole product on the packed path: its jobs one after another. */
+static outcome run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, int v)
+{
+    outcome o = {0.0, 0.0, INFINITY, 0.0, 0.0, v};
+    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, v);
+    const size_t levels = (k + KC - 1) / KC;
+    for (size_t r0 = 0; r0 < m; r0 += jobs.rows)
+        for (size_t c0 = 0; c0 < n; c0 += jobs.cols)
+            for (size_t l0 = 0; l0 < levels; l0 += (size_t)jobs.levels) {
+                nnf__sgemm_plan p;
+                size_t lv = min_size((size_t)jobs.levels, levels - l0);
+                packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0), min_size(jobs.cols, n - c0),
+                                k, l0, 0.0, 0.0};
+                nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
+                sim s = simulate(v, p.items, nnf__sgemm_plan_ready, &p, packed_cost, &c);
+                o.makespan += s.makespan;
+                o.ideal += s.total / v;
+                double share = s.min_busy / (s.total / v);
+                o.min_share = share < o.min_share ? share : o.min_share;
+                o.packed_b += c.packed_b;
+                o.packed_a += c.packed_a;
+            }
+    return o;
+}
+
+/* ---- the unpacked paths: rectangles ---- */
+
+typedef struct {
+    nnf__sgemm_rects r;
+    size_t k;
+} rects_ctx;
+
+static double rect_cost(const void *ctx, int64_t i)
+{
+    const rects_ctx *c = ctx;
+    size_t m0, m1, n0, n1;
+    nnf__sgemm_rect(&c->r, i, &m0, &m1, &n0, &n1);
+    return 2.0 * (double)(m1 - m0) * (double)(n1 - n0) * (double)c->k;
+}
+
+static outcome run_rects(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, int v)
+{
+    rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr, (size_t)kr->direct_nr,
+                                         v, 0),
+                   k};
+    sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, rect_cost, &c);
+    outcome o = {s.makespan, s.total / v, s.min_busy / (s.total / v), 0.0, 0.0, v};
+    return o;
+}
+
+/* ---- the cases ---- */
+
+typedef struct {
+    const char *name;
+    size_t m, n, k;
+    nnf_trans ta, tb;
+    double efficiency, share;   /* asserted lower bounds: ideal / makespan, min_share */
+} shape;
+
+static const shape shapes[] = {
+    {"1024^3", 1024, 1024, 1024, NNF_NO_TRANS, NNF_NO_TRANS, 0.95, 0.9},
+    {"MLP forward 4096x784 @ (512x784)^T", 4096, 512, 784, NNF_NO_TRANS, NNF_TRANS, 0.95, 0.9},
+    {"MLP weight gradient (4096x512)^T @ 4096x784", 512, 784, 4096, NNF_TRANS, NNF_NO_TRANS,
+     0.95, 0.9},
+    {"m = 64, n = 4096, k = 512", 64, 4096, 512, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
+    {"m = 16, n = 8192, k = 1024", 16, 8192, 1024, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
+    {"GEMV 4096x4096 @ 4096", 4096, 1, 4096, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
+    {"GEMV 4096 @ 4096x4096", 1, 4096, 4096, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
+};
+
+static void check_table(const char *isa, const nnf__sgemm_kernels *kr)
+{
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const shape *sh = &shapes[s];
+        nnf__sgemm_view a = {NULL, sh->ta == NNF_NO_TRANS ? (ptrdiff_t)sh->k : 1,
+                             sh->ta == NNF_NO_TRANS ? 1 : (ptrdiff_t)sh->m};
+        nnf__sgemm_view b = {NULL, sh->tb == NNF_NO_TRANS ? (ptrdiff_t)sh->n : 1,
+                             sh->tb == NNF_NO_TRANS ? 1 : (ptrdiff_t)sh->k};
+        nnf__sgemm_path path = nnf__sgemm_choose_path(kr, sh->m, sh->n, sh->k);
+        int packs = nnf__sgemm_packs(path, sh->m, sh->n, a, b);
+        double flops = 2.0 * (double)sh->m * (double)sh->n * (double)sh->k;
+        outcome first = {0};
+        for (int v = 16; v <= 64; v *= 2) {
+            int threads = nnf__sgemm_threads(flops, v);
+            outcome o = packs ? run_packed(kr, sh->m, sh->n, sh->k, threads)
+                              : run_rects(kr, sh->m, sh->n, sh->k, threads);
+            double eff = o.ideal / o.makespan;
+            print_message("%-7s %-44s %2d virtual threads (%2d used), %s: %.3f of the ideal "
+                          "time, least busy thread %.3f of a share\n",
+                          isa, sh->name, v, threads, packs ? "packed" : "rectangles", eff,
+                          o.min_share);
+            if (eff < sh->efficiency || o.min_share < sh->share)
+                fail_msg("%s on %s with %d threads: %.3f of the ideal, least share %.3f",
+                         sh->name, isa, threads, eff, o.min_share);
+            if (packs) {
+                /* Each operand packed once per job, the same for every thread count. */
+                if (v == 16)
+                    first = o;
+                assert_true(o.packed_b == first.packed_b && o.packed_a == first.packed_a);
+                nnf__sgemm_jobs j = nnf__sgemm_jobs_make(kr, sh->m, sh->n, sh->k, threads);
+                double row_groups = ceil((double)sh->m / (double)j.rows);
+                double col_groups = ceil((double)sh->n / (double)j.cols);
+                assert_true(o.packed_b == (double)sh->k * (double)sh->n * row_groups);
+                assert_true(o.packed_a == (double)sh->m * (double)sh->k * col_groups);
+            }
+        }
+    }
+}
+
+static void test_many_virtual_threads(void **state)
+{
+    (void)state;
+    check_table("scalar", &nnf__kernels_scalar.gemm);
+#if defined(__x86_64__)
+    check_table("avx2", &nnf__kernels_avx2.gemm);
+    check_table("avx512", &nnf__kernels_avx512.gemm);
+#endif
+#if defined(__aarch64__)
+    check_table("neon", &nnf__kernels_neon.gemm);
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_many_virtual_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -32,25 +32,15 @@
 #include "bench_util.h"
 #include "compare.h"
 #include "peers.h"
+#include "train_net.h"
 
 namespace {
 
-struct shape {
-    const char *name;
-    int n, in, hidden, out;
-    bool ce;
-};
-
-const shape shapes[] = {
-    {"chapter", 200, 100, 50, 1, false},
-    {"mlp", 4096, 784, 512, 10, true},
-};
-
-double step_flops(const shape &s)
-{
-    double mm = 2.0 * s.n * ((double)s.in * s.hidden + (double)s.hidden * s.out);
-    return 2.0 * mm + 2.0 * s.n * (double)s.hidden * s.out;
-}
+using nnf_bench::data;
+using nnf_bench::nnf_net;
+using nnf_bench::shape;
+using nnf_bench::shapes;
+using nnf_bench::step_flops;
 
 void set_counters(benchmark::State &state, const shape &s)
 {
@@ -58,72 +48,6 @@ void set_counters(benchmark::State &state, const shape &s)
                                                   benchmark::Counter::kIsIterationInvariantRate);
     state.counters["steps/s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
 }
-
-// x uniform [-1, 1), regression targets or labels, from one seed for both sides.
-struct data {
-    nnf_bench::floats x, y;
-    std::vector<int64_t> labels;
-    explicit data(const shape &s) : x((size_t)s.n * s.in), y((size_t)s.n), labels((size_t)s.n)
-    {
-        uint64_t r = 12345;
-        auto next = [&r] {
-            r = r * 6364136223846793005ull + 1442695040888963407ull;
-            return (float)((r >> 40) * 0x1p-24) * 2.0f - 1.0f;
-        };
-        for (auto &v : x) v = next();
-        for (auto &v : y) v = next();
-        for (size_t i = 0; i < labels.size(); i++) labels[i] = (int64_t)(i * 7 % (size_t)s.out);
-    }
-};
-
-// nnf's sequential model for one shape, with its data and optimizer. `ok` is false (and
-// nnf_last_error() says why) if building it failed.
-struct nnf_net {
-    nnf_model *m = nullptr;
-    nnf_tensor *x = nullptr, *y = nullptr;
-    nnf_sgd *opt = nullptr;
-    bool ok = false;
-
-    nnf_net(const shape &s, const data &d)
-    {
-        nnf_rng rng;
-        nnf_rng_seed(&rng, 1);
-        nnf_loss *loss = nullptr;
-        nnf_layer *l1 = nullptr, *act = nullptr, *l2 = nullptr;
-        const int64_t xshape[2] = {s.n, s.in}, yshape[1] = {s.n};
-        ok = (s.ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss)) == NNF_OK &&
-             nnf_model_new(&m, loss) == NNF_OK &&
-             nnf_layer_lin(&l1, s.in, s.hidden, NNF_INIT_KAIMING, &rng) == NNF_OK &&
-             nnf_model_add(m, l1) == NNF_OK && nnf_layer_relu(&act) == NNF_OK &&
-             nnf_model_add(m, act) == NNF_OK &&
-             nnf_layer_lin(&l2, s.hidden, s.out, NNF_INIT_KAIMING, &rng) == NNF_OK &&
-             nnf_model_add(m, l2) == NNF_OK &&
-             nnf_from_data(&x, d.x.data(), 2, xshape) == NNF_OK;
-        if (ok && s.ce) {
-            ok = nnf_empty_typed(&y, 1, yshape, NNF_I64) == NNF_OK;
-            if (ok)
-                std::memcpy(nnf_tensor_raw(y), d.labels.data(), d.labels.size() * sizeof(int64_t));
-        } else if (ok) {
-            ok = nnf_from_data(&y, d.y.data(), 1, yshape) == NNF_OK;
-        }
-        ok = ok && nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m),
-                               0.01f, 0.0f, 0.0f) == NNF_OK;
-    }
-    ~nnf_net()
-    {
-        nnf_sgd_free(opt);
-        nnf_model_free(m);
-        nnf_tensor_free(x);
-        nnf_tensor_free(y);
-    }
-
-    bool step(float *value)
-    {
-        return nnf_model_forward(m, x, y, value) == NNF_OK &&
-               (nnf_sgd_zero_grad(opt), nnf_model_backward(m) == NNF_OK) &&
-               nnf_sgd_step(opt) == NNF_OK;
-    }
-};
 
 void BM_nnf(benchmark::State &state)
 {

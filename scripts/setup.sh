@@ -9,7 +9,7 @@ native=(gcc g++ meson ninja-build pkg-config python3
         libsleef-dev libcmocka-dev libbenchmark-dev zlib1g-dev
         libopenblas-dev libblis-dev libdnnl-dev libxsmm-dev python3-numpy python3-torch
         python3-matplotlib
-        dataset-fashion-mnist valgrind)
+        dataset-fashion-mnist valgrind clang-14 libclang-rt-14-dev)
 cross=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
        libc6:arm64 libgomp1:arm64 libsleef-dev:arm64 libcmocka-dev:arm64 zlib1g-dev:arm64)
 

@@ -60,6 +60,9 @@ typedef struct slot {
     atomic_int state;
     atomic_int joined;     /* participants so far, the caller included */
     atomic_int ran;        /* participants that ran at least one item */
+#ifdef NNF_TEST_PLANT_RACE
+    int planted_ran;
+#endif
     /* Written by the owner while no worker can read them (state not ACTIVE). */
     int64_t items;
     int max_participants;
@@ -203,6 +206,12 @@ static void participate(slot *s, int participant)
             continue;
         }
         s->run(s->ctx, i, participant);
+#ifdef NNF_TEST_PLANT_RACE
+        /* A race for scripts/tsan.sh to prove that ThreadSanitizer sees this code: the
+         * count of participants kept in a plain int, written by every one of them. */
+        if (!ran)
+            s->planted_ran = s->planted_ran + 1;
+#endif
         if (!ran)
             atomic_fetch_add(&s->ran, 1);
         finish_item(s, i);

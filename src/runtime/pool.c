@@ -1,40 +1,49 @@
 /* nnf's thread pool: persistent workers, jobs of small items claimed as threads come free.
  *
- * Why not OpenMP. nnf used libgomp until issue 12. On this 2-vCPU VM (Zen 5), 512^3
- * sgemm at 2 threads spent most of each call waiting in the packed path's barriers
- * whenever another runnable thread shared the cores (scratch/cause.c, instrumented
- * barriers, load average 10-13 from other builds, ms per call):
+ * Why not OpenMP. nnf used libgomp until issue 12; it collapsed whenever another
+ * runnable thread shared the cores. Measured on this 2-vCPU VM (Zen 5), in ms:
  *
- *                          wall (1 thread)  wall (2)  CPU (2)  in barriers (each thread)
- *   busy loop, normal prio      21.5-25.2   98-150    19-34         74-121
- *   same, OMP_WAIT_POLICY=passive  18-20     9-15     1.8-1.9         8-12
+ * 512^3 sgemm, the packed path's barriers instrumented (build/scratch/cause.c, load
+ * average 10-13 from other builds, a busy loop at normal priority added):
+ *                                 1 thread   2 threads   CPU at 2   in barriers (each)
+ *   libgomp defaults               21.5-25.2    98-150      19-34        74-121
+ *   OMP_WAIT_POLICY=passive        18-20         9-15       1.8-1.9       8-12
+ * An empty 2-thread region started 200 us after the last one (scratch/jobcost.c, load
+ * average 15-18): median 27.7-35.7 ms with libgomp's defaults, 10 us passive; a job of
+ * this pool, 1.9-2.3 us. 200 items of 10 us claimed from an atomic counter inside one
+ * region, no barrier but the region's end (scratch/ompjoin.c, load average ~14):
+ * median 26-58 ms against 1.4 ms on one thread.
  *
- * Two causes, both measured: (1) libgomp's waiters spin (GOMP_SPINCOUNT) and so keep
- * their core while the thread they wait for is descheduled: CPU time per call went
- * from 1.8 ms of work to 19-34 ms; (2) even passive, every barrier and the implicit
- * join at a region's end wait for the slowest member, and a member that the scheduler
- * has not run yet holds everyone for up to a time slice (8-12 ms of 9-15 above). The
- * first is a setting a library must not change for its caller (OMP_WAIT_POLICY is
- * process-wide); the second is in OpenMP's fork-join model itself: a region's end waits
- * for every thread of the team, including one that has not yet started. So nnf keeps
- * its own pool, built on these rules:
+ * Two causes: (1) libgomp's waiters spin (GOMP_SPINCOUNT) and keep their core while the
+ * thread they wait for is descheduled (CPU time per 512^3 call: 1.8 ms of work, 19-34 ms
+ * used); (2) even passive, every barrier and the implicit join at a region's end wait
+ * for every member of the team, including one the scheduler has not run yet (8-12 of
+ * 9-15 ms above). The first is a process-wide setting a library must not change for its
+ * caller; the second is OpenMP's fork-join model itself. So nnf has its own pool:
  *
  * - A job is a numbered set of items; threads claim them from an atomic counter (or,
- *   for sgemm's packed path, whichever ready item comes first, see sgemm_plan.c). The
+ *   for sgemm's packed path, whichever ready item comes first, see sgemm_packed.c). The
  *   calling thread works too and, once nothing is left to claim, waits only for items
  *   that other threads are actually running. A worker that wakes late finds nothing
  *   left and goes back to sleep; no one waited for it.
  * - Waiting is a bounded spin (20 us by default) and then a futex sleep, so a waiter
  *   hands its core to whoever it waits for within microseconds, and an idle worker uses
- *   no CPU at all (test_threads checks getrusage after calls return).
+ *   no CPU once its 50 us spin is over (test_threads checks getrusage after a call).
  * - Jobs live in a fixed array of slots that the pool owns. A worker that wakes after
  *   the job it was woken for has finished touches only the slot (reference counted, so
  *   it is not reused under it), never the finished call's stack.
+ * - Workers keep off their caller's CPU and ask the scheduler for short slices (below).
+ *
+ * What remains: an item a worker has started is waited for, so a worker descheduled in
+ * the middle of one delays the end of the job by up to the scheduler's slice of whatever
+ * runs in its place (0.1-3 ms here). Items are 5-15 us, so this is rare per item, but a
+ * job of a few ms on a loaded machine meets it now and then (README, "Threads").
  *
  * Workers are joinable: nnf__runtime_stop (and nnf_set_num_threads lowering the count)
  * stops and joins them, which is what an unload hook needs (issue 14). They block every
- * signal, so the application's handlers never run on them, and hold no thread-exit
- * destructors of their own: they allocate nothing per thread.
+ * signal, so the application's handlers never run on them. nnf code that runs on them
+ * may leave thread-exit state behind (sgemm's per-thread packing scratch, freed by its
+ * pthread key destructor when the worker exits).
  */
 #include "src/runtime/pool.h"
 
@@ -79,19 +88,26 @@ typedef struct slot {
     _Alignas(64) atomic_llong done;
     atomic_uint progress;  /* futex word: bumped when an item finishes */
     atomic_int sleepers;
+    /* CPUs (numbers mod 64) that participants run on, for spread_out(). */
+    _Alignas(64) atomic_ullong cpus;
 } slot;
+
+enum { MAX_WORKERS = 1024 };
 
 static struct {
     pthread_mutex_t lock;   /* creating, stopping and joining workers */
-    pthread_t *tids;
-    int tids_cap;
+    struct {
+        pthread_t thread;
+        atomic_int tid;     /* the kernel's thread id once it runs, for its affinity */
+    } workers[MAX_WORKERS];
+    atomic_int off_cpu;     /* the CPU workers keep off (the last caller's), or -1 */
     atomic_int nworkers;
     atomic_int stop_from;   /* workers with an index at or above it exit */
     atomic_int create_failed;
     atomic_uint wake_seq;   /* futex word of idle workers: bumped when a job starts */
     atomic_int sleepers;
     slot slots[NSLOTS];
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .stop_from = INT_MAX};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .off_cpu = -1, .stop_from = INT_MAX};
 
 /* 20 us: the mean wait for an item in progress is half an item (2.5-10 us for nnf's
  * 1-4 MFLOP items), while a futex sleep and wake-up costs ~10-30 us here; past that the
@@ -223,6 +239,100 @@ static void participate(slot *s, int participant)
 
 /* ---- workers ---- */
 
+/* Where workers run. On a loaded machine no CPU is idle, and Linux then wakes a thread
+ * beside its waker: the worker lands on its caller's CPU and the two share one core while
+ * the other cores run someone else's work. 200 items of 10 us took 1.4 ms on the caller
+ * alone and 1.5-14 ms with a worker woken beside it (scratch/pooltrace.c, load average
+ * 14; 0.77 ms under SCHED_FIFO, where the threads stayed apart). So workers keep off the
+ * CPU of the last thread that started a job: their mask is the pool's (the creating
+ * thread's, which they inherit) without it, set by that caller when its CPU changes
+ * (syscalls only then), so the kernel wakes them elsewhere. Within a job, a worker that
+ * finds another participant on its CPU moves, for that job, to allowed CPUs no
+ * participant uses, if any (with more threads than CPUs some must share). */
+static cpu_set_t pool_mask;
+static int pool_mask_ok;
+
+static uint64_t cpu_bit(int cpu)
+{
+    return (uint64_t)1 << (cpu & 63);
+}
+
+/* The pool's mask without `cpu` (or all of it when that would leave nothing). */
+static cpu_set_t mask_without(int cpu)
+{
+    cpu_set_t m = pool_mask;
+    if (cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &m) && CPU_COUNT(&m) > 1)
+        CPU_CLR(cpu, &m);
+    return m;
+}
+
+static void keep_workers_off(int cpu, int nworkers)
+{
+    int old = atomic_load_explicit(&pool.off_cpu, memory_order_relaxed);
+    if (!pool_mask_ok || cpu < 0 || cpu == old ||
+        !atomic_compare_exchange_strong(&pool.off_cpu, &old, cpu))
+        return;
+    cpu_set_t m = mask_without(cpu);
+    for (int w = 0; w < nworkers; w++) {
+        int tid = atomic_load(&pool.workers[w].tid);
+        if (tid > 0)
+            sched_setaffinity(tid, sizeof m, &m);
+    }
+}
+
+/* 1 if the worker moved (its mask must then be restored). */
+static int spread_out(slot *s)
+{
+    int cpu = sched_getcpu();
+    if (cpu < 0 || !pool_mask_ok)
+        return 0;
+    uint64_t taken = atomic_fetch_or(&s->cpus, cpu_bit(cpu));
+    if (!(taken & cpu_bit(cpu)))
+        return 0;
+    cpu_set_t free_cpus = pool_mask;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &free_cpus) && (taken & cpu_bit(c)))
+            CPU_CLR(c, &free_cpus);
+    if (CPU_COUNT(&free_cpus) == 0 || sched_setaffinity(0, sizeof free_cpus, &free_cpus) != 0)
+        return 0;
+    cpu = sched_getcpu();
+    if (cpu >= 0)
+        atomic_fetch_or(&s->cpus, cpu_bit(cpu));
+    return 1;
+}
+
+/* Linux's EEVDF scheduler (6.6 and later; this VM runs 6.18) lets a running task finish
+ * its slice (0.75-3 ms) before a woken one of equal weight runs on the same CPU, unless
+ * the woken one asks for a shorter slice (6.12 and later). Workers ask for 0.1 ms: on a
+ * busy core a woken worker then starts within ~0.1 ms instead of after the running task's
+ * slice, which for a 1-10 ms product is most of it. The share of CPU time each thread
+ * gets does not change. Older kernels ignore the field for normal threads. */
+struct nnf__sched_attr {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+    uint32_t util_min, util_max;
+};
+
+static void ask_short_slice(void)
+{
+    struct nnf__sched_attr a;
+    memset(&a, 0, sizeof a);
+    if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) != 0 || a.policy != SCHED_OTHER)
+        return;
+    a.size = sizeof a;
+    a.runtime = 100000;
+    syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
+static void go_home(void)
+{
+    cpu_set_t m = mask_without(atomic_load(&pool.off_cpu));
+    sched_setaffinity(0, sizeof m, &m);
+}
+
 /* A worker joins the job in slot s if it is running and has items left. */
 static int try_serve(slot *s)
 {
@@ -239,7 +349,10 @@ static int try_serve(slot *s)
         if (p < s->max_participants) {
             if (nnf__fpenv_get() != s->fpenv)
                 nnf__fpenv_set(s->fpenv);
+            int moved = spread_out(s);
             participate(s, p);
+            if (moved)
+                go_home();
             served = 1;
         }
     }
@@ -251,6 +364,11 @@ static void *worker_main(void *arg)
 {
     int index = (int)(intptr_t)arg;
     in_job = 1;   /* nnf calls made by items run on this thread alone */
+    atomic_store(&pool.workers[index].tid, (int)gettid());
+    ask_short_slice();
+    if (atomic_load(&pool.off_cpu) >= 0)
+        go_home();
+    int worked = 0;
     for (;;) {
         unsigned seen = atomic_load(&pool.wake_seq);
         if (index >= atomic_load(&pool.stop_from))
@@ -258,9 +376,12 @@ static void *worker_main(void *arg)
         int served = 0;
         for (int s = 0; s < NSLOTS; s++)
             served |= try_serve(&pool.slots[s]);
+        /* Spin for a next job only after real work: a worker that woke too late to help
+         * sleeps at once (it may share a core with the caller it came for). */
         if (!served)
             nnf__wait_change(&pool.wake_seq, seen, &pool.sleepers,
-                             (uint64_t)atomic_load(&spin_idle_ns));
+                             worked ? (uint64_t)atomic_load(&spin_idle_ns) : 0);
+        worked = served;
     }
 }
 
@@ -281,22 +402,17 @@ static int create_worker(int index)
 {
     if (injected_create_failure())
         return 0;
-    if (index >= pool.tids_cap) {
-        int cap = pool.tids_cap ? 2 * pool.tids_cap : 8;
-        pthread_t *t = realloc(pool.tids, (size_t)cap * sizeof *t);
-        if (t == NULL)
-            return 0;
-        pool.tids = t;
-        pool.tids_cap = cap;
-    }
+    if (index >= MAX_WORKERS)
+        return 0;
+    atomic_store(&pool.workers[index].tid, 0);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&pool.tids[index], NULL, worker_main, (void *)(intptr_t)index);
+    int rc = pthread_create(&pool.workers[index].thread, NULL, worker_main, (void *)(intptr_t)index);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         return 0;
-    pthread_setname_np(pool.tids[index], "nnf-worker");
+    pthread_setname_np(pool.workers[index].thread, "nnf-worker");
     return 1;
 }
 
@@ -314,6 +430,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
     atomic_store(&pool.nworkers, 0);
+    atomic_store(&pool.off_cpu, -1);
     atomic_store(&pool.stop_from, INT_MAX);
     atomic_store(&pool.create_failed, 0);
     atomic_store(&pool.wake_seq, 0);
@@ -326,10 +443,11 @@ static void after_fork_child(void)
     pthread_mutex_unlock(&pool.lock);
 }
 
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void register_atfork(void)
+static void pool_init(void)
 {
+    pool_mask_ok = sched_getaffinity(0, sizeof pool_mask, &pool_mask) == 0;
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
@@ -339,7 +457,7 @@ static int ensure_workers(int want)
 {
     int have = atomic_load(&pool.nworkers);
     if (have < want && !atomic_load(&pool.create_failed)) {
-        pthread_once(&atfork_once, register_atfork);
+        pthread_once(&init_once, pool_init);
         pthread_mutex_lock(&pool.lock);
         have = atomic_load(&pool.nworkers);
         while (have < want && !atomic_load(&pool.create_failed)) {
@@ -363,7 +481,7 @@ static void stop_workers_from(int from)
         atomic_fetch_add(&pool.wake_seq, 1);
         nnf__futex_wake(&pool.wake_seq, INT_MAX);
         for (int w = from; w < n; w++)
-            pthread_join(pool.tids[w], NULL);
+            pthread_join(pool.workers[w].thread, NULL);
         atomic_store(&pool.nworkers, from);
         atomic_store(&pool.stop_from, INT_MAX);
     }
@@ -436,6 +554,9 @@ void nnf__run(const nnf__job *job, int threads)
     if (job->ready != NULL)
         memcpy(s->plan, job->plan, job->plan_size);
     s->fpenv = nnf__fpenv_get();
+    int cpu = sched_getcpu();
+    keep_workers_off(cpu, atomic_load(&pool.nworkers));
+    atomic_store_explicit(&s->cpus, cpu >= 0 ? cpu_bit(cpu) : 0, memory_order_relaxed);
     atomic_store_explicit(&s->next, 0, memory_order_relaxed);
     atomic_store_explicit(&s->done, 0, memory_order_relaxed);
     atomic_store_explicit(&s->joined, 1, memory_order_relaxed);

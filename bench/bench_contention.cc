@@ -19,6 +19,9 @@
 //
 //     build/native/bench/bench_contention [--rounds=15]
 //
+// On a machine others are using, `nice -n -10 bench_contention` keeps their niced work
+// in the background; the normal-priority loads then run at -10 too.
+//
 // OpenBLAS reads OPENBLAS_CORETYPE when it loads: on an AVX-512 CPU the benchmark sets
 // Cooperlake (its AVX-512 kernels; it picks them itself on the Zen 5 with the variable
 // unset, but environments here set Haswell) and starts itself again; it prints the core
@@ -33,6 +36,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
@@ -96,11 +101,15 @@ struct busy_procs {
         waitpid(pid, &status, WUNTRACED);
         return pid;
     }
+    // "Normal" is the benchmark's own priority, so the rows keep their meaning when the
+    // whole run is started at another nice level (e.g. -10, above other users' builds).
     void spawn()
     {
+        errno = 0;
+        int own = getpriority(PRIO_PROCESS, 0);
         nice19 = start(19);
-        normal[0] = start(0);
-        normal[1] = start(0);
+        normal[0] = start(errno == 0 ? own : 0);
+        normal[1] = start(errno == 0 ? own : 0);
     }
     ~busy_procs()
     {

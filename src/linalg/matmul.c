@@ -244,9 +244,9 @@ static int folds(const mm_plan *p, const mm_side *sa, const mm_side *sb, const m
 }
 
 /* Batches of products smaller than this run side by side, one per thread (sgemm is
- * serial inside a parallel region and threads a single product only from ~4 MFLOP):
- * 2 MFLOP is ~20 us of work on one Zen 4 core, well above the few microseconds an
- * OpenMP fork/join costs. */
+ * serial inside a parallel job and threads a single product only from ~4 MFLOP):
+ * 2 MFLOP is ~20 us of work on one Zen 4 core, well above the ~2 us a job's start
+ * costs its caller (src/runtime/pool.c). */
 #define BATCH_PARALLEL_MIN_FLOPS (2.0 * 1024 * 1024)
 
 /* Product number t of the batch, as one sgemm call. */

@@ -817,7 +817,7 @@ static void nn_group(void)
  * alike, as a thread count never changes a bit. */
 static void parallel_group(void)
 {
-    int threads0 = nnf_num_threads();
+    int threads0 = nnf_get_num_threads();
     uint64_t first = 0;
     nnf__sgemm_set_parallel_min_flops(0);
     for (int threads = 1; threads <= 3; threads++) {

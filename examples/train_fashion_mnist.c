@@ -71,8 +71,9 @@ static void usage(FILE *f, const char *prog)
             "Each epoch prints the mean training loss, the training accuracy (each batch\n"
             "scored by the model just before its update), the test accuracy and the time.\n"
             "\n"
-            "Threads: OMP_NUM_THREADS (default: every core). Kernels: NNF_ISA=scalar|avx2|\n"
-            "avx512|neon caps the instruction set; results are the same bits on each.\n",
+            "Threads: NNF_NUM_THREADS, else OMP_NUM_THREADS (default: every core). Kernels:\n"
+            "NNF_ISA=scalar|avx2|avx512|neon caps the instruction set; results are the same\n"
+            "bits on each.\n",
             prog);
 }
 

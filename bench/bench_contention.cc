@@ -212,8 +212,8 @@ struct matrices {
         const int s = (int)n;
         switch (who) {
         case NNF:
-            return nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, n, n, n, 1.0f, a.data(), n, b.data(), n,
-                             0.0f, c.data(), n) == NNF_OK;
+            return nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, n, n, n, 1.0f, a.data(), n, b.data(),
+                             n, 0.0f, c.data(), n) == NNF_OK;
         case OPENBLAS:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, s, s, 1.0f, a.data(), s,
                         b.data(), s, 0.0f, c.data(), s);

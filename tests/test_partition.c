@@ -50,7 +50,8 @@ static sim simulate(int v, int64_t items, nnf__ready_fn ready, const void *plan,
                     const void *ctx)
 {
     nnf__item_state *st = calloc((size_t)items, sizeof *st);
-    double *free_at = calloc((size_t)v, sizeof *free_at), *busy = calloc((size_t)v, sizeof *busy);
+    double *free_at = calloc((size_t)v, sizeof *free_at);
+    double *busy = calloc((size_t)v, sizeof *busy);
     double *end = calloc((size_t)v, sizeof *end);
     int64_t *running = malloc((size_t)v * sizeof *running);
     for (int t = 0; t < v; t++)
@@ -164,8 +165,8 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size
             for (size_t l0 = 0; l0 < levels; l0 += (size_t)jobs.levels) {
                 nnf__sgemm_plan p;
                 size_t lv = min_size((size_t)jobs.levels, levels - l0);
-                packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0), min_size(jobs.cols, n - c0),
-                                k, l0, 0.0, 0.0};
+                packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
+                                min_size(jobs.cols, n - c0), k, l0, 0.0, 0.0};
                 nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
                 sim s = simulate(v, p.items, nnf__sgemm_plan_ready, &p, packed_cost, &c);
                 o.makespan += s.makespan;

@@ -3,16 +3,16 @@
  * Why not OpenMP. nnf used libgomp until issue 12; it collapsed whenever another
  * runnable thread shared the cores. Measured on this 2-vCPU VM (Zen 5), in ms:
  *
- * 512^3 sgemm, the packed path's barriers instrumented (build/scratch/cause.c, load
- * average 10-13 from other builds, a busy loop at normal priority added):
+ * 512^3 sgemm with timers around the old packed loop's barriers (load average 10-13 from
+ * other builds, plus a busy loop at normal priority):
  *                                 1 thread   2 threads   CPU at 2   in barriers (each)
  *   libgomp defaults               21.5-25.2    98-150      19-34        74-121
  *   OMP_WAIT_POLICY=passive        18-20         9-15       1.8-1.9       8-12
- * An empty 2-thread region started 200 us after the last one (scratch/jobcost.c, load
- * average 15-18): median 27.7-35.7 ms with libgomp's defaults, 10 us passive; a job of
- * this pool, 1.9-2.3 us. 200 items of 10 us claimed from an atomic counter inside one
- * region, no barrier but the region's end (scratch/ompjoin.c, load average ~14):
- * median 26-58 ms against 1.4 ms on one thread.
+ * bench_pool (load average 15-18; medians, us): an empty 2-thread region started 200 us
+ * after the last took 15400-30600 with libgomp's defaults (10 passive), a job of this
+ * pool 16-31 (mostly the futex wake, itself 9-37 here); 200 items of ~7 us claimed from
+ * an atomic counter in one region, no barrier but the region's end, 16500-32000 under
+ * libgomp against 1400 on one thread and 830 on this pool.
  *
  * Two causes: (1) libgomp's waiters spin (GOMP_SPINCOUNT) and keep their core while the
  * thread they wait for is descheduled (CPU time per 512^3 call: 1.8 ms of work, 19-34 ms
@@ -112,8 +112,10 @@ static struct {
 /* 20 us: the mean wait for an item in progress is half an item (2.5-10 us for nnf's
  * 1-4 MFLOP items), while a futex sleep and wake-up costs ~10-30 us here; past that the
  * awaited thread is likely descheduled and the core is better given away. Idle workers
- * spin 50 us so that back-to-back calls (a training step's dozens of ops) find them
- * awake; see README for the measurements. */
+ * spin 50 us after real work so that back-to-back calls (a training step's dozens of
+ * ops) find them awake: a batch-256 784-512-10 step took 7.4 ms (median of 40) with it,
+ * 9.0 without and 6.1 with 200 us; the batch-4096 step ~115 ms all three (2 threads,
+ * load average 10-12). */
 static atomic_long spin_wait_ns = 20000;
 static atomic_long spin_idle_ns = 50000;
 
@@ -241,14 +243,15 @@ static void participate(slot *s, int participant)
 
 /* Where workers run. On a loaded machine no CPU is idle, and Linux then wakes a thread
  * beside its waker: the worker lands on its caller's CPU and the two share one core while
- * the other cores run someone else's work. 200 items of 10 us took 1.4 ms on the caller
- * alone and 1.5-14 ms with a worker woken beside it (scratch/pooltrace.c, load average
- * 14; 0.77 ms under SCHED_FIFO, where the threads stayed apart). So workers keep off the
- * CPU of the last thread that started a job: their mask is the pool's (the creating
- * thread's, which they inherit) without it, set by that caller when its CPU changes
- * (syscalls only then), so the kernel wakes them elsewhere. Within a job, a worker that
- * finds another participant on its CPU moves, for that job, to allowed CPUs no
- * participant uses, if any (with more threads than CPUs some must share). */
+ * the other cores run someone else's work. 200 items of ~7 us took 1.4 ms on the caller
+ * alone and 1.5-14 ms with a worker woken beside it (each item's thread and times
+ * traced, load average 14; 0.77 ms under SCHED_FIFO, where the threads stayed apart).
+ * So workers keep off the CPU of the last thread that started a job: their mask is the
+ * pool's (the creating thread's, which they inherit) without it, set by that caller when
+ * its CPU changes (syscalls only then), so the kernel wakes them elsewhere. Within a
+ * job, a worker that finds another participant on its CPU moves, for that job, to
+ * allowed CPUs no participant uses, if any (with more threads than CPUs some must
+ * share). */
 static cpu_set_t pool_mask;
 static int pool_mask_ok;
 
@@ -408,7 +411,8 @@ static int create_worker(int index)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&pool.workers[index].thread, NULL, worker_main, (void *)(intptr_t)index);
+    int rc = pthread_create(&pool.workers[index].thread, NULL, worker_main,
+                            (void *)(intptr_t)index);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         return 0;

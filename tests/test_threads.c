@@ -183,7 +183,7 @@ static int sum_of_doubled(nnf_tensor **x, nnf_tensor **y, nnf_tensor **s, float 
 {
     return (*x != NULL || nnf_arange(x, 0, 200000, 1) == NNF_OK) &&
            nnf_mul_scalar(y, *x, 2.0f) == NNF_OK && nnf_sum(s, *y, 0, NULL, 0) == NNF_OK &&
-           nnf_item(*s, got) == NNF_OK &&
+           nnf_value(got, *s) == NNF_OK &&
            ((const float *)nnf_tensor_data(*y))[123457] == 246914.0f;
 }
 

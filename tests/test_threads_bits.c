@@ -258,7 +258,7 @@ static void *run_steps(const void *arg, size_t *nbytes)
     NNF_ASSERT_OK(nnf_model_add(m, l2));
     nnf_tensor *x = uniform(NNF_SHAPE(s->n, s->in), 31), *y = NULL;
     if (s->ce) {
-        NNF_ASSERT_OK(nnf_empty_dtype(&y, NNF_I64, NNF_SHAPE(s->n)));
+        NNF_ASSERT_OK(nnf_empty_typed(&y, NNF_SHAPE(s->n), NNF_I64));
         int64_t *labels = nnf_tensor_raw(y);
         for (int64_t i = 0; i < s->n; i++)
             labels[i] = i * 7 % s->out;

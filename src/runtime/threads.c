@@ -49,8 +49,9 @@ void nnf__threads_reread_env(void)
 
 nnf_status nnf_set_num_threads(int n)
 {
+    NNF_PUBLIC("nnf_set_num_threads");
     NNF_RETURN_IF(n < 0 || n > MAX_THREADS, NNF_ERR_INVALID,
-                  "nnf_set_num_threads: n must be between 0 and %d, got %d", MAX_THREADS, n);
+                  "n must be between 0 and %d, got %d", MAX_THREADS, n);
     pthread_once(&once, resolve);
     int threads = n > 0 ? n : nnf__cores_available();
     atomic_store(&count, threads);

@@ -22,15 +22,11 @@
 // On a machine others are using, `nice -n -10 bench_contention` keeps their niced work
 // in the background; the normal-priority loads then run at -10 too.
 //
-// OpenBLAS reads OPENBLAS_CORETYPE when it loads: on an AVX-512 CPU the benchmark sets
-// Cooperlake (its AVX-512 kernels; it picks them itself on the Zen 5 with the variable
-// unset, but environments here set Haswell) and starts itself again; it prints the core
-// OpenBLAS reports. OpenBLAS's idle workers spin for a while after each call (~2^28
-// cycles, its THREAD_TIMEOUT) and would slow the next row down: after a peer's variant
-// the benchmark waits until its threads sleep (measured with getrusage).
-#include <cblas.h>
-#include <dnnl.h>
-#include <omp.h>
+// The peers come from peers.h, which gives them their best kernels whatever the
+// environment says (OPENBLAS_CORETYPE: the binary starts itself again) and prints which.
+// OpenBLAS's idle workers spin for a while after each call (~2^28 cycles, its
+// THREAD_TIMEOUT) and would slow the next row down: after a peer's variant the benchmark
+// waits until its threads sleep (measured with getrusage).
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -53,9 +49,8 @@
 
 #include "bench_util.h"
 #include "fma_peak.h"
+#include "peers.h"
 #include "train_net.h"
-
-extern "C" char *openblas_get_corename(void);
 
 namespace {
 
@@ -182,6 +177,8 @@ struct running_load {
 
 enum lib { NNF, OPENBLAS, ONEDNN };
 const char *const lib_names[] = {"nnf", "OpenBLAS", "oneDNN"};
+const nnf_bench::peer lib_peers[] = {nnf_bench::peer::c, nnf_bench::peer::openblas,
+                                     nnf_bench::peer::onednn};
 
 struct variant {
     lib who;
@@ -209,20 +206,13 @@ struct matrices {
     }
     bool run(lib who)
     {
-        const int s = (int)n;
-        switch (who) {
-        case NNF:
+        if (who == NNF)
             return nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, n, n, n, 1.0f, a.data(), n, b.data(),
                              n, 0.0f, c.data(), n) == NNF_OK;
-        case OPENBLAS:
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, s, s, 1.0f, a.data(), s,
-                        b.data(), s, 0.0f, c.data(), s);
-            return true;
-        case ONEDNN:
-            return dnnl_sgemm('N', 'N', s, s, s, 1.0f, a.data(), s, b.data(), s, 0.0f,
-                              c.data(), s) == dnnl_success;
-        }
-        return false;
+        const int s = (int)n;
+        const nnf_bench::gemm_args g{NNF_NO_TRANS, NNF_NO_TRANS, s, s, s, 1.0f, a.data(), s,
+                                     b.data(), s, 0.0f, c.data(), s};
+        return nnf_bench::peer_sgemm(lib_peers[who], g);
     }
 };
 
@@ -230,10 +220,8 @@ void set_threads(lib who, int threads)
 {
     if (who == NNF)
         nnf_bench::set_threads(threads);
-    else if (who == OPENBLAS)
-        openblas_set_num_threads(threads);
     else
-        omp_set_num_threads(threads);   // oneDNN runs on libgomp here
+        nnf_bench::peer_set_threads(lib_peers[who], threads);
 }
 
 // Waits (up to 0.5 s) until this process uses no CPU: the peers' workers asleep.
@@ -290,22 +278,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (std::strncmp(argv[i], "--rounds=", 9) == 0)
             rounds = std::max(1, std::atoi(argv[i] + 9));
-    bool avx512 = __builtin_cpu_supports("avx512f");
-    const char *core = getenv("OPENBLAS_CORETYPE");
-    if (avx512 && (core == nullptr || std::strcmp(core, "Cooperlake") != 0)) {
-        setenv("OPENBLAS_CORETYPE", "Cooperlake", 1);
-        execv("/proc/self/exe", argv);
-        std::perror("execv");
-        return 1;
-    }
+    nnf_bench::peers_init(argc, argv);   // first: it may start the binary again
     procs.spawn();
     nnf_bench::use_widest_isa();
     const int D = nnf_get_num_threads();
-    std::printf("nnf %s on %s, default threads %d; OpenBLAS core %s (OPENBLAS_CORETYPE=%s); "
-                "oneDNN %d.%d\n",
-                nnf_version(), nnf_isa_name(nnf_isa_active()), D, openblas_get_corename(),
-                getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset",
-                dnnl_version()->major, dnnl_version()->minor);
+    std::printf("nnf %s on %s, default threads %d\n", nnf_version(),
+                nnf_isa_name(nnf_isa_active()), D);
+    for (const auto &kv : nnf_bench::peers_info())
+        std::printf("%s: %s\n", kv.first.c_str(), kv.second.c_str());
     FILE *la = std::fopen("/proc/loadavg", "r");
     char loadavg[64] = "?";
     if (la != nullptr && std::fgets(loadavg, sizeof loadavg, la) != nullptr)
@@ -314,12 +294,16 @@ int main(int argc, char **argv)
         std::fclose(la);
     std::printf("load average at start: %s; %d rounds\n", loadavg, rounds);
 
+    std::vector<lib> peer_libs = {NNF};
+    for (lib who : {OPENBLAS, ONEDNN})
+        if (nnf_bench::peer_available(lib_peers[who]))
+            peer_libs.push_back(who);
     std::vector<workload> w;
     static matrices m256(256), m512(512), m1024(1024);
     for (matrices *mm : {&m256, &m512, &m1024}) {
         double n = (double)mm->n;
         w.push_back({"sgemm " + std::to_string(mm->n) + "^3", "GFLOPS", 2 * n * n * n,
-                     {NNF, OPENBLAS, ONEDNN}, [mm](lib who) { return mm->run(who); }});
+                     peer_libs, [mm](lib who) { return mm->run(who); }});
     }
     const int64_t big = 1 << 24;
     nnf_tensor *x = nullptr, *y = nullptr, *z = nullptr, *s = nullptr;

@@ -77,34 +77,34 @@ extern "C" {
  * new (N, n_out) tensor, an existing tensor of that shape is overwritten.
  * NNF_ERR_SHAPE names the mismatching sizes, e.g. "nnf_lin: x is 200x100 but w is 50x80
  * (n_out x n_in): x's 100 features per row must match w's n_in (80)". */
-nnf_status nnf_lin(nnf_tensor **y /* IN/OUT */, const nnf_tensor *x, const nnf_tensor *w,
-                   const nnf_tensor *b);
+NNF_API nnf_status nnf_lin(nnf_tensor **y /* IN/OUT */, const nnf_tensor *x, const nnf_tensor *w,
+                           const nnf_tensor *b);
 
 /* The chapter's lin_grad(inp, out, w, b), from y's gradient (y = nnf_lin(x, w, b)):
  *     w.g += y.g.t() @ x        b.g += y.g.sum(0)        x.g += y.g @ w   (if input_grad)
  * input_grad 0 skips x.g, as a training step does for the data (nothing needs it).
  * NNF_ERR_STATE if y has no gradient. b may be NULL. */
-nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, nnf_tensor *b,
-                            int input_grad);
+NNF_API nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w,
+                                    nnf_tensor *b, int input_grad);
 
 /* ReLU's forward is nnf_relu in ops.h (clamp_min(0)). Its backward, the chapter's
  * relu_grad(inp, out):  x.g += (x > 0) * y.g.  NNF_ERR_STATE if y has no gradient. */
-nnf_status nnf_relu_backward(nnf_tensor *x, const nnf_tensor *y);
+NNF_API nnf_status nnf_relu_backward(nnf_tensor *x, const nnf_tensor *y);
 
 /* Mean squared error, the chapter's mse(output, targ): mean((pred - targ)^2).
  * targ has pred's shape, or pred is (N, 1) and targ is (N) (the chapter squeezes). */
-nnf_status nnf_mse(float *loss /* OUT */, const nnf_tensor *pred, const nnf_tensor *targ);
+NNF_API nnf_status nnf_mse(float *loss /* OUT */, const nnf_tensor *pred, const nnf_tensor *targ);
 /* pred.g += 2 (pred - targ) / numel(targ), the chapter's mse_grad. */
-nnf_status nnf_mse_backward(nnf_tensor *pred, const nnf_tensor *targ);
+NNF_API nnf_status nnf_mse_backward(nnf_tensor *pred, const nnf_tensor *targ);
 
 /* Softmax cross-entropy (F.cross_entropy): logits (N, C), targ an NNF_I64 tensor (N) of
  * class indices in [0, C). loss = mean_i (logsumexp(logits[i]) - logits[i, targ[i]]),
  * with the row maximum subtracted before exp so large logits do not overflow.
  * NNF_ERR_INDEX names the first label outside [0, C). */
-nnf_status nnf_cross_entropy(float *loss /* OUT */, const nnf_tensor *logits,
-                             const nnf_tensor *targ);
+NNF_API nnf_status nnf_cross_entropy(float *loss /* OUT */, const nnf_tensor *logits,
+                                     const nnf_tensor *targ);
 /* logits.g += (softmax(logits) - onehot(targ)) / N. */
-nnf_status nnf_cross_entropy_backward(nnf_tensor *logits, const nnf_tensor *targ);
+NNF_API nnf_status nnf_cross_entropy_backward(nnf_tensor *logits, const nnf_tensor *targ);
 
 /* =====================================================================================
  * 2. Layer functions: the interface for your own layers.
@@ -163,40 +163,40 @@ typedef struct nnf_layer_fn {
 /* A layer running `fn` with your `state` (which nnf_layer_state returns). `fn` must stay
  * valid for the layer's lifetime (usually a static const table). On success the layer
  * owns `state` and frees it with fn->destroy; on failure the caller still owns it. */
-nnf_status nnf_layer_new(nnf_layer **out /* OUT */, const nnf_layer_fn *fn, void *state);
+NNF_API nnf_status nnf_layer_new(nnf_layer **out /* OUT */, const nnf_layer_fn *fn, void *state);
 
 /* Runs the layer: *out (borrowed, owned by the layer) is valid until the next forward or
  * nnf_layer_free. `in` is kept (borrowed) for backward: keep it alive until then. */
-nnf_status nnf_layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out /* OUT */);
+NNF_API nnf_status nnf_layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out /* OUT */);
 
 /* Backward through the last forward: reads the output's gradient (set it with
  * nnf_tensor_grad_get on the output, or let the next layer's backward set it), adds the
  * parameters' gradients and, if input_grad is 1, adds the input's gradient to the
  * input's `.g`. NNF_ERR_STATE before any forward, or if the output has no gradient. */
-nnf_status nnf_layer_backward(nnf_layer *layer, int input_grad);
+NNF_API nnf_status nnf_layer_backward(nnf_layer *layer, int input_grad);
 
 /* Trainable tensors, as fn->parameter; NULL past the last one. Borrowed. */
-nnf_tensor *nnf_layer_parameter(nnf_layer *layer, int i);
+NNF_API nnf_tensor *nnf_layer_parameter(nnf_layer *layer, int i);
 
 /* For implementers. The state given to nnf_layer_new. */
-void *nnf_layer_state(const nnf_layer *layer);
+NNF_API void *nnf_layer_state(const nnf_layer *layer);
 /* The input and output of the last forward (borrowed); NULL before the first forward. */
-nnf_tensor *nnf_layer_input(const nnf_layer *layer);
-nnf_tensor *nnf_layer_output(const nnf_layer *layer);
+NNF_API nnf_tensor *nnf_layer_input(const nnf_layer *layer);
+NNF_API nnf_tensor *nnf_layer_output(const nnf_layer *layer);
 /* Name of the layer (fn->name). */
-const char *nnf_layer_name(const nnf_layer *layer);
+NNF_API const char *nnf_layer_name(const nnf_layer *layer);
 
 /* torch's ctx.save_for_backward, for use inside forward: remembers up to
  * NNF_LAYER_MAX_SAVED borrowed tensor pointers (the caller keeps them alive until
  * backward), replacing those saved by earlier calls. NNF_ERR_INVALID if n is too big. */
 #define NNF_LAYER_MAX_SAVED 8
-nnf_status nnf_layer_save_for_backward(nnf_layer *layer, int n,
-                                        const nnf_tensor *const *tensors);
+NNF_API nnf_status nnf_layer_save_for_backward(nnf_layer *layer, int n,
+                                                const nnf_tensor *const *tensors);
 /* The i-th saved tensor, NULL if there is none. */
-const nnf_tensor *nnf_layer_saved(const nnf_layer *layer, int i);
+NNF_API const nnf_tensor *nnf_layer_saved(const nnf_layer *layer, int i);
 
 /* Frees the layer, its output and its state. NULL is a no-op. */
-void nnf_layer_free(nnf_layer *layer);
+NNF_API void nnf_layer_free(nnf_layer *layer);
 
 /* ---- Built-in layers ---- */
 
@@ -207,15 +207,15 @@ void nnf_layer_free(nnf_layer *layer);
 typedef enum { NNF_INIT_KAIMING, NNF_INIT_XAVIER } nnf_init;
 
 /* Fills a 2-D weight (n_out x n_in) from `rng` (NULL: the default generator). */
-nnf_status nnf_init_weight(nnf_tensor *w, nnf_init init, nnf_rng *rng);
+NNF_API nnf_status nnf_init_weight(nnf_tensor *w, nnf_init init, nnf_rng *rng);
 
 /* The chapter's Lin / nn.Linear: y = x @ w.t() + b, weight (n_out x n_in) drawn with
  * `init` from `rng` (NULL: the default generator), bias zero. Parameters: 0 the weight,
  * 1 the bias. */
-nnf_status nnf_layer_lin(nnf_layer **out /* OUT */, int64_t n_in, int64_t n_out, nnf_init init,
-                         nnf_rng *rng);
+NNF_API nnf_status nnf_layer_lin(nnf_layer **out /* OUT */, int64_t n_in, int64_t n_out,
+                                 nnf_init init, nnf_rng *rng);
 /* ReLU, no parameters. */
-nnf_status nnf_layer_relu(nnf_layer **out /* OUT */);
+NNF_API nnf_status nnf_layer_relu(nnf_layer **out /* OUT */);
 
 /* =====================================================================================
  * Losses: the last step of a model, turning predictions and targets into one number.
@@ -225,19 +225,19 @@ nnf_status nnf_layer_relu(nnf_layer **out /* OUT */);
 typedef struct nnf_loss nnf_loss;
 
 /* Mean squared error (nnf_mse). Targets: float, pred's shape, or (N) for pred (N, 1). */
-nnf_status nnf_loss_mse(nnf_loss **out /* OUT */);
+NNF_API nnf_status nnf_loss_mse(nnf_loss **out /* OUT */);
 /* Softmax cross-entropy (nnf_cross_entropy). Targets: NNF_I64 class labels (N). */
-nnf_status nnf_loss_cross_entropy(nnf_loss **out /* OUT */);
+NNF_API nnf_status nnf_loss_cross_entropy(nnf_loss **out /* OUT */);
 
 /* The loss of pred against targ. Both are kept (borrowed) for nnf_loss_backward. */
-nnf_status nnf_loss_forward(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ,
-                            float *value /* OUT */);
+NNF_API nnf_status nnf_loss_forward(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ,
+                                    float *value /* OUT */);
 /* Adds dloss/dpred to pred's `.g`. NNF_ERR_STATE before any forward. */
-nnf_status nnf_loss_backward(nnf_loss *loss);
+NNF_API nnf_status nnf_loss_backward(nnf_loss *loss);
 /* "Mse" or "CrossEntropy". */
-const char *nnf_loss_name(const nnf_loss *loss);
+NNF_API const char *nnf_loss_name(const nnf_loss *loss);
 /* NULL is a no-op. */
-void nnf_loss_free(nnf_loss *loss);
+NNF_API void nnf_loss_free(nnf_loss *loss);
 
 /* =====================================================================================
  * 3. The sequential model: the chapter's Model (layers, then a loss).
@@ -247,37 +247,38 @@ typedef struct nnf_model nnf_model;
 
 /* An empty model ending in `loss` (may be NULL for a model that only predicts). On
  * success the model owns the loss; on failure the caller still does. */
-nnf_status nnf_model_new(nnf_model **out /* OUT */, nnf_loss *loss);
+NNF_API nnf_status nnf_model_new(nnf_model **out /* OUT */, nnf_loss *loss);
 /* Appends a layer; on success the model owns it (and frees it with the model). */
-nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer);
+NNF_API nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer);
 
 /* Runs the layers on x and the loss against targ: the chapter's model(x, targ).
  * x is kept (borrowed) until backward. NNF_ERR_STATE if the model has no loss or no
  * layers. A failing layer's message starts with its position and name ("layer 2: Lin:
  * ..."), the loss's with "loss (Mse): ". */
-nnf_status nnf_model_forward(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
-                             float *loss /* OUT */);
+NNF_API nnf_status nnf_model_forward(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
+                                     float *loss /* OUT */);
 /* The loss's backward, then every layer's in reverse. Adds to the parameters'
  * gradients; the gradients of the activations are overwritten (each has one consumer).
  * What no parameter depends on is not computed (a training step needs none): the
  * gradient of x, and the backward of layers in front of the first one with parameters.
  * NNF_ERR_STATE unless the last call was a successful nnf_model_forward. */
-nnf_status nnf_model_backward(nnf_model *model);
+NNF_API nnf_status nnf_model_backward(nnf_model *model);
 /* The layers alone, without a loss (for evaluation): *out (borrowed) is the last layer's
  * output, valid until the next forward. Invalidates a pending backward. */
-nnf_status nnf_model_predict(nnf_model *model, nnf_tensor *x, nnf_tensor **out /* OUT */);
+NNF_API nnf_status nnf_model_predict(nnf_model *model, nnf_tensor *x, nnf_tensor **out /* OUT */);
 
 /* The chapter's parameters(): every layer's trainable tensors, in layer order (a Lin
  * contributes weight, then bias). Each tensor's gradient is nnf_tensor_grad(p) (NULL
  * until the first backward). The array is borrowed and changes with nnf_model_add. */
-int nnf_model_num_parameters(const nnf_model *model);
-nnf_tensor *const *nnf_model_parameters(const nnf_model *model);
-int nnf_model_num_layers(const nnf_model *model);
-nnf_layer *nnf_model_layer(const nnf_model *model, int i);   /* borrowed; NULL if out of range */
+NNF_API int nnf_model_num_parameters(const nnf_model *model);
+NNF_API nnf_tensor *const *nnf_model_parameters(const nnf_model *model);
+NNF_API int nnf_model_num_layers(const nnf_model *model);
+/* Borrowed; NULL if out of range. */
+NNF_API nnf_layer *nnf_model_layer(const nnf_model *model, int i);
 /* Sets every parameter's gradient to zero. */
-void nnf_model_zero_grad(nnf_model *model);
+NNF_API void nnf_model_zero_grad(nnf_model *model);
 /* Frees the layers, the loss and the model. NULL is a no-op. */
-void nnf_model_free(nnf_model *model);
+NNF_API void nnf_model_free(nnf_model *model);
 
 /* =====================================================================================
  * 4a. Stochastic gradient descent, as torch.optim.SGD (dampening 0, not Nesterov):
@@ -291,16 +292,16 @@ typedef struct nnf_sgd nnf_sgd;
 /* Optimises the `nparams` tensors in `params` (borrowed: they must outlive the
  * optimiser; the array itself is copied). lr > 0, 0 <= momentum < 1, weight_decay >= 0,
  * else NNF_ERR_INVALID. */
-nnf_status nnf_sgd_new(nnf_sgd **out /* OUT */, int nparams, nnf_tensor *const *params,
-                       float lr, float momentum, float weight_decay);
+NNF_API nnf_status nnf_sgd_new(nnf_sgd **out /* OUT */, int nparams, nnf_tensor *const *params,
+                               float lr, float momentum, float weight_decay);
 /* One update of every parameter that has a gradient (others are left alone). */
-nnf_status nnf_sgd_step(nnf_sgd *opt);
+NNF_API nnf_status nnf_sgd_step(nnf_sgd *opt);
 /* Zeroes the gradient of every parameter. */
-void nnf_sgd_zero_grad(nnf_sgd *opt);
+NNF_API void nnf_sgd_zero_grad(nnf_sgd *opt);
 /* Changes the learning rate for later steps (schedules); NNF_ERR_INVALID unless lr > 0. */
-nnf_status nnf_sgd_set_lr(nnf_sgd *opt, float lr);
+NNF_API nnf_status nnf_sgd_set_lr(nnf_sgd *opt, float lr);
 /* NULL is a no-op. */
-void nnf_sgd_free(nnf_sgd *opt);
+NNF_API void nnf_sgd_free(nnf_sgd *opt);
 
 /* =====================================================================================
  * 4b. Gradient checking: every backward against central finite differences.
@@ -344,18 +345,18 @@ typedef struct nnf_gradcheck_report {
 
 /* Checks the layer's gradient with respect to x (if check_input is 1) and each
  * parameter. */
-nnf_status nnf_gradcheck_layer(nnf_layer *layer, nnf_tensor *x, int check_input,
-                               const nnf_gradcheck_options *opts,
-                               nnf_gradcheck_report *report /* OUT */);
+NNF_API nnf_status nnf_gradcheck_layer(nnf_layer *layer, nnf_tensor *x, int check_input,
+                                       const nnf_gradcheck_options *opts,
+                                       nnf_gradcheck_report *report /* OUT */);
 /* Checks the loss's gradient with respect to pred. */
-nnf_status nnf_gradcheck_loss(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ,
-                              const nnf_gradcheck_options *opts,
-                              nnf_gradcheck_report *report /* OUT */);
+NNF_API nnf_status nnf_gradcheck_loss(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ,
+                                      const nnf_gradcheck_options *opts,
+                                      nnf_gradcheck_report *report /* OUT */);
 /* Checks the whole model's backward: the gradient of the loss with respect to every
  * parameter. */
-nnf_status nnf_gradcheck_model(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
-                               const nnf_gradcheck_options *opts,
-                               nnf_gradcheck_report *report /* OUT */);
+NNF_API nnf_status nnf_gradcheck_model(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
+                                       const nnf_gradcheck_options *opts,
+                                       nnf_gradcheck_report *report /* OUT */);
 
 #ifdef __cplusplus
 }

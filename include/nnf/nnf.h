@@ -61,7 +61,7 @@ extern "C" {
 #endif
 
 /* "0.1.0" */
-const char *nnf_version(void);
+NNF_API const char *nnf_version(void);
 /* Deprecated: nnf_get_num_threads() (nnf/threads.h), which it returns. */
 NNF_API NNF_DEPRECATED("use nnf_get_num_threads") int nnf_num_threads(void);
 

@@ -56,12 +56,18 @@ nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, s
                                        size_t k);
 
 /* The calling thread's cached scratch of at least `floats` floats (sgemm_scratch.c),
- * NULL if it cannot grow to that; valid until this thread's next call. */
+ * NULL if it cannot grow to that; valid until this thread's next call. Hand it back
+ * with nnf__sgemm_scratch_done when the product is finished. */
 float *nnf__sgemm_scratch(size_t floats);
+void nnf__sgemm_scratch_done(float *scratch);
 
 /* Test hook: frees the calling thread's cached scratch, so tests that count live
  * blocks (nnf__alloc_live) or inject allocation failures start from nothing. */
 void nnf__sgemm_scratch_release(void);
+
+/* Frees every thread's scratch that no product is using and deletes the key whose
+ * destructor frees it at thread exit (src/unload.c); later calls get NULL. */
+void nnf__sgemm_scratch_unload(void);
 
 /* 1 if the problem takes the packed path (sgemm_packed.c). */
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,

@@ -255,5 +255,6 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, s
             }
         }
     }
+    nnf__sgemm_scratch_done(scratch);
     return NNF_OK;
 }

@@ -626,6 +626,18 @@ void nnf__parallel_ranges(int threads, int64_t n, int64_t grain, nnf__range_fn f
 void nnf__runtime_stop(void)
 {
     stop_workers_from(0);
+    /* With no worker left to scan them, the item states of slots no call holds can go
+     * (an unloaded libnnf.so would otherwise leak them); a slot is held while freeing,
+     * so a call starting meanwhile takes another or runs alone. */
+    for (int i = 0; i < NSLOTS; i++) {
+        int zero = 0;
+        if (atomic_compare_exchange_strong(&pool.slots[i].refs, &zero, 1)) {
+            free(pool.slots[i].states);
+            pool.slots[i].states = NULL;
+            pool.slots[i].states_cap = 0;
+            atomic_store_explicit(&pool.slots[i].refs, 0, memory_order_release);
+        }
+    }
 }
 
 int nnf__runtime_workers(void)

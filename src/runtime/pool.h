@@ -79,8 +79,9 @@ void nnf__pool_resize(int threads);
 
 /* ---- Test and benchmark hooks ---- */
 
-/* Stops and joins every worker (they are started again when needed). Not to be called
- * while another thread is inside nnf. */
+/* Stops and joins every worker (they are started again when needed) and frees what
+ * the job slots keep between calls. Not to be called while another thread is inside
+ * nnf, except by the unload hook at process exit (src/unload.c). */
 void nnf__runtime_stop(void);
 /* Workers alive now. */
 int nnf__runtime_workers(void);

@@ -156,7 +156,7 @@ nnf_status nnf__tensor_new(nnf_tensor **out, nnf_dtype dtype, int ndim, const in
     NNF_RETURN_IF(data == NULL, NNF_ERR_NOMEM,
                   "out of memory allocating %zu bytes for a tensor of shape %s", nbytes,
                   nnf__shape_str(ndim, shape, s));
-    nnf__storage *st;
+    nnf__storage *st = NULL;   /* set when status is NNF_OK; gcc cannot tell once inlined */
     nnf_status status = nnf__storage_wrap(&st, data, nbytes);
     if (status != NNF_OK) {
         nnf__dealloc(data, nbytes);

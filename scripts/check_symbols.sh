@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# check_symbols.sh LIBNNF_SO INCLUDE_DIR [CC...]
+# check_symbols.sh LIBNNF_SO CC [ARGS...]   (ARGS: the -I that find <nnf/nnf.h>)
 # Fails unless libnnf.so exports exactly the public API: every defined dynamic symbol
 # (besides the linker's own) starts with nnf_ and not with the internal nnf__, and every
 # function the public headers declare is among them (a declaration without NNF_API
 # would be hidden by -fvisibility=hidden and fail only when someone links libnnf.so).
 set -euo pipefail
-lib=$1 inc=$2
-cc=("${@:3}")
-[ ${#cc[@]} -gt 0 ] || cc=(cc)
+lib=$1
+cc=("${@:2}")
 # Prefer the target's nm (cross builds); any nm can read the dynamic symbol table.
 nm=nm
 case $(file -bL "$lib" 2>/dev/null || true) in
@@ -25,11 +24,11 @@ if [ -n "$foreign" ]; then
 fi
 # Declarations after the preprocessor (no comments, no macros): nnf_name followed by "("
 # but not by "(*" (a function pointer returning nnf_status).
-declared=$("${cc[@]}" -E -P -I"$inc" -x c "$inc/nnf/nnf.h" | grep -oE '\bnnf_[a-z0-9_]+ *\([^*]' |
+declared=$(echo '#include <nnf/nnf.h>' | "${cc[@]}" -E -P -x c - | grep -oE '\bnnf_[a-z0-9_]+ *\([^*]' |
            sed 's/ *(.*//' | sort -u)
 missing=$(comm -13 <(echo "$exported") <(echo "$declared"))
 if [ -n "$missing" ]; then
-    echo "check_symbols: declared in $inc/nnf but not exported (NNF_API missing?):"
+    echo "check_symbols: declared in nnf/nnf.h but not exported (NNF_API missing?):"
     sed 's/^/  /' <<<"$missing"
     status=1
 fi

@@ -11,6 +11,7 @@
  *   conv.h     2-D convolution as unfold + matmul (the chapter's further research)
  *   weights.h  a model's weights to and from numpy .npz files, with PyTorch's names
  *   threads.h  how many threads parallel calls use
+ *   version.h  the headers' version, for checks at compile time
  *
  * One convention holds for every declaration in these headers:
  *
@@ -55,12 +56,16 @@
 #include "conv.h"
 #include "weights.h"
 #include "threads.h"
+/* Generated, so it sits in the build tree until installed: found through the -I that
+ * finds nnf/nnf.h, not beside this file. */
+#include "nnf/version.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* "0.1.0" */
+/* The library's version, "0.1.0": the one linked or loaded, which NNF_VERSION_STRING
+ * (the headers', nnf/version.h) should match. */
 NNF_API const char *nnf_version(void);
 /* Deprecated: nnf_get_num_threads() (nnf/threads.h), which it returns. */
 NNF_API NNF_DEPRECATED("use nnf_get_num_threads") int nnf_num_threads(void);

@@ -1,9 +1,7 @@
 /* Facts about the build and the runtime that nnf-info and users ask for. */
 #include "nnf/nnf.h"
 
-#include "src/core/nnf_version.h"
-
 const char *nnf_version(void)
 {
-    return NNF_VERSION;
+    return NNF_VERSION_STRING;
 }

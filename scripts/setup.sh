@@ -5,7 +5,7 @@
 # Idempotent: returns at once when everything is already installed.
 set -euo pipefail
 
-native=(gcc g++ meson ninja-build pkg-config python3
+native=(gcc g++ meson ninja-build pkg-config cmake python3
         libsleef-dev libcmocka-dev libbenchmark-dev zlib1g-dev
         libopenblas-dev libblis-dev libdnnl-dev libxsmm-dev python3-numpy python3-torch
         python3-matplotlib

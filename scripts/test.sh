@@ -5,8 +5,8 @@
 #   2. aarch64 cross build: the same tests on scalar and NEON under qemu-aarch64;
 #   3. ASan + UBSan build of the whole suite;
 #   4. valgrind (memcheck) over the suite with NNF_ISA=avx2 (valgrind cannot decode AVX-512);
-#   5. install into a temporary prefix and build an outside program with
-#      `pkg-config --static --cflags --libs nnf`, as an embedding user would.
+#   5. install into a temporary prefix and build an outside program against it with
+#      pkg-config and with CMake, shared and static, as an embedding user would.
 # Ends with one line "N passed, N failed" over all of it; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,22 +62,14 @@ memcheck() {
         --wrapper 'valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q'
 }
 embed() {
-    local prefix; prefix=$(mktemp -d)
-    setup build/install --prefix="$prefix" -Dtests=disabled -Dbench=disabled -Dexamples=disabled
-    ninja -C build/install -j"$jobs"
-    meson install -C build/install --quiet
-    local pcdir; pcdir=$(dirname "$(find "$prefix" -name nnf.pc | head -1)")
-    # shellcheck disable=SC2046
-    cc -std=c11 -Wall -Wextra -Werror -o build/install/embed tests/embed/embed.c \
-        $(PKG_CONFIG_PATH=$pcdir pkg-config --static --cflags --libs nnf)
-    build/install/embed
+    bash scripts/embed.sh build/install
 }
 
 stage "native tests ($native_isas)" native
 stage "aarch64 tests under qemu (scalar,neon)" arm
 stage "ASan+UBSan tests" sanitizers
 stage "valgrind memcheck (NNF_ISA=avx2)" memcheck
-stage "install + pkg-config embedding" embed
+stage "install + embedding (pkg-config, CMake; shared, static)" embed
 
 # One closing line over every meson test run above.
 /usr/bin/python3 - build/native build/arm build/asan <<'PY'

@@ -1,10 +1,15 @@
-/* An outside program, built against an installed nnf with
- *     cc embed.c $(pkg-config --static --cflags --libs nnf)
- * as an embedding user would. It computes relu(x @ w.t() + b) and its sum with nnf and
- * with plain double loops, and fails unless they agree. */
+/* An outside program, built against an installed nnf as an embedding user would:
+ * with pkg-config (nnf or nnf-static) or with CMake (CMakeLists.txt), see
+ * scripts/embed.sh. It computes relu(x @ w.t() + b) and its sum with nnf and with plain
+ * double loops, and fails unless they agree and the library is the headers' version. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <nnf/nnf.h>
+
+#if NNF_VERSION < NNF_MAKE_VERSION(0, 1, 0)
+#error "this program needs nnf 0.1 or later"
+#endif
 
 #define CHECK(call)                                                              \
     do {                                                                         \
@@ -18,6 +23,10 @@ enum { N = 5, IN = 7, OUT = 3 };
 
 int main(void)
 {
+    if (strcmp(nnf_version(), NNF_VERSION_STRING) != 0) {
+        fprintf(stderr, "headers of nnf %s, library %s\n", NNF_VERSION_STRING, nnf_version());
+        return 1;
+    }
     float x[N * IN], w[OUT * IN], b[OUT];
     for (int i = 0; i < N * IN; i++) x[i] = (float)((i * 7) % 11) / 11.0f - 0.5f;
     for (int i = 0; i < OUT * IN; i++) w[i] = (float)((i * 5) % 13) / 13.0f - 0.5f;

@@ -26,6 +26,7 @@
 #include "nnf/linalg.h"
 #include "nnf/ops.h"
 #include "src/core/alloc.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/linalg/einsum_parse.h"
 #include "src/tensor/tensor_internal.h"
@@ -123,7 +124,8 @@ static nnf_status label_sizes(plan *p, const nnf_tensor *const *ops)
 }
 
 /* Step 1: the operand's geometry with one dim per distinct, non-broadcast label. */
-static void make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term *tm, term *out)
+static nnf_status make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term *tm,
+                            term *out)
 {
     int n = 0;
     for (int d = 0; d < tm->ndim; d++) {
@@ -132,7 +134,11 @@ static void make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term
         while (j < n && out->label[j] != l)
             j++;
         if (j < n) {
-            out->stride[j] += x->stride[d];
+            /* Inside a non-empty operand's extent; an empty one's strides are unbounded. */
+            NNF_RETURN_IF(nnf__add_ovf(out->stride[j], x->stride[d], &out->stride[j]),
+                          NNF_ERR_OVERFLOW,
+                          "the diagonal of subscript %c: the sum of its strides overflows int64",
+                          nnf__einsum_label_char(l));
             continue;
         }
         if (x->shape[d] == 1 && p->size[l] != 1)
@@ -146,6 +152,7 @@ static void make_term(const plan *p, const nnf_tensor *x, const nnf__einsum_term
     out->owned = NULL;
     out->ndim = n;
     out->offset = x->offset;
+    return NNF_OK;
 }
 
 /* The geometry of x with dims in the order of `labels`; a label x lacks is a size-1
@@ -218,17 +225,27 @@ static nnf_status as_3d(const term *x, const roles *g, const int *which, nnf_ten
     for (int i = 0, d = 0; i < 3; i++) {
         /* walking the role's dims from the innermost: each must step over the ones inside */
         int end = d + g->n[which[i]];
+        int64_t run;
+        char s[NNF__SHAPE_STR];
+        NNF_RETURN_IF(nnf__prod_ovf(end - d, shape + d, &shape3[i]), NNF_ERR_OVERFLOW,
+                      "a group of dims of sizes %s has more elements than int64 holds",
+                      nnf__shape_str(end - d, shape + d, s));
+        int64_t inner = 1;
         for (int e = end - 1; e >= d; e--) {
             if (shape[e] == 1)
                 continue;
-            if (shape3[i] == 1)
+            if (inner == 1)
                 stride3[i] = stride[e];
-            else if (stride[e] != stride3[i] * shape3[i])
+            else if (nnf__mul_ovf(stride3[i], inner, &run) || stride[e] != run)
                 views = 0;
-            shape3[i] *= shape[e];
+            if (nnf__mul_ovf(inner, shape[e], &inner))
+                views = 0;
         }
         d = end;
     }
+    /* An empty result addresses nothing, so any strides make it a view. */
+    if (shape3[0] == 0 || shape3[1] == 0 || shape3[2] == 0)
+        views = 1;
     if (views)
         return nnf__make_view(out, x->base, 3, shape3, stride3, x->offset);
     nnf_tensor *v = NULL;
@@ -253,12 +270,12 @@ static nnf_status batched_product(const plan *p, const term *l, const term *r, c
     nnf_tensor_free(r3);
     if (st != NNF_OK)
         return st;
-    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS], next = 1;
-    for (int i = nd - 1; i >= 0; i--) {
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    for (int i = 0; i < nd; i++)
         shape[i] = p->size[labels[i]];
-        stride[i] = next;
-        next *= shape[i];
-    }
+    /* prod is [batch, M, N] with these dims' elements, so its strides fit (an empty
+     * one's may wrap where they would not fit: they address nothing). */
+    nnf__contiguous_strides(nd, shape, stride);
     term_hold(res, prod, labels, nd, shape, stride);
     return NNF_OK;
 }
@@ -366,7 +383,7 @@ static nnf_status evaluate(const plan *p, const nnf_tensor *const *operands, ter
     int n = p->eq.noperands;
     uint64_t out_mask = labels_mask(&p->eq.out);
     for (int k = 0; k < n; k++)
-        make_term(p, operands[k], &p->eq.in[k], &terms[k]);
+        NNF_FORWARD(make_term(p, operands[k], &p->eq.in[k], &terms[k]));
     terms[n - 1].later = out_mask;
     for (int k = n - 2; k >= 0; k--)
         terms[k].later = terms[k + 1].later | term_mask(&terms[k + 1]);

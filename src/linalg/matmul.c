@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "nnf/ops.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/runtime/pool.h"
 #include "src/tensor/tensor_internal.h"
@@ -120,8 +121,10 @@ static nnf_status broadcast_batch(const nnf_tensor *a, const nnf_tensor *b, mm_p
                       "The size of tensor a (%lld) must match the size of tensor b (%lld) at "
                       "non-singleton dimension %d", (long long)sa, (long long)sb, d);
         p->bshape[d] = sa == 1 ? sb : sa;
-        p->nbatch *= p->bshape[d];
     }
+    /* -1: more than int64 holds, an error unless the matrices are empty (make_plan). */
+    if (nnf__prod_ovf(p->nb, p->bshape, &p->nbatch))
+        p->nbatch = -1;
     return NNF_OK;
 }
 
@@ -140,9 +143,15 @@ static nnf_status check_inner(const nnf_tensor *a, const nnf_tensor *b, const mm
                          (long long)kb);
     char sa[NNF__SHAPE_STR];
     format_dims(sa, sizeof sa, da, a->shape);
-    if (db == 1)
-        return nnf__fail(NNF_ERR_SHAPE, "size mismatch, got input (%lld), mat (%s), vec (%lld)",
-                         (long long)(p->nbatch * p->m), sa, (long long)kb);
+    if (db == 1) {
+        /* an empty a's other sizes may multiply past int64 */
+        int64_t rows;
+        char rows_s[24] = "more than int64 holds";
+        if (p->nbatch >= 0 && !nnf__mul_ovf(p->nbatch, p->m, &rows))
+            snprintf(rows_s, sizeof rows_s, "%lld", (long long)rows);
+        return nnf__fail(NNF_ERR_SHAPE, "size mismatch, got input (%s), mat (%s), vec (%lld)",
+                         rows_s, sa, (long long)kb);
+    }
     if (da <= 2 && db == 2)
         return nnf__fail(NNF_ERR_SHAPE,
                          "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
@@ -164,6 +173,13 @@ static nnf_status make_plan(const nnf_tensor *a, const nnf_tensor *b, mm_plan *p
     p->n = db == 1 ? 1 : b->shape[db - 1];
     p->k = a->shape[da - 1];
     NNF_FORWARD(check_inner(a, b, p));
+    char s[NNF__SHAPE_STR];
+    NNF_RETURN_IF(p->nbatch < 0 && p->m > 0 && p->n > 0, NNF_ERR_OVERFLOW,
+                  "the batch shape %s has more elements than int64 holds",
+                  nnf__shape_str(p->nb, p->bshape, s));
+    /* An empty result has no products to run, however many batches it has. */
+    if (p->m == 0 || p->n == 0)
+        p->nbatch = 0;
     p->ndim = p->nb;
     for (int d = 0; d < p->nb; d++)
         p->shape[d] = p->bshape[d];
@@ -182,9 +198,12 @@ static void describe(const nnf_tensor *t, const mm_plan *p, int has_rows, int ha
     int nd = t->ndim;
     int nmat = has_rows + has_cols;
     int tb = nd - nmat;   /* t's own batch dims */
+    /* An empty operand is never read and its strides are unbounded: batch offsets
+     * i * stride could overflow, so it steps by 0. */
+    int empty = nnf_tensor_numel(t) == 0;
     for (int d = 0; d < p->nb; d++) {
         int i = d - (p->nb - tb);
-        s->bstride[d] = i >= 0 && t->shape[i] != 1 ? t->stride[i] : 0;
+        s->bstride[d] = i >= 0 && t->shape[i] != 1 && !empty ? t->stride[i] : 0;
     }
     s->rows = rows;
     s->cols = cols;
@@ -221,11 +240,14 @@ static int rows_fold(const mm_side *s, const mm_plan *p)
 {
     if (s->layout.trans != NNF_NO_TRANS)
         return 0;
-    int64_t expect = s->rows * (int64_t)s->layout.ld;
+    int64_t expect;
+    if (nnf__mul_ovf(s->rows, (int64_t)s->layout.ld, &expect))
+        return 0;
     for (int d = p->nb - 1; d >= 0; d--) {
         if (p->bshape[d] != 1 && s->bstride[d] != expect)
             return 0;
-        expect *= p->bshape[d];
+        if (nnf__mul_ovf(expect, p->bshape[d], &expect))
+            return 0;
     }
     return 1;
 }
@@ -305,8 +327,9 @@ static nnf_status run(const mm_plan *p, const float *a, const mm_side *sa, const
     if (p->nbatch == 0)
         return NNF_OK;
     int64_t m = p->m, count = p->nbatch;
-    if (folds(p, sa, sb, sc)) {
-        m *= p->nbatch;
+    int64_t tall;
+    if (folds(p, sa, sb, sc) && !nnf__mul_ovf(m, p->nbatch, &tall)) {
+        m = tall;
         count = 1;
     }
     double flops = 2.0 * (double)m * (double)p->n * (double)p->k;

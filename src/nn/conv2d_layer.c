@@ -5,6 +5,7 @@
 
 #include "nnf/ops.h"
 #include "src/core/alloc.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/nn/conv_internal.h"
 #include "src/nn/nn_internal.h"
@@ -68,7 +69,13 @@ nnf_status nnf_layer_conv2d(nnf_layer **out, int64_t c_in, int64_t c_out, int ke
     /* Drawn as the (C_out, C_in*k*k) matrix the forward multiplies by, so Kaiming's
      * fan-in is C_in*k*k, as PyTorch counts it for a convolution. */
     nnf_tensor *w2 = NULL;
-    nnf_status st = nnf_empty(&w2, NNF_SHAPE(c_out, c_in * kernel * kernel));
+    int64_t fan_in;
+    nnf_status st = NNF_OK;
+    if (nnf__mul_ovf(c_in, (int64_t)kernel * kernel, &fan_in))
+        st = nnf__fail(NNF_ERR_OVERFLOW,
+                       "nnf_layer_conv2d: c_in (%lld) x kernel (%d) x kernel overflows int64",
+                       (long long)c_in, kernel);
+    if (st == NNF_OK) st = nnf_empty(&w2, NNF_SHAPE(c_out, fan_in));
     if (st == NNF_OK) st = nnf_init_weight(w2, init, rng);
     if (st == NNF_OK) st = nnf_view(&s->w, w2, NNF_SHAPE(c_out, c_in, kernel, kernel));
     if (st == NNF_OK) st = nnf_zeros(&s->b, NNF_SHAPE(c_out));

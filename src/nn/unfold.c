@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nnf/ops.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/nn/conv_internal.h"
 #include "src/runtime/pool.h"
@@ -35,17 +36,28 @@ nnf_status nnf__conv_geometry(const char *fn, const int64_t *nchw, int kh, int k
     g->c = nchw[1];
     g->h = nchw[2];
     g->w = nchw[3];
-    NNF_RETURN_IF(g->h + 2 * (int64_t)pad < kh || g->w + 2 * (int64_t)pad < kw, NNF_ERR_SHAPE,
+    int64_t ph, pw, nl, kl;
+    /* Sizes come from the caller (fold's h and w, a layer's kernel): every product and
+     * sum is checked, up to the (K, N*L) column matrix the convolution allocates. */
+    NNF_RETURN_IF(nnf__add_ovf(g->h, 2 * (int64_t)pad, &ph) ||
+                      nnf__add_ovf(g->w, 2 * (int64_t)pad, &pw),
+                  NNF_ERR_OVERFLOW, "%s: the padded input size overflows int64", fn);
+    NNF_RETURN_IF(ph < kh || pw < kw, NNF_ERR_SHAPE,
                   "%s: kernel %dx%d is larger than the padded input %" PRId64 "x%" PRId64, fn,
-                  kh, kw, g->h + 2 * (int64_t)pad, g->w + 2 * (int64_t)pad);
+                  kh, kw, ph, pw);
     g->kh = kh;
     g->kw = kw;
     g->stride = stride;
     g->pad = pad;
-    g->oh = (g->h + 2 * pad - kh) / stride + 1;
-    g->ow = (g->w + 2 * pad - kw) / stride + 1;
-    g->k = g->c * kh * kw;
-    g->l = g->oh * g->ow;
+    g->oh = (ph - kh) / stride + 1;
+    g->ow = (pw - kw) / stride + 1;
+    NNF_RETURN_IF(nnf__mul_ovf(g->c, (int64_t)kh * kw, &g->k) ||
+                      nnf__mul_ovf(g->oh, g->ow, &g->l) || nnf__mul_ovf(g->n, g->l, &nl) ||
+                      nnf__mul_ovf(g->k, nl, &kl),
+                  NNF_ERR_OVERFLOW,
+                  "%s: the unfolded input, %" PRId64 " channels x %dx%d kernel by %" PRId64
+                  " images x %" PRId64 "x%" PRId64 " positions, has more elements than int64 "
+                  "holds", fn, g->c, kh, kw, g->n, g->oh, g->ow);
     return NNF_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "dispatch/dispatch.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/runtime/pool.h"
 
@@ -119,17 +120,23 @@ static void aligned_strides(const nnf__elt_in *in, int ndim, const int64_t *shap
     }
 }
 
-/* [*lo, *hi) is the byte range the geometry touches; empty when an extent is 0. */
+/* [*lo, *hi) is the byte range the geometry touches; empty when an extent is 0. The
+ * geometry is an operand's (inside its storage) or an input's strides over the output
+ * shape, which only repeat its elements, so the extent cannot overflow; were it to, the
+ * whole address space is the safe answer. */
 static void byte_range(const char *data, size_t es, int ndim, const int64_t *shape,
                        const int64_t *stride, uintptr_t *lo, uintptr_t *hi)
 {
-    int64_t last = 0;
-    for (int d = 0; d < ndim; d++) {
-        if (shape[d] == 0) {
-            *lo = *hi = (uintptr_t)data;
-            return;
-        }
-        last += (shape[d] - 1) * stride[d];
+    int64_t first, last;
+    int64_t numel;
+    if (nnf__prod_ovf(ndim, shape, &numel) == 0 && numel == 0) {
+        *lo = *hi = (uintptr_t)data;
+        return;
+    }
+    if (nnf__extent_ovf(ndim, shape, stride, &first, &last)) {
+        *lo = 0;
+        *hi = UINTPTR_MAX;
+        return;
     }
     *lo = (uintptr_t)data;
     *hi = (uintptr_t)data + (uintptr_t)(last + 1) * es;
@@ -184,14 +191,17 @@ typedef struct plan {
     int64_t es[NNF__ELT_MAX_IN + 1];
 } plan;
 
-/* Whether the dims are row-major contiguous (size-1 dims may have any stride). */
+/* Whether the dims of a non-empty geometry are row-major contiguous (size-1 dims may
+ * have any stride). An empty operand's sizes can multiply past int64 before its 0 is
+ * reached ([0, 2^32, 2^32] expanded): the product is checked. */
 static int is_dense(int ndim, const int64_t *shape, const int64_t *stride)
 {
     int64_t want = 1;
     for (int d = ndim - 1; d >= 0; d--) {
         if (shape[d] != 1 && stride[d] != want)
             return 0;
-        want *= shape[d];
+        if (nnf__mul_ovf(want, shape[d], &want))
+            return 0;
     }
     return 1;
 }
@@ -201,7 +211,10 @@ static int64_t make_plan(plan *p, const nnf__elt_op *op, nnf_tensor *out, int ni
                          const nnf__elt_in *in)
 {
     int nd = out->ndim;
-    int64_t numel = 1, st[NNF__ELT_MAX_IN][NNF_MAX_DIMS];
+    int64_t numel = nnf_tensor_numel(out), st[NNF__ELT_MAX_IN][NNF_MAX_DIMS];
+    if (numel == 0)
+        return 0;
+    /* Non-empty from here: every product of the output's sizes is at most numel. */
     p->op = op;
     p->nops = nin + 1;
     p->base[0] = nnf__tensor_bytes(out);
@@ -225,8 +238,6 @@ static int64_t make_plan(plan *p, const nnf__elt_op *op, nnf_tensor *out, int ni
             dense = in[k].shape[d] == out->shape[d];
     }
     if (dense) {
-        for (int d = 0; d < nd; d++)
-            numel *= out->shape[d];
         p->ndim = 1;
         p->size[0] = numel;
         for (int o = 0; o < p->nops; o++)
@@ -238,7 +249,6 @@ static int64_t make_plan(plan *p, const nnf__elt_op *op, nnf_tensor *out, int ni
         aligned_strides(&in[k], nd, out->shape, st[k]);
     int m = 0;
     for (int d = nd - 1; d >= 0; d--) {
-        numel *= out->shape[d];
         if (out->shape[d] == 1)
             continue;
         p->size[m] = out->shape[d];
@@ -247,8 +257,6 @@ static int64_t make_plan(plan *p, const nnf__elt_op *op, nnf_tensor *out, int ni
             p->stride[k + 1][m] = st[k][d];
         m++;
     }
-    if (numel == 0)
-        return 0;
 
     /* Stable insertion sort by output stride, innermost first. */
     for (int i = 1; i < m; i++) {

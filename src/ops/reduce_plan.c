@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "src/core/alloc.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/runtime/pool.h"
 
@@ -16,9 +17,11 @@ static const char *dtype_name(nnf_dtype d)
  * are one row-major run in memory (which keeps the logical order of the list). */
 static void push_dim(int *n, int64_t *size, int64_t *stride, int64_t s, int64_t st)
 {
+    int64_t run;
     if (s == 1)
         return;
-    if (*n > 0 && stride[*n - 1] == s * st) {
+    /* An empty tensor's strides are unbounded: an overflowing product continues nothing. */
+    if (*n > 0 && !nnf__mul_ovf(s, st, &run) && stride[*n - 1] == run) {
         size[*n - 1] *= s;
         stride[*n - 1] = st;
         return;
@@ -51,27 +54,38 @@ nnf_status nnf__red_plan_make(nnf__red_plan *p, const char *name, const nnf_tens
                 reduced[d] = 1;
         }
     }
-    p->nout = 1;
-    p->R = 1;
-    p->numel = 1;
+    int64_t rsizes[NNF_MAX_DIMS], osizes[NNF_MAX_DIMS];
+    int nrs = 0, nos = 0;
     for (int d = 0; d < a->ndim; d++) {
         int64_t s = a->shape[d], st = a->stride[d];
-        p->numel *= s;
         if (reduced[d]) {
+            rsizes[nrs++] = s;
             p->reduced_mask |= 1u << d;
-            p->R *= s;
             if (keepdim)
                 p->out_shape[p->out_ndim++] = 1;
             push_dim(&p->nr, p->rsize, p->rstride, s, st);
         } else {
-            p->nout *= s;
+            osizes[nos++] = s;
             p->out_shape[p->out_ndim++] = s;
             push_dim(&p->nk, p->ksize, p->kstride, s, st);
         }
     }
+    /* A valid tensor's element count fits int64, but an empty one's other sizes need
+     * not: summing [2^32, 2^32, 0] over dim 2 asks for 2^64 results. */
+    char s[NNF__SHAPE_STR];
+    NNF_RETURN_IF(nnf__prod_ovf(nos, osizes, &p->nout), NNF_ERR_OVERFLOW,
+                  "%s: the result of shape %s has more elements than int64 holds", name,
+                  nnf__shape_str(p->out_ndim, p->out_shape, s));
+    /* Overflowing reduced sizes have no 0 among them, so a 0 is among the kept ones:
+     * nout is 0 and no result is computed. R saturates, still "not empty". */
+    if (nnf__prod_ovf(nrs, rsizes, &p->R))
+        p->R = INT64_MAX;
+    p->numel = nnf_tensor_numel(a);
+    /* These products are at most nout, except when nout is 0 and they are never used. */
     for (int d = p->nk - 1; d >= 0; d--)
-        p->kout[d] = d == p->nk - 1 ? 1 : p->kout[d + 1] * p->ksize[d + 1];
-    p->nblk = (p->R + NNF__RED_BLOCK - 1) / NNF__RED_BLOCK;
+        if (d == p->nk - 1 || nnf__mul_ovf(p->kout[d + 1], p->ksize[d + 1], &p->kout[d]))
+            p->kout[d] = d == p->nk - 1;
+    p->nblk = p->R / NNF__RED_BLOCK + (p->R % NNF__RED_BLOCK != 0);
     p->esize = nnf__dtype_size(a->dtype);
     p->base = (const char *)a->storage->data + a->offset * (int64_t)p->esize;
     p->col = -1;

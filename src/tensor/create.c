@@ -6,6 +6,7 @@
 
 #include "nnf/ops.h"
 #include "src/core/alloc.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 
 nnf_status nnf__tensor_create(nnf_tensor **out, int ndim, const int64_t *shape, nnf_dtype dtype,
@@ -120,14 +121,12 @@ nnf_status nnf_wrap(nnf_tensor **out, float *data, int ndim, const int64_t *shap
     /* The last addressed element is sum((size - 1) * stride); the buffer must hold it. */
     int64_t last = 0;
     for (int i = 0; i < ndim; i++) {
-        int64_t step;
         NNF_RETURN_IF(stride[i] < 0, NNF_ERR_STRIDE,
                       "strides must be >= 0, got %s for shape %s",
                       nnf__shape_str(ndim, stride, st_s), nnf__shape_str(ndim, shape, s));
         if (numel == 0)
             continue;
-        NNF_RETURN_IF(__builtin_mul_overflow(shape[i] - 1, stride[i], &step) ||
-                          __builtin_add_overflow(last, step, &last),
+        NNF_RETURN_IF(nnf__muladd_ovf(shape[i] - 1, stride[i], last, &last),
                       NNF_ERR_OVERFLOW, "strides %s for shape %s address beyond int64",
                       nnf__shape_str(ndim, stride, st_s), nnf__shape_str(ndim, shape, s));
     }

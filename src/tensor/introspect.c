@@ -60,10 +60,11 @@ int nnf_tensor_is_contiguous(const nnf_tensor *t)
 {
     if (t == NULL)
         return 0;
+    if (nnf_tensor_numel(t) == 0)
+        return 1;
+    /* Non-empty: the running product stays within numel, which fits int64. */
     int64_t expected = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
-        if (t->shape[i] == 0)
-            return 1;
         if (t->shape[i] != 1 && t->stride[i] != expected)
             return 0;
         expected *= t->shape[i];

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "src/core/alloc.h"
+#include "src/core/checked.h"
 #include "src/core/error.h"
 
 size_t nnf__dtype_size(nnf_dtype dtype)
@@ -42,7 +43,7 @@ nnf_status nnf__shape_numel(int ndim, const int64_t *shape, int64_t *numel)
                       "Trying to create tensor with negative dimension %lld: %s",
                       (long long)shape[i], nnf__shape_str(ndim, shape, s));
         zero |= shape[i] == 0;
-        if (!overflow && __builtin_mul_overflow(n, shape[i], &n))
+        if (!overflow && nnf__mul_ovf(n, shape[i], &n))
             overflow = 1;
     }
     /* A zero size makes the count 0 even when the other sizes' product overflows. */
@@ -61,7 +62,7 @@ nnf_status nnf__check_shape(int ndim, const int64_t *shape, nnf_dtype dtype, int
     int64_t n, nbytes;
     NNF_RETURN_IF(nnf__dtype_size(dtype) == 0, NNF_ERR_DTYPE, "unknown dtype %d", (int)dtype);
     NNF_FORWARD(nnf__shape_numel(ndim, shape, &n));
-    NNF_RETURN_IF(__builtin_mul_overflow(n, (int64_t)nnf__dtype_size(dtype), &nbytes) ||
+    NNF_RETURN_IF(nnf__mul_ovf(n, (int64_t)nnf__dtype_size(dtype), &nbytes) ||
                       (uint64_t)nbytes > (uint64_t)SIZE_MAX / 2,
                   NNF_ERR_OVERFLOW, "a tensor of shape %s needs more bytes than size_t holds",
                   nnf__shape_str(ndim, shape, s));
@@ -87,7 +88,7 @@ void nnf__contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
         stride[i] = s;
         /* Only an empty tensor's strides can overflow here (its other sizes are
          * unchecked); they address nothing, so the wrapped value is harmless. */
-        __builtin_mul_overflow(s, shape[i] > 1 ? shape[i] : 1, &s);
+        (void)nnf__mul_ovf(s, shape[i] > 1 ? shape[i] : 1, &s);
     }
 }
 
@@ -175,6 +176,31 @@ nnf_status nnf__tensor_new(nnf_tensor **out, nnf_dtype dtype, int ndim, const in
 nnf_status nnf__make_view(nnf_tensor **out, const nnf_tensor *t, int ndim, const int64_t *shape,
                           const int64_t *stride, int64_t offset)
 {
+    char s[NNF__SHAPE_STR], st_s[NNF__SHAPE_STR];
+    int64_t lo, hi, first, last;
+    /* Every view op computes its geometry with checked arithmetic; this is the backstop
+     * that keeps "a non-empty view addresses only its storage" true (checked.h relies on
+     * it), so that no later index * stride can overflow or leave the buffer. */
+    int over = nnf__extent_ovf(ndim, shape, stride, &lo, &hi) ||
+               nnf__add_ovf(offset, lo, &first) || nnf__add_ovf(offset, hi, &last);
+    NNF_RETURN_IF(over, NNF_ERR_OVERFLOW,
+                  "a view of shape %s with strides %s at offset %lld addresses beyond int64",
+                  nnf__shape_str(ndim, shape, s), nnf__shape_str(ndim, stride, st_s),
+                  (long long)offset);
+    /* Even an empty view's first element has an address: offset * element size. */
+    NNF_RETURN_IF(offset < 0 || offset > INT64_MAX / (int64_t)nnf__dtype_size(t->dtype),
+                  NNF_ERR_OVERFLOW, "a view at offset %lld addresses beyond int64 bytes",
+                  (long long)offset);
+    int64_t held = (int64_t)(t->storage->nbytes / nnf__dtype_size(t->dtype));
+    int64_t numel;
+    NNF_RETURN_IF(nnf__prod_ovf(ndim, shape, &numel), NNF_ERR_OVERFLOW,
+                  "the number of elements of shape %s overflows int64",
+                  nnf__shape_str(ndim, shape, s));
+    NNF_RETURN_IF(numel > 0 && (first < 0 || last >= held), NNF_ERR_STRIDE,
+                  "a view of shape %s with strides %s at offset %lld reaches elements "
+                  "[%lld, %lld], outside its storage of %lld elements",
+                  nnf__shape_str(ndim, shape, s), nnf__shape_str(ndim, stride, st_s),
+                  (long long)offset, (long long)first, (long long)last, (long long)held);
     return nnf__tensor_on_storage(out, t->dtype, ndim, shape, stride, offset, t->storage);
 }
 

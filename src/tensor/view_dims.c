@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "src/core/checked.h"
 #include "src/core/error.h"
 
 #define CHECK_ARGS()                                               \
@@ -80,8 +81,13 @@ nnf_status nnf_unsqueeze(nnf_tensor **out, const nnf_tensor *t, int dim)
         if (i == d) {
             shape[i] = 1;
             /* The stride a contiguous tensor would have there, so that unsqueezing a
-             * contiguous tensor keeps it contiguous. */
-            stride[i] = d < t->ndim ? t->shape[d] * t->stride[d] : 1;
+             * contiguous tensor keeps it contiguous. An empty tensor's stride can be
+             * anything, so the product is checked. */
+            stride[i] = 1;
+            NNF_RETURN_IF(d < t->ndim && nnf__mul_ovf(t->shape[d], t->stride[d], &stride[i]),
+                          NNF_ERR_OVERFLOW,
+                          "the new dim's stride, size %lld times stride %lld of dim %d, "
+                          "overflows int64", (long long)t->shape[d], (long long)t->stride[d], d);
             continue;
         }
         shape[i] = t->shape[j];

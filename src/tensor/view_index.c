@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "src/core/checked.h"
 #include "src/core/error.h"
 
 /* fn is PyTorch's name for the op, for its message about 0-d tensors. */
@@ -34,18 +35,31 @@ nnf_status nnf_select(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t in
         shape[j] = t->shape[i];
         stride[j++] = t->stride[i];
     }
-    return nnf__make_view(out, t, t->ndim - 1, shape, stride, t->offset + index * t->stride[d]);
+    int64_t offset;
+    NNF_RETURN_IF(nnf__muladd_ovf(index, t->stride[d], t->offset, &offset), NNF_ERR_OVERFLOW,
+                  "the offset of index %lld at stride %lld overflows int64", (long long)index,
+                  (long long)t->stride[d]);
+    return nnf__make_view(out, t, t->ndim - 1, shape, stride, offset);
 }
 
 static nnf_status sub_range(nnf_tensor **out, const nnf_tensor *t, int d, int64_t start,
                             int64_t length, int64_t step)
 {
-    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS];
+    int64_t shape[NNF_MAX_DIMS], stride[NNF_MAX_DIMS], offset;
     memcpy(shape, t->shape, sizeof shape);
     memcpy(stride, t->stride, sizeof stride);
     shape[d] = length;
-    stride[d] = t->stride[d] * step;
-    return nnf__make_view(out, t, t->ndim, shape, stride, t->offset + start * t->stride[d]);
+    /* A huge step (t[0::2**62]) leaves at most one element, whose stride addresses
+     * nothing: keep the old one. A longer slice of a non-empty tensor has
+     * step < size, so the product stays inside the tensor's extent; only an empty
+     * tensor's unbounded strides can overflow here. */
+    NNF_RETURN_IF(length > 1 && nnf__mul_ovf(t->stride[d], step, &stride[d]), NNF_ERR_OVERFLOW,
+                  "step %lld times stride %lld of dim %d overflows int64", (long long)step,
+                  (long long)t->stride[d], d);
+    NNF_RETURN_IF(nnf__muladd_ovf(start, t->stride[d], t->offset, &offset), NNF_ERR_OVERFLOW,
+                  "the offset of start %lld at stride %lld overflows int64", (long long)start,
+                  (long long)t->stride[d]);
+    return nnf__make_view(out, t, t->ndim, shape, stride, offset);
 }
 
 nnf_status nnf_slice(nnf_tensor **out, const nnf_tensor *t, int dim, int64_t start, int64_t end,

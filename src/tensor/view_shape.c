@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "src/core/checked.h"
 #include "src/core/error.h"
 
 /* Resolves one -1 in shape against numel, checking the product. */
@@ -24,7 +25,7 @@ static nnf_status infer_shape(int ndim, const int64_t *shape, int64_t numel, int
         }
         NNF_RETURN_IF(shape[i] < 0, NNF_ERR_INVALID, "invalid shape dimension %lld",
                       (long long)shape[i]);
-        NNF_RETURN_IF(__builtin_mul_overflow(known, shape[i], &known), NNF_ERR_SHAPE,
+        NNF_RETURN_IF(nnf__mul_ovf(known, shape[i], &known), NNF_ERR_SHAPE,
                       "shape '%s' is invalid for input of size %lld",
                       nnf__shape_str(ndim, shape, s), (long long)numel);
     }

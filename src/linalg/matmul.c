@@ -25,9 +25,12 @@ int nnf__gemm_layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t 
                         nnf__gemm_layout *layout)
 {
     int64_t min_ld = cols > 1 ? cols : 1;
-    if ((cols <= 1 || col_stride == 1) && (rows <= 1 || row_stride >= min_ld)) {
+    /* An empty matrix addresses nothing, so its strides do not matter (an expanded
+     * (2, 0) has strides [0, 1], and no copy can change that: it is contiguous). */
+    int empty = rows == 0 || cols == 0;
+    if (empty || ((cols <= 1 || col_stride == 1) && (rows <= 1 || row_stride >= min_ld))) {
         layout->trans = NNF_NO_TRANS;
-        layout->ld = (size_t)(rows <= 1 ? min_ld : row_stride);
+        layout->ld = (size_t)(rows <= 1 || empty ? min_ld : row_stride);
         return 1;
     }
     int64_t min_ld_t = rows > 1 ? rows : 1;

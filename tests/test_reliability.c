@@ -6,6 +6,7 @@
  * aborts instead of wrapping. */
 #include "nnf/conv.h"
 #include "test_linalg_ref.h"
+#include "test_nn_util.h"
 
 #define BIG ((int64_t)1 << 32)
 
@@ -309,6 +310,268 @@ static void test_einsum_empty(void **state)
     }
 }
 
+/* ---- Items 2, 3 and 7: backward passes and SGD steps that fail part-way ---- */
+
+/* The bits of some tensors' values and gradients (NULL where a tensor has none). */
+#define SNAP_MAX 16
+typedef struct {
+    int n;
+    float *val[SNAP_MAX], *grad[SNAP_MAX];
+} snap;
+
+static float *bits_of(const nnf_tensor *t)
+{
+    size_t nbytes = (size_t)nnf_tensor_numel(t) * sizeof(float);
+    float *p = malloc(nbytes + sizeof(float));
+    NNF_ASSERT_OK(nnf_copy_to_buffer(p, nbytes, t));
+    return p;
+}
+
+static void snap_take(snap *s, int n, nnf_tensor *const *t)
+{
+    assert_true(n <= SNAP_MAX);
+    s->n = n;
+    for (int i = 0; i < n; i++) {
+        s->val[i] = bits_of(t[i]);
+        s->grad[i] = nnf_tensor_grad(t[i]) != NULL ? bits_of(nnf_tensor_grad(t[i])) : NULL;
+    }
+}
+
+static void snap_assert_same(const snap *s, nnf_tensor *const *t)
+{
+    for (int i = 0; i < s->n; i++) {
+        size_t n = (size_t)nnf_tensor_numel(t[i]);
+        float *v = bits_of(t[i]);
+        nnf_test_assert_bits_equal(v, s->val[i], n);
+        free(v);
+        const nnf_tensor *g = nnf_tensor_grad(t[i]);
+        if (s->grad[i] == NULL) {
+            if (g != NULL)
+                fail_msg("tensor %d got a gradient it did not have", i);
+            continue;
+        }
+        assert_non_null(g);
+        float *gb = bits_of(g);
+        nnf_test_assert_bits_equal(gb, s->grad[i], n);
+        free(gb);
+    }
+}
+
+static void snap_free(snap *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->val[i]);
+        free(s->grad[i]);
+    }
+}
+
+/* Conv2d(1->2, 3x3, padding 1) -> ReLU -> Flatten -> Lin(32 -> 3), cross-entropy. */
+static nnf_model *small_model(void)
+{
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 11);
+    nnf_loss *loss = NULL;
+    nnf_model *m = NULL;
+    nnf_layer *conv = NULL, *relu = NULL, *flat = NULL, *lin = NULL;
+    NNF_ASSERT_OK(nnf_loss_cross_entropy(&loss));
+    NNF_ASSERT_OK(nnf_model_new(&m, loss));
+    NNF_ASSERT_OK(nnf_layer_conv2d(&conv, 1, 2, 3, 1, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_relu(&relu));
+    NNF_ASSERT_OK(nnf_layer_flatten(&flat));
+    NNF_ASSERT_OK(nnf_layer_lin(&lin, 32, 3, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_model_add(m, conv));
+    NNF_ASSERT_OK(nnf_model_add(m, relu));
+    NNF_ASSERT_OK(nnf_model_add(m, flat));
+    NNF_ASSERT_OK(nnf_model_add(m, lin));
+    return m;
+}
+
+/* With the Nth allocation failing for N = 1, 2, ... until backward succeeds: every
+ * failure is NNF_ERR_NOMEM and leaves the parameters and their gradients bit-identical
+ * (none appears where there was none); the success gives the bits of an undisturbed
+ * twin; nothing leaks. With and without gradients from an earlier step. */
+static void test_model_backward_transaction(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int prior = 0; prior <= 1; prior++) {
+            long live0 = nnf__alloc_live();
+            nnf_model *golden = small_model(), *m = small_model();
+            nnf_tensor *x0 = nn_uniform(NNF_SHAPE(2, 1, 4, 4), 1, -1, 1);
+            nnf_tensor *x1 = nn_uniform(NNF_SHAPE(2, 1, 4, 4), 2, -1, 1);
+            nnf_tensor *y0 = nn_labels(2, 3, 3), *y1 = nn_labels(2, 3, 4);
+            float loss;
+            nnf_model *both[] = {golden, m};
+            for (int k = 0; k < 2; k++) {
+                if (prior) {
+                    NNF_ASSERT_OK(nnf_model_forward(both[k], x0, y0, &loss));
+                    NNF_ASSERT_OK(nnf_model_backward(both[k]));
+                }
+                NNF_ASSERT_OK(nnf_model_forward(both[k], x1, y1, &loss));
+            }
+            NNF_ASSERT_OK(nnf_model_backward(golden));
+            int np = nnf_model_num_parameters(m);
+            nnf_tensor *const *params = nnf_model_parameters(m);
+            snap before, want;
+            snap_take(&before, np, params);
+            snap_take(&want, np, nnf_model_parameters(golden));
+            long n;
+            for (n = 1;; n++) {
+                nnf__alloc_fail_after(n);
+                nnf_status st = nnf_model_backward(m);
+                nnf__alloc_fail_after(0);
+                if (st == NNF_OK)
+                    break;
+                assert_int_equal(st, NNF_ERR_NOMEM);
+                if (strstr(nnf_last_error(), "nnf_model_backward: ") != nnf_last_error())
+                    fail_msg("message: %s", nnf_last_error());
+                snap_assert_same(&before, params);
+            }
+            assert_true(n > 1 || prior);   /* the first backward allocates */
+            snap_assert_same(&want, params);
+            snap_free(&before);
+            snap_free(&want);
+            nnf_model_free(golden);
+            nnf_model_free(m);
+            nnf_tensor *all[] = {x0, x1, y0, y1};
+            for (int i = 0; i < 4; i++)
+                nnf_tensor_free(all[i]);
+            assert_int_equal(nnf__alloc_live(), live0);
+        }
+    }
+}
+
+/* The functional backward passes under the same sweep: x, w and b with no gradient
+ * before keep none on failure (item 7), and the success matches an undisturbed twin. */
+typedef nnf_status (*backward_fn)(nnf_tensor *const *t, const nnf_tensor *y);
+
+static nnf_status lin_bwd(nnf_tensor *const *t, const nnf_tensor *y)
+{
+    return nnf_lin_backward(t[0], y, t[1], t[2], 1);
+}
+
+static nnf_status conv_bwd(nnf_tensor *const *t, const nnf_tensor *y)
+{
+    return nnf_conv2d_backward(nnf_tensor_grad(y), t[0], t[1], t[2], 1, 1, 1);
+}
+
+static void sweep_functional(backward_fn bwd, nnf_tensor *const *t, nnf_tensor *const *twin,
+                             const nnf_tensor *y, const nnf_tensor *y_twin)
+{
+    NNF_ASSERT_OK(bwd(twin, y_twin));
+    snap before, want;
+    snap_take(&before, 3, t);
+    snap_take(&want, 3, twin);
+    long live = nnf__alloc_live();
+    for (long n = 1;; n++) {
+        nnf__alloc_fail_after(n);
+        nnf_status st = bwd(t, y);
+        nnf__alloc_fail_after(0);
+        if (st == NNF_OK)
+            break;
+        assert_int_equal(st, NNF_ERR_NOMEM);
+        assert_int_equal(nnf__alloc_live(), live);
+        snap_assert_same(&before, t);
+    }
+    snap_assert_same(&want, t);
+    snap_free(&before);
+    snap_free(&want);
+}
+
+static void test_functional_backward_transaction(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int conv = 0; conv <= 1; conv++) {
+            nnf_tensor *t[3], *twin[3], *y[2] = {NULL, NULL};
+            for (int k = 0; k < 2; k++) {
+                nnf_tensor **dst = k == 0 ? t : twin;
+                if (conv) {
+                    dst[0] = nn_uniform(NNF_SHAPE(2, 2, 5, 5), 21, -1, 1);
+                    dst[1] = nn_uniform(NNF_SHAPE(3, 2, 3, 3), 22, -1, 1);
+                    dst[2] = nn_uniform(NNF_SHAPE(3), 23, -1, 1);
+                    NNF_ASSERT_OK(nnf_conv2d(&y[k], dst[0], dst[1], dst[2], 1, 1));
+                } else {
+                    dst[0] = nn_uniform(NNF_SHAPE(4, 6), 21, -1, 1);
+                    dst[1] = nn_uniform(NNF_SHAPE(5, 6), 22, -1, 1);
+                    dst[2] = nn_uniform(NNF_SHAPE(5), 23, -1, 1);
+                    NNF_ASSERT_OK(nnf_lin(&y[k], dst[0], dst[1], dst[2]));
+                }
+                nnf_tensor *g = NULL;
+                NNF_ASSERT_OK(nnf_tensor_grad_get(y[k], &g));
+                NNF_ASSERT_OK(nnf_fill(g, 0.5f));
+            }
+            backward_fn bwd = conv ? conv_bwd : lin_bwd;
+            sweep_functional(bwd, t, twin, y[0], y[1]);   /* no gradients before */
+            sweep_functional(bwd, t, twin, y[0], y[1]);   /* accumulating into them */
+            for (int i = 0; i < 3; i++) {
+                nnf_tensor_free(t[i]);
+                nnf_tensor_free(twin[i]);
+            }
+            nnf_tensor_free(y[0]);
+            nnf_tensor_free(y[1]);
+        }
+    }
+}
+
+/* A stride-0 parameter is refused before any parameter moves (item 3), and a step with
+ * its Nth allocation failing leaves every parameter as it was; the success matches the
+ * update computed in double. */
+static void test_sgd_transaction(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *p0 = nn_uniform(NNF_SHAPE(2, 3), 31, -1, 1), *row = NULL, *p1 = NULL;
+        nnf_tensor *p2 = nn_uniform(NNF_SHAPE(40), 32, -1, 1), *g = NULL;
+        NNF_ASSERT_OK(nnf_ones(&row, NNF_SHAPE(1, 3)));
+        NNF_ASSERT_OK(nnf_expand(&p1, row, NNF_SHAPE(2, 3)));
+        nnf_tensor *ps[] = {p0, p1, p2};
+        for (int i = 0; i < 3; i++) {
+            NNF_ASSERT_OK(nnf_tensor_grad_get(ps[i], &g));
+            nnf_test_fill_uniform(nnf_tensor_data(g), (size_t)nnf_tensor_numel(g), 40 + i, -1, 1);
+        }
+        nnf_sgd *bad = NULL, *opt = NULL;
+        NNF_ASSERT_OK(nnf_sgd_new(&bad, 3, ps, 0.1f, 0.9f, 0.01f));
+        snap before;
+        snap_take(&before, 3, ps);
+        NNF_ASSERT_FAILS(nnf_sgd_step(bad), NNF_ERR_INVALID);
+        assert_non_null(strstr(nnf_last_error(), "parameter 1"));
+        snap_assert_same(&before, ps);
+        snap_free(&before);
+
+        nnf_tensor *good[] = {p0, p2};
+        NNF_ASSERT_OK(nnf_sgd_new(&opt, 2, good, 0.1f, 0.9f, 0.01f));
+        snap_take(&before, 2, good);
+        for (long n = 1;; n++) {
+            nnf__alloc_fail_after(n);
+            nnf_status st = nnf_sgd_step(opt);
+            nnf__alloc_fail_after(0);
+            if (st == NNF_OK)
+                break;
+            assert_int_equal(st, NNF_ERR_NOMEM);
+            snap_assert_same(&before, good);
+        }
+        /* First step: v = g + wd * p, p -= lr * v. */
+        for (int k = 0; k < 2; k++) {
+            size_t n = (size_t)nnf_tensor_numel(good[k]);
+            const float *gv = nn_grad(good[k]), *pv = nnf_tensor_data(good[k]);
+            double *want = malloc(n * sizeof *want);
+            for (size_t i = 0; i < n; i++) {
+                double p = before.val[k][i];
+                want[i] = p - 0.1 * (gv[i] + 0.01 * p);
+            }
+            nnf_test_assert_close(pv, want, n, 1e-6, 1e-7);
+            free(want);
+        }
+        snap_free(&before);
+        nnf_sgd_free(opt);
+        nnf_sgd_free(bad);
+        for (int i = 0; i < 3; i++)
+            nnf_tensor_free(ps[i]);
+        nnf_tensor_free(row);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +581,9 @@ int main(void)
         cmocka_unit_test(test_conv_huge_sizes),
         cmocka_unit_test(test_matmul_empty),
         cmocka_unit_test(test_einsum_empty),
+        cmocka_unit_test(test_model_backward_transaction),
+        cmocka_unit_test(test_functional_backward_transaction),
+        cmocka_unit_test(test_sgd_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

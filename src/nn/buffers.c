@@ -5,11 +5,14 @@
  * made once and written again while the batch shape stays the same. */
 #include "src/nn/nn_internal.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "src/core/alloc.h"
 #include "src/core/error.h"
+#include "src/tensor/tensor_internal.h"
 
 int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape)
 {
@@ -54,19 +57,157 @@ nnf_status nnf__view_cached(nnf_tensor **view, const nnf_tensor *src, int ndim,
 nnf_status nnf__grad_target(nnf_tensor *t, int overwrite, nnf_tensor **tmp,
                             nnf_tensor **target)
 {
-    if (overwrite || nnf_tensor_grad(t) == NULL)
+    if (overwrite)
         return nnf_tensor_grad_get(t, target);
     NNF_FORWARD(nnf__reuse(tmp, NNF_F32, nnf_tensor_ndim(t), nnf_tensor_shape(t)));
     *target = *tmp;
     return NNF_OK;
 }
 
-nnf_status nnf__grad_commit(nnf_tensor *t, const nnf_tensor *target)
+void nnf__grad_commit(nnf_tensor *t, const nnf_tensor *target, nnf_tensor **tmp)
 {
     nnf_tensor *g = nnf_tensor_grad(t);
     if (g == target)
+        return;
+    if (g == NULL) {
+        nnf__grad_exchange(t, *tmp);
+        *tmp = NULL;
+        return;
+    }
+    nnf_status st = nnf_add(&g, g, target);
+    assert(st == NNF_OK);
+    (void)st;
+}
+
+nnf_tensor *nnf__tensor_array_at(void *array, int i)
+{
+    return ((nnf_tensor **)array)[i];
+}
+
+/* Whether x->t[i] already appeared before i (its gradient is redirected once). */
+static int listed_before(const nnf__grad_txn *x, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (x->t[j] == x->t[i])
+            return 1;
+    return 0;
+}
+
+static nnf_status txn_reserve(nnf__grad_txn *x, int n)
+{
+    if (n <= x->cap)
         return NNF_OK;
-    return nnf_add(&g, g, target);
+    size_t bytes = (size_t)n * sizeof(nnf_tensor *);
+    nnf_tensor **t = nnf__calloc(bytes), **scratch = nnf__calloc(bytes),
+               **saved = nnf__calloc(bytes);
+    unsigned char *created = nnf__calloc((size_t)n);
+    if (t == NULL || scratch == NULL || saved == NULL || created == NULL) {
+        nnf__dealloc(t, bytes);
+        nnf__dealloc(scratch, bytes);
+        nnf__dealloc(saved, bytes);
+        nnf__dealloc(created, (size_t)n);
+        return nnf__fail(NNF_ERR_NOMEM, "out of memory");
+    }
+    size_t old = (size_t)x->cap * sizeof(nnf_tensor *);
+    if (x->cap > 0)
+        memcpy(scratch, x->scratch, old);
+    nnf__dealloc(x->t, old);
+    nnf__dealloc(x->scratch, old);
+    nnf__dealloc(x->saved, old);
+    nnf__dealloc(x->created, (size_t)x->cap);
+    x->t = t;
+    x->scratch = scratch;
+    x->saved = saved;
+    x->created = created;
+    x->cap = n;
+    return NNF_OK;
+}
+
+/* Frees the zero gradients begin made for tensors without one, up to n. */
+static void free_created(nnf__grad_txn *x, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (x->created[i])
+            nnf_tensor_free(x->saved[i]);
+        x->created[i] = 0;
+    }
+}
+
+nnf_status nnf__grad_txn_begin(nnf__grad_txn *x, int n, nnf_tensor *(*t)(void *ctx, int i),
+                               void *ctx)
+{
+    x->n = 0;
+    NNF_FORWARD(txn_reserve(x, n));
+    for (int i = 0; i < n; i++) {
+        x->t[i] = t(ctx, i);
+        NNF_RETURN_IF(nnf_tensor_dtype(x->t[i]) != NNF_F32, NNF_ERR_DTYPE,
+                      "only float32 tensors have gradients");
+    }
+    /* Everything that can fail first: the scratch tensors, the missing gradients, then
+     * zeroing the scratch. */
+    nnf_status st = NNF_OK;
+    for (int i = 0; i < n && st == NNF_OK; i++) {
+        x->created[i] = 0;
+        if (listed_before(x, i))
+            continue;
+        int nd = nnf_tensor_ndim(x->t[i]);
+        const int64_t *shape = nnf_tensor_shape(x->t[i]);
+        st = nnf__reuse(&x->scratch[i], NNF_F32, nd, shape);
+        x->saved[i] = nnf_tensor_grad(x->t[i]);
+        if (st == NNF_OK && x->saved[i] == NULL) {
+            st = nnf_zeros(&x->saved[i], nd, shape);
+            x->created[i] = st == NNF_OK;
+        }
+        if (st == NNF_OK)
+            st = nnf_fill(x->scratch[i], 0.0f);
+    }
+    if (st != NNF_OK) {
+        free_created(x, n);
+        return st;
+    }
+    for (int i = 0; i < n; i++)
+        if (!listed_before(x, i))
+            nnf__grad_exchange(x->t[i], x->scratch[i]);
+    x->n = n;
+    return NNF_OK;
+}
+
+void nnf__grad_txn_commit(nnf__grad_txn *x)
+{
+    for (int i = 0; i < x->n; i++) {
+        if (listed_before(x, i))
+            continue;
+        nnf_tensor *g = x->saved[i];
+        nnf_status st = nnf_add(&g, g, x->scratch[i]);
+        assert(st == NNF_OK);   /* into an existing tensor of the same shape: no failure */
+        (void)st;
+        nnf__grad_exchange(x->t[i], g);
+        x->created[i] = 0;   /* t owns it now */
+    }
+    x->n = 0;
+}
+
+void nnf__grad_txn_abort(nnf__grad_txn *x)
+{
+    for (int i = 0; i < x->n; i++)
+        if (!listed_before(x, i))
+            nnf__grad_exchange(x->t[i], x->created[i] ? NULL : x->saved[i]);
+    free_created(x, x->n);
+    x->n = 0;
+}
+
+void nnf__grad_txn_free(nnf__grad_txn *x)
+{
+    size_t bytes = (size_t)x->cap * sizeof(nnf_tensor *);
+    for (int i = 0; i < x->cap; i++)
+        nnf_tensor_free(x->scratch[i]);
+    nnf__dealloc(x->t, bytes);
+    nnf__dealloc(x->scratch, bytes);
+    nnf__dealloc(x->saved, bytes);
+    nnf__dealloc(x->created, (size_t)x->cap);
+    x->t = x->scratch = x->saved = NULL;
+    x->created = NULL;
+    x->n = x->cap = 0;
 }
 
 nnf_status nnf__prefix_error(nnf_status code, const char *fmt, ...)

@@ -163,6 +163,7 @@ nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w
 nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor *w,
                                nnf_tensor *b, int stride, int padding, int need_x_grad)
 {
+    NNF_PUBLIC("nnf_conv2d_backward");
     NNF_RETURN_IF(!dout || !x || !w, NNF_ERR_NULL, "nnf_conv2d_backward: argument %s is NULL",
                   !dout ? "dout" : !x ? "x" : "w");
     nnf__conv_work wk = {0};
@@ -171,13 +172,29 @@ nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor
     NNF_RETURN_IF(!nnf__same_shape(dout, 4, shape), NNF_ERR_SHAPE,
                   "nnf_conv2d_backward: dout must have the output's shape [%" PRId64 ", %" PRId64
                   ", %" PRId64 ", %" PRId64 "]", shape[0], shape[1], shape[2], shape[3]);
+    /* The gradients are accumulated in a transaction's scratch and added at the end, so a
+     * failure leaves them as they were (none appears where there was none). */
     nnf_tensor *wg = NULL, *bg = NULL, *xg = NULL, *wc = NULL;
+    nnf_tensor *grads[3] = {w};
+    int ngrads = 1;
+    if (need_x_grad) grads[ngrads++] = x;
+    if (b) grads[ngrads++] = b;
+    nnf__grad_txn txn = {0};
     nnf_status st = nnf_contiguous(&wc, w);
-    if (st == NNF_OK) st = nnf_tensor_grad_get(w, &wg);
-    if (st == NNF_OK && b) st = nnf_tensor_grad_get(b, &bg);
-    if (st == NNF_OK && need_x_grad) st = nnf_tensor_grad_get(x, &xg);
     if (st == NNF_OK) st = unfold_batch(&wk, x);
-    if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, wc, wg, bg, xg, 0);
+    if (st == NNF_OK)
+        st = nnf__grad_txn_begin(&txn, ngrads, nnf__tensor_array_at, grads);
+    if (st == NNF_OK) {
+        st = nnf_tensor_grad_get(w, &wg);
+        if (st == NNF_OK && b) st = nnf_tensor_grad_get(b, &bg);
+        if (st == NNF_OK && need_x_grad) st = nnf_tensor_grad_get(x, &xg);
+        if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, wc, wg, bg, xg, 0);
+        if (st == NNF_OK)
+            nnf__grad_txn_commit(&txn);
+        else
+            nnf__grad_txn_abort(&txn);
+    }
+    nnf__grad_txn_free(&txn);
     nnf_tensor_free(wc);
     nnf__conv_work_free(&wk);
     return st;

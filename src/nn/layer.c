@@ -34,6 +34,7 @@ void nnf_layer_free(nnf_layer *layer)
         layer->fn->destroy(layer->state);
     nnf_tensor_free(layer->out);
     nnf_tensor_free(layer->grad_tmp);
+    nnf__grad_txn_free(&layer->txn);
     nnf__dealloc(layer, sizeof *layer);
 }
 
@@ -81,7 +82,12 @@ nnf_status nnf_layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out)
     return nnf__layer_forward(layer, in, out, 1);
 }
 
-nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite)
+static nnf_tensor *parameter_at(void *layer, int i)
+{
+    return nnf_layer_parameter(layer, i);
+}
+
+static nnf_status backward(nnf_layer *layer, int input_grad, int overwrite, int txn)
 {
     NNF_RETURN_IF(layer == NULL, NNF_ERR_NULL, "nnf_layer_backward: layer is NULL");
     NNF_RETURN_IF(!layer->ready, NNF_ERR_STATE, "%s: backward called before forward",
@@ -90,20 +96,41 @@ nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite)
     NNF_RETURN_IF(out_grad == NULL, NNF_ERR_STATE,
                   "%s: the output has no gradient; run the backward of whatever consumed it "
                   "(or set it with nnf_tensor_grad_get) first", layer->fn->name);
+    /* Allocations first; the layer's own backward then writes only into buffers of ours
+     * until it has succeeded, and the commits below cannot fail. */
     nnf_tensor *in_grad = NULL;
+    nnf_status st = NNF_OK;
     if (input_grad)
-        NNF_FORWARD(nnf__grad_target(layer->in, overwrite, &layer->grad_tmp, &in_grad));
-    nnf_status st = layer->fn->backward(layer, out_grad, in_grad);
-    if (st == NNF_OK && in_grad != NULL)
-        st = nnf__grad_commit(layer->in, in_grad);
+        st = nnf__grad_target(layer->in, overwrite, &layer->grad_tmp, &in_grad);
+    if (st == NNF_OK && txn) {
+        int np = 0;
+        while (nnf_layer_parameter(layer, np) != NULL)
+            np++;
+        st = nnf__grad_txn_begin(&layer->txn, np, parameter_at, layer);
+    }
     if (st != NNF_OK)
         return nnf__prefix_error(st, "%s backward: ", layer->fn->name);
+    st = layer->fn->backward(layer, out_grad, in_grad);
+    if (txn && st == NNF_OK)
+        nnf__grad_txn_commit(&layer->txn);
+    else if (txn)
+        nnf__grad_txn_abort(&layer->txn);
+    if (st != NNF_OK)
+        return nnf__prefix_error(st, "%s backward: ", layer->fn->name);
+    if (in_grad != NULL)
+        nnf__grad_commit(layer->in, in_grad, &layer->grad_tmp);
     return NNF_OK;
+}
+
+nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite)
+{
+    return backward(layer, input_grad, overwrite, 0);
 }
 
 nnf_status nnf_layer_backward(nnf_layer *layer, int input_grad)
 {
-    return nnf__layer_backward(layer, input_grad, 0);
+    NNF_PUBLIC("nnf_layer_backward");
+    return backward(layer, input_grad, 0, 1);
 }
 
 nnf_tensor *nnf_layer_parameter(nnf_layer *layer, int i)

@@ -170,6 +170,7 @@ nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, n
                             int input_grad)
 {
     static const char fn[] = "nnf_lin_backward";
+    NNF_PUBLIC(fn);
     NNF_FORWARD(check_lin(fn, x, w, b));
     NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "%s: y is NULL", fn);
     const nnf_tensor *gy = nnf_tensor_grad(y);
@@ -181,13 +182,24 @@ nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, n
                   "%s: y must be %lldx%lld (batch x n_out) for this x and w, got a %d-D "
                   "tensor with %lld elements", fn, (long long)shape[0], (long long)shape[1],
                   nnf_tensor_ndim(gy), (long long)nnf_tensor_numel(gy));
-    nnf_tensor *gx = NULL, *tmp = NULL;
+    /* w.g and b.g are written through a transaction and x.g through a temporary, so a
+     * failure leaves every gradient as it was (none appears where there was none). */
+    nnf_tensor *gx = NULL, *tmp = NULL, *params[2] = {w, b};
     lin_scratch scratch = {0};
+    nnf__grad_txn txn = {0};
     nnf_status st = input_grad ? nnf__grad_target(x, 0, &tmp, &gx) : NNF_OK;
     if (st == NNF_OK)
+        st = nnf__grad_txn_begin(&txn, b != NULL ? 2 : 1, nnf__tensor_array_at, params);
+    if (st == NNF_OK) {
         st = lin_backward(x, gy, w, b, gx, &scratch);
+        if (st == NNF_OK)
+            nnf__grad_txn_commit(&txn);
+        else
+            nnf__grad_txn_abort(&txn);
+    }
     if (st == NNF_OK && gx != NULL)
-        st = nnf__grad_commit(x, gx);
+        nnf__grad_commit(x, gx, &tmp);
+    nnf__grad_txn_free(&txn);
     nnf_tensor_free(tmp);
     lin_scratch_free(&scratch);
     return st;

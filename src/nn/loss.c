@@ -69,7 +69,7 @@ nnf_status nnf__loss_backward(nnf_loss *loss, int overwrite)
     if (st == NNF_OK)
         st = loss->fn->backward(loss->scratch, loss->pred, loss->targ, grad);
     if (st == NNF_OK)
-        st = nnf__grad_commit(loss->pred, grad);
+        nnf__grad_commit(loss->pred, grad, &loss->grad_tmp);
     return st;
 }
 
@@ -98,7 +98,7 @@ nnf_status nnf__loss_grad(const nnf__loss_fn *fn, nnf_tensor *pred, const nnf_te
     if (st == NNF_OK)
         st = fn->backward(scratch, pred, targ, grad);
     if (st == NNF_OK)
-        st = nnf__grad_commit(pred, grad);
+        nnf__grad_commit(pred, grad, &tmp);
     free_scratch(scratch);
     nnf_tensor_free(tmp);
     return st;

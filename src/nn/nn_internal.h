@@ -8,6 +8,23 @@
 #include "nnf/nn.h"
 #include "nnf/ops.h"
 
+/* A transaction over the gradients of several tensors (a layer's or a model's
+ * parameters), for backward passes that ADD to them: begin points each `.g` at a
+ * zero-filled scratch tensor (allocating everything first, including a zero gradient
+ * for a tensor that has none), the backward accumulates there, and commit adds the
+ * scratch into the saved gradients, which cannot fail; abort puts the saved ones back.
+ * So a backward that fails half-way leaves the caller's gradients bit-identical, and no
+ * gradient appears where there was none. The cost is one zeroing and one add pass over
+ * the gradients per backward; after the first, a step allocates nothing. The sums are
+ * the same as adding into the gradient directly (old + (0 + c) = old + c). */
+typedef struct nnf__grad_txn {
+    int n, cap;
+    nnf_tensor **t;         /* borrowed; a tensor listed twice is handled once */
+    nnf_tensor **scratch;   /* owned, kept between calls */
+    nnf_tensor **saved;     /* the gradients before begin, or new zero ones */
+    unsigned char *created; /* saved[i] is new: t[i] had no gradient */
+} nnf__grad_txn;
+
 /* ---- Layers (layer.c) ---- */
 
 struct nnf_layer {
@@ -20,6 +37,7 @@ struct nnf_layer {
     const nnf_tensor *saved[NNF_LAYER_MAX_SAVED];
     int nsaved;
     nnf_tensor *grad_tmp;               /* input gradient before it is added to in.g */
+    nnf__grad_txn txn;                  /* its parameters' gradients, nnf_layer_backward */
     int ready;                          /* a forward has run since the output changed */
 };
 
@@ -30,6 +48,8 @@ struct nnf_layer {
  * and zeroing them first would cost a pass over memory). */
 nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out,
                               int fresh_out_grad);
+/* nnf__layer_backward writes the parameters' gradients directly: the model runs one
+ * transaction over all of its layers' (nnf_layer_backward runs one per call). */
 nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
 
 /* The tables of the built-in layers with parameters (lin.c, conv2d_layer.c): a saved
@@ -88,12 +108,26 @@ nnf_status nnf__reuse(nnf_tensor **t, nnf_dtype dtype, int ndim, const int64_t *
 nnf_status nnf__view_cached(nnf_tensor **view, const nnf_tensor *src, int ndim,
                             const int64_t *shape);
 
-/* Where a backward writes the gradient of t: t's own `.g` when `overwrite` is set or t has
- * no gradient yet (a zero gradient plus g is g), else *tmp (reused, t's shape), which
- * nnf__grad_commit then adds to t's `.g`. */
+/* Where a backward writes (overwrites) the gradient of t: t's own `.g` when `overwrite`
+ * is set (the model's activations, which it owns), else *tmp (reused, t's shape), which
+ * nnf__grad_commit then adds to t's `.g` once everything else has succeeded, so that a
+ * failure leaves the caller's gradient as it was, and no gradient where there was none. */
 nnf_status nnf__grad_target(nnf_tensor *t, int overwrite, nnf_tensor **tmp,
                             nnf_tensor **target /* OUT, borrowed */);
-nnf_status nnf__grad_commit(nnf_tensor *t, const nnf_tensor *target);
+/* Adds target into t's `.g`, or makes *tmp t's gradient when t has none (then *tmp is
+ * NULL: t owns it). Cannot fail: an elementwise add into an existing tensor allocates
+ * nothing. */
+void nnf__grad_commit(nnf_tensor *t, const nnf_tensor *target, nnf_tensor **tmp);
+
+
+/* t(ctx, i) for i in [0, n) are the tensors; on failure nothing changed. */
+nnf_status nnf__grad_txn_begin(nnf__grad_txn *x, int n, nnf_tensor *(*t)(void *ctx, int i),
+                               void *ctx);
+/* The getter for an array of tensors: ctx is the array. */
+nnf_tensor *nnf__tensor_array_at(void *array, int i);
+void nnf__grad_txn_commit(nnf__grad_txn *x);
+void nnf__grad_txn_abort(nnf__grad_txn *x);
+void nnf__grad_txn_free(nnf__grad_txn *x);
 
 /* 1 if t has exactly this shape. */
 int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape);

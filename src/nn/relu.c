@@ -30,7 +30,7 @@ nnf_status nnf_relu_backward(nnf_tensor *x, const nnf_tensor *y)
     if (st == NNF_OK)
         st = nnf_threshold_backward(&gx, x, gy);
     if (st == NNF_OK)
-        st = nnf__grad_commit(x, gx);
+        nnf__grad_commit(x, gx, &tmp);
     nnf_tensor_free(tmp);
     return st;
 }

@@ -29,6 +29,7 @@ struct nnf_model {
     nnf_tensor **params;                /* borrowed from the layers */
     int nparams, params_cap;
     int first_param_layer;              /* index of the first layer with parameters */
+    nnf__grad_txn txn;                  /* over params, for backward */
     int ready;                          /* forward with a loss ran; backward allowed */
 };
 
@@ -51,6 +52,7 @@ void nnf_model_free(nnf_model *model)
         nnf_layer_free(model->layers[i]);
     nnf__dealloc(model->layers, (size_t)model->layers_cap * sizeof *model->layers);
     nnf__dealloc(model->params, (size_t)model->params_cap * sizeof *model->params);
+    nnf__grad_txn_free(&model->txn);
     nnf_loss_free(model->loss);
     nnf__dealloc(model, sizeof *model);
 }
@@ -157,13 +159,14 @@ nnf_status nnf_model_predict(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
     return run_layers(model, x, out);
 }
 
-nnf_status nnf_model_backward(nnf_model *model)
+static nnf_tensor *parameter_at(void *model, int i)
 {
-    NNF_RETURN_IF(model == NULL, NNF_ERR_NULL, "nnf_model_backward: model is NULL");
-    NNF_RETURN_IF(!model->ready, NNF_ERR_STATE,
-                  "nnf_model_backward: no forward to go back through; call nnf_model_forward "
-                  "first (once per backward)");
-    model->ready = 0;
+    return ((nnf_model *)model)->params[i];
+}
+
+/* The loss's and the layers' backward, with the parameters' gradients redirected. */
+static nnf_status backward_all(nnf_model *model)
+{
     nnf_status st = nnf__loss_backward(model->loss, 1);
     if (st != NNF_OK)
         return nnf__prefix_error(st, "loss (%s): ", nnf_loss_name(model->loss));
@@ -173,6 +176,29 @@ nnf_status nnf_model_backward(nnf_model *model)
         if (st != NNF_OK)
             return nnf__prefix_error(st, "layer %d: ", i);
     }
+    return NNF_OK;
+}
+
+nnf_status nnf_model_backward(nnf_model *model)
+{
+    NNF_PUBLIC("nnf_model_backward");
+    NNF_RETURN_IF(model == NULL, NNF_ERR_NULL, "nnf_model_backward: model is NULL");
+    NNF_RETURN_IF(!model->ready, NNF_ERR_STATE,
+                  "nnf_model_backward: no forward to go back through; call nnf_model_forward "
+                  "first (once per backward)");
+    /* One transaction over every parameter: a layer failing after later layers have run
+     * must not leave their contributions added (a retry would add them twice). A failed
+     * backward keeps the forward's state, so it can simply be called again. */
+    nnf_status st = nnf__grad_txn_begin(&model->txn, model->nparams, parameter_at, model);
+    if (st != NNF_OK)
+        return st;
+    st = backward_all(model);
+    if (st != NNF_OK) {
+        nnf__grad_txn_abort(&model->txn);
+        return st;
+    }
+    nnf__grad_txn_commit(&model->txn);
+    model->ready = 0;
     return NNF_OK;
 }
 

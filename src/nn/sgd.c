@@ -5,14 +5,17 @@
  *     v = momentum * v + d           (v = d on a parameter's first step)
  *     p = p - lr * v                 (lr * d without momentum)
  *
- * A step first makes sure every buffer exists and only then changes parameters, so a
- * failed allocation leaves every parameter as it was. */
+ * A step first checks every parameter and makes sure every buffer exists, and only
+ * then changes parameters; the updates are elementwise ops into existing tensors,
+ * which cannot fail once the checks have passed. So a failed step leaves every
+ * parameter as it was. */
 #include "src/nn/nn_internal.h"
 
 #include <math.h>
 
 #include "src/core/alloc.h"
 #include "src/core/error.h"
+#include "src/linalg/matmul.h"
 
 typedef struct sgd_slot {
     nnf_tensor *param;      /* borrowed */
@@ -122,7 +125,16 @@ static nnf_status update(const nnf_sgd *opt, sgd_slot *s, const nnf_tensor *g)
 
 nnf_status nnf_sgd_step(nnf_sgd *opt)
 {
+    NNF_PUBLIC("nnf_sgd_step");
     NNF_RETURN_IF(opt == NULL, NNF_ERR_NULL, "nnf_sgd_step: opt is NULL");
+    /* The in-place update would refuse a parameter whose elements share memory (an
+     * expanded view), but only when its turn came, after earlier ones had moved. */
+    for (int i = 0; i < opt->n; i++)
+        NNF_RETURN_IF(nnf_tensor_grad(opt->slots[i].param) != NULL &&
+                          !nnf__tensor_non_overlapping(opt->slots[i].param),
+                      NNF_ERR_INVALID,
+                      "nnf_sgd_step: parameter %d has elements that share memory (a stride-0 "
+                      "or overlapping view), so it cannot be updated in place", i);
     for (int i = 0; i < opt->n; i++) {
         sgd_slot *s = &opt->slots[i];
         if (nnf_tensor_grad(s->param) == NULL)
@@ -137,7 +149,7 @@ nnf_status nnf_sgd_step(nnf_sgd *opt)
         sgd_slot *s = &opt->slots[i];
         const nnf_tensor *g = nnf_tensor_grad(s->param);
         if (g != NULL)
-            NNF_FORWARD(update(opt, s, g));
+            NNF_FORWARD(update(opt, s, g));   /* cannot fail after the checks above */
     }
     return NNF_OK;
 }

@@ -10,6 +10,13 @@ nnf_tensor *nnf_tensor_grad(const nnf_tensor *t)
     return t != NULL ? t->grad : NULL;
 }
 
+nnf_tensor *nnf__grad_exchange(nnf_tensor *t, nnf_tensor *grad)
+{
+    nnf_tensor *old = t->grad;
+    t->grad = grad;
+    return old;
+}
+
 nnf_status nnf_tensor_grad_get(nnf_tensor *t, nnf_tensor **grad)
 {
     NNF_PUBLIC("nnf_tensor_grad_get");

@@ -56,6 +56,10 @@ nnf_status nnf__storage_wrap(nnf__storage **out, void *data, size_t nbytes);
 nnf_status nnf__tensor_on_storage(nnf_tensor **out, nnf_dtype dtype, int ndim,
                                   const int64_t *shape, const int64_t *stride, int64_t offset,
                                   nnf__storage *storage);
+/* Makes grad (NULL, or a float32 tensor of t's shape that t owns from now on) t's
+ * gradient and returns the one t had (the caller owns it now): how nn's backward passes
+ * keep the caller's gradients untouched until they are sure to succeed (buffers.c). */
+nnf_tensor *nnf__grad_exchange(nnf_tensor *t, nnf_tensor *grad);
 /* Address of element [0,...,0] in bytes. */
 char *nnf__tensor_bytes(const nnf_tensor *t);
 /* Writes "[2, 3]" into buf; returns buf. 8 dims of 20 digits fit in NNF__SHAPE_STR. */

@@ -11,6 +11,7 @@
  *   conv.h     2-D convolution as unfold + matmul (the chapter's further research)
  *   weights.h  a model's weights to and from numpy .npz files, with PyTorch's names
  *   threads.h  how many threads parallel calls use
+ *   memory.h   the buffers nnf keeps for reuse (the huge-page cache), and trimming it
  *   version.h  the headers' version, for checks at compile time
  *
  * One convention holds for every declaration in these headers:
@@ -56,6 +57,7 @@
 #include "conv.h"
 #include "weights.h"
 #include "threads.h"
+#include "memory.h"
 /* Generated, so it sits in the build tree until installed: found through the -I that
  * finds nnf/nnf.h, not beside this file. */
 #include "nnf/version.h"

@@ -9,6 +9,7 @@
  */
 #include "src/core/alloc.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,7 +20,8 @@
 #define ALIGN 64
 #define HUGE_PAGE ((size_t)2 << 20)
 /* 8 blocks and 512 MiB hold the temporaries of an expression like (a + b) * c on
- * 16M-float tensors several times over, without keeping much memory from the OS. */
+ * 16M-float tensors several times over, without keeping much memory from the OS.
+ * NNF_CACHE_MAX and nnf_set_cache_limit change the byte limit (nnf/memory.h). */
 #define CACHE_SLOTS 8
 #define CACHE_MAX_BYTES ((size_t)512 << 20)
 
@@ -33,6 +35,8 @@ static struct {
     size_t len[CACHE_SLOTS];   /* mapped bytes, a multiple of HUGE_PAGE */
     int count;                 /* slots 0..count-1 are used, oldest first */
     size_t bytes;
+    size_t limit;              /* bytes the cache may hold */
+    int limit_known;           /* limit set, from NNF_CACHE_MAX or the default */
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int injected_failure(void)
@@ -73,22 +77,64 @@ static void *cache_take(size_t len)
     return p;
 }
 
+/* NNF_CACHE_MAX: bytes, or with a suffix K, M or G (powers of 1024). 0 on success. */
+static int parse_bytes(const char *s, size_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (*end != '\0' || errno == ERANGE || v > (SIZE_MAX >> shift))
+        return -1;
+    *out = (size_t)v << shift;
+    return 0;
+}
+
+/* Call with the lock held. */
+static size_t cache_limit(void)
+{
+    if (!cache.limit_known) {
+        const char *env = getenv("NNF_CACHE_MAX");
+        if (env == NULL || parse_bytes(env, &cache.limit) != 0)
+            cache.limit = CACHE_MAX_BYTES;
+        cache.limit_known = 1;
+    }
+    return cache.limit;
+}
+
+/* Takes the oldest blocks out until `len` more bytes and a block fit. Call with the lock
+ * held; the caller unmaps what lands in evict (room for every slot). */
+static int cache_evict_for(size_t len, void **evict, size_t *evict_len)
+{
+    int n = 0;
+    while (cache.count > 0 &&
+           (cache.count + (len > 0) > CACHE_SLOTS || cache.bytes + len > cache_limit())) {
+        evict[n] = cache.ptr[0];
+        evict_len[n++] = cache.len[0];
+        cache_remove(0);
+    }
+    return n;
+}
+
 static void cache_put(void *p, size_t len)
 {
     void *evict[CACHE_SLOTS + 1];
     size_t evict_len[CACHE_SLOTS + 1];
     int n_evict = 0;
     pthread_mutex_lock(&cache.lock);
-    if (len > CACHE_MAX_BYTES) {
+    if (len > cache_limit()) {
         evict[n_evict] = p;
         evict_len[n_evict++] = len;
     } else {
-        while (cache.count == CACHE_SLOTS ||
-               (cache.count > 0 && cache.bytes + len > CACHE_MAX_BYTES)) {
-            evict[n_evict] = cache.ptr[0];
-            evict_len[n_evict++] = cache.len[0];
-            cache_remove(0);
-        }
+        n_evict = cache_evict_for(len, evict, evict_len);
         cache.ptr[cache.count] = p;
         cache.len[cache.count++] = len;
         cache.bytes += len;
@@ -186,10 +232,11 @@ long nnf__alloc_live(void)
     return atomic_load(&live_blocks);
 }
 
-void nnf__alloc_trim(void)
+size_t nnf__alloc_trim(void)
 {
     pthread_mutex_lock(&cache.lock);
     int count = cache.count;
+    size_t bytes = cache.bytes;
     void *ptr[CACHE_SLOTS];
     size_t len[CACHE_SLOTS];
     memcpy(ptr, cache.ptr, sizeof ptr);
@@ -199,4 +246,34 @@ void nnf__alloc_trim(void)
     pthread_mutex_unlock(&cache.lock);
     for (int i = 0; i < count; i++)
         munmap(ptr[i], len[i]);
+    return bytes;
+}
+
+void nnf__alloc_set_cache_limit(size_t nbytes)
+{
+    void *evict[CACHE_SLOTS];
+    size_t evict_len[CACHE_SLOTS];
+    pthread_mutex_lock(&cache.lock);
+    cache.limit = nbytes;
+    cache.limit_known = 1;
+    int n_evict = cache_evict_for(0, evict, evict_len);
+    pthread_mutex_unlock(&cache.lock);
+    for (int i = 0; i < n_evict; i++)
+        munmap(evict[i], evict_len[i]);
+}
+
+size_t nnf__alloc_cache_limit(void)
+{
+    pthread_mutex_lock(&cache.lock);
+    size_t limit = cache_limit();
+    pthread_mutex_unlock(&cache.lock);
+    return limit;
+}
+
+void nnf__alloc_reread_env(void)
+{
+    pthread_mutex_lock(&cache.lock);
+    cache.limit_known = 0;
+    pthread_mutex_unlock(&cache.lock);
+    nnf__alloc_set_cache_limit(nnf__alloc_cache_limit());
 }

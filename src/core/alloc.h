@@ -22,7 +22,12 @@ void nnf__dealloc(void *p, size_t nbytes);
 void nnf__alloc_fail_after(long n);
 /* Number of nnf__alloc blocks handed out and not yet returned (cache excluded). */
 long nnf__alloc_live(void);
-/* Return cached huge buffers to the OS. */
-void nnf__alloc_trim(void);
+/* Return cached huge buffers to the OS; the bytes returned. nnf_trim (nnf/memory.h). */
+size_t nnf__alloc_trim(void);
+/* The cache's byte limit: set it (evicting down to it at once), read it. */
+void nnf__alloc_set_cache_limit(size_t nbytes);
+size_t nnf__alloc_cache_limit(void);
+/* Reads NNF_CACHE_MAX again, as at the first use of the cache. */
+void nnf__alloc_reread_env(void);
 
 #endif

@@ -1,0 +1,51 @@
+/* nnf/memory.h — the memory nnf keeps for reuse, and giving it back.
+ *
+ * What the cache is for: buffers of 2 MiB and more (every tensor of 512K floats or more,
+ * and the temporaries of ops on them) are mapped from the operating system in 2 MiB
+ * huge pages. A fresh mapping is paid for on first touch, page by page: a new 64 MiB
+ * result costs about 16k page faults, and PyTorch's a + b on 16M floats takes 44 ms
+ * into a new tensor against 7.7 ms into an existing one. So when such a buffer is
+ * freed, nnf keeps it mapped, and the next buffer of a size that fits reuses it with
+ * its pages already in place. The cache holds at most 8 buffers and at most the cache
+ * limit in bytes (512 MiB unless changed), dropping the oldest first. Smaller buffers
+ * come from malloc and go straight back to it.
+ *
+ * The price: after every tensor is freed, up to the limit stays resident (issue 14 saw
+ * 147 MB after an MLP's training loop). A program that is done with nnf for a
+ * while calls nnf_trim; one that must stay small sets a lower limit, or 0 to turn the
+ * cache off, in code or with the environment variable
+ *     NNF_CACHE_MAX=<bytes>[K|M|G]     e.g. NNF_CACHE_MAX=64M, NNF_CACHE_MAX=0
+ * read the first time a large buffer is freed (K, M, G are powers of 1024; a value that
+ * does not parse is ignored).
+ *
+ * Each thread that runs a large product also keeps its packing buffer (under 4 MiB)
+ * until it exits; nnf_trim frees the calling thread's. All of these may be called from
+ * any thread at any time.
+ */
+#ifndef NNF_MEMORY_H
+#define NNF_MEMORY_H
+
+#include <stddef.h>
+
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Returns every cached buffer, and the calling thread's packing buffer, to the
+ * operating system; the bytes returned. Memory of live tensors is not touched. */
+NNF_API size_t nnf_trim(void);
+
+/* Sets the most bytes the cache may hold, for the whole process, overriding
+ * NNF_CACHE_MAX; 0 turns the cache off. Buffers beyond the new limit are returned to
+ * the operating system at once, oldest first. */
+NNF_API void nnf_set_cache_limit(size_t nbytes);
+
+/* The limit in force: the last nnf_set_cache_limit, else NNF_CACHE_MAX, else 512 MiB. */
+NNF_API size_t nnf_get_cache_limit(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

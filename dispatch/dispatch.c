@@ -6,12 +6,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#include <strings.h>
 
 #include "dispatch/cpu_features.h"
 #include "src/core/error.h"
+#include "src/core/log.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Atomic(const nnf__kernels *) active;
@@ -46,27 +46,36 @@ static const char *arch_name(void)
 #endif
 }
 
+/* An ISA's name in any case ("AVX2" as the CPU manuals write it); 0 if there is none. */
+static int isa_of_name(const char *name, nnf_isa *isa)
+{
+    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++)
+        if (strcasecmp(name, nnf_isa_name((nnf_isa)i)) == 0) {
+            *isa = (nnf_isa)i;
+            return 1;
+        }
+    return 0;
+}
+
 /* NNF_ISA's cap; an unknown name or another architecture's ISA is reported once (we
  * run once) and ignored, so a shared script setting NNF_ISA=avx2 still runs on Arm. */
 static nnf_isa read_cap(void)
 {
     const char *s = getenv("NNF_ISA");
+    nnf_isa isa;
     if (s == NULL || s[0] == '\0')
         return NNF__ISA_NO_CAP;
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++) {
-        if (strcmp(s, nnf_isa_name((nnf_isa)i)) != 0)
-            continue;
-        if (nnf__isa_rank((nnf_isa)i) < 0) {
-            fprintf(stderr, "nnf: warning: NNF_ISA=%s is not an ISA of %s; ignored\n", s,
-                    arch_name());
-            return NNF__ISA_NO_CAP;
-        }
-        env_cap = nnf_isa_name((nnf_isa)i);
-        return (nnf_isa)i;
+    if (!isa_of_name(s, &isa)) {
+        nnf__log(NNF_LOG_WARNING,
+                 "NNF_ISA=%s is not one of scalar, avx2, avx512, neon; ignored", s);
+        return NNF__ISA_NO_CAP;
     }
-    fprintf(stderr, "nnf: warning: NNF_ISA=%s is not one of scalar, avx2, avx512, neon; ignored\n",
-            s);
-    return NNF__ISA_NO_CAP;
+    if (nnf__isa_rank(isa) < 0) {
+        nnf__log(NNF_LOG_WARNING, "NNF_ISA=%s is not an ISA of %s; ignored", s, arch_name());
+        return NNF__ISA_NO_CAP;
+    }
+    env_cap = nnf_isa_name(isa);
+    return isa;
 }
 
 static void detect(void)
@@ -75,19 +84,19 @@ static void detect(void)
     best = nnf__isa_choose(&features, NNF__ISA_NO_CAP, NULL);
     chosen = nnf__isa_choose(&features, read_cap(), &chosen_why);
     atomic_store_explicit(&active, table_of(chosen), memory_order_release);
-    const char *verbose = getenv("NNF_VERBOSE");
-    if (verbose != NULL && strcmp(verbose, "1") == 0) {
+    if (nnf__log_enabled(NNF_LOG_DEBUG)) {
         char buf[1024];
-        fprintf(stderr, "nnf: features: %s\n",
-                nnf__cpu_features_str(&features, buf, sizeof buf));
+        nnf__log(NNF_LOG_DEBUG, "features: %s",
+                 nnf__cpu_features_str(&features, buf, sizeof buf));
 #if defined(__x86_64__)
-        fprintf(stderr, "nnf: XCR0: %#llx\n", (unsigned long long)features.x86.xcr0);
+        nnf__log(NNF_LOG_DEBUG, "XCR0: %#llx", (unsigned long long)features.x86.xcr0);
 #elif defined(__aarch64__)
-        fprintf(stderr, "nnf: HWCAP: %#lx HWCAP2: %#lx\n", features.arm.hwcap, features.arm.hwcap2);
+        nnf__log(NNF_LOG_DEBUG, "HWCAP: %#lx HWCAP2: %#lx", features.arm.hwcap,
+                 features.arm.hwcap2);
 #endif
-        fprintf(stderr, "nnf: ISA: %s (%s; the CPU and OS support up to %s)\n",
-                nnf_isa_name(chosen), chosen_why, nnf_isa_name(best));
     }
+    nnf__log(NNF_LOG_INFO, "ISA: %s (%s; the CPU and OS support up to %s)",
+             nnf_isa_name(chosen), chosen_why, nnf_isa_name(best));
 }
 
 const nnf__kernels *nnf__kernels_active(void)
@@ -120,6 +129,16 @@ const char *nnf_isa_name(nnf_isa isa)
     case NNF_ISA_NEON: return "neon";
     }
     return "unknown";
+}
+
+nnf_status nnf_isa_from_name(nnf_isa *isa, const char *name)
+{
+    NNF_PUBLIC("nnf_isa_from_name");
+    NNF_RETURN_IF(isa == NULL || name == NULL, NNF_ERR_NULL, "%s is NULL",
+                  isa == NULL ? "isa" : "name");
+    NNF_RETURN_IF(!isa_of_name(name, isa), NNF_ERR_INVALID,
+                  "\"%s\" is not one of scalar, avx2, avx512, neon", name);
+    return NNF_OK;
 }
 
 nnf_status nnf_isa_force(nnf_isa isa)

@@ -158,18 +158,54 @@ static void test_unknown_warns_once(void **state)
     assert_non_null(strstr(err, "avx1024"));
 }
 
-/* NNF_VERBOSE=1 reports once, even with THREADS threads detecting at the same moment. */
-static void test_verbose_once(void **state)
+/* NNF_VERBOSE=2 reports the choice once, even with THREADS threads detecting at the
+ * same moment; 3 adds what was detected; 1 (the default) only warns; 0 is silent. */
+static void test_verbose_levels(void **state)
 {
     (void)state;
     char err[4096];
-    child_result r = run_child("scalar", "1", err, sizeof err);
+    child_result r = run_child("scalar", "2", err, sizeof err);
     assert_int_equal(r.active, NNF_ISA_SCALAR);
     assert_int_equal(count(err, "nnf: ISA: scalar"), 1);
-    assert_int_equal(count(err, "nnf: features:"), 1);
+    assert_int_equal(count(err, "nnf: features:"), 0);
     assert_non_null(strstr(err, "NNF_ISA"));
+    r = run_child("scalar", "3", err, sizeof err);
+    assert_int_equal(count(err, "nnf: ISA: scalar"), 1);
+    assert_int_equal(count(err, "nnf: features:"), 1);
+    r = run_child("scalar", "1", err, sizeof err);
+    assert_string_equal(err, "");
     r = run_child(NULL, "0", err, sizeof err);
     assert_string_equal(err, "");
+    r = run_child("avx1024", "0", err, sizeof err);
+    assert_int_equal(r.active, best_here());
+    assert_string_equal(err, "");
+    /* Not a level: one warning that says so, then level 1. */
+    r = run_child("scalar", "verbose", err, sizeof err);
+    assert_int_equal(count(err, "nnf: warning:"), 1);
+    assert_non_null(strstr(err, "NNF_VERBOSE"));
+    assert_int_equal(count(err, "nnf: ISA:"), 0);
+}
+
+/* ISA names in NNF_ISA are read in any case, as nnf_isa_from_name reads them. */
+static void test_case_insensitive(void **state)
+{
+    (void)state;
+    char err[4096];
+    child_result r = run_child("SCALAR", NULL, err, sizeof err);
+    assert_int_equal(r.active, NNF_ISA_SCALAR);
+    assert_string_equal(err, "");
+    nnf_isa best = best_here();
+    if (nnf__isa_rank(NNF_ISA_AVX2) >= 0) {
+        r = run_child("AVX2", NULL, err, sizeof err);
+        assert_int_equal(r.active, nnf__isa_rank(best) > nnf__isa_rank(NNF_ISA_AVX2)
+                                       ? NNF_ISA_AVX2 : best);
+        assert_string_equal(err, "");
+    }
+    if (nnf__isa_rank(NNF_ISA_NEON) >= 0) {
+        r = run_child("Neon", NULL, err, sizeof err);
+        assert_int_equal(r.active, best);
+        assert_string_equal(err, "");
+    }
 }
 
 int main(void)
@@ -179,7 +215,8 @@ int main(void)
         cmocka_unit_test(test_cap_each_level),
         cmocka_unit_test(test_wrong_arch_warns_once),
         cmocka_unit_test(test_unknown_warns_once),
-        cmocka_unit_test(test_verbose_once),
+        cmocka_unit_test(test_verbose_levels),
+        cmocka_unit_test(test_case_insensitive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

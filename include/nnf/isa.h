@@ -3,8 +3,8 @@
  * nnf compiles every kernel once per ISA and picks, the first time a kernel is
  * needed, the best one that both the CPU and the operating system support
  * (CPUID + XGETBV on x86, HWCAP on aarch64). The environment variable
- * NNF_ISA=scalar|avx2|avx512|neon caps that choice; NNF_VERBOSE=1 prints what
- * was detected and why the ISA was chosen. All ISAs give bit-identical results
+ * NNF_ISA=scalar|avx2|avx512|neon (in any case: AVX2 too) caps that choice; NNF_VERBOSE=2
+ * reports the ISA chosen and why, NNF_VERBOSE=3 also what was detected (nnf/log.h). All ISAs give bit-identical results
  * for the ops that promise it, so the choice changes speed, not answers.
  */
 #ifndef NNF_ISA_H
@@ -26,6 +26,11 @@ NNF_API int nnf_isa_supported(nnf_isa isa);
 
 /* "scalar", "avx2", "avx512", "neon"; "unknown" for a value outside the enum. */
 NNF_API const char *nnf_isa_name(nnf_isa isa);
+
+/* The ISA called `name`, in any case ("avx2", "AVX2"), as NNF_ISA reads it; whether it
+ * runs here is nnf_isa_supported's question. NNF_ERR_INVALID for another name,
+ * NNF_ERR_NULL for a NULL pointer; *isa is written on success only. */
+NNF_API NNF_NODISCARD nnf_status nnf_isa_from_name(nnf_isa *isa /* OUT */, const char *name);
 
 /* Switch every later nnf call to `isa`'s kernels (for tests and benchmarks).
  * NNF_ERR_UNSUPPORTED, and no change, if nnf_isa_supported(isa) is 0.

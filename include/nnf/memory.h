@@ -16,7 +16,7 @@
  * cache off, in code or with the environment variable
  *     NNF_CACHE_MAX=<bytes>[K|M|G]     e.g. NNF_CACHE_MAX=64M, NNF_CACHE_MAX=0
  * read the first time a large buffer is freed (K, M, G are powers of 1024; a value that
- * does not parse is ignored).
+ * does not parse is ignored with a warning, see nnf/log.h).
  *
  * Each thread that runs a large product also keeps its packing buffer (under 4 MiB)
  * until it exits; nnf_trim frees the calling thread's. All of these may be called from

@@ -12,6 +12,7 @@
  *   weights.h  a model's weights to and from numpy .npz files, with PyTorch's names
  *   threads.h  how many threads parallel calls use
  *   memory.h   the buffers nnf keeps for reuse (the huge-page cache), and trimming it
+ *   log.h      where nnf's messages go (a callback or stderr) and NNF_VERBOSE's levels
  *   version.h  the headers' version, for checks at compile time
  *
  * One convention holds for every declaration in these headers:
@@ -58,6 +59,7 @@
 #include "weights.h"
 #include "threads.h"
 #include "memory.h"
+#include "log.h"
 /* Generated, so it sits in the build tree until installed: found through the -I that
  * finds nnf/nnf.h, not beside this file. */
 #include "nnf/version.h"

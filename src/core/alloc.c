@@ -8,6 +8,7 @@
  * a size that fits reuses memory that is already faulted in.
  */
 #include "src/core/alloc.h"
+#include "src/core/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,9 +36,14 @@ static struct {
     size_t len[CACHE_SLOTS];   /* mapped bytes, a multiple of HUGE_PAGE */
     int count;                 /* slots 0..count-1 are used, oldest first */
     size_t bytes;
-    size_t limit;              /* bytes the cache may hold */
-    int limit_known;           /* limit set, from NNF_CACHE_MAX or the default */
+    size_t limit;              /* bytes the cache may hold, if limit_set */
+    int limit_set;             /* by nnf_set_cache_limit; else env_limit holds */
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* NNF_CACHE_MAX's limit once env_read is 1: read outside the lock, since a bad value
+ * is reported through the application's log callback. */
+static atomic_size_t env_limit;
+static atomic_int env_read;
 
 static int injected_failure(void)
 {
@@ -98,16 +104,31 @@ static int parse_bytes(const char *s, size_t *out)
     return 0;
 }
 
-/* Call with the lock held. */
+/* Call without the lock; the first caller to store the value is the one that warns. */
+static void read_env_limit(void)
+{
+    if (atomic_load(&env_read))
+        return;
+    const char *env = getenv("NNF_CACHE_MAX");
+    size_t limit = CACHE_MAX_BYTES;
+    int bad = env != NULL && parse_bytes(env, &limit) != 0;
+    if (bad)
+        limit = CACHE_MAX_BYTES;
+    atomic_store(&env_limit, limit);
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&env_read, &expected, 1)) {
+        if (bad)
+            nnf__log(NNF_LOG_WARNING, "NNF_CACHE_MAX=%s is not a size in bytes (e.g. 0, "
+                     "64M, 1G); using %zu MiB", env, (size_t)CACHE_MAX_BYTES >> 20);
+        nnf__log(NNF_LOG_DEBUG, "huge-page cache limit: %zu bytes%s", limit,
+                 env != NULL && !bad ? " (NNF_CACHE_MAX)" : "");
+    }
+}
+
+/* Call with the lock held, after read_env_limit. */
 static size_t cache_limit(void)
 {
-    if (!cache.limit_known) {
-        const char *env = getenv("NNF_CACHE_MAX");
-        if (env == NULL || parse_bytes(env, &cache.limit) != 0)
-            cache.limit = CACHE_MAX_BYTES;
-        cache.limit_known = 1;
-    }
-    return cache.limit;
+    return cache.limit_set ? cache.limit : atomic_load(&env_limit);
 }
 
 /* Takes the oldest blocks out until `len` more bytes and a block fit. Call with the lock
@@ -129,6 +150,7 @@ static void cache_put(void *p, size_t len)
     void *evict[CACHE_SLOTS + 1];
     size_t evict_len[CACHE_SLOTS + 1];
     int n_evict = 0;
+    read_env_limit();
     pthread_mutex_lock(&cache.lock);
     if (len > cache_limit()) {
         evict[n_evict] = p;
@@ -249,21 +271,29 @@ size_t nnf__alloc_trim(void)
     return bytes;
 }
 
-void nnf__alloc_set_cache_limit(size_t nbytes)
+/* set 1: the limit is nbytes; set 0: NNF_CACHE_MAX's again. Evicts down to it at once. */
+static void set_limit(int set, size_t nbytes)
 {
     void *evict[CACHE_SLOTS];
     size_t evict_len[CACHE_SLOTS];
+    read_env_limit();
     pthread_mutex_lock(&cache.lock);
     cache.limit = nbytes;
-    cache.limit_known = 1;
+    cache.limit_set = set;
     int n_evict = cache_evict_for(0, evict, evict_len);
     pthread_mutex_unlock(&cache.lock);
     for (int i = 0; i < n_evict; i++)
         munmap(evict[i], evict_len[i]);
 }
 
+void nnf__alloc_set_cache_limit(size_t nbytes)
+{
+    set_limit(1, nbytes);
+}
+
 size_t nnf__alloc_cache_limit(void)
 {
+    read_env_limit();
     pthread_mutex_lock(&cache.lock);
     size_t limit = cache_limit();
     pthread_mutex_unlock(&cache.lock);
@@ -272,8 +302,6 @@ size_t nnf__alloc_cache_limit(void)
 
 void nnf__alloc_reread_env(void)
 {
-    pthread_mutex_lock(&cache.lock);
-    cache.limit_known = 0;
-    pthread_mutex_unlock(&cache.lock);
-    nnf__alloc_set_cache_limit(nnf__alloc_cache_limit());
+    atomic_store(&env_read, 0);
+    set_limit(0, 0);
 }

@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "nnf/threads.h"
+#include "src/core/log.h"
 #include "src/runtime/fpenv.h"
 #include "src/runtime/wait.h"
 
@@ -463,15 +464,22 @@ static int ensure_workers(int want)
     if (have < want && !atomic_load(&pool.create_failed)) {
         pthread_once(&init_once, pool_init);
         pthread_mutex_lock(&pool.lock);
-        have = atomic_load(&pool.nworkers);
+        int had = have = atomic_load(&pool.nworkers), failed = 0;
         while (have < want && !atomic_load(&pool.create_failed)) {
             if (!create_worker(have)) {
                 atomic_store(&pool.create_failed, 1);
+                failed = 1;
                 break;
             }
             atomic_store(&pool.nworkers, ++have);
         }
         pthread_mutex_unlock(&pool.lock);
+        if (have > had)
+            nnf__log(NNF_LOG_DEBUG, "worker threads %d to %d started", had, have - 1);
+        if (failed)
+            nnf__log(NNF_LOG_WARNING, "could not start worker thread %d; parallel calls "
+                     "run on %d threads until the thread count is set again", have,
+                     have + 1);
     }
     return have < want ? have : want;
 }
@@ -491,6 +499,8 @@ static void stop_workers_from(int from)
     }
     atomic_store(&pool.create_failed, 0);
     pthread_mutex_unlock(&pool.lock);
+    if (from < n)
+        nnf__log(NNF_LOG_DEBUG, "worker threads %d to %d stopped", from, n - 1);
 }
 
 void nnf__pool_resize(int threads)

@@ -8,6 +8,7 @@
 
 #include "nnf/nnf.h"
 #include "src/core/error.h"
+#include "src/core/log.h"
 #include "src/runtime/cores.h"
 #include "src/runtime/pool.h"
 
@@ -30,14 +31,28 @@ static int parse_count(const char *s, int list, int *out)
     return 1;
 }
 
-/* An invalid NNF_NUM_THREADS counts as unset; OMP_NUM_THREADS=0 is invalid in OpenMP. */
+/* An invalid NNF_NUM_THREADS counts as unset (and says so); OMP_NUM_THREADS=0 is
+ * invalid in OpenMP. */
 static void resolve(void)
 {
+    const char *env = getenv("NNF_NUM_THREADS");
+    const char *from = "the cores this process may use";
     int n = 0;
-    if (!parse_count(getenv("NNF_NUM_THREADS"), 0, &n) &&
-        !(parse_count(getenv("OMP_NUM_THREADS"), 1, &n) && n > 0))
-        n = 0;
-    atomic_store(&count, n > 0 ? n : nnf__cores_available());
+    if (parse_count(env, 0, &n)) {
+        if (n > 0)
+            from = "NNF_NUM_THREADS";
+    } else {
+        if (env != NULL && env[0] != '\0')
+            nnf__log(NNF_LOG_WARNING, "NNF_NUM_THREADS=%s is not a count from 0 to %d; "
+                     "ignored", env, MAX_THREADS);
+        if (parse_count(getenv("OMP_NUM_THREADS"), 1, &n) && n > 0)
+            from = "OMP_NUM_THREADS";
+        else
+            n = 0;
+    }
+    int threads = n > 0 ? n : nnf__cores_available();
+    atomic_store(&count, threads);
+    nnf__log(NNF_LOG_INFO, "threads: %d (%s)", threads, from);
 }
 
 void nnf__threads_reread_env(void)

@@ -29,6 +29,8 @@
 static atomic_long live_blocks;
 static atomic_long fail_countdown;   /* allocations left before failures start */
 static atomic_int fail_armed;
+static atomic_size_t cap_nbytes;     /* 0: no cap */
+static atomic_long over_cap;
 
 static struct {
     pthread_mutex_t lock;
@@ -50,6 +52,15 @@ static int injected_failure(void)
     if (!atomic_load_explicit(&fail_armed, memory_order_relaxed))
         return 0;
     return atomic_fetch_sub(&fail_countdown, 1) <= 1;
+}
+
+static int above_cap(size_t nbytes)
+{
+    size_t cap = atomic_load_explicit(&cap_nbytes, memory_order_relaxed);
+    if (cap == 0 || nbytes <= cap)
+        return 0;
+    atomic_fetch_add(&over_cap, 1);
+    return 1;
 }
 
 /* Removes slot i, keeping the others oldest first. Call with the lock held. */
@@ -198,7 +209,7 @@ static void *alloc_block(size_t nbytes, int *fresh)
     *fresh = 0;
     if (nbytes == 0)
         nbytes = 1;
-    if (nbytes > SIZE_MAX / 2 || injected_failure())
+    if (nbytes > SIZE_MAX / 2 || above_cap(nbytes) || injected_failure())
         return NULL;
     void *p;
     if (nbytes >= HUGE_PAGE) {
@@ -247,6 +258,17 @@ void nnf__alloc_fail_after(long n)
     atomic_store(&fail_armed, 0);
     atomic_store(&fail_countdown, n);
     atomic_store(&fail_armed, n > 0);
+}
+
+void nnf__alloc_cap(size_t max_nbytes)
+{
+    atomic_store(&over_cap, 0);
+    atomic_store(&cap_nbytes, max_nbytes);
+}
+
+long nnf__alloc_over_cap(void)
+{
+    return atomic_load(&over_cap);
 }
 
 long nnf__alloc_live(void)

@@ -29,5 +29,10 @@ void nnf__alloc_set_cache_limit(size_t nbytes);
 size_t nnf__alloc_cache_limit(void);
 /* Reads NNF_CACHE_MAX again, as at the first use of the cache. */
 void nnf__alloc_reread_env(void);
+/* Requests of more than max_nbytes fail, as injected failures do, and are counted in
+ * nnf__alloc_over_cap (reset here); 0 lifts the cap. The fuzz targets bound their memory
+ * with it and check that a small input never asks for a huge block. */
+void nnf__alloc_cap(size_t max_nbytes);
+long nnf__alloc_over_cap(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "src/core/alloc.h"
+#include "src/core/plant.h"
 
 #define SIG_LOCAL 0x04034b50u
 #define SIG_CENTRAL 0x02014b50u
@@ -37,15 +38,6 @@ enum {
  * distance code: no stream inflates to more than 258 * 8 / 2 = 1032 times its size, so a
  * member that claims more is lying about one of its sizes. */
 #define DEFLATE_MAX_RATIO 1032u
-
-/* fuzz/fuzz_npz.c's proof that it can fail (issue 10): built with NNF_FUZZ_PLANT_NPZ,
- * a central entry's comment length goes unchecked, so the next entry may be read from
- * beyond the archive. Never in a real build. */
-#ifdef NNF_FUZZ_PLANT_NPZ
-#define PLANT_UNCHECKED_COMMENT 1
-#else
-#define PLANT_UNCHECKED_COMMENT 0
-#endif
 
 /* Compressed bytes handed to zlib per call: avail_in is a 32-bit uInt. */
 #define INFLATE_FEED ((uint64_t)1 << 20)
@@ -257,7 +249,9 @@ static nnf_status read_central(const unsigned char *b, const directory *d, uint6
                             "central directory entry %" PRIu64 " at offset %" PRIu64 " has "
                             "no entry signature (0x%08" PRIx32 ")", index, *pos, le32(c));
     size_t nlen = le16(c + 28), xlen = le16(c + 30), clen = le16(c + 32);
-    if (nlen + xlen + (PLANT_UNCHECKED_COMMENT ? 0 : clen) > d->cd_end - *pos - CENTRAL_NBYTES)
+    /* fuzz_npz's planted bug (src/core/plant.h): without the comment's length, the next
+     * entry may be read from beyond the archive. */
+    if (nlen + xlen + (NNF_PLANTED("npz") ? 0 : clen) > d->cd_end - *pos - CENTRAL_NBYTES)
         return nnf__io_fail(outer, NNF_ERR_PARSE,
                             "central directory entry %" PRIu64 " runs past the end of the "
                             "central directory", index);

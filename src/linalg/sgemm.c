@@ -8,6 +8,7 @@
 #include "dispatch/dispatch.h"
 #include "nnf/linalg.h"
 #include "src/core/error.h"
+#include "src/core/plant.h"
 #include "src/linalg/sgemm_internal.h"
 
 /* 4 MFLOP is ~40 us on one core at 100 GFLOPS, where waking the team (a few us) costs
@@ -49,7 +50,8 @@ static nnf_status check_operand(char which, const void *p, size_t rows, size_t c
 {
     char what[80];
     const char *ldname = which == 'A' ? "lda" : which == 'B' ? "ldb" : "ldc";
-    size_t need = cols > 1 ? cols : 1;
+    /* fuzz_sgemm's planted bug (src/core/plant.h): rows of C one float too close. */
+    size_t need = cols > 1 ? cols - (which == 'C' && NNF_PLANTED("sgemm")) : 1;
     const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
     if (ld < need) {
         describe(what, sizeof what, which, x);

@@ -21,6 +21,7 @@
 #include "dispatch/dispatch.h"
 #include "src/core/checked.h"
 #include "src/core/error.h"
+#include "src/core/plant.h"
 #include "src/runtime/pool.h"
 
 /* Threads start at this much work (elements x op cost). bench_eltwise BM_add_size:
@@ -234,7 +235,9 @@ static int64_t make_plan(plan *p, const nnf__elt_op *op, nnf_tensor *out, int ni
     int dense = is_dense(nd, out->shape, out->stride);
     for (int k = 0; k < nin && dense; k++) {
         dense = in[k].ndim == nd && is_dense(nd, in[k].shape, in[k].stride);
-        for (int d = 0; d < nd && dense; d++)
+        /* fuzz_broadcast's planted bug (src/core/plant.h): an operand broadcast along
+         * dim 0 alone ([1,3,4] against [2,3,4]) taken for a same-shape one. */
+        for (int d = NNF_PLANTED("broadcast"); d < nd && dense; d++)
             dense = in[k].shape[d] == out->shape[d];
     }
     if (dense) {

@@ -14,58 +14,25 @@
  * - the model path agrees with the plain one: loading into a fixed model (Lin(2, 3),
  *   ReLU, Lin(3, 1)) succeeds exactly when the archive loads and holds that model's
  *   names and shapes and nothing else, and then every parameter holds the loaded array's
- *   bits; after a failure every parameter holds the bits it had.
+ *   bits; after a failure every parameter holds the bits it had;
+ * - no single allocation is larger than 1032 times the input (deflate's densest code
+ *   inflates no more than that) plus 64 KiB: a small archive that claims a huge member
+ *   must be caught before its memory is asked for.
  *
- * Until the fuzz configuration of issue 10 (fuzz/meson.build, scripts/fuzz.sh) is in,
- * this target builds on its own, with clang-14 and libclang-rt-14-dev: the ISA-free
- * sources with the sanitizers and libFuzzer's coverage, the kernels as a normal build
- * (build/native) compiled them (they hold no parsing; under ASan + UBSan clang takes
- * tens of minutes over the AVX-512 sgemm kernel):
- *
- *     cf="-O1 -g -std=c11 -D_GNU_SOURCE -ffp-contract=off -fno-math-errno -fopenmp
- *         -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
- *         -Iinclude -I. -Ibuild/native"        # add -DNNF_FUZZ_PLANT_NPZ for the plant
- *     mkdir -p build/fuzz-npz && for f in $(git ls-files src dispatch | grep '\.c$' |
- *             grep -v -e detect_arm -e table_neon); do
- *         clang-14 $cf -c $f -o build/fuzz-npz/$(echo $f | tr / _).o; done
- *     clang-14 $cf -fsanitize=fuzzer fuzz/fuzz_npz.c $(find build/fuzz-npz -name '*.o')
- *         -Wl,--whole-archive $(find build/native/kernels -name 'libnnf_kernels_*.a')
- *         -Wl,--no-whole-archive -lsleef -lz -lm -o build/fuzz-npz/fuzz_npz
- *     build/fuzz-npz/fuzz_npz -seed=1 -max_len=4096 -max_total_time=30 NEW fuzz/corpus/npz
- *
- * With -DNNF_FUZZ_PLANT_NPZ the zip reader leaves a central entry's comment length
- * unchecked (src/io/zip_read.c), and this target finds the read beyond the archive in
- * seconds (3 s, 1354 runs with -seed=1 while writing this).
+ * With NNF_FUZZ_PLANT=npz, fuzz_npz_planted's library leaves a central entry's comment
+ * length unchecked (src/io/zip_read.c) and this target finds the read beyond the archive
+ * (scripts/fuzz.sh planted proves it).
  */
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "nnf/nnf.h"
-#include "src/core/alloc.h"
+#include "fuzz/fuzz.h"
 #include "src/io/npy.h"
 #include "src/io/npz.h"
 
 #define NAME "fuzz.npz"
 /* Archives of more arrays skip the round trip (a 4096-byte input holds at most ~45). */
 #define MAX_ARRAYS 64
-
-__attribute__((noreturn, format(printf, 1, 2))) static void broken(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "fuzz property broken: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nnnf_last_error: %s\n", nnf_last_error());
-    abort();
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) broken(__VA_ARGS__); } while (0)
 
 static int same_tensor(const nnf_tensor *a, const nnf_tensor *b)
 {
@@ -181,13 +148,13 @@ static int fits_model(const nnf_npz *z)
     return 1;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (model == NULL)
         make_model();
     long live = nnf__alloc_live();
+    size_t cap = 1032 * size + 65536;
+    nnf__alloc_cap(cap);
     nnf_npz *z = load(data, size);
     if (z != NULL) {
         for (int i = 0; i < nnf_npz_len(z); i++) {
@@ -215,6 +182,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               "the message does not name the function and file");
     }
     nnf_npz_free(z);
+    long over = nnf__alloc_over_cap();
+    nnf__alloc_cap(0);
+    CHECK(over == 0, "an archive of %zu bytes asked for more than %zu bytes at once", size, cap);
     CHECK(nnf__alloc_live() == live, "%ld blocks leaked", nnf__alloc_live() - live);
     return 0;
 }

@@ -90,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int op = take8(&in) % NOPS;
     int nd = (int)take_range(&in, 0, RANK);
     int ka = nd - (int)take_range(&in, 0, nd), kb = nd - (int)take_range(&in, 0, nd);
+    if (ka < nd && kb < nd)
+        ka = nd;   /* the result has the larger rank */
     int64_t shape[RANK], sa[RANK], sb[RANK];
     int compatible = 1;
     for (int d = 0; d < nd; d++) {
@@ -145,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fits)
             out = a;
     }
-    if (out != NULL && nnf_tensor_dtype(out) == NNF_F32)
+    if (out != NULL && out != a && nnf_tensor_dtype(out) == NNF_F32)
         for (int64_t i = 0; i < nnf_tensor_numel(out); i++)
             nnf_tensor_data(out)[i] = (float)i;
     nnf_tensor *handle = out;

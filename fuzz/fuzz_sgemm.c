@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(st == NNF_OK || strncmp(nnf_last_error(), "nnf_sgemm: ", 11) == 0,
           "the message does not name nnf_sgemm");
     for (size_t p = 0; c != NULL && p < nc; p++) {
-        size_t i = p / C.ld, j = p % C.ld;
+        size_t i = C.ld ? p / C.ld : 0, j = C.ld ? p % C.ld : p;
         if (st != NNF_OK || j >= n || i >= m) {
             CHECK(memcmp(&c[p], &before[p], sizeof(float)) == 0,
                   "C[%zu] (row %zu, column %zu) changed", p, i, j);

@@ -1,11 +1,13 @@
 # ThreadSanitizer stages for scripts/test.sh, which sources this file and runs
 #     stage "ThreadSanitizer (threading tests)" tsan
 #     stage "ThreadSanitizer sees a planted race" tsan_planted_race
-# Both build with clang-14 -fsanitize=thread: the first runs the threading tests (the
+# Both use one clang-14 -fsanitize=thread build: the first runs the threading tests (the
 # pool, the thread API, the same bits at 1-16 threads, sgemm) and must be clean, with no
-# suppressions; the second builds nnf with -DNNF_TEST_PLANT_RACE (a plain int written by
-# every participant of a job, src/runtime/pool.c) and must be reported, so a clean first
-# stage means something. OpenMP in the tests comes from LLVM's libomp here; only the
+# suppressions; the second runs test_threads with the race planted in that build turned
+# on (NNF_FUZZ_PLANT=race, src/core/plant.h: a plain int written by every participant of
+# a job, src/runtime/pool.c) and it must be reported, so a clean first stage means
+# something. The plant is compiled in (-DNNF_FUZZ_PLANT) but off in the first stage:
+# one TSan build of the library instead of two. OpenMP in the tests comes from LLVM's libomp here; only the
 # threading tests run, on scalar and AVX2 kernels (~1-2 minutes on 2 cores).
 
 # Uses setup() and $jobs from scripts/test.sh when they exist.
@@ -24,16 +26,15 @@ tsan_options=ignore_noninstrumented_modules=1:die_after_fork=0:second_deadlock_s
 
 # clang 14 does not define FP_FAST_FMA under -mfma, and sleef.h declares its FMA
 # functions only when it is defined (docs: FACTS.md); the scalar FMA kernels need them.
-tsan_build() {  # tsan_build DIR [EXTRA_C_ARGS]
-    local dir=$1 extra=${2:-}
-    CC=clang-14 CXX=clang++-14 setup "$dir" -Dtests=enabled -Dbench=disabled \
+tsan_build() {
+    CC=clang-14 CXX=clang++-14 setup build/tsan -Dtests=enabled -Dbench=disabled \
         -Dexamples=disabled -Db_sanitize=thread -Db_lundef=false \
-        -Dbuildtype=debugoptimized "-Dc_args=-DFP_FAST_FMA $extra"
-    ninja -C "$dir" -j"${jobs:-$(nproc)}" "${tsan_tests[@]}"
+        -Dbuildtype=debugoptimized "-Dc_args=-DFP_FAST_FMA -DNNF_FUZZ_PLANT"
+    ninja -C build/tsan -j"${jobs:-$(nproc)}" "${tsan_tests[@]}"
 }
 
 tsan() {
-    tsan_build build/tsan
+    tsan_build
     local t
     for t in "${tsan_tests[@]}"; do
         echo "--- $t"
@@ -43,10 +44,10 @@ tsan() {
 }
 
 tsan_planted_race() {
-    tsan_build build/tsan-race -DNNF_TEST_PLANT_RACE
+    tsan_build
     local log; log=$(mktemp)
     TSAN_OPTIONS=$tsan_options:halt_on_error=0 NNF_TEST_ISAS=scalar CMOCKA_MESSAGE_OUTPUT=stdout \
-        build/tsan-race/tests/test_threads >"$log" 2>&1 || true
+        NNF_FUZZ_PLANT=race build/tsan/tests/test_threads >"$log" 2>&1 || true
     if grep -q "WARNING: ThreadSanitizer: data race" "$log" && grep -q "participate" "$log"; then
         echo "the planted race was reported"
         rm -f "$log"

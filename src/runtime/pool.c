@@ -56,6 +56,7 @@
 
 #include "nnf/threads.h"
 #include "src/core/log.h"
+#include "src/core/plant.h"
 #include "src/runtime/fpenv.h"
 #include "src/runtime/wait.h"
 
@@ -70,8 +71,8 @@ typedef struct slot {
     atomic_int state;
     atomic_int joined;     /* participants so far, the caller included */
     atomic_int ran;        /* participants that ran at least one item */
-#ifdef NNF_TEST_PLANT_RACE
-    int planted_ran;
+#ifdef NNF_FUZZ_PLANT
+    int planted_ran;   /* scripts/tsan.sh's planted race, below */
 #endif
     /* Written by the owner while no worker can read them (state not ACTIVE). */
     int64_t items;
@@ -225,10 +226,11 @@ static void participate(slot *s, int participant)
             continue;
         }
         s->run(s->ctx, i, participant);
-#ifdef NNF_TEST_PLANT_RACE
-        /* A race for scripts/tsan.sh to prove that ThreadSanitizer sees this code: the
-         * count of participants kept in a plain int, written by every one of them. */
-        if (!ran)
+#ifdef NNF_FUZZ_PLANT
+        /* A race for scripts/tsan.sh to prove that ThreadSanitizer sees this code
+         * (src/core/plant.h; on with NNF_FUZZ_PLANT=race): the count of participants
+         * kept in a plain int, written by every one of them. */
+        if (!ran && NNF_PLANTED("race"))
             s->planted_ran = s->planted_ran + 1;
 #endif
         if (!ran)

@@ -99,10 +99,13 @@ static void materialise(geom *g, int slot, int ndim, const int64_t *shape)
     for (int d = ndim - 1; d >= 0; d--) {
         g->shape[d] = shape[d];
         g->stride[d] = s;
-        s *= shape[d];
+        if (__builtin_mul_overflow(s, shape[d], &s))
+            s = 0;   /* only past a size 0, where no stride is used */
     }
     normalise(g);
 }
+
+static nnf_status status;   /* of the last call step() made */
 
 /* Reads one op from the input, applies it to t (into *out) and to the model g; returns
  * what the model expects of the call. Only called on a g whose numel fits MAX_ELEMS. */
@@ -115,7 +118,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
     switch (op) {
     case 0: {   /* slice(dim a, start b, end c, step) */
         int64_t st = take8(in) % 8 == 0 ? take_hostile(in) : take_range(in, 1, 3);
-        (void)nnf_slice(out, t, a, b, c, st);
+        status = nnf_slice(out, t, a, b, c, st);
         if (nd == 0 || !wrap(a, nd, &d) || st <= 0)
             return INVALID;
         int64_t size = g->shape[d];
@@ -133,7 +136,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         return VALID;
     }
     case 1: {   /* narrow(dim a, start b, length c) */
-        (void)nnf_narrow(out, t, a, b, c);
+        status = nnf_narrow(out, t, a, b, c);
         if (nd == 0 || !wrap(a, nd, &d) || c < 0)
             return INVALID;
         int64_t size = g->shape[d];
@@ -150,7 +153,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         return VALID;
     }
     case 2: {   /* select(dim a, index b) */
-        (void)nnf_select(out, t, a, b);
+        status = nnf_select(out, t, a, b);
         if (nd == 0 || !wrap(a, nd, &d))
             return INVALID;
         int64_t size = g->shape[d];
@@ -166,7 +169,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
             perm[i] = (int)(((uint64_t)(unsigned)a + (unsigned)i) % (unsigned)nd);
         if (nd > 0 && b == 7)
             perm[(uint64_t)c % (unsigned)nd] = take_dim(in);
-        (void)nnf_permute(out, t, nd > 0 ? perm : NULL);
+        status = nnf_permute(out, t, nd > 0 ? perm : NULL);
         geom o = *g;
         for (int i = 0; i < nd && ok; i++) {
             ok = wrap(perm[i], nd, &d) && !(seen & 1 << d);
@@ -178,7 +181,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
     }
     case 4: {   /* transpose(a, e) */
         int e = take_dim(in);
-        (void)nnf_transpose(out, t, a, e);
+        status = nnf_transpose(out, t, a, e);
         if (!wrap(a, nd, &d) || !wrap(e, nd, &d1))
             return INVALID;
         if (nd > 0) {
@@ -191,7 +194,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         return VALID;
     }
     case 5:   /* t() */
-        (void)nnf_t(out, t);
+        status = nnf_t(out, t);
         if (nd > 2)
             return INVALID;
         if (nd == 2) {
@@ -214,7 +217,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
             shape[i] = how % 4 == 0 ? -1 : how % 4 == 1 ? old
                      : how % 4 == 2 ? take_range(in, 0, 5) : take_hostile(in);
         }
-        (void)nnf_expand(out, t, k, shape);
+        status = nnf_expand(out, t, k, shape);
         if (!valid)
             return INVALID;
         geom o = *g;
@@ -239,7 +242,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         return VALID;
     }
     case 7:   /* unsqueeze(a) */
-        (void)nnf_unsqueeze(out, t, a);
+        status = nnf_unsqueeze(out, t, a);
         if (nd == NDIM || a < -(nd + 1) || a > nd)
             return INVALID;
         d = (int)(a < 0 ? a + nd + 1 : a);
@@ -252,14 +255,14 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         g->ndim++;
         return VALID;
     case 8:   /* squeeze(a) */
-        (void)nnf_squeeze(out, t, a);
+        status = nnf_squeeze(out, t, a);
         if (!wrap(a, nd, &d))
             return INVALID;
         if (nd > 0 && g->shape[d] == 1)
             drop(g, d);
         return VALID;
     case 9:   /* squeeze_all */
-        (void)nnf_squeeze_all(out, t);
+        status = nnf_squeeze_all(out, t);
         for (int i = nd - 1; i >= 0; i--)
             if (g->shape[i] == 1)
                 drop(g, i);
@@ -267,7 +270,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
     case 10: {   /* reshape to (a, -1) or (b, c): a view or a copy, the same elements */
         int64_t shape[2] = {b, a == 3 ? c : -1};
         int k = a == 5 ? 1 : 2;
-        (void)nnf_reshape(out, t, k, shape);
+        status = nnf_reshape(out, t, k, shape);
         int64_t n = numel_of(nd, g->shape), known = 1;
         int infer = 0;
         for (int i = 0; i < k; i++) {
@@ -292,7 +295,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         return VALID;
     }
     default:   /* contiguous */
-        (void)nnf_contiguous(out, t);
+        status = nnf_contiguous(out, t);
         {
             int64_t shape[NDIM];
             memcpy(shape, g->shape, sizeof shape);
@@ -328,6 +331,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         geom before = g;
         int expect = step(&in, len, &g, chain[len - 1], &out);
         int ok = out != sentinel;
+        /* An empty view may be refused for an offset beyond int64 bytes (nnf keeps
+         * offsets addressable even where nothing is read): PyTorch would take it. */
+        if (!ok && expect == VALID && status == NNF_ERR_OVERFLOW && numel_of(g.ndim, g.shape) == 0)
+            expect = EITHER;
         CHECK(expect == EITHER || ok == (expect == VALID),
               "step %d: the call %s, the model says it is %s", len, ok ? "succeeded" : "failed",
               expect == VALID ? "valid" : "invalid");

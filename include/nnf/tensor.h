@@ -146,10 +146,27 @@ NNF_API int nnf_tensor_is_contiguous(const nnf_tensor *t);
 /* 1 if a and b share storage. */
 NNF_API int nnf_tensor_shares_storage(const nnf_tensor *a, const nnf_tensor *b);
 /* Pointer to element [0,...,0] (float32 tensors; NULL for other dtypes).
- * Address element i with the strides. */
+ * Address element i with the strides. The pointer is writable, so handing it out counts
+ * as a write (nnf_tensor_version moves); to only read, use nnf_tensor_const_data. */
 NNF_API float *nnf_tensor_data(const nnf_tensor *t);
-/* Pointer to element [0,...,0] of any dtype (uint8_t for NNF_BOOL, int64_t for NNF_I64). */
+/* The same pointer for reading only: the version does not move. */
+NNF_API const float *nnf_tensor_const_data(const nnf_tensor *t);
+/* Pointer to element [0,...,0] of any dtype (uint8_t for NNF_BOOL, int64_t for NNF_I64);
+ * writable, so it counts as a write like nnf_tensor_data. */
 NNF_API void *nnf_tensor_raw(const nnf_tensor *t);
+
+/* ---- Versions: how nnf knows that values it derived something from have changed ----
+ * Every storage counts the writes made into it (PyTorch's t._version), whichever view
+ * they go through: ops writing into an existing output or in place, nnf_copy, nnf_fill,
+ * nnf_set, an SGD step, loading weights, nnf_zero_grad (on the gradient), and handing out
+ * a writable pointer (nnf_tensor_data, nnf_tensor_raw). What nnf keeps between calls
+ * (a Lin layer's prepacked weight, nnf/linalg.h) is rebuilt when the count has moved.
+ * The count moves when the pointer is handed out, not when it is written through: a
+ * pointer kept from earlier (or a buffer given to nnf_wrap) that is written after nnf
+ * has read the tensor again needs nnf_tensor_mark_modified, or the change goes unseen. */
+NNF_API uint64_t nnf_tensor_version(const nnf_tensor *t);   /* 0 for NULL */
+/* Records a write into t's storage made behind nnf's back. NULL is a no-op. */
+NNF_API void nnf_tensor_mark_modified(nnf_tensor *t /* IN/OUT */);
 
 /* ---- Elements ---- */
 /* Value of a 0-d or one-element tensor, t.item() (bool reads as 0.0f / 1.0f). */

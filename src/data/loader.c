@@ -106,7 +106,7 @@ nnf_status nnf_loader_shuffle(nnf_loader *l)
      * no index by more than (i + 1) / 2^48, ~2e-10 for Fashion-MNIST's 60000 rows. */
     nnf_tensor *u = NULL;
     NNF_FORWARD(nnf_rand(&u, &l->rng, NNF_SHAPE(l->n - 1, 2)));
-    const float *r = nnf_tensor_data(u);
+    const float *r = nnf_tensor_const_data(u);
     for (int64_t i = l->n - 1; i > 0; i--) {
         const float *ri = r + 2 * (i - 1);
         double v = (double)ri[0] + (double)ri[1] * 0x1p-24;

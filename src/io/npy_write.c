@@ -27,7 +27,7 @@ nnf_status nnf__npy_write(nnf__zip_writer *w, const char *name, size_t name_len,
                             "%" PRId64 " elements are too many bytes for one member", numel);
     NNF_FORWARD(nnf__zip_begin(w, name, name_len, header_len + 4 * (uint64_t)numel));
     NNF_FORWARD(nnf__zip_write(w, header, header_len));
-    const float *base = nnf_tensor_data(t);
+    const float *base = nnf_tensor_const_data(t);
     int64_t index[NNF_MAX_DIMS] = {0}, offset = 0;
     unsigned char buf[4 * CHUNK_FLOATS];
     size_t used = 0;

@@ -217,7 +217,7 @@ static nnf_status read_param(state_dict *s, int k, const nnf__zip *zip, const nn
 /* dst (float32, any strides without overlap) = src (contiguous, dst's shape). */
 static void commit(nnf_tensor *dst, const nnf_tensor *src)
 {
-    const float *from = nnf_tensor_data(src);
+    const float *from = nnf_tensor_const_data(src);
     float *to = nnf_tensor_data(dst);
     int64_t numel = nnf_tensor_numel(dst);
     if (numel == 0)

@@ -44,7 +44,7 @@ static nnf_status gemm_into(nnf_tensor *c, const nnf__gemm_layout *lc, const nnf
                             const nnf__gemm_layout *lb, float alpha, float beta)
 {
     size_t m = (size_t)a->shape[0], k = (size_t)a->shape[1], n = (size_t)b->shape[1];
-    const float *pa = nnf_tensor_data(a), *pb = nnf_tensor_data(b);
+    const float *pa = nnf_tensor_const_data(a), *pb = nnf_tensor_const_data(b);
     if (lc->trans == NNF_NO_TRANS)
         return nnf_sgemm(la->trans, lb->trans, m, n, k, alpha, pa, la->ld, pb, lb->ld, beta,
                          nnf_tensor_data(c), lc->ld);

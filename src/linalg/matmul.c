@@ -367,7 +367,7 @@ static nnf_status compute(nnf_tensor **out, const mm_plan *p, const nnf_tensor *
                           const mm_side *sa, const nnf_tensor *b, const mm_side *sb)
 {
     nnf_tensor *dst = *out;
-    const float *pa = nnf_tensor_data(a), *pb = nnf_tensor_data(b);
+    const float *pa = nnf_tensor_const_data(a), *pb = nnf_tensor_const_data(b);
     mm_side sc;
     if (dst != NULL && !nnf_tensor_shares_storage(dst, a) && !nnf_tensor_shares_storage(dst, b)
         && nnf__tensor_non_overlapping(dst)) {

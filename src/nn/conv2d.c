@@ -85,12 +85,12 @@ nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nn
     NNF_FORWARD(nnf__reuse(&wk->out_cn, NNF_F32, NNF_SHAPE(cout, nl)));
     float *o = nnf_tensor_data(wk->out_cn);
     /* out_cn = b (each row its channel's bias) + W @ cols: the bias rides in as beta = 1 */
-    const float *bd = b ? nnf_tensor_data(b) : NULL;
+    const float *bd = b ? nnf_tensor_const_data(b) : NULL;
     const int64_t bstride = b ? nnf_tensor_strides(b)[0] : 0;
     for (int64_t c = 0; c < cout; c++)
         for (int64_t p = 0; p < nl; p++) o[c * nl + p] = bd ? bd[c * bstride] : 0.0f;
     NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, (size_t)cout, (size_t)nl, (size_t)g->k, 1.0f,
-                          nnf_tensor_data(w), (size_t)g->k, nnf_tensor_data(wk->cols), (size_t)nl,
+                          nnf_tensor_const_data(w), (size_t)g->k, nnf_tensor_data(wk->cols), (size_t)nl,
                           1.0f, o, (size_t)nl));
     swap_leading(nnf_tensor_data(out), o, g->n, cout, g->l);
     return NNF_OK;
@@ -122,7 +122,7 @@ nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, cons
     if (st != NNF_OK || !xg) return st;
     /* x.g (+)= fold(W^T @ dout_cn) */
     NNF_FORWARD(nnf_sgemm(NNF_TRANS, NNF_NO_TRANS, (size_t)g->k, (size_t)nl, (size_t)cout, 1.0f,
-                          nnf_tensor_data(w), (size_t)g->k, d, (size_t)nl, 0.0f,
+                          nnf_tensor_const_data(w), (size_t)g->k, d, (size_t)nl, 0.0f,
                           nnf_tensor_data(wk->dcols), (size_t)nl));
     if (xg_overwrite) NNF_FORWARD(nnf_fill(xg, 0.0f));
     nnf__fold_add(g, nnf_tensor_data(wk->dcols), nl, g->l, nnf_tensor_data(xg));

@@ -45,7 +45,7 @@ static nnf_status eval_layer(objective *obj, double *f)
     nnf_tensor *out;
     NNF_FORWARD(nnf_layer_forward(obj->layer, obj->in, &out));
     int64_t n = nnf_tensor_numel(out), index[NNF_MAX_DIMS];
-    const float *r = nnf_tensor_data(obj->r);
+    const float *r = nnf_tensor_const_data(obj->r);
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++)
         sum += (double)*element(out, i, index) * (double)r[i];

@@ -37,7 +37,7 @@ static nnf_status gemm(nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b, cons
         /* a tensor stored transposed is read with the opposite flag */
         nnf_trans ta = la.trans == NNF_TRANS ? flip(op_a) : op_a;
         nnf_trans tb = lb.trans == NNF_TRANS ? flip(op_b) : op_b;
-        return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_data(a), la.ld, nnf_tensor_data(b),
+        return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_const_data(a), la.ld, nnf_tensor_const_data(b),
                          lb.ld, beta, nnf_tensor_data(c), lc.ld);
     }
     /* Views sgemm cannot address (stride-0 rows, steps): nnf_gemm copies what it must. */

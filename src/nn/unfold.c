@@ -131,7 +131,7 @@ static void unfold_images(void *ctx, int64_t n0, int64_t n1, int participant)
 void nnf__unfold_into(const nnf__conv_geom *g, const nnf_tensor *x, float *cols,
                       int64_t row_stride, int64_t image_stride)
 {
-    images_job jb = {g, nnf_tensor_data(x), nnf_tensor_strides(x), cols, NULL, NULL,
+    images_job jb = {g, nnf_tensor_const_data(x), nnf_tensor_strides(x), cols, NULL, NULL,
                      row_stride, image_stride};
     nnf__parallel_ranges(image_threads(g), g->n, 1, unfold_images, &jb);
 }
@@ -239,7 +239,7 @@ nnf_status nnf_fold(nnf_tensor **out, const nnf_tensor *cols, int64_t h, int64_t
     nnf_tensor *c = NULL, *t = *out;
     NNF_FORWARD(nnf_contiguous(&c, cols));
     nnf_status st = t ? nnf_fill(t, 0.0f) : nnf_zeros(&t, 4, shape);
-    if (st == NNF_OK) nnf__fold_add(&g, nnf_tensor_data(c), g.l, g.k * g.l, nnf_tensor_data(t));
+    if (st == NNF_OK) nnf__fold_add(&g, nnf_tensor_const_data(c), g.l, g.k * g.l, nnf_tensor_data(t));
     nnf_tensor_free(c);
     if (st != NNF_OK) return st;
     *out = t;

@@ -467,6 +467,7 @@ static nnf_status check_and_run(const nnf__elt_op *op, nnf_tensor *out, int nin,
 {
     NNF_FORWARD(check_overlap(op->name, out, nin, in));
     run(op, out, nin, in);
+    nnf__tensor_written(out);
     return NNF_OK;
 }
 

@@ -160,6 +160,7 @@ void nnf__red_out_commit(nnf__red_out *o, const nnf__red_plan *p)
         nnf__dealloc(o->scratch, o->scratch_bytes);
         o->scratch = NULL;
     }
+    nnf__tensor_written(o->t);
     if (o->fresh)
         *o->user = o->t;
 }

@@ -73,5 +73,6 @@ nnf_status nnf_set(nnf_tensor *t, const int64_t *index, float value)
         ((float *)p)[off] = value;
         break;
     }
+    nnf__tensor_written(t);
     return NNF_OK;
 }

@@ -35,4 +35,5 @@ void nnf_zero_grad(nnf_tensor *t)
     if (t == NULL || t->grad == NULL)
         return;
     memset(nnf__tensor_bytes(t->grad), 0, (size_t)nnf_tensor_numel(t->grad) * sizeof(float));
+    nnf__tensor_written(t->grad);
 }

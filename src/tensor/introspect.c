@@ -77,14 +77,40 @@ int nnf_tensor_shares_storage(const nnf_tensor *a, const nnf_tensor *b)
     return a != NULL && b != NULL && a->storage == b->storage;
 }
 
+/* A writable pointer counts as a write when it is handed out: whatever the caller does
+ * with it happens after the count moved. */
 float *nnf_tensor_data(const nnf_tensor *t)
 {
     if (t == NULL || t->dtype != NNF_F32)
         return NULL;
+    nnf__tensor_written(t);
     return (float *)nnf__tensor_bytes(t);
+}
+
+const float *nnf_tensor_const_data(const nnf_tensor *t)
+{
+    if (t == NULL || t->dtype != NNF_F32)
+        return NULL;
+    return (const float *)nnf__tensor_bytes(t);
 }
 
 void *nnf_tensor_raw(const nnf_tensor *t)
 {
-    return t != NULL ? nnf__tensor_bytes(t) : NULL;
+    if (t == NULL)
+        return NULL;
+    nnf__tensor_written(t);
+    return nnf__tensor_bytes(t);
+}
+
+uint64_t nnf_tensor_version(const nnf_tensor *t)
+{
+    return t != NULL ? (uint64_t)atomic_load_explicit(&t->storage->version,
+                                                      memory_order_acquire)
+                     : 0;
+}
+
+void nnf_tensor_mark_modified(nnf_tensor *t)
+{
+    if (t != NULL)
+        nnf__tensor_written(t);
 }

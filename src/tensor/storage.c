@@ -120,6 +120,7 @@ nnf_status nnf__storage_wrap(nnf__storage **out, void *data, size_t nbytes)
     nnf__storage *st = nnf__alloc(sizeof *st);
     NNF_RETURN_IF(st == NULL, NNF_ERR_NOMEM, "out of memory allocating a tensor's storage");
     atomic_init(&st->refcount, 0);
+    atomic_init(&st->version, 0);
     st->data = data;
     st->nbytes = nbytes;
     st->owned = 0;

@@ -12,6 +12,9 @@ typedef struct nnf__storage {
     void *data;
     size_t nbytes;
     int owned;              /* 0: wraps a caller's buffer (nnf_wrap), never freed by nnf */
+    /* Bumped by every write through nnf (nnf_tensor_version), so what is derived from
+     * the values and kept (a Lin layer's prepacked weight) knows when to rebuild. */
+    atomic_uint_fast64_t version;
 } nnf__storage;
 
 struct nnf_tensor {
@@ -60,6 +63,12 @@ nnf_status nnf__tensor_on_storage(nnf_tensor **out, nnf_dtype dtype, int ndim,
  * gradient and returns the one t had (the caller owns it now): how nn's backward passes
  * keep the caller's gradients untouched until they are sure to succeed (buffers.c). */
 nnf_tensor *nnf__grad_exchange(nnf_tensor *t, nnf_tensor *grad);
+/* Records a write into t's storage (after the write: a reader that saw the old count
+ * then rebuilds from the new values). */
+static inline void nnf__tensor_written(const nnf_tensor *t)
+{
+    atomic_fetch_add_explicit(&t->storage->version, 1, memory_order_release);
+}
 /* Address of element [0,...,0] in bytes. */
 char *nnf__tensor_bytes(const nnf_tensor *t);
 /* Writes "[2, 3]" into buf; returns buf. 8 dims of 20 digits fit in NNF__SHAPE_STR. */

@@ -26,6 +26,44 @@ NNF_API NNF_NODISCARD nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb,
                                            const float *b, size_t ldb,
                                            float beta, float *c /* IN/OUT */, size_t ldc);
 
+/* ---- Prepacked B: pack a matrix once, multiply by it many times ----
+ * (MKL's cblas_sgemm_pack, oneDNN's weight reorder.) nnf_pack_b copies op(B) into the
+ * layout the micro-kernels read; nnf_sgemm_packed_b then skips that copy on every
+ * call. A layer's weights W (n_out x n_in, stored as PyTorch stores them) are packed
+ * as op(B) = W^T: nnf_pack_b(&p, NNF_TRANS, n_in, n_out, w, n_in), or
+ * nnf_pack_matrix(&p, wt) with wt = nnf_t(w).
+ * Bits: a product through the handle is bitwise the unpacked nnf_sgemm's with the same
+ * A, alpha, beta and C, for every m, on every ISA (also one forced after packing) and
+ * thread count. The handle is a copy: later writes to B are not seen (repack). It is
+ * read-only once made, so any number of threads may multiply by it at once. */
+typedef struct nnf_packed_matrix nnf_packed_matrix;
+
+/* Packs op(B), k x n (B stored k x n for NNF_NO_TRANS, n x k for NNF_TRANS, row stride
+ * ldb). Errors as nnf_sgemm's for B; NNF_ERR_NOMEM for the k * n floats. */
+NNF_API NNF_NODISCARD nnf_status nnf_pack_b(nnf_packed_matrix **packed /* OUT */,
+                                            nnf_trans tb, size_t k, size_t n,
+                                            const float *b, size_t ldb);
+/* The same for a 2-D float tensor b (k x n, any view: nnf_t(w) is read transposed). */
+NNF_API NNF_NODISCARD nnf_status nnf_pack_matrix(nnf_packed_matrix **packed /* OUT */,
+                                                 const nnf_tensor *b);
+/* C = alpha * op(A) B + beta * C, nnf_sgemm's semantics and order with B prepacked;
+ * n and k must be the packed B's (NNF_ERR_SHAPE otherwise). */
+NNF_API NNF_NODISCARD nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n,
+                                                    size_t k, float alpha, const float *a,
+                                                    size_t lda, const nnf_packed_matrix *b,
+                                                    float beta, float *c /* IN/OUT */,
+                                                    size_t ldc);
+/* out = x @ B for a 2-D x (m x k), out m x n (the IN/OUT convention of nnf/ops.h; out
+ * must not share memory with x): y = x @ w.t() for weights packed as above. */
+NNF_API NNF_NODISCARD nnf_status nnf_matmul_prepacked(nnf_tensor **out /* IN/OUT */,
+                                                      const nnf_tensor *x,
+                                                      const nnf_packed_matrix *b);
+/* op(B)'s k and n (0 for NULL). */
+NNF_API size_t nnf_packed_k(const nnf_packed_matrix *packed);
+NNF_API size_t nnf_packed_n(const nnf_packed_matrix *packed);
+/* NULL is a no-op. */
+NNF_API void nnf_packed_free(nnf_packed_matrix *packed /* IN/OUT */);
+
 /* torch.matmul: 1-D x 1-D is a dot product (0-d result), 2-D x 2-D a matrix product,
  * a 1-D operand is a row (left) or a column (right) whose dim leaves the result, and
  * more dims are batches of matrices whose batch dims broadcast:

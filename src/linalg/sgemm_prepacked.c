@@ -1,0 +1,301 @@
+/* Prepacked B (nnf_pack_b, nnf_sgemm_packed_b): op(B) packed once into the k-major
+ * panels the micro-kernels read, then multiplied by many times.
+ *
+ * Layout: op(B)'s columns in panels of W (the packing table's NR, 48 on AVX-512); panel
+ * p (width w_p, W except for the last, which is exactly as wide as what is left) holds
+ * all k steps, step t of its column j at data[p*W*k + t*w_p + j]. Each KC block of a
+ * panel is thus exactly the packed path's B panel (rs_b = its width), and the blocks of
+ * one panel follow each other, so a batch of at most MR rows is one kernel call per
+ * panel over the whole k: the kernel sees every KC block at once (AVX-512 runs two
+ * side by side where one row leaves FMA latency exposed) and the panel streams through
+ * memory front to back, as a plain read of W does (the 784 -> 512 layer's weights,
+ * 1.6 MB, live in the L3 between calls).
+ *
+ * Taller batches go KC block by KC block, so one block of the panels they sweep (at
+ * most 384 x 528 floats, 0.8 MB) stays in the L2 while every row strip of the rectangle
+ * passes over it; A is read in place (a strip of 8 rows x 384 steps is 12 KiB of L1).
+ *
+ * Bits: every element of C gets one kernel call per KC block, in k order, beta for the
+ * first block and 1 after: the numerics contract of kernels/sgemm.h, so the result is
+ * the unpacked nnf_sgemm's whichever path that takes (GEMV, direct, packed) for the
+ * same m. A kernel table other than the packing one (nnf_isa_force after packing) reads
+ * the same panels in column slices as wide as its register block: the same sums. */
+#include <stdint.h>
+
+#include "dispatch/dispatch.h"
+#include "nnf/linalg.h"
+#include "nnf/ops.h"
+#include "src/core/alloc.h"
+#include "src/core/error.h"
+#include "src/linalg/matmul.h"
+#include "src/linalg/sgemm_internal.h"
+
+enum { KC = NNF__SGEMM_KC };
+
+struct nnf_packed_matrix {
+    size_t k, n, W;
+    float *data;          /* k * n floats (NULL when empty) */
+    size_t nbytes;
+};
+
+static size_t min_size(size_t x, size_t y)
+{
+    return x < y ? x : y;
+}
+
+static const nnf__sgemm_kernels *active_kernels(void)
+{
+    const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
+    if (kr->fma != NULL && nnf_isa_supported((nnf_isa)kr->fma_needs))
+        kr = kr->fma;
+    return kr;
+}
+
+/* Checks a rows x cols operand stored with row stride ld (named `what` in messages). */
+static nnf_status check_stored(const char *what, const char *ldname, const void *p,
+                               size_t rows, size_t cols, size_t ld)
+{
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    size_t need = cols > 1 ? cols : 1;
+    NNF_RETURN_IF(ld < need, NNF_ERR_STRIDE,
+                  "%s (%zu) must be at least %zu, the row length of %s as stored (%zu x %zu)",
+                  ldname, ld, need, what, rows, cols);
+    NNF_RETURN_IF(p == NULL && rows > 0 && cols > 0, NNF_ERR_NULL,
+                  "%s is NULL but has %zu x %zu elements", what, rows, cols);
+    NNF_RETURN_IF(rows > 0 && cols > 0 &&
+                      (cols > max_elems || (rows - 1) > (max_elems - cols) / ld),
+                  NNF_ERR_OVERFLOW,
+                  "%s spans (%zu - 1) * %s (%zu) + %zu floats, more than PTRDIFF_MAX bytes",
+                  what, rows, ldname, ld, cols);
+    return NNF_OK;
+}
+
+static nnf_status check_trans(const char *name, nnf_trans t)
+{
+    NNF_RETURN_IF(t != NNF_NO_TRANS && t != NNF_TRANS, NNF_ERR_INVALID,
+                  "%s must be NNF_NO_TRANS or NNF_TRANS, got %d", name, (int)t);
+    return NNF_OK;
+}
+
+/* Packs op(B) (element (t, j) at b[t*s_k + j*s_n]) panel by panel, block by block. */
+static void pack_all(const nnf__sgemm_kernels *kr, nnf_packed_matrix *p, const float *b,
+                     ptrdiff_t s_k, ptrdiff_t s_n)
+{
+    for (size_t j0 = 0; j0 < p->n; j0 += p->W) {
+        size_t w = min_size(p->W, p->n - j0);
+        float *panel = p->data + j0 * p->k;
+        for (size_t t0 = 0; t0 < p->k; t0 += KC)
+            nnf__sgemm_pack(kr, min_size(KC, p->k - t0), w, w,
+                            b + (ptrdiff_t)t0 * s_k + (ptrdiff_t)j0 * s_n, s_n, s_k,
+                            panel + t0 * w);
+    }
+}
+
+nnf_status nnf_pack_b(nnf_packed_matrix **packed, nnf_trans tb, size_t k, size_t n,
+                      const float *b, size_t ldb)
+{
+    NNF_PUBLIC("nnf_pack_b");
+    NNF_RETURN_IF(packed == NULL, NNF_ERR_NULL, "packed is NULL");
+    NNF_FORWARD(check_trans("tb", tb));
+    int t = tb == NNF_TRANS;
+    NNF_FORWARD(check_stored("B", "ldb", b, t ? n : k, t ? k : n, ldb));
+    size_t floats;
+    NNF_RETURN_IF(__builtin_mul_overflow(k, n, &floats) ||
+                      floats > (size_t)PTRDIFF_MAX / sizeof(float),
+                  NNF_ERR_OVERFLOW, "a packed %zu x %zu B needs more than PTRDIFF_MAX bytes",
+                  k, n);
+    const nnf__sgemm_kernels *kr = active_kernels();
+    nnf_packed_matrix *p = nnf__calloc(sizeof *p);
+    NNF_RETURN_IF(p == NULL, NNF_ERR_NOMEM, "out of memory");
+    *p = (nnf_packed_matrix){k, n, (size_t)kr->nr, NULL, floats * sizeof(float)};
+    if (floats > 0) {
+        p->data = nnf__alloc(p->nbytes);
+        if (p->data == NULL) {
+            nnf__dealloc(p, sizeof *p);
+            return nnf__fail(NNF_ERR_NOMEM, "out of memory for %zu bytes of packed B",
+                             floats * sizeof(float));
+        }
+        pack_all(kr, p, b, t ? 1 : (ptrdiff_t)ldb, t ? (ptrdiff_t)ldb : 1);
+    }
+    *packed = p;
+    return NNF_OK;
+}
+
+void nnf_packed_free(nnf_packed_matrix *packed)
+{
+    if (packed == NULL)
+        return;
+    nnf__dealloc(packed->data, packed->nbytes);
+    nnf__dealloc(packed, sizeof *packed);
+}
+
+size_t nnf_packed_k(const nnf_packed_matrix *packed)
+{
+    return packed != NULL ? packed->k : 0;
+}
+
+size_t nnf_packed_n(const nnf_packed_matrix *packed)
+{
+    return packed != NULL ? packed->n : 0;
+}
+
+/* Everything a rectangle of C needs. */
+typedef struct {
+    const nnf__sgemm_kernels *kr;
+    const nnf_packed_matrix *b;
+    nnf__sgemm_rects r;
+    size_t m;
+    float alpha;
+    nnf__sgemm_view a;
+    float beta;
+    float *c;
+    size_t ldc;
+} prepacked_job;
+
+/* Columns [j0, j1) of panel `panel` (width w) against rows [i0, i0 + mr), steps
+ * [t0, t0 + kc), in slices the kernel's register block holds. */
+static void sweep_panel(const prepacked_job *j, const float *panel, size_t w, size_t col0,
+                        size_t i0, size_t mr, size_t t0, size_t kc, float beta)
+{
+    const nnf__sgemm_kernels *kr = j->kr;
+    const size_t slice = min_size(w, (size_t)kr->nr);
+    const float *a = nnf__sgemm_at(j->a, i0, t0);
+    for (size_t s = 0; s < w; s += slice)
+        kr->ukernel(kc, a, j->a.rs, j->a.cs, panel + t0 * w + s, (ptrdiff_t)w,
+                    j->c + i0 * j->ldc + col0 + s, j->ldc, mr, min_size(slice, w - s),
+                    j->alpha, beta);
+}
+
+static void run_rect(void *ctx, int64_t item, int participant)
+{
+    (void)participant;
+    const prepacked_job *j = ctx;
+    const nnf_packed_matrix *b = j->b;
+    const size_t MR = (size_t)j->kr->mr, k = b->k;
+    size_t m0, m1, n0, n1;
+    nnf__sgemm_rect(&j->r, item, &m0, &m1, &n0, &n1);
+    if (m1 - m0 <= MR) {
+        for (size_t c0 = n0; c0 < n1; c0 += b->W)
+            sweep_panel(j, b->data + c0 * k, min_size(b->W, b->n - c0), c0, m0, m1 - m0, 0,
+                        k, j->beta);
+        return;
+    }
+    for (size_t t0 = 0; t0 < k; t0 += KC) {
+        size_t kc = min_size(KC, k - t0);
+        float beta = t0 == 0 ? j->beta : 1.0f;
+        for (size_t i0 = m0; i0 < m1; i0 += MR)
+            for (size_t c0 = n0; c0 < n1; c0 += b->W)
+                sweep_panel(j, b->data + c0 * k, min_size(b->W, b->n - c0), c0, i0,
+                            min_size(MR, m1 - i0), t0, kc, beta);
+    }
+}
+
+nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float alpha,
+                              const float *a, size_t lda, const nnf_packed_matrix *b,
+                              float beta, float *c, size_t ldc)
+{
+    NNF_PUBLIC("nnf_sgemm_packed_b");
+    NNF_RETURN_IF(b == NULL, NNF_ERR_NULL, "b is NULL");
+    NNF_FORWARD(check_trans("ta", ta));
+    NNF_RETURN_IF(k != b->k || n != b->n, NNF_ERR_SHAPE,
+                  "the packed B is %zu x %zu (k x n), the call asks for k = %zu, n = %zu",
+                  b->k, b->n, k, n);
+    int t = ta == NNF_TRANS;
+    NNF_FORWARD(check_stored("A", "lda", a, t ? k : m, t ? m : k, lda));
+    NNF_FORWARD(check_stored("C", "ldc", c, m, n, ldc));
+    if (m == 0 || n == 0)
+        return NNF_OK;
+    if (k == 0 || alpha == 0.0f) {   /* as nnf_sgemm: C = beta * C, nothing else read */
+        for (size_t i = 0; i < m; i++)
+            for (size_t jj = 0; jj < n; jj++)
+                c[i * ldc + jj] = beta == 0.0f ? 0.0f : beta * c[i * ldc + jj];
+        return NNF_OK;
+    }
+    const nnf__sgemm_kernels *kr = active_kernels();
+    nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
+    int fine = nnf__runtime_test_spread();
+    int nt = nnf__sgemm_threads(2.0 * (double)m * (double)n * (double)k,
+                                nnf__threads_for_call());
+    prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, (size_t)kr->mr, b->W, nt, fine),
+                       m, alpha, av, beta, c, ldc};
+    if (nt == 1 && !fine) {
+        j.r = (nnf__sgemm_rects){m, n, (size_t)kr->mr, b->W, 1, 1};
+        run_rect(&j, 0, 0);
+    } else {
+        nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
+    }
+    return NNF_OK;
+}
+
+/* ---- On tensors ---- */
+
+nnf_status nnf_pack_matrix(nnf_packed_matrix **packed, const nnf_tensor *b)
+{
+    NNF_PUBLIC("nnf_pack_matrix");
+    NNF_RETURN_IF(b == NULL, NNF_ERR_NULL, "b is NULL");
+    NNF_RETURN_IF(nnf_tensor_dtype(b) != NNF_F32 || nnf_tensor_ndim(b) != 2, NNF_ERR_SHAPE,
+                  "b must be a 2-D float32 tensor (k x n), got %d-D", nnf_tensor_ndim(b));
+    const int64_t *s = nnf_tensor_shape(b);
+    nnf__gemm_layout lb;
+    if (nnf__gemm_layout_of_tensor(b, &lb))
+        return nnf_pack_b(packed, lb.trans, (size_t)s[0], (size_t)s[1],
+                          nnf_tensor_const_data(b), lb.ld);
+    nnf_tensor *copy = NULL;   /* a view sgemm cannot address: packed from a copy */
+    NNF_FORWARD(nnf_contiguous(&copy, b));
+    nnf_status st = nnf_pack_b(packed, NNF_NO_TRANS, (size_t)s[0], (size_t)s[1],
+                               nnf_tensor_const_data(copy), (size_t)s[1]);
+    nnf_tensor_free(copy);
+    return st;
+}
+
+nnf_status nnf_matmul_prepacked(nnf_tensor **out, const nnf_tensor *x,
+                                const nnf_packed_matrix *b)
+{
+    NNF_PUBLIC("nnf_matmul_prepacked");
+    NNF_RETURN_IF(out == NULL || x == NULL || b == NULL, NNF_ERR_NULL,
+                  "out, x and b must not be NULL");
+    NNF_RETURN_IF(nnf_tensor_dtype(x) != NNF_F32 || nnf_tensor_ndim(x) != 2, NNF_ERR_SHAPE,
+                  "x must be a 2-D float32 tensor (m x k), got %d-D", nnf_tensor_ndim(x));
+    const int64_t *xs = nnf_tensor_shape(x);
+    NNF_RETURN_IF((uint64_t)xs[1] != (uint64_t)b->k, NNF_ERR_SHAPE,
+                  "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %zux%zu)",
+                  (long long)xs[0], (long long)xs[1], b->k, b->n);
+    const int64_t shape[2] = {xs[0], (int64_t)b->n};
+    nnf_tensor *dst = *out;
+    if (dst != NULL) {
+        NNF_RETURN_IF(nnf_tensor_dtype(dst) != NNF_F32 || nnf_tensor_ndim(dst) != 2 ||
+                          nnf_tensor_shape(dst)[0] != shape[0] ||
+                          nnf_tensor_shape(dst)[1] != shape[1],
+                      NNF_ERR_SHAPE, "out must be a %lldx%lld float32 tensor",
+                      (long long)shape[0], (long long)shape[1]);
+        NNF_RETURN_IF(nnf_tensor_shares_storage(dst, x), NNF_ERR_INVALID,
+                      "out must not share memory with x");
+    }
+    nnf_tensor *xc = NULL, *res = NULL;
+    nnf__gemm_layout lx, lc;
+    if (!nnf__gemm_layout_of_tensor(x, &lx)) {
+        NNF_FORWARD(nnf_contiguous(&xc, x));
+        lx = (nnf__gemm_layout){NNF_NO_TRANS, (size_t)(xs[1] > 1 ? xs[1] : 1)};
+    }
+    /* Straight into out when sgemm can address it, else through a temporary. */
+    nnf_tensor *target = dst;
+    nnf_status st = NNF_OK;
+    if (target == NULL || !nnf__gemm_layout_of_tensor(target, &lc) || lc.trans != NNF_NO_TRANS) {
+        st = nnf_empty(&res, 2, shape);
+        target = res;
+        lc = (nnf__gemm_layout){NNF_NO_TRANS, (size_t)(shape[1] > 1 ? shape[1] : 1)};
+    }
+    if (st == NNF_OK)
+        st = nnf_sgemm_packed_b(lx.trans, (size_t)shape[0], b->n, b->k, 1.0f,
+                                nnf_tensor_const_data(xc != NULL ? xc : x), lx.ld, b, 0.0f,
+                                nnf_tensor_data(target), lc.ld);
+    if (st == NNF_OK && dst != NULL && target != dst)
+        st = nnf_copy(dst, res);
+    nnf_tensor_free(xc);
+    if (st == NNF_OK && dst == NULL) {
+        *out = res;
+        return NNF_OK;
+    }
+    nnf_tensor_free(res);
+    return st;
+}

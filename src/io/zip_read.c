@@ -14,6 +14,7 @@
 
 #include "src/core/alloc.h"
 #include "src/core/plant.h"
+#include "src/core/zlib_alloc.h"
 
 #define SIG_LOCAL 0x04034b50u
 #define SIG_CENTRAL 0x02014b50u
@@ -402,35 +403,6 @@ void nnf__zip_close(nnf__zip *zip)
 
 /* ---- Member data ---- */
 
-/* zlib's memory comes from nnf__alloc too, so allocation-failure tests reach it and
- * nnf__alloc_live counts it. nnf__dealloc wants the size back: it is kept in the first
- * of 64 bytes in front of the block, which keeps the block 64-byte aligned. */
-#define ZLIB_HEADER 64
-
-static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
-{
-    (void)opaque;
-    if (size != 0 && items > (SIZE_MAX - ZLIB_HEADER) / size)
-        return Z_NULL;
-    size_t n = (size_t)items * size + ZLIB_HEADER;
-    unsigned char *p = nnf__alloc(n);
-    if (p == NULL)
-        return Z_NULL;
-    memcpy(p, &n, sizeof n);
-    return p + ZLIB_HEADER;
-}
-
-static void zlib_free(voidpf opaque, voidpf address)
-{
-    (void)opaque;
-    if (address == NULL)
-        return;
-    unsigned char *p = (unsigned char *)address - ZLIB_HEADER;
-    size_t n;
-    memcpy(&n, p, sizeof n);
-    nnf__dealloc(p, n);
-}
-
 nnf_status nnf__zip_reader_open(nnf__zip_reader *r, const nnf__zip *zip, size_t i,
                                 const nnf__io_ctx *ctx)
 {
@@ -442,8 +414,8 @@ nnf_status nnf__zip_reader_open(nnf__zip_reader *r, const nnf__zip *zip, size_t 
     r->crc = (uint32_t)crc32(0L, Z_NULL, 0);
     r->ctx = ctx;
     if (r->m->method == NNF__ZIP_DEFLATED) {
-        r->z.zalloc = zlib_alloc;
-        r->z.zfree = zlib_free;
+        r->z.zalloc = nnf__zlib_alloc;
+        r->z.zfree = nnf__zlib_free;
         /* -15: a raw deflate stream (no zlib header), with the 32 KiB window zip uses. */
         int ret = inflateInit2(&r->z, -15);
         if (ret == Z_MEM_ERROR)

@@ -5,6 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 /* 1 if `isa`'s name is an item of the comma-separated list in environment variable `var`. */
 static int listed(const char *var, nnf_isa isa)
 {
@@ -108,4 +117,10 @@ float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index)
     for (int d = 0; d < nd; d++)
         p += (shape[d] == 1 ? 0 : index[ndim - nd + d]) * stride[d];
     return *p;
+}
+
+int nnf_test_thin(void)
+{
+    const char *env = getenv("NNF_TEST_THIN");
+    return RUNNING_ON_VALGRIND || (env != NULL && strcmp(env, "1") == 0);
 }

@@ -162,6 +162,23 @@ static void test_conv_huge_sizes(void **state)
     }
 }
 
+/* A batch size near INT64_MAX is one batch of every row, not an overflowed count. */
+static void test_loader_huge_batch(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *x = NULL, *xb = NULL;
+        NNF_ASSERT_OK(nnf_arange(&x, 0, 5, 1));
+        nnf_loader *l = NULL;
+        NNF_ASSERT_OK(nnf_loader_new(&l, x, NULL, INT64_MAX, 1));
+        assert_int_equal(nnf_loader_len(l), 1);
+        NNF_ASSERT_OK(nnf_loader_get_batch(l, &xb, NULL, 0));   /* borrowed */
+        assert_int_equal(nnf_tensor_numel(xb), 5);
+        nnf_loader_free(l);
+        nnf_tensor_free(x);
+    }
+}
+
 /* ---- Item 1: products with empty operands ---- */
 
 /* einsum(spec) of ops, into a new tensor and into a NaN-filled given one, against the
@@ -579,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_unsqueeze_empty_huge_stride),
         cmocka_unit_test(test_add_empty_expanded),
         cmocka_unit_test(test_conv_huge_sizes),
+        cmocka_unit_test(test_loader_huge_batch),
         cmocka_unit_test(test_matmul_empty),
         cmocka_unit_test(test_einsum_empty),
         cmocka_unit_test(test_model_backward_transaction),

@@ -70,7 +70,8 @@ nnf_status nnf_loader_new(nnf_loader **out, const nnf_tensor *x, const nnf_tenso
     NNF_RETURN_IF(!l, NNF_ERR_NOMEM, "nnf_loader_new: out of memory");
     l->n = n;
     l->batch_size = batch_size;
-    l->nbatches = (n + batch_size - 1) / batch_size;
+    /* Not (n + batch_size - 1) / batch_size: that overflows for a huge batch_size. */
+    l->nbatches = n / batch_size + (n % batch_size != 0);
     int64_t rows = batch_size < n ? batch_size : n;
     int64_t last_rows = n - (l->nbatches - 1) * batch_size;
     nnf_rng_seed(&l->rng, seed);

@@ -1,10 +1,14 @@
 /* nnf/memory.h: the huge-page cache keeps freed large buffers resident, nnf_trim gives
- * them back (the resident set, read from /proc/self/statm, falls), and the cache limit
- * (nnf_set_cache_limit, NNF_CACHE_MAX) bounds what is kept. */
+ * them back (the resident set, read from /proc/self/statm, falls), the cache limit
+ * (nnf_set_cache_limit, NNF_CACHE_MAX) bounds what is kept, and an application's
+ * allocator (nnf_set_allocator) receives every buffer and gets every one back. */
 #include "nnf_test.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "src/core/alloc.h"
@@ -143,12 +147,110 @@ static void test_env(void **state)
     }
 }
 
+/* An application's allocator that counts, and can fail or misalign on request. */
+typedef struct {
+    pthread_mutex_t lock;
+    long allocs, frees;
+    size_t outstanding, largest;
+    int fail, misalign, bad_size;
+} counter;
+
+static void *counting_alloc(void *user, size_t nbytes, size_t alignment)
+{
+    counter *c = user;
+    pthread_mutex_lock(&c->lock);
+    char *p = NULL;
+    if (!c->fail) {
+        p = aligned_alloc(alignment, (nbytes + 2 * alignment - 1) / alignment * alignment);
+        if (p != NULL) {
+            p += c->misalign ? 8 : 0;
+            c->allocs++;
+            c->outstanding += nbytes;
+            c->largest = nbytes > c->largest ? nbytes : c->largest;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
+static void counting_free(void *user, void *ptr, size_t nbytes)
+{
+    counter *c = user;
+    pthread_mutex_lock(&c->lock);
+    c->frees++;
+    c->bad_size |= nbytes > c->outstanding;
+    c->outstanding -= nbytes;
+    free((char *)ptr - ((uintptr_t)ptr % 64));
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void test_allocator(void **state)
+{
+    (void)state;
+    static counter c = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    enum { N = 320 };   /* k * n over 64K floats: the packed product and its scratch */
+    NNF_FOR_EACH_ISA(isa) {
+        c.allocs = c.frees = 0;
+        c.outstanding = c.largest = 0;
+        NNF_ASSERT_FAILS(nnf_set_allocator(counting_alloc, NULL, &c), NNF_ERR_NULL);
+        assert_string_equal(nnf_last_error(), "nnf_set_allocator: free_fn is NULL but "
+                            "alloc_fn is not: set both, or both NULL for nnf's own allocator");
+        NNF_ASSERT_OK(nnf_set_allocator(counting_alloc, counting_free, &c));
+
+        nnf_tensor *big = NULL, *a = NULL, *b = NULL, *p = NULL;
+        NNF_ASSERT_OK(nnf_full(&big, NNF_SHAPE(BIG), 1.0f));
+        NNF_ASSERT_OK(nnf_full(&a, NNF_SHAPE(N, N), 0.5f));
+        NNF_ASSERT_OK(nnf_full(&b, NNF_SHAPE(N, N), 2.0f));
+        NNF_ASSERT_OK(nnf_matmul(&p, a, b));
+        float corner[2];
+        nnf_tensor *row = NULL;
+        NNF_ASSERT_OK(nnf_slice(&row, p, 1, N - 2, N, 1));
+        nnf_tensor *last = NULL;
+        NNF_ASSERT_OK(nnf_select(&last, row, 0, N - 1));
+        NNF_ASSERT_OK(nnf_copy_to_buffer(corner, sizeof corner, last));
+        assert_true(corner[0] == (float)N && corner[1] == (float)N);   /* 0.5 * 2 * N */
+        assert_true(c.largest >= (size_t)BIG * sizeof(float));
+        assert_true(c.outstanding >= (size_t)BIG * sizeof(float));
+
+        /* Not while its buffers are in use. */
+        NNF_ASSERT_FAILS(nnf_set_allocator(NULL, NULL, NULL), NNF_ERR_STATE);
+        assert_non_null(strstr(nnf_last_error(), "still in use"));
+        nnf_tensor *all[] = {big, a, b, p, row, last};
+        free_all(all, 6);
+        (void)nnf_trim();   /* this thread's packing buffer */
+        assert_int_equal(c.outstanding, 0);
+        assert_int_equal(c.allocs, c.frees);
+        assert_false(c.bad_size);
+
+        /* Its failures are nnf's out-of-memory errors, and leave nothing behind. */
+        nnf_tensor *t = NULL;
+        c.fail = 1;
+        NNF_ASSERT_FAILS(nnf_zeros(&t, NNF_SHAPE(1000)), NNF_ERR_NOMEM);
+        c.fail = 0;
+        NNF_ASSERT_OK(nnf_set_log_level(0));   /* the warning below is expected */
+        c.misalign = 1;
+        NNF_ASSERT_FAILS(nnf_zeros(&t, NNF_SHAPE(1000)), NNF_ERR_NOMEM);
+        c.misalign = 0;
+        NNF_ASSERT_OK(nnf_set_log_level(1));
+        assert_null(t);
+        assert_int_equal(c.outstanding, 0);
+
+        /* Back to nnf's own: the application's allocator is not called again. */
+        NNF_ASSERT_OK(nnf_set_allocator(NULL, NULL, NULL));
+        long before = c.allocs;
+        NNF_ASSERT_OK(nnf_zeros(&t, NNF_SHAPE(1000)));
+        nnf_tensor_free(t);
+        assert_int_equal(c.allocs, before);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rss_falls_after_trim),
         cmocka_unit_test(test_cache_limit),
         cmocka_unit_test(test_env),
+        cmocka_unit_test(test_allocator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

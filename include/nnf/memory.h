@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 
-#include "export.h"
+#include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +44,28 @@ NNF_API void nnf_set_cache_limit(size_t nbytes);
 
 /* The limit in force: the last nnf_set_cache_limit, else NNF_CACHE_MAX, else 512 MiB. */
 NNF_API size_t nnf_get_cache_limit(void);
+
+/* ---- Your own allocator ----
+ * For applications that account for or place their memory themselves: every buffer nnf
+ * allocates for tensors, their handles, layers, models and scratch then comes from
+ * alloc_fn and goes back through free_fn, with no huge pages and no cache of nnf's.
+ * alloc_fn returns `nbytes` bytes aligned to `alignment` (64; a block that is not is
+ * handed back and the call fails with NNF_ERR_NOMEM) or NULL, which nnf reports as
+ * NNF_ERR_NOMEM; free_fn gets the same nbytes back. Both are called from any thread
+ * that calls nnf and from nnf's worker threads, so they must be thread-safe. nnf's small
+ * bookkeeping (the thread pool's job slots, zlib's state while reading .npz files)
+ * still uses malloc. */
+typedef void *(*nnf_alloc_fn)(void *user, size_t nbytes, size_t alignment);
+typedef void (*nnf_free_fn)(void *user, void *ptr, size_t nbytes);
+
+/* Sets the allocator for the whole process; both NULL restores nnf's own. Call it
+ * before nnf allocates anything, or once everything is freed, with no other thread
+ * inside nnf: NNF_ERR_STATE, and no change, while buffers from the current allocator
+ * are in use (tensors, layers, models, loaders, npz files, or another thread's packing
+ * buffer: see nnf_trim). The cache is emptied first. NNF_ERR_NULL if only one of the
+ * two functions is NULL. */
+NNF_API NNF_NODISCARD nnf_status nnf_set_allocator(nnf_alloc_fn alloc_fn, nnf_free_fn free_fn,
+                                                   void *user);
 
 #ifdef __cplusplus
 }

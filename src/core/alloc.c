@@ -27,6 +27,17 @@
 #define CACHE_MAX_BYTES ((size_t)512 << 20)
 
 static atomic_long live_blocks;
+
+/* The application's allocator (nnf_set_allocator), or NULL for nnf's own. It changes
+ * only while no block is live, between two slots so that a reader never sees a pair
+ * half written. */
+typedef struct {
+    nnf_alloc_fn alloc;
+    nnf_free_fn free;
+    void *user;
+} app_allocator;
+static app_allocator app_slots[2];
+static _Atomic(const app_allocator *) app;
 static atomic_long fail_countdown;   /* allocations left before failures start */
 static atomic_int fail_armed;
 static atomic_size_t cap_nbytes;     /* 0: no cap */
@@ -212,7 +223,16 @@ static void *alloc_block(size_t nbytes, int *fresh)
     if (nbytes > SIZE_MAX / 2 || above_cap(nbytes) || injected_failure())
         return NULL;
     void *p;
-    if (nbytes >= HUGE_PAGE) {
+    const app_allocator *a = atomic_load_explicit(&app, memory_order_acquire);
+    if (a != NULL) {
+        p = a->alloc(a->user, nbytes, ALIGN);
+        if (p != NULL && (uintptr_t)p % ALIGN != 0) {
+            a->free(a->user, p, nbytes);
+            nnf__log(NNF_LOG_WARNING, "the allocator set with nnf_set_allocator returned "
+                     "%p, not %d-byte aligned; taken as out of memory", p, ALIGN);
+            p = NULL;
+        }
+    } else if (nbytes >= HUGE_PAGE) {
         size_t len = huge_len(nbytes);
         p = cache_take(len);
         if (p == NULL) {
@@ -247,10 +267,21 @@ void nnf__dealloc(void *p, size_t nbytes)
     if (p == NULL)
         return;
     atomic_fetch_sub(&live_blocks, 1);
-    if (nbytes >= HUGE_PAGE)
+    const app_allocator *a = atomic_load_explicit(&app, memory_order_acquire);
+    if (a != NULL)
+        a->free(a->user, p, nbytes == 0 ? 1 : nbytes);
+    else if (nbytes >= HUGE_PAGE)
         cache_put(p, huge_len(nbytes));
     else
         free(p);
+}
+
+void nnf__alloc_set_allocator(nnf_alloc_fn alloc_fn, nnf_free_fn free_fn, void *user)
+{
+    const app_allocator *old = atomic_load(&app);
+    app_allocator *slot = &app_slots[old == &app_slots[0]];
+    *slot = (app_allocator){alloc_fn, free_fn, user};
+    atomic_store_explicit(&app, alloc_fn != NULL ? slot : NULL, memory_order_release);
 }
 
 void nnf__alloc_fail_after(long n)

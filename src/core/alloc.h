@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "nnf/memory.h"
+
 /* 64-byte aligned, uninitialised; NULL on failure (real or injected) or nbytes == 0
  * handled as a 1-byte request. Buffers of 2 MiB and more are backed by transparent
  * huge pages and recycled through a small cache, so a large fresh result does not pay
@@ -27,6 +29,9 @@ size_t nnf__alloc_trim(void);
 /* The cache's byte limit: set it (evicting down to it at once), read it. */
 void nnf__alloc_set_cache_limit(size_t nbytes);
 size_t nnf__alloc_cache_limit(void);
+/* Every later block from alloc_fn / free_fn (nnf_set_allocator), or from nnf's own
+ * allocator again for NULL; only while no block is live. */
+void nnf__alloc_set_allocator(nnf_alloc_fn alloc_fn, nnf_free_fn free_fn, void *user);
 /* Reads NNF_CACHE_MAX again, as at the first use of the cache. */
 void nnf__alloc_reread_env(void);
 /* Requests of more than max_nbytes fail, as injected failures do, and are counted in

@@ -8,10 +8,7 @@
 
 size_t nnf_trim(void)
 {
-    /* First, so that a scratch block of 2 MiB or more passes through the cache and
-     * is counted with it. */
-    nnf__sgemm_scratch_release();
-    return nnf__alloc_trim();
+    return nnf__sgemm_scratch_release() + nnf__alloc_trim();
 }
 
 void nnf_set_cache_limit(size_t nbytes)
@@ -31,7 +28,7 @@ nnf_status nnf_set_allocator(nnf_alloc_fn alloc_fn, nnf_free_fn free_fn, void *u
                   "%s is NULL but %s is not: set both, or both NULL for nnf's own allocator",
                   alloc_fn == NULL ? "alloc_fn" : "free_fn",
                   alloc_fn == NULL ? "free_fn" : "alloc_fn");
-    nnf__sgemm_scratch_release();
+    (void)nnf__sgemm_scratch_release();
     long live = nnf__alloc_live();
     NNF_RETURN_IF(live != 0, NNF_ERR_STATE,
                   "%ld buffers from the current allocator are still in use (tensors, layers, "

@@ -262,18 +262,35 @@ void *nnf__calloc(size_t nbytes)
     return p;
 }
 
-void nnf__dealloc(void *p, size_t nbytes)
+/* Returns the bytes given back to the OS now: a large block's mapping when it bypasses
+ * the cache. */
+static size_t dealloc(void *p, size_t nbytes, int cache)
 {
     if (p == NULL)
-        return;
+        return 0;
     atomic_fetch_sub(&live_blocks, 1);
     const app_allocator *a = atomic_load_explicit(&app, memory_order_acquire);
-    if (a != NULL)
+    if (a != NULL) {
         a->free(a->user, p, nbytes == 0 ? 1 : nbytes);
-    else if (nbytes >= HUGE_PAGE)
+    } else if (nbytes >= HUGE_PAGE && cache) {
         cache_put(p, huge_len(nbytes));
-    else
+    } else if (nbytes >= HUGE_PAGE) {
+        munmap(p, huge_len(nbytes));
+        return huge_len(nbytes);
+    } else {
         free(p);
+    }
+    return 0;
+}
+
+void nnf__dealloc(void *p, size_t nbytes)
+{
+    dealloc(p, nbytes, 1);
+}
+
+size_t nnf__dealloc_uncached(void *p, size_t nbytes)
+{
+    return dealloc(p, nbytes, 0);
 }
 
 void nnf__alloc_set_allocator(nnf_alloc_fn alloc_fn, nnf_free_fn free_fn, void *user)

@@ -18,6 +18,9 @@ void *nnf__alloc(size_t nbytes);
 void *nnf__calloc(size_t nbytes);
 /* nbytes must be the size given to nnf__alloc. NULL is a no-op. */
 void nnf__dealloc(void *p, size_t nbytes);
+/* The same, past the cache: the bytes returned to the OS now (0 for a block malloc or
+ * the application's allocator takes back). */
+size_t nnf__dealloc_uncached(void *p, size_t nbytes);
 
 /* ---- Test hooks ---- */
 /* The nth allocation from now (n >= 1) and every later one fail; n = 0 disables. */

@@ -61,9 +61,10 @@ nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, s
 float *nnf__sgemm_scratch(size_t floats);
 void nnf__sgemm_scratch_done(float *scratch);
 
-/* Test hook: frees the calling thread's cached scratch, so tests that count live
- * blocks (nnf__alloc_live) or inject allocation failures start from nothing. */
-void nnf__sgemm_scratch_release(void);
+/* Frees the calling thread's cached scratch, past the huge-page cache (nnf_trim), and
+ * returns the bytes given back to the OS; also lets tests that count live blocks
+ * (nnf__alloc_live) or inject allocation failures start from nothing. */
+size_t nnf__sgemm_scratch_release(void);
 
 /* Frees every thread's scratch that no product is using and deletes the key whose
  * destructor frees it at thread exit (src/unload.c); later calls get NULL. */

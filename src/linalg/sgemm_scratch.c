@@ -49,11 +49,8 @@ static float *payload(block *b)
     return (float *)((char *)b + HEADER);
 }
 
-static void release(void *p)
+static void unlink_block(block *b)
 {
-    block *b = p;
-    if (b == NULL)
-        return;
     pthread_mutex_lock(&list_lock);
     if (!atomic_load_explicit(&unloaded, memory_order_relaxed)) {
         if (b->prev != NULL)
@@ -64,6 +61,14 @@ static void release(void *p)
             b->next->prev = b->prev;
     }
     pthread_mutex_unlock(&list_lock);
+}
+
+static void release(void *p)
+{
+    block *b = p;
+    if (b == NULL)
+        return;
+    unlink_block(b);
     nnf__dealloc(b, b->bytes);
 }
 
@@ -139,13 +144,17 @@ void nnf__sgemm_scratch_done(float *scratch)
     pthread_mutex_unlock(&list_lock);
 }
 
-void nnf__sgemm_scratch_release(void)
+size_t nnf__sgemm_scratch_release(void)
 {
     pthread_once(&key_once, make_key);
     if (!key_ok)
-        return;
-    release(pthread_getspecific(key));
+        return 0;
+    block *b = pthread_getspecific(key);
+    if (b == NULL)
+        return 0;
     pthread_setspecific(key, NULL);
+    unlink_block(b);
+    return nnf__dealloc_uncached(b, b->bytes);
 }
 
 void nnf__sgemm_scratch_unload(void)

@@ -74,6 +74,16 @@ static void normalise(geom *g)
             g->stride[d] = 0;
 }
 
+/* base + k * stride, or 0 where that overflows: it can only in a view with no elements
+ * (another dim is 0), whose offset and strides address nothing. */
+static int64_t moved(int64_t base, int64_t k, int64_t stride)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(k, stride, &r) || __builtin_add_overflow(base, r, &r))
+        return 0;
+    return r;
+}
+
 static void drop(geom *g, int d)
 {
     for (int i = d; i + 1 < g->ndim; i++) {
@@ -128,10 +138,10 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         if (c > size) c = size;
         int64_t len = c <= b ? 0 : (c - b - 1) / st + 1;
         if (len > 0)
-            g->offset += b * g->stride[d];
+            g->offset = moved(g->offset, b, g->stride[d]);
         g->shape[d] = len;
         if (len > 1)
-            g->stride[d] *= st;   /* fits: the second element lies inside the storage */
+            g->stride[d] = moved(0, g->stride[d], st);
         normalise(g);
         return VALID;
     }
@@ -147,7 +157,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         if (c > size - b)
             return INVALID;
         if (c > 0)
-            g->offset += b * g->stride[d];
+            g->offset = moved(g->offset, b, g->stride[d]);
         g->shape[d] = c;
         normalise(g);
         return VALID;
@@ -159,7 +169,7 @@ static int step(fuzz_in *in, int slot, geom *g, const nnf_tensor *t, nnf_tensor 
         int64_t size = g->shape[d];
         if (b < -size || b >= size)
             return INVALID;
-        g->offset += (b < 0 ? b + size : b) * g->stride[d];
+        g->offset = moved(g->offset, b < 0 ? b + size : b, g->stride[d]);
         drop(g, d);
         return VALID;
     }

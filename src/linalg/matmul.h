@@ -23,6 +23,17 @@ int nnf__gemm_layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t 
 /* The same for the last two dims of t (a 1-D t is a 1 x n row). */
 int nnf__gemm_layout_of_tensor(const nnf_tensor *t, nnf__gemm_layout *layout /* OUT */);
 
+/* nnf_sgemm, with each element's sum restarted every `period` steps of k instead of every
+ * NNF__SGEMM_KC (kernels/sgemm.h): acc from 0 over steps [p0, p0 + period), then
+ * c = alpha * acc (+ beta * c) for the first period and c = fma(alpha, acc, c) for each
+ * later one, in k order. period must divide NNF__SGEMM_KC, so the kernels' own restarts
+ * fall on period boundaries. With alpha = 1 and k running over a batch, C gets the
+ * batch's products one micro-batch of `period` rows at a time, each summed from zero and
+ * folded in order: the micro-batch rule of training (src/nn/nn_internal.h). */
+nnf_status nnf__sgemm_restart(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                              size_t k, float alpha, const float *a, size_t lda, const float *b,
+                              size_t ldb, float beta, float *c, size_t ldc);
+
 /* 1 if no two elements of t share an address, by a sufficient test (dims sorted by
  * stride, each stride at least the extent of the smaller ones). */
 int nnf__tensor_non_overlapping(const nnf_tensor *t);

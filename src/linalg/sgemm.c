@@ -148,6 +148,7 @@ void nnf__sgemm_rect(const nnf__sgemm_rects *r, int64_t item, size_t *m0, size_t
 typedef struct {
     const nnf__sgemm_kernels *kr;
     nnf__sgemm_rects r;
+    size_t period;
     size_t m, n, k;
     float alpha;
     nnf__sgemm_view a, b;
@@ -166,7 +167,7 @@ static void run_rect(void *ctx, int64_t item, int participant)
         return;
     nnf__sgemm_view as = {j->a.p + (ptrdiff_t)m0 * j->a.rs, j->a.rs, j->a.cs};
     nnf__sgemm_view bs = {j->b.p + (ptrdiff_t)n0 * j->b.cs, j->b.rs, j->b.cs};
-    nnf__sgemm_run(j->kr, m1 - m0, n1 - n0, j->k, j->alpha, as, bs, j->beta,
+    nnf__sgemm_run(j->kr, j->period, m1 - m0, n1 - n0, j->k, j->alpha, as, bs, j->beta,
                    j->c + m0 * j->ldc + n0, j->ldc);
 }
 
@@ -181,11 +182,11 @@ int nnf__sgemm_threads(double flops, int available)
     return most < available ? (most < 1.0 ? 1 : (int)most) : available;
 }
 
-nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
-                     float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                     float beta, float *c, size_t ldc)
+/* nnf_sgemm with the sums restarting every `period` steps of k (KC or a divisor). */
+static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                        size_t k, float alpha, const float *a, size_t lda, const float *b,
+                        size_t ldb, float beta, float *c, size_t ldc)
 {
-    NNF_PUBLIC("nnf_sgemm");
     const call x = {ta, tb, m, n, k};
     NNF_FORWARD(check_args(&x, a, lda, b, ldb, c, ldc));
     if (m == 0 || n == 0)
@@ -221,14 +222,32 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
         nt = nnf__sgemm_threads(flops, nnf__threads_for_call());
 
     if (nnf__sgemm_packs(path, m, n, av, bv))
-        return nnf__sgemm_packed(kr, m, n, k, alpha, av, bv, beta, c, ldc, nt);
+        return nnf__sgemm_packed(kr, period, m, n, k, alpha, av, bv, beta, c, ldc, nt);
     if (nt == 1) {
-        nnf__sgemm_run(kr, m, n, k, alpha, av, bv, beta, c, ldc);
+        nnf__sgemm_run(kr, period, m, n, k, alpha, av, bv, beta, c, ldc);
         return NNF_OK;
     }
     rects_job j = {kr, nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
                                              (size_t)kr->direct_nr, nt, fine),
-                   m, n, k, alpha, av, bv, beta, c, ldc};
+                   period, m, n, k, alpha, av, bv, beta, c, ldc};
     nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
     return NNF_OK;
+}
+
+nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
+                     float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                     float beta, float *c, size_t ldc)
+{
+    NNF_PUBLIC("nnf_sgemm");
+    return sgemm(NNF__SGEMM_KC, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+nnf_status nnf__sgemm_restart(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                              size_t k, float alpha, const float *a, size_t lda, const float *b,
+                              size_t ldb, float beta, float *c, size_t ldc)
+{
+    NNF_PUBLIC("nnf_sgemm");
+    NNF_RETURN_IF(period == 0 || NNF__SGEMM_KC % period != 0, NNF_ERR_INVALID,
+                  "nnf_sgemm: the restart period (%zu) must divide %d", period, NNF__SGEMM_KC);
+    return sgemm(period, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

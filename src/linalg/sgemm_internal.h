@@ -38,6 +38,27 @@ static inline void nnf__sgemm_pack(const nnf__sgemm_kernels *kr, size_t kc, size
         kr->pack_transpose(kc, w, W, src, (size_t)s_w, out);
 }
 
+/* One kernel call over k steps from a restart point, the sums restarting every `period`
+ * steps (nnf__sgemm_restart): the kernel sees sub-chunks of at most `period` steps, each
+ * from offsets into the same operands (packed panels too: a step is cs_a floats of A and
+ * rs_b of B), beta for the first and 1 after, so the kernels' KC contract covers it.
+ * period == KC hands the whole k to the kernel, which cuts it itself. */
+static inline void nnf__sgemm_ukernel_every(const nnf__sgemm_kernels *kr, size_t period,
+                                            size_t k, const float *a, ptrdiff_t rs_a,
+                                            ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                            float *c, size_t ldc, size_t mr, size_t nr,
+                                            float alpha, float beta)
+{
+    if (period == NNF__SGEMM_KC || k <= period) {
+        kr->ukernel(k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
+        return;
+    }
+    for (size_t p0 = 0; p0 < k; p0 += period)
+        kr->ukernel(k - p0 < period ? k - p0 : period, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+                    b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
+                    p0 == 0 ? beta : 1.0f);
+}
+
 /* Test and benchmark hook: forces a path for later calls (AUTO restores the choice by
  * shape). GEMV-shaped problems (n == 1, or m == 1 with a transposed B) always take the
  * GEMV kernel. Not meant to race with running products. */
@@ -75,15 +96,18 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
                      nnf__sgemm_view b);
 
 /* C (m x n, row stride ldc) = alpha * A B + beta * C on one thread, on the direct or
- * GEMV path (never the packed one, see nnf__sgemm_packed). m, n, k >= 1, alpha != 0. */
-void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, float alpha,
-                    nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c, size_t ldc);
+ * GEMV path (never the packed one, see nnf__sgemm_packed), the sums restarting every
+ * `period` steps of k (a divisor of KC; KC itself for nnf_sgemm). m, n, k >= 1,
+ * alpha != 0. */
+void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
+                    float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
+                    size_t ldc);
 
 /* The same on the packed path, on up to `threads` threads (sgemm_packed.c). Fails
  * only with NNF_ERR_NOMEM for its scratch, before anything is written. */
-nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
-                             float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
-                             float *c, size_t ldc, int threads);
+nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
+                             size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
+                             float beta, float *c, size_t ldc, int threads);
 
 /* ---- The packed path as a job of claimable items (sgemm_packed.c) ----
  *

@@ -175,6 +175,7 @@ nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, siz
 typedef struct {
     const nnf__sgemm_kernels *kr;
     nnf__sgemm_plan plan;
+    size_t period;          /* the sums' restart period along k (KC or a divisor) */
     size_t m, n, k;         /* the job's rows and columns; k of the whole product */
     int64_t level0;         /* the job's first KC level in the product */
     float alpha, beta;
@@ -217,13 +218,14 @@ static void run_item(void *ctx, int64_t i, int participant)
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
     float *crow = j->c + i0 * j->ldc;
     for (size_t jr = j0; jr < j1; jr += NR)
-        kr->ukernel(kc, apanel, 1, (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR, crow + jr,
-                    j->ldc, mr, min_size(NR, j1 - jr), j->alpha, beta);
+        nnf__sgemm_ukernel_every(kr, j->period, kc, apanel, 1, (ptrdiff_t)MR, blevel + jr * kc,
+                                 (ptrdiff_t)NR, crow + jr, j->ldc, mr, min_size(NR, j1 - jr),
+                                 j->alpha, beta);
 }
 
-nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
-                             float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
-                             float *c, size_t ldc, int threads)
+nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
+                             size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
+                             float beta, float *c, size_t ldc, int threads)
 {
     nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, threads);
     /* Up front, so a failed allocation leaves C untouched. Cached per calling thread
@@ -237,7 +239,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, s
     for (size_t r0 = 0; r0 < m; r0 += jobs.rows) {
         for (size_t c0 = 0; c0 < n; c0 += jobs.cols) {
             for (int64_t l0 = 0; l0 < levels; l0 += jobs.levels) {
-                packed_job j = {.kr = kr, .m = min_size(jobs.rows, m - r0),
+                packed_job j = {.kr = kr, .period = period, .m = min_size(jobs.rows, m - r0),
                                 .n = min_size(jobs.cols, n - c0), .k = k, .level0 = l0,
                                 .alpha = alpha, .beta = beta, .c = c + r0 * ldc + c0,
                                 .ldc = ldc};

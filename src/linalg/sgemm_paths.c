@@ -1,8 +1,9 @@
 /* The loops around the sgemm kernels for a rectangle of C on one thread: the direct
  * (unpacked) path for small problems, and GEMV. The packed path is sgemm_packed.c.
  *
- * Every path hands each element of C to exactly one kernel call per KC block, in
- * k order, with beta for the first block and 1 afterwards, so all of them compute
+ * Every path hands each element of C to exactly one kernel call per KC block (or per
+ * restart period, nnf__sgemm_restart), in k order, with beta for the first block and
+ * 1 afterwards, so all of them compute
  * the numerics contract of kernels/sgemm.h and agree bit for bit.
  */
 #include "src/linalg/sgemm_internal.h"
@@ -42,13 +43,14 @@ static int is_gemv(size_t m, size_t n, nnf__sgemm_view a, nnf__sgemm_view b)
     return (n == 1 && a.cs == 1) || (m == 1 && b.rs == 1);
 }
 
-/* GEMV shapes whose operand rows are contiguous along k: one dots call per KC block. */
-static void run_gemv(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
-                     float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+/* GEMV shapes whose operand rows are contiguous along k: one dots call per restart
+ * period (a KC block, or a divisor of KC). */
+static void run_gemv(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
+                     size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                      float *c, size_t ldc)
 {
-    for (size_t pc = 0; pc < k; pc += KC) {
-        size_t kc = min_size(KC, k - pc);
+    for (size_t pc = 0; pc < k; pc += period) {
+        size_t kc = min_size(period, k - pc);
         float beta_pc = pc == 0 ? beta : 1.0f;
         if (n == 1 && a.cs == 1)
             kr->dots(m, kc, nnf__sgemm_at(a, 0, pc), (size_t)a.rs, nnf__sgemm_at(b, pc, 0),
@@ -61,16 +63,17 @@ static void run_gemv(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
 
 /* B's rows contiguous: both operands read in place, tile by tile, each tile over the
  * whole k in one call (the kernel cuts it into KC blocks). */
-static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
-                       float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
+static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
+                       size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc)
 {
     const size_t MR = (size_t)kr->direct_mr, NR = (size_t)kr->direct_nr;
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {
-            kr->ukernel(k, nnf__sgemm_at(a, ir, 0), a.rs, a.cs, nnf__sgemm_at(b, 0, jr), b.rs,
-                        c + ir * ldc + jr, ldc, mr, min_size(NR, n - jr), alpha, beta);
+            nnf__sgemm_ukernel_every(kr, period, k, nnf__sgemm_at(a, ir, 0), a.rs, a.cs,
+                                     nnf__sgemm_at(b, 0, jr), b.rs, c + ir * ldc + jr, ldc,
+                                     mr, min_size(NR, n - jr), alpha, beta);
         }
     }
 }
@@ -83,8 +86,8 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t 
  * products get panels as wide as the register block (x @ w^T with k = 100 runs one
  * 50-wide tile per row band, not 32 + 18); deeper ones narrower, in multiples of 16
  * columns. */
-static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                size_t k, float alpha, nnf__sgemm_view a,
+static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, size_t m,
+                                size_t n, size_t k, float alpha, nnf__sgemm_view a,
                                 nnf__sgemm_view b, float beta, float *c, size_t ldc)
 {
     enum { BUF = KC * NNF__SGEMM_STACK_NR };
@@ -101,9 +104,10 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t m, size_t n
             size_t kc = min_size(KC, k - pc);
             nnf__sgemm_pack(kr, kc, nr, nr, nnf__sgemm_at(b, pc, jr), b.cs, b.rs, bbuf);
             for (size_t ir = 0; ir < m; ir += MR)
-                kr->ukernel(kc, nnf__sgemm_at(a, ir, pc), a.rs, a.cs, bbuf, (ptrdiff_t)nr,
-                            c + ir * ldc + jr, ldc, min_size(MR, m - ir), nr, alpha,
-                            pc == 0 ? beta : 1.0f);
+                nnf__sgemm_ukernel_every(kr, period, kc, nnf__sgemm_at(a, ir, pc), a.rs, a.cs,
+                                         bbuf, (ptrdiff_t)nr, c + ir * ldc + jr, ldc,
+                                         min_size(MR, m - ir), nr, alpha,
+                                         pc == 0 ? beta : 1.0f);
         }
     }
 }
@@ -114,13 +118,14 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
     return path == NNF__SGEMM_PATH_PACKED && !is_gemv(m, n, a, b);
 }
 
-void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, float alpha,
-                    nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c, size_t ldc)
+void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
+                    float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
+                    size_t ldc)
 {
     if (is_gemv(m, n, a, b))
-        run_gemv(kr, m, n, k, alpha, a, b, beta, c, ldc);
+        run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
     else if (b.cs == 1)
-        run_direct(kr, m, n, k, alpha, a, b, beta, c, ldc);
+        run_direct(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
     else
-        run_direct_packed_b(kr, m, n, k, alpha, a, b, beta, c, ldc);
+        run_direct_packed_b(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
 }

@@ -2,7 +2,7 @@
  *
  *     forward:   loss     = mean_i (logsumexp(x_i) - x_i[t_i])
  *                logsumexp(x_i) = m_i + log(sum_j exp(x_ij - m_i)),  m_i = max_j x_ij
- *     backward:  x.g      = (softmax(x) - onehot(t)) / N
+ *     backward:  x.g      = (softmax(x) - onehot(t)) / N    (N: the batch's rows)
  *
  * Subtracting the row maximum keeps exp from overflowing (logits of 100 would give
  * exp(100) = inf in float32); every exp is then <= 1 and the sum >= 1. The forward keeps
@@ -39,7 +39,7 @@ static nnf_status check(const nnf_tensor *logits, const nnf_tensor *targ)
 }
 
 static nnf_status ce_forward(nnf_tensor **s, const nnf_tensor *logits, const nnf_tensor *targ,
-                             float *value)
+                             double *sum, int64_t *count)
 {
     NNF_FORWARD(check(logits, targ));
     const int64_t n = nnf_tensor_shape(logits)[0], c = nnf_tensor_shape(logits)[1];
@@ -53,19 +53,26 @@ static nnf_status ce_forward(nnf_tensor **s, const nnf_tensor *logits, const nnf
     NNF_FORWARD(nnf_exp(&s[EXPS], s[SHIFTED]));
     NNF_FORWARD(nnf_sum(&s[ROW_SUM], s[EXPS], NNF_DIMS(1), 1));
     NNF_FORWARD(nnf_log(&s[LOG_SUM], s[ROW_SUM]));
-    /* N terms, one per row, in row order in double: the same bits everywhere, and no
-     * rounding worth a second thought before the final cast. */
+    /* N terms, one per row, in double by the micro-batch rule: the same bits everywhere
+     * and for any split of the batch, and no rounding worth a second thought before the
+     * final cast. */
     const float *shifted = nnf_tensor_data(s[SHIFTED]), *lse = nnf_tensor_data(s[LOG_SUM]);
     const int64_t *t = nnf_tensor_raw(targ), ts = nnf_tensor_strides(targ)[0];
     double total = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        total += (double)lse[i] - (double)shifted[i * c + t[i * ts]];
-    *value = (float)(total / (double)n);
+    for (int64_t r0 = 0; r0 < n; r0 += NNF__MICRO_BATCH) {
+        int64_t r1 = n - r0 < NNF__MICRO_BATCH ? n : r0 + NNF__MICRO_BATCH;
+        double part = 0.0;
+        for (int64_t i = r0; i < r1; i++)
+            part += (double)lse[i] - (double)shifted[i * c + t[i * ts]];
+        total += part;
+    }
+    *sum = total;
+    *count = n;
     return NNF_OK;
 }
 
 static nnf_status ce_backward(nnf_tensor **s, const nnf_tensor *logits, const nnf_tensor *targ,
-                              nnf_tensor *grad)
+                              int64_t count, nnf_tensor *grad)
 {
     const int64_t n = nnf_tensor_shape(logits)[0];
     NNF_FORWARD(nnf_div(&grad, s[EXPS], s[ROW_SUM]));
@@ -74,7 +81,7 @@ static nnf_status ce_backward(nnf_tensor **s, const nnf_tensor *logits, const nn
     const int64_t *t = nnf_tensor_raw(targ), ts = nnf_tensor_strides(targ)[0];
     for (int64_t i = 0; i < n; i++)
         g[i * gs[0] + t[i * ts] * gs[1]] -= 1.0f;
-    return nnf_div_scalar(&grad, grad, (float)n);
+    return nnf_div_scalar(&grad, grad, (float)count);
 }
 
 const nnf__loss_fn nnf__cross_entropy_fn = {"CrossEntropy", ce_forward, ce_backward};

@@ -3,6 +3,10 @@
  *     forward:   y   = x @ w.t() + b           (x: N x n_in, w: n_out x n_in, b: n_out)
  *     backward:  w.g += y.g.t() @ x     b.g += y.g.sum(0)     x.g = y.g @ w
  *
+ * w.g and b.g sum over the batch: they follow the micro-batch rule (nn_internal.h), one
+ * sgemm whose sums restart every NNF__MICRO_BATCH rows. y and x.g are row by row: each
+ * row's sums never see another row, so any split of the batch gives the same rows.
+ *
  * Every product is one nnf_sgemm on the tensors' memory as it lies: w.t() and y.g.t()
  * are TRANS flags, never copies or view objects, so a step allocates nothing. The bias
  * goes in as products with a row of ones, which sgemm does faster than the broadcasting
@@ -17,6 +21,7 @@
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/core/plant.h"
+#include "kernels/sgemm.h"
 #include "src/linalg/matmul.h"
 
 static nnf_trans flip(nnf_trans t)
@@ -24,25 +29,42 @@ static nnf_trans flip(nnf_trans t)
     return t == NNF_TRANS ? NNF_NO_TRANS : NNF_TRANS;
 }
 
-/* c = beta * c + op_a(a) @ op_b(b). Shapes are the caller's to check. */
-static nnf_status gemm(nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b, const nnf_tensor *b,
-                       float beta, nnf_tensor *c)
+/* c = beta * c + op_a(a) @ op_b(b), each element's sum restarting every `period` steps
+ * of k (NNF__SGEMM_KC: nnf_sgemm's own blocks; NNF__MICRO_BATCH for the sums over the
+ * batch). Shapes are the caller's to check. */
+static nnf_status gemm(size_t period, nnf_trans op_a, const nnf_tensor *a, nnf_trans op_b,
+                       const nnf_tensor *b, float beta, nnf_tensor *c)
 {
     nnf__gemm_layout la, lb, lc;
-    if (nnf__gemm_layout_of_tensor(a, &la) && nnf__gemm_layout_of_tensor(b, &lb) &&
-        nnf__gemm_layout_of_tensor(c, &lc) && lc.trans == NNF_NO_TRANS) {
+    int c_ok = nnf__gemm_layout_of_tensor(c, &lc) && lc.trans == NNF_NO_TRANS;
+    if (c_ok && nnf__gemm_layout_of_tensor(a, &la) && nnf__gemm_layout_of_tensor(b, &lb)) {
         const int64_t *sa = nnf_tensor_shape(a), *sc = nnf_tensor_shape(c);
         size_t m = (size_t)sc[0], n = (size_t)sc[1];
         size_t k = (size_t)(op_a == NNF_NO_TRANS ? sa[1] : sa[0]);
         /* a tensor stored transposed is read with the opposite flag */
         nnf_trans ta = la.trans == NNF_TRANS ? flip(op_a) : op_a;
         nnf_trans tb = lb.trans == NNF_TRANS ? flip(op_b) : op_b;
-        return nnf_sgemm(ta, tb, m, n, k, 1.0f, nnf_tensor_const_data(a), la.ld, nnf_tensor_const_data(b),
-                         lb.ld, beta, nnf_tensor_data(c), lc.ld);
+        return nnf__sgemm_restart(period, ta, tb, m, n, k, 1.0f, nnf_tensor_const_data(a),
+                                  la.ld, nnf_tensor_const_data(b), lb.ld, beta,
+                                  nnf_tensor_data(c), lc.ld);
     }
-    /* Views sgemm cannot address (stride-0 rows, steps): nnf_gemm copies what it must. */
     nnf_tensor *at = NULL, *bt = NULL;
     nnf_status st = NNF_OK;
+    if (c_ok) {
+        /* Operands sgemm cannot address (stride-0 rows, steps) as contiguous copies,
+         * which it can: nnf_gemm knows no restart period. c is a gradient here, and
+         * gradients are contiguous. */
+        st = nnf_contiguous(&at, a);
+        if (st == NNF_OK)
+            st = nnf_contiguous(&bt, b);
+        if (st == NNF_OK)
+            st = gemm(period, op_a, at, op_b, bt, beta, c);
+        nnf_tensor_free(at);
+        nnf_tensor_free(bt);
+        return st;
+    }
+    /* An output sgemm cannot address (a forward's y given as such a view): nnf_gemm
+     * copies what it must. */
     if (op_a == NNF_TRANS)
         st = nnf_t(&at, a);
     if (st == NNF_OK && op_b == NNF_TRANS)
@@ -117,7 +139,7 @@ static nnf_status lin_forward(nnf_tensor *y, const nnf_tensor *x, const nnf_tens
      * epilogue for one multiply-add). */
     if (b != NULL)
         NNF_FORWARD(nnf_copy(y, b));
-    return gemm(NNF_NO_TRANS, x, NNF_TRANS, w, b != NULL ? 1.0f : 0.0f, y);
+    return gemm(NNF__SGEMM_KC, NNF_NO_TRANS, x, NNF_TRANS, w, b != NULL ? 1.0f : 0.0f, y);
 }
 
 nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *b)
@@ -159,11 +181,12 @@ static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_te
         NNF_FORWARD(ones_row(s, nnf_tensor_shape(gy)[0]));
         NNF_FORWARD(nnf_tensor_grad_get(b, &bg));
         NNF_FORWARD(nnf__view_cached(&s->bias_grad_row, bg, NNF_SHAPE(1, nnf_tensor_numel(bg))));
-        NNF_FORWARD(gemm(NNF_NO_TRANS, s->ones, NNF_NO_TRANS, gy, 1.0f, s->bias_grad_row));
+        NNF_FORWARD(gemm(NNF__MICRO_BATCH, NNF_NO_TRANS, s->ones, NNF_NO_TRANS, gy, 1.0f,
+                         s->bias_grad_row));
     }
-    NNF_FORWARD(gemm(NNF_TRANS, gy, NNF_NO_TRANS, x, 1.0f, wg));
+    NNF_FORWARD(gemm(NNF__MICRO_BATCH, NNF_TRANS, gy, NNF_NO_TRANS, x, 1.0f, wg));
     if (gx != NULL)
-        NNF_FORWARD(gemm(NNF_NO_TRANS, gy, NNF_NO_TRANS, w, 0.0f, gx));
+        NNF_FORWARD(gemm(NNF__SGEMM_KC, NNF_NO_TRANS, gy, NNF_NO_TRANS, w, 0.0f, gx));
     return NNF_OK;
 }
 

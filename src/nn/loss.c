@@ -47,12 +47,18 @@ const char *nnf_loss_name(const nnf_loss *loss)
     return loss != NULL ? loss->fn->name : "(null)";
 }
 
+float nnf__loss_mean(double sum, int64_t count)
+{
+    return (float)(sum / (double)count);
+}
+
 nnf_status nnf_loss_forward(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ, float *value)
 {
     NNF_RETURN_IF(loss == NULL || pred == NULL || targ == NULL || value == NULL, NNF_ERR_NULL,
                   "nnf_loss_forward: loss, pred, targ and value must not be NULL");
     loss->ready = 0;
-    NNF_FORWARD(loss->fn->forward(loss->scratch, pred, targ, value));
+    NNF_FORWARD(loss->fn->forward(loss->scratch, pred, targ, &loss->sum, &loss->count));
+    *value = nnf__loss_mean(loss->sum, loss->count);
     loss->pred = pred;
     loss->targ = targ;
     loss->ready = 1;
@@ -65,9 +71,15 @@ nnf_status nnf__loss_backward(nnf_loss *loss, int overwrite)
     NNF_RETURN_IF(!loss->ready, NNF_ERR_STATE, "%s: backward called before forward",
                   loss->fn->name);
     nnf_tensor *grad = NULL;
+    int64_t count = loss->count;
+    if (loss->mean_rows > 0) {
+        /* the forward saw some rows of a batch of mean_rows: terms per row x rows */
+        int64_t rows = nnf_tensor_ndim(loss->targ) > 0 ? nnf_tensor_shape(loss->targ)[0] : 1;
+        count = count / (rows > 0 ? rows : 1) * loss->mean_rows;
+    }
     nnf_status st = nnf__grad_target(loss->pred, overwrite, &loss->grad_tmp, &grad);
     if (st == NNF_OK)
-        st = loss->fn->backward(loss->scratch, loss->pred, loss->targ, grad);
+        st = loss->fn->backward(loss->scratch, loss->pred, loss->targ, count, grad);
     if (st == NNF_OK)
         nnf__grad_commit(loss->pred, grad, &loss->grad_tmp);
     return st;
@@ -83,7 +95,11 @@ nnf_status nnf__loss_value(const nnf__loss_fn *fn, const nnf_tensor *pred,
 {
     NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "nnf_%s: loss is NULL", fn->name);
     nnf_tensor *scratch[NNF__LOSS_SCRATCH] = {0};
-    nnf_status st = fn->forward(scratch, pred, targ, value);
+    double sum;
+    int64_t count;
+    nnf_status st = fn->forward(scratch, pred, targ, &sum, &count);
+    if (st == NNF_OK)
+        *value = nnf__loss_mean(sum, count);
     free_scratch(scratch);
     return st;
 }
@@ -91,12 +107,13 @@ nnf_status nnf__loss_value(const nnf__loss_fn *fn, const nnf_tensor *pred,
 nnf_status nnf__loss_grad(const nnf__loss_fn *fn, nnf_tensor *pred, const nnf_tensor *targ)
 {
     nnf_tensor *scratch[NNF__LOSS_SCRATCH] = {0}, *tmp = NULL, *grad = NULL;
-    float value;
-    nnf_status st = fn->forward(scratch, pred, targ, &value);
+    double sum;
+    int64_t count;
+    nnf_status st = fn->forward(scratch, pred, targ, &sum, &count);
     if (st == NNF_OK)
         st = nnf__grad_target(pred, 0, &tmp, &grad);
     if (st == NNF_OK)
-        st = fn->backward(scratch, pred, targ, grad);
+        st = fn->backward(scratch, pred, targ, count, grad);
     if (st == NNF_OK)
         nnf__grad_commit(pred, grad, &tmp);
     free_scratch(scratch);

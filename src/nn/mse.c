@@ -1,7 +1,7 @@
 /* Mean squared error, forward beside backward: the chapter's mse and mse_grad.
  *
- *     forward:   loss   = mean((pred - targ)^2)
- *     backward:  pred.g = 2 (pred - targ) / numel
+ *     forward:   loss   = mean((pred - targ)^2)      (summed by the micro-batch rule)
+ *     backward:  pred.g = 2 (pred - targ) / numel    (numel: the whole batch's)
  *
  * The chapter's model predicts (N, 1) against targets (N) and squeezes; here pred is
  * viewed with targ's shape. pred is a layer's output that lives across steps, so that
@@ -10,7 +10,7 @@
 
 #include "src/core/error.h"
 
-enum { PRED_VIEW, DIFF, SQUARE, MEAN, GRAD_VIEW };
+enum { PRED_VIEW, DIFF, GRAD_VIEW };
 
 static nnf_status check(const nnf_tensor *pred, const nnf_tensor *targ)
 {
@@ -45,7 +45,7 @@ static nnf_status as_targ_shape(nnf_tensor **view, const nnf_tensor *t, const nn
 }
 
 static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
-                              const nnf_tensor *targ, float *value)
+                              const nnf_tensor *targ, double *sum, int64_t *count)
 {
     NNF_FORWARD(check(pred, targ));
     const nnf_tensor *p;
@@ -53,22 +53,33 @@ static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
     int nd = nnf_tensor_ndim(targ);
     const int64_t *shape = nnf_tensor_shape(targ);
     NNF_FORWARD(nnf__reuse(&scratch[DIFF], NNF_F32, nd, shape));
-    NNF_FORWARD(nnf__reuse(&scratch[SQUARE], NNF_F32, nd, shape));
     NNF_FORWARD(nnf_sub(&scratch[DIFF], p, targ));
-    NNF_FORWARD(nnf_mul(&scratch[SQUARE], scratch[DIFF], scratch[DIFF]));
-    NNF_FORWARD(nnf_mean(&scratch[MEAN], scratch[SQUARE], NNF_ALL_DIMS, 0));
-    return nnf_value(value, scratch[MEAN]);
+    /* The squares in double by the micro-batch rule, each row's elements in order. */
+    const float *d = nnf_tensor_const_data(scratch[DIFF]);
+    const int64_t numel = nnf_tensor_numel(targ), rows = nd > 0 ? shape[0] : 1;
+    const int64_t per_row = rows > 0 ? numel / rows : 0;
+    double total = 0.0;
+    for (int64_t r0 = 0; r0 < rows; r0 += NNF__MICRO_BATCH) {
+        int64_t r1 = rows - r0 < NNF__MICRO_BATCH ? rows : r0 + NNF__MICRO_BATCH;
+        double part = 0.0;
+        for (int64_t i = r0 * per_row; i < r1 * per_row; i++)
+            part += (double)d[i] * (double)d[i];
+        total += part;
+    }
+    *sum = total;
+    *count = numel;
+    return NNF_OK;
 }
 
 static nnf_status mse_backward(nnf_tensor **scratch, const nnf_tensor *pred,
-                               const nnf_tensor *targ, nnf_tensor *grad)
+                               const nnf_tensor *targ, int64_t count, nnf_tensor *grad)
 {
     (void)pred;
     const nnf_tensor *g;
     NNF_FORWARD(as_targ_shape(&scratch[GRAD_VIEW], grad, targ, &g));
     nnf_tensor *out = (nnf_tensor *)g;
     /* torch's mse_loss_backward: (2 / numel as a float) * (pred - targ) */
-    float norm = (float)(2.0 / (double)nnf_tensor_numel(targ));
+    float norm = (float)(2.0 / (double)count);
     return nnf_mul_scalar(&out, scratch[DIFF], norm);
 }
 

@@ -25,6 +25,18 @@ typedef struct nnf__grad_txn {
     unsigned char *created; /* saved[i] is new: t[i] had no gradient */
 } nnf__grad_txn;
 
+/* ---- The micro-batch rule ----
+ *
+ * Every sum over the batch in a training step (the weight and bias gradients of Lin,
+ * the loss) is computed one micro-batch of NNF__MICRO_BATCH rows at a time, each from
+ * zero, and the partials are folded one after the other in micro-batch order, from zero,
+ * before the batch's gradient is added to the one already there (nnf__grad_txn):
+ *     G = G0 + ((((0 + P0) + P1) + P2) + ...)      (a last micro-batch may be shorter)
+ * so a batch split into blocks of whole micro-batches (over ranks, libnnf_dist) gives
+ * the same bits as the whole batch in one process, for any number of blocks. 16 rows:
+ * measured against 32 with bench_train_step (README, "Beyond one machine"). */
+#define NNF__MICRO_BATCH 16
+
 /* ---- Layers (layer.c) ---- */
 
 struct nnf_layer {
@@ -63,19 +75,27 @@ extern const nnf_layer_fn nnf__conv2d_fn;
 /* To be called after every parameter was overwritten in place (nnf_model_load_npz). */
 void nnf__model_weights_changed(nnf_model *model);
 
+/* The model's loss (borrowed, may be NULL): libnnf_dist reads its micro-batch sums and
+ * sets the batch its backward means over. */
+nnf_loss *nnf__model_loss(nnf_model *model);
+
 /* ---- Losses (loss.c, mse.c, cross_entropy.c) ---- */
 
 #define NNF__LOSS_SCRATCH 6
 
-/* A loss's forward computes the value and leaves in scratch[] what its backward needs;
- * its backward OVERWRITES grad (pred's shape) with dloss/dpred. The scratch tensors are
+/* A loss's forward computes the mean of its terms as *sum / *count: *sum is the fold of
+ * the terms by the micro-batch rule in double (per micro-batch from zero, in row order,
+ * the partials folded in order), *count how many terms there are (rows, or elements for
+ * MSE); it leaves in scratch[] what its backward needs. Its backward OVERWRITES grad
+ * (pred's shape) with the gradient of sum / count for this `count` (a micro-batch's
+ * terms count towards the whole batch's mean in libnnf_dist). The scratch tensors are
  * reused between calls through nnf__reuse / the ops' IN/OUT convention. */
 typedef struct nnf__loss_fn {
     const char *name;
     nnf_status (*forward)(nnf_tensor **scratch, const nnf_tensor *pred, const nnf_tensor *targ,
-                          float *value);
+                          double *sum, int64_t *count);
     nnf_status (*backward)(nnf_tensor **scratch, const nnf_tensor *pred, const nnf_tensor *targ,
-                           nnf_tensor *grad);
+                           int64_t count, nnf_tensor *grad);
 } nnf__loss_fn;
 
 extern const nnf__loss_fn nnf__mse_fn;
@@ -87,8 +107,15 @@ struct nnf_loss {
     const nnf_tensor *targ;             /* borrowed */
     nnf_tensor *scratch[NNF__LOSS_SCRATCH];
     nnf_tensor *grad_tmp;
+    double sum;                         /* the last forward's fold of its terms ... */
+    int64_t count;                      /* ... and their number */
+    int64_t mean_rows;                  /* > 0: backward takes the mean over this many
+                                           rows, not the forward's (libnnf_dist) */
     int ready;
 };
+
+/* (float)(sum / count): a loss's value. */
+float nnf__loss_mean(double sum, int64_t count);
 
 nnf_status nnf__loss_backward(nnf_loss *loss, int overwrite);
 /* The functional nnf_mse / nnf_cross_entropy and their backward, on throwaway scratch. */

@@ -44,6 +44,11 @@ nnf_status nnf_model_new(nnf_model **out, nnf_loss *loss)
     return NNF_OK;
 }
 
+nnf_loss *nnf__model_loss(nnf_model *model)
+{
+    return model->loss;
+}
+
 void nnf_model_free(nnf_model *model)
 {
     if (model == NULL)

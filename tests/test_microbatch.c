@@ -1,0 +1,200 @@
+/* The micro-batch rule (src/nn/nn_internal.h), computed another way.
+ *
+ * - nnf__sgemm_restart against a scalar emulation of its contract (fmaf chains from zero
+ *   per period, folded with fmaf(alpha, acc, c)): the same bits on every ISA, path and
+ *   thread count, for periods that do and do not divide k.
+ * - A training step on a whole batch against the same model run one micro-batch at a
+ *   time, each gradient from zero and folded by hand in micro-batch order: the same bits
+ *   for the parameters' gradients and the loss, batches of whole and ragged micro-batches.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_nn_util.h"
+#include "src/linalg/matmul.h"
+#include "src/linalg/sgemm_internal.h"
+#include "src/nn/nn_internal.h"
+
+/* C = alpha op(A) op(B) + beta C by the contract, element by element. */
+static void restart_reference(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                              size_t k, float alpha, const float *a, size_t lda,
+                              const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            float cij = c[i * ldc + j];
+            for (size_t p0 = 0; p0 < k; p0 += period) {
+                float acc = 0.0f;
+                for (size_t p = p0; p < k && p < p0 + period; p++) {
+                    float x = ta == NNF_NO_TRANS ? a[i * lda + p] : a[p * lda + i];
+                    float y = tb == NNF_NO_TRANS ? b[p * ldb + j] : b[j * ldb + p];
+                    acc = fmaf(x, y, acc);
+                }
+                if (p0 > 0)
+                    cij = fmaf(alpha, acc, cij);
+                else
+                    cij = beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * cij);
+            }
+            c[i * ldc + j] = cij;
+        }
+}
+
+static void check_restart(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                          size_t k, float beta)
+{
+    size_t lda = (ta == NNF_NO_TRANS ? k : m) + 1, ldb = (tb == NNF_NO_TRANS ? n : k) + 2;
+    size_t na = (ta == NNF_NO_TRANS ? m : k) * lda, nb = (tb == NNF_NO_TRANS ? k : n) * ldb;
+    size_t ldc = n + 1, nc = m * ldc;
+    float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
+    float *c0 = malloc(nc * sizeof *c0), *want = malloc(nc * sizeof *want);
+    float *got = malloc(nc * sizeof *got);
+    assert_true(a && b && c0 && want && got);
+    nnf_test_fill_uniform(a, na, 11 + k, -1, 1);
+    nnf_test_fill_uniform(b, nb, 12 + n, -1, 1);
+    nnf_test_fill_uniform(c0, nc, 13 + m, -1, 1);
+    memcpy(want, c0, nc * sizeof *want);
+    restart_reference(period, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, want, ldc);
+    nnf__sgemm_set_parallel_min_flops(0.0);
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            for (int path = NNF__SGEMM_PATH_DIRECT; path <= NNF__SGEMM_PATH_PACKED; path++) {
+                nnf__sgemm_force_path((nnf__sgemm_path)path);
+                memcpy(got, c0, nc * sizeof *got);
+                NNF_ASSERT_OK(nnf__sgemm_restart(period, ta, tb, m, n, k, 1.0f, a, lda, b,
+                                                 ldb, beta, got, ldc));
+                print_message("period %zu %dx%dx%d ta %d tb %d beta %g %s threads %d path %d\n",
+                              period, (int)m, (int)n, (int)k, (int)ta, (int)tb, (double)beta,
+                              nnf_isa_name(isa), threads, path);
+                nnf_test_assert_bits_equal(want, got, nc);
+            }
+        }
+    }
+    nnf__sgemm_force_path(NNF__SGEMM_PATH_AUTO);
+    nnf__sgemm_set_parallel_min_flops(-1.0);
+    nnf_test_threads(1);
+    nnf_test_restore_isa();
+    free(a);
+    free(b);
+    free(c0);
+    free(want);
+    free(got);
+}
+
+static void test_sgemm_restart(void **state)
+{
+    (void)state;
+    static const size_t ks[] = {1, 15, 16, 17, 50, 128, 400, 777};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        check_restart(16, NNF_TRANS, NNF_NO_TRANS, 37, 70, ks[i], 1.0f);   /* y.g^T @ x */
+        check_restart(32, NNF_NO_TRANS, NNF_NO_TRANS, 1, 45, ks[i], 1.0f); /* bias row */
+    }
+    check_restart(16, NNF_NO_TRANS, NNF_TRANS, 20, 1, 100, 0.0f);          /* GEMV */
+    check_restart(16, NNF_TRANS, NNF_TRANS, 9, 33, 130, 0.5f);
+    check_restart(NNF__SGEMM_KC, NNF_TRANS, NNF_NO_TRANS, 19, 21, 800, 1.0f);
+    float c = 0.0f;
+    NNF_ASSERT_FAILS(nnf__sgemm_restart(0, NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 1, 1.0f, &c, 1,
+                                        &c, 1, 0.0f, &c, 1), NNF_ERR_INVALID);
+    NNF_ASSERT_FAILS(nnf__sgemm_restart(100, NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 1, 1.0f, &c, 1,
+                                        &c, 1, 0.0f, &c, 1), NNF_ERR_INVALID);
+    NN_ASSERT_MESSAGE("must divide 384");
+}
+
+/* 20 -> 24 -> ReLU -> classes, Kaiming weights from seed 5. */
+static nnf_model *small_model(int ce, int64_t classes)
+{
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 5);
+    nnf_loss *loss = NULL;
+    NNF_ASSERT_OK(ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss));
+    nnf_model *m = NULL;
+    NNF_ASSERT_OK(nnf_model_new(&m, loss));
+    nnf_layer *l = NULL;
+    NNF_ASSERT_OK(nnf_layer_lin(&l, 20, 24, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_model_add(m, l));
+    NNF_ASSERT_OK(nnf_layer_relu(&l));
+    NNF_ASSERT_OK(nnf_model_add(m, l));
+    NNF_ASSERT_OK(nnf_layer_lin(&l, 24, classes, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_model_add(m, l));
+    return m;
+}
+
+static void check_model(int ce, int64_t rows)
+{
+    const int64_t classes = ce ? 7 : 3;
+    nnf_tensor *x = nn_uniform(NNF_SHAPE(rows, 20), 31, -1, 1);
+    nnf_tensor *y = ce ? nn_labels(rows, classes, 32) : nn_uniform(NNF_SHAPE(rows, 3), 33, -1, 1);
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_model *whole = small_model(ce, classes), *parts = small_model(ce, classes);
+        const int np = nnf_model_num_parameters(whole);
+        float loss;
+        NNF_ASSERT_OK(nnf_model_forward(whole, x, y, &loss));
+        nnf_model_zero_grad(whole);
+        NNF_ASSERT_OK(nnf_model_backward(whole));
+
+        /* The fold by hand: G = ((0 + P0) + P1) + ..., each P from a zero gradient. */
+        float *fold[8] = {0};
+        double sum = 0.0;
+        int64_t count = 0;
+        nnf_loss *pl = nnf__model_loss(parts);
+        pl->mean_rows = rows;
+        for (int64_t r0 = 0; r0 < rows; r0 += NNF__MICRO_BATCH) {
+            int64_t r1 = rows - r0 < NNF__MICRO_BATCH ? rows : r0 + NNF__MICRO_BATCH;
+            nnf_tensor *xs = NULL, *ys = NULL;
+            NNF_ASSERT_OK(nnf_narrow(&xs, x, 0, r0, r1 - r0));
+            NNF_ASSERT_OK(nnf_narrow(&ys, y, 0, r0, r1 - r0));
+            float part_loss;
+            NNF_ASSERT_OK(nnf_model_forward(parts, xs, ys, &part_loss));
+            nnf_model_zero_grad(parts);
+            NNF_ASSERT_OK(nnf_model_backward(parts));
+            sum += pl->sum;
+            count += pl->count;
+            for (int p = 0; p < np; p++) {
+                const nnf_tensor *t = nnf_model_parameters(parts)[p];
+                size_t n = (size_t)nnf_tensor_numel(t);
+                if (fold[p] == NULL)
+                    fold[p] = calloc(n, sizeof(float));
+                const float *g = nn_grad(t);
+                for (size_t i = 0; i < n; i++)
+                    fold[p][i] += g[i];
+            }
+            nnf_tensor_free(xs);
+            nnf_tensor_free(ys);
+        }
+        print_message("%s rows %lld on %s: loss %.9g\n", ce ? "ce" : "mse", (long long)rows,
+                      nnf_isa_name(isa), (double)loss);
+        float folded = nnf__loss_mean(sum, count);
+        nnf_test_assert_bits_equal(&loss, &folded, 1);
+        for (int p = 0; p < np; p++) {
+            const nnf_tensor *t = nnf_model_parameters(whole)[p];
+            nnf_test_assert_bits_equal(fold[p], nn_grad(t), (size_t)nnf_tensor_numel(t));
+            free(fold[p]);
+        }
+        nnf_model_free(whole);
+        nnf_model_free(parts);
+    }
+    nnf_test_restore_isa();
+    nnf_tensor_free(x);
+    nnf_tensor_free(y);
+}
+
+static void test_model_step_is_the_fold(void **state)
+{
+    (void)state;
+    static const int64_t rows[] = {1, 7, 16, 40, 128, 130};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        check_model(1, rows[i]);
+        check_model(0, rows[i]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sgemm_restart),
+        cmocka_unit_test(test_model_step_is_the_fold),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -8,7 +8,7 @@ set -euo pipefail
 native=(gcc g++ meson ninja-build pkg-config cmake python3
         libsleef-dev libcmocka-dev libbenchmark-dev zlib1g-dev
         libopenblas-dev libblis-dev libdnnl-dev libxsmm-dev python3-numpy python3-torch
-        python3-matplotlib
+        python3-matplotlib libopenmpi-dev openmpi-bin
         dataset-fashion-mnist valgrind clang-14 libclang-rt-14-dev)
 cross=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
        libc6:arm64 libgomp1:arm64 libsleef-dev:arm64 libcmocka-dev:arm64 zlib1g-dev:arm64)

@@ -1,0 +1,620 @@
+/* libnnf_dist: data-parallel training over MPI with the same bits for any rank count
+ * (nnf/dist.h has the rule and the protocol's outline).
+ *
+ * A step has three phases, each ending the same way on every rank:
+ *   1. local: forward and backward of each own micro-batch from a zero gradient; its
+ *      gradients copied into one flat buffer per micro-batch (all layers together, so
+ *      the messages below are few and large), its loss sum kept;
+ *   2. agreement: one small nonblocking all-reduce of exact integers (the first failing
+ *      rank, the batch's row count as every rank saw it), then, if a rank failed, its
+ *      code and message broadcast from it. MPI may bracket a reduction as it likes,
+ *      which is harmless for a minimum of integers; it never touches a float here;
+ *   3. the fold, only when every rank succeeded (nothing is allocated after phase 1, so
+ *      nothing can fail but the network): the running sum travels the chain 0 -> 1 ->
+ *      ... -> R-1 in slices (rank r adds its partials in micro-batch order to each slice
+ *      as it arrives and forwards it, so all ranks work at once), then the result
+ *      travels R-1 -> 0 -> 1 -> ... -> R-2 the same way.
+ * Every wait polls with a deadline (wait_for), so a dead or stuck peer costs a timeout,
+ * not a hang.
+ */
+#include "nnf/dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "src/core/alloc.h"
+#include "src/core/error.h"
+#include "src/nn/nn_internal.h"
+
+_Static_assert(NNF_DIST_MICRO_BATCH == NNF__MICRO_BATCH,
+               "nnf/dist.h states the library's micro-batch");
+
+enum { TAG_LOSS = 1, TAG_REDUCE, TAG_RESULT_LOSS, TAG_RESULT };
+
+/* 64 Ki floats (256 KiB) per message: large enough that per-message costs (a few us)
+ * are small beside the transfer, small enough that a 400 KB gradient is cut into
+ * slices that overlap along the chain. */
+enum { SLICE = 64 * 1024 };
+
+/* The failing rank's code and message, as broadcast in phase 2. */
+typedef struct {
+    int code;
+    char message[500];
+} failure;
+
+struct nnf_dist {
+    MPI_Comm comm;
+    int rank, size;
+    int finalize;           /* nnf_dist_init started MPI */
+    int broken;             /* a wait timed out: messages may still be in flight */
+    double timeout;
+};
+
+struct nnf_dist_trainer {
+    nnf_dist *d;
+    nnf_model *model;       /* borrowed */
+    nnf_sgd *opt;           /* borrowed */
+    nnf_loss *loss;         /* the model's */
+    size_t nflat;           /* floats of all parameters together */
+    float *partials;        /* own micro-batches' gradients, nflat each */
+    double *loss_parts;     /* and their loss sums */
+    int64_t cap;            /* micro-batches the two have room for */
+    float *sum;             /* nflat: the running, then the final sum */
+    int64_t mb_first, mb_count;
+    nnf_tensor *xs, *ys;    /* get_batch's views */
+};
+
+/* ---- MPI calls and waits ---- */
+
+static nnf_status mpi_check(int rc, const char *what)
+{
+    if (rc == MPI_SUCCESS)
+        return NNF_OK;
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, text, &len);
+    return nnf__fail(NNF_ERR_IO, "%s failed: %.*s", what, len, text);
+}
+
+/* Waits for req until the deadline, polling (MPI progresses inside MPI_Test); after a
+ * first burst of polls, 20 us naps leave the core to other ranks when oversubscribed. */
+static nnf_status wait_for(nnf_dist *d, MPI_Request *req, const char *what, int peer)
+{
+    double deadline = MPI_Wtime() + d->timeout;
+    for (long polls = 0;; polls++) {
+        int done = 0;
+        NNF_FORWARD(mpi_check(MPI_Test(req, &done, MPI_STATUS_IGNORE), "MPI_Test"));
+        if (done)
+            return NNF_OK;
+        if (MPI_Wtime() > deadline) {
+            d->broken = 1;
+            if (peer >= 0)
+                return nnf__fail(NNF_ERR_IO, "rank %d: no %s from rank %d within %g s "
+                                 "(the nnf_dist is unusable now: call MPI_Abort)",
+                                 d->rank, what, peer, d->timeout);
+            return nnf__fail(NNF_ERR_IO, "rank %d: %s not completed by every rank within "
+                             "%g s (the nnf_dist is unusable now: call MPI_Abort)",
+                             d->rank, what, d->timeout);
+        }
+        if (polls > 1000) {
+            struct timespec nap = {0, 20000};
+            nanosleep(&nap, NULL);
+        }
+    }
+}
+
+/* Posts and waits for a send (or receive) of n items. */
+static nnf_status send_wait(nnf_dist *d, const void *buf, int n, MPI_Datatype type, int to,
+                            int tag, const char *what)
+{
+    MPI_Request req;
+    NNF_FORWARD(mpi_check(MPI_Isend(buf, n, type, to, tag, d->comm, &req), "MPI_Isend"));
+    return wait_for(d, &req, what, to);
+}
+
+static nnf_status recv_wait(nnf_dist *d, void *buf, int n, MPI_Datatype type, int from,
+                            int tag, const char *what)
+{
+    MPI_Request req;
+    NNF_FORWARD(mpi_check(MPI_Irecv(buf, n, type, from, tag, d->comm, &req), "MPI_Irecv"));
+    return wait_for(d, &req, what, from);
+}
+
+/* ---- Phase 2: every rank learns whether every rank succeeded ---- */
+
+/* Collective. `st` is this rank's status (its message on this thread), `value` a number
+ * every rank must agree on (named `what` in the message). Returns NNF_OK on every rank,
+ * or the first failing rank's code on every rank with its message, "<fn>: rank r: ...",
+ * fn being the public function every rank is in. */
+static nnf_status agree(nnf_dist *d, nnf_status st, int64_t value, const char *what,
+                        const char *fn)
+{
+    /* min over ranks of: first failing rank, value, -value */
+    int64_t mine[3] = {st != NNF_OK ? d->rank : d->size, value, -value}, all[3];
+    MPI_Request req;
+    NNF_FORWARD(mpi_check(MPI_Iallreduce(mine, all, 3, MPI_INT64_T, MPI_MIN, d->comm, &req),
+                          "MPI_Iallreduce"));
+    NNF_FORWARD(wait_for(d, &req, "the status exchange", -1));
+    if (all[0] < d->size) {
+        int root = (int)all[0];
+        failure f = {0};
+        if (root == d->rank) {
+            const char *m = nnf_last_error();
+            size_t len = strlen(fn);
+            if (strncmp(m, fn, len) == 0 && strncmp(m + len, ": ", 2) == 0)
+                m += len + 2;   /* every rank puts fn back in front */
+            f.code = (int)st;
+            snprintf(f.message, sizeof f.message, "%s", m);
+        }
+        NNF_FORWARD(mpi_check(MPI_Ibcast(&f, (int)sizeof f, MPI_BYTE, root, d->comm, &req),
+                              "MPI_Ibcast"));
+        NNF_FORWARD(wait_for(d, &req, "the failing rank's message", root));
+        f.message[sizeof f.message - 1] = '\0';
+        return nnf__fail((nnf_status)f.code, "rank %d: %s", root, f.message);
+    }
+    NNF_RETURN_IF(all[1] != -all[2], NNF_ERR_INVALID,
+                  "the ranks disagree on %s: from %lld to %lld", what, (long long)all[1],
+                  (long long)-all[2]);
+    return NNF_OK;
+}
+
+/* ---- The handle ---- */
+
+/* Cores on the node over ranks on the node, at least 1. */
+static int threads_per_rank(MPI_Comm comm)
+{
+    MPI_Comm node;
+    int local = 1;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = cores / (local > 0 ? local : 1);
+    return n < 1 ? 1 : (int)n;
+}
+
+nnf_status nnf_dist_init(nnf_dist **out, MPI_Comm comm)
+{
+    NNF_PUBLIC("nnf_dist_init");
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_dist_init: out is NULL");
+    int running = 0, finalized = 0, started = 0;
+    MPI_Finalized(&finalized);
+    NNF_RETURN_IF(finalized, NNF_ERR_STATE, "nnf_dist_init: MPI was already finalized");
+    MPI_Initialized(&running);
+    if (!running) {
+        int provided = 0;
+        NNF_FORWARD(mpi_check(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided),
+                              "MPI_Init_thread"));
+        started = 1;
+    }
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    nnf_status st = NNF_OK;
+    if (level < MPI_THREAD_FUNNELED)
+        st = nnf__fail(NNF_ERR_STATE, "nnf_dist_init: MPI runs at thread level %d, below "
+                       "MPI_THREAD_FUNNELED (%d), which nnf's threads need: start it with "
+                       "MPI_Init_thread, or let nnf_dist_init start it", level,
+                       MPI_THREAD_FUNNELED);
+    nnf_dist *d = st == NNF_OK ? nnf__calloc(sizeof *d) : NULL;
+    if (st == NNF_OK && d == NULL)
+        st = nnf__fail(NNF_ERR_NOMEM, "nnf_dist_init: out of memory");
+    if (st == NNF_OK)
+        st = mpi_check(MPI_Comm_dup(comm, &d->comm), "MPI_Comm_dup");
+    if (st != NNF_OK) {
+        nnf__dealloc(d, sizeof *d);
+        if (started)
+            MPI_Finalize();
+        return st;
+    }
+    MPI_Comm_rank(d->comm, &d->rank);
+    MPI_Comm_size(d->comm, &d->size);
+    d->finalize = started;
+    d->timeout = 60.0;
+    if (getenv("NNF_NUM_THREADS") == NULL)
+        NNF_FORWARD(nnf_set_num_threads(threads_per_rank(d->comm)));
+    *out = d;
+    return NNF_OK;
+}
+
+void nnf_dist_free(nnf_dist *d)
+{
+    if (d == NULL)
+        return;
+    if (!d->broken)
+        MPI_Comm_free(&d->comm);
+    int finalize = d->finalize;
+    nnf__dealloc(d, sizeof *d);
+    if (finalize)
+        MPI_Finalize();
+}
+
+int nnf_dist_rank(const nnf_dist *d)
+{
+    return d != NULL ? d->rank : 0;
+}
+
+int nnf_dist_size(const nnf_dist *d)
+{
+    return d != NULL ? d->size : 1;
+}
+
+nnf_status nnf_dist_set_timeout(nnf_dist *d, double seconds)
+{
+    NNF_PUBLIC("nnf_dist_set_timeout");
+    NNF_RETURN_IF(d == NULL, NNF_ERR_NULL, "nnf_dist_set_timeout: d is NULL");
+    NNF_RETURN_IF(!(seconds > 0), NNF_ERR_INVALID,
+                  "nnf_dist_set_timeout: seconds must be > 0, got %g", seconds);
+    d->timeout = seconds;
+    return NNF_OK;
+}
+
+/* Rank `rank`'s block of `mbs` micro-batches: the first mbs % size ranks get one more. */
+static void block_of(int rank, int size, int64_t mbs, int64_t *first, int64_t *count)
+{
+    int64_t base = mbs / size, extra = mbs % size;
+    *first = rank * base + (rank < extra ? rank : extra);
+    *count = base + (rank < extra);
+}
+
+static nnf_status shard(const nnf_dist *d, int64_t batch_rows, int64_t *mb_first,
+                        int64_t *mb_count, int64_t *first_row, int64_t *rows)
+{
+    NNF_RETURN_IF(batch_rows < 1, NNF_ERR_INVALID, "batch_rows must be >= 1, got %lld",
+                  (long long)batch_rows);
+    const int64_t M = NNF__MICRO_BATCH, mbs = batch_rows / M + (batch_rows % M != 0);
+    NNF_RETURN_IF(mbs < d->size, NNF_ERR_INVALID,
+                  "a batch of %lld rows has %lld micro-batches of %d rows, fewer than the "
+                  "%d ranks: every rank needs one (use fewer ranks or larger batches)",
+                  (long long)batch_rows, (long long)mbs, NNF__MICRO_BATCH, d->size);
+    block_of(d->rank, d->size, mbs, mb_first, mb_count);
+    int64_t end = (*mb_first + *mb_count) * M;
+    *first_row = *mb_first * M;
+    *rows = (end < batch_rows ? end : batch_rows) - *first_row;
+    return NNF_OK;
+}
+
+nnf_status nnf_dist_shard(const nnf_dist *d, int64_t *first_row, int64_t *rows,
+                          int64_t batch_rows)
+{
+    NNF_PUBLIC("nnf_dist_shard");
+    NNF_RETURN_IF(d == NULL || first_row == NULL || rows == NULL, NNF_ERR_NULL,
+                  "nnf_dist_shard: d, first_row and rows must not be NULL");
+    int64_t mb_first = 0, mb_count = 0, f = 0, r = 0;
+    NNF_FORWARD(shard(d, batch_rows, &mb_first, &mb_count, &f, &r));
+    *first_row = f;
+    *rows = r;
+    return NNF_OK;
+}
+
+/* ---- The trainer ---- */
+
+static size_t param_floats(const nnf_model *model)
+{
+    size_t n = 0;
+    for (int p = 0; p < nnf_model_num_parameters(model); p++)
+        n += (size_t)nnf_tensor_numel(nnf_model_parameters(model)[p]);
+    return n;
+}
+
+/* Every layer with parameters is a Lin: its gradients follow the rule. */
+static nnf_status check_layers(nnf_model *model)
+{
+    for (int i = 0; i < nnf_model_num_layers(model); i++) {
+        const nnf_layer *l = nnf_model_layer(model, i);
+        int has_params = l->fn->parameter != NULL &&
+                         l->fn->parameter((nnf_layer *)l, 0) != NULL;
+        NNF_RETURN_IF(has_params && l->fn != &nnf__lin_fn, NNF_ERR_INVALID,
+                      "layer %d (%s) has parameters, and only Lin's gradients follow the "
+                      "micro-batch rule: Conv2d's sum over images x positions, a layer of "
+                      "your own over the batch in its own order", i, l->fn->name);
+    }
+    return NNF_OK;
+}
+
+/* Parameters to or from one flat buffer, in model order. */
+static void flatten(const nnf_model *model, float *flat, int out)
+{
+    for (int p = 0; p < nnf_model_num_parameters(model); p++) {
+        nnf_tensor *t = nnf_model_parameters(model)[p];
+        size_t n = (size_t)nnf_tensor_numel(t);
+        if (out)
+            memcpy(flat, nnf_tensor_const_data(t), n * sizeof *flat);
+        else
+            memcpy(nnf_tensor_data(t), flat, n * sizeof *flat);
+        flat += n;
+    }
+}
+
+void nnf_dist_trainer_free(nnf_dist_trainer *t)
+{
+    if (t == NULL)
+        return;
+    nnf__dealloc(t->partials, (size_t)t->cap * t->nflat * sizeof(float));
+    nnf__dealloc(t->loss_parts, (size_t)t->cap * sizeof(double));
+    nnf__dealloc(t->sum, t->nflat * sizeof(float));
+    nnf_tensor_free(t->xs);
+    nnf_tensor_free(t->ys);
+    nnf__dealloc(t, sizeof *t);
+}
+
+static nnf_status trainer_make(nnf_dist_trainer **out, nnf_dist *d, nnf_model *model,
+                               nnf_sgd *opt)
+{
+    NNF_RETURN_IF(nnf__model_loss(model) == NULL, NNF_ERR_STATE,
+                  "the model has no loss to train with");
+    NNF_FORWARD(check_layers(model));
+    for (int p = 0; p < nnf_model_num_parameters(model); p++)
+        NNF_RETURN_IF(!nnf_tensor_is_contiguous(nnf_model_parameters(model)[p]),
+                      NNF_ERR_STRIDE, "parameter %d is not contiguous", p);
+    nnf_dist_trainer *t = nnf__calloc(sizeof *t);
+    NNF_RETURN_IF(t == NULL, NNF_ERR_NOMEM, "out of memory");
+    t->d = d;
+    t->model = model;
+    t->opt = opt;
+    t->loss = nnf__model_loss(model);
+    t->nflat = param_floats(model);
+    t->sum = nnf__alloc((t->nflat > 0 ? t->nflat : 1) * sizeof(float));
+    if (t->sum == NULL) {
+        nnf_dist_trainer_free(t);
+        return nnf__fail(NNF_ERR_NOMEM, "out of memory for %zu parameters", t->nflat);
+    }
+    *out = t;
+    return NNF_OK;
+}
+
+nnf_status nnf_dist_trainer_new(nnf_dist_trainer **out, nnf_dist *d, nnf_model *model,
+                                nnf_sgd *opt)
+{
+    NNF_PUBLIC("nnf_dist_trainer_new");
+    NNF_RETURN_IF(out == NULL || d == NULL || model == NULL || opt == NULL, NNF_ERR_NULL,
+                  "nnf_dist_trainer_new: out, d, model and opt must not be NULL");
+    NNF_RETURN_IF(d->broken, NNF_ERR_STATE,
+                  "nnf_dist_trainer_new: an earlier timeout left this nnf_dist unusable");
+    nnf_dist_trainer *t = NULL;
+    nnf_status st = trainer_make(&t, d, model, opt);
+    st = agree(d, st, st == NNF_OK ? (int64_t)t->nflat : -1, "the parameter count",
+               "nnf_dist_trainer_new");
+    if (st == NNF_OK && t->nflat > 0) {
+        /* rank 0's parameters to every rank, in slices small enough for an int count */
+        if (d->rank == 0)
+            flatten(model, t->sum, 1);
+        for (size_t s = 0; st == NNF_OK && s < t->nflat; s += SLICE) {
+            int n = (int)(t->nflat - s < SLICE ? t->nflat - s : SLICE);
+            MPI_Request req;
+            st = mpi_check(MPI_Ibcast(t->sum + s, n, MPI_FLOAT, 0, d->comm, &req),
+                           "MPI_Ibcast");
+            if (st == NNF_OK)
+                st = wait_for(d, &req, "rank 0's parameters", 0);
+        }
+        if (st == NNF_OK)
+            flatten(model, t->sum, 0);
+    }
+    if (st != NNF_OK) {
+        nnf_dist_trainer_free(t);
+        return st;
+    }
+    *out = t;
+    return NNF_OK;
+}
+
+nnf_status nnf_dist_trainer_get_batch(nnf_dist_trainer *t, nnf_tensor **xb, nnf_tensor **yb,
+                                      int64_t *batch_rows, nnf_loader *loader, int64_t i)
+{
+    NNF_PUBLIC("nnf_dist_trainer_get_batch");
+    NNF_RETURN_IF(t == NULL || xb == NULL || yb == NULL || batch_rows == NULL ||
+                  loader == NULL, NNF_ERR_NULL,
+                  "nnf_dist_trainer_get_batch: t, xb, yb, batch_rows and loader must not be "
+                  "NULL");
+    nnf_tensor *gx = NULL, *gy = NULL, *xs = NULL, *ys = NULL;
+    NNF_FORWARD(nnf_loader_get_batch(loader, &gx, &gy, i));
+    NNF_RETURN_IF(gy == NULL, NNF_ERR_STATE,
+                  "nnf_dist_trainer_get_batch: the loader has no targets");
+    int64_t rows = nnf_tensor_size(gx, 0), mb_first = 0, mb_count = 0, first = 0, mine = 0;
+    NNF_FORWARD(shard(t->d, rows, &mb_first, &mb_count, &first, &mine));
+    nnf_status st = nnf_narrow(&xs, gx, 0, first, mine);
+    if (st == NNF_OK)
+        st = nnf_narrow(&ys, gy, 0, first, mine);
+    if (st != NNF_OK) {
+        nnf_tensor_free(xs);
+        return st;
+    }
+    nnf_tensor_free(t->xs);
+    nnf_tensor_free(t->ys);
+    t->xs = *xb = xs;
+    t->ys = *yb = ys;
+    *batch_rows = rows;
+    return NNF_OK;
+}
+
+/* Room for `mbs` micro-batches' partials. */
+static nnf_status reserve(nnf_dist_trainer *t, int64_t mbs)
+{
+    if (mbs <= t->cap)
+        return NNF_OK;
+    size_t floats = (size_t)mbs * t->nflat;
+    NNF_RETURN_IF(t->nflat > 0 && floats / t->nflat != (size_t)mbs, NNF_ERR_OVERFLOW,
+                  "%lld micro-batches of %zu gradients overflow", (long long)mbs, t->nflat);
+    float *p = nnf__alloc((floats > 0 ? floats : 1) * sizeof *p);
+    double *l = nnf__alloc((size_t)mbs * sizeof *l);
+    if (p == NULL || l == NULL) {
+        nnf__dealloc(p, (floats > 0 ? floats : 1) * sizeof *p);
+        nnf__dealloc(l, (size_t)mbs * sizeof *l);
+        return nnf__fail(NNF_ERR_NOMEM, "out of memory for %lld micro-batches' gradients "
+                         "(%zu bytes)", (long long)mbs, floats * sizeof *p);
+    }
+    nnf__dealloc(t->partials, (size_t)t->cap * t->nflat * sizeof(float));
+    nnf__dealloc(t->loss_parts, (size_t)t->cap * sizeof(double));
+    t->partials = p;
+    t->loss_parts = l;
+    t->cap = mbs;
+    return NNF_OK;
+}
+
+/* Phase 1 on one micro-batch: rows [r0, r0 + n) of the shard, its gradients to `flat`. */
+static nnf_status micro_batch(nnf_dist_trainer *t, nnf_tensor *x, const nnf_tensor *targ,
+                              int64_t r0, int64_t n, float *flat, double *loss_sum)
+{
+    nnf_tensor *xm = NULL, *ym = NULL;
+    float value;
+    nnf_status st = nnf_narrow(&xm, x, 0, r0, n);
+    if (st == NNF_OK)
+        st = nnf_narrow(&ym, targ, 0, r0, n);
+    if (st == NNF_OK)
+        st = nnf_model_forward(t->model, xm, ym, &value);
+    if (st == NNF_OK) {
+        nnf_model_zero_grad(t->model);
+        st = nnf_model_backward(t->model);
+    }
+    for (int p = 0; st == NNF_OK && p < nnf_model_num_parameters(t->model); p++) {
+        const nnf_tensor *g = nnf_tensor_grad(nnf_model_parameters(t->model)[p]);
+        size_t k = (size_t)nnf_tensor_numel(g);
+        memcpy(flat, nnf_tensor_const_data(g), k * sizeof *flat);
+        flat += k;
+    }
+    *loss_sum = t->loss->sum;
+    nnf_tensor_free(xm);
+    nnf_tensor_free(ym);
+    return st;
+}
+
+static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_tensor *x,
+                              const nnf_tensor *targ, int64_t batch_rows)
+{
+    NNF_RETURN_IF(x == NULL || targ == NULL, NNF_ERR_NULL, "x and targ must not be NULL");
+    int64_t mb_first = 0, mb_count = 0, first = 0, rows = 0;
+    NNF_FORWARD(shard(t->d, batch_rows, &mb_first, &mb_count, &first, &rows));
+    NNF_RETURN_IF(nnf_tensor_ndim(x) < 1 || nnf_tensor_size(x, 0) != rows ||
+                  nnf_tensor_ndim(targ) < 1 || nnf_tensor_size(targ, 0) != rows,
+                  NNF_ERR_SHAPE, "x and targ must hold this rank's %lld rows (rows %lld.. of "
+                  "a batch of %lld), got %lld and %lld", (long long)rows, (long long)first,
+                  (long long)batch_rows,
+                  (long long)(nnf_tensor_ndim(x) < 1 ? 0 : nnf_tensor_size(x, 0)),
+                  (long long)(nnf_tensor_ndim(targ) < 1 ? 0 : nnf_tensor_size(targ, 0)));
+    NNF_FORWARD(reserve(t, mb_count));
+    t->loss->mean_rows = batch_rows;
+    nnf_status st = NNF_OK;
+    for (int64_t i = 0; st == NNF_OK && i < mb_count; i++) {
+        int64_t r0 = i * NNF__MICRO_BATCH, n = rows - r0 < NNF__MICRO_BATCH ? rows - r0
+                                                                           : NNF__MICRO_BATCH;
+        st = micro_batch(t, x, targ, r0, n, t->partials + (size_t)i * t->nflat,
+                         &t->loss_parts[i]);
+        if (st == NNF_OK && i == 0)
+            *terms_per_row = t->loss->count / n;
+    }
+    t->loss->mean_rows = 0;
+    t->mb_first = mb_first;
+    t->mb_count = mb_count;
+    return st;
+}
+
+/* Phase 3: the fold along the chain, then the result back to every rank. */
+static nnf_status fold(nnf_dist_trainer *t, double *loss_sum)
+{
+    nnf_dist *d = t->d;
+    const int r = d->rank, last = d->size - 1;
+    const size_t nf = t->nflat;
+    double lsum = 0.0;
+    if (r > 0)
+        NNF_FORWARD(recv_wait(d, &lsum, 1, MPI_DOUBLE, r - 1, TAG_LOSS, "running loss"));
+    for (int64_t i = 0; i < t->mb_count; i++)
+        lsum += t->loss_parts[i];
+    if (r < last)
+        NNF_FORWARD(send_wait(d, &lsum, 1, MPI_DOUBLE, r + 1, TAG_LOSS, "running loss"));
+
+    /* The running sum, slice by slice: every receive posted up front, each slice folded
+     * and forwarded as it lands while the next ones are still on the way. */
+    const int slices = (int)((nf + SLICE - 1) / SLICE);
+    MPI_Request req[2];
+    nnf_status st = NNF_OK;
+    if (r == 0)
+        memset(t->sum, 0, nf * sizeof *t->sum);
+    for (int s = 0; s < slices && st == NNF_OK; s++) {
+        size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
+        if (r > 0) {
+            st = mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, r - 1, TAG_REDUCE,
+                                     d->comm, &req[0]), "MPI_Irecv");
+            if (st == NNF_OK)
+                st = wait_for(d, &req[0], "running gradient sum", r - 1);
+        }
+        for (int64_t i = 0; st == NNF_OK && i < t->mb_count; i++) {
+            const float *p = t->partials + (size_t)i * nf + lo;
+            float *g = t->sum + lo;
+            for (size_t e = 0; e < n; e++)
+                g[e] += p[e];
+        }
+        if (st == NNF_OK && r < last) {
+            if (s > 0)   /* one send in flight: the previous slice's, finished here */
+                st = wait_for(d, &req[1], "running gradient sum", r + 1);
+            if (st == NNF_OK)
+                st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, r + 1, TAG_REDUCE,
+                                         d->comm, &req[1]), "MPI_Isend");
+        }
+    }
+    if (st == NNF_OK && r < last && slices > 0)
+        st = wait_for(d, &req[1], "running gradient sum", r + 1);
+    NNF_FORWARD(st);
+
+    /* The result from the last rank along last -> 0 -> 1 -> ... -> last - 1. */
+    if (d->size > 1) {
+        const int from = r == 0 ? last : r - 1, to = r == last ? 0 : r + 1;
+        const int sends = r != last - 1;
+        if (r != last)
+            NNF_FORWARD(recv_wait(d, &lsum, 1, MPI_DOUBLE, from, TAG_RESULT_LOSS, "loss"));
+        if (sends)
+            NNF_FORWARD(send_wait(d, &lsum, 1, MPI_DOUBLE, to, TAG_RESULT_LOSS, "loss"));
+        for (int s = 0; s < slices && st == NNF_OK; s++) {
+            size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
+            if (r != last)
+                st = recv_wait(d, t->sum + lo, (int)n, MPI_FLOAT, from, TAG_RESULT,
+                               "gradient");
+            if (st == NNF_OK && sends) {
+                if (s > 0)
+                    st = wait_for(d, &req[1], "gradient", to);
+                if (st == NNF_OK)
+                    st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, TAG_RESULT,
+                                             d->comm, &req[1]), "MPI_Isend");
+            }
+        }
+        if (st == NNF_OK && sends && slices > 0)
+            st = wait_for(d, &req[1], "gradient", to);
+    }
+    *loss_sum = lsum;
+    return st;
+}
+
+nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t, float *loss, nnf_tensor *x,
+                                 const nnf_tensor *targ, int64_t batch_rows)
+{
+    NNF_PUBLIC("nnf_dist_trainer_step");
+    NNF_RETURN_IF(t == NULL || loss == NULL, NNF_ERR_NULL,
+                  "nnf_dist_trainer_step: t and loss must not be NULL");
+    NNF_RETURN_IF(t->d->broken, NNF_ERR_STATE,
+                  "nnf_dist_trainer_step: an earlier timeout left this nnf_dist unusable");
+    int64_t per_row = 0;
+    nnf_status st = local_phase(t, &per_row, x, targ, batch_rows);
+    NNF_FORWARD(agree(t->d, st, batch_rows, "batch_rows", "nnf_dist_trainer_step"));
+    double lsum;
+    NNF_FORWARD(fold(t, &lsum));
+    float *flat = t->sum;
+    for (int p = 0; p < nnf_model_num_parameters(t->model); p++) {
+        nnf_tensor *g = NULL;
+        NNF_FORWARD(nnf_tensor_grad_get(nnf_model_parameters(t->model)[p], &g));
+        size_t k = (size_t)nnf_tensor_numel(g);
+        memcpy(nnf_tensor_data(g), flat, k * sizeof *flat);
+        flat += k;
+    }
+    NNF_FORWARD(nnf_sgd_step(t->opt));
+    *loss = nnf__loss_mean(lsum, per_row * batch_rows);
+    return NNF_OK;
+}
+
+void nnf_dist_trainer_micro_batches(const nnf_dist_trainer *t, int64_t *first, int64_t *count)
+{
+    *first = t != NULL ? t->mb_first : 0;
+    *count = t != NULL ? t->mb_count : 0;
+}

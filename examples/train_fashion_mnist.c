@@ -6,12 +6,14 @@
  * (--loss both runs the two and compares them), and --model cnn swaps in a small CNN
  * built from conv2d = unfold + matmul (the chapter's further research). --save writes the
  * trained weights as a numpy .npz with PyTorch's state_dict names, --load starts from
- * such a file (with --epochs 0 it only evaluates).
+ * such a file (with --epochs 0 it only evaluates). --dist (nnf built with MPI) trains
+ * data-parallel over the ranks of mpirun, printing the same lines as one process.
  *
  *     train_fashion_mnist --epochs 5 --hidden 256
  *     train_fashion_mnist --epochs 2 --save mlp.npz
  *     train_fashion_mnist --load mlp.npz --epochs 0
  *     train_fashion_mnist --help
+ *     mpirun -np 2 train_fashion_mnist --dist --epochs 5
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,12 @@
 #include <unistd.h>
 
 #include "common.h"
+
+#ifdef NNF_EXAMPLE_DIST
+#include <nnf/dist.h>
+/* Set by --dist: every rank runs this program; rank 0 prints and writes files. */
+static nnf_dist *dist;
+#endif
 
 enum { LOSS_CE = 1, LOSS_MSE = 2, LOSS_BOTH = 3 };
 enum { CLASSES = 10, EVAL_BATCH = 1000 };
@@ -30,7 +38,7 @@ typedef struct {
     float lr, momentum, weight_decay;   /* lr 0: the default for the loss */
     uint64_t seed;
     const char *data, *save, *load;
-    int loss, cnn, progress;
+    int loss, cnn, progress, dist;
 } options;
 
 static const char *const class_names[CLASSES] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
@@ -65,6 +73,9 @@ static void usage(FILE *f, const char *prog)
             "                         PyTorch's state_dict names (0.weight, 0.bias, 2.weight..)\n"
             "      --load PATH        start from the weights in PATH (same --model and\n"
             "                         --hidden as when they were saved)\n"
+            "      --dist             data-parallel over MPI: run under mpirun -np N; each\n"
+            "                         rank trains on its share of every batch, and the\n"
+            "                         lines printed are those of one process (MLP only)\n"
             "  -q, --quiet            no progress bar\n"
             "  -h, --help             this text\n"
             "\n"
@@ -116,6 +127,7 @@ static options parse_args(int argc, char **argv)
         {"data", required_argument, NULL, 'd'}, {"loss", required_argument, NULL, 'L'},
         {"model", required_argument, NULL, 'M'}, {"limit", required_argument, NULL, 'n'},
         {"save", required_argument, NULL, 'S'}, {"load", required_argument, NULL, 'O'},
+        {"dist", no_argument, NULL, 'D'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "e:H:l:m:w:b:s:d:qh", longs, NULL)) != -1) {
@@ -132,6 +144,7 @@ static options parse_args(int argc, char **argv)
         case 'S': o.save = optarg; break;
         case 'O': o.load = optarg; break;
         case 'q': o.progress = 0; break;
+        case 'D': o.dist = 1; break;
         case 'L':
             o.loss = !strcmp(optarg, "ce") ? LOSS_CE : !strcmp(optarg, "mse") ? LOSS_MSE
                    : !strcmp(optarg, "both") ? LOSS_BOTH : 0;
@@ -162,6 +175,17 @@ static options parse_args(int argc, char **argv)
     }
     if ((o.save || o.load) && o.loss == LOSS_BOTH) {
         fprintf(stderr, "--save and --load go with one model: --loss ce or mse, not both\n");
+        exit(2);
+    }
+#ifndef NNF_EXAMPLE_DIST
+    if (o.dist) {
+        fprintf(stderr, "--dist needs nnf built with MPI (meson setup -Dmpi=enabled)\n");
+        exit(2);
+    }
+#endif
+    if (o.dist && o.cnn) {
+        fprintf(stderr, "--dist trains the MLP only: Conv2d's gradients do not follow the "
+                "micro-batch rule of nnf/dist.h yet\n");
         exit(2);
     }
     if (o.momentum >= 1) {
@@ -300,6 +324,16 @@ static void progress(int epoch, int64_t done, int64_t total, double loss)
     fflush(stderr);
 }
 
+/* Only rank 0 writes files (and, through main, prints). */
+static int is_rank0(void)
+{
+#ifdef NNF_EXAMPLE_DIST
+    return dist == NULL || nnf_dist_rank(dist) == 0;
+#else
+    return 1;
+#endif
+}
+
 /* Trains one model for o->epochs and returns its final test accuracy. */
 static double run(const options *o, int loss_kind, const split *train, const split *test)
 {
@@ -323,6 +357,11 @@ static double run(const options *o, int loss_kind, const split *train, const spl
         CHECK(nnf_model_load_npz(m, o->load));
         printf("Weights loaded from %s\n", o->load);
     }
+#ifdef NNF_EXAMPLE_DIST
+    nnf_dist_trainer *trainer = NULL;
+    if (dist)   /* rank 0's weights to every rank */
+        CHECK(nnf_dist_trainer_new(&trainer, dist, m, opt));
+#endif
     printf("Loss: %s; SGD lr %g (cosine-annealed to 0), momentum %g, weight decay %g; "
            "batch %lld; seed %llu\n\n",
            loss_kind == LOSS_CE ? "softmax cross-entropy" : "MSE against one-hot targets",
@@ -345,21 +384,40 @@ static double run(const options *o, int loss_kind, const split *train, const spl
             double progress_frac = ((double)(epoch - 1) * (double)nb + (double)i) /
                                    ((double)o->epochs * (double)nb);
             CHECK(nnf_sgd_set_lr(opt, (float)(0.5 * lr * (1.0 + cos(M_PI * progress_frac)))));
-            CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
-            if (loss_kind == LOSS_MSE) one_hot(&targets, yb);
-            CHECK(nnf_model_forward(m, xb, loss_kind == LOSS_MSE ? targets : yb, &loss));
-            nnf_sgd_zero_grad(opt);
-            CHECK(nnf_model_backward(m));
-            CHECK(nnf_sgd_step(opt));
-            /* the logits of this forward, before the step: a running training accuracy */
-            correct += count_correct(nnf_layer_output(last), nnf_tensor_raw(yb), &argmax);
-            seen += nnf_tensor_size(xb, 0);
+#ifdef NNF_EXAMPLE_DIST
+            if (trainer) {
+                /* this rank's rows of the batch; the step combines all ranks' */
+                int64_t rows;
+                CHECK(nnf_dist_trainer_get_batch(trainer, &xb, &yb, &rows, loader, i));
+                if (loss_kind == LOSS_MSE) one_hot(&targets, yb);
+                CHECK(nnf_dist_trainer_step(trainer, &loss, xb,
+                                            loss_kind == LOSS_MSE ? targets : yb, rows));
+                correct += count_correct(nnf_dist_trainer_output(trainer), nnf_tensor_raw(yb),
+                                         &argmax);
+                seen += rows;
+            } else
+#endif
+            {
+                CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
+                if (loss_kind == LOSS_MSE) one_hot(&targets, yb);
+                CHECK(nnf_model_forward(m, xb, loss_kind == LOSS_MSE ? targets : yb, &loss));
+                nnf_sgd_zero_grad(opt);
+                CHECK(nnf_model_backward(m));
+                CHECK(nnf_sgd_step(opt));
+                /* the logits of this forward, before the step: a running training accuracy */
+                correct += count_correct(nnf_layer_output(last), nnf_tensor_raw(yb), &argmax);
+                seen += nnf_tensor_size(xb, 0);
+            }
             loss_sum += loss;
             if (o->progress && (now_seconds() - shown > 0.1 || i == nb - 1)) {
                 progress(epoch, i + 1, nb, loss_sum / (double)(i + 1));
                 shown = now_seconds();
             }
         }
+#ifdef NNF_EXAMPLE_DIST
+        if (trainer)   /* each rank scored its own rows */
+            CHECK(nnf_dist_sum(dist, &correct, 1));
+#endif
         test_acc = evaluate(m, test, &argmax);
         double elapsed = now_seconds() - start;
         total_time += elapsed;
@@ -370,7 +428,7 @@ static double run(const options *o, int loss_kind, const split *train, const spl
     }
     printf("\nTest accuracy %.2f%% after %d epoch%s, %.1f s.\n", test_acc, o->epochs,
            o->epochs == 1 ? "" : "s", total_time);
-    if (o->save) {
+    if (o->save && is_rank0()) {
         CHECK(nnf_model_save_npz(m, o->save));
         printf("Weights saved to %s\n", o->save);
     }
@@ -394,6 +452,9 @@ static double run(const options *o, int loss_kind, const split *train, const spl
 
     nnf_tensor_free(argmax);
     nnf_tensor_free(targets);
+#ifdef NNF_EXAMPLE_DIST
+    nnf_dist_trainer_free(trainer);
+#endif
     nnf_loader_free(loader);
     nnf_sgd_free(opt);
     nnf_model_free(m);
@@ -403,6 +464,16 @@ static double run(const options *o, int loss_kind, const split *train, const spl
 int main(int argc, char **argv)
 {
     options o = parse_args(argc, argv);
+#ifdef NNF_EXAMPLE_DIST
+    if (o.dist) {
+        CHECK(nnf_dist_init(&dist, MPI_COMM_WORLD));
+        if (nnf_dist_rank(dist) != 0) {
+            /* the same lines as rank 0's, which speaks for all; errors still show */
+            if (freopen("/dev/null", "w", stdout) == NULL) exit(1);
+            o.progress = 0;
+        }
+    }
+#endif
 
     double t0 = now_seconds();
     nnf_dataset train = {0}, test = {0};
@@ -427,6 +498,11 @@ int main(int argc, char **argv)
            (long long)nnf_tensor_size(te.x, 0), now_seconds() - t0);
     printf("Pixels normalised with the training set's mean %.4f and std %.4f\n", (double)mean,
            (double)std);
+#ifdef NNF_EXAMPLE_DIST
+    if (dist)
+        printf("Data-parallel over %d MPI ranks, %d thread%s each\n", nnf_dist_size(dist),
+               nnf_get_num_threads(), nnf_get_num_threads() == 1 ? "" : "s");
+#endif
 
     double acc_ce = 0, acc_mse = 0;
     if (o.loss & LOSS_CE) acc_ce = run(&o, LOSS_CE, &tr, &te);
@@ -439,5 +515,8 @@ int main(int argc, char **argv)
     free_split(&te);
     nnf_dataset_free(&train);
     nnf_dataset_free(&test);
+#ifdef NNF_EXAMPLE_DIST
+    nnf_dist_free(dist);
+#endif
     return 0;
 }

@@ -5,7 +5,8 @@
  *   computed on this rank with the scalar kernels while the ranks run the widest ISA;
  *   ranks other than 0 start from different weights (the trainer broadcasts rank 0's);
  * - each rank's forward sees only its own rows (a counting layer), and its block of
- *   micro-batches is the contiguous one of the rule (8 over 3 ranks: 3, 3, 2);
+ *   micro-batches is the contiguous one of the rule (8 over 3 ranks: 3, 3, 2); the
+ *   trainer's outputs are the single process's rows; nnf_dist_sum adds exactly;
  * - more ranks than micro-batches, a wrong shard on one rank and an allocation failure
  *   injected on one rank fail the step on EVERY rank, naming the rank, with no
  *   parameter changed anywhere; the next step works;
@@ -201,6 +202,15 @@ static void check_training(nnf_dist *d, int ce)
         OK(dist_step(t, d, &got, x, y, batches[s]));
         CHECK(memcmp(&want, &got, sizeof want) == 0, "step %d: loss %.9g, single %.9g", s,
               (double)got, (double)want);
+        /* the outputs of this rank's rows, before the update */
+        int64_t first, mine;
+        OK(nnf_dist_shard(d, &first, &mine, batches[s]));
+        const nnf_tensor *all = nnf_layer_output(nnf_model_layer(ref.m, 3));
+        const nnf_tensor *out = nnf_dist_trainer_output(t);
+        int64_t per = nnf_tensor_numel(all) / batches[s];
+        CHECK(out != NULL && nnf_tensor_size(out, 0) == mine, "output rows");
+        CHECK(memcmp(nnf_tensor_data(out), (const float *)nnf_tensor_data(all) + first * per,
+                     (size_t)(mine * per) * sizeof(float)) == 0, "step %d: outputs differ", s);
         char what[64];
         snprintf(what, sizeof what, "%s step %d (%lld rows)", ce ? "ce" : "mse", s,
                  (long long)batches[s]);
@@ -337,6 +347,9 @@ int main(int argc, char **argv)
     in_features = 12;
     hidden = 20;
     check_failures(d);
+    int64_t counts[2] = {rank, 1};
+    OK(nnf_dist_sum(d, counts, 2));
+    CHECK(counts[0] == (int64_t)size * (size - 1) / 2 && counts[1] == size, "nnf_dist_sum");
     if (rank == 0)
         printf("%d ranks: OK\n", size);
     nnf_dist_free(d);

@@ -8,8 +8,8 @@
  *     G = (((G0 + P0) + P1) + P2) + ...
  *
  * A global batch of B rows has ceil(B / 16) micro-batches; rank r of R gets a contiguous
- * block of them (8 over 3 ranks: 3, 3, 2) and computes only those, each from a zero
- * gradient, keeping every partial. The partials are then folded in the fixed order by
+ * block of them (8 over 3 ranks: 3, 3, 2) and computes only those, in one forward and
+ * one backward that keep each micro-batch's gradient apart, from zero. The partials are then folded in the fixed order by
  * point-to-point messages along the rank chain (rank r receives the running sum from
  * r - 1, adds its partials in order, passes it on, in slices so the ranks work at once),
  * and the final sum goes back to every rank along the same chain. Every rank then takes
@@ -116,6 +116,17 @@ NNF_API NNF_NODISCARD nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t /* IN
                                                        float *loss /* OUT */, nnf_tensor *x,
                                                        const nnf_tensor *targ,
                                                        int64_t batch_rows);
+
+/* The model's outputs (its last layer's) for this rank's rows in the last successful
+ * step, before the update: rows x the output's shape, BORROWED from the model until its
+ * next forward. For a running training accuracy, counted per rank and summed with
+ * nnf_dist_sum. */
+NNF_API const nnf_tensor *nnf_dist_trainer_output(const nnf_dist_trainer *t);
+
+/* Collective: values[i] becomes the sum over ranks of values[i], the same on every rank
+ * (integers add exactly in any order). Errors: NNF_ERR_NULL, NNF_ERR_INVALID (n < 0),
+ * NNF_ERR_IO (a timeout or an MPI failure), NNF_ERR_STATE after a timeout. */
+NNF_API NNF_NODISCARD nnf_status nnf_dist_sum(nnf_dist *d, int64_t *values /* IN/OUT */, int n);
 
 /* The micro-batches the last successful step computed on this rank: [*first, *first +
  * *count) of the global batch's. For tests and logs. */

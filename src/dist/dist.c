@@ -2,9 +2,9 @@
  * (nnf/dist.h has the rule and the protocol's outline).
  *
  * A step has three phases, each ending the same way on every rank:
- *   1. local: forward and backward of each own micro-batch from a zero gradient; its
- *      gradients copied into one flat buffer per micro-batch (all layers together, so
- *      the messages below are few and large), its loss sum kept;
+ *   1. local: one forward and one backward over the rank's rows, which leave each
+ *      micro-batch's gradients (from zero) in one flat buffer per micro-batch, all
+ *      layers together (so the messages below are few and large), and its loss sum;
  *   2. agreement: one small nonblocking all-reduce of exact integers (the first failing
  *      rank, the batch's row count as every rank saw it), then, if a rank failed, its
  *      code and message broadcast from it. MPI may bracket a reduction as it likes,
@@ -59,6 +59,7 @@ struct nnf_dist_trainer {
     nnf_sgd *opt;           /* borrowed */
     nnf_loss *loss;         /* the model's */
     size_t nflat;           /* floats of all parameters together */
+    size_t *offsets;        /* of each parameter in a flat buffer */
     float *partials;        /* own micro-batches' gradients, nflat each */
     double *loss_parts;     /* and their loss sums */
     int64_t cap;            /* micro-batches the two have room for */
@@ -337,6 +338,7 @@ void nnf_dist_trainer_free(nnf_dist_trainer *t)
     nnf__dealloc(t->partials, (size_t)t->cap * t->nflat * sizeof(float));
     nnf__dealloc(t->loss_parts, (size_t)t->cap * sizeof(double));
     nnf__dealloc(t->sum, t->nflat * sizeof(float));
+    nnf__dealloc(t->offsets, (size_t)nnf_model_num_parameters(t->model) * sizeof(size_t));
     nnf_tensor_free(t->xs);
     nnf_tensor_free(t->ys);
     nnf__dealloc(t, sizeof *t);
@@ -357,11 +359,17 @@ static nnf_status trainer_make(nnf_dist_trainer **out, nnf_dist *d, nnf_model *m
     t->model = model;
     t->opt = opt;
     t->loss = nnf__model_loss(model);
+    const int np = nnf_model_num_parameters(model);
     t->nflat = param_floats(model);
     t->sum = nnf__alloc((t->nflat > 0 ? t->nflat : 1) * sizeof(float));
-    if (t->sum == NULL) {
+    t->offsets = nnf__alloc((size_t)(np > 0 ? np : 1) * sizeof(size_t));
+    if (t->sum == NULL || t->offsets == NULL) {
         nnf_dist_trainer_free(t);
         return nnf__fail(NNF_ERR_NOMEM, "out of memory for %zu parameters", t->nflat);
+    }
+    for (int p = 0, at = 0; p < np; p++) {
+        t->offsets[p] = (size_t)at;
+        at += (int)nnf_tensor_numel(nnf_model_parameters(model)[p]);
     }
     *out = t;
     return NNF_OK;
@@ -455,33 +463,6 @@ static nnf_status reserve(nnf_dist_trainer *t, int64_t mbs)
     return NNF_OK;
 }
 
-/* Phase 1 on one micro-batch: rows [r0, r0 + n) of the shard, its gradients to `flat`. */
-static nnf_status micro_batch(nnf_dist_trainer *t, nnf_tensor *x, const nnf_tensor *targ,
-                              int64_t r0, int64_t n, float *flat, double *loss_sum)
-{
-    nnf_tensor *xm = NULL, *ym = NULL;
-    float value;
-    nnf_status st = nnf_narrow(&xm, x, 0, r0, n);
-    if (st == NNF_OK)
-        st = nnf_narrow(&ym, targ, 0, r0, n);
-    if (st == NNF_OK)
-        st = nnf_model_forward(t->model, xm, ym, &value);
-    if (st == NNF_OK) {
-        nnf_model_zero_grad(t->model);
-        st = nnf_model_backward(t->model);
-    }
-    for (int p = 0; st == NNF_OK && p < nnf_model_num_parameters(t->model); p++) {
-        const nnf_tensor *g = nnf_tensor_grad(nnf_model_parameters(t->model)[p]);
-        size_t k = (size_t)nnf_tensor_numel(g);
-        memcpy(flat, nnf_tensor_const_data(g), k * sizeof *flat);
-        flat += k;
-    }
-    *loss_sum = t->loss->sum;
-    nnf_tensor_free(xm);
-    nnf_tensor_free(ym);
-    return st;
-}
-
 static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_tensor *x,
                               const nnf_tensor *targ, int64_t batch_rows)
 {
@@ -496,17 +477,23 @@ static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_t
                   (long long)(nnf_tensor_ndim(x) < 1 ? 0 : nnf_tensor_size(x, 0)),
                   (long long)(nnf_tensor_ndim(targ) < 1 ? 0 : nnf_tensor_size(targ, 0)));
     NNF_FORWARD(reserve(t, mb_count));
+    /* One forward and one backward over the shard; the loss and Lin's backward leave
+     * each micro-batch's sums apart (nnf__partials), so nothing is copied afterwards. */
+    const nnf__partials parts = {nnf_model_num_parameters(t->model),
+                                 nnf_model_parameters(t->model), t->offsets, t->partials,
+                                 t->nflat};
+    float value;
     t->loss->mean_rows = batch_rows;
-    nnf_status st = NNF_OK;
-    for (int64_t i = 0; st == NNF_OK && i < mb_count; i++) {
-        int64_t r0 = i * NNF__MICRO_BATCH, n = rows - r0 < NNF__MICRO_BATCH ? rows - r0
-                                                                           : NNF__MICRO_BATCH;
-        st = micro_batch(t, x, targ, r0, n, t->partials + (size_t)i * t->nflat,
-                         &t->loss_parts[i]);
-        if (st == NNF_OK && i == 0)
-            *terms_per_row = t->loss->count / n;
+    t->loss->parts = t->loss_parts;
+    nnf_status st = nnf_model_forward(t->model, x, targ, &value);
+    if (st == NNF_OK) {
+        nnf__partials_set(&parts);
+        st = nnf_model_backward(t->model);
+        nnf__partials_set(NULL);
     }
     t->loss->mean_rows = 0;
+    t->loss->parts = NULL;
+    *terms_per_row = t->loss->count / rows;
     t->mb_first = mb_first;
     t->mb_count = mb_count;
     return st;
@@ -611,6 +598,27 @@ nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t, float *loss, nnf_tensor *x
     NNF_FORWARD(nnf_sgd_step(t->opt));
     *loss = nnf__loss_mean(lsum, per_row * batch_rows);
     return NNF_OK;
+}
+
+const nnf_tensor *nnf_dist_trainer_output(const nnf_dist_trainer *t)
+{
+    if (t == NULL || nnf_model_num_layers(t->model) == 0)
+        return NULL;
+    return nnf_layer_output(nnf_model_layer(t->model, nnf_model_num_layers(t->model) - 1));
+}
+
+nnf_status nnf_dist_sum(nnf_dist *d, int64_t *values, int n)
+{
+    NNF_PUBLIC("nnf_dist_sum");
+    NNF_RETURN_IF(d == NULL || (values == NULL && n > 0), NNF_ERR_NULL,
+                  "nnf_dist_sum: d and values must not be NULL");
+    NNF_RETURN_IF(n < 0, NNF_ERR_INVALID, "nnf_dist_sum: n must be >= 0, got %d", n);
+    NNF_RETURN_IF(d->broken, NNF_ERR_STATE,
+                  "nnf_dist_sum: an earlier timeout left this nnf_dist unusable");
+    MPI_Request req;
+    NNF_FORWARD(mpi_check(MPI_Iallreduce(MPI_IN_PLACE, values, n, MPI_INT64_T, MPI_SUM,
+                                         d->comm, &req), "MPI_Iallreduce"));
+    return wait_for(d, &req, "the sum", -1);
 }
 
 void nnf_dist_trainer_micro_batches(const nnf_dist_trainer *t, int64_t *first, int64_t *count)

@@ -14,6 +14,25 @@
 #include "src/core/error.h"
 #include "src/tensor/tensor_internal.h"
 
+/* Per calling thread: a layer's backward runs on the thread that called the model (the
+ * pool's threads only run pieces of its products), and two threads may train two models. */
+static _Thread_local const nnf__partials *partials;
+
+void nnf__partials_set(const nnf__partials *p)
+{
+    partials = p;
+}
+
+float *nnf__partials_slot(const nnf_tensor *param, size_t *stride)
+{
+    for (int i = 0; partials != NULL && i < partials->n; i++)
+        if (partials->params[i] == param) {
+            *stride = partials->stride;
+            return partials->base + partials->offsets[i];
+        }
+    return NULL;
+}
+
 int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape)
 {
     if (nnf_tensor_ndim(t) != ndim)

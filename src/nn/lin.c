@@ -170,9 +170,53 @@ nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, con
     return NNF_OK;
 }
 
-/* gy is y.g (N x n_out). Adds to w.g and b.g; overwrites gx (N x n_in) unless NULL. */
-static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_tensor *w,
-                               nnf_tensor *b, nnf_tensor *gx, lin_scratch *s)
+/* t, or a contiguous copy in *copy when sgemm cannot address it; its layout in *l. */
+static nnf_status addressable(const nnf_tensor **t, nnf_tensor **copy, nnf__gemm_layout *l)
+{
+    if (nnf__gemm_layout_of_tensor(*t, l))
+        return NNF_OK;
+    NNF_FORWARD(nnf_contiguous(copy, *t));
+    *t = *copy;
+    nnf__gemm_layout_of_tensor(*t, l);
+    return NNF_OK;
+}
+
+/* The weight gradient gy_i^T @ x_i and bias gradient ones @ gy_i of each micro-batch i
+ * (16 rows) from zero into slots i of nnf__partials: the same sums the whole batch's
+ * restart products fold (x^T's rows, the batch, are each product's k). */
+static nnf_status lin_partials(const nnf_tensor *x, const nnf_tensor *gy, float *wslot,
+                               float *bslot, size_t stride, lin_scratch *s)
+{
+    nnf_tensor *xc = NULL, *gc = NULL;
+    nnf__gemm_layout lx, lg;
+    nnf_status st = addressable(&x, &xc, &lx);
+    if (st == NNF_OK)
+        st = addressable(&gy, &gc, &lg);
+    const int64_t n = nnf_tensor_shape(gy)[0];
+    if (st == NNF_OK && bslot != NULL)
+        st = ones_row(s, n);
+    const size_t n_out = (size_t)nnf_tensor_shape(gy)[1], n_in = (size_t)nnf_tensor_shape(x)[1];
+    const float *gd = nnf_tensor_const_data(gy), *xd = nnf_tensor_const_data(x);
+    const int64_t gs = nnf_tensor_strides(gy)[0], xs = nnf_tensor_strides(x)[0];
+    for (int64_t r0 = 0; st == NNF_OK && r0 < n; r0 += NNF__MICRO_BATCH) {
+        size_t rows = (size_t)(n - r0 < NNF__MICRO_BATCH ? n - r0 : NNF__MICRO_BATCH);
+        size_t i = (size_t)(r0 / NNF__MICRO_BATCH);
+        st = nnf__sgemm_restart(NNF__SGEMM_KC, flip(lg.trans), lx.trans, n_out, n_in, rows,
+                                1.0f, gd + r0 * gs, lg.ld, xd + r0 * xs, lx.ld, 0.0f,
+                                wslot + i * stride, n_in);
+        if (st == NNF_OK && bslot != NULL)
+            st = nnf__sgemm_restart(NNF__SGEMM_KC, NNF_NO_TRANS, lg.trans, 1, n_out, rows, 1.0f,
+                                    nnf_tensor_const_data(s->ones), (size_t)n, gd + r0 * gs,
+                                    lg.ld, 0.0f, bslot + i * stride, n_out);
+    }
+    nnf_tensor_free(xc);
+    nnf_tensor_free(gc);
+    return st;
+}
+
+/* w.g += y.g^T @ x and b.g += ones @ y.g, by the micro-batch rule. */
+static nnf_status lin_param_grads(const nnf_tensor *x, const nnf_tensor *gy, nnf_tensor *w,
+                                  nnf_tensor *b, lin_scratch *s)
 {
     nnf_tensor *wg = NULL;
     NNF_FORWARD(nnf_tensor_grad_get(w, &wg));
@@ -184,7 +228,21 @@ static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_te
         NNF_FORWARD(gemm(NNF__MICRO_BATCH, NNF_NO_TRANS, s->ones, NNF_NO_TRANS, gy, 1.0f,
                          s->bias_grad_row));
     }
-    NNF_FORWARD(gemm(NNF__MICRO_BATCH, NNF_TRANS, gy, NNF_NO_TRANS, x, 1.0f, wg));
+    return gemm(NNF__MICRO_BATCH, NNF_TRANS, gy, NNF_NO_TRANS, x, 1.0f, wg);
+}
+
+/* gy is y.g (N x n_out). Adds to w.g and b.g (or writes per-micro-batch partials, see
+ * nnf__partials); overwrites gx (N x n_in) unless NULL. */
+static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_tensor *w,
+                               nnf_tensor *b, nnf_tensor *gx, lin_scratch *s)
+{
+    size_t stride = 0;
+    float *wslot = nnf__partials_slot(w, &stride);
+    if (wslot != NULL)
+        NNF_FORWARD(lin_partials(x, gy, wslot, b != NULL ? nnf__partials_slot(b, &stride) : NULL,
+                                 stride, s));
+    else
+        NNF_FORWARD(lin_param_grads(x, gy, w, b, s));
     if (gx != NULL)
         NNF_FORWARD(gemm(NNF__SGEMM_KC, NNF_NO_TRANS, gy, NNF_NO_TRANS, w, 0.0f, gx));
     return NNF_OK;

@@ -57,7 +57,8 @@ nnf_status nnf_loss_forward(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *
     NNF_RETURN_IF(loss == NULL || pred == NULL || targ == NULL || value == NULL, NNF_ERR_NULL,
                   "nnf_loss_forward: loss, pred, targ and value must not be NULL");
     loss->ready = 0;
-    NNF_FORWARD(loss->fn->forward(loss->scratch, pred, targ, &loss->sum, &loss->count));
+    NNF_FORWARD(loss->fn->forward(loss->scratch, pred, targ, &loss->sum, &loss->count,
+                                  loss->parts));
     *value = nnf__loss_mean(loss->sum, loss->count);
     loss->pred = pred;
     loss->targ = targ;
@@ -97,7 +98,7 @@ nnf_status nnf__loss_value(const nnf__loss_fn *fn, const nnf_tensor *pred,
     nnf_tensor *scratch[NNF__LOSS_SCRATCH] = {0};
     double sum;
     int64_t count;
-    nnf_status st = fn->forward(scratch, pred, targ, &sum, &count);
+    nnf_status st = fn->forward(scratch, pred, targ, &sum, &count, NULL);
     if (st == NNF_OK)
         *value = nnf__loss_mean(sum, count);
     free_scratch(scratch);
@@ -109,7 +110,7 @@ nnf_status nnf__loss_grad(const nnf__loss_fn *fn, nnf_tensor *pred, const nnf_te
     nnf_tensor *scratch[NNF__LOSS_SCRATCH] = {0}, *tmp = NULL, *grad = NULL;
     double sum;
     int64_t count;
-    nnf_status st = fn->forward(scratch, pred, targ, &sum, &count);
+    nnf_status st = fn->forward(scratch, pred, targ, &sum, &count, NULL);
     if (st == NNF_OK)
         st = nnf__grad_target(pred, 0, &tmp, &grad);
     if (st == NNF_OK)

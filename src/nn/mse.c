@@ -45,7 +45,8 @@ static nnf_status as_targ_shape(nnf_tensor **view, const nnf_tensor *t, const nn
 }
 
 static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
-                              const nnf_tensor *targ, double *sum, int64_t *count)
+                              const nnf_tensor *targ, double *sum, int64_t *count,
+                              double *parts)
 {
     NNF_FORWARD(check(pred, targ));
     const nnf_tensor *p;
@@ -64,6 +65,8 @@ static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
         double part = 0.0;
         for (int64_t i = r0 * per_row; i < r1 * per_row; i++)
             part += (double)d[i] * (double)d[i];
+        if (parts != NULL)
+            parts[r0 / NNF__MICRO_BATCH] = part;
         total += part;
     }
     *sum = total;

@@ -37,6 +37,28 @@ typedef struct nnf__grad_txn {
  * measured against 32 with bench_train_step (README, "Beyond one machine"). */
 #define NNF__MICRO_BATCH 16
 
+/* ---- Per-micro-batch gradients (buffers.c; for libnnf_dist) ----
+ *
+ * A rank of a data-parallel step must keep each micro-batch's gradient apart, to fold
+ * them into the other ranks' in micro-batch order. While a table is active on the calling
+ * thread, the backward of a layer under the rule (Lin) writes the gradient of parameter
+ * `params[p]` of its micro-batch i (rows [16 i, 16 i + 16) of its input) from zero to
+ * base + i * stride + offsets[p], and leaves the parameter's .g alone; one forward and
+ * one backward over the rank's rows then give every partial. */
+typedef struct nnf__partials {
+    int n;
+    nnf_tensor *const *params;
+    const size_t *offsets;      /* floats from base */
+    float *base;
+    size_t stride;              /* floats per micro-batch */
+} nnf__partials;
+
+/* Activates `p` on the calling thread (NULL: off). */
+void nnf__partials_set(const nnf__partials *p);
+/* The first micro-batch's slot of `param` and the stride, or NULL when no table is active
+ * or it does not list `param`. */
+float *nnf__partials_slot(const nnf_tensor *param, size_t *stride /* OUT */);
+
 /* ---- Layers (layer.c) ---- */
 
 struct nnf_layer {
@@ -85,15 +107,15 @@ nnf_loss *nnf__model_loss(nnf_model *model);
 
 /* A loss's forward computes the mean of its terms as *sum / *count: *sum is the fold of
  * the terms by the micro-batch rule in double (per micro-batch from zero, in row order,
- * the partials folded in order), *count how many terms there are (rows, or elements for
- * MSE); it leaves in scratch[] what its backward needs. Its backward OVERWRITES grad
+ * the partials folded in order; each partial also to parts[i] unless parts is NULL),
+ * *count how many terms there are (rows, or elements for MSE); it leaves in scratch[] what its backward needs. Its backward OVERWRITES grad
  * (pred's shape) with the gradient of sum / count for this `count` (a micro-batch's
  * terms count towards the whole batch's mean in libnnf_dist). The scratch tensors are
  * reused between calls through nnf__reuse / the ops' IN/OUT convention. */
 typedef struct nnf__loss_fn {
     const char *name;
     nnf_status (*forward)(nnf_tensor **scratch, const nnf_tensor *pred, const nnf_tensor *targ,
-                          double *sum, int64_t *count);
+                          double *sum, int64_t *count, double *parts);
     nnf_status (*backward)(nnf_tensor **scratch, const nnf_tensor *pred, const nnf_tensor *targ,
                            int64_t count, nnf_tensor *grad);
 } nnf__loss_fn;
@@ -111,6 +133,7 @@ struct nnf_loss {
     int64_t count;                      /* ... and their number */
     int64_t mean_rows;                  /* > 0: backward takes the mean over this many
                                            rows, not the forward's (libnnf_dist) */
+    double *parts;                      /* not NULL: the forward's micro-batch sums */
     int ready;
 };
 

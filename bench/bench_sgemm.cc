@@ -20,6 +20,7 @@
 // first lines printed (and the JSON context) name them: see peers_init.
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -170,9 +171,33 @@ void BM_peer(benchmark::State &state)
 // API, return it here as a nnf_bench::prepared (pack_seconds: the packing): every row
 // then times it as "nnf:prepacked" beside "nnf", checks its bits against nnf's and
 // reports the peers against it too (xp:<peer>). Null: no such API yet.
-std::unique_ptr<nnf_bench::prepared> prepare_nnf_prepacked(const nnf_bench::gemm_args &)
+struct nnf_prepacked final : nnf_bench::prepared {
+    nnf_bench::gemm_args g;
+    nnf_packed_matrix *packed = nullptr;
+    ~nnf_prepacked() override { nnf_packed_free(packed); }
+    bool call() override
+    {
+        return nnf_sgemm_packed_b(g.ta, g.m, g.n, g.k, g.alpha, g.a, g.lda, packed, g.beta, g.c,
+                                  g.ldc) == NNF_OK;
+    }
+};
+
+std::unique_ptr<nnf_bench::prepared> prepare_nnf_prepacked(const nnf_bench::gemm_args &g)
 {
-    return nullptr;
+    auto run = std::make_unique<nnf_prepacked>();
+    run->g = g;
+    std::vector<double> t;
+    for (int i = 0; i < 5; i++) {   // the last packing is the one kept
+        nnf_packed_free(run->packed);
+        run->packed = nullptr;
+        auto t0 = std::chrono::steady_clock::now();
+        if (nnf_pack_b(&run->packed, g.tb, g.k, g.n, g.b, g.ldb) != NNF_OK)
+            return nullptr;
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(t.begin(), t.end());
+    run->pack_seconds = t[t.size() / 2];
+    return run;
 }
 
 // Every library taking turns, one thread. Each contender writes its own

@@ -84,19 +84,25 @@ typedef struct difference {
     double gap;       /* forward minus backward difference: ~h f''(v) where smooth */
 } difference;
 
-/* Differences of obj at *p = v with step h, using the steps float actually takes. */
-static nnf_status differences(objective *obj, float *p, double f0, double h, difference *d)
+/* Differences of obj at *p = v (an element of t) with step h, using the steps float
+ * actually takes. Each write through p is recorded on t: a Lin layer would otherwise
+ * keep multiplying by the weight it packed before the step. */
+static nnf_status differences(objective *obj, nnf_tensor *t, float *p, double f0, double h,
+                              difference *d)
 {
     float v = *p;
     double fp, fm;
     *p = (float)(v + h);
+    nnf_tensor_mark_modified(t);
     float vp = *p;
     nnf_status st = obj->eval(obj, &fp);
     *p = (float)(v - h);
+    nnf_tensor_mark_modified(t);
     float vm = *p;
     if (st == NNF_OK)
         st = obj->eval(obj, &fm);
     *p = v;
+    nnf_tensor_mark_modified(t);
     NNF_FORWARD(st);
     d->central = (fp - fm) / ((double)vp - vm);
     d->gap = (fp - f0) / ((double)vp - v) - (f0 - fm) / ((double)v - vm);
@@ -116,9 +122,9 @@ static nnf_status check_tensor(objective *obj, nnf_tensor *t, const char *label,
         float *p = element(t, i, index);
         double analytic = grad != NULL ? (double)*element(grad, i, index) : 0.0;
         difference full, half, quarter;   /* quarter: only its central difference */
-        NNF_FORWARD(differences(obj, p, f0, o->eps, &full));
-        NNF_FORWARD(differences(obj, p, f0, o->eps / 2, &half));
-        NNF_FORWARD(differences(obj, p, f0, o->eps / 4, &quarter));
+        NNF_FORWARD(differences(obj, t, p, f0, o->eps, &full));
+        NNF_FORWARD(differences(obj, t, p, f0, o->eps / 2, &half));
+        NNF_FORWARD(differences(obj, t, p, f0, o->eps / 4, &quarter));
         double central = full.central;
         double tol = o->atol + o->rtol * fabs(central);
         /* Smooth: the central differences agree and the one-sided gap halves with the

@@ -129,9 +129,10 @@ static nnf_status ones_row(lin_scratch *s, int64_t n)
     return nnf_fill(s->ones, 1.0f);
 }
 
-/* y (N x n_out) = x @ w.t() + b, shapes checked. */
+/* y (N x n_out) = x @ w.t() + b, shapes checked; through the layer's packed weight
+ * when `packed` is not NULL (the same bits). */
 static nnf_status lin_forward(nnf_tensor *y, const nnf_tensor *x, const nnf_tensor *w,
-                              const nnf_tensor *b)
+                              const nnf_tensor *b, nnf__lin_packed *packed)
 {
     /* b copied into every row, then the product added (beta 1): y = fma(1, acc, b),
      * the bits of x @ w.t() + b. A broadcast copy, not a k = 1 product of ones and b,
@@ -139,10 +140,15 @@ static nnf_status lin_forward(nnf_tensor *y, const nnf_tensor *x, const nnf_tens
      * epilogue for one multiply-add). */
     if (b != NULL)
         NNF_FORWARD(nnf_copy(y, b));
-    return gemm(NNF__SGEMM_KC, NNF_NO_TRANS, x, NNF_TRANS, w, b != NULL ? 1.0f : 0.0f, y);
+    int done = 0;
+    if (packed != NULL)
+        NNF_FORWARD(nnf__lin_packed_product(packed, y, x, w, b != NULL ? 1.0f : 0.0f, &done));
+    return done ? NNF_OK
+                : gemm(NNF__SGEMM_KC, NNF_NO_TRANS, x, NNF_TRANS, w, b != NULL ? 1.0f : 0.0f, y);
 }
 
-nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *b)
+static nnf_status lin_into(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w,
+                           const nnf_tensor *b, nnf__lin_packed *packed)
 {
     NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "nnf_lin: y is NULL");
     NNF_FORWARD(check_lin("nnf_lin", x, w, b));
@@ -160,7 +166,7 @@ nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, con
     } else {
         NNF_FORWARD(nnf_empty(&out, 2, shape));
     }
-    nnf_status st = lin_forward(out, x, w, b);
+    nnf_status st = lin_forward(out, x, w, b, packed);
     if (st != NNF_OK) {
         if (*y == NULL)
             nnf_tensor_free(out);
@@ -168,6 +174,11 @@ nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, con
     }
     *y = out;
     return NNF_OK;
+}
+
+nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *b)
+{
+    return lin_into(y, x, w, b, NULL);
 }
 
 /* t, or a contiguous copy in *copy when sgemm cannot address it; its layout in *l. */
@@ -292,12 +303,14 @@ nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, n
 typedef struct lin_state {
     nnf_tensor *w, *b;
     lin_scratch scratch;
+    nnf__lin_packed packed;
+    int packed_ready;               /* packed's lock exists */
 } lin_state;
 
 static nnf_status lin_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
 {
     lin_state *s = nnf_layer_state(self);
-    return nnf_lin(out, in, s->w, s->b);
+    return lin_into(out, in, s->w, s->b, &s->packed);
 }
 
 static nnf_status lin_layer_backward(nnf_layer *self, const nnf_tensor *out_grad,
@@ -319,6 +332,8 @@ static void lin_layer_destroy(void *state)
     nnf_tensor_free(s->w);
     nnf_tensor_free(s->b);
     lin_scratch_free(&s->scratch);
+    if (s->packed_ready)
+        nnf__lin_packed_destroy(&s->packed);
     nnf__dealloc(s, sizeof *s);
 }
 
@@ -334,7 +349,10 @@ nnf_status nnf_layer_lin(nnf_layer **out, int64_t n_in, int64_t n_out, nnf_init 
                   (long long)n_in, (long long)n_out);
     lin_state *s = nnf__calloc(sizeof *s);
     NNF_RETURN_IF(s == NULL, NNF_ERR_NOMEM, "nnf_layer_lin: out of memory");
-    nnf_status st = nnf_empty(&s->w, NNF_SHAPE(n_out, n_in));
+    nnf_status st = nnf__lin_packed_init(&s->packed);
+    s->packed_ready = st == NNF_OK;
+    if (st == NNF_OK)
+        st = nnf_empty(&s->w, NNF_SHAPE(n_out, n_in));
     if (st == NNF_OK)
         st = nnf_init_weight(s->w, init, rng);
     if (st == NNF_OK)
@@ -345,4 +363,10 @@ nnf_status nnf_layer_lin(nnf_layer **out, int64_t n_in, int64_t n_out, nnf_init 
     if (st != NNF_OK && !NNF_PLANTED("model"))
         lin_layer_destroy(s);
     return st;
+}
+
+int nnf__lin_is_packed(const nnf_layer *layer)
+{
+    const lin_state *s = nnf_layer_state(layer);
+    return layer->fn == &nnf__lin_fn && s->packed.packed != NULL;
 }

@@ -4,6 +4,8 @@
 #ifndef NNF_NN_INTERNAL_H
 #define NNF_NN_INTERNAL_H
 
+#include <pthread.h>
+
 #include "nnf/linalg.h"
 #include "nnf/nn.h"
 #include "nnf/ops.h"
@@ -91,6 +93,26 @@ nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
  * which it can only do for layers it knows to be these. */
 extern const nnf_layer_fn nnf__lin_fn;
 extern const nnf_layer_fn nnf__conv2d_fn;
+
+/* ---- A Lin layer's prepacked weight (lin_packed.c) ---- */
+
+typedef struct nnf__lin_packed {
+    pthread_rwlock_t lock;          /* read: a product through `packed`; write: a swap */
+    nnf_packed_matrix *packed;      /* w^T, or NULL */
+    uint64_t packed_version;        /* w's nnf_tensor_version when packed */
+    uint64_t seen_version;          /* ... at the last forward that did not pack */
+    int seen;
+} nnf__lin_packed;
+
+nnf_status nnf__lin_packed_init(nnf__lin_packed *c);
+void nnf__lin_packed_destroy(nnf__lin_packed *c);
+/* y = x @ w.t() + beta * y through the packed weight, packing it first if due; *done 0
+ * (and nothing written) when the caller is to run the unpacked product instead. Shapes
+ * are the caller's to check. Safe on several threads at once for one cache. */
+nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_tensor *x,
+                                   const nnf_tensor *w, float beta, int *done);
+/* Test hook: 1 if `layer` is a Lin layer holding a packed weight (lin.c). */
+int nnf__lin_is_packed(const nnf_layer *layer);
 
 /* ---- The model (sequential.c) ---- */
 

@@ -242,9 +242,9 @@ void nnf__model_weights_changed(nnf_model *model)
     /* The one place that learns of weights rewritten behind the layers' backs (loading
      * a file). The activations kept for backward came from the old weights, so a pending
      * backward would mix the two: it is refused until the next forward, as PyTorch
-     * refuses a backward through weights modified in place. Anything later derived from
-     * the weights' values and kept between calls (prepacked weights) is to be
-     * invalidated here as well. */
+     * refuses a backward through weights modified in place. What is derived from the
+     * weights' values and kept between calls (a Lin layer's prepacked weight) needs
+     * nothing here: the load moved the weights' versions (nnf_tensor_version). */
     model->ready = 0;
     for (int i = 0; i < model->nlayers; i++)
         model->layers[i]->ready = 0;

@@ -32,7 +32,7 @@
 _Static_assert(NNF_DIST_MICRO_BATCH == NNF__MICRO_BATCH,
                "nnf/dist.h states the library's micro-batch");
 
-enum { TAG_LOSS = 1, TAG_REDUCE, TAG_RESULT_LOSS, TAG_RESULT };
+enum { TAG_REDUCE = 1, TAG_RESULT = 3 };   /* each + 1: the loss that follows */
 
 /* 64 Ki floats (256 KiB) per message: large enough that per-message costs (a few us)
  * are small beside the transfer, small enough that a 400 KB gradient is cut into
@@ -60,6 +60,7 @@ struct nnf_dist_trainer {
     nnf_loss *loss;         /* the model's */
     size_t nflat;           /* floats of all parameters together */
     size_t *offsets;        /* of each parameter in a flat buffer */
+    MPI_Request *reqs;      /* a pass's receives and sends: slices + 1 each */
     float *partials;        /* own micro-batches' gradients, nflat each */
     double *loss_parts;     /* and their loss sums */
     int64_t cap;            /* micro-batches the two have room for */
@@ -105,23 +106,6 @@ static nnf_status wait_for(nnf_dist *d, MPI_Request *req, const char *what, int 
             nanosleep(&nap, NULL);
         }
     }
-}
-
-/* Posts and waits for a send (or receive) of n items. */
-static nnf_status send_wait(nnf_dist *d, const void *buf, int n, MPI_Datatype type, int to,
-                            int tag, const char *what)
-{
-    MPI_Request req;
-    NNF_FORWARD(mpi_check(MPI_Isend(buf, n, type, to, tag, d->comm, &req), "MPI_Isend"));
-    return wait_for(d, &req, what, to);
-}
-
-static nnf_status recv_wait(nnf_dist *d, void *buf, int n, MPI_Datatype type, int from,
-                            int tag, const char *what)
-{
-    MPI_Request req;
-    NNF_FORWARD(mpi_check(MPI_Irecv(buf, n, type, from, tag, d->comm, &req), "MPI_Irecv"));
-    return wait_for(d, &req, what, from);
 }
 
 /* ---- Phase 2: every rank learns whether every rank succeeded ---- */
@@ -331,6 +315,11 @@ static void flatten(const nnf_model *model, float *flat, int out)
     }
 }
 
+static size_t request_count(size_t nflat)
+{
+    return 2 * ((nflat + SLICE - 1) / SLICE + 1);
+}
+
 void nnf_dist_trainer_free(nnf_dist_trainer *t)
 {
     if (t == NULL)
@@ -339,6 +328,7 @@ void nnf_dist_trainer_free(nnf_dist_trainer *t)
     nnf__dealloc(t->loss_parts, (size_t)t->cap * sizeof(double));
     nnf__dealloc(t->sum, t->nflat * sizeof(float));
     nnf__dealloc(t->offsets, (size_t)nnf_model_num_parameters(t->model) * sizeof(size_t));
+    nnf__dealloc(t->reqs, request_count(t->nflat) * sizeof(MPI_Request));
     nnf_tensor_free(t->xs);
     nnf_tensor_free(t->ys);
     nnf__dealloc(t, sizeof *t);
@@ -363,7 +353,8 @@ static nnf_status trainer_make(nnf_dist_trainer **out, nnf_dist *d, nnf_model *m
     t->nflat = param_floats(model);
     t->sum = nnf__alloc((t->nflat > 0 ? t->nflat : 1) * sizeof(float));
     t->offsets = nnf__alloc((size_t)(np > 0 ? np : 1) * sizeof(size_t));
-    if (t->sum == NULL || t->offsets == NULL) {
+    t->reqs = nnf__alloc(request_count(t->nflat) * sizeof(MPI_Request));
+    if (t->sum == NULL || t->offsets == NULL || t->reqs == NULL) {
         nnf_dist_trainer_free(t);
         return nnf__fail(NNF_ERR_NOMEM, "out of memory for %zu parameters", t->nflat);
     }
@@ -499,79 +490,70 @@ static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_t
     return st;
 }
 
-/* Phase 3: the fold along the chain, then the result back to every rank. */
-static nnf_status fold(nnf_dist_trainer *t, double *loss_sum)
+/* One pass along the chain: the slices of t->sum come from rank `from` (-1: this rank
+ * starts), this rank's partials are added to each in micro-batch order if `add`, and
+ * each goes on to rank `to` (-1: this rank ends); the running loss (one double) follows
+ * the last slice. Every receive is posted first and every send stays in flight until the
+ * end, so a rank that gets the CPU once takes in and passes on the whole gradient: on a
+ * loaded machine each hand-off waits for the peer to be scheduled. */
+static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, int add, double *lsum,
+                       const char *what)
 {
     nnf_dist *d = t->d;
-    const int r = d->rank, last = d->size - 1;
     const size_t nf = t->nflat;
-    double lsum = 0.0;
-    if (r > 0)
-        NNF_FORWARD(recv_wait(d, &lsum, 1, MPI_DOUBLE, r - 1, TAG_LOSS, "running loss"));
-    for (int64_t i = 0; i < t->mb_count; i++)
-        lsum += t->loss_parts[i];
-    if (r < last)
-        NNF_FORWARD(send_wait(d, &lsum, 1, MPI_DOUBLE, r + 1, TAG_LOSS, "running loss"));
-
-    /* The running sum, slice by slice: every receive posted up front, each slice folded
-     * and forwarded as it lands while the next ones are still on the way. */
     const int slices = (int)((nf + SLICE - 1) / SLICE);
-    MPI_Request req[2];
+    MPI_Request *rr = t->reqs, *sr = t->reqs + slices + 1;
+    int ns = 0;
     nnf_status st = NNF_OK;
-    if (r == 0)
-        memset(t->sum, 0, nf * sizeof *t->sum);
+    for (int s = 0; from >= 0 && s <= slices && st == NNF_OK; s++) {
+        size_t lo = (size_t)s * SLICE, n = s < slices && nf - lo < SLICE ? nf - lo : SLICE;
+        st = s < slices ? mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, from, tag,
+                                              d->comm, &rr[s]), "MPI_Irecv")
+                        : mpi_check(MPI_Irecv(lsum, 1, MPI_DOUBLE, from, tag + 1, d->comm,
+                                              &rr[s]), "MPI_Irecv");
+    }
     for (int s = 0; s < slices && st == NNF_OK; s++) {
         size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
-        if (r > 0) {
-            st = mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, r - 1, TAG_REDUCE,
-                                     d->comm, &req[0]), "MPI_Irecv");
-            if (st == NNF_OK)
-                st = wait_for(d, &req[0], "running gradient sum", r - 1);
-        }
-        for (int64_t i = 0; st == NNF_OK && i < t->mb_count; i++) {
+        if (from >= 0)
+            st = wait_for(d, &rr[s], what, from);
+        for (int64_t i = 0; add && st == NNF_OK && i < t->mb_count; i++) {
             const float *p = t->partials + (size_t)i * nf + lo;
             float *g = t->sum + lo;
             for (size_t e = 0; e < n; e++)
                 g[e] += p[e];
         }
-        if (st == NNF_OK && r < last) {
-            if (s > 0)   /* one send in flight: the previous slice's, finished here */
-                st = wait_for(d, &req[1], "running gradient sum", r + 1);
-            if (st == NNF_OK)
-                st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, r + 1, TAG_REDUCE,
-                                         d->comm, &req[1]), "MPI_Isend");
-        }
+        if (st == NNF_OK && to >= 0)
+            st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, tag, d->comm,
+                                     &sr[ns++]), "MPI_Isend");
     }
-    if (st == NNF_OK && r < last && slices > 0)
-        st = wait_for(d, &req[1], "running gradient sum", r + 1);
-    NNF_FORWARD(st);
-
-    /* The result from the last rank along last -> 0 -> 1 -> ... -> last - 1. */
-    if (d->size > 1) {
-        const int from = r == 0 ? last : r - 1, to = r == last ? 0 : r + 1;
-        const int sends = r != last - 1;
-        if (r != last)
-            NNF_FORWARD(recv_wait(d, &lsum, 1, MPI_DOUBLE, from, TAG_RESULT_LOSS, "loss"));
-        if (sends)
-            NNF_FORWARD(send_wait(d, &lsum, 1, MPI_DOUBLE, to, TAG_RESULT_LOSS, "loss"));
-        for (int s = 0; s < slices && st == NNF_OK; s++) {
-            size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
-            if (r != last)
-                st = recv_wait(d, t->sum + lo, (int)n, MPI_FLOAT, from, TAG_RESULT,
-                               "gradient");
-            if (st == NNF_OK && sends) {
-                if (s > 0)
-                    st = wait_for(d, &req[1], "gradient", to);
-                if (st == NNF_OK)
-                    st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, TAG_RESULT,
-                                             d->comm, &req[1]), "MPI_Isend");
-            }
-        }
-        if (st == NNF_OK && sends && slices > 0)
-            st = wait_for(d, &req[1], "gradient", to);
-    }
-    *loss_sum = lsum;
+    if (st == NNF_OK && from >= 0)
+        st = wait_for(d, &rr[slices], what, from);
+    for (int64_t i = 0; add && st == NNF_OK && i < t->mb_count; i++)
+        *lsum += t->loss_parts[i];
+    if (st == NNF_OK && to >= 0)
+        st = mpi_check(MPI_Isend(lsum, 1, MPI_DOUBLE, to, tag + 1, d->comm, &sr[ns++]),
+                       "MPI_Isend");
+    for (int i = 0; st == NNF_OK && i < ns; i++)
+        st = wait_for(d, &sr[i], what, to);
     return st;
+}
+
+/* Phase 3: the fold along the chain 0 -> 1 -> ... -> last, then the result back along
+ * last -> 0 -> 1 -> ... -> last - 1. */
+static nnf_status fold(nnf_dist_trainer *t, double *loss_sum)
+{
+    nnf_dist *d = t->d;
+    const int r = d->rank, last = d->size - 1;
+    *loss_sum = 0.0;
+    if (r == 0)
+        memset(t->sum, 0, t->nflat * sizeof *t->sum);
+    NNF_FORWARD(pass(t, r > 0 ? r - 1 : -1, r < last ? r + 1 : -1, TAG_REDUCE, 1, loss_sum,
+                     "running gradient sum"));
+    if (d->size == 1)
+        return NNF_OK;
+    int from = r == last ? -1 : r == 0 ? last : r - 1;
+    int to = r == last ? 0 : r == last - 1 ? -1 : r + 1;
+    return pass(t, from, to, TAG_RESULT, 0, loss_sum, "gradient");
 }
 
 nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t, float *loss, nnf_tensor *x,

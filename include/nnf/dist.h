@@ -85,7 +85,7 @@ typedef struct nnf_dist_trainer nnf_dist_trainer;
  * micro-batch rule yet, and a layer of your own may sum over the batch in any order).
  * Errors (on every rank if on any): NNF_ERR_NULL, NNF_ERR_STATE (no loss), NNF_ERR_INVALID
  * (a layer with parameters other than Lin; ranks with different parameter counts),
- * NNF_ERR_NOMEM, NNF_ERR_IO. */
+ * NNF_ERR_STRIDE (a parameter that is not contiguous), NNF_ERR_NOMEM, NNF_ERR_IO. */
 NNF_API NNF_NODISCARD nnf_status nnf_dist_trainer_new(nnf_dist_trainer **out /* OUT */,
                                                       nnf_dist *d, nnf_model *model,
                                                       nnf_sgd *opt);

@@ -112,59 +112,67 @@ static void test_writes_are_seen(void **state)
     }
 }
 
-/* Several threads forwarding one Lin layer at once, each into its own output, after
- * every change of the weight: the first forwards race to repack. */
+/* Several threads predicting with one model at once (nnf_model_predict_into), after
+ * every change of a weight: the first calls race to repack. */
 typedef struct {
-    nnf_layer *layer;
+    nnf_model *model;
     const nnf_tensor *x;
     const nnf_tensor *want;
     int ok;
 } worker;
 
-static void *forward_many(void *arg)
+static void *predict_many(void *arg)
 {
     worker *wk = arg;
     wk->ok = 1;
-    for (int i = 0; i < 20; i++) {
-        nnf_tensor *y = NULL;
-        if (wk->layer->fn->forward(wk->layer, wk->x, &y) != NNF_OK) {
+    nnf_tensor *y = NULL;
+    for (int i = 0; i < 20 && wk->ok; i++) {
+        if (nnf_model_predict_into(wk->model, &y, wk->x) != NNF_OK)
             wk->ok = 0;
-            break;
-        }
-        if (memcmp(nnf_tensor_const_data(y), nnf_tensor_const_data(wk->want),
-                   (size_t)nnf_tensor_numel(y) * sizeof(float)) != 0)
+        else if (memcmp(nnf_tensor_const_data(y), nnf_tensor_const_data(wk->want),
+                        (size_t)nnf_tensor_numel(y) * sizeof(float)) != 0)
             wk->ok = 0;
-        nnf_tensor_free(y);
     }
+    nnf_tensor_free(y);
     return NULL;
 }
 
-static void test_concurrent_forwards(void **state)
+static void test_concurrent_predictions(void **state)
 {
     (void)state;
     enum { THREADS = 4 };
     nnf_model *m = make_model(3);
-    nnf_layer *layer = nnf_model_layer(m, 0);
-    nnf_tensor *w = nnf_model_parameters(m)[0], *b = nnf_model_parameters(m)[1];
+    nnf_tensor *w = nnf_model_parameters(m)[0], *w2 = nnf_model_parameters(m)[2];
     nnf_tensor *x = NULL;
     NNF_ASSERT_OK(nnf_randn(&x, NULL, NNF_SHAPE(5, N_IN)));
     for (int round = 0; round < 6; round++) {
-        nnf_tensor_data(w)[round] += 0.125f;
-        nnf_tensor *want = NULL;
-        NNF_ASSERT_OK(nnf_lin(&want, x, w, b));
+        nnf_tensor_data(round % 2 ? w2 : w)[round] += 0.125f;
+        nnf_tensor *want = reference(m, x);
         pthread_t t[THREADS];
         worker wk[THREADS];
         for (int i = 0; i < THREADS; i++) {
-            wk[i] = (worker){layer, x, want, 0};
-            assert_int_equal(pthread_create(&t[i], NULL, forward_many, &wk[i]), 0);
+            wk[i] = (worker){m, x, want, 0};
+            assert_int_equal(pthread_create(&t[i], NULL, predict_many, &wk[i]), 0);
         }
         for (int i = 0; i < THREADS; i++) {
             pthread_join(t[i], NULL);
             assert_true(wk[i].ok);
         }
-        assert_true(nnf__lin_is_packed(layer));
+        assert_true(nnf__lin_is_packed(nnf_model_layer(m, 0)));
         nnf_tensor_free(want);
     }
+    /* Into an output of the wrong shape: an error, the output untouched. */
+    nnf_tensor *bad = NULL;
+    NNF_ASSERT_OK(nnf_zeros(&bad, NNF_SHAPE(5, N_OUT + 1)));
+    NNF_ASSERT_FAILS(nnf_model_predict_into(m, &bad, x), NNF_ERR_SHAPE);
+    assert_non_null(strstr(nnf_last_error(), "nnf_model_predict_into: out must have"));
+    float sum = 0;
+    nnf_tensor *s = NULL;
+    NNF_ASSERT_OK(nnf_sum(&s, bad, 0, NULL, 0));
+    NNF_ASSERT_OK(nnf_value(&sum, s));
+    assert_true(sum == 0.0f);
+    nnf_tensor_free(s);
+    nnf_tensor_free(bad);
     nnf_tensor_free(x);
     nnf_model_free(m);
 }
@@ -228,7 +236,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writes_are_seen),
-        cmocka_unit_test(test_concurrent_forwards),
+        cmocka_unit_test(test_concurrent_predictions),
         cmocka_unit_test(test_prediction_batch_invariance),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

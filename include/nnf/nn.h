@@ -266,6 +266,15 @@ NNF_API nnf_status nnf_model_backward(nnf_model *model);
 /* The layers alone, without a loss (for evaluation): *out (borrowed) is the last layer's
  * output, valid until the next forward. Invalidates a pending backward. */
 NNF_API nnf_status nnf_model_predict(nnf_model *model, nnf_tensor *x, nnf_tensor **out /* OUT */);
+/* The layers alone into the caller's own tensor, leaving the model's kept outputs and a
+ * pending backward alone: *out follows the IN/OUT convention of nnf/ops.h (NULL: a new
+ * tensor the caller frees; else written, and it must have the result's shape). Several
+ * threads may call it at once on one model of Lin, ReLU and Flatten layers (a Lin
+ * layer's prepacked weight is swapped under a lock); a Conv2d layer keeps a workspace,
+ * and a layer of your own whatever its forward keeps: one thread at a time there. */
+NNF_API NNF_NODISCARD nnf_status nnf_model_predict_into(nnf_model *model /* IN/OUT */,
+                                                        nnf_tensor **out /* IN/OUT */,
+                                                        const nnf_tensor *x);
 
 /* The chapter's parameters(): every layer's trainable tensors, in layer order (a Lin
  * contributes weight, then bias). Each tensor's gradient is nnf_tensor_grad(p) (NULL

@@ -184,6 +184,42 @@ static nnf_status backward_all(nnf_model *model)
     return NNF_OK;
 }
 
+nnf_status nnf_model_predict_into(nnf_model *model, nnf_tensor **out, const nnf_tensor *x)
+{
+    NNF_RETURN_IF(model == NULL || x == NULL || out == NULL, NNF_ERR_NULL,
+                  "nnf_model_predict_into: model, x and out must not be NULL");
+    NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE,
+                  "nnf_model_predict_into: the model has no layers");
+    /* Each layer's forward into a tensor of this call's own, never the layer's kept
+     * output, so that calls on other threads do not meet. */
+    nnf_tensor *cur = NULL;
+    nnf_status st = NNF_OK;
+    for (int i = 0; i < model->nlayers && st == NNF_OK; i++) {
+        nnf_layer *l = model->layers[i];
+        nnf_tensor *next = NULL;
+        st = l->fn->forward(l, cur != NULL ? cur : x, &next);
+        if (st != NNF_OK)
+            st = nnf__prefix_error(st, "layer %d: %s: ", i, l->fn->name);
+        nnf_tensor_free(cur);
+        cur = next;
+    }
+    if (st == NNF_OK && *out != NULL) {
+        if (nnf__same_shape(*out, nnf_tensor_ndim(cur), nnf_tensor_shape(cur)))
+            st = nnf_copy(*out, cur);
+        else
+            st = nnf__fail(NNF_ERR_SHAPE, "nnf_model_predict_into: out must have the "
+                           "prediction's shape (%d-D, %lld elements), got %d-D with %lld",
+                           nnf_tensor_ndim(cur), (long long)nnf_tensor_numel(cur),
+                           nnf_tensor_ndim(*out), (long long)nnf_tensor_numel(*out));
+    }
+    if (st == NNF_OK && *out == NULL) {
+        *out = cur;
+        return NNF_OK;
+    }
+    nnf_tensor_free(cur);
+    return st;
+}
+
 nnf_status nnf_model_backward(nnf_model *model)
 {
     NNF_PUBLIC("nnf_model_backward");

@@ -17,12 +17,14 @@ static const char *dtype_name(nnf_dtype d)
  * are one row-major run in memory (which keeps the logical order of the list). */
 static void push_dim(int *n, int64_t *size, int64_t *stride, int64_t s, int64_t st)
 {
-    int64_t run;
+    int64_t run, merged;
     if (s == 1)
         return;
-    /* An empty tensor's strides are unbounded: an overflowing product continues nothing. */
-    if (*n > 0 && !nnf__mul_ovf(s, st, &run) && stride[*n - 1] == run) {
-        size[*n - 1] *= s;
+    /* An empty tensor's sizes and strides are unbounded ([2^32, 2^32, 0] expanded has
+     * strides 0): an overflowing product merges nothing. */
+    if (*n > 0 && !nnf__mul_ovf(s, st, &run) && stride[*n - 1] == run &&
+        !nnf__mul_ovf(size[*n - 1], s, &merged)) {
+        size[*n - 1] = merged;
         stride[*n - 1] = st;
         return;
     }

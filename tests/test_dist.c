@@ -169,7 +169,7 @@ static nnf_status dist_step(nnf_dist_trainer *t, nnf_dist *d, float *loss, nnf_t
         CHECK(mb0 == rank * base + (rank < extra ? rank : extra), "first %lld", (long long)mb0);
         CHECK(first == mb0 * NNF_DIST_MICRO_BATCH, "shard starts at row %lld", (long long)first);
         static const int64_t three[] = {0, 3, 6, 8};   /* the example: 3, 3, 2 */
-        CHECK(size != 3 || rows != 128 || (mb0 == three[rank] && mb0 + mbn == three[rank + 1]),
+        CHECK(size != 3 || rows != 8 * NNF_DIST_MICRO_BATCH || (mb0 == three[rank] && mb0 + mbn == three[rank + 1]),
               "8 micro-batches over 3 ranks: got [%lld, %lld)", (long long)mb0,
               (long long)(mb0 + mbn));
     }
@@ -181,7 +181,7 @@ static nnf_status dist_step(nnf_dist_trainer *t, nnf_dist *d, float *loss, nnf_t
 /* Steps on batches of these rows: single process (scalar kernels) against dist. */
 static void check_training(nnf_dist *d, int ce)
 {
-    static const int64_t batches[] = {128, 100, 128, 64, 130};
+    static const int64_t batches[] = {8 * NNF_DIST_MICRO_BATCH, 100, 128, 192, 130};
     enum { STEPS = sizeof batches / sizeof batches[0] };
     const nnf_isa widest = nnf_isa_active();
     net ref = make_net(ce, 7), dn = make_net(ce, rank == 0 ? 7 : 1000 + (uint64_t)rank);
@@ -251,10 +251,10 @@ static void check_failures(nnf_dist *d)
     if (size > 1) {
         /* size - 1 micro-batches for size ranks */
         nnf_tensor *xs = NULL, *ys = NULL;
-        OK(nnf_narrow(&xs, x, 0, 0, 16 * (size - 1)));
-        OK(nnf_narrow(&ys, y, 0, 0, 16 * (size - 1)));
+        OK(nnf_narrow(&xs, x, 0, 0, NNF_DIST_MICRO_BATCH * (size - 1)));
+        OK(nnf_narrow(&ys, y, 0, 0, NNF_DIST_MICRO_BATCH * (size - 1)));
         snprintf(part, sizeof part, "fewer than the %d ranks", size);
-        expect_everywhere(dist_step(t, d, &loss, xs, ys, 16 * (size - 1)), NNF_ERR_INVALID,
+        expect_everywhere(dist_step(t, d, &loss, xs, ys, NNF_DIST_MICRO_BATCH * (size - 1)), NNF_ERR_INVALID,
                           part);
         nnf_tensor_free(xs);
         nnf_tensor_free(ys);

@@ -7,7 +7,7 @@
  *
  *     G = (((G0 + P0) + P1) + P2) + ...
  *
- * A global batch of B rows has ceil(B / 16) micro-batches; rank r of R gets a contiguous
+ * A global batch of B rows has ceil(B / 32) micro-batches; rank r of R gets a contiguous
  * block of them (8 over 3 ranks: 3, 3, 2) and computes only those, in one forward and
  * one backward that keep each micro-batch's gradient apart, from zero. The partials are then folded in the fixed order by
  * point-to-point messages along the rank chain (rank r receives the running sum from
@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 /* The micro-batch of the reproducibility rule, in rows. */
-#define NNF_DIST_MICRO_BATCH 16
+#define NNF_DIST_MICRO_BATCH 32
 
 typedef struct nnf_dist nnf_dist;
 

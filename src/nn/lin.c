@@ -193,7 +193,7 @@ static nnf_status addressable(const nnf_tensor **t, nnf_tensor **copy, nnf__gemm
 }
 
 /* The weight gradient gy_i^T @ x_i and bias gradient ones @ gy_i of each micro-batch i
- * (16 rows) from zero into slots i of nnf__partials: the same sums the whole batch's
+ * (NNF__MICRO_BATCH rows) from zero into slots i of nnf__partials: the same sums the whole batch's
  * restart products fold (x^T's rows, the batch, are each product's k). */
 static nnf_status lin_partials(const nnf_tensor *x, const nnf_tensor *gy, float *wslot,
                                float *bslot, size_t stride, lin_scratch *s)

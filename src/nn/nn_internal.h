@@ -35,9 +35,10 @@ typedef struct nnf__grad_txn {
  * before the batch's gradient is added to the one already there (nnf__grad_txn):
  *     G = G0 + ((((0 + P0) + P1) + P2) + ...)      (a last micro-batch may be shorter)
  * so a batch split into blocks of whole micro-batches (over ranks, libnnf_dist) gives
- * the same bits as the whole batch in one process, for any number of blocks. 16 rows:
- * measured against 32 with bench_train_step (README, "Beyond one machine"). */
-#define NNF__MICRO_BATCH 16
+ * the same bits as the whole batch in one process, for any number of blocks. 32 rows:
+ * bench_train_step measured 16 at +8-13% of a step (the weight gradient's C tile is read
+ * and written every 16 steps of k) and 32 at 0-5% (README, "Beyond one machine"). */
+#define NNF__MICRO_BATCH 32
 
 /* ---- Per-micro-batch gradients (buffers.c; for libnnf_dist) ----
  *

@@ -68,11 +68,11 @@ int main(int argc, char **argv)
     nnf_layer *l = NULL;
     CHECK(nnf_loss_cross_entropy(&loss));
     CHECK(nnf_model_new(&m, loss));
-    CHECK(nnf_layer_lin(&l, 784, 256, NNF_INIT_KAIMING, &rng));
+    CHECK(nnf_layer_linear(&l, &rng, 784, 256, NNF_INIT_KAIMING));
     CHECK(nnf_model_add(m, l));
     CHECK(nnf_layer_relu(&l));
     CHECK(nnf_model_add(m, l));
-    CHECK(nnf_layer_lin(&l, 256, 10, NNF_INIT_KAIMING, &rng));
+    CHECK(nnf_layer_linear(&l, &rng, 256, 10, NNF_INIT_KAIMING));
     CHECK(nnf_model_add(m, l));
     nnf_sgd *opt = NULL;
     CHECK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), 0.01f, 0.9f,
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
             if (t != NULL) {
                 CHECK(nnf_dist_trainer_step(t, &value, xs, ys, batch));
             } else {
-                CHECK(nnf_model_forward(m, x, y, &value));
+                CHECK(nnf_model_call(m, &value, x, y));
                 nnf_sgd_zero_grad(opt);
                 CHECK(nnf_model_backward(m));
                 CHECK(nnf_sgd_step(opt));

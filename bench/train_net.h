@@ -68,10 +68,10 @@ struct nnf_net {
         const int64_t xshape[2] = {s.n, s.in}, yshape[1] = {s.n};
         ok = (s.ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss)) == NNF_OK &&
              nnf_model_new(&m, loss) == NNF_OK &&
-             nnf_layer_lin(&l1, s.in, s.hidden, NNF_INIT_KAIMING, &rng) == NNF_OK &&
+             nnf_layer_linear(&l1, &rng, s.in, s.hidden, NNF_INIT_KAIMING) == NNF_OK &&
              nnf_model_add(m, l1) == NNF_OK && nnf_layer_relu(&act) == NNF_OK &&
              nnf_model_add(m, act) == NNF_OK &&
-             nnf_layer_lin(&l2, s.hidden, s.out, NNF_INIT_KAIMING, &rng) == NNF_OK &&
+             nnf_layer_linear(&l2, &rng, s.hidden, s.out, NNF_INIT_KAIMING) == NNF_OK &&
              nnf_model_add(m, l2) == NNF_OK &&
              nnf_from_data(&x, d.x.data(), 2, xshape) == NNF_OK;
         if (ok && s.ce) {
@@ -94,7 +94,7 @@ struct nnf_net {
 
     bool step(float *value)
     {
-        return nnf_model_forward(m, x, y, value) == NNF_OK &&
+        return nnf_model_call(m, value, x, y) == NNF_OK &&
                (nnf_sgd_zero_grad(opt), nnf_model_backward(m) == NNF_OK) &&
                nnf_sgd_step(opt) == NNF_OK;
     }

@@ -58,7 +58,7 @@ static nnf_tensor *deep(const char *label, float scale, activation act, nnf_rng 
             CHECK(nnf_mul_scalar(&w, w, scale));
         } else {
             CHECK(nnf_empty(&w, NNF_SHAPE(100, 100)));
-            CHECK(nnf_init_weight(w, NNF_INIT_KAIMING, rng));
+            CHECK(nnf_weight_init(w, rng, NNF_INIT_KAIMING));
         }
         CHECK(nnf_matmul(&next, x, w));   /* into last layer's buffer after the first */
         if (act == RELU) CHECK(nnf_relu(&next, next));
@@ -88,9 +88,9 @@ int main(void)
     CHECK(nnf_randn(&x, &rng, NNF_SHAPE(200, 100)));
     CHECK(nnf_randn(&w1, &rng, NNF_SHAPE(100, 50)));
     CHECK(nnf_zeros(&b1, NNF_SHAPE(50)));
-    /* nnf_lin takes w as (n_out, n_in), like nn.Linear: the chapter's w1 transposed */
+    /* nnf_linear takes w as (n_out, n_in), like nn.Linear: the chapter's w1 transposed */
     CHECK(nnf_t(&w1t, w1));
-    CHECK(nnf_lin(&l1, x, w1t, b1));
+    CHECK(nnf_linear(&l1, x, w1t, b1));
     print_stats("w1 = torch.randn(100, 50); l1 = lin(x, w1, b1); l1.mean(), l1.std()", l1);
 
     nnf_tensor *big = NULL, *sq = NULL;
@@ -101,13 +101,13 @@ int main(void)
     printf("(std sqrt(1000) = %.1f: every output sums 1000 products)\n", sqrt(1000.0));
 
     CHECK(nnf_div_scalar(&w1, w1, sqrtf(100)));
-    CHECK(nnf_lin(&l1, x, w1t, b1));   /* w1t is a view: it sees the rescaled w1 */
+    CHECK(nnf_linear(&l1, x, w1t, b1));   /* w1t is a view: it sees the rescaled w1 */
     print_stats("w1 = torch.randn(100, 50) / sqrt(100); l1 = lin(x, w1, b1); l1.mean(), l1.std()",
                 l1);
     CHECK(nnf_relu(&l2, l1));
     print_stats("l2 = relu(l1); l2.mean(), l2.std()", l2);
     CHECK(nnf_mul_scalar(&w1, w1, sqrtf(2)));   /* now randn * sqrt(2 / 100) */
-    CHECK(nnf_lin(&l1, x, w1t, b1));
+    CHECK(nnf_linear(&l1, x, w1t, b1));
     CHECK(nnf_relu(&l2, l1));
     print_stats("w1 = torch.randn(100, 50) * sqrt(2 / 100); l2 = relu(lin(x, w1, b1)); "
                 "l2.mean(), l2.std()", l2);

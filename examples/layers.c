@@ -34,9 +34,9 @@ static nnf_model *make_model(int user_layers, nnf_rng *rng)
         CHECK(my_relu(&act));
         CHECK(my_linear(&l2, 50, 1, rng));
     } else {
-        CHECK(nnf_layer_lin(&l1, 100, 50, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_linear(&l1, rng, 100, 50, NNF_INIT_KAIMING));
         CHECK(nnf_layer_relu(&act));
-        CHECK(nnf_layer_lin(&l2, 50, 1, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_linear(&l2, rng, 50, 1, NNF_INIT_KAIMING));
     }
     CHECK(nnf_model_add(model, l1));
     CHECK(nnf_model_add(model, act));
@@ -65,7 +65,7 @@ static void gradcheck(nnf_model *model, nnf_tensor *x, const nnf_tensor *y)
     nnf_gradcheck_report r;
     /* The default step and tolerance; 20 points per tensor keep it quick. */
     nnf_gradcheck_options opts = {.max_points = 20, .seed = 1};
-    CHECK(nnf_gradcheck_model(model, x, y, &opts, &r));
+    CHECK(nnf_model_gradcheck(model, &r, x, y, &opts));
     printf("  gradient check (finite differences): %lld points, %lld at a ReLU kink skipped, "
            "%lld failed, max error %.1e\n", (long long)r.checked, (long long)r.skipped,
            (long long)r.failed, r.max_abs_err);
@@ -87,7 +87,7 @@ int main(void)
     nnf_rng_seed(&rng_a, 7);
     nnf_model *model = make_model(0, &rng_a);
     float loss;
-    CHECK(nnf_model_forward(model, x, y, &loss));   /* loss = model(x, y) */
+    CHECK(nnf_model_call(model, &loss, x, y));   /* loss = model(x, y) */
     CHECK(nnf_model_backward(model));               /* model.backward() */
     printf("  loss = model(x, y) = %.4f; model.backward(); model.parameters():\n", (double)loss);
     print_parameters(model);
@@ -97,7 +97,7 @@ int main(void)
     nnf_rng_seed(&rng_b, 7);   /* same seed: the same weights as above */
     nnf_model *mine = make_model(1, &rng_b);
     float my_loss;
-    CHECK(nnf_model_forward(mine, x, y, &my_loss));
+    CHECK(nnf_model_call(mine, &my_loss, x, y));
     CHECK(nnf_model_backward(mine));
     printf("  loss = %.4f (built-in layers: %.4f)\n", (double)my_loss, (double)loss);
     print_parameters(mine);
@@ -132,7 +132,7 @@ int main(void)
     nnf_gradcheck_options some = {.max_points = 40, .seed = 1};
     for (int i = 0; i < 2; i++) {
         nnf_gradcheck_report r;
-        CHECK(nnf_gradcheck_layer(layers[i], xs, 1, &some, &r));
+        CHECK(nnf_layer_gradcheck(layers[i], &r, xs, &some, 1));
         printf("  %-9s %lld points, %lld skipped at the kink, %lld failed, max error %.1e\n",
                nnf_layer_name(layers[i]), (long long)r.checked, (long long)r.skipped,
                (long long)r.failed, r.max_abs_err);

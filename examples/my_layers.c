@@ -94,7 +94,7 @@ nnf_status my_linear(nnf_layer **out, int64_t n_in, int64_t n_out, nnf_rng *rng)
     if (s == NULL) return NNF_ERR_NOMEM;
     /* nn.Parameter(torch.randn(n_out, n_in) * sqrt(2 / n_in)), nn.Parameter(torch.zeros(n_out)) */
     nnf_status st = nnf_empty(&s->weight, NNF_SHAPE(n_out, n_in));
-    if (st == NNF_OK) st = nnf_init_weight(s->weight, NNF_INIT_KAIMING, rng);
+    if (st == NNF_OK) st = nnf_weight_init(s->weight, rng, NNF_INIT_KAIMING);
     if (st == NNF_OK) st = nnf_zeros(&s->bias, NNF_SHAPE(n_out));
     if (st == NNF_OK) st = nnf_t(&s->weight_t, s->weight);
     if (st == NNF_OK) st = nnf_layer_new(out, &my_linear_fn, s);

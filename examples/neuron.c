@@ -46,7 +46,7 @@ int main(void)
     CHECK(nnf_randn(&xb, &rng, NNF_SHAPE(BATCH, N_IN)));
     CHECK(nnf_randn(&wl, &rng, NNF_SHAPE(N_OUT, N_IN)));
     CHECK(nnf_randn(&bl, &rng, NNF_SHAPE(N_OUT)));
-    CHECK(nnf_lin(&yl, xb, wl, bl));
+    CHECK(nnf_linear(&yl, xb, wl, bl));
 
     printf("\nA layer of %d neurons on a batch of %d inputs of %d values: y = x @ w.t() + b\n",
            N_OUT, BATCH, N_IN);

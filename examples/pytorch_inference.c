@@ -68,11 +68,11 @@ int main(int argc, char **argv)
     nnf_model *m = NULL;
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
     CHECK(nnf_model_new(&m, NULL));
-    CHECK(nnf_layer_lin(&l1, PIXELS, h, NNF_INIT_KAIMING, NULL));
+    CHECK(nnf_layer_linear(&l1, NULL, PIXELS, h, NNF_INIT_KAIMING));
     CHECK(nnf_model_add(m, l1));
     CHECK(nnf_layer_relu(&act));
     CHECK(nnf_model_add(m, act));
-    CHECK(nnf_layer_lin(&l2, h, CLASSES, NNF_INIT_KAIMING, NULL));
+    CHECK(nnf_layer_linear(&l2, NULL, h, CLASSES, NNF_INIT_KAIMING));
     CHECK(nnf_model_add(m, l2));
     CHECK(nnf_model_load_npz(m, weights));
     printf("Model: Lin(784, %lld) -> ReLU -> Lin(%lld, 10), weights from PyTorch\n",
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
         int64_t rows = n - start < BATCH ? n - start : BATCH;
         nnf_tensor *xb = NULL, *out, *pred = NULL, *dst = NULL;
         CHECK(nnf_narrow(&xb, test.x, 0, start, rows));
-        CHECK(nnf_model_predict(m, xb, &out));
+        CHECK(nnf_model_infer(m, &out, xb));
         CHECK(nnf_narrow(&dst, all, 0, start, rows));
         CHECK(nnf_copy(dst, out));
         CHECK(nnf_argmax(&pred, out, 1, 0));

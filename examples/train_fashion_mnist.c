@@ -253,20 +253,20 @@ static nnf_model *make_model(const options *o, int loss_kind, nnf_rng *rng, char
     int n = 0;
     if (o->cnn) {
         /* 28x28 -> 28x28 x 8 -> 14x14 x 16 -> 7x7 x 32 -> 10 */
-        CHECK(nnf_layer_conv2d(&layers[n++], 1, 8, 3, 1, 1, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_conv2d_nchw(&layers[n++], rng, 1, 8, 3, 1, 1, NNF_INIT_KAIMING));
         CHECK(nnf_layer_relu(&layers[n++]));
-        CHECK(nnf_layer_conv2d(&layers[n++], 8, 16, 3, 2, 1, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_conv2d_nchw(&layers[n++], rng, 8, 16, 3, 2, 1, NNF_INIT_KAIMING));
         CHECK(nnf_layer_relu(&layers[n++]));
-        CHECK(nnf_layer_conv2d(&layers[n++], 16, 32, 3, 2, 1, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_conv2d_nchw(&layers[n++], rng, 16, 32, 3, 2, 1, NNF_INIT_KAIMING));
         CHECK(nnf_layer_relu(&layers[n++]));
         CHECK(nnf_layer_flatten(&layers[n++]));
-        CHECK(nnf_layer_lin(&layers[n++], 32 * 7 * 7, CLASSES, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_linear(&layers[n++], rng, 32 * 7 * 7, CLASSES, NNF_INIT_KAIMING));
         snprintf(desc, desc_size, "Conv2d(1, 8, 3, pad 1) -> ReLU -> Conv2d(8, 16, 3, stride 2) "
                  "-> ReLU -> Conv2d(16, 32, 3, stride 2) -> ReLU -> Flatten -> Lin(1568, 10)");
     } else {
-        CHECK(nnf_layer_lin(&layers[n++], 784, o->hidden, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_linear(&layers[n++], rng, 784, o->hidden, NNF_INIT_KAIMING));
         CHECK(nnf_layer_relu(&layers[n++]));
-        CHECK(nnf_layer_lin(&layers[n++], o->hidden, CLASSES, NNF_INIT_KAIMING, rng));
+        CHECK(nnf_layer_linear(&layers[n++], rng, o->hidden, CLASSES, NNF_INIT_KAIMING));
         snprintf(desc, desc_size, "Lin(784, %lld) -> ReLU -> Lin(%lld, 10)",
                  (long long)o->hidden, (long long)o->hidden);
     }
@@ -305,7 +305,7 @@ static double evaluate(nnf_model *m, const split *s, nnf_tensor **argmax)
     for (int64_t start = 0; start < n; start += EVAL_BATCH) {
         nnf_tensor *xb = NULL, *out;
         CHECK(nnf_narrow(&xb, s->x, 0, start, n - start < EVAL_BATCH ? n - start : EVAL_BATCH));
-        CHECK(nnf_model_predict(m, xb, &out));
+        CHECK(nnf_model_infer(m, &out, xb));
         correct += count_correct(out, labels + start, argmax);
         nnf_tensor_free(xb);
     }
@@ -400,7 +400,7 @@ static double run(const options *o, int loss_kind, const split *train, const spl
             {
                 CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
                 if (loss_kind == LOSS_MSE) one_hot(&targets, yb);
-                CHECK(nnf_model_forward(m, xb, loss_kind == LOSS_MSE ? targets : yb, &loss));
+                CHECK(nnf_model_call(m, &loss, xb, loss_kind == LOSS_MSE ? targets : yb));
                 nnf_sgd_zero_grad(opt);
                 CHECK(nnf_model_backward(m));
                 CHECK(nnf_sgd_step(opt));
@@ -437,7 +437,7 @@ static double run(const options *o, int loss_kind, const split *train, const spl
     nnf_tensor *xs = NULL, *out, *pred = NULL;
     int shown = nnf_tensor_size(test->x, 0) < 4 ? (int)nnf_tensor_size(test->x, 0) : 4;
     CHECK(nnf_narrow(&xs, test->x, 0, 0, shown));
-    CHECK(nnf_model_predict(m, xs, &out));
+    CHECK(nnf_model_infer(m, &out, xs));
     CHECK(nnf_argmax(&pred, out, 1, 0));
     printf("The first test images:");
     for (int i = 0; i < shown; i++) {

@@ -43,9 +43,9 @@ static float train(int user_relu, nnf_tensor *x, nnf_tensor *y)
     nnf_loader *loader = NULL;
     CHECK(nnf_loss_mse(&mse));
     CHECK(nnf_model_new(&model, mse));
-    CHECK(nnf_layer_lin(&l1, N_IN, HIDDEN, NNF_INIT_KAIMING, &rng));
+    CHECK(nnf_layer_linear(&l1, &rng, N_IN, HIDDEN, NNF_INIT_KAIMING));
     CHECK(user_relu ? my_relu(&act) : nnf_layer_relu(&act));
-    CHECK(nnf_layer_lin(&l2, HIDDEN, 1, NNF_INIT_KAIMING, &rng));
+    CHECK(nnf_layer_linear(&l2, &rng, HIDDEN, 1, NNF_INIT_KAIMING));
     CHECK(nnf_model_add(model, l1));
     CHECK(nnf_model_add(model, act));
     CHECK(nnf_model_add(model, l2));
@@ -64,7 +64,7 @@ static float train(int user_relu, nnf_tensor *x, nnf_tensor *y)
             nnf_tensor *xb, *yb;
             float loss;
             CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
-            CHECK(nnf_model_forward(model, xb, yb, &loss));   /* loss = model(xb, yb) */
+            CHECK(nnf_model_call(model, &loss, xb, yb));   /* loss = model(xb, yb) */
             nnf_sgd_zero_grad(opt);                           /* opt.zero_grad() */
             CHECK(nnf_model_backward(model));                 /* loss.backward() */
             CHECK(nnf_sgd_step(opt));                         /* opt.step() */

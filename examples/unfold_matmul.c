@@ -3,7 +3,7 @@
  * train a CNN that uses it."
  *
  * unfold copies every kernel-sized window of the image into a column; a convolution is
- * then one matrix product of the flattened kernels with those columns. nnf_conv2d and
+ * then one matrix product of the flattened kernels with those columns. nnf_conv2d_nchw and
  * the Conv2d layer are built exactly so (src/nn/conv2d.c); this program shows the idea
  * step by step, checks it against the definition written as loops, and trains a small
  * CNN of Conv2d layers. `train_fashion_mnist --model cnn` trains one on real images.
@@ -83,7 +83,7 @@ int main(void)
     CHECK(nnf_view(&b3, b, NNF_SHAPE(CO, 1)));
     CHECK(nnf_add(&prod, prod, b3));
     CHECK(nnf_view(&by_hand, prod, NNF_SHAPE(N, CO, OH, OW)));
-    CHECK(nnf_conv2d(&lib, x, w, b, S, P));
+    CHECK(nnf_conv2d_nchw(&lib, x, w, b, S, P));
     printf("x: ");
     print_size(x);
     printf(", w: ");
@@ -107,7 +107,7 @@ int main(void)
                     err_lib = fmax(err_lib, fabs(ld[i] - want));
                 }
     printf("largest difference from the definition as loops in double: unfold + matmul %.1e, "
-           "nnf_conv2d %.1e\n", err_hand, err_lib);
+           "nnf_conv2d_nchw %.1e\n", err_hand, err_lib);
 
     printf("\n## A CNN from Conv2d layers, trained to tell horizontal from vertical bars\n\n");
     nnf_tensor *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
@@ -118,12 +118,12 @@ int main(void)
     nnf_layer *layers[6];
     CHECK(nnf_loss_cross_entropy(&ce));
     CHECK(nnf_model_new(&cnn, ce));
-    CHECK(nnf_layer_conv2d(&layers[0], 1, 4, 3, 1, 1, NNF_INIT_KAIMING, &rng));   /* 8x8 */
+    CHECK(nnf_layer_conv2d_nchw(&layers[0], &rng, 1, 4, 3, 1, 1, NNF_INIT_KAIMING));   /* 8x8 */
     CHECK(nnf_layer_relu(&layers[1]));
-    CHECK(nnf_layer_conv2d(&layers[2], 4, 8, 3, 2, 1, NNF_INIT_KAIMING, &rng));   /* 4x4 */
+    CHECK(nnf_layer_conv2d_nchw(&layers[2], &rng, 4, 8, 3, 2, 1, NNF_INIT_KAIMING));   /* 4x4 */
     CHECK(nnf_layer_relu(&layers[3]));
     CHECK(nnf_layer_flatten(&layers[4]));
-    CHECK(nnf_layer_lin(&layers[5], 8 * 4 * 4, 2, NNF_INIT_KAIMING, &rng));
+    CHECK(nnf_layer_linear(&layers[5], &rng, 8 * 4 * 4, 2, NNF_INIT_KAIMING));
     for (int i = 0; i < 6; i++) CHECK(nnf_model_add(cnn, layers[i]));
     nnf_sgd *opt = NULL;
     nnf_loader *loader = NULL;
@@ -140,13 +140,13 @@ int main(void)
             nnf_tensor *xb, *yb;
             float loss;
             CHECK(nnf_loader_get_batch(loader, &xb, &yb, i));
-            CHECK(nnf_model_forward(cnn, xb, yb, &loss));
+            CHECK(nnf_model_call(cnn, &loss, xb, yb));
             nnf_sgd_zero_grad(opt);
             CHECK(nnf_model_backward(cnn));
             CHECK(nnf_sgd_step(opt));
             sum += loss;
         }
-        CHECK(nnf_model_predict(cnn, xte, &out));
+        CHECK(nnf_model_infer(cnn, &out, xte));
         CHECK(nnf_argmax(&pred, out, 1, 0));
         int correct = 0;
         for (int i = 0; i < 256; i++)

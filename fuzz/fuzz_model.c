@@ -77,14 +77,14 @@ static int add_layer(fuzz_in *in, nnf_model *m)
     switch (take8(in) % 4) {
     case 0: {
         int64_t a = take_size(in), b = take_size(in);
-        st = nnf_layer_lin(&l, a, b, (nnf_init)(take8(in) % 2), NULL);
+        st = nnf_layer_linear(&l, NULL, a, b, (nnf_init)(take8(in) % 2));
         expect_ok = a >= 1 && b >= 1;
         break;
     }
     case 1: {
         int64_t ci = take_size(in), co = take_size(in);
         int k = (int)take_size(in), s = (int)take_size(in), p = (int)take_size(in);
-        st = nnf_layer_conv2d(&l, ci, co, k, s, p, NNF_INIT_KAIMING, NULL);
+        st = nnf_layer_conv2d_nchw(&l, NULL, ci, co, k, s, p, NNF_INIT_KAIMING);
         expect_ok = ci >= 1 && co >= 1 && k >= 1 && s >= 1 && p >= 0;
         break;
     }
@@ -150,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nnf_model_zero_grad(m);
     snapshot before = snap(m);
     float value = NAN;
-    nnf_status st = nnf_model_forward(m, x, targ, &value);
+    nnf_status st = nnf_model_call(m, &value, x, targ);
     if (st != NNF_OK) {
         same_as(m, &before, "forward");
     } else {

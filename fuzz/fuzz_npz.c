@@ -117,9 +117,9 @@ static float before[6 + 3 + 3 + 1];
 static void make_model(void)
 {
     nnf_layer *l[3];
-    if (nnf_model_new(&model, NULL) != NNF_OK || nnf_layer_lin(&l[0], 2, 3, NNF_INIT_KAIMING, NULL) ||
-        nnf_model_add(model, l[0]) || nnf_layer_relu(&l[1]) || nnf_model_add(model, l[1]) ||
-        nnf_layer_lin(&l[2], 3, 1, NNF_INIT_KAIMING, NULL) || nnf_model_add(model, l[2]))
+    if (nnf_model_new(&model, NULL) != NNF_OK ||
+        nnf_layer_linear(&l[0], NULL, 2, 3, NNF_INIT_KAIMING) || nnf_model_add(model, l[0]) || nnf_layer_relu(&l[1]) || nnf_model_add(model, l[1]) ||
+        nnf_layer_linear(&l[2], NULL, 3, 1, NNF_INIT_KAIMING) || nnf_model_add(model, l[2]))
         broken("cannot build the model");
 }
 

@@ -39,10 +39,10 @@ static nnf_model *build(const char *arch, uint64_t seed)
         long a[5] = {0};
         nnf_status st = NNF_ERR_INVALID;
         if (sscanf(tok, "lin:%ld:%ld", &a[0], &a[1]) == 2)
-            st = nnf_layer_lin(&l, a[0], a[1], NNF_INIT_KAIMING, &rng);
+            st = nnf_layer_linear(&l, &rng, a[0], a[1], NNF_INIT_KAIMING);
         else if (sscanf(tok, "conv:%ld:%ld:%ld:%ld:%ld", &a[0], &a[1], &a[2], &a[3], &a[4]) == 5)
-            st = nnf_layer_conv2d(&l, a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
-                                  NNF_INIT_KAIMING, &rng);
+            st = nnf_layer_conv2d_nchw(&l, &rng, a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
+                                       NNF_INIT_KAIMING);
         else if (strcmp(tok, "relu") == 0)
             st = nnf_layer_relu(&l);
         else if (strcmp(tok, "flatten") == 0)
@@ -119,7 +119,7 @@ static int predict(const char *arch, const char *weights, const char *xfile, con
     nnf_npz *z = NULL;
     TRY(nnf_npz_load(&z, xfile));
     nnf_tensor *y = NULL;
-    TRY(nnf_model_predict(m, nnf_npz_get(z, "x"), &y));
+    TRY(nnf_model_infer(m, &y, nnf_npz_get(z, "x")));
     const char *key = "y";
     const nnf_tensor *ys[] = {y};
     TRY(nnf_npz_save(out, 1, &key, ys));

@@ -414,10 +414,10 @@ static void make_model(fixture *f)
     nnf_layer *conv = NULL, *relu = NULL, *flat = NULL, *lin = NULL;
     NNF_ASSERT_OK(nnf_loss_cross_entropy(&loss));
     NNF_ASSERT_OK(nnf_model_new(&f->model, loss));
-    NNF_ASSERT_OK(nnf_layer_conv2d(&conv, 2, 3, 3, 1, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&conv, &rng, 2, 3, 3, 1, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&relu));
     NNF_ASSERT_OK(nnf_layer_flatten(&flat));
-    NNF_ASSERT_OK(nnf_layer_lin(&lin, 3 * 6 * 6, 4, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&lin, &rng, 3 * 6 * 6, 4, NNF_INIT_KAIMING));
     nnf_layer *layers[] = {conv, relu, flat, lin};
     for (int i = 0; i < 4; i++)
         NNF_ASSERT_OK(nnf_model_add(f->model, layers[i]));
@@ -438,7 +438,7 @@ static void make_trained(fixture *f)
 {
     float loss;
     make_model(f);
-    NNF_ASSERT_OK(nnf_model_forward(f->model, f->x, f->y, &loss));
+    NNF_ASSERT_OK(nnf_model_call(f->model, &loss, f->x, f->y));
     NNF_ASSERT_OK(nnf_model_backward(f->model));
     NNF_ASSERT_OK(nnf_sgd_step(f->opt));
 }
@@ -446,7 +446,7 @@ static void make_trained(fixture *f)
 static nnf_status call_forward(fixture *f)
 {
     float loss;
-    nnf_status st = nnf_model_forward(f->model, f->x, f->y, &loss);
+    nnf_status st = nnf_model_call(f->model, &loss, f->x, f->y);
     if (st == NNF_OK) st = nnf_full(&f->result, NNF_SHAPE(1), loss);
     return st;
 }
@@ -479,7 +479,7 @@ static void make_trained_forwarded(fixture *f)
 {
     float loss;
     make_trained(f);
-    NNF_ASSERT_OK(nnf_model_forward(f->model, f->x, f->y, &loss));
+    NNF_ASSERT_OK(nnf_model_call(f->model, &loss, f->x, f->y));
 }
 
 static void make_second_step(fixture *f)
@@ -497,16 +497,16 @@ static void make_conv(fixture *f)
 
 static nnf_status call_conv(fixture *f)
 {
-    NEW_RESULT(f, nnf_conv2d(&r, f->t[0], f->t[1], f->t[2], 2, 1));
+    NEW_RESULT(f, nnf_conv2d_nchw(&r, f->t[0], f->t[1], f->t[2], 2, 1));
 }
 
 static nnf_status call_conv_backward(fixture *f)
 {
     nnf_tensor *y = NULL, *g = NULL;
-    nnf_status st = nnf_conv2d(&y, f->t[0], f->t[1], f->t[2], 1, 1);
+    nnf_status st = nnf_conv2d_nchw(&y, f->t[0], f->t[1], f->t[2], 1, 1);
     if (st == NNF_OK) st = nnf_tensor_grad_get(y, &g);
     if (st == NNF_OK) st = nnf_fill(g, 0.25f);
-    if (st == NNF_OK) st = nnf_conv2d_backward(g, f->t[0], f->t[1], f->t[2], 1, 1, 1);
+    if (st == NNF_OK) st = nnf_conv2d_nchw_backward(f->t[0], y, f->t[1], f->t[2], 1, 1, 1);
     nnf_tensor_free(y);
     return st;
 }

@@ -159,7 +159,7 @@ static void test_conv2d_forward(void **state)
             nnf_tensor *b = random_tensor(NNF_SHAPE(g->cout), 60 + ci);
             for (int with_bias = 0; with_bias < 2; with_bias++) {
                 nnf_tensor *out = NULL;
-                NNF_ASSERT_OK(nnf_conv2d(&out, x, w, with_bias ? b : NULL, g->stride, g->pad));
+                NNF_ASSERT_OK(nnf_conv2d_nchw(&out, x, w, with_bias ? b : NULL, g->stride, g->pad));
                 assert_int_equal(nnf_tensor_size(out, 1), g->cout);
                 assert_int_equal(nnf_tensor_size(out, 2), oh);
                 assert_int_equal(nnf_tensor_size(out, 3), ow);
@@ -191,7 +191,7 @@ static double loss_of(const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor
                       const nnf_tensor *r, int stride, int pad)
 {
     nnf_tensor *out = NULL;
-    NNF_ASSERT_OK(nnf_conv2d(&out, x, w, b, stride, pad));
+    NNF_ASSERT_OK(nnf_conv2d_nchw(&out, x, w, b, stride, pad));
     const float *o = nnf_tensor_data(out), *rd = nnf_tensor_data(r);
     double s = 0;
     for (int64_t i = 0; i < nnf_tensor_numel(out); i++) s += (double)o[i] * rd[i];
@@ -223,6 +223,17 @@ static void check_fd(nnf_tensor *param, const nnf_tensor *x, const nnf_tensor *w
     }
 }
 
+/* A tensor of dout's shape whose gradient is dout: the y nnf_conv2d_nchw_backward reads
+ * dloss/dy from. */
+static nnf_tensor *with_grad(const nnf_tensor *dout)
+{
+    nnf_tensor *y = NULL, *g = NULL;
+    NNF_ASSERT_OK(nnf_zeros_like(&y, dout));
+    NNF_ASSERT_OK(nnf_tensor_grad_get(y, &g));
+    NNF_ASSERT_OK(nnf_copy(g, dout));
+    return y;
+}
+
 static void test_conv2d_backward_fd(void **state)
 {
     (void)state;
@@ -235,7 +246,8 @@ static void test_conv2d_backward_fd(void **state)
             nnf_tensor *w = random_tensor(NNF_SHAPE(g->cout, g->c, g->kh, g->kw), 80 + ci);
             nnf_tensor *b = random_tensor(NNF_SHAPE(g->cout), 90 + ci);
             nnf_tensor *r = random_tensor(NNF_SHAPE(g->n, g->cout, oh, ow), 100 + ci);
-            NNF_ASSERT_OK(nnf_conv2d_backward(r, x, w, b, g->stride, g->pad, 1));
+            nnf_tensor *y = with_grad(r);
+            NNF_ASSERT_OK(nnf_conv2d_nchw_backward(x, y, w, b, g->stride, g->pad, 1));
             check_fd(x, x, w, b, r, g);
             check_fd(w, x, w, b, r, g);
             check_fd(b, x, w, b, r, g);
@@ -243,12 +255,12 @@ static void test_conv2d_backward_fd(void **state)
             /* Backward accumulates: a second call doubles every gradient. */
             nnf_tensor *wg1 = NULL;
             NNF_ASSERT_OK(nnf_clone(&wg1, nnf_tensor_grad(w)));
-            NNF_ASSERT_OK(nnf_conv2d_backward(r, x, w, b, g->stride, g->pad, 1));
+            NNF_ASSERT_OK(nnf_conv2d_nchw_backward(x, y, w, b, g->stride, g->pad, 1));
             const float *g1 = nnf_tensor_data(wg1), *g2 = nnf_tensor_data(nnf_tensor_grad(w));
             for (int64_t i = 0; i < nnf_tensor_numel(w); i++) assert_true(g2[i] == 2 * g1[i]);
-            /* need_x_grad 0 leaves x's gradient alone. */
+            /* input_grad 0 leaves x's gradient alone. */
             nnf_zero_grad(x);
-            NNF_ASSERT_OK(nnf_conv2d_backward(r, x, w, NULL, g->stride, g->pad, 0));
+            NNF_ASSERT_OK(nnf_conv2d_nchw_backward(x, y, w, NULL, g->stride, g->pad, 0));
             const float *xg = nnf_tensor_data(nnf_tensor_grad(x));
             for (int64_t i = 0; i < nnf_tensor_numel(x); i++) assert_true(xg[i] == 0.0f);
             nnf_tensor_free(wg1);
@@ -256,6 +268,7 @@ static void test_conv2d_backward_fd(void **state)
             nnf_tensor_free(w);
             nnf_tensor_free(b);
             nnf_tensor_free(r);
+            nnf_tensor_free(y);
         }
     }
 }
@@ -274,8 +287,12 @@ static void test_conv2d_reproducible(void **state)
             nnf_tensor *w = random_tensor(NNF_SHAPE(g.cout, g.c, g.kh, g.kw), 2);
             nnf_tensor *b = random_tensor(NNF_SHAPE(g.cout), 3);
             nnf_tensor *out = NULL;
-            NNF_ASSERT_OK(nnf_conv2d(&out, x, w, b, g.stride, g.pad));
-            NNF_ASSERT_OK(nnf_conv2d_backward(out, x, w, b, g.stride, g.pad, 1));
+            NNF_ASSERT_OK(nnf_conv2d_nchw(&out, x, w, b, g.stride, g.pad));
+            /* dloss/dout = out itself */
+            nnf_tensor *dout = NULL;
+            NNF_ASSERT_OK(nnf_tensor_grad_get(out, &dout));
+            NNF_ASSERT_OK(nnf_copy(dout, out));
+            NNF_ASSERT_OK(nnf_conv2d_nchw_backward(x, out, w, b, g.stride, g.pad, 1));
             size_t no = (size_t)nnf_tensor_numel(out), nx = (size_t)nnf_tensor_numel(x),
                    nw = (size_t)nnf_tensor_numel(w);
             size_t n = no + nx + nw + (size_t)g.cout;
@@ -336,13 +353,16 @@ static void test_conv_errors(void **state)
                    "has 9 (3x3)");
         NNF_ASSERT_FAILS(nnf_fold(&out, bad, 5, 5, 2, 2, 1, 0), NNF_ERR_SHAPE);
         expect_msg("not a multiple of kh*kw (4)");
-        NNF_ASSERT_FAILS(nnf_conv2d(&out, x, w2, NULL, 1, 0), NNF_ERR_SHAPE);
+        NNF_ASSERT_FAILS(nnf_conv2d_nchw(&out, x, w2, NULL, 1, 0), NNF_ERR_SHAPE);
         expect_msg("expects 2 input channels, but the input has 3");
-        NNF_ASSERT_FAILS(nnf_conv2d(&out, x, w, b5, 1, 0), NNF_ERR_SHAPE);
+        NNF_ASSERT_FAILS(nnf_conv2d_nchw(&out, x, w, b5, 1, 0), NNF_ERR_SHAPE);
         expect_msg("bias must be a 1-d float32 tensor of 4 (C_out) elements");
-        NNF_ASSERT_FAILS(nnf_conv2d(&out, x, x3, NULL, 1, 0), NNF_ERR_SHAPE);
-        NNF_ASSERT_FAILS(nnf_conv2d_backward(x, x, w, NULL, 1, 0, 1), NNF_ERR_SHAPE);
-        expect_msg("dout must have the output's shape [2, 4, 3, 3]");
+        NNF_ASSERT_FAILS(nnf_conv2d_nchw(&out, x, x3, NULL, 1, 0), NNF_ERR_SHAPE);
+        nnf_tensor *y = with_grad(x);
+        NNF_ASSERT_FAILS(nnf_conv2d_nchw_backward(x, y, w, NULL, 1, 0, 1), NNF_ERR_SHAPE);
+        expect_msg("nnf_conv2d_nchw_backward: dout (y's gradient) must have the output's shape "
+                   "[2, 4, 3, 3]");
+        nnf_tensor_free(y);
         assert_null(out);
 
         /* Allocation failures anywhere leave nothing behind and *out untouched. */
@@ -350,7 +370,7 @@ static void test_conv_errors(void **state)
         nnf_status st = NNF_ERR_NOMEM;
         for (long k = 1; st == NNF_ERR_NOMEM; k++) {
             nnf__alloc_fail_after(k);
-            st = nnf_conv2d(&out, x, w, NULL, 1, 1);
+            st = nnf_conv2d_nchw(&out, x, w, NULL, 1, 1);
             nnf__alloc_fail_after(0);
             if (st == NNF_ERR_NOMEM) {
                 assert_null(out);
@@ -377,7 +397,7 @@ static void test_conv_layers_gradcheck(void **state)
         nnf_rng rng;
         nnf_rng_seed(&rng, 5);
         nnf_layer *conv = NULL, *flat = NULL;
-        NNF_ASSERT_OK(nnf_layer_conv2d(&conv, 2, 3, 3, 2, 1, NNF_INIT_KAIMING, &rng));
+        NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&conv, &rng, 2, 3, 3, 2, 1, NNF_INIT_KAIMING));
         NNF_ASSERT_OK(nnf_layer_flatten(&flat));
         assert_string_equal(nnf_layer_name(conv), "Conv2d");
         assert_int_equal(nnf_tensor_size(nnf_layer_parameter(conv, 0), 1), 2);
@@ -389,24 +409,24 @@ static void test_conv_layers_gradcheck(void **state)
         nnf_tensor *x = random_tensor(NNF_SHAPE(2, 2, 7, 6), 8);
         nnf_gradcheck_options opts = {.eps = 0.5, .seed = 3};
         nnf_gradcheck_report r;
-        NNF_ASSERT_OK(nnf_gradcheck_layer(conv, x, 1, &opts, &r));
+        NNF_ASSERT_OK(nnf_layer_gradcheck(conv, &r, x, &opts, 1));
         if (r.failed) fail_msg("Conv2d: %s", r.first_failure);
         assert_true(r.checked > 100);
         assert_int_equal(r.skipped, 0);
-        NNF_ASSERT_OK(nnf_gradcheck_layer(flat, x, 1, &opts, &r));
+        NNF_ASSERT_OK(nnf_layer_gradcheck(flat, &r, x, &opts, 1));
         if (r.failed) fail_msg("Flatten: %s", r.first_failure);
         assert_int_equal(r.checked, nnf_tensor_numel(x));
 
         nnf_tensor *out = NULL;
-        NNF_ASSERT_OK(nnf_layer_forward(flat, x, &out));
+        NNF_ASSERT_OK(nnf_layer_call(flat, &out, x));
         assert_int_equal(nnf_tensor_ndim(out), 2);
         assert_int_equal(nnf_tensor_size(out, 1), 2 * 7 * 6);
         assert_true(nnf_tensor_shares_storage(out, x));   /* a view, not a copy */
         nnf_tensor *x3 = random_tensor(NNF_SHAPE(2, 7, 6), 8);
-        NNF_ASSERT_FAILS(nnf_layer_forward(conv, x3, &out), NNF_ERR_SHAPE);
+        NNF_ASSERT_FAILS(nnf_layer_call(conv, &out, x3), NNF_ERR_SHAPE);
         if (!strstr(nnf_last_error(), "Conv2d: expected a 4-d input (N, C, H, W), got 3 dims"))
             fail_msg("message: %s", nnf_last_error());
-        NNF_ASSERT_FAILS(nnf_layer_conv2d(&conv, 0, 3, 3, 1, 0, NNF_INIT_KAIMING, NULL),
+        NNF_ASSERT_FAILS(nnf_layer_conv2d_nchw(&conv, NULL, 0, 3, 3, 1, 0, NNF_INIT_KAIMING),
                          NNF_ERR_INVALID);
         nnf_tensor_free(x);
         nnf_tensor_free(x3);
@@ -443,12 +463,12 @@ static nnf_model *small_cnn(void)
     nnf_layer *l[6];
     NNF_ASSERT_OK(nnf_loss_cross_entropy(&ce));
     NNF_ASSERT_OK(nnf_model_new(&m, ce));
-    NNF_ASSERT_OK(nnf_layer_conv2d(&l[0], 1, 4, 3, 1, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&l[0], &rng, 1, 4, 3, 1, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&l[1]));
-    NNF_ASSERT_OK(nnf_layer_conv2d(&l[2], 4, 6, 3, 2, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&l[2], &rng, 4, 6, 3, 2, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&l[3]));
     NNF_ASSERT_OK(nnf_layer_flatten(&l[4]));
-    NNF_ASSERT_OK(nnf_layer_lin(&l[5], 6 * 4 * 4, 2, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l[5], &rng, 6 * 4 * 4, 2, NNF_INIT_KAIMING));
     for (int i = 0; i < 6; i++) NNF_ASSERT_OK(nnf_model_add(m, l[i]));
     return m;
 }
@@ -472,7 +492,7 @@ static void test_small_cnn_trains(void **state)
             float first = 0, loss = 0;
             long live = 0;
             for (int step = 0; step < 30; step++) {
-                NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+                NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
                 nnf_sgd_zero_grad(opt);
                 NNF_ASSERT_OK(nnf_model_backward(m));
                 NNF_ASSERT_OK(nnf_sgd_step(opt));
@@ -484,7 +504,7 @@ static void test_small_cnn_trains(void **state)
             assert_true(loss < 0.2f * first);
             nnf_gradcheck_report r;
             nnf_gradcheck_options opts = {.eps = 1e-2, .max_points = 8, .seed = 2};
-            NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &opts, &r));
+            NNF_ASSERT_OK(nnf_model_gradcheck(m, &r, x, y, &opts));
             if (r.failed) fail_msg("model: %s", r.first_failure);
 
             size_t n = 0;

@@ -76,13 +76,13 @@ static net make_net(int ce, uint64_t seed)
     net n = {0};
     OK(nnf_model_new(&n.m, loss));
     nnf_layer *l = NULL;
-    OK(nnf_layer_lin(&l, in_features, hidden, NNF_INIT_KAIMING, &rng));
+    OK(nnf_layer_linear(&l, &rng, in_features, hidden, NNF_INIT_KAIMING));
     OK(nnf_model_add(n.m, l));
     OK(nnf_layer_new(&l, &count_fn, NULL));
     OK(nnf_model_add(n.m, l));
     OK(nnf_layer_relu(&l));
     OK(nnf_model_add(n.m, l));
-    OK(nnf_layer_lin(&l, hidden, ce ? CLASSES : 1, NNF_INIT_KAIMING, &rng));
+    OK(nnf_layer_linear(&l, &rng, hidden, ce ? CLASSES : 1, NNF_INIT_KAIMING));
     OK(nnf_model_add(n.m, l));
     OK(nnf_sgd_new(&n.opt, nnf_model_num_parameters(n.m), nnf_model_parameters(n.m), 0.05f,
                    0.9f, 0.01f));
@@ -194,7 +194,7 @@ static void check_training(nnf_dist *d, int ce)
         float want, got;
         OK(nnf_isa_force(NNF_ISA_SCALAR));
         rows_seen = 0;
-        OK(nnf_model_forward(ref.m, x, y, &want));
+        OK(nnf_model_call(ref.m, &want, x, y));
         nnf_sgd_zero_grad(ref.opt);
         OK(nnf_model_backward(ref.m));
         OK(nnf_sgd_step(ref.opt));

@@ -751,11 +751,11 @@ static void train_case(const char *name, nnf_tensor *x, nnf_tensor *y, int ce, i
     nnf_model *m = NULL;
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, nnf_tensor_size(x, 1), hidden, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l1, &rng, nnf_tensor_size(x, 1), hidden, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
     NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
-    NNF_ASSERT_OK(nnf_layer_lin(&l2, hidden, n_out, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l2, &rng, hidden, n_out, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l2));
     hash_params(m);
     nnf_sgd *opt = NULL;
@@ -763,7 +763,7 @@ static void train_case(const char *name, nnf_tensor *x, nnf_tensor *y, int ce, i
                               momentum, wd));
     for (int s = 0; s < 4; s++) {
         float l;
-        NNF_ASSERT_OK(nnf_model_forward(m, x, y, &l));
+        NNF_ASSERT_OK(nnf_model_call(m, &l, x, y));
         hash_floats(&l, 1);
         nnf_sgd_zero_grad(opt);
         NNF_ASSERT_OK(nnf_model_backward(m));
@@ -781,17 +781,17 @@ static void conv_case(int stride, int padding)
     case_begin("conv2d.s%d.p%d", stride, padding);
     nnf_tensor *x = UNIFORM(70, 2, 3, 9, 9), *w = UNIFORM(71, 4, 3, 3, 3);
     nnf_tensor *b = UNIFORM(72, 4), *out = NULL;
-    NNF_ASSERT_OK(nnf_conv2d(&out, x, w, b, stride, padding));
+    NNF_ASSERT_OK(nnf_conv2d_nchw(&out, x, w, b, stride, padding));
     hash_tensor(out);
     nnf_tensor *dout = NULL;
-    NNF_ASSERT_OK(nnf_empty_like(&dout, out));
+    NNF_ASSERT_OK(nnf_tensor_grad_get(out, &dout));
     nnf_test_fill_uniform(nnf_tensor_data(dout), (size_t)nnf_tensor_numel(dout), 73, -1, 1);
-    NNF_ASSERT_OK(nnf_conv2d_backward(dout, x, w, b, stride, padding, 1));
+    NNF_ASSERT_OK(nnf_conv2d_nchw_backward(x, out, w, b, stride, padding, 1));
     hash_tensor(nnf_tensor_grad(x));
     hash_tensor(nnf_tensor_grad(w));
     hash_tensor(nnf_tensor_grad(b));
-    nnf_tensor *tensors[] = {x, w, b, out, dout};
-    for (int i = 0; i < 5; i++)
+    nnf_tensor *tensors[] = {x, w, b, out};
+    for (int i = 0; i < 4; i++)
         nnf_tensor_free(tensors[i]);
 }
 

@@ -1,5 +1,5 @@
 /* A Lin layer's prepacked weight: a model's prediction through it is bitwise the
- * prediction through the functional nnf_lin (unpacked); a weight written through
+ * prediction through the functional nnf_linear (unpacked); a weight written through
  * nnf_tensor_data, an SGD step or an npz load is seen by the next prediction; several
  * threads forwarding one layer at once, with the repack racing, all get the right bits;
  * and a row of a prediction is bitwise the same whatever the batch and its position. */
@@ -21,11 +21,11 @@ static nnf_model *make_model(uint64_t seed)
     nnf_model *m = NULL;
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
     NNF_ASSERT_OK(nnf_model_new(&m, NULL));
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, N_IN, N_HID, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l1, &rng, N_IN, N_HID, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
     NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
-    NNF_ASSERT_OK(nnf_layer_lin(&l2, N_HID, N_OUT, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l2, &rng, N_HID, N_OUT, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l2));
     /* Biases that are not zero, so the bias path is checked too. */
     nnf_tensor *const *p = nnf_model_parameters(m);
@@ -34,14 +34,14 @@ static nnf_model *make_model(uint64_t seed)
     return m;
 }
 
-/* The model's function through the functional (never packed) nnf_lin. */
+/* The model's function through the functional (never packed) nnf_linear. */
 static nnf_tensor *reference(const nnf_model *m, const nnf_tensor *x)
 {
     nnf_tensor *const *p = nnf_model_parameters(m);
     nnf_tensor *h = NULL, *r = NULL, *y = NULL;
-    NNF_ASSERT_OK(nnf_lin(&h, x, p[0], p[1]));
+    NNF_ASSERT_OK(nnf_linear(&h, x, p[0], p[1]));
     NNF_ASSERT_OK(nnf_relu(&r, h));
-    NNF_ASSERT_OK(nnf_lin(&y, r, p[2], p[3]));
+    NNF_ASSERT_OK(nnf_linear(&y, r, p[2], p[3]));
     nnf_tensor_free(h);
     nnf_tensor_free(r);
     return y;
@@ -60,7 +60,7 @@ static void predict_checked(nnf_model *m, nnf_tensor *x)
     nnf_tensor *want = reference(m, x);
     for (int i = 0; i < 2; i++) {
         nnf_tensor *got = NULL;
-        NNF_ASSERT_OK(nnf_model_predict(m, x, &got));
+        NNF_ASSERT_OK(nnf_model_infer(m, &got, x));
         assert_same(got, want);
     }
     assert_true(nnf__lin_is_packed(nnf_model_layer(m, 0)));
@@ -101,9 +101,9 @@ static void test_writes_are_seen(void **state)
         NNF_ASSERT_OK(nnf_model_load_npz(m, path));
         predict_checked(m, x);
         nnf_tensor *a = NULL, *b = NULL;
-        NNF_ASSERT_OK(nnf_model_predict(m, x, &a));
+        NNF_ASSERT_OK(nnf_model_infer(m, &a, x));
         NNF_ASSERT_OK(nnf_clone(&a, a));
-        NNF_ASSERT_OK(nnf_model_predict(other, x, &b));
+        NNF_ASSERT_OK(nnf_model_infer(other, &b, x));
         assert_same(a, b);
         nnf_tensor_free(a);
         nnf_tensor_free(x);
@@ -193,7 +193,7 @@ static void test_prediction_batch_invariance(void **state)
     for (int64_t r = 0; r < ROWS; r++) {
         nnf_tensor *row = NULL, *got = NULL;
         NNF_ASSERT_OK(nnf_narrow(&row, x, 0, r, 1));
-        NNF_ASSERT_OK(nnf_model_predict(m, row, &got));
+        NNF_ASSERT_OK(nnf_model_infer(m, &got, row));
         memcpy(nnf_tensor_data(alone) + r * N_OUT, nnf_tensor_const_data(got),
                N_OUT * sizeof(float));
         nnf_tensor_free(row);
@@ -214,7 +214,7 @@ static void test_prediction_batch_invariance(void **state)
                     nnf_tensor_mark_modified(nnf_model_parameters(m)[2]);
                     for (int pass = 0; pass < 2; pass++) {
                         nnf_tensor *got = NULL;
-                        NNF_ASSERT_OK(nnf_model_predict(m, rows, &got));
+                        NNF_ASSERT_OK(nnf_model_infer(m, &got, rows));
                         nnf_test_assert_bits_equal(nnf_tensor_const_data(got),
                                                    nnf_tensor_const_data(alone) +
                                                        firsts[f] * N_OUT,

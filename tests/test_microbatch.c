@@ -112,11 +112,11 @@ static nnf_model *small_model(int ce, int64_t classes)
     nnf_model *m = NULL;
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
     nnf_layer *l = NULL;
-    NNF_ASSERT_OK(nnf_layer_lin(&l, 20, 24, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l, &rng, 20, 24, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l));
     NNF_ASSERT_OK(nnf_layer_relu(&l));
     NNF_ASSERT_OK(nnf_model_add(m, l));
-    NNF_ASSERT_OK(nnf_layer_lin(&l, 24, classes, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l, &rng, 24, classes, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l));
     return m;
 }
@@ -130,7 +130,7 @@ static void check_model(int ce, int64_t rows)
         nnf_model *whole = small_model(ce, classes), *parts = small_model(ce, classes);
         const int np = nnf_model_num_parameters(whole);
         float loss;
-        NNF_ASSERT_OK(nnf_model_forward(whole, x, y, &loss));
+        NNF_ASSERT_OK(nnf_model_call(whole, &loss, x, y));
         nnf_model_zero_grad(whole);
         NNF_ASSERT_OK(nnf_model_backward(whole));
 
@@ -146,7 +146,7 @@ static void check_model(int ce, int64_t rows)
             NNF_ASSERT_OK(nnf_narrow(&xs, x, 0, r0, r1 - r0));
             NNF_ASSERT_OK(nnf_narrow(&ys, y, 0, r0, r1 - r0));
             float part_loss;
-            NNF_ASSERT_OK(nnf_model_forward(parts, xs, ys, &part_loss));
+            NNF_ASSERT_OK(nnf_model_call(parts, &part_loss, xs, ys));
             nnf_model_zero_grad(parts);
             NNF_ASSERT_OK(nnf_model_backward(parts));
             sum += pl->sum;

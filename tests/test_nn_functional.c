@@ -32,7 +32,7 @@ static void ref_lin(const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *
 static void check_lin_forward(const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *b)
 {
     nnf_tensor *y = NULL;
-    NNF_ASSERT_OK(nnf_lin(&y, x, w, b));
+    NNF_ASSERT_OK(nnf_linear(&y, x, w, b));
     assert_int_equal(nnf_tensor_size(y, 0), nnf_tensor_size(x, 0));
     assert_int_equal(nnf_tensor_size(y, 1), nnf_tensor_size(w, 0));
     double *want = nn_doubles((size_t)nnf_tensor_numel(y));
@@ -40,7 +40,7 @@ static void check_lin_forward(const nnf_tensor *x, const nnf_tensor *w, const nn
     nnf_test_assert_close(nnf_tensor_data(y), want, (size_t)nnf_tensor_numel(y), 1e-5, 1e-6);
     /* into the existing tensor: same handle, same values */
     nnf_tensor *same = y;
-    NNF_ASSERT_OK(nnf_lin(&y, x, w, b));
+    NNF_ASSERT_OK(nnf_linear(&y, x, w, b));
     assert_ptr_equal(y, same);
     nnf_test_assert_close(nnf_tensor_data(y), want, (size_t)nnf_tensor_numel(y), 1e-5, 1e-6);
     free(want);
@@ -79,13 +79,13 @@ static void test_lin_forward(void **state)
 static void check_lin_backward(nnf_tensor *x, nnf_tensor *w, nnf_tensor *b)
 {
     nnf_tensor *y = NULL;
-    NNF_ASSERT_OK(nnf_lin(&y, x, w, b));
+    NNF_ASSERT_OK(nnf_linear(&y, x, w, b));
     nnf_tensor *g = nn_uniform(NNF_SHAPE(N, OUT), 11, -1, 1);
     nn_set_grad(y, g);
     nnf_zero_grad(x);
     nnf_zero_grad(w);
     nnf_zero_grad(b);
-    NNF_ASSERT_OK(nnf_lin_backward(x, y, w, b, 1));
+    NNF_ASSERT_OK(nnf_linear_backward(x, y, w, b, 1));
     const float *gp = nnf_tensor_data(g);
     double wg[OUT * IN] = {0}, bg[OUT] = {0}, xg[N * IN] = {0};
     for (int i = 0; i < N; i++)
@@ -103,7 +103,7 @@ static void check_lin_backward(nnf_tensor *x, nnf_tensor *w, nnf_tensor *b)
     nnf_test_assert_close(nn_grad(b), bg, OUT, 1e-5, 1e-6);
     nnf_test_assert_close(nn_grad(x), xg, N * IN, 1e-5, 1e-6);
     /* a second backward adds the same again (the chapter's .g accumulates) */
-    NNF_ASSERT_OK(nnf_lin_backward(x, y, w, b, 1));
+    NNF_ASSERT_OK(nnf_linear_backward(x, y, w, b, 1));
     for (int i = 0; i < OUT * IN; i++)
         wg[i] *= 2;
     for (int i = 0; i < OUT; i++)
@@ -132,10 +132,10 @@ static void test_lin_backward(void **state)
 
         /* input_grad 0: the data gets no gradient */
         nnf_tensor *x2 = nn_uniform(NNF_SHAPE(N, IN), 9, -1, 1), *y = NULL;
-        NNF_ASSERT_OK(nnf_lin(&y, x2, w, NULL));
+        NNF_ASSERT_OK(nnf_linear(&y, x2, w, NULL));
         nnf_tensor *g = nn_uniform(NNF_SHAPE(N, OUT), 10, -1, 1);
         nn_set_grad(y, g);
-        NNF_ASSERT_OK(nnf_lin_backward(x2, y, w, NULL, 0));
+        NNF_ASSERT_OK(nnf_linear_backward(x2, y, w, NULL, 0));
         assert_null(nnf_tensor_grad(x2));
         nnf_tensor *objs[] = {x, w, b, wt_store, wt, x2, y, g};
         for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
@@ -295,19 +295,19 @@ static void test_errors(void **state)
     nnf_tensor *b = nn_uniform(NNF_SHAPE(40), 3, -1, 1);
     nnf_tensor *y = NULL, *wrong = NULL, *labels = NULL;
     float loss;
-    NNF_ASSERT_FAILS(nnf_lin(&y, x, w, NULL), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_linear(&y, x, w, NULL), NNF_ERR_SHAPE);
     NN_ASSERT_MESSAGE("x is 200x100 but w is 50x80");
     assert_null(y);
-    NNF_ASSERT_FAILS(nnf_lin(&y, x, w_ok, b), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_linear(&y, x, w_ok, b), NNF_ERR_SHAPE);
     NN_ASSERT_MESSAGE("b must be 1-D with w's n_out (50) elements");
-    NNF_ASSERT_FAILS(nnf_lin(&y, NULL, w_ok, NULL), NNF_ERR_NULL);
-    NNF_ASSERT_FAILS(nnf_lin(NULL, x, w_ok, NULL), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_linear(&y, NULL, w_ok, NULL), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_linear(NULL, x, w_ok, NULL), NNF_ERR_NULL);
     NNF_ASSERT_OK(nnf_zeros(&wrong, NNF_SHAPE(200, 49)));
-    NNF_ASSERT_FAILS(nnf_lin(&wrong, x, w_ok, NULL), NNF_ERR_SHAPE);
+    NNF_ASSERT_FAILS(nnf_linear(&wrong, x, w_ok, NULL), NNF_ERR_SHAPE);
     NN_ASSERT_MESSAGE("y must be 200x50");
     /* backward before the forward's result has a gradient */
-    NNF_ASSERT_OK(nnf_lin(&y, x, w_ok, NULL));
-    NNF_ASSERT_FAILS(nnf_lin_backward(x, y, w_ok, NULL, 1), NNF_ERR_STATE);
+    NNF_ASSERT_OK(nnf_linear(&y, x, w_ok, NULL));
+    NNF_ASSERT_FAILS(nnf_linear_backward(x, y, w_ok, NULL, 1), NNF_ERR_STATE);
     NN_ASSERT_MESSAGE("y has no gradient");
     assert_null(nnf_tensor_grad(w_ok));
     NNF_ASSERT_FAILS(nnf_relu_backward(x, y), NNF_ERR_STATE);
@@ -343,7 +343,7 @@ static void test_alloc_failures(void **state)
         nnf_tensor *y = NULL, *a = NULL;
         float loss;
         nnf__alloc_fail_after(k);
-        nnf_status st = nnf_lin(&y, x, w, b);
+        nnf_status st = nnf_linear(&y, x, w, b);
         if (st == NNF_OK)
             st = nnf_relu(&a, y);
         if (st == NNF_OK)
@@ -353,7 +353,7 @@ static void test_alloc_failures(void **state)
         if (st == NNF_OK)
             st = nnf_relu_backward(y, a);
         if (st == NNF_OK)
-            st = nnf_lin_backward(x, y, w, b, 1);
+            st = nnf_linear_backward(x, y, w, b, 1);
         nnf__alloc_fail_after(0);
         if (st == NNF_OK)
             succeeded = 1;

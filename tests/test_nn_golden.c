@@ -154,7 +154,7 @@ static void check_functional(golden *g, int ce)
     for (int i = 0; i < k; i++) {
         nnf_zero_grad(param(g, 'w', i));
         nnf_zero_grad(param(g, 'b', i));
-        NNF_ASSERT_OK(nnf_lin(&pre[i], cur, param(g, 'w', i), param(g, 'b', i)));
+        NNF_ASSERT_OK(nnf_linear(&pre[i], cur, param(g, 'w', i), param(g, 'b', i)));
         cur = pre[i];
         if (i < k - 1) {
             NNF_ASSERT_OK(nnf_relu(&post[i], pre[i]));
@@ -169,7 +169,7 @@ static void check_functional(golden *g, int ce)
     nnf_zero_grad(x);
     for (int i = k - 1; i >= 0; i--) {
         nnf_tensor *in = i > 0 ? post[i - 1] : x;
-        NNF_ASSERT_OK(nnf_lin_backward(in, pre[i], param(g, 'w', i), param(g, 'b', i), 1));
+        NNF_ASSERT_OK(nnf_linear_backward(in, pre[i], param(g, 'w', i), param(g, 'b', i), 1));
         if (i > 0)
             NNF_ASSERT_OK(nnf_relu_backward(pre[i - 1], post[i - 1]));
     }
@@ -196,8 +196,8 @@ static nnf_model *golden_model(const golden *g, int ce)
     for (int i = 0; i < k; i++) {
         const nnf_tensor *w = param(g, 'w', i);
         nnf_layer *l = NULL;
-        NNF_ASSERT_OK(nnf_layer_lin(&l, nnf_tensor_size(w, 1), nnf_tensor_size(w, 0),
-                                    NNF_INIT_KAIMING, NULL));
+        NNF_ASSERT_OK(nnf_layer_linear(&l, NULL, nnf_tensor_size(w, 1), nnf_tensor_size(w, 0),
+                                       NNF_INIT_KAIMING));
         NNF_ASSERT_OK(nnf_copy(nnf_layer_parameter(l, 0), w));
         NNF_ASSERT_OK(nnf_copy(nnf_layer_parameter(l, 1), param(g, 'b', i)));
         NNF_ASSERT_OK(nnf_model_add(m, l));
@@ -215,7 +215,7 @@ static void check_model(const golden *g, int ce)
     nnf_tensor *x = golden_get(g, "x");
     nnf_zero_grad(x);
     float loss;
-    NNF_ASSERT_OK(nnf_model_forward(m, x, golden_get(g, "y"), &loss));
+    NNF_ASSERT_OK(nnf_model_call(m, &loss, x, golden_get(g, "y")));
     assert_loss(loss, golden_get(g, "loss"));
     NNF_ASSERT_OK(nnf_model_backward(m));
     nnf_tensor *const *p = nnf_model_parameters(m);
@@ -273,8 +273,7 @@ static void test_classifier_sgd(void **state)
                                   0.1f, 0.9f, 0.01f));
         float losses[3];
         for (int s = 0; s < 3; s++) {
-            NNF_ASSERT_OK(nnf_model_forward(m, golden_get(&g, "x"), golden_get(&g, "y"),
-                                            &losses[s]));
+            NNF_ASSERT_OK(nnf_model_call(m, &losses[s], golden_get(&g, "x"), golden_get(&g, "y")));
             nnf_sgd_zero_grad(opt);
             NNF_ASSERT_OK(nnf_model_backward(m));
             NNF_ASSERT_OK(nnf_sgd_step(opt));

@@ -20,18 +20,18 @@ static void test_lin(void **state)
         nnf_rng rng;
         nnf_rng_seed(&rng, 1);
         nnf_layer *lin = NULL;
-        NNF_ASSERT_OK(nnf_layer_lin(&lin, 5, 4, NNF_INIT_KAIMING, &rng));
+        NNF_ASSERT_OK(nnf_layer_linear(&lin, &rng, 5, 4, NNF_INIT_KAIMING));
         /* a nonzero bias, so the forward's bias path is exercised */
         NNF_ASSERT_OK(nnf_fill(nnf_layer_parameter(lin, 1), 0.3f));
         nnf_tensor *x = nn_uniform(NNF_SHAPE(6, 5), 2, -1, 1);
         nnf_gradcheck_report r;
-        NNF_ASSERT_OK(nnf_gradcheck_layer(lin, x, 1, NULL, &r));
+        NNF_ASSERT_OK(nnf_layer_gradcheck(lin, &r, x, NULL, 1));
         /* linear: no kinks, every point checked */
         assert_passes(&r, 6 * 5 + 4 * 5 + 4);
         assert_int_equal(r.skipped, 0);
         /* max_points spreads a few points over each tensor */
         nnf_gradcheck_options o = {.max_points = 3, .seed = 7};
-        NNF_ASSERT_OK(nnf_gradcheck_layer(lin, x, 0, &o, &r));
+        NNF_ASSERT_OK(nnf_layer_gradcheck(lin, &r, x, &o, 0));
         assert_int_equal(r.checked + r.skipped, 2 * 3);
         assert_int_equal(r.failed, 0);
         nnf_layer_free(lin);
@@ -51,7 +51,7 @@ static void test_relu(void **state)
         nnf_tensor_data(x)[4] = 0.004f;
         nnf_tensor_data(x)[9] = -0.002f;
         nnf_gradcheck_report r;
-        NNF_ASSERT_OK(nnf_gradcheck_layer(relu, x, 1, NULL, &r));
+        NNF_ASSERT_OK(nnf_layer_gradcheck(relu, &r, x, NULL, 1));
         assert_passes(&r, 6 * 5 - 2);
         assert_int_equal(r.skipped, 2);
         nnf_layer_free(relu);
@@ -70,9 +70,9 @@ static void test_losses(void **state)
         nnf_tensor *p = nn_uniform(NNF_SHAPE(6, 1), 4, -1, 1), *t = nn_uniform(NNF_SHAPE(6), 5, -1, 1);
         nnf_tensor *logits = nn_uniform(NNF_SHAPE(6, 4), 6, -3, 3), *labels = nn_labels(6, 4, 7);
         nnf_gradcheck_report r;
-        NNF_ASSERT_OK(nnf_gradcheck_loss(mse, p, t, NULL, &r));
+        NNF_ASSERT_OK(nnf_loss_gradcheck(mse, &r, p, t, NULL));
         assert_passes(&r, 6);
-        NNF_ASSERT_OK(nnf_gradcheck_loss(ce, logits, labels, NULL, &r));
+        NNF_ASSERT_OK(nnf_loss_gradcheck(ce, &r, logits, labels, NULL));
         assert_passes(&r, 24);
         nnf_loss_free(mse);
         nnf_loss_free(ce);
@@ -93,11 +93,11 @@ static nnf_model *lin_relu_lin(int64_t n_in, int64_t hidden, int64_t n_out, int 
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
     NNF_ASSERT_OK(ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss));
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, n_in, hidden, NNF_INIT_KAIMING, rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l1, rng, n_in, hidden, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
     NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
-    NNF_ASSERT_OK(nnf_layer_lin(&l2, hidden, n_out, NNF_INIT_KAIMING, rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l2, rng, hidden, n_out, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l2));
     return m;
 }
@@ -124,7 +124,7 @@ static void test_models(void **state)
             /* the loss is a float: a smaller step keeps fewer points near the kink while
              * the float noise (~1e-7 / eps) stays below atol */
             nnf_gradcheck_options o = {.eps = 3e-3};
-            NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
+            NNF_ASSERT_OK(nnf_model_gradcheck(m, &r, x, y, &o));
             int64_t nparams = 5 * 6 + 5 + 5 * (ce ? 3 : 1) + (ce ? 3 : 1);
             assert_passes(&r, nparams * 3 / 4);
             nnf_model_free(m);
@@ -149,15 +149,15 @@ static void test_model_leading_relu(void **state)
         NNF_ASSERT_OK(nnf_loss_mse(&loss));
         NNF_ASSERT_OK(nnf_model_new(&m, loss));
         NNF_ASSERT_OK(nnf_layer_relu(&l[0]));
-        NNF_ASSERT_OK(nnf_layer_lin(&l[1], 6, 5, NNF_INIT_XAVIER, &rng));
+        NNF_ASSERT_OK(nnf_layer_linear(&l[1], &rng, 6, 5, NNF_INIT_XAVIER));
         NNF_ASSERT_OK(nnf_layer_relu(&l[2]));
-        NNF_ASSERT_OK(nnf_layer_lin(&l[3], 5, 1, NNF_INIT_XAVIER, &rng));
+        NNF_ASSERT_OK(nnf_layer_linear(&l[3], &rng, 5, 1, NNF_INIT_XAVIER));
         for (int i = 0; i < 4; i++)
             NNF_ASSERT_OK(nnf_model_add(m, l[i]));
         nnf_tensor *x = nn_uniform(NNF_SHAPE(8, 6), 13, -1, 1), *y = nn_uniform(NNF_SHAPE(8), 14, -1, 1);
         nnf_gradcheck_options o = {.eps = 3e-3};
         nnf_gradcheck_report r;
-        NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
+        NNF_ASSERT_OK(nnf_model_gradcheck(m, &r, x, y, &o));
         assert_passes(&r, (30 + 5 + 5 + 1) * 3 / 4);
         assert_null(nnf_tensor_grad(nnf_layer_output(l[0])));
         assert_null(nnf_tensor_grad(x));
@@ -187,7 +187,7 @@ static void test_chapter_model_defaults(void **state)
             NNF_ASSERT_OK(nnf_randn(&y, &rng, NNF_SHAPE(200)));
             nnf_gradcheck_options o = {.max_points = 20, .seed = seed};
             nnf_gradcheck_report r;
-            NNF_ASSERT_OK(nnf_gradcheck_model(m, x, y, &o, &r));
+            NNF_ASSERT_OK(nnf_model_gradcheck(m, &r, x, y, &o));
             assert_passes(&r, (20 + 20 + 20 + 1) / 3);   /* w1, b1, w2, b2 */
             nnf_model_free(m);
             nnf_tensor_free(x);
@@ -218,12 +218,12 @@ static void test_catches_wrong_backward(void **state)
     NNF_ASSERT_OK(nnf_layer_new(&l, &wrong, NULL));
     nnf_tensor *x = nn_uniform(NNF_SHAPE(3, 4), 11, -1, 1);
     nnf_gradcheck_report r;
-    NNF_ASSERT_OK(nnf_gradcheck_layer(l, x, 1, NULL, &r));
+    NNF_ASSERT_OK(nnf_layer_gradcheck(l, &r, x, NULL, 1));
     assert_int_equal(r.checked, 12);
     assert_int_equal(r.failed, 12);
     print_message("%s\n", r.first_failure);
     assert_non_null(strstr(r.first_failure, "input [0, 0]: backward"));
-    NNF_ASSERT_FAILS(nnf_gradcheck_layer(l, NULL, 1, NULL, &r), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_layer_gradcheck(l, &r, NULL, NULL, 1), NNF_ERR_NULL);
     nnf_layer_free(l);
     nnf_tensor_free(x);
 }

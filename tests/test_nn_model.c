@@ -78,14 +78,14 @@ static nnf_model *new_mlp(int64_t n_in, int64_t hidden, int64_t n_out, int ce, i
     nnf_model *m = NULL;
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, n_in, hidden, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l1, &rng, n_in, hidden, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
     if (relu == RELU_MINE)
         act = new_my_relu();
     else
         NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
-    NNF_ASSERT_OK(nnf_layer_lin(&l2, hidden, n_out, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l2, &rng, hidden, n_out, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l2));
     return m;
 }
@@ -98,7 +98,7 @@ static void train(nnf_model *m, nnf_tensor *x, const nnf_tensor *y, int steps, f
     NNF_ASSERT_OK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), lr,
                               momentum, wd));
     for (int s = 0; s < steps; s++) {
-        NNF_ASSERT_OK(nnf_model_forward(m, x, y, &losses[s]));
+        NNF_ASSERT_OK(nnf_model_call(m, &losses[s], x, y));
         nnf_sgd_zero_grad(opt);
         NNF_ASSERT_OK(nnf_model_backward(m));
         NNF_ASSERT_OK(nnf_sgd_step(opt));
@@ -158,7 +158,7 @@ static void test_model_matches_functional(void **state)
             nnf_tensor *x = nn_uniform(NNF_SHAPE(10, 12), 8, -1, 1);
             nnf_tensor *y = ce ? nn_labels(10, 4, 9) : nn_uniform(NNF_SHAPE(10), 9, -1, 1);
             float loss;
-            NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+            NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
             NNF_ASSERT_OK(nnf_model_backward(m));
             assert_null(nnf_tensor_grad(x));   /* the data needs no gradient */
             assert_int_equal(nnf_model_num_parameters(m), 4);
@@ -171,16 +171,16 @@ static void test_model_matches_functional(void **state)
             nnf_tensor *w[4], *l1 = NULL, *l2 = NULL, *out = NULL;
             for (int i = 0; i < 4; i++)
                 NNF_ASSERT_OK(nnf_clone(&w[i], p[i]));
-            NNF_ASSERT_OK(nnf_lin(&l1, x, w[0], w[1]));
+            NNF_ASSERT_OK(nnf_linear(&l1, x, w[0], w[1]));
             NNF_ASSERT_OK(nnf_relu(&l2, l1));
-            NNF_ASSERT_OK(nnf_lin(&out, l2, w[2], w[3]));
+            NNF_ASSERT_OK(nnf_linear(&out, l2, w[2], w[3]));
             float floss;
             NNF_ASSERT_OK(ce ? nnf_cross_entropy(&floss, out, y) : nnf_mse(&floss, out, y));
             nnf_test_assert_bits_equal(&floss, &loss, 1);
             NNF_ASSERT_OK(ce ? nnf_cross_entropy_backward(out, y) : nnf_mse_backward(out, y));
-            NNF_ASSERT_OK(nnf_lin_backward(l2, out, w[2], w[3], 1));
+            NNF_ASSERT_OK(nnf_linear_backward(l2, out, w[2], w[3], 1));
             NNF_ASSERT_OK(nnf_relu_backward(l1, l2));
-            NNF_ASSERT_OK(nnf_lin_backward(x, l1, w[0], w[1], 0));
+            NNF_ASSERT_OK(nnf_linear_backward(x, l1, w[0], w[1], 0));
             for (int i = 0; i < 4; i++) {
                 nnf_test_assert_bits_equal(nn_grad(p[i]), nn_grad(w[i]),
                                            (size_t)nnf_tensor_numel(p[i]));
@@ -190,11 +190,11 @@ static void test_model_matches_functional(void **state)
              * activations' gradients were overwritten, not added to */
             float *first = nn_copy_floats(nnf_tensor_grad(p[0]));
             nnf_model_zero_grad(m);
-            NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+            NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
             NNF_ASSERT_OK(nnf_model_backward(m));
             nnf_test_assert_bits_equal(nn_grad(p[0]), first, 9 * 12);
             /* without zero_grad they add up */
-            NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+            NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
             NNF_ASSERT_OK(nnf_model_backward(m));
             for (int i = 0; i < 9 * 12; i++)
                 assert_true(nn_grad(p[0])[i] == 2 * first[i]);
@@ -217,7 +217,7 @@ static void test_layers_by_hand(void **state)
         nnf_rng_seed(&rng, 4);
         nnf_layer *lin = NULL, *relu = NULL;
         nnf_loss *mse = NULL;
-        NNF_ASSERT_OK(nnf_layer_lin(&lin, 6, 1, NNF_INIT_XAVIER, &rng));
+        NNF_ASSERT_OK(nnf_layer_linear(&lin, &rng, 6, 1, NNF_INIT_XAVIER));
         NNF_ASSERT_OK(nnf_layer_relu(&relu));
         NNF_ASSERT_OK(nnf_loss_mse(&mse));
         nnf_tensor *x = nn_uniform(NNF_SHAPE(5, 6), 1, -1, 1);
@@ -226,11 +226,11 @@ static void test_layers_by_hand(void **state)
         for (int step = 0; step < 2; step++) {
             nnf_tensor *a, *out;
             float loss;
-            NNF_ASSERT_OK(nnf_layer_forward(relu, x, &a));
-            NNF_ASSERT_OK(nnf_layer_forward(lin, a, &out));
+            NNF_ASSERT_OK(nnf_layer_call(relu, &a, x));
+            NNF_ASSERT_OK(nnf_layer_call(lin, &out, a));
             assert_ptr_equal(nnf_layer_input(lin), a);
             assert_ptr_equal(nnf_layer_output(lin), out);
-            NNF_ASSERT_OK(nnf_loss_forward(mse, out, y, &loss));
+            NNF_ASSERT_OK(nnf_loss_call(mse, &loss, out, y));
             nnf_zero_grad(nnf_layer_parameter(lin, 0));
             nnf_zero_grad(nnf_layer_parameter(lin, 1));
             NNF_ASSERT_OK(nnf_loss_backward(mse));
@@ -275,7 +275,7 @@ static void test_batch_shape_changes(void **state)
             nnf_tensor *bx = bxs[b];
             const nnf_tensor *by = bys[b];
             float loss, want;
-            NNF_ASSERT_OK(nnf_model_forward(m, bx, by, &loss));
+            NNF_ASSERT_OK(nnf_model_call(m, &loss, bx, by));
             nnf_tensor *out = nnf_layer_output(nnf_model_layer(m, 2));
             assert_int_equal(nnf_tensor_size(out, 0), nnf_tensor_size(bx, 0));
             NNF_ASSERT_OK(nnf_cross_entropy(&want, out, by));
@@ -326,7 +326,7 @@ static void test_buffers_reused(void **state)
                 float loss;
                 if (step > 0)
                     nnf__alloc_fail_after(1);
-                NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+                NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
                 nnf_sgd_zero_grad(opt);
                 NNF_ASSERT_OK(nnf_model_backward(m));
                 NNF_ASSERT_OK(nnf_sgd_step(opt));
@@ -363,7 +363,7 @@ static void test_lin_allocates_nothing(void **state)
         nnf_rng rng;
         nnf_rng_seed(&rng, 7);
         nnf_layer *lin = NULL;
-        NNF_ASSERT_OK(nnf_layer_lin(&lin, 784, 10, NNF_INIT_KAIMING, &rng));
+        NNF_ASSERT_OK(nnf_layer_linear(&lin, &rng, 784, 10, NNF_INIT_KAIMING));
         nnf_tensor *x = nn_uniform(NNF_SHAPE(5, 784), 8, -1, 1);
         long live = 0;
         for (int step = 0; step < 4; step++) {
@@ -372,7 +372,7 @@ static void test_lin_allocates_nothing(void **state)
             if (step > 0)
                 nnf__alloc_fail_after(1);
             nnf_tensor *out = NULL, *g = NULL;
-            nnf_status st = nnf_layer_forward(lin, x, &out);
+            nnf_status st = nnf_layer_call(lin, &out, x);
             if (st == NNF_OK)
                 st = nnf_tensor_grad_get(out, &g);
             if (st == NNF_OK)
@@ -490,8 +490,8 @@ static void test_init(void **state)
     nnf_rng_seed(&rng, 99);
     for (int xavier = 0; xavier <= 1; xavier++) {
         nnf_layer *l = NULL;
-        NNF_ASSERT_OK(nnf_layer_lin(&l, 256, 384, xavier ? NNF_INIT_XAVIER : NNF_INIT_KAIMING,
-                                    &rng));
+        NNF_ASSERT_OK(nnf_layer_linear(&l, &rng, 256, 384,
+                                       xavier ? NNF_INIT_XAVIER : NNF_INIT_KAIMING));
         const nnf_tensor *w = nnf_layer_parameter(l, 0), *b = nnf_layer_parameter(l, 1);
         assert_int_equal(nnf_tensor_size(w, 0), 384);
         assert_int_equal(nnf_tensor_size(w, 1), 256);
@@ -514,8 +514,8 @@ static void test_init(void **state)
     nnf_rng r1, r2;
     nnf_rng_seed(&r1, 5);
     nnf_rng_seed(&r2, 5);
-    NNF_ASSERT_OK(nnf_layer_lin(&a, 10, 7, NNF_INIT_KAIMING, &r1));
-    NNF_ASSERT_OK(nnf_layer_lin(&b, 10, 7, NNF_INIT_KAIMING, &r2));
+    NNF_ASSERT_OK(nnf_layer_linear(&a, &r1, 10, 7, NNF_INIT_KAIMING));
+    NNF_ASSERT_OK(nnf_layer_linear(&b, &r2, 10, 7, NNF_INIT_KAIMING));
     nnf_test_assert_bits_equal(nnf_tensor_data(nnf_layer_parameter(a, 0)),
                                nnf_tensor_data(nnf_layer_parameter(b, 0)), 70);
     nnf_layer_free(a);
@@ -534,7 +534,7 @@ static void test_errors(void **state)
     nnf_rng rng;
     nnf_rng_seed(&rng, 1);
     nnf_layer *lin = NULL, *relu = NULL;
-    NNF_ASSERT_OK(nnf_layer_lin(&lin, 6, 5, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&lin, &rng, 6, 5, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&relu));
     nnf_tensor *x = nn_uniform(NNF_SHAPE(8, 6), 1, -1, 1), *bad = nn_uniform(NNF_SHAPE(8, 7), 1, -1, 1);
     nnf_tensor *y = nn_labels(8, 5, 2), *out = NULL;
@@ -543,19 +543,19 @@ static void test_errors(void **state)
     /* layers: backward before forward, output without gradient, bad shapes */
     NNF_ASSERT_FAILS(nnf_layer_backward(lin, 1), NNF_ERR_STATE);
     NN_ASSERT_MESSAGE("Lin: backward called before forward");
-    NNF_ASSERT_FAILS(nnf_layer_forward(lin, bad, &out), NNF_ERR_SHAPE);
-    NN_ASSERT_MESSAGE("Lin: nnf_lin: x is 8x7 but w is 5x6");
+    NNF_ASSERT_FAILS(nnf_layer_call(lin, &out, bad), NNF_ERR_SHAPE);
+    NN_ASSERT_MESSAGE("Lin: nnf_linear: x is 8x7 but w is 5x6");
     NNF_ASSERT_FAILS(nnf_layer_backward(lin, 1), NNF_ERR_STATE);
-    NNF_ASSERT_OK(nnf_layer_forward(relu, x, &out));
+    NNF_ASSERT_OK(nnf_layer_call(relu, &out, x));
     NNF_ASSERT_FAILS(nnf_layer_backward(relu, 1), NNF_ERR_STATE);
     NN_ASSERT_MESSAGE("the output has no gradient");
-    NNF_ASSERT_FAILS(nnf_layer_forward(NULL, x, &out), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_layer_call(NULL, &out, x), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_layer_save_for_backward(relu, NNF_LAYER_MAX_SAVED + 1,
                                                  (const nnf_tensor *const *)&x), NNF_ERR_INVALID);
     nnf_layer *l = NULL;
     static const nnf_layer_fn no_backward = {"Half", noop_forward, NULL, NULL, NULL};
     NNF_ASSERT_FAILS(nnf_layer_new(&l, &no_backward, NULL), NNF_ERR_INVALID);
-    NNF_ASSERT_FAILS(nnf_layer_lin(&l, 0, 5, NNF_INIT_KAIMING, NULL), NNF_ERR_INVALID);
+    NNF_ASSERT_FAILS(nnf_layer_linear(&l, NULL, 0, 5, NNF_INIT_KAIMING), NNF_ERR_INVALID);
     assert_null(l);
 
     /* losses */
@@ -567,26 +567,26 @@ static void test_errors(void **state)
     /* models */
     nnf_model *m = NULL, *empty = NULL;
     NNF_ASSERT_OK(nnf_model_new(&empty, NULL));
-    NNF_ASSERT_FAILS(nnf_model_forward(empty, x, y, &loss), NNF_ERR_STATE);
+    NNF_ASSERT_FAILS(nnf_model_call(empty, &loss, x, y), NNF_ERR_STATE);
     NN_ASSERT_MESSAGE("no loss");
-    NNF_ASSERT_FAILS(nnf_model_predict(empty, x, &out), NNF_ERR_STATE);
+    NNF_ASSERT_FAILS(nnf_model_infer(empty, &out, x), NNF_ERR_STATE);
     nnf_model_free(empty);
     NNF_ASSERT_OK(nnf_model_new(&m, ce));
     NNF_ASSERT_OK(nnf_model_add(m, lin));
     NNF_ASSERT_FAILS(nnf_model_add(m, lin), NNF_ERR_INVALID);
     NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
-    NN_ASSERT_MESSAGE("call nnf_model_forward first");
-    NNF_ASSERT_FAILS(nnf_model_forward(m, bad, y, &loss), NNF_ERR_SHAPE);
-    NN_ASSERT_MESSAGE("layer 0: Lin: nnf_lin: x is 8x7 but w is 5x6");
+    NN_ASSERT_MESSAGE("call nnf_model_call first");
+    NNF_ASSERT_FAILS(nnf_model_call(m, &loss, bad, y), NNF_ERR_SHAPE);
+    NN_ASSERT_MESSAGE("layer 0: Lin: nnf_linear: x is 8x7 but w is 5x6");
     NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
     nnf_tensor *y_bad = nn_labels(8, 5, 2);
     ((int64_t *)nnf_tensor_raw(y_bad))[3] = -1;
-    NNF_ASSERT_FAILS(nnf_model_forward(m, x, y_bad, &loss), NNF_ERR_INDEX);
-    NN_ASSERT_MESSAGE("loss (CrossEntropy): cross_entropy: target -1 of row 3");
-    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
-    NNF_ASSERT_OK(nnf_model_predict(m, x, &out));   /* predict drops the pending backward */
+    NNF_ASSERT_FAILS(nnf_model_call(m, &loss, x, y_bad), NNF_ERR_INDEX);
+    NN_ASSERT_MESSAGE("loss (CrossEntropy): target -1 of row 3");
+    NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
+    NNF_ASSERT_OK(nnf_model_infer(m, &out, x));   /* predict drops the pending backward */
     NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
-    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+    NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
     NNF_ASSERT_OK(nnf_model_backward(m));
     NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);   /* once per forward */
     assert_null(nnf_model_layer(m, 1));
@@ -633,20 +633,20 @@ static void test_alloc_failures(void **state)
         nnf_status st = nnf_loss_cross_entropy(&loss);
         if (st == NNF_OK && (st = nnf_model_new(&m, loss)) != NNF_OK)
             nnf_loss_free(loss);
-        if (st == NNF_OK && (st = nnf_layer_lin(&l1, 6, 5, NNF_INIT_KAIMING, &rng)) == NNF_OK &&
+        if (st == NNF_OK && (st = nnf_layer_linear(&l1, &rng, 6, 5, NNF_INIT_KAIMING)) == NNF_OK &&
             (st = nnf_model_add(m, l1)) != NNF_OK)
             nnf_layer_free(l1);
         if (st == NNF_OK && (st = nnf_layer_relu(&act)) == NNF_OK &&
             (st = nnf_model_add(m, act)) != NNF_OK)
             nnf_layer_free(act);
-        if (st == NNF_OK && (st = nnf_layer_lin(&l2, 5, 3, NNF_INIT_KAIMING, &rng)) == NNF_OK &&
+        if (st == NNF_OK && (st = nnf_layer_linear(&l2, &rng, 5, 3, NNF_INIT_KAIMING)) == NNF_OK &&
             (st = nnf_model_add(m, l2)) != NNF_OK)
             nnf_layer_free(l2);
         if (st == NNF_OK)
             st = nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), 0.1f,
                              0.9f, 0.01f);
         if (st == NNF_OK)
-            st = nnf_model_forward(m, x, y, &value);
+            st = nnf_model_call(m, &value, x, y);
         if (st == NNF_OK)
             st = nnf_model_backward(m);
         if (st == NNF_OK)

@@ -196,9 +196,9 @@ static nnf_model *new_mlp(uint64_t seed)
     nnf_model *m = NULL;
     nnf_layer *l[3];
     NNF_ASSERT_OK(nnf_model_new(&m, NULL));
-    NNF_ASSERT_OK(nnf_layer_lin(&l[0], 8, 16, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l[0], &rng, 8, 16, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&l[1]));
-    NNF_ASSERT_OK(nnf_layer_lin(&l[2], 16, 4, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l[2], &rng, 16, 4, NNF_INIT_KAIMING));
     for (int i = 0; i < 3; i++)
         NNF_ASSERT_OK(nnf_model_add(m, l[i]));
     return m;
@@ -214,12 +214,12 @@ static nnf_model *new_cnn(uint64_t seed)
     nnf_model *m = NULL;
     nnf_layer *l[6];
     NNF_ASSERT_OK(nnf_model_new(&m, NULL));
-    NNF_ASSERT_OK(nnf_layer_conv2d(&l[0], 1, 4, 3, 1, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&l[0], &rng, 1, 4, 3, 1, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&l[1]));
-    NNF_ASSERT_OK(nnf_layer_conv2d(&l[2], 4, 8, 3, 2, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&l[2], &rng, 4, 8, 3, 2, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&l[3]));
     NNF_ASSERT_OK(nnf_layer_flatten(&l[4]));
-    NNF_ASSERT_OK(nnf_layer_lin(&l[5], 128, 3, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l[5], &rng, 128, 3, NNF_INIT_KAIMING));
     for (int i = 0; i < 6; i++)
         NNF_ASSERT_OK(nnf_model_add(m, l[i]));
     for (int i = 0; i < nnf_model_num_parameters(m); i++) {
@@ -272,7 +272,7 @@ static void check_torch_model(nnf_model *m, const char *weights, const char *io)
     NNF_ASSERT_OK(nnf_model_load_npz(m, fixture(weights)));
     nnf_npz *z = load_fixture(io);
     nnf_tensor *y = NULL;
-    NNF_ASSERT_OK(nnf_model_predict(m, nnf_npz_get(z, "x"), &y));
+    NNF_ASSERT_OK(nnf_model_infer(m, &y, nnf_npz_get(z, "x")));
     const nnf_tensor *want = nnf_npz_get(z, "y"), *tol = nnf_npz_get(z, "tol");
     assert_int_equal(nnf_tensor_numel(y), nnf_tensor_numel(want));
     double worst = 0;
@@ -325,8 +325,8 @@ static void round_trip(nnf_model *(*make)(uint64_t), const nnf_tensor *x, int fo
     assert_snapshot(b, &sa);
     free(sa.v);
     nnf_tensor *ya = NULL, *yb = NULL;
-    NNF_ASSERT_OK(nnf_model_predict(a, (nnf_tensor *)x, &ya));
-    NNF_ASSERT_OK(nnf_model_predict(b, (nnf_tensor *)x, &yb));
+    NNF_ASSERT_OK(nnf_model_infer(a, &ya, (nnf_tensor *)x));
+    NNF_ASSERT_OK(nnf_model_infer(b, &yb, (nnf_tensor *)x));
     nnf_test_assert_bits_equal(nnf_tensor_data(yb), nnf_tensor_data(ya),
                                (size_t)nnf_tensor_numel(ya));
     if (!force_zip64) {
@@ -547,7 +547,7 @@ static void test_load_invalidates_backward(void **state)
     nnf_model *m = NULL;
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
     nnf_layer *l = NULL;
-    NNF_ASSERT_OK(nnf_layer_lin(&l, 3, 1, NNF_INIT_KAIMING, NULL));
+    NNF_ASSERT_OK(nnf_layer_linear(&l, NULL, 3, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l));
     const char *path = tmp_path("lin.npz");
     NNF_ASSERT_OK(nnf_model_save_npz(m, path));
@@ -555,14 +555,14 @@ static void test_load_invalidates_backward(void **state)
     NNF_ASSERT_OK(nnf_ones(&x, NNF_SHAPE(2, 3)));
     NNF_ASSERT_OK(nnf_zeros(&y, NNF_SHAPE(2, 1)));
     float v;
-    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &v));
+    NNF_ASSERT_OK(nnf_model_call(m, &v, x, y));
     NNF_ASSERT_OK(nnf_model_load_npz(m, path));
     NNF_ASSERT_FAILS(nnf_model_backward(m), NNF_ERR_STATE);
     NNF_ASSERT_FAILS(nnf_layer_backward(l, 0), NNF_ERR_STATE);
-    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &v));
+    NNF_ASSERT_OK(nnf_model_call(m, &v, x, y));
     NNF_ASSERT_OK(nnf_model_backward(m));
     /* a failed load leaves a pending backward alone */
-    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &v));
+    NNF_ASSERT_OK(nnf_model_call(m, &v, x, y));
     NNF_ASSERT_FAILS(nnf_model_load_npz(m, fixture("torch_mlp.npz")), NNF_ERR_INVALID);
     NNF_ASSERT_OK(nnf_model_backward(m));
     nnf_tensor_free(x);
@@ -591,9 +591,9 @@ static void test_wrong_names_and_shapes(void **state)
     nnf_model *wide = NULL;
     nnf_layer *l[3];
     NNF_ASSERT_OK(nnf_model_new(&wide, NULL));
-    NNF_ASSERT_OK(nnf_layer_lin(&l[0], 8, 12, NNF_INIT_KAIMING, NULL));
+    NNF_ASSERT_OK(nnf_layer_linear(&l[0], NULL, 8, 12, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&l[1]));
-    NNF_ASSERT_OK(nnf_layer_lin(&l[2], 12, 4, NNF_INIT_KAIMING, NULL));
+    NNF_ASSERT_OK(nnf_layer_linear(&l[2], NULL, 12, 4, NNF_INIT_KAIMING));
     for (int i = 0; i < 3; i++)
         NNF_ASSERT_OK(nnf_model_add(wide, l[i]));
     const char *path = tmp_path("wide.npz");

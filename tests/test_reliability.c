@@ -142,8 +142,8 @@ static void test_conv_huge_sizes(void **state)
     NNF_FOR_EACH_ISA(isa) {
         nnf_layer *l = NULL;
         long live = nnf__alloc_live();
-        NNF_ASSERT_FAILS(nnf_layer_conv2d(&l, (int64_t)1 << 40, 1, 1 << 20, 1, 0, NNF_INIT_KAIMING,
-                                          NULL),
+        NNF_ASSERT_FAILS(nnf_layer_conv2d_nchw(&l, NULL, (int64_t)1 << 40, 1, 1 << 20, 1, 0,
+                                               NNF_INIT_KAIMING),
                          NNF_ERR_OVERFLOW);
         assert_null(l);
         assert_int_equal(nnf__alloc_live(), live);
@@ -392,10 +392,10 @@ static nnf_model *small_model(void)
     nnf_layer *conv = NULL, *relu = NULL, *flat = NULL, *lin = NULL;
     NNF_ASSERT_OK(nnf_loss_cross_entropy(&loss));
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
-    NNF_ASSERT_OK(nnf_layer_conv2d(&conv, 1, 2, 3, 1, 1, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&conv, &rng, 1, 2, 3, 1, 1, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_layer_relu(&relu));
     NNF_ASSERT_OK(nnf_layer_flatten(&flat));
-    NNF_ASSERT_OK(nnf_layer_lin(&lin, 32, 3, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&lin, &rng, 32, 3, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, conv));
     NNF_ASSERT_OK(nnf_model_add(m, relu));
     NNF_ASSERT_OK(nnf_model_add(m, flat));
@@ -421,10 +421,10 @@ static void test_model_backward_transaction(void **state)
             nnf_model *both[] = {golden, m};
             for (int k = 0; k < 2; k++) {
                 if (prior) {
-                    NNF_ASSERT_OK(nnf_model_forward(both[k], x0, y0, &loss));
+                    NNF_ASSERT_OK(nnf_model_call(both[k], &loss, x0, y0));
                     NNF_ASSERT_OK(nnf_model_backward(both[k]));
                 }
-                NNF_ASSERT_OK(nnf_model_forward(both[k], x1, y1, &loss));
+                NNF_ASSERT_OK(nnf_model_call(both[k], &loss, x1, y1));
             }
             NNF_ASSERT_OK(nnf_model_backward(golden));
             int np = nnf_model_num_parameters(m);
@@ -464,12 +464,12 @@ typedef nnf_status (*backward_fn)(nnf_tensor *const *t, const nnf_tensor *y);
 
 static nnf_status lin_bwd(nnf_tensor *const *t, const nnf_tensor *y)
 {
-    return nnf_lin_backward(t[0], y, t[1], t[2], 1);
+    return nnf_linear_backward(t[0], y, t[1], t[2], 1);
 }
 
 static nnf_status conv_bwd(nnf_tensor *const *t, const nnf_tensor *y)
 {
-    return nnf_conv2d_backward(nnf_tensor_grad(y), t[0], t[1], t[2], 1, 1, 1);
+    return nnf_conv2d_nchw_backward(t[0], y, t[1], t[2], 1, 1, 1);
 }
 
 static void sweep_functional(backward_fn bwd, nnf_tensor *const *t, nnf_tensor *const *twin,
@@ -507,12 +507,12 @@ static void test_functional_backward_transaction(void **state)
                     dst[0] = nn_uniform(NNF_SHAPE(2, 2, 5, 5), 21, -1, 1);
                     dst[1] = nn_uniform(NNF_SHAPE(3, 2, 3, 3), 22, -1, 1);
                     dst[2] = nn_uniform(NNF_SHAPE(3), 23, -1, 1);
-                    NNF_ASSERT_OK(nnf_conv2d(&y[k], dst[0], dst[1], dst[2], 1, 1));
+                    NNF_ASSERT_OK(nnf_conv2d_nchw(&y[k], dst[0], dst[1], dst[2], 1, 1));
                 } else {
                     dst[0] = nn_uniform(NNF_SHAPE(4, 6), 21, -1, 1);
                     dst[1] = nn_uniform(NNF_SHAPE(5, 6), 22, -1, 1);
                     dst[2] = nn_uniform(NNF_SHAPE(5), 23, -1, 1);
-                    NNF_ASSERT_OK(nnf_lin(&y[k], dst[0], dst[1], dst[2]));
+                    NNF_ASSERT_OK(nnf_linear(&y[k], dst[0], dst[1], dst[2]));
                 }
                 nnf_tensor *g = NULL;
                 NNF_ASSERT_OK(nnf_tensor_grad_get(y[k], &g));

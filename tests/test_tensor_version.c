@@ -89,7 +89,7 @@ static nnf_model *small_model(void)
     nnf_loss *loss = NULL;
     NNF_ASSERT_OK(nnf_loss_mse(&loss));
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, 3, 2, NNF_INIT_KAIMING, NULL));
+    NNF_ASSERT_OK(nnf_layer_linear(&l1, NULL, 3, 2, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
     NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
@@ -106,10 +106,10 @@ static void test_training_and_loading(void **state)
     NNF_ASSERT_OK(nnf_zeros(&y, NNF_SHAPE(4, 2)));
     float loss;
     /* A forward and a prediction read the weights. */
-    ASSERT_READS(w, nnf_model_forward(m, x, y, &loss));
+    ASSERT_READS(w, nnf_model_call(m, &loss, x, y));
     NNF_ASSERT_OK(nnf_model_backward(m));
-    ASSERT_READS(w, nnf_model_predict(m, x, &pred));
-    NNF_ASSERT_OK(nnf_model_forward(m, x, y, &loss));
+    ASSERT_READS(w, nnf_model_infer(m, &pred, x));
+    NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
     NNF_ASSERT_OK(nnf_model_backward(m));
     nnf_sgd *opt = NULL;
     NNF_ASSERT_OK(nnf_sgd_new(&opt, nnf_model_num_parameters(m), nnf_model_parameters(m), 0.1f,

@@ -250,11 +250,11 @@ static void *run_steps(const void *arg, size_t *nbytes)
     nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
     NNF_ASSERT_OK(s->ce ? nnf_loss_cross_entropy(&loss) : nnf_loss_mse(&loss));
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
-    NNF_ASSERT_OK(nnf_layer_lin(&l1, s->in, s->hidden, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l1, &rng, s->in, s->hidden, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l1));
     NNF_ASSERT_OK(nnf_layer_relu(&act));
     NNF_ASSERT_OK(nnf_model_add(m, act));
-    NNF_ASSERT_OK(nnf_layer_lin(&l2, s->hidden, s->out, NNF_INIT_KAIMING, &rng));
+    NNF_ASSERT_OK(nnf_layer_linear(&l2, &rng, s->hidden, s->out, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l2));
     nnf_tensor *x = uniform(NNF_SHAPE(s->n, s->in), 31), *y = NULL;
     if (s->ce) {
@@ -274,7 +274,7 @@ static void *run_steps(const void *arg, size_t *nbytes)
     char *all = malloc(total), *p = all;
     for (int step = 0; step < 2; step++) {
         float value;
-        NNF_ASSERT_OK(nnf_model_forward(m, x, y, &value));
+        NNF_ASSERT_OK(nnf_model_call(m, &value, x, y));
         nnf_sgd_zero_grad(opt);
         NNF_ASSERT_OK(nnf_model_backward(m));
         NNF_ASSERT_OK(nnf_sgd_step(opt));

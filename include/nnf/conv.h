@@ -27,28 +27,35 @@ extern "C" {
  * Errors: NNF_ERR_SHAPE (x not 4-d, kernel larger than the padded input, an existing
  * *out of the wrong shape or not contiguous), NNF_ERR_INVALID (kernel < 1, stride < 1,
  * padding < 0, *out sharing x's storage), NNF_ERR_DTYPE, NNF_ERR_NULL, NNF_ERR_NOMEM. */
-NNF_API nnf_status nnf_unfold(nnf_tensor **out, const nnf_tensor *x, int kh, int kw, int stride,
-                              int padding);
+NNF_API NNF_NODISCARD nnf_status nnf_unfold(nnf_tensor **out /* IN/OUT */, const nnf_tensor *x,
+                                            int kh, int kw, int stride, int padding);
 
 /* The adjoint of unfold (PyTorch's F.fold): out is (N, C, h, w) with every column entry
  * added to the pixel it was taken from. cols is (N, C*kh*kw, L) where L must be the
  * number of positions a kh x kw window takes over the padded h x w image.
  * fold(unfold(x)) multiplies each pixel by the number of windows that cover it. */
-NNF_API nnf_status nnf_fold(nnf_tensor **out, const nnf_tensor *cols, int64_t h, int64_t w, int kh,
-                            int kw, int stride, int padding);
+NNF_API NNF_NODISCARD nnf_status nnf_fold(nnf_tensor **out /* IN/OUT */, const nnf_tensor *cols,
+                                          int64_t h, int64_t w, int kh, int kw, int stride,
+                                          int padding);
 
 /* out = conv2d(x, w, b): x (N, C, H, W), w (C_out, C, kh, kw), b (C_out) or NULL;
  * out is (N, C_out, OH, OW). Errors as nnf_unfold, plus NNF_ERR_SHAPE when w's channel
  * count is not x's or b is not (C_out). */
-NNF_API nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w,
-                              const nnf_tensor *b, int stride, int padding);
+NNF_API NNF_NODISCARD nnf_status nnf_conv2d_nchw(nnf_tensor **out /* IN/OUT */, const nnf_tensor *x,
+                                                 const nnf_tensor *w, const nnf_tensor *b,
+                                                 int stride, int padding);
 
-/* The backward pass of nnf_conv2d, given dout = dloss/dout (N, C_out, OH, OW).
- * ACCUMULATES into the gradients stored with the tensors (nnf_tensor_grad): w's and b's
- * always (b may be NULL), x's only if need_x_grad (the data of a first layer needs
- * none; skipping it saves the transposed product and the fold). */
-NNF_API nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor *w,
-                                       nnf_tensor *b, int stride, int padding, int need_x_grad);
+/* The backward pass of y = nnf_conv2d_nchw(x, w, b), nn.h's one backward pattern: reads
+ * dloss/dy from y's gradient (nnf_tensor_grad, shape (N, C_out, OH, OW)) and ADDS to the
+ * gradients of w and b (b may be NULL) always, and of x if input_grad (the data of a
+ * first layer needs none; skipping it saves the transposed product and the fold).
+ * NNF_ERR_STATE if y has no gradient. */
+NNF_API NNF_NODISCARD nnf_status nnf_conv2d_nchw_backward(nnf_tensor *x /* IN/OUT */,
+                                                          const nnf_tensor *y,
+                                                          nnf_tensor *w /* IN/OUT */,
+                                                          nnf_tensor *b /* IN/OUT */,
+                                                          int stride, int padding,
+                                                          int input_grad);
 
 /* ---- As layers (nn.h's layer-function interface) ---- */
 
@@ -57,13 +64,29 @@ NNF_API nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nn
  * the default generator), bias zero. Parameters: 0 the weight, 1 the bias. The layer
  * keeps its unfolded input and other scratch between steps: no allocation per step
  * while the batch shape stays. */
-NNF_API nnf_status nnf_layer_conv2d(nnf_layer **out /* OUT */, int64_t c_in, int64_t c_out,
-                                    int kernel, int stride, int padding, nnf_init init,
-                                    nnf_rng *rng);
+NNF_API NNF_NODISCARD nnf_status nnf_layer_conv2d_nchw(nnf_layer **out /* OUT */,
+                                                       nnf_rng *rng /* IN/OUT */, int64_t c_in,
+                                                       int64_t c_out, int kernel, int stride,
+                                                       int padding, nnf_init init);
 
 /* Flatten: (N, d1, d2, ...) -> (N, d1*d2*...), between convolutions and a Lin layer.
  * No parameters. */
-NNF_API nnf_status nnf_layer_flatten(nnf_layer **out /* OUT */);
+NNF_API NNF_NODISCARD nnf_status nnf_layer_flatten(nnf_layer **out /* OUT */);
+
+/* ---- Deprecated: the old names in their old parameter order, for one release. ---- */
+NNF_API NNF_DEPRECATED("use nnf_conv2d_nchw") NNF_NODISCARD
+nnf_status nnf_conv2d(nnf_tensor **out /* IN/OUT */, const nnf_tensor *x, const nnf_tensor *w,
+                      const nnf_tensor *b, int stride, int padding);
+/* Takes dloss/dout explicitly, where nnf_conv2d_nchw_backward reads it from y's gradient. */
+NNF_API NNF_DEPRECATED("use nnf_conv2d_nchw_backward(x, y, w, b, stride, padding, input_grad)")
+NNF_NODISCARD nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x /* IN/OUT */,
+                                             nnf_tensor *w /* IN/OUT */,
+                                             nnf_tensor *b /* IN/OUT */, int stride,
+                                             int padding, int need_x_grad);
+NNF_API NNF_DEPRECATED("use nnf_layer_conv2d_nchw(out, rng, c_in, c_out, kernel, stride, "
+                       "padding, init)") NNF_NODISCARD
+nnf_status nnf_layer_conv2d(nnf_layer **out /* OUT */, int64_t c_in, int64_t c_out, int kernel,
+                            int stride, int padding, nnf_init init, nnf_rng *rng /* IN/OUT */);
 
 #ifdef __cplusplus
 }

@@ -107,7 +107,7 @@ NNF_API NNF_NODISCARD nnf_status nnf_dist_trainer_get_batch(nnf_dist_trainer *t 
  * batch_rows rows (nnf_dist_shard); forward and backward run on this rank's micro-batches
  * only, the gradients are combined by the rule above, and the optimizer steps. *loss is
  * the whole batch's loss, the same bits on every rank and as a single process's
- * nnf_model_forward on the whole batch. On error, on any rank, no parameter has changed
+ * nnf_model_call on the whole batch. On error, on any rank, no parameter has changed
  * on any rank. Errors: the failing rank's code on every rank (NNF_ERR_NULL, NNF_ERR_SHAPE
  * for a shard of the wrong size, NNF_ERR_INVALID for fewer micro-batches than ranks or
  * ranks that disagree on batch_rows, NNF_ERR_NOMEM, a layer's own errors), NNF_ERR_IO for

@@ -38,7 +38,7 @@ static inline void nnf__public_leave(const nnf__public_scope *scope)
     const nnf__public_scope nnf_public_ = nnf__public_enter(fn)
 
 /* Re-records this thread's message as "<fn>: <context><message>", where <fn> is the public
- * function called, e.g. "nnf_model_forward: layer 2: " before a layer's own message. */
+ * function called, e.g. "nnf_model_call: layer 2: " before a layer's own message. */
 nnf_status nnf__fail_context(nnf_status code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -476,7 +476,7 @@ static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_t
     float value;
     t->loss->mean_rows = batch_rows;
     t->loss->parts = t->loss_parts;
-    nnf_status st = nnf_model_forward(t->model, x, targ, &value);
+    nnf_status st = nnf_model_call(t->model, &value, x, targ);
     if (st == NNF_OK) {
         nnf__partials_set(&parts);
         st = nnf_model_backward(t->model);

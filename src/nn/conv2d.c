@@ -129,22 +129,23 @@ nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, cons
     return NNF_OK;
 }
 
-nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w,
-                      const nnf_tensor *b, int stride, int padding)
+nnf_status nnf_conv2d_nchw(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w,
+                           const nnf_tensor *b, int stride, int padding)
 {
-    NNF_RETURN_IF(!out || !x || !w, NNF_ERR_NULL, "nnf_conv2d: argument %s is NULL",
+    NNF_PUBLIC("nnf_conv2d_nchw");
+    NNF_RETURN_IF(!out || !x || !w, NNF_ERR_NULL, "nnf_conv2d_nchw: argument %s is NULL",
                   !out ? "out" : !x ? "x" : "w");
     nnf__conv_work wk = {0};
-    NNF_FORWARD(nnf__conv2d_check("nnf_conv2d", x, w, b, stride, padding, &wk.g));
+    NNF_FORWARD(nnf__conv2d_check("nnf_conv2d_nchw", x, w, b, stride, padding, &wk.g));
     const int64_t shape[4] = {wk.g.n, nnf_tensor_size(w, 0), wk.g.oh, wk.g.ow};
     if (*out) {
         NNF_RETURN_IF(!nnf__same_shape(*out, 4, shape) || nnf_tensor_dtype(*out) != NNF_F32 ||
                       !nnf_tensor_is_contiguous(*out), NNF_ERR_SHAPE,
-                      "nnf_conv2d: out must be a contiguous float32 tensor of shape [%" PRId64
+                      "nnf_conv2d_nchw: out must be a contiguous float32 tensor of shape [%" PRId64
                       ", %" PRId64 ", %" PRId64 ", %" PRId64 "]", shape[0], shape[1], shape[2],
                       shape[3]);
         NNF_RETURN_IF(nnf_tensor_shares_storage(*out, x), NNF_ERR_INVALID,
-                      "nnf_conv2d: out must not share storage with x");
+                      "nnf_conv2d_nchw: out must not share storage with x");
     }
     nnf_tensor *t = *out, *wc = NULL;
     nnf_status st = nnf_contiguous(&wc, w);
@@ -160,18 +161,20 @@ nnf_status nnf_conv2d(nnf_tensor **out, const nnf_tensor *x, const nnf_tensor *w
     return NNF_OK;
 }
 
-nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor *w,
-                               nnf_tensor *b, int stride, int padding, int need_x_grad)
+/* The backward with dloss/dy given explicitly: nnf_conv2d_nchw_backward's, and the
+ * deprecated nnf_conv2d_backward's (src/deprecated.c). */
+nnf_status nnf__conv2d_backward_dout(const char *fn, const nnf_tensor *dout, nnf_tensor *x,
+                                     nnf_tensor *w, nnf_tensor *b, int stride, int padding,
+                                     int need_x_grad)
 {
-    NNF_PUBLIC("nnf_conv2d_backward");
-    NNF_RETURN_IF(!dout || !x || !w, NNF_ERR_NULL, "nnf_conv2d_backward: argument %s is NULL",
+    NNF_RETURN_IF(!dout || !x || !w, NNF_ERR_NULL, "%s: argument %s is NULL", fn,
                   !dout ? "dout" : !x ? "x" : "w");
     nnf__conv_work wk = {0};
-    NNF_FORWARD(nnf__conv2d_check("nnf_conv2d_backward", x, w, b, stride, padding, &wk.g));
+    NNF_FORWARD(nnf__conv2d_check(fn, x, w, b, stride, padding, &wk.g));
     const int64_t shape[4] = {wk.g.n, nnf_tensor_size(w, 0), wk.g.oh, wk.g.ow};
     NNF_RETURN_IF(!nnf__same_shape(dout, 4, shape), NNF_ERR_SHAPE,
-                  "nnf_conv2d_backward: dout must have the output's shape [%" PRId64 ", %" PRId64
-                  ", %" PRId64 ", %" PRId64 "]", shape[0], shape[1], shape[2], shape[3]);
+                  "%s: dout (y's gradient) must have the output's shape [%" PRId64 ", %" PRId64
+                  ", %" PRId64 ", %" PRId64 "]", fn, shape[0], shape[1], shape[2], shape[3]);
     /* The gradients are accumulated in a transaction's scratch and added at the end, so a
      * failure leaves them as they were (none appears where there was none). */
     nnf_tensor *wg = NULL, *bg = NULL, *xg = NULL, *wc = NULL;
@@ -198,4 +201,17 @@ nnf_status nnf_conv2d_backward(const nnf_tensor *dout, nnf_tensor *x, nnf_tensor
     nnf_tensor_free(wc);
     nnf__conv_work_free(&wk);
     return st;
+}
+
+nnf_status nnf_conv2d_nchw_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w,
+                                    nnf_tensor *b, int stride, int padding, int input_grad)
+{
+    static const char fn[] = "nnf_conv2d_nchw_backward";
+    NNF_PUBLIC(fn);
+    NNF_RETURN_IF(!y, NNF_ERR_NULL, "%s: argument y is NULL", fn);
+    const nnf_tensor *gy = nnf_tensor_grad(y);
+    NNF_RETURN_IF(!gy, NNF_ERR_STATE,
+                  "%s: y has no gradient; set y's gradient (nnf_tensor_grad_get) or run the "
+                  "backward of what consumed y first", fn);
+    return nnf__conv2d_backward_dout(fn, gy, x, w, b, stride, padding, input_grad);
 }

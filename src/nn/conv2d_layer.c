@@ -53,17 +53,18 @@ static void conv_destroy(void *state)
 const nnf_layer_fn nnf__conv2d_fn = {"Conv2d", conv_forward, conv_backward, conv_parameter,
                                      conv_destroy};
 
-nnf_status nnf_layer_conv2d(nnf_layer **out, int64_t c_in, int64_t c_out, int kernel, int stride,
-                            int padding, nnf_init init, nnf_rng *rng)
+nnf_status nnf_layer_conv2d_nchw(nnf_layer **out, nnf_rng *rng, int64_t c_in, int64_t c_out,
+                                 int kernel, int stride, int padding, nnf_init init)
 {
-    NNF_RETURN_IF(!out, NNF_ERR_NULL, "nnf_layer_conv2d: argument out is NULL");
+    NNF_PUBLIC("nnf_layer_conv2d_nchw");
+    NNF_RETURN_IF(!out, NNF_ERR_NULL, "nnf_layer_conv2d_nchw: argument out is NULL");
     NNF_RETURN_IF(c_in < 1 || c_out < 1 || kernel < 1 || stride < 1 || padding < 0,
                   NNF_ERR_INVALID,
-                  "nnf_layer_conv2d: need c_in, c_out, kernel, stride >= 1 and padding >= 0, "
+                  "nnf_layer_conv2d_nchw: need c_in, c_out, kernel, stride >= 1 and padding >= 0, "
                   "got %lld, %lld, %d, %d, %d", (long long)c_in, (long long)c_out, kernel,
                   stride, padding);
     conv_state *s = nnf__calloc(sizeof *s);
-    NNF_RETURN_IF(!s, NNF_ERR_NOMEM, "nnf_layer_conv2d: out of memory");
+    NNF_RETURN_IF(!s, NNF_ERR_NOMEM, "nnf_layer_conv2d_nchw: out of memory");
     s->stride = stride;
     s->pad = padding;
     /* Drawn as the (C_out, C_in*k*k) matrix the forward multiplies by, so Kaiming's
@@ -73,10 +74,10 @@ nnf_status nnf_layer_conv2d(nnf_layer **out, int64_t c_in, int64_t c_out, int ke
     nnf_status st = NNF_OK;
     if (nnf__mul_ovf(c_in, (int64_t)kernel * kernel, &fan_in))
         st = nnf__fail(NNF_ERR_OVERFLOW,
-                       "nnf_layer_conv2d: c_in (%lld) x kernel (%d) x kernel overflows int64",
+                       "nnf_layer_conv2d_nchw: c_in (%lld) x kernel (%d) x kernel overflows int64",
                        (long long)c_in, kernel);
     if (st == NNF_OK) st = nnf_empty(&w2, NNF_SHAPE(c_out, fan_in));
-    if (st == NNF_OK) st = nnf_init_weight(w2, init, rng);
+    if (st == NNF_OK) st = nnf_weight_init(w2, rng, init);
     if (st == NNF_OK) st = nnf_view(&s->w, w2, NNF_SHAPE(c_out, c_in, kernel, kernel));
     if (st == NNF_OK) st = nnf_zeros(&s->b, NNF_SHAPE(c_out));
     if (st == NNF_OK) st = nnf_layer_new(out, &nnf__conv2d_fn, s);

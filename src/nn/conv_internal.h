@@ -50,6 +50,10 @@ nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nn
 /* From dout (N, C_out, OH, OW) and the forward's wk->cols: wg (contiguous) += dL/dw,
  * bg += dL/db (bg may be NULL), and xg (contiguous, x's shape; may be NULL) gets dL/dx,
  * added to it or, with xg_overwrite, replacing it. w is contiguous. */
+/* nnf_conv2d_nchw_backward with dloss/dy given as dout; messages start with fn. */
+nnf_status nnf__conv2d_backward_dout(const char *fn, const nnf_tensor *dout, nnf_tensor *x,
+                                     nnf_tensor *w, nnf_tensor *b, int stride, int padding,
+                                     int need_x_grad);
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
                                 nnf_tensor *wg, nnf_tensor *bg, nnf_tensor *xg, int xg_overwrite);
 void nnf__conv_work_free(nnf__conv_work *wk);

@@ -16,24 +16,24 @@ enum { ROW_MAX, SHIFTED, EXPS, ROW_SUM, LOG_SUM };
 static nnf_status check(const nnf_tensor *logits, const nnf_tensor *targ)
 {
     NNF_RETURN_IF(logits == NULL || targ == NULL, NNF_ERR_NULL,
-                  "cross_entropy: logits and targ must not be NULL");
+                  "logits and targ must not be NULL");
     NNF_RETURN_IF(nnf_tensor_dtype(logits) != NNF_F32, NNF_ERR_DTYPE,
-                  "cross_entropy: logits must be a float32 tensor");
+                  "logits must be a float32 tensor");
     NNF_RETURN_IF(nnf_tensor_dtype(targ) != NNF_I64, NNF_ERR_DTYPE,
-                  "cross_entropy: targ must be an int64 tensor of class indices");
+                  "targ must be an int64 tensor of class indices");
     NNF_RETURN_IF(nnf_tensor_ndim(logits) != 2, NNF_ERR_SHAPE,
-                  "cross_entropy: logits must be 2-D (batch x classes), got a %d-D tensor",
+                  "logits must be 2-D (batch x classes), got a %d-D tensor",
                   nnf_tensor_ndim(logits));
     const int64_t n = nnf_tensor_shape(logits)[0], c = nnf_tensor_shape(logits)[1];
     NNF_RETURN_IF(nnf_tensor_ndim(targ) != 1 || nnf_tensor_shape(targ)[0] != n, NNF_ERR_SHAPE,
-                  "cross_entropy: targ must be 1-D with one label per row of logits (%lld), "
+                  "targ must be 1-D with one label per row of logits (%lld), "
                   "got a %d-D tensor with %lld elements", (long long)n, nnf_tensor_ndim(targ),
                   (long long)nnf_tensor_numel(targ));
-    NNF_RETURN_IF(c < 1, NNF_ERR_SHAPE, "cross_entropy: logits have no classes");
+    NNF_RETURN_IF(c < 1, NNF_ERR_SHAPE, "logits have no classes");
     const int64_t *t = nnf_tensor_raw(targ), ts = nnf_tensor_strides(targ)[0];
     for (int64_t i = 0; i < n; i++)
         NNF_RETURN_IF(t[i * ts] < 0 || t[i * ts] >= c, NNF_ERR_INDEX,
-                      "cross_entropy: target %lld of row %lld is out of bounds for %lld "
+                      "target %lld of row %lld is out of bounds for %lld "
                       "classes", (long long)t[i * ts], (long long)i, (long long)c);
     return NNF_OK;
 }
@@ -90,10 +90,12 @@ const nnf__loss_fn nnf__cross_entropy_fn = {"CrossEntropy", ce_forward, ce_backw
 
 nnf_status nnf_cross_entropy(float *loss, const nnf_tensor *logits, const nnf_tensor *targ)
 {
+    NNF_PUBLIC("nnf_cross_entropy");
     return nnf__loss_value(&nnf__cross_entropy_fn, logits, targ, loss);
 }
 
 nnf_status nnf_cross_entropy_backward(nnf_tensor *logits, const nnf_tensor *targ)
 {
+    NNF_PUBLIC("nnf_cross_entropy_backward");
     return nnf__loss_grad(&nnf__cross_entropy_fn, logits, targ);
 }

@@ -45,5 +45,6 @@ static const nnf_layer_fn flatten_fn = {"Flatten", flatten_forward, flatten_back
 
 nnf_status nnf_layer_flatten(nnf_layer **out)
 {
+    NNF_PUBLIC("nnf_layer_flatten");
     return nnf_layer_new(out, &flatten_fn, NULL);
 }

@@ -43,7 +43,7 @@ static float *element(const nnf_tensor *t, int64_t i, int64_t *index)
 static nnf_status eval_layer(objective *obj, double *f)
 {
     nnf_tensor *out;
-    NNF_FORWARD(nnf_layer_forward(obj->layer, obj->in, &out));
+    NNF_FORWARD(nnf_layer_call(obj->layer, &out, obj->in));
     int64_t n = nnf_tensor_numel(out), index[NNF_MAX_DIMS];
     const float *r = nnf_tensor_const_data(obj->r);
     double sum = 0.0;
@@ -56,7 +56,7 @@ static nnf_status eval_layer(objective *obj, double *f)
 static nnf_status eval_loss(objective *obj, double *f)
 {
     float v;
-    NNF_FORWARD(nnf_loss_forward(obj->loss, obj->in, obj->targ, &v));
+    NNF_FORWARD(nnf_loss_call(obj->loss, &v, obj->in, obj->targ));
     *f = v;
     return NNF_OK;
 }
@@ -64,7 +64,7 @@ static nnf_status eval_loss(objective *obj, double *f)
 static nnf_status eval_model(objective *obj, double *f)
 {
     float v;
-    NNF_FORWARD(nnf_model_forward(obj->model, obj->in, obj->targ, &v));
+    NNF_FORWARD(nnf_model_call(obj->model, &v, obj->in, obj->targ));
     *f = v;
     return NNF_OK;
 }
@@ -199,16 +199,17 @@ static nnf_status check_all(objective *obj, nnf_tensor *in, const nnf_gradcheck_
     return obj->eval(obj, &f0);
 }
 
-nnf_status nnf_gradcheck_layer(nnf_layer *layer, nnf_tensor *x, int check_input,
-                               const nnf_gradcheck_options *opts, nnf_gradcheck_report *report)
+nnf_status nnf_layer_gradcheck(nnf_layer *layer, nnf_gradcheck_report *report, nnf_tensor *x,
+                               const nnf_gradcheck_options *opts, int check_input)
 {
+    NNF_PUBLIC("nnf_layer_gradcheck");
     NNF_RETURN_IF(layer == NULL || x == NULL || report == NULL, NNF_ERR_NULL,
-                  "nnf_gradcheck_layer: layer, x and report must not be NULL");
+                  "nnf_layer_gradcheck: layer, x and report must not be NULL");
     nnf_gradcheck_options o;
     resolve(opts, &o, report);
     nnf_tensor *out, *og, *r = NULL;
     objective obj = {.eval = eval_layer, .layer = layer, .in = x};
-    NNF_FORWARD(nnf_layer_forward(layer, x, &out));
+    NNF_FORWARD(nnf_layer_call(layer, &out, x));
     /* R uniform in [-1, 1): dL/dout = R, different for every output element */
     nnf_rng rng;
     nnf_rng_seed(&rng, o.seed);
@@ -237,30 +238,32 @@ nnf_status nnf_gradcheck_layer(nnf_layer *layer, nnf_tensor *x, int check_input,
     return st;
 }
 
-nnf_status nnf_gradcheck_loss(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ,
-                              const nnf_gradcheck_options *opts, nnf_gradcheck_report *report)
+nnf_status nnf_loss_gradcheck(nnf_loss *loss, nnf_gradcheck_report *report, nnf_tensor *pred,
+                              const nnf_tensor *targ, const nnf_gradcheck_options *opts)
 {
+    NNF_PUBLIC("nnf_loss_gradcheck");
     NNF_RETURN_IF(loss == NULL || pred == NULL || targ == NULL || report == NULL, NNF_ERR_NULL,
-                  "nnf_gradcheck_loss: loss, pred, targ and report must not be NULL");
+                  "nnf_loss_gradcheck: loss, pred, targ and report must not be NULL");
     nnf_gradcheck_options o;
     resolve(opts, &o, report);
     float v;
-    NNF_FORWARD(nnf_loss_forward(loss, pred, targ, &v));
+    NNF_FORWARD(nnf_loss_call(loss, &v, pred, targ));
     nnf_zero_grad(pred);
     NNF_FORWARD(nnf_loss_backward(loss));
     objective obj = {.eval = eval_loss, .loss = loss, .in = pred, .targ = targ};
     return check_all(&obj, pred, &o, report);
 }
 
-nnf_status nnf_gradcheck_model(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
-                               const nnf_gradcheck_options *opts, nnf_gradcheck_report *report)
+nnf_status nnf_model_gradcheck(nnf_model *model, nnf_gradcheck_report *report, nnf_tensor *x,
+                               const nnf_tensor *targ, const nnf_gradcheck_options *opts)
 {
+    NNF_PUBLIC("nnf_model_gradcheck");
     NNF_RETURN_IF(model == NULL || x == NULL || targ == NULL || report == NULL, NNF_ERR_NULL,
-                  "nnf_gradcheck_model: model, x, targ and report must not be NULL");
+                  "nnf_model_gradcheck: model, x, targ and report must not be NULL");
     nnf_gradcheck_options o;
     resolve(opts, &o, report);
     float v;
-    NNF_FORWARD(nnf_model_forward(model, x, targ, &v));
+    NNF_FORWARD(nnf_model_call(model, &v, x, targ));
     nnf_model_zero_grad(model);
     NNF_FORWARD(nnf_model_backward(model));
     objective obj = {.eval = eval_model, .model = model, .in = x, .targ = targ};

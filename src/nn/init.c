@@ -7,16 +7,17 @@
 
 #include "src/core/error.h"
 
-nnf_status nnf_init_weight(nnf_tensor *w, nnf_init init, nnf_rng *rng)
+nnf_status nnf_weight_init(nnf_tensor *w, nnf_rng *rng, nnf_init init)
 {
-    NNF_RETURN_IF(w == NULL, NNF_ERR_NULL, "nnf_init_weight: w is NULL");
+    NNF_PUBLIC("nnf_weight_init");
+    NNF_RETURN_IF(w == NULL, NNF_ERR_NULL, "nnf_weight_init: w is NULL");
     NNF_RETURN_IF(nnf_tensor_dtype(w) != NNF_F32, NNF_ERR_DTYPE,
-                  "nnf_init_weight: w must be a float32 tensor");
+                  "nnf_weight_init: w must be a float32 tensor");
     NNF_RETURN_IF(nnf_tensor_ndim(w) != 2, NNF_ERR_SHAPE,
-                  "nnf_init_weight: w must be 2-D (n_out x n_in), got a %d-D tensor",
+                  "nnf_weight_init: w must be 2-D (n_out x n_in), got a %d-D tensor",
                   nnf_tensor_ndim(w));
     NNF_RETURN_IF(init != NNF_INIT_KAIMING && init != NNF_INIT_XAVIER, NNF_ERR_INVALID,
-                  "nnf_init_weight: unknown init %d", (int)init);
+                  "nnf_weight_init: unknown init %d", (int)init);
     double n_out = (double)nnf_tensor_shape(w)[0], n_in = (double)nnf_tensor_shape(w)[1];
     /* Kaiming: Var(w) = 2 / n_in, so a ReLU layer keeps E[y^2] = E[x^2] (He et al.).
      * Xavier: Var(w) = 2 / (n_in + n_out), the average of what forward and backward

@@ -13,6 +13,7 @@
 
 nnf_status nnf_layer_new(nnf_layer **out, const nnf_layer_fn *fn, void *state)
 {
+    NNF_PUBLIC("nnf_layer_new");
     NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_layer_new: out is NULL");
     NNF_RETURN_IF(fn == NULL, NNF_ERR_NULL, "nnf_layer_new: fn is NULL");
     NNF_RETURN_IF(fn->name == NULL || fn->forward == NULL || fn->backward == NULL,
@@ -42,7 +43,7 @@ nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out
                               int fresh_out_grad)
 {
     NNF_RETURN_IF(layer == NULL || in == NULL || out == NULL, NNF_ERR_NULL,
-                  "nnf_layer_forward: layer, in and out must not be NULL");
+                  "nnf_layer_call: layer, in and out must not be NULL");
     int ndim = nnf_tensor_ndim(in);
     const int64_t *shape = nnf_tensor_shape(in);
     /* The output's shape follows from the input's, so a new input shape means a new
@@ -75,8 +76,9 @@ nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out
     return NNF_OK;
 }
 
-nnf_status nnf_layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out)
+nnf_status nnf_layer_call(nnf_layer *layer, nnf_tensor **out, nnf_tensor *in)
 {
+    NNF_PUBLIC("nnf_layer_call");
     /* A new output starts without a gradient in PyTorch; here it keeps its buffer, zeroed,
      * so that backward passes chained by hand add into zero. */
     return nnf__layer_forward(layer, in, out, 1);
@@ -162,6 +164,7 @@ const char *nnf_layer_name(const nnf_layer *layer)
 
 nnf_status nnf_layer_save_for_backward(nnf_layer *layer, int n, const nnf_tensor *const *tensors)
 {
+    NNF_PUBLIC("nnf_layer_save_for_backward");
     NNF_RETURN_IF(layer == NULL, NNF_ERR_NULL, "nnf_layer_save_for_backward: layer is NULL");
     NNF_RETURN_IF(n < 0 || n > NNF_LAYER_MAX_SAVED, NNF_ERR_INVALID,
                   "nnf_layer_save_for_backward: n is %d, expected 0..%d", n,

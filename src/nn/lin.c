@@ -150,19 +150,19 @@ static nnf_status lin_forward(nnf_tensor *y, const nnf_tensor *x, const nnf_tens
 static nnf_status lin_into(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w,
                            const nnf_tensor *b, nnf__lin_packed *packed)
 {
-    NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "nnf_lin: y is NULL");
-    NNF_FORWARD(check_lin("nnf_lin", x, w, b));
+    NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "nnf_linear: y is NULL");
+    NNF_FORWARD(check_lin("nnf_linear", x, w, b));
     const int64_t shape[2] = {nnf_tensor_shape(x)[0], nnf_tensor_shape(w)[0]};
     nnf_tensor *out = *y;
     if (out != NULL) {
-        NNF_FORWARD(check_f32("nnf_lin", "y", out));
+        NNF_FORWARD(check_f32("nnf_linear", "y", out));
         NNF_RETURN_IF(!nnf__same_shape(out, 2, shape), NNF_ERR_SHAPE,
-                      "nnf_lin: y must be %lldx%lld (batch x n_out) to hold the result, "
+                      "nnf_linear: y must be %lldx%lld (batch x n_out) to hold the result, "
                       "got a %d-D tensor with %lld elements", (long long)shape[0],
                       (long long)shape[1], nnf_tensor_ndim(out), (long long)nnf_tensor_numel(out));
         NNF_RETURN_IF(nnf_tensor_shares_storage(out, x) || nnf_tensor_shares_storage(out, w) ||
                       (b != NULL && nnf_tensor_shares_storage(out, b)), NNF_ERR_INVALID,
-                      "nnf_lin: y must not share memory with x, w or b");
+                      "nnf_linear: y must not share memory with x, w or b");
     } else {
         NNF_FORWARD(nnf_empty(&out, 2, shape));
     }
@@ -176,8 +176,10 @@ static nnf_status lin_into(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor
     return NNF_OK;
 }
 
-nnf_status nnf_lin(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w, const nnf_tensor *b)
+nnf_status nnf_linear(nnf_tensor **y, const nnf_tensor *x, const nnf_tensor *w,
+                      const nnf_tensor *b)
 {
+    NNF_PUBLIC("nnf_linear");
     return lin_into(y, x, w, b, NULL);
 }
 
@@ -259,10 +261,10 @@ static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_te
     return NNF_OK;
 }
 
-nnf_status nnf_lin_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, nnf_tensor *b,
-                            int input_grad)
+nnf_status nnf_linear_backward(nnf_tensor *x, const nnf_tensor *y, nnf_tensor *w, nnf_tensor *b,
+                               int input_grad)
 {
-    static const char fn[] = "nnf_lin_backward";
+    static const char fn[] = "nnf_linear_backward";
     NNF_PUBLIC(fn);
     NNF_FORWARD(check_lin(fn, x, w, b));
     NNF_RETURN_IF(y == NULL, NNF_ERR_NULL, "%s: y is NULL", fn);
@@ -341,20 +343,22 @@ const nnf_layer_fn nnf__lin_fn = {
     "Lin", lin_layer_forward, lin_layer_backward, lin_layer_parameter, lin_layer_destroy,
 };
 
-nnf_status nnf_layer_lin(nnf_layer **out, int64_t n_in, int64_t n_out, nnf_init init, nnf_rng *rng)
+nnf_status nnf_layer_linear(nnf_layer **out, nnf_rng *rng, int64_t n_in, int64_t n_out,
+                            nnf_init init)
 {
-    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_layer_lin: out is NULL");
+    NNF_PUBLIC("nnf_layer_linear");
+    NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_layer_linear: out is NULL");
     NNF_RETURN_IF(n_in < 1 || n_out < 1, NNF_ERR_INVALID,
-                  "nnf_layer_lin: n_in and n_out must be >= 1, got %lld and %lld",
+                  "nnf_layer_linear: n_in and n_out must be >= 1, got %lld and %lld",
                   (long long)n_in, (long long)n_out);
     lin_state *s = nnf__calloc(sizeof *s);
-    NNF_RETURN_IF(s == NULL, NNF_ERR_NOMEM, "nnf_layer_lin: out of memory");
+    NNF_RETURN_IF(s == NULL, NNF_ERR_NOMEM, "nnf_layer_linear: out of memory");
     nnf_status st = nnf__lin_packed_init(&s->packed);
     s->packed_ready = st == NNF_OK;
     if (st == NNF_OK)
         st = nnf_empty(&s->w, NNF_SHAPE(n_out, n_in));
     if (st == NNF_OK)
-        st = nnf_init_weight(s->w, init, rng);
+        st = nnf_weight_init(s->w, rng, init);
     if (st == NNF_OK)
         st = nnf_zeros(&s->b, NNF_SHAPE(n_out));
     if (st == NNF_OK)

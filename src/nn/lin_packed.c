@@ -23,7 +23,7 @@ nnf_status nnf__lin_packed_init(nnf__lin_packed *c)
     c->seen_version = 0;
     c->seen = 0;
     NNF_RETURN_IF(pthread_rwlock_init(&c->lock, NULL) != 0, NNF_ERR_NOMEM,
-                  "nnf_layer_lin: cannot create a lock");
+                  "nnf_layer_linear: cannot create a lock");
     return NNF_OK;
 }
 

@@ -17,11 +17,13 @@ static nnf_status loss_new(nnf_loss **out, const nnf__loss_fn *fn, const char *c
 
 nnf_status nnf_loss_mse(nnf_loss **out)
 {
+    NNF_PUBLIC("nnf_loss_mse");
     return loss_new(out, &nnf__mse_fn, "nnf_loss_mse");
 }
 
 nnf_status nnf_loss_cross_entropy(nnf_loss **out)
 {
+    NNF_PUBLIC("nnf_loss_cross_entropy");
     return loss_new(out, &nnf__cross_entropy_fn, "nnf_loss_cross_entropy");
 }
 
@@ -52,10 +54,11 @@ float nnf__loss_mean(double sum, int64_t count)
     return (float)(sum / (double)count);
 }
 
-nnf_status nnf_loss_forward(nnf_loss *loss, nnf_tensor *pred, const nnf_tensor *targ, float *value)
+nnf_status nnf_loss_call(nnf_loss *loss, float *value, nnf_tensor *pred, const nnf_tensor *targ)
 {
+    NNF_PUBLIC("nnf_loss_call");
     NNF_RETURN_IF(loss == NULL || pred == NULL || targ == NULL || value == NULL, NNF_ERR_NULL,
-                  "nnf_loss_forward: loss, pred, targ and value must not be NULL");
+                  "nnf_loss_call: loss, pred, targ and value must not be NULL");
     loss->ready = 0;
     NNF_FORWARD(loss->fn->forward(loss->scratch, pred, targ, &loss->sum, &loss->count,
                                   loss->parts));
@@ -88,13 +91,14 @@ nnf_status nnf__loss_backward(nnf_loss *loss, int overwrite)
 
 nnf_status nnf_loss_backward(nnf_loss *loss)
 {
+    NNF_PUBLIC("nnf_loss_backward");
     return nnf__loss_backward(loss, 0);
 }
 
 nnf_status nnf__loss_value(const nnf__loss_fn *fn, const nnf_tensor *pred,
                            const nnf_tensor *targ, float *value)
 {
-    NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "nnf_%s: loss is NULL", fn->name);
+    NNF_RETURN_IF(value == NULL, NNF_ERR_NULL, "loss is NULL");
     nnf_tensor *scratch[NNF__LOSS_SCRATCH] = {0};
     double sum;
     int64_t count;

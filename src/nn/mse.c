@@ -9,25 +9,27 @@
 #include "src/nn/nn_internal.h"
 
 #include "src/core/error.h"
+#include "src/tensor/tensor_internal.h"
 
 enum { PRED_VIEW, DIFF, GRAD_VIEW };
 
 static nnf_status check(const nnf_tensor *pred, const nnf_tensor *targ)
 {
     NNF_RETURN_IF(pred == NULL || targ == NULL, NNF_ERR_NULL,
-                  "mse: pred and targ must not be NULL");
+                  "pred and targ must not be NULL");
     NNF_RETURN_IF(nnf_tensor_dtype(pred) != NNF_F32 || nnf_tensor_dtype(targ) != NNF_F32,
-                  NNF_ERR_DTYPE, "mse: pred and targ must be float32 tensors");
+                  NNF_ERR_DTYPE, "pred and targ must be float32 tensors");
     int pd = nnf_tensor_ndim(pred), td = nnf_tensor_ndim(targ);
     const int64_t *ps = nnf_tensor_shape(pred), *ts = nnf_tensor_shape(targ);
     if (nnf__same_shape(targ, pd, ps))
         return NNF_OK;
     /* the chapter's squeeze: pred (N, 1) against targ (N) */
     int squeezable = pd == 2 && td == 1 && ps[1] == 1 && ps[0] == ts[0];
+    char pbuf[NNF__SHAPE_STR], tbuf[NNF__SHAPE_STR];
     NNF_RETURN_IF(!squeezable, NNF_ERR_SHAPE,
-                  "mse: pred is %d-D [%lld, %lld...] and targ is %d-D [%lld...]: targ must have "
-                  "pred's shape, or be (N) for pred (N, 1)", pd, (long long)(pd > 0 ? ps[0] : 1),
-                  (long long)(pd > 1 ? ps[1] : 1), td, (long long)(td > 0 ? ts[0] : 1));
+                  "the target size %s is different from the input size %s: targ must have "
+                  "pred's shape, or be (N) for pred (N, 1)", nnf__shape_str(td, ts, tbuf),
+                  nnf__shape_str(pd, ps, pbuf));
     return NNF_OK;
 }
 
@@ -90,10 +92,12 @@ const nnf__loss_fn nnf__mse_fn = {"Mse", mse_forward, mse_backward};
 
 nnf_status nnf_mse(float *loss, const nnf_tensor *pred, const nnf_tensor *targ)
 {
+    NNF_PUBLIC("nnf_mse");
     return nnf__loss_value(&nnf__mse_fn, pred, targ, loss);
 }
 
 nnf_status nnf_mse_backward(nnf_tensor *pred, const nnf_tensor *targ)
 {
+    NNF_PUBLIC("nnf_mse_backward");
     return nnf__loss_grad(&nnf__mse_fn, pred, targ);
 }

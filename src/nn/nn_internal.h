@@ -78,7 +78,7 @@ struct nnf_layer {
     int ready;                          /* a forward has run since the output changed */
 };
 
-/* The forward and backward behind nnf_layer_forward / nnf_layer_backward, for the model:
+/* The forward and backward behind nnf_layer_call / nnf_layer_backward, for the model:
  * `fresh_out_grad` 0 leaves the output's old gradient alone (the model overwrites it);
  * `overwrite` 1 writes the input's gradient instead of adding to it (the model's
  * activations have one consumer each, so adding to last step's values would be wrong

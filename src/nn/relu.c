@@ -13,6 +13,7 @@
 
 nnf_status nnf_relu_backward(nnf_tensor *x, const nnf_tensor *y)
 {
+    NNF_PUBLIC("nnf_relu_backward");
     NNF_RETURN_IF(x == NULL || y == NULL, NNF_ERR_NULL,
                   "nnf_relu_backward: x and y must not be NULL");
     NNF_RETURN_IF(nnf_tensor_dtype(x) != NNF_F32, NNF_ERR_DTYPE,
@@ -57,6 +58,7 @@ static const nnf_layer_fn relu_fn = {
 
 nnf_status nnf_layer_relu(nnf_layer **out)
 {
+    NNF_PUBLIC("nnf_layer_relu");
     NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_layer_relu: out is NULL");
     return nnf_layer_new(out, &relu_fn, NULL);   /* stateless */
 }

@@ -35,6 +35,7 @@ struct nnf_model {
 
 nnf_status nnf_model_new(nnf_model **out, nnf_loss *loss)
 {
+    NNF_PUBLIC("nnf_model_new");
     NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_model_new: out is NULL");
     nnf_model *m = nnf__calloc(sizeof *m);
     NNF_RETURN_IF(m == NULL, NNF_ERR_NOMEM, "nnf_model_new: out of memory");
@@ -84,6 +85,7 @@ static int with_room(void **array, int cap, int need, size_t size, int *new_cap)
 
 nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
 {
+    NNF_PUBLIC("nnf_model_add");
     NNF_RETURN_IF(model == NULL || layer == NULL, NNF_ERR_NULL,
                   "nnf_model_add: model and layer must not be NULL");
     for (int i = 0; i < model->nlayers; i++)
@@ -128,7 +130,7 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
 
 static nnf_status run_layers(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
 {
-    NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE, "nnf_model: the model has no layers");
+    NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE, "the model has no layers");
     nnf_tensor *cur = x;
     for (int i = 0; i < model->nlayers; i++) {
         nnf_status st = nnf__layer_forward(model->layers[i], cur, &cur, 0);
@@ -139,27 +141,28 @@ static nnf_status run_layers(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
     return NNF_OK;
 }
 
-nnf_status nnf_model_forward(nnf_model *model, nnf_tensor *x, const nnf_tensor *targ,
-                             float *loss)
+nnf_status nnf_model_call(nnf_model *model, float *loss, nnf_tensor *x, const nnf_tensor *targ)
 {
+    NNF_PUBLIC("nnf_model_call");
     NNF_RETURN_IF(model == NULL || x == NULL || targ == NULL || loss == NULL, NNF_ERR_NULL,
-                  "nnf_model_forward: model, x, targ and loss must not be NULL");
+                  "nnf_model_call: model, x, targ and loss must not be NULL");
     NNF_RETURN_IF(model->loss == NULL, NNF_ERR_STATE,
-                  "nnf_model_forward: the model has no loss (use nnf_model_predict)");
+                  "nnf_model_call: the model has no loss (use nnf_model_infer)");
     model->ready = 0;
     nnf_tensor *pred = NULL;
     NNF_FORWARD(run_layers(model, x, &pred));
-    nnf_status st = nnf_loss_forward(model->loss, pred, targ, loss);
+    nnf_status st = nnf_loss_call(model->loss, loss, pred, targ);
     if (st != NNF_OK)
         return nnf__prefix_error(st, "loss (%s): ", nnf_loss_name(model->loss));
     model->ready = 1;
     return NNF_OK;
 }
 
-nnf_status nnf_model_predict(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
+nnf_status nnf_model_infer(nnf_model *model, nnf_tensor **out, nnf_tensor *x)
 {
+    NNF_PUBLIC("nnf_model_infer");
     NNF_RETURN_IF(model == NULL || x == NULL || out == NULL, NNF_ERR_NULL,
-                  "nnf_model_predict: model, x and out must not be NULL");
+                  "nnf_model_infer: model, x and out must not be NULL");
     model->ready = 0;
     return run_layers(model, x, out);
 }
@@ -225,7 +228,7 @@ nnf_status nnf_model_backward(nnf_model *model)
     NNF_PUBLIC("nnf_model_backward");
     NNF_RETURN_IF(model == NULL, NNF_ERR_NULL, "nnf_model_backward: model is NULL");
     NNF_RETURN_IF(!model->ready, NNF_ERR_STATE,
-                  "nnf_model_backward: no forward to go back through; call nnf_model_forward "
+                  "nnf_model_backward: no forward to go back through; call nnf_model_call "
                   "first (once per backward)");
     /* One transaction over every parameter: a layer failing after later layers have run
      * must not leave their contributions added (a retry would add them twice). A failed

@@ -40,6 +40,7 @@ static nnf_status check_lr(const char *fn, float lr)
 nnf_status nnf_sgd_new(nnf_sgd **out, int nparams, nnf_tensor *const *params, float lr,
                        float momentum, float weight_decay)
 {
+    NNF_PUBLIC("nnf_sgd_new");
     static const char fn[] = "nnf_sgd_new";
     NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "%s: out is NULL", fn);
     NNF_RETURN_IF(nparams < 0, NNF_ERR_INVALID, "%s: nparams is %d", fn, nparams);
@@ -86,6 +87,7 @@ void nnf_sgd_free(nnf_sgd *opt)
 
 nnf_status nnf_sgd_set_lr(nnf_sgd *opt, float lr)
 {
+    NNF_PUBLIC("nnf_sgd_set_lr");
     NNF_RETURN_IF(opt == NULL, NNF_ERR_NULL, "nnf_sgd_set_lr: opt is NULL");
     NNF_FORWARD(check_lr("nnf_sgd_set_lr", lr));
     opt->lr = lr;

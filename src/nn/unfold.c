@@ -192,6 +192,7 @@ static nnf_status prepare_out(const char *fn, nnf_tensor **out, int ndim, const 
 
 nnf_status nnf_unfold(nnf_tensor **out, const nnf_tensor *x, int kh, int kw, int stride, int pad)
 {
+    NNF_PUBLIC("nnf_unfold");
     NNF_RETURN_IF(!out || !x, NNF_ERR_NULL, "nnf_unfold: argument %s is NULL", !out ? "out" : "x");
     NNF_FORWARD(nnf__conv_check_input("nnf_unfold", x));
     nnf__conv_geom g;
@@ -210,6 +211,7 @@ nnf_status nnf_unfold(nnf_tensor **out, const nnf_tensor *x, int kh, int kw, int
 nnf_status nnf_fold(nnf_tensor **out, const nnf_tensor *cols, int64_t h, int64_t w, int kh,
                     int kw, int stride, int pad)
 {
+    NNF_PUBLIC("nnf_fold");
     NNF_RETURN_IF(!out || !cols, NNF_ERR_NULL, "nnf_fold: argument %s is NULL",
                   !out ? "out" : "cols");
     NNF_RETURN_IF(nnf_tensor_dtype(cols) != NNF_F32, NNF_ERR_DTYPE,

@@ -153,6 +153,73 @@ static void test_data_h(nnf_tensor *m)
     nnf_loader_free(l);
 }
 
+static void test_nn_h(nnf_tensor *t, nnf_tensor *m)
+{
+    /* m is 2 x 3, t is 3 x 2: as x and w of a linear they do not fit */
+    nnf_tensor *y = NULL, *x = NULL;
+    nnf_layer *layer = NULL, *relu = NULL;
+    nnf_loss *loss = NULL;
+    nnf_model *model = NULL;
+    nnf_sgd *opt = NULL;
+    nnf_gradcheck_report rep;
+    float v;
+    EXPECT_NAMED(nnf_linear(&y, m, t, NULL));
+    EXPECT_NAMED(nnf_linear_backward(m, m, t, NULL, 1));
+    EXPECT_NAMED(nnf_relu_backward(m, m));
+    EXPECT_NAMED(nnf_mse(&v, m, t));
+    EXPECT_NAMED(nnf_mse_backward(m, t));
+    EXPECT_NAMED(nnf_cross_entropy(&v, m, t));
+    EXPECT_NAMED(nnf_cross_entropy_backward(m, t));
+    EXPECT_NAMED(nnf_layer_new(&layer, NULL, NULL));
+    EXPECT_NAMED(nnf_weight_init(NULL, NULL, NNF_INIT_KAIMING));
+    EXPECT_NAMED(nnf_layer_linear(&layer, NULL, 0, 1, NNF_INIT_KAIMING));
+    EXPECT_NAMED(nnf_layer_relu(NULL));
+    EXPECT_NAMED(nnf_loss_mse(NULL));
+    EXPECT_NAMED(nnf_loss_cross_entropy(NULL));
+    EXPECT_NAMED(nnf_model_new(NULL, NULL));
+    EXPECT_NAMED(nnf_sgd_new(&opt, 0, NULL, -1.0f, 0.0f, 0.0f));
+    EXPECT_NAMED(nnf_sgd_step(NULL));
+    EXPECT_NAMED(nnf_sgd_set_lr(NULL, 1.0f));
+    NNF_ASSERT_OK(nnf_layer_linear(&layer, NULL, 2, 3, NNF_INIT_KAIMING));
+    EXPECT_NAMED(nnf_layer_call(layer, &y, m));
+    EXPECT_NAMED(nnf_layer_backward(layer, 1));
+    EXPECT_NAMED(nnf_layer_save_for_backward(layer, -1, NULL));
+    EXPECT_NAMED(nnf_layer_gradcheck(layer, &rep, m, NULL, 1));
+    NNF_ASSERT_OK(nnf_loss_mse(&loss));
+    EXPECT_NAMED(nnf_loss_call(loss, &v, m, t));
+    EXPECT_NAMED(nnf_loss_backward(loss));
+    EXPECT_NAMED(nnf_loss_gradcheck(loss, &rep, m, t, NULL));
+    NNF_ASSERT_OK(nnf_model_new(&model, loss));
+    EXPECT_NAMED(nnf_model_add(model, NULL));
+    EXPECT_NAMED(nnf_model_call(model, &v, m, t));
+    EXPECT_NAMED(nnf_model_infer(model, &x, m));
+    EXPECT_NAMED(nnf_model_backward(model));
+    EXPECT_NAMED(nnf_model_gradcheck(model, &rep, m, t, NULL));
+    NNF_ASSERT_OK(nnf_layer_relu(&relu));
+    NNF_ASSERT_OK(nnf_model_add(model, relu));
+    EXPECT_NAMED(nnf_model_call(model, &v, m, t));
+    nnf_model_free(model);
+    nnf_layer_free(layer);
+    assert_null(y);
+    assert_null(x);
+    assert_null(opt);
+}
+
+static void test_conv_h(nnf_tensor *t, nnf_tensor *m)
+{
+    /* m is 2-D: not an image */
+    nnf_tensor *y = NULL;
+    nnf_layer *layer = NULL;
+    EXPECT_NAMED(nnf_unfold(&y, m, 1, 1, 1, 0));
+    EXPECT_NAMED(nnf_fold(&y, m, 2, 2, 1, 1, 1, 0));
+    EXPECT_NAMED(nnf_conv2d_nchw(&y, m, t, NULL, 1, 0));
+    EXPECT_NAMED(nnf_conv2d_nchw_backward(m, m, t, NULL, 1, 0, 1));
+    EXPECT_NAMED(nnf_layer_conv2d_nchw(&layer, NULL, 0, 1, 1, 1, 0, NNF_INIT_KAIMING));
+    EXPECT_NAMED(nnf_layer_flatten(NULL));
+    assert_null(y);
+    assert_null(layer);
+}
+
 static void test_messages(void **state)
 {
     (void)state;
@@ -165,6 +232,8 @@ static void test_messages(void **state)
         test_ops_h(t, m, mask);
         test_linalg_h(t, m);
         test_data_h(m);
+        test_nn_h(t, m);
+        test_conv_h(t, m);
         EXPECT_NAMED(nnf_isa_force((nnf_isa)99));
         nnf_tensor_free(t);
         nnf_tensor_free(m);

@@ -240,6 +240,15 @@ static void test_mse(void **state)
         /* (N, 3) against (N): PyTorch would broadcast to (N, N); here it is an error */
         NNF_ASSERT_FAILS(nnf_mse(&loss, p3, t), NNF_ERR_SHAPE);
         NN_ASSERT_MESSAGE("targ must have pred's shape");
+        /* the real shapes, not the first two sizes of each */
+        nnf_tensor *p4 = nn_uniform(NNF_SHAPE(2, 3, 4, 5), 35, -2, 2);
+        NNF_ASSERT_FAILS(nnf_mse(&loss, p4, p3), NNF_ERR_SHAPE);
+        char want_msg[160];
+        snprintf(want_msg, sizeof want_msg, "nnf_mse: the target size [%d, 3] is different from "
+                 "the input size [2, 3, 4, 5]", (int)N);
+        if (strncmp(nnf_last_error(), want_msg, strlen(want_msg)) != 0)
+            fail_msg("message \"%s\" does not start with \"%s\"", nnf_last_error(), want_msg);
+        nnf_tensor_free(p4);
         nnf_tensor *objs[] = {p, t, p3, t3};
         for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
             nnf_tensor_free(objs[i]);

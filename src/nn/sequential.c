@@ -189,6 +189,7 @@ static nnf_status backward_all(nnf_model *model)
 
 nnf_status nnf_model_predict_into(nnf_model *model, nnf_tensor **out, const nnf_tensor *x)
 {
+    NNF_PUBLIC("nnf_model_predict_into");
     NNF_RETURN_IF(model == NULL || x == NULL || out == NULL, NNF_ERR_NULL,
                   "nnf_model_predict_into: model, x and out must not be NULL");
     NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE,

@@ -193,7 +193,7 @@ static void test_nn_h(nnf_tensor *t, nnf_tensor *m)
     EXPECT_NAMED(nnf_model_add(model, NULL));
     EXPECT_NAMED(nnf_model_call(model, &v, m, t));
     EXPECT_NAMED(nnf_model_infer(model, &x, m));
-    EXPECT_NAMED(nnf_model_predict_into(model, &x, m));
+    EXPECT_NAMED(nnf_model_infer_into(model, &x, m));
     EXPECT_NAMED(nnf_model_backward(model));
     EXPECT_NAMED(nnf_model_gradcheck(model, &rep, m, t, NULL));
     NNF_ASSERT_OK(nnf_layer_relu(&relu));

@@ -112,7 +112,7 @@ static void test_writes_are_seen(void **state)
     }
 }
 
-/* Several threads predicting with one model at once (nnf_model_predict_into), after
+/* Several threads predicting with one model at once (nnf_model_infer_into), after
  * every change of a weight: the first calls race to repack. */
 typedef struct {
     nnf_model *model;
@@ -127,7 +127,7 @@ static void *predict_many(void *arg)
     wk->ok = 1;
     nnf_tensor *y = NULL;
     for (int i = 0; i < 20 && wk->ok; i++) {
-        if (nnf_model_predict_into(wk->model, &y, wk->x) != NNF_OK)
+        if (nnf_model_infer_into(wk->model, &y, wk->x) != NNF_OK)
             wk->ok = 0;
         else if (memcmp(nnf_tensor_const_data(y), nnf_tensor_const_data(wk->want),
                         (size_t)nnf_tensor_numel(y) * sizeof(float)) != 0)
@@ -164,8 +164,8 @@ static void test_concurrent_predictions(void **state)
     /* Into an output of the wrong shape: an error, the output untouched. */
     nnf_tensor *bad = NULL;
     NNF_ASSERT_OK(nnf_zeros(&bad, NNF_SHAPE(5, N_OUT + 1)));
-    NNF_ASSERT_FAILS(nnf_model_predict_into(m, &bad, x), NNF_ERR_SHAPE);
-    assert_non_null(strstr(nnf_last_error(), "nnf_model_predict_into: out must have"));
+    NNF_ASSERT_FAILS(nnf_model_infer_into(m, &bad, x), NNF_ERR_SHAPE);
+    assert_non_null(strstr(nnf_last_error(), "nnf_model_infer_into: out must have"));
     float sum = 0;
     nnf_tensor *s = NULL;
     NNF_ASSERT_OK(nnf_sum(&s, bad, 0, NULL, 0));

@@ -289,7 +289,7 @@ NNF_API NNF_NODISCARD nnf_status nnf_model_infer(nnf_model *model /* IN/OUT */,
  * threads may call it at once on one model of Lin, ReLU and Flatten layers (a Lin
  * layer's prepacked weight is swapped under a lock); a Conv2d layer keeps a workspace,
  * and a layer of your own whatever its forward keeps: one thread at a time there. */
-NNF_API NNF_NODISCARD nnf_status nnf_model_predict_into(nnf_model *model /* IN/OUT */,
+NNF_API NNF_NODISCARD nnf_status nnf_model_infer_into(nnf_model *model /* IN/OUT */,
                                                         nnf_tensor **out /* IN/OUT */,
                                                         const nnf_tensor *x);
 

@@ -187,13 +187,13 @@ static nnf_status backward_all(nnf_model *model)
     return NNF_OK;
 }
 
-nnf_status nnf_model_predict_into(nnf_model *model, nnf_tensor **out, const nnf_tensor *x)
+nnf_status nnf_model_infer_into(nnf_model *model, nnf_tensor **out, const nnf_tensor *x)
 {
-    NNF_PUBLIC("nnf_model_predict_into");
+    NNF_PUBLIC("nnf_model_infer_into");
     NNF_RETURN_IF(model == NULL || x == NULL || out == NULL, NNF_ERR_NULL,
-                  "nnf_model_predict_into: model, x and out must not be NULL");
+                  "nnf_model_infer_into: model, x and out must not be NULL");
     NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE,
-                  "nnf_model_predict_into: the model has no layers");
+                  "nnf_model_infer_into: the model has no layers");
     /* Each layer's forward into a tensor of this call's own, never the layer's kept
      * output, so that calls on other threads do not meet. */
     nnf_tensor *cur = NULL;
@@ -211,7 +211,7 @@ nnf_status nnf_model_predict_into(nnf_model *model, nnf_tensor **out, const nnf_
         if (nnf__same_shape(*out, nnf_tensor_ndim(cur), nnf_tensor_shape(cur)))
             st = nnf_copy(*out, cur);
         else
-            st = nnf__fail(NNF_ERR_SHAPE, "nnf_model_predict_into: out must have the "
+            st = nnf__fail(NNF_ERR_SHAPE, "nnf_model_infer_into: out must have the "
                            "prediction's shape (%d-D, %lld elements), got %d-D with %lld",
                            nnf_tensor_ndim(cur), (long long)nnf_tensor_numel(cur),
                            nnf_tensor_ndim(*out), (long long)nnf_tensor_numel(*out));

@@ -16,6 +16,7 @@ const nnf__kernels nnf__kernels_avx2 = {
         .mr = 6, .nr = 16, .mc = 2048, .nc = 256,
         .direct_mr = 6, .direct_nr = 16,
         .ukernel = nnf__sgemm_ukernel_6x16__avx2,
+        .direct_ukernel = nnf__sgemm_ukernel_6x16__avx2,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
         .dots = nnf__sgemm_dots__avx2,

@@ -34,10 +34,10 @@
  * restarting the sums every NNF__SGEMM_KC steps with the epilogue above (beta for the
  * call's first block, 1 after); callers start a call on a block boundary. Element
  * (i, p) of A is a[i*rs_a + p*cs_a]; element (p, j) of B is b[p*rs_b + j]. Only
- * i < mr, j < nr are read or written (edges need no padding); mr x nr fits in one
- * of the table's register blocks (mr x nr or direct_mr x direct_nr), k >= 1. A
- * packed panel is rs_a = 1, cs_a = mr of the table (one block per call); a packed B
- * panel is rs_b = its width. Seeing several blocks at once lets a kernel overlap their
+ * i < mr, j < nr are read or written (edges need no padding); mr x nr fits in the
+ * kernel's register block (the table's mr x nr for `ukernel`, direct_mr x direct_nr
+ * for `direct_ukernel`), k >= 1. A packed panel is rs_a = 1, cs_a = mr of the table
+ * (one block per call); a packed B panel is rs_b = its width. Seeing several blocks at once lets a kernel overlap their
  * independent sums where few accumulators leave FMA latency exposed. */
 typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
@@ -81,7 +81,8 @@ typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
     int mc, nc;        /* rows of A packed per block, columns of B per L2 block */
-    nnf__sgemm_ukernel_fn ukernel;
+    nnf__sgemm_ukernel_fn ukernel;         /* mr x nr: packed panels, prepacked B */
+    nnf__sgemm_ukernel_fn direct_ukernel;  /* direct_mr x direct_nr: operands in place */
     nnf__sgemm_pack_fn pack_copy;
     nnf__sgemm_pack_fn pack_transpose;
     nnf__sgemm_dots_fn dots;
@@ -114,12 +115,16 @@ void nnf__sgemm_ukernel_4x4__scalarfma(size_t, const float *, ptrdiff_t, ptrdiff
 void nnf__sgemm_dots__scalarfma(size_t, size_t, const float *, size_t, const float *,
                                 ptrdiff_t, float *, ptrdiff_t, float, float);
 NNF__SGEMM_DECLARE(avx2, 6x16)
-/* AVX-512 brings its own micro-kernel and GEMV, and reuses the AVX2 packing: copies
- * and 8x8 transposes are bound by loads and stores, which 512-bit registers do not
- * speed up on Zen 4 (it splits zmm operations into two 256-bit halves). */
-void nnf__sgemm_ukernel_8x48_6x64__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                          const float *, ptrdiff_t, float *, size_t,
-                                          size_t, size_t, float, float);
+/* AVX-512 brings its own micro-kernels (8x48 on packed panels, 6x64 in place) and
+ * GEMV, and reuses the AVX2 packing: copies and 8x8 transposes are bound by loads and
+ * stores, which 512-bit registers do not speed up on Zen 4 (it splits zmm operations
+ * into two 256-bit halves). */
+void nnf__sgemm_ukernel_8x48__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                     const float *, ptrdiff_t, float *, size_t, size_t,
+                                     size_t, float, float);
+void nnf__sgemm_ukernel_6x64__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                     const float *, ptrdiff_t, float *, size_t, size_t,
+                                     size_t, float, float);
 void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
                              ptrdiff_t, float *, ptrdiff_t, float, float);
 #endif

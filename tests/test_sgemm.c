@@ -567,7 +567,7 @@ static void test_scalar_fma_build(void **state)
                 for (int v = 0; v < 2; v++) {
                     nnf_test_fill_uniform(c[v], 4 * LDC, 15, -1.0f, 1.0f);
                     nnf_test_fill_uniform(y[v], 4, 16, -1.0f, 1.0f);
-                    kr[v]->ukernel(K, a, LDA, 1, b, 4, c[v], LDC, mr, nr, 1.25f, beta);
+                    kr[v]->direct_ukernel(K, a, LDA, 1, b, 4, c[v], LDC, mr, nr, 1.25f, beta);
                     kr[v]->dots(mr, NNF__SGEMM_KC, a, LDA, b, 4, y[v], 1, 1.25f, beta);
                 }
                 assert_memory_equal(c[0], c[1], sizeof c[0]);

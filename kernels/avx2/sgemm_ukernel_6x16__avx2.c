@@ -21,6 +21,30 @@ static inline __m256i lanes_below(size_t n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(lim), idx);
 }
 
+/* One vector of the epilogue (kernels/sgemm.h): c = alpha * acc, or
+ * fma(alpha, acc, beta * c), for the first n <= 8 lanes. Not inlined: one copy serves
+ * every tile shape, at one call per vector per KC block; the accumulator goes by
+ * value, so the accumulators stay in registers through the k loop. */
+static __attribute__((noinline)) void store_vec(float *cv, size_t n, __m256i mask,
+                                                __m256 acc, float alpha, float beta)
+{
+    const __m256 valpha = _mm256_set1_ps(alpha);
+    __m256 r;
+    if (beta == 0.0f) {
+        r = _mm256_mul_ps(valpha, acc);
+    } else {
+        __m256 old = n < VL ? _mm256_maskload_ps(cv, mask) : _mm256_loadu_ps(cv);
+        r = _mm256_fmadd_ps(valpha, acc, _mm256_mul_ps(_mm256_set1_ps(beta), old));
+    }
+    if (n < VL) {
+        float buf[VL];
+        _mm256_storeu_ps(buf, r);
+        memcpy(cv, buf, n * sizeof(float));
+    } else {
+        _mm256_storeu_ps(cv, r);
+    }
+}
+
 /* ROWS and NV (ymm vectors per row) are compile-time constants in every expansion;
  * unit_rs_a says A's rows are adjacent (packed panels, transposed A), so the
  * broadcasts use one pointer with fixed offsets. */
@@ -88,35 +112,33 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
         }
     }
 
-    const __m256 valpha = _mm256_set1_ps(alpha);
-    const __m256 vbeta = _mm256_set1_ps(beta);
 #pragma GCC unroll 6
-    for (int i = 0; i < ROWS; i++) {
-        float *ci = c + (size_t)i * ldc;
+    for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; v++) {
-            int part = partial && v == NV - 1;
-            float *cv = ci + v * VL;
-            __m256 r;
-            if (beta == 0.0f) {
-                r = _mm256_mul_ps(valpha, acc[i][v]);
-            } else {
-                __m256 old = part ? _mm256_maskload_ps(cv, mask) : _mm256_loadu_ps(cv);
-                r = _mm256_fmadd_ps(valpha, acc[i][v], _mm256_mul_ps(vbeta, old));
-            }
-            if (part) {
-                float buf[VL];
-                _mm256_storeu_ps(buf, r);
-                memcpy(cv, buf, left * sizeof(float));
-            } else {
-                _mm256_storeu_ps(cv, r);
-            }
-        }
-    }
+        for (int v = 0; v < NV; v++)
+            store_vec(c + (size_t)i * ldc + v * VL, v < NV - 1 ? VL : left, mask, acc[i][v],
+                      alpha, beta);
 }
 
+/* One instantiation per shape, each a function of its own: inlined into one
+ * function, the 24 shapes took minutes to compile under a sanitizer. */
+#define TILE_FN(rows, nv, unit)                                                         \
+    static __attribute__((noinline)) void tile_##rows##_##nv##_##unit(                  \
+        size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,      \
+        ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha, float beta)       \
+    {                                                                                   \
+        tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit);      \
+    }
+#define ROWS_1_TO_6(nv, unit)                                                           \
+    TILE_FN(1, nv, unit) TILE_FN(2, nv, unit) TILE_FN(3, nv, unit)                      \
+    TILE_FN(4, nv, unit) TILE_FN(5, nv, unit) TILE_FN(6, nv, unit)
+ROWS_1_TO_6(1, 0)
+ROWS_1_TO_6(2, 0)
+ROWS_1_TO_6(1, 1)
+ROWS_1_TO_6(2, 1)
+
 #define TILE(rows, nv, unit)                                                          \
-    tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
+    tile_##rows##_##nv##_##unit(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta)
 #define BY_ROWS(nv, unit)                                                             \
     switch (mr) {                                                                     \
     case 1: TILE(1, nv, unit); break;                                                 \

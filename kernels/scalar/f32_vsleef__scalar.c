@@ -11,6 +11,15 @@
 #include <sleef.h>
 #include "kernels/eltwise.h"
 
+#if defined(NNF_SLEEF_FMA) && !defined(FP_FAST_FMA)
+/* clang 14 does not define FP_FAST_FMA under -mfma alone, and sleef.h then leaves out
+ * the declarations of purecfma (the library has the functions either way). */
+float Sleef_expf1_u10purecfma(float);
+float Sleef_logf1_u10purecfma(float);
+float Sleef_tanhf1_u10purecfma(float);
+float Sleef_powf1_u10purecfma(float, float);
+#endif
+
 #if defined(NNF_SLEEF_FMA)
 #define SLEEF1(fn) Sleef_##fn##f1_u10purecfma
 #define KERNEL(op) nnf__f32_v##op##__scalarfma

@@ -43,20 +43,19 @@ static inline void nnf__sgemm_pack(const nnf__sgemm_kernels *kr, size_t kc, size
  * from offsets into the same operands (packed panels too: a step is cs_a floats of A and
  * rs_b of B), beta for the first and 1 after, so the kernels' KC contract covers it.
  * period == KC hands the whole k to the kernel, which cuts it itself. */
-static inline void nnf__sgemm_ukernel_every(const nnf__sgemm_kernels *kr, size_t period,
+static inline void nnf__sgemm_ukernel_every(nnf__sgemm_ukernel_fn ukernel, size_t period,
                                             size_t k, const float *a, ptrdiff_t rs_a,
                                             ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                             float *c, size_t ldc, size_t mr, size_t nr,
                                             float alpha, float beta)
 {
     if (period == NNF__SGEMM_KC || k <= period) {
-        kr->ukernel(k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
+        ukernel(k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
         return;
     }
     for (size_t p0 = 0; p0 < k; p0 += period)
-        kr->ukernel(k - p0 < period ? k - p0 : period, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
-                    b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha,
-                    p0 == 0 ? beta : 1.0f);
+        ukernel(k - p0 < period ? k - p0 : period, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+                b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha, p0 == 0 ? beta : 1.0f);
 }
 
 /* Test and benchmark hook: forces a path for later calls (AUTO restores the choice by

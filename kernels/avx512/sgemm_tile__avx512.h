@@ -1,0 +1,186 @@
+/* The AVX-512 sgemm register tile, shared by the 8x48 micro-kernel (packed panels) and
+ * the 6x64 one (operands read in place).
+ *
+ * 24 accumulators + 3 or 4 B vectors + 1 broadcast of A fit the 32 zmm registers, and
+ * 24 independent FMAs per k step cover the 4-cycle latency on two FMA ports; 8x48 and
+ * 6x64 are the two shapes of 24 that measured fastest on their paths.
+ * Edge tiles (fewer rows or columns) run a copy of the loop with only the rows and
+ * vectors they need: the chapter's 5x784x10 runs 5 FMAs per k step, not 24. Only the
+ * last vector of a row can be partial; it alone uses masked loads and stores (cheap on
+ * AVX-512, but a sanitizer checks a masked access lane by lane).
+ *
+ * Few accumulators are latency-bound instead: 5 chains of 4-cycle FMAs cannot feed a
+ * core that retires 2 zmm FMAs per cycle. The KC blocks of a call are independent
+ * sums until their epilogues, so tiles of one vector run two blocks side by side,
+ * doubling the chains without changing a bit.
+ */
+#ifndef NNF_KERNELS_AVX512_SGEMM_TILE_H
+#define NNF_KERNELS_AVX512_SGEMM_TILE_H
+
+#include <immintrin.h>
+
+#include "kernels/sgemm.h"
+
+enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
+
+/* One vector of a tile's epilogue (kernels/sgemm.h): c = alpha * acc, or
+ * fma(alpha, acc, beta * c); with a second block, then c = fma(alpha, acc1, c). Not
+ * inlined: one copy serves every tile shape (a masked access is instrumented lane by
+ * lane under a sanitizer), at one call per vector per KC block; the accumulators go
+ * by value, so they stay in registers through the k loop. */
+static __attribute__((noinline)) void nnf__avx512_store(float *cv, __mmask16 m, __m512 acc,
+                                                        __m512 acc1, int pair, float alpha,
+                                                        float beta)
+{
+    const __m512 valpha = _mm512_set1_ps(alpha);
+    __m512 r;
+    if (beta == 0.0f) {
+        r = _mm512_mul_ps(valpha, acc);
+    } else {
+        __m512 old = _mm512_maskz_loadu_ps(m, cv);
+        r = _mm512_fmadd_ps(valpha, acc, _mm512_mul_ps(_mm512_set1_ps(beta), old));
+    }
+    if (pair)
+        r = _mm512_fmadd_ps(valpha, acc1, r);
+    _mm512_mask_storeu_ps(cv, m, r);
+}
+
+/* One k step of a tile: acc[i][v] = fma(a[i], b[v], acc[i][v]). */
+static inline __attribute__((always_inline)) void
+nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_a,
+                 const float *b, __mmask16 last, const int ROWS, const int NV)
+{
+    enum { VL = NNF__AVX512_VL };
+    __m512 bv[NNF__AVX512_NV_MAX];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+        bv[v] = v < NV - 1 ? _mm512_loadu_ps(b + v * VL)
+                           : _mm512_maskz_loadu_ps(last, b + v * VL);
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; i++) {
+        __m512 ai = _mm512_set1_ps(a[i * rs_a]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+}
+
+/* Block 0 is steps [0, kc); with PAIR, block 1 is steps [kc, kc + kc1), kc1 <= kc.
+ * ROWS, NV (zmm vectors per row; all but the last are full), unit_rs_a, PAIR and
+ * UNROLL are compile-time constants in every expansion; unit_rs_a says A's rows are
+ * adjacent (packed panels, transposed A), so the broadcasts use one pointer with
+ * fixed offsets. */
+static inline __attribute__((always_inline)) void
+nnf__avx512_tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                 const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr,
+                 float alpha, float beta, const int ROWS, const int NV,
+                 const int unit_rs_a, const int PAIR, const int UNROLL)
+{
+    enum { MR = NNF__AVX512_MR_MAX, NV_MAX = NNF__AVX512_NV_MAX, VL = NNF__AVX512_VL };
+    if (unit_rs_a)
+        rs_a = 1;
+    /* C is touched only after the k loop; asking for its lines now hides the miss
+     * (the packed path revisits C once per KC block, long after it left the L1). */
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            _mm_prefetch((const char *)(c + (size_t)i * ldc + v * VL), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + nr - 1), _MM_HINT_T0);
+    }
+    __m512 acc[MR][NV_MAX], acc1[MR];
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm512_setzero_ps();
+        if (PAIR)
+            acc1[i] = _mm512_setzero_ps();
+    }
+
+    const size_t left = nr - (size_t)(NV - 1) * VL;
+    const __mmask16 last = left >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+
+    size_t p = 0;
+    if (PAIR) {
+        const float *a1 = a + (ptrdiff_t)kc * cs_a, *b1 = b + (ptrdiff_t)kc * rs_b;
+        for (; p < kc1; p++) {
+            __m512 bv = _mm512_maskz_loadu_ps(last, b);
+            __m512 bv1 = _mm512_maskz_loadu_ps(last, b1);
+#pragma GCC unroll 8
+            for (int i = 0; i < ROWS; i++) {
+                acc[i][0] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs_a]), bv, acc[i][0]);
+                acc1[i] = _mm512_fmadd_ps(_mm512_set1_ps(a1[i * rs_a]), bv1, acc1[i]);
+            }
+            a += cs_a;
+            b += rs_b;
+            a1 += cs_a;
+            b1 += rs_b;
+        }
+    }
+    /* Unrolled in the kernel's full shape: the loop's pointer updates and branch then
+     * cost a quarter as many issue slots, measured 8% faster for full tiles. Edge tiles
+     * are a thin band of the work and stay rolled (unrolled, every shape multiplied
+     * the file's compile time under a sanitizer). */
+    if (UNROLL) {
+#pragma GCC unroll 4
+        for (; p < kc; p++) {
+            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV);
+            a += cs_a;
+            b += rs_b;
+        }
+    } else {
+        for (; p < kc; p++) {
+            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV);
+            a += cs_a;
+            b += rs_b;
+        }
+    }
+
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            nnf__avx512_store(c + (size_t)i * ldc + v * VL, v < NV - 1 ? 0xFFFF : last,
+                              acc[i][v], PAIR ? acc1[i] : acc[i][v], PAIR, alpha, beta);
+}
+
+typedef void nnf__avx512_tile_fn(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a,
+                                 ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, float *c,
+                                 size_t ldc, size_t nr, float alpha, float beta);
+
+/* One tile shape as a function of its own. Inlined into one function, the 76 shapes
+ * of the two kernels made a file whose compile time grew faster than their number
+ * (minutes under a sanitizer); apart, each shape is compiled on its own. */
+#define NNF__AVX512_TILE(rows, nv, unit, pair, unroll)                                     \
+    static __attribute__((noinline)) void tile_##rows##_##nv##_##unit##_##pair(             \
+        size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,              \
+        const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,       \
+        float beta)                                                                          \
+    {                                                                                        \
+        nnf__avx512_tile(kc, kc1, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows,    \
+                         nv, unit, pair, unroll);                                            \
+    }
+
+/* The call's k range in KC blocks, with the call's beta for the first and 1 after;
+ * where `pair` is given, two blocks at a time through it (the last odd one through
+ * `one`). */
+static inline void nnf__avx512_blocks(nnf__avx512_tile_fn *one, nnf__avx512_tile_fn *pair,
+                                      size_t k, const float *a, ptrdiff_t rs_a,
+                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                      float *c, size_t ldc, size_t nr, float alpha,
+                                      float beta)
+{
+    enum { KC = NNF__SGEMM_KC };
+    for (size_t p0 = 0; p0 < k;) {
+        size_t kc = k - p0 < KC ? k - p0 : KC;
+        size_t rest = k - p0 - kc;
+        size_t kc1 = pair != NULL ? (rest < KC ? rest : KC) : 0;
+        (kc1 > 0 ? pair : one)(kc, kc1, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+                               b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr, alpha,
+                               p0 == 0 ? beta : 1.0f);
+        p0 += kc + kc1;
+    }
+}
+
+#endif

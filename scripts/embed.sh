@@ -7,6 +7,8 @@
 #   CMake, NNF_USE_STATIC_LIBS=ON   libnnf.a
 # and once more with CMake after the installed tree has been moved (the package finds
 # its files relative to itself). Each program must load libnnf.so exactly when it should.
+# Where nnf was built with MPI, an MPI program (tests/embed/dist) is built on libnnf_dist
+# with pkg-config nnf-dist and CMake's nnf::nnf_dist, and run on 2 ranks.
 #
 # Usage: scripts/embed.sh [BUILD_DIR]   (default build/install); scripts/test.sh's
 # `embed` stage runs it. Exits non-zero on the first failure.
@@ -71,6 +73,23 @@ run "cmake nnf::nnf" "$out/cmake-shared/embed" shared
 cmake_build "$out/cmake-static" "$prefix" ON
 run "cmake nnf::nnf static" "$out/cmake-static/embed" static
 
+# libnnf_dist, where nnf was built with MPI: an MPI program through pkg-config nnf-dist
+# and through CMake's nnf::nnf_dist, each run on 2 ranks.
+if [ -f "$libdir/libnnf_dist.a" ]; then
+    mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
+    # shellcheck disable=SC2046
+    quiet "$out/pc-dist.log" cc -std=c11 "${warn[@]}" -o "$out/pc-dist" \
+        tests/embed/dist/embed_dist.c $(pkg-config --cflags --libs nnf-dist)
+    printf 'embed: %-22s ' "pkg-config nnf-dist"
+    "${mpi[@]}" "$out/pc-dist"
+    quiet "$out/cmake-dist.log" cmake -S tests/embed/dist -B "$out/cmake-dist" \
+        -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="${warn[*]}"
+    quiet "$out/cmake-dist.build.log" cmake --build "$out/cmake-dist" -j "$jobs"
+    printf 'embed: %-22s ' "cmake nnf::nnf_dist"
+    "${mpi[@]}" "$out/cmake-dist/embed_dist"
+fi
+
 mv "$prefix" "$prefix.moved"
 cmake_build "$out/cmake-moved" "$prefix.moved" OFF
 run "cmake, tree moved" "$out/cmake-moved/embed" shared
+

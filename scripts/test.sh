@@ -70,6 +70,7 @@ clang_build() {
         -Dbuildtype=debugoptimized "-Dc_args=-DFP_FAST_FMA -fsanitize=fuzzer-no-link"
     ninja -C build/clang -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    LSAN_OPTIONS=use_tls=0:suppressions=$PWD/tests/lsan_glibc.supp \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     NNF_TEST_REQUIRE_ISAS=$native_isas meson test -C build/clang --print-errorlogs \
         --timeout-multiplier 4 --num-processes 1 --suite unit

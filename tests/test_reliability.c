@@ -589,6 +589,28 @@ static void test_sgd_transaction(void **state)
     }
 }
 
+/* float -> bool copies of NaN, infinities and huge values: nonzero is true. nnf_copy once
+ * also converted each float to int64 on the way, undefined for these (UBSan). */
+static void test_copy_float_to_bool(void **state)
+{
+    (void)state;
+    const float v[] = {NAN, INFINITY, -INFINITY, 1e30f, -0.0f, 0.0f, 0x1p-149f};
+    const uint8_t want[] = {1, 1, 1, 1, 0, 0, 1};
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *f = NULL, *b = NULL;
+        NNF_ASSERT_OK(nnf_from_data(&f, v, NNF_SHAPE(7)));
+        NNF_ASSERT_OK(nnf_empty_typed(&b, NNF_SHAPE(7), NNF_BOOL));
+        NNF_ASSERT_OK(nnf_copy(b, f));
+        const uint8_t *got = nnf_tensor_raw(b);
+        for (int i = 0; i < 7; i++)
+            if (got[i] != want[i])
+                fail_msg("on %s: element %d (%g) became %d", nnf_isa_name(isa), i,
+                         (double)v[i], got[i]);
+        nnf_tensor_free(b);
+        nnf_tensor_free(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_model_backward_transaction),
         cmocka_unit_test(test_functional_backward_transaction),
         cmocka_unit_test(test_sgd_transaction),
+        cmocka_unit_test(test_copy_float_to_bool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,7 +318,9 @@ static void convert_span(size_t n, const char *x, nnf_dtype xt, ptrdiff_t incx, 
         case NNF_F32:
             memcpy(&f, src, 4);
             b = f != 0.0f;
-            l = (int64_t)f;   /* reached only with values nnf_fill has range-checked */
+            /* Only into int64 (from values nnf_fill has range-checked): the conversion
+             * of a NaN or an out-of-range float is undefined in C. */
+            l = yt == NNF_I64 ? (int64_t)f : 0;
             break;
         case NNF_BOOL:
             b = *(const uint8_t *)src != 0;

@@ -189,6 +189,18 @@ static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, siz
 {
     const call x = {ta, tb, m, n, k};
     NNF_FORWARD(check_args(&x, a, lda, b, ldb, c, ldc));
+    /* A leading dimension across a single stored row is never followed to an element, so
+     * any value passes the checks; the kernels still step their pointers by it, and a
+     * huge one would carry them past the end of the address space (undefined even
+     * unread: fuzz_sgemm). The row's own width does the same job. */
+    const size_t a_rows = ta == NNF_NO_TRANS ? m : k, a_cols = ta == NNF_NO_TRANS ? k : m;
+    const size_t b_rows = tb == NNF_NO_TRANS ? k : n, b_cols = tb == NNF_NO_TRANS ? n : k;
+    if (a_rows <= 1)
+        lda = a_cols > 0 ? a_cols : 1;
+    if (b_rows <= 1)
+        ldb = b_cols > 0 ? b_cols : 1;
+    if (m <= 1)
+        ldc = n > 0 ? n : 1;
     if (m == 0 || n == 0)
         return NNF_OK;
     if (k == 0 || alpha == 0.0f) {

@@ -119,8 +119,13 @@ float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index)
     return *p;
 }
 
+int nnf_test_under_valgrind(void)
+{
+    return RUNNING_ON_VALGRIND;
+}
+
 int nnf_test_thin(void)
 {
     const char *env = getenv("NNF_TEST_THIN");
-    return RUNNING_ON_VALGRIND || (env != NULL && strcmp(env, "1") == 0);
+    return nnf_test_under_valgrind() || (env != NULL && strcmp(env, "1") == 0);
 }

@@ -39,6 +39,9 @@ void nnf_test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi
  * shape, simply its element at `index`. */
 float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index);
 
+/* 1 when the test runs under valgrind (about 50 times slower). */
+int nnf_test_under_valgrind(void);
+
 /* 1 when exhaustive loops should run a sample instead: under valgrind (about 50 times
  * slower) or with NNF_TEST_THIN=1 in the environment. */
 int nnf_test_thin(void);

@@ -16,15 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "src/linalg/sgemm_internal.h"
 #include "src/runtime/cores.h"
 #include "src/runtime/fpenv.h"
@@ -419,7 +410,7 @@ static double cpu_seconds(void)
 static void test_idle_uses_no_cpu(void **state)
 {
     (void)state;
-    if (RUNNING_ON_VALGRIND)
+    if (nnf_test_under_valgrind())
         skip();   /* 50x slower: the workers' way back to sleep takes milliseconds */
     static product p;
     static float c[M * N];

@@ -183,11 +183,6 @@ static options parse_args(int argc, char **argv)
         exit(2);
     }
 #endif
-    if (o.dist && o.cnn) {
-        fprintf(stderr, "--dist trains the MLP only: Conv2d's gradients do not follow the "
-                "micro-batch rule of nnf/dist.h yet\n");
-        exit(2);
-    }
     if (o.momentum >= 1) {
         fprintf(stderr, "--momentum must be below 1, got %g\n", (double)o.momentum);
         exit(2);

@@ -1,6 +1,7 @@
 /* libnnf_dist under mpirun with 1, 2, 3 or 4 ranks (tests/meson.build runs each):
  *
- * - training steps (cross-entropy and MSE, whole and ragged batches) give bit for bit
+ * - training steps (cross-entropy and MSE, whole and ragged batches, an MLP and a CNN)
+ *   give bit for bit
  *   the parameters and losses of plain single-process training without the library,
  *   computed on this rank with the scalar kernels while the ranks run the widest ISA;
  *   ranks other than 0 start from different weights (the trainer broadcasts rank 0's);
@@ -61,6 +62,9 @@ enum { CLASSES = 5 };
 /* Features in and hidden units: the small net fits one message slice, the wide one
  * (80 K parameters) needs two. */
 static int64_t in_features = 12, hidden = 20;
+/* 1: the net starts with a Conv2d over the features as one 4x3 image (Conv2d's gradients
+ * sum over images x positions: the micro-batch rule per 32 images). */
+static int conv_net;
 
 typedef struct {
     nnf_model *m;
@@ -76,7 +80,15 @@ static net make_net(int ce, uint64_t seed)
     net n = {0};
     OK(nnf_model_new(&n.m, loss));
     nnf_layer *l = NULL;
-    OK(nnf_layer_linear(&l, &rng, in_features, hidden, NNF_INIT_KAIMING));
+    if (conv_net) {
+        OK(nnf_layer_conv2d_nchw(&l, &rng, 1, 3, 3, 1, 1, NNF_INIT_KAIMING));
+        OK(nnf_model_add(n.m, l));
+        OK(nnf_layer_flatten(&l));
+        OK(nnf_model_add(n.m, l));
+        OK(nnf_layer_linear(&l, &rng, 3 * in_features, hidden, NNF_INIT_KAIMING));
+    } else {
+        OK(nnf_layer_linear(&l, &rng, in_features, hidden, NNF_INIT_KAIMING));
+    }
     OK(nnf_model_add(n.m, l));
     OK(nnf_layer_new(&l, &count_fn, NULL));
     OK(nnf_model_add(n.m, l));
@@ -100,7 +112,10 @@ static void make_batch(nnf_tensor **x, nnf_tensor **y, int ce, int64_t rows, uin
 {
     nnf_rng rng;
     nnf_rng_seed(&rng, seed);
-    OK(nnf_randn(x, &rng, NNF_SHAPE(rows, in_features)));
+    if (conv_net)
+        OK(nnf_randn(x, &rng, NNF_SHAPE(rows, 1, 4, in_features / 4)));
+    else
+        OK(nnf_randn(x, &rng, NNF_SHAPE(rows, in_features)));
     if (ce) {
         OK(nnf_empty_typed(y, NNF_SHAPE(rows), NNF_I64));
         int64_t *p = nnf_tensor_raw(*y);
@@ -205,15 +220,16 @@ static void check_training(nnf_dist *d, int ce)
         /* the outputs of this rank's rows, before the update */
         int64_t first, mine;
         OK(nnf_dist_shard(d, &first, &mine, batches[s]));
-        const nnf_tensor *all = nnf_layer_output(nnf_model_layer(ref.m, 3));
+        const nnf_tensor *all =
+            nnf_layer_output(nnf_model_layer(ref.m, nnf_model_num_layers(ref.m) - 1));
         const nnf_tensor *out = nnf_dist_trainer_output(t);
         int64_t per = nnf_tensor_numel(all) / batches[s];
         CHECK(out != NULL && nnf_tensor_size(out, 0) == mine, "output rows");
         CHECK(memcmp(nnf_tensor_data(out), (const float *)nnf_tensor_data(all) + first * per,
                      (size_t)(mine * per) * sizeof(float)) == 0, "step %d: outputs differ", s);
         char what[64];
-        snprintf(what, sizeof what, "%s step %d (%lld rows)", ce ? "ce" : "mse", s,
-                 (long long)batches[s]);
+        snprintf(what, sizeof what, "%s%s step %d (%lld rows)", conv_net ? "cnn " : "",
+                 ce ? "ce" : "mse", s, (long long)batches[s]);
         assert_same_params(&ref, &dn, what);
         if (rank == 0)
             printf("%s: loss %.9g, same bits as one process on %s\n", what, (double)got,
@@ -346,6 +362,9 @@ int main(int argc, char **argv)
     check_training(d, 1);
     in_features = 12;
     hidden = 20;
+    conv_net = 1;
+    check_training(d, 1);
+    conv_net = 0;
     check_failures(d);
     int64_t counts[2] = {rank, 1};
     OK(nnf_dist_sum(d, counts, 2));

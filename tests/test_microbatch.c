@@ -5,7 +5,8 @@
  *   thread count, for periods that do and do not divide k.
  * - A training step on a whole batch against the same model run one micro-batch at a
  *   time, each gradient from zero and folded by hand in micro-batch order: the same bits
- *   for the parameters' gradients and the loss, batches of whole and ragged micro-batches.
+ *   for the parameters' gradients and the loss, batches of whole and ragged micro-batches,
+ *   an MLP and a CNN (Conv2d's gradients sum over images x positions).
  */
 #include <math.h>
 #include <stdio.h>
@@ -102,8 +103,9 @@ static void test_sgemm_restart(void **state)
     NN_ASSERT_MESSAGE("must divide 384");
 }
 
-/* 20 -> 24 -> ReLU -> classes, Kaiming weights from seed 5. */
-static nnf_model *small_model(int ce, int64_t classes)
+/* 20 -> 24 -> ReLU -> classes, Kaiming weights from seed 5; with `conv`, the 20 features
+ * are a 5x4 image through a 3x3 Conv2d to 2 channels (40 features) first. */
+static nnf_model *small_model(int conv, int ce, int64_t classes)
 {
     nnf_rng rng;
     nnf_rng_seed(&rng, 5);
@@ -112,7 +114,13 @@ static nnf_model *small_model(int ce, int64_t classes)
     nnf_model *m = NULL;
     NNF_ASSERT_OK(nnf_model_new(&m, loss));
     nnf_layer *l = NULL;
-    NNF_ASSERT_OK(nnf_layer_linear(&l, &rng, 20, 24, NNF_INIT_KAIMING));
+    if (conv) {
+        NNF_ASSERT_OK(nnf_layer_conv2d_nchw(&l, &rng, 1, 2, 3, 1, 1, NNF_INIT_KAIMING));
+        NNF_ASSERT_OK(nnf_model_add(m, l));
+        NNF_ASSERT_OK(nnf_layer_flatten(&l));
+        NNF_ASSERT_OK(nnf_model_add(m, l));
+    }
+    NNF_ASSERT_OK(nnf_layer_linear(&l, &rng, conv ? 40 : 20, 24, NNF_INIT_KAIMING));
     NNF_ASSERT_OK(nnf_model_add(m, l));
     NNF_ASSERT_OK(nnf_layer_relu(&l));
     NNF_ASSERT_OK(nnf_model_add(m, l));
@@ -121,13 +129,15 @@ static nnf_model *small_model(int ce, int64_t classes)
     return m;
 }
 
-static void check_model(int ce, int64_t rows)
+static void check_model(int conv, int ce, int64_t rows)
 {
     const int64_t classes = ce ? 7 : 3;
-    nnf_tensor *x = nn_uniform(NNF_SHAPE(rows, 20), 31, -1, 1);
+    nnf_tensor *x = conv ? nn_uniform(NNF_SHAPE(rows, 1, 5, 4), 31, -1, 1)
+                         : nn_uniform(NNF_SHAPE(rows, 20), 31, -1, 1);
     nnf_tensor *y = ce ? nn_labels(rows, classes, 32) : nn_uniform(NNF_SHAPE(rows, 3), 33, -1, 1);
     NNF_FOR_EACH_ISA(isa) {
-        nnf_model *whole = small_model(ce, classes), *parts = small_model(ce, classes);
+        nnf_model *whole = small_model(conv, ce, classes);
+        nnf_model *parts = small_model(conv, ce, classes);
         const int np = nnf_model_num_parameters(whole);
         float loss;
         NNF_ASSERT_OK(nnf_model_call(whole, &loss, x, y));
@@ -163,8 +173,8 @@ static void check_model(int ce, int64_t rows)
             nnf_tensor_free(xs);
             nnf_tensor_free(ys);
         }
-        print_message("%s rows %lld on %s: loss %.9g\n", ce ? "ce" : "mse", (long long)rows,
-                      nnf_isa_name(isa), (double)loss);
+        print_message("%s%s rows %lld on %s: loss %.9g\n", conv ? "cnn " : "", ce ? "ce" : "mse",
+                      (long long)rows, nnf_isa_name(isa), (double)loss);
         float folded = nnf__loss_mean(sum, count);
         nnf_test_assert_bits_equal(&loss, &folded, 1);
         for (int p = 0; p < np; p++) {
@@ -185,8 +195,9 @@ static void test_model_step_is_the_fold(void **state)
     (void)state;
     static const int64_t rows[] = {1, 7, 16, 40, 128, 130};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        check_model(1, rows[i]);
-        check_model(0, rows[i]);
+        check_model(0, 1, rows[i]);
+        check_model(0, 0, rows[i]);
+        check_model(1, 1, rows[i]);
     }
 }
 

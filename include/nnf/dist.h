@@ -81,10 +81,10 @@ typedef struct nnf_dist_trainer nnf_dist_trainer;
 /* A data-parallel trainer of `model` (with its loss) and `opt` (built over the model's
  * parameters), both borrowed and both alive until nnf_dist_trainer_free. Collective:
  * every rank calls it with the same architecture; rank 0's parameters are copied to every
- * rank. The parameters must live in Lin layers (Conv2d's gradients do not follow the
- * micro-batch rule yet, and a layer of your own may sum over the batch in any order).
+ * rank. The parameters must live in Lin and Conv2d layers, whose gradients follow the
+ * micro-batch rule (a layer of your own may sum over the batch in any order).
  * Errors (on every rank if on any): NNF_ERR_NULL, NNF_ERR_STATE (no loss), NNF_ERR_INVALID
- * (a layer with parameters other than Lin; ranks with different parameter counts),
+ * (a layer with parameters other than Lin or Conv2d; ranks with different parameter counts),
  * NNF_ERR_STRIDE (a parameter that is not contiguous), NNF_ERR_NOMEM, NNF_ERR_IO. */
 NNF_API NNF_NODISCARD nnf_status nnf_dist_trainer_new(nnf_dist_trainer **out /* OUT */,
                                                       nnf_dist *d, nnf_model *model,

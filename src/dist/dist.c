@@ -286,17 +286,18 @@ static size_t param_floats(const nnf_model *model)
     return n;
 }
 
-/* Every layer with parameters is a Lin: its gradients follow the rule. */
+/* Every layer with parameters is a Lin or a Conv2d: their gradients follow the rule. */
 static nnf_status check_layers(nnf_model *model)
 {
     for (int i = 0; i < nnf_model_num_layers(model); i++) {
         const nnf_layer *l = nnf_model_layer(model, i);
         int has_params = l->fn->parameter != NULL &&
                          l->fn->parameter((nnf_layer *)l, 0) != NULL;
-        NNF_RETURN_IF(has_params && l->fn != &nnf__lin_fn, NNF_ERR_INVALID,
-                      "layer %d (%s) has parameters, and only Lin's gradients follow the "
-                      "micro-batch rule: Conv2d's sum over images x positions, a layer of "
-                      "your own over the batch in its own order", i, l->fn->name);
+        NNF_RETURN_IF(has_params && l->fn != &nnf__lin_fn && l->fn != &nnf__conv2d_fn,
+                      NNF_ERR_INVALID,
+                      "layer %d (%s) has parameters, and only Lin's and Conv2d's gradients "
+                      "follow the micro-batch rule (a layer of your own sums over the batch "
+                      "in its own order)", i, l->fn->name);
     }
     return NNF_OK;
 }

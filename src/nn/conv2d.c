@@ -9,11 +9,12 @@
  *             out_cn = W (C_out, K) @ cols + b          (C_out, N*L)
  *             out    = out_cn as (N, C_out, OH, OW)     one transposing copy
  *   backward: dout_cn = dout as (C_out, N*L)            one transposing copy
- *             b.g += dout_cn summed over N*L
- *             W.g += dout_cn @ cols^T                   (C_out, K)
+ *             b.g += dout_cn @ ones                     by the micro-batch rule
+ *             W.g += dout_cn @ cols^T                   (C_out, K), by the rule
  *             x.g += fold(W^T @ dout_cn)
  * Every product runs on nnf_sgemm, so the convolution gives the same bits on every ISA
- * and thread count.
+ * and thread count; the parameter gradients sum over images in micro-batches
+ * (nn_internal.h), so they are also the same bits however a batch is split over ranks.
  */
 #include "nnf/conv.h"
 
@@ -54,6 +55,8 @@ void nnf__conv_work_free(nnf__conv_work *wk)
     nnf_tensor_free(wk->dout_cn);
     nnf_tensor_free(wk->dcols);
     nnf_tensor_free(wk->db);
+    nnf_tensor_free(wk->dw);
+    nnf_tensor_free(wk->ones);
     *wk = (nnf__conv_work){0};
 }
 
@@ -96,12 +99,68 @@ nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nn
     return NNF_OK;
 }
 
+/* dst += src, element by element in order (the fold of one micro-batch's partial). */
+static void add_into(float *dst, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] += src[i];
+}
+
+/* W.g and b.g by the micro-batch rule (nn_internal.h): micro-batch i, NNF__MICRO_BATCH
+ * images = that many x L columns of dout_cn and cols, gives dW_i = dout_i @ cols_i^T and
+ * db_i = dout_i @ ones from zero; they are added to wg and bg in micro-batch order, or,
+ * for libnnf_dist, written to the partial slots of w and b (nnf__partials). The scratch
+ * is sized before the first gradient is touched. */
+static nnf_status param_grads(nnf__conv_work *wk, const float *d, int64_t cout,
+                              const nnf_tensor *w, const nnf_tensor *b, nnf_tensor *wg,
+                              nnf_tensor *bg)
+{
+    const nnf__conv_geom *g = &wk->g;
+    const int64_t nl = g->n * g->l;
+    const int64_t span = (g->n < NNF__MICRO_BATCH ? g->n : NNF__MICRO_BATCH) * g->l;
+    size_t stride = 0;
+    float *wslot = nnf__partials_slot(w, &stride);
+    float *bslot = wslot != NULL && b != NULL ? nnf__partials_slot(b, &stride) : NULL;
+    const int bias = wslot != NULL ? bslot != NULL : bg != NULL;
+    if (wslot == NULL) {
+        NNF_FORWARD(nnf__reuse(&wk->dw, NNF_F32, NNF_SHAPE(cout, g->k)));
+        if (bias)
+            NNF_FORWARD(nnf__reuse(&wk->db, NNF_F32, NNF_SHAPE(cout)));
+    }
+    if (bias && (wk->ones == NULL || nnf_tensor_numel(wk->ones) != span)) {
+        NNF_FORWARD(nnf__reuse(&wk->ones, NNF_F32, NNF_SHAPE(span)));
+        NNF_FORWARD(nnf_fill(wk->ones, 1.0f));
+    }
+    const float *cols = nnf_tensor_const_data(wk->cols);
+    for (int64_t n0 = 0; n0 < g->n; n0 += NNF__MICRO_BATCH) {
+        const int64_t i = n0 / NNF__MICRO_BATCH;
+        const size_t kk = (size_t)((g->n - n0 < NNF__MICRO_BATCH ? g->n - n0 : NNF__MICRO_BATCH) *
+                                   g->l);
+        const float *di = d + n0 * g->l;
+        float *dw = wslot != NULL ? wslot + (size_t)i * stride : nnf_tensor_data(wk->dw);
+        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, (size_t)cout, (size_t)g->k, kk, 1.0f, di,
+                              (size_t)nl, cols + n0 * g->l, (size_t)nl, 0.0f, dw, (size_t)g->k));
+        if (wslot == NULL)
+            add_into(nnf_tensor_data(wg), dw, cout * g->k);
+        if (!bias)
+            continue;
+        float *db = bslot != NULL ? bslot + (size_t)i * stride : nnf_tensor_data(wk->db);
+        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, (size_t)cout, 1, kk, 1.0f, di,
+                              (size_t)nl, nnf_tensor_const_data(wk->ones), 1, 0.0f, db, 1));
+        if (bslot == NULL)
+            add_into(nnf_tensor_data(bg), db, cout);
+    }
+    return NNF_OK;
+}
+
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
-                                nnf_tensor *wg, nnf_tensor *bg, nnf_tensor *xg, int xg_overwrite)
+                                const nnf_tensor *b, nnf_tensor *wg, nnf_tensor *bg,
+                                nnf_tensor *xg, int xg_overwrite)
 {
     const nnf__conv_geom *g = &wk->g;
     int64_t cout = nnf_tensor_size(w, 0), nl = g->n * g->l;
-    NNF_RETURN_IF(!nnf_tensor_is_contiguous(wg) || (xg && !nnf_tensor_is_contiguous(xg)),
+    NNF_RETURN_IF(!nnf_tensor_is_contiguous(wg) || (bg && !nnf_tensor_is_contiguous(bg)) ||
+                      (xg && !nnf_tensor_is_contiguous(xg)),
                   NNF_ERR_STRIDE, "conv2d backward: gradients must be contiguous");
     /* Everything that allocates runs before the first gradient is touched. */
     nnf_tensor *dc = NULL;
@@ -112,14 +171,8 @@ nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, cons
     float *d = nnf_tensor_data(wk->dout_cn);
     swap_leading(d, nnf_tensor_data(dc ? dc : dout), cout, g->n, g->l);
     nnf_tensor_free(dc);
-    if (bg) st = nnf_sum(&wk->db, wk->dout_cn, NNF_DIMS(1), 0);
-    /* W.g += dout_cn @ cols^T */
-    if (st == NNF_OK)
-        st = nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, (size_t)cout, (size_t)g->k, (size_t)nl, 1.0f, d,
-                       (size_t)nl, nnf_tensor_data(wk->cols), (size_t)nl, 1.0f,
-                       nnf_tensor_data(wg), (size_t)g->k);
-    if (st == NNF_OK && bg) st = nnf_add(&bg, bg, wk->db);
-    if (st != NNF_OK || !xg) return st;
+    NNF_FORWARD(param_grads(wk, d, cout, w, b, wg, bg));
+    if (!xg) return NNF_OK;
     /* x.g (+)= fold(W^T @ dout_cn) */
     NNF_FORWARD(nnf_sgemm(NNF_TRANS, NNF_NO_TRANS, (size_t)g->k, (size_t)nl, (size_t)cout, 1.0f,
                           nnf_tensor_const_data(w), (size_t)g->k, d, (size_t)nl, 0.0f,
@@ -191,7 +244,7 @@ nnf_status nnf__conv2d_backward_dout(const char *fn, const nnf_tensor *dout, nnf
         st = nnf_tensor_grad_get(w, &wg);
         if (st == NNF_OK && b) st = nnf_tensor_grad_get(b, &bg);
         if (st == NNF_OK && need_x_grad) st = nnf_tensor_grad_get(x, &xg);
-        if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, wc, wg, bg, xg, 0);
+        if (st == NNF_OK) st = nnf__conv2d_backward(&wk, dout, wc, b, wg, bg, xg, 0);
         if (st == NNF_OK)
             nnf__grad_txn_commit(&txn);
         else

@@ -32,7 +32,7 @@ static nnf_status conv_backward(nnf_layer *self, const nnf_tensor *out_grad, nnf
     nnf_tensor *wg = NULL, *bg = NULL;
     NNF_FORWARD(nnf_tensor_grad_get(s->w, &wg));
     NNF_FORWARD(nnf_tensor_grad_get(s->b, &bg));
-    return nnf__conv2d_backward(&s->wk, out_grad, s->w, wg, bg, in_grad, 1);
+    return nnf__conv2d_backward(&s->wk, out_grad, s->w, s->b, wg, bg, in_grad, 1);
 }
 
 static nnf_tensor *conv_parameter(nnf_layer *self, int i)

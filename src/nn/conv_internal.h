@@ -37,7 +37,9 @@ typedef struct {
     nnf_tensor *out_cn;      /* (C_out, N*L): W @ cols + b */
     nnf_tensor *dout_cn;     /* (C_out, N*L): dout, channels first */
     nnf_tensor *dcols;       /* (K, N*L): W^T @ dout_cn */
-    nnf_tensor *db;          /* (C_out) */
+    nnf_tensor *dw;          /* (C_out, K): one micro-batch's dL/dw */
+    nnf_tensor *db;          /* (C_out): one micro-batch's dL/db */
+    nnf_tensor *ones;        /* a micro-batch's N*L ones: db = dout @ ones */
 } nnf__conv_work;
 
 /* Checks x, w (C_out, C, kh, kw) and b (C_out or NULL) against each other, fills g. */
@@ -47,15 +49,18 @@ nnf_status nnf__conv2d_check(const char *fn, const nnf_tensor *x, const nnf_tens
  * and w contiguous. Keeps the unfolded input in wk->cols for the backward pass. */
 nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nnf_tensor *w,
                                const nnf_tensor *b, nnf_tensor *out);
-/* From dout (N, C_out, OH, OW) and the forward's wk->cols: wg (contiguous) += dL/dw,
- * bg += dL/db (bg may be NULL), and xg (contiguous, x's shape; may be NULL) gets dL/dx,
- * added to it or, with xg_overwrite, replacing it. w is contiguous. */
 /* nnf_conv2d_nchw_backward with dloss/dy given as dout; messages start with fn. */
 nnf_status nnf__conv2d_backward_dout(const char *fn, const nnf_tensor *dout, nnf_tensor *x,
                                      nnf_tensor *w, nnf_tensor *b, int stride, int padding,
                                      int need_x_grad);
+/* From dout (N, C_out, OH, OW) and the forward's wk->cols: wg (contiguous) += dL/dw and
+ * bg (contiguous) += dL/db (bg may be NULL) by the micro-batch rule — or, while
+ * nnf__partials holds w and b, each micro-batch's written there — and xg (contiguous,
+ * x's shape; may be NULL) gets dL/dx, added to it or, with xg_overwrite, replacing it.
+ * w is contiguous; b (NULL without bias) only names the bias for nnf__partials. */
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
-                                nnf_tensor *wg, nnf_tensor *bg, nnf_tensor *xg, int xg_overwrite);
+                                const nnf_tensor *b, nnf_tensor *wg, nnf_tensor *bg,
+                                nnf_tensor *xg, int xg_overwrite);
 void nnf__conv_work_free(nnf__conv_work *wk);
 
 #endif

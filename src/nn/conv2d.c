@@ -109,7 +109,9 @@ static void add_into(float *dst, const float *src, int64_t n)
 /* W.g and b.g by the micro-batch rule (nn_internal.h): micro-batch i, NNF__MICRO_BATCH
  * images = that many x L columns of dout_cn and cols, gives dW_i = dout_i @ cols_i^T and
  * db_i = dout_i @ ones from zero; they are added to wg and bg in micro-batch order, or,
- * for libnnf_dist, written to the partial slots of w and b (nnf__partials). The scratch
+ * for libnnf_dist, written to the partial slots of w and b (nnf__partials; with stride 0
+ * added to the one slot). A micro-batch spans several KC blocks of k, so dW_i is summed
+ * apart before it is added (an sgemm with beta = 1 would add block by block). The scratch
  * is sized before the first gradient is touched. */
 static nnf_status param_grads(nnf__conv_work *wk, const float *d, int64_t cout,
                               const nnf_tensor *w, const nnf_tensor *b, nnf_tensor *wg,
@@ -122,7 +124,11 @@ static nnf_status param_grads(nnf__conv_work *wk, const float *d, int64_t cout,
     float *wslot = nnf__partials_slot(w, &stride);
     float *bslot = wslot != NULL && b != NULL ? nnf__partials_slot(b, &stride) : NULL;
     const int bias = wslot != NULL ? bslot != NULL : bg != NULL;
-    if (wslot == NULL) {
+    /* apart: each micro-batch's sums go straight to their own slot */
+    const int apart = wslot != NULL && stride != 0;
+    float *wsum = wslot != NULL ? wslot : nnf_tensor_data(wg);
+    float *bsum = wslot != NULL ? bslot : bg != NULL ? nnf_tensor_data(bg) : NULL;
+    if (!apart) {
         NNF_FORWARD(nnf__reuse(&wk->dw, NNF_F32, NNF_SHAPE(cout, g->k)));
         if (bias)
             NNF_FORWARD(nnf__reuse(&wk->db, NNF_F32, NNF_SHAPE(cout)));
@@ -137,18 +143,18 @@ static nnf_status param_grads(nnf__conv_work *wk, const float *d, int64_t cout,
         const size_t kk = (size_t)((g->n - n0 < NNF__MICRO_BATCH ? g->n - n0 : NNF__MICRO_BATCH) *
                                    g->l);
         const float *di = d + n0 * g->l;
-        float *dw = wslot != NULL ? wslot + (size_t)i * stride : nnf_tensor_data(wk->dw);
+        float *dw = apart ? wslot + (size_t)i * stride : nnf_tensor_data(wk->dw);
         NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, (size_t)cout, (size_t)g->k, kk, 1.0f, di,
                               (size_t)nl, cols + n0 * g->l, (size_t)nl, 0.0f, dw, (size_t)g->k));
-        if (wslot == NULL)
-            add_into(nnf_tensor_data(wg), dw, cout * g->k);
+        if (!apart)
+            add_into(wsum, dw, cout * g->k);
         if (!bias)
             continue;
-        float *db = bslot != NULL ? bslot + (size_t)i * stride : nnf_tensor_data(wk->db);
+        float *db = apart ? bslot + (size_t)i * stride : nnf_tensor_data(wk->db);
         NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, (size_t)cout, 1, kk, 1.0f, di,
                               (size_t)nl, nnf_tensor_const_data(wk->ones), 1, 0.0f, db, 1));
-        if (bslot == NULL)
-            add_into(nnf_tensor_data(bg), db, cout);
+        if (!apart)
+            add_into(bsum, db, cout);
     }
     return NNF_OK;
 }

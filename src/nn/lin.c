@@ -196,7 +196,11 @@ static nnf_status addressable(const nnf_tensor **t, nnf_tensor **copy, nnf__gemm
 
 /* The weight gradient gy_i^T @ x_i and bias gradient ones @ gy_i of each micro-batch i
  * (NNF__MICRO_BATCH rows) from zero into slots i of nnf__partials: the same sums the whole batch's
- * restart products fold (x^T's rows, the batch, are each product's k). */
+ * restart products fold (x^T's rows, the batch, are each product's k). With stride 0 they
+ * are added to the one slot instead: a micro-batch is one block of k, so beta = 1 adds
+ * its sum exactly as the fold does. */
+_Static_assert(NNF__MICRO_BATCH <= NNF__SGEMM_KC, "a micro-batch must be one block of k");
+
 static nnf_status lin_partials(const nnf_tensor *x, const nnf_tensor *gy, float *wslot,
                                float *bslot, size_t stride, lin_scratch *s)
 {
@@ -211,16 +215,17 @@ static nnf_status lin_partials(const nnf_tensor *x, const nnf_tensor *gy, float 
     const size_t n_out = (size_t)nnf_tensor_shape(gy)[1], n_in = (size_t)nnf_tensor_shape(x)[1];
     const float *gd = nnf_tensor_const_data(gy), *xd = nnf_tensor_const_data(x);
     const int64_t gs = nnf_tensor_strides(gy)[0], xs = nnf_tensor_strides(x)[0];
+    const float beta = stride == 0 ? 1.0f : 0.0f;
     for (int64_t r0 = 0; st == NNF_OK && r0 < n; r0 += NNF__MICRO_BATCH) {
         size_t rows = (size_t)(n - r0 < NNF__MICRO_BATCH ? n - r0 : NNF__MICRO_BATCH);
         size_t i = (size_t)(r0 / NNF__MICRO_BATCH);
         st = nnf__sgemm_restart(NNF__SGEMM_KC, flip(lg.trans), lx.trans, n_out, n_in, rows,
-                                1.0f, gd + r0 * gs, lg.ld, xd + r0 * xs, lx.ld, 0.0f,
+                                1.0f, gd + r0 * gs, lg.ld, xd + r0 * xs, lx.ld, beta,
                                 wslot + i * stride, n_in);
         if (st == NNF_OK && bslot != NULL)
             st = nnf__sgemm_restart(NNF__SGEMM_KC, NNF_NO_TRANS, lg.trans, 1, n_out, rows, 1.0f,
                                     nnf_tensor_const_data(s->ones), (size_t)n, gd + r0 * gs,
-                                    lg.ld, 0.0f, bslot + i * stride, n_out);
+                                    lg.ld, beta, bslot + i * stride, n_out);
     }
     nnf_tensor_free(xc);
     nnf_tensor_free(gc);

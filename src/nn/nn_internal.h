@@ -44,10 +44,12 @@ typedef struct nnf__grad_txn {
  *
  * A rank of a data-parallel step must keep each micro-batch's gradient apart, to fold
  * them into the other ranks' in micro-batch order. While a table is active on the calling
- * thread, the backward of a layer under the rule (Lin) writes the gradient of parameter
- * `params[p]` of its micro-batch i (rows [16 i, 16 i + 16) of its input) from zero to
- * base + i * stride + offsets[p], and leaves the parameter's .g alone; one forward and
- * one backward over the rank's rows then give every partial. */
+ * thread, the backward of a layer under the rule (Lin, Conv2d) writes the gradient of
+ * parameter `params[p]` of its micro-batch i (rows [32 i, 32 i + 32) of its input) from
+ * zero to base + i * stride + offsets[p], and leaves the parameter's .g alone; one forward
+ * and one backward over the rank's rows then give every partial. Stride 0 asks instead for
+ * the fold itself: each micro-batch's gradient is added, in order, to the one slot
+ * (zeroed by the caller) — what the first rank does, whose running sum starts at zero. */
 typedef struct nnf__partials {
     int n;
     nnf_tensor *const *params;

@@ -8,9 +8,10 @@
  * - each rank's forward sees only its own rows (a counting layer), and its block of
  *   micro-batches is the contiguous one of the rule (8 over 3 ranks: 3, 3, 2); the
  *   trainer's outputs are the single process's rows; nnf_dist_sum adds exactly;
- * - more ranks than micro-batches, a wrong shard on one rank and an allocation failure
- *   injected on one rank fail the step on EVERY rank, naming the rank, with no
- *   parameter changed anywhere; the next step works;
+ * - more ranks than micro-batches, a wrong shard on one rank, ranks that disagree on the
+ *   batch's rows and an allocation failure injected on one rank fail the step on EVERY
+ *   rank with the same code and message (naming the rank), with no parameter changed
+ *   anywhere; the next step works;
  * - with --timeout, a rank that never comes: the others give up within the timeout.
  *
  * Not cmocka: a failed check calls MPI_Abort, so no rank waits for one that stopped.
@@ -246,6 +247,8 @@ static void expect_everywhere(nnf_status st, nnf_status code, const char *part)
 {
     CHECK(st == code, "got %s, want %s (%s)", nnf_status_str(st), nnf_status_str(code),
           nnf_last_error());
+    CHECK(strstr(nnf_last_error(), part) != NULL, "the message \"%s\" lacks \"%s\"",
+          nnf_last_error(), part);
     CHECK(strstr(nnf_last_error(), part) != NULL, "message \"%s\" lacks \"%s\"",
           nnf_last_error(), part);
     CHECK(strncmp(nnf_last_error(), "nnf_dist_trainer_step: ", 23) == 0,
@@ -289,6 +292,20 @@ static void check_failures(nnf_dist *d)
     nnf_tensor_free(xs);
     nnf_tensor_free(ys);
     assert_params_are(&n, before, "after a bad shard");
+
+    /* the last rank sees a batch of 127 rows (its shard then 63 rows), the others 128 */
+    if (size > 1) {
+        int64_t rows_here = rank == size - 1 ? 127 : 128;
+        OK(nnf_dist_shard(d, &first, &mine, rows_here));
+        OK(nnf_narrow(&xs, x, 0, first, mine));
+        OK(nnf_narrow(&ys, y, 0, first, mine));
+        expect_everywhere(nnf_dist_trainer_step(t, &loss, xs, ys, rows_here), NNF_ERR_INVALID,
+                          "the ranks disagree on batch_rows: from 127 to 128");
+        nnf_tensor_free(xs);
+        nnf_tensor_free(ys);
+        assert_params_are(&n, before, "after a disagreement on batch_rows");
+        OK(nnf_dist_shard(d, &first, &mine, 128));
+    }
 
     /* an allocation failure on the last rank: a fresh trainer allocates its partials in
      * its first step */

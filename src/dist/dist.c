@@ -1,21 +1,24 @@
 /* libnnf_dist: data-parallel training over MPI with the same bits for any rank count
  * (nnf/dist.h has the rule and the protocol's outline).
  *
- * A step has three phases, each ending the same way on every rank:
+ * A step has two phases:
  *   1. local: one forward and one backward over the rank's rows, which leave each
  *      micro-batch's gradients (from zero) in one flat buffer per micro-batch, all
  *      layers together (so the messages below are few and large), and its loss sum;
- *   2. agreement: one small nonblocking all-reduce of exact integers (the first failing
- *      rank, the batch's row count as every rank saw it), then, if a rank failed, its
- *      code and message broadcast from it. MPI may bracket a reduction as it likes,
- *      which is harmless for a minimum of integers; it never touches a float here;
- *   3. the fold, only when every rank succeeded (nothing is allocated after phase 1, so
- *      nothing can fail but the network): the running sum travels the chain 0 -> 1 ->
- *      ... -> R-1 in slices (rank r adds its partials in micro-batch order to each slice
- *      as it arrives and forwards it, so all ranks work at once), then the result
- *      travels R-1 -> 0 -> 1 -> ... -> R-2 the same way.
+ *   2. the fold: the running sum travels the chain 0 -> 1 -> ... -> R-1 in slices (rank
+ *      r adds its partials in micro-batch order to each slice as it arrives and forwards
+ *      it, so all ranks work at once), then the result travels R-1 -> 0 -> 1 -> ... ->
+ *      R-2 the same way. A header goes ahead of the slices and carries the agreement:
+ *      the first failing rank with its code and message, the range of the batch's row
+ *      count as the ranks saw it, and the running loss. A rank that failed, or follows
+ *      one, passes the slices on without adding, so every rank learns of any failure
+ *      with the result, before any parameter changes (nothing is allocated after phase
+ *      1, so nothing else can fail but the network). The agreement rides the fold
+ *      rather than going before it: on a loaded machine every hand-off waits for the
+ *      peer to be scheduled, and a separate exchange was one more (README).
  * Every wait polls with a deadline (wait_for), so a dead or stuck peer costs a timeout,
- * not a hang.
+ * not a hang. The trainer's set-up agrees by a small all-reduce of exact integers
+ * (agree): MPI may bracket a reduction as it likes, harmless for a minimum of integers.
  */
 #include "nnf/dist.h"
 
@@ -32,18 +35,26 @@
 _Static_assert(NNF_DIST_MICRO_BATCH == NNF__MICRO_BATCH,
                "nnf/dist.h states the library's micro-batch");
 
-enum { TAG_REDUCE = 1, TAG_RESULT = 3 };   /* each + 1: the loss that follows */
+enum { TAG_REDUCE = 1, TAG_RESULT = 3 };   /* each + 1: the header that goes first */
 
 /* 64 Ki floats (256 KiB) per message: large enough that per-message costs (a few us)
  * are small beside the transfer, small enough that a 400 KB gradient is cut into
  * slices that overlap along the chain. */
 enum { SLICE = 64 * 1024 };
 
-/* The failing rank's code and message, as broadcast in phase 2. */
+/* The failing rank's code and message. */
 typedef struct {
     int code;
     char message[500];
 } failure;
+
+/* What goes ahead of a step's gradient along the chain (see the top). */
+typedef struct {
+    int64_t bad_rank;       /* the first failing rank; the rank count: none */
+    int64_t lo, hi;         /* batch_rows as the ranks passed saw it */
+    double loss;            /* the running loss sum, micro-batch by micro-batch */
+    failure f;              /* bad_rank's */
+} header;
 
 struct nnf_dist {
     MPI_Comm comm;
@@ -109,7 +120,19 @@ static nnf_status wait_for(nnf_dist *d, MPI_Request *req, const char *what, int 
     }
 }
 
-/* ---- Phase 2: every rank learns whether every rank succeeded ---- */
+/* ---- Every rank learns whether every rank succeeded ---- */
+
+/* This rank's failure `st` for the others; its message loses the "fn: " in front, which
+ * every rank puts back. */
+static void describe(failure *f, nnf_status st, const char *fn)
+{
+    const char *m = nnf_last_error();
+    size_t len = strlen(fn);
+    if (strncmp(m, fn, len) == 0 && strncmp(m + len, ": ", 2) == 0)
+        m += len + 2;
+    f->code = (int)st;
+    snprintf(f->message, sizeof f->message, "%s", m);
+}
 
 /* Collective. `st` is this rank's status (its message on this thread), `value` a number
  * every rank must agree on (named `what` in the message). Returns NNF_OK on every rank,
@@ -127,14 +150,8 @@ static nnf_status agree(nnf_dist *d, nnf_status st, int64_t value, const char *w
     if (all[0] < d->size) {
         int root = (int)all[0];
         failure f = {0};
-        if (root == d->rank) {
-            const char *m = nnf_last_error();
-            size_t len = strlen(fn);
-            if (strncmp(m, fn, len) == 0 && strncmp(m + len, ": ", 2) == 0)
-                m += len + 2;   /* every rank puts fn back in front */
-            f.code = (int)st;
-            snprintf(f.message, sizeof f.message, "%s", m);
-        }
+        if (root == d->rank)
+            describe(&f, st, fn);
         NNF_FORWARD(mpi_check(MPI_Ibcast(&f, (int)sizeof f, MPI_BYTE, root, d->comm, &req),
                               "MPI_Ibcast"));
         NNF_FORWARD(wait_for(d, &req, "the failing rank's message", root));
@@ -518,14 +535,15 @@ static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_t
     return st;
 }
 
-/* One pass along the chain: the slices of t->sum come from rank `from` (-1: this rank
- * starts), this rank's partials are added to each in micro-batch order if `add`, and
- * each goes on to rank `to` (-1: this rank ends); the running loss (one double) follows
- * the last slice. Every receive is posted first and every send stays in flight until the
- * end, so a rank that gets the CPU once takes in and passes on the whole gradient: on a
- * loaded machine each hand-off waits for the peer to be scheduled. */
-static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, int add, double *lsum,
-                       const char *what)
+/* One pass along the chain: the header and the slices of t->sum come from rank `from`
+ * (-1: this rank starts, with *h as it is), and go on to rank `to` (-1: this rank ends).
+ * With `own` (the reduce pass) this rank joins its status to the header and, while no
+ * rank has failed, adds its loss and its partials in micro-batch order. Every receive is
+ * posted first and every send stays in flight until the end, so a rank that gets the
+ * CPU once takes in and passes on the whole gradient: on a loaded machine each hand-off
+ * waits for the peer to be scheduled. */
+static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const header *own,
+                       header *h, const char *what)
 {
     nnf_dist *d = t->d;
     const size_t nf = t->nflat;
@@ -533,13 +551,31 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, int add, 
     MPI_Request *rr = t->reqs, *sr = t->reqs + slices + 1;
     int ns = 0;
     nnf_status st = NNF_OK;
-    for (int s = 0; from >= 0 && s <= slices && st == NNF_OK; s++) {
-        size_t lo = (size_t)s * SLICE, n = s < slices && nf - lo < SLICE ? nf - lo : SLICE;
-        st = s < slices ? mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, from, tag,
-                                              d->comm, &rr[s]), "MPI_Irecv")
-                        : mpi_check(MPI_Irecv(lsum, 1, MPI_DOUBLE, from, tag + 1, d->comm,
-                                              &rr[s]), "MPI_Irecv");
+    if (from >= 0) {
+        st = mpi_check(MPI_Irecv(h, (int)sizeof *h, MPI_BYTE, from, tag + 1, d->comm,
+                                 &rr[slices]), "MPI_Irecv");
+        for (int s = 0; s < slices && st == NNF_OK; s++) {
+            size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
+            st = mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, from, tag, d->comm,
+                                     &rr[s]), "MPI_Irecv");
+        }
+        if (st == NNF_OK)
+            st = wait_for(d, &rr[slices], what, from);
     }
+    if (own != NULL) {
+        if (h->bad_rank == d->size && own->bad_rank < d->size) {
+            h->bad_rank = own->bad_rank;
+            h->f = own->f;
+        }
+        h->lo = own->lo < h->lo ? own->lo : h->lo;
+        h->hi = own->hi > h->hi ? own->hi : h->hi;
+    }
+    const int add = own != NULL && h->bad_rank == d->size;
+    for (int64_t i = 0; add && i < t->mb_count; i++)
+        h->loss += t->loss_parts[i];
+    if (st == NNF_OK && to >= 0)
+        st = mpi_check(MPI_Isend(h, (int)sizeof *h, MPI_BYTE, to, tag + 1, d->comm,
+                                 &sr[ns++]), "MPI_Isend");
     for (int s = 0; s < slices && st == NNF_OK; s++) {
         size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
         if (from >= 0)
@@ -554,32 +590,25 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, int add, 
             st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, tag, d->comm,
                                      &sr[ns++]), "MPI_Isend");
     }
-    if (st == NNF_OK && from >= 0)
-        st = wait_for(d, &rr[slices], what, from);
-    for (int64_t i = 0; add && st == NNF_OK && i < t->mb_count; i++)
-        *lsum += t->loss_parts[i];
-    if (st == NNF_OK && to >= 0)
-        st = mpi_check(MPI_Isend(lsum, 1, MPI_DOUBLE, to, tag + 1, d->comm, &sr[ns++]),
-                       "MPI_Isend");
     for (int i = 0; st == NNF_OK && i < ns; i++)
         st = wait_for(d, &sr[i], what, to);
     return st;
 }
 
-/* Phase 3: the fold along the chain 0 -> 1 -> ... -> last, then the result back along
- * last -> 0 -> 1 -> ... -> last - 1. */
-static nnf_status fold(nnf_dist_trainer *t, double *loss_sum)
+/* The fold along the chain 0 -> 1 -> ... -> last, then the result back along
+ * last -> 0 -> 1 -> ... -> last - 1; *h ends as the last rank made it, on every rank. */
+static nnf_status fold(nnf_dist_trainer *t, const header *own, header *h)
 {
     nnf_dist *d = t->d;
     const int r = d->rank, last = d->size - 1;
-    *loss_sum = 0.0;
-    NNF_FORWARD(pass(t, r > 0 ? r - 1 : -1, r < last ? r + 1 : -1, TAG_REDUCE, 1, loss_sum,
+    *h = (header){.bad_rank = d->size, .lo = own->lo, .hi = own->hi, .loss = 0.0};
+    NNF_FORWARD(pass(t, r > 0 ? r - 1 : -1, r < last ? r + 1 : -1, TAG_REDUCE, own, h,
                      "running gradient sum"));
     if (d->size == 1)
         return NNF_OK;
     int from = r == last ? -1 : r == 0 ? last : r - 1;
     int to = r == last ? 0 : r == last - 1 ? -1 : r + 1;
-    return pass(t, from, to, TAG_RESULT, 0, loss_sum, "gradient");
+    return pass(t, from, to, TAG_RESULT, NULL, h, "gradient");
 }
 
 nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t, float *loss, nnf_tensor *x,
@@ -592,9 +621,17 @@ nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t, float *loss, nnf_tensor *x
                   "nnf_dist_trainer_step: an earlier timeout left this nnf_dist unusable");
     int64_t per_row = 0;
     nnf_status st = local_phase(t, &per_row, x, targ, batch_rows);
-    NNF_FORWARD(agree(t->d, st, batch_rows, "batch_rows", "nnf_dist_trainer_step"));
-    double lsum;
-    NNF_FORWARD(fold(t, &lsum));
+    header own = {.bad_rank = st == NNF_OK ? t->d->size : t->d->rank, .lo = batch_rows,
+                  .hi = batch_rows}, h;
+    if (st != NNF_OK)
+        describe(&own.f, st, "nnf_dist_trainer_step");
+    NNF_FORWARD(fold(t, &own, &h));
+    NNF_RETURN_IF(h.bad_rank < t->d->size, (nnf_status)h.f.code, "rank %d: %.*s",
+                  (int)h.bad_rank, (int)sizeof h.f.message, h.f.message);
+    NNF_RETURN_IF(h.lo != h.hi, NNF_ERR_INVALID,
+                  "the ranks disagree on batch_rows: from %lld to %lld", (long long)h.lo,
+                  (long long)h.hi);
+    const double lsum = h.loss;
     float *flat = t->sum;
     for (int p = 0; p < nnf_model_num_parameters(t->model); p++) {
         nnf_tensor *g = NULL;

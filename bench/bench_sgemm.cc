@@ -136,15 +136,15 @@ void BM_nnf(benchmark::State &state)
 
 // The scalar kernel runs ~30x below the vector ones: squares above 256 would take
 // minutes per row without telling anything new.
-bool worth_running(int isa, const shape &s)
+bool worth_running(nnf_isa isa, const shape &s)
 {
-    return isa != NNF_ISA_SCALAR || (double)s.m * s.n * s.k <= 256.0 * 256 * 256;
+    return !nnf_bench::portable_kernels(isa) || (double)s.m * s.n * s.k <= 256.0 * 256 * 256;
 }
 
 template <int threads> void nnf_rows(benchmark::internal::Benchmark *b)
 {
-    for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++) {
-        if (!nnf_isa_supported(static_cast<nnf_isa>(isa)))
+    for (nnf_isa isa : nnf_bench::all_isas) {
+        if (!nnf_isa_supported(isa))
             continue;
         for (int s = 0; s < n_shapes; s++)
             if (worth_running(isa, shapes[s]))
@@ -230,10 +230,9 @@ void compare_row(benchmark::State &state, int shape_index)
     } else {
         outs.pop_back();
     }
-    for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++)
-        if (isa != widest && nnf_isa_supported(static_cast<nnf_isa>(isa)) && worth_running(isa, s))
-            add_nnf(std::string("nnf:") + nnf_isa_name(static_cast<nnf_isa>(isa)),
-                    contender::role::nnf_variant, static_cast<nnf_isa>(isa));
+    for (nnf_isa isa : nnf_bench::all_isas)
+        if (isa != widest && nnf_isa_supported(isa) && worth_running(isa, s))
+            add_nnf(std::string("nnf:") + nnf_isa_name(isa), contender::role::nnf_variant, isa);
     const size_t n_nnf = cs.size();
     for (nnf_bench::peer p : nnf_bench::all_peers) {
         std::string why;

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -263,10 +264,12 @@ void compare_row(benchmark::State &state, int shape_index)
     const data d(s);
     std::vector<contender> cs;
     std::vector<first_step> firsts;
-    for (nnf_isa isa : {widest, NNF_ISA_SCALAR, NNF_ISA_AVX2, NNF_ISA_AVX512, NNF_ISA_NEON}) {
+    std::vector<nnf_isa> isas{widest};
+    isas.insert(isas.end(), std::begin(nnf_bench::all_isas), std::end(nnf_bench::all_isas));
+    for (nnf_isa isa : isas) {
         bool main_row = cs.empty();
         if ((!main_row && isa == widest) || !nnf_isa_supported(isa) ||
-            (isa == NNF_ISA_SCALAR && s.ce))
+            (nnf_bench::portable_kernels(isa) && s.ce))
             continue;
         (void)nnf_isa_force(isa);
         auto net = std::make_shared<nnf_net>(s, d);
@@ -319,11 +322,11 @@ void compare_row(benchmark::State &state, int shape_index)
 // The scalar kernels take ~10 s for one step of the big MLP: chapter shape only.
 void nnf_rows(benchmark::internal::Benchmark *b)
 {
-    for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++) {
-        if (!nnf_isa_supported(static_cast<nnf_isa>(isa)))
+    for (nnf_isa isa : nnf_bench::all_isas) {
+        if (!nnf_isa_supported(isa))
             continue;
         b->Args({isa, 0});
-        if (isa != NNF_ISA_SCALAR)
+        if (!nnf_bench::portable_kernels(isa))
             b->Args({isa, 1});
     }
 }

@@ -25,6 +25,22 @@ extern "C" {
 
 namespace nnf_bench {
 
+// Every ISA of nnf/isa_list.h, in its order of preference (lowest first).
+constexpr nnf_isa all_isas[] = {NNF_ISA_LIST(NNF_ISA_ITEM)};
+
+// Whether isa runs the portable C kernels (~30x below the vector ones): the list puts
+// them before the first vector ISA, scalar_fma last among them.
+inline bool portable_kernels(nnf_isa isa)
+{
+    for (nnf_isa i : all_isas) {
+        if (i == isa)
+            return true;
+        if (i == NNF_ISA_SCALAR_FMA)
+            break;
+    }
+    return false;
+}
+
 // Forces the ISA given as range(0) and labels the row with its name; skips the row
 // (with a message) where this machine lacks it. Returns false when skipped.
 inline bool use_isa(benchmark::State &state)
@@ -42,8 +58,8 @@ inline bool use_isa(benchmark::State &state)
 // for benchmarks that compare nnf as a whole with a peer.
 inline void use_widest_isa()
 {
-    for (int isa = NNF_ISA_NEON; isa >= NNF_ISA_SCALAR; isa--)
-        if (nnf_isa_force(static_cast<nnf_isa>(isa)) == NNF_OK)
+    for (size_t i = sizeof all_isas / sizeof all_isas[0]; i-- > 0;)
+        if (nnf_isa_force(all_isas[i]) == NNF_OK)
             return;
 }
 
@@ -60,8 +76,8 @@ inline void set_threads(int n)
 inline void add_isa_args(benchmark::internal::Benchmark *b,
                          const std::vector<std::vector<int64_t>> &extra)
 {
-    for (int isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa++) {
-        if (!nnf_isa_supported(static_cast<nnf_isa>(isa)))
+    for (nnf_isa isa : all_isas) {
+        if (!nnf_isa_supported(isa))
             continue;
         for (const auto &row : extra) {
             std::vector<int64_t> args{isa};

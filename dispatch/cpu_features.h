@@ -28,19 +28,31 @@ typedef struct nnf__cpu_features {
 /* Reads this machine's words (detect_x86.c / detect_arm.c). */
 void nnf__cpu_detect(nnf__cpu_features *f);
 
-/* ---- The pure choice (isa_choose.c). ---- */
+/* ---- The pure choice (isa_choose.c), over the list in nnf/isa_list.h. ---- */
+/* Its arch column, and this build's architecture (-1: only ANY entries are compiled). */
+enum { NNF__ARCH_ANY, NNF__ARCH_X86, NNF__ARCH_ARM };
+#if defined(__x86_64__)
+#define NNF__ARCH_HERE NNF__ARCH_X86
+#elif defined(__aarch64__)
+#define NNF__ARCH_HERE NNF__ARCH_ARM
+#else
+#define NNF__ARCH_HERE (-1)
+#endif
 /* A cap that caps nothing (NNF_ISA unset or ignored). */
 #define NNF__ISA_NO_CAP ((nnf_isa)-1)
-/* The best ISA these words allow, capped at `cap` (x86 order scalar < avx2 < avx512).
- * *why (if not NULL) gets a constant sentence saying what decided it. */
+/* The best ISA of x86-64 these words allow (the last line of the list whose rule holds),
+ * capped at `cap` if `cap` is an x86-64 ISA. *why (if not NULL) gets a constant
+ * sentence saying what decided it: the cap, or the rule of the ISA above that failed. */
 nnf_isa nnf__isa_choose_x86(const nnf__x86_cpuid *r, nnf_isa cap, const char **why);
-/* The same for aarch64 (scalar < neon). */
+/* The same for aarch64. */
 nnf_isa nnf__isa_choose_arm(const nnf__arm_hwcap *r, nnf_isa cap, const char **why);
-/* Position of isa in this build's architecture order (0 = scalar), -1 if it belongs to
- * another architecture. */
-int nnf__isa_rank(nnf_isa isa);
 /* The choice for this build's architecture. */
 nnf_isa nnf__isa_choose(const nnf__cpu_features *f, nnf_isa cap, const char **why);
+/* Position of isa among this build's ISAs in the list's order (0 = the lowest), -1 if
+ * it is not compiled in (another architecture's, or not in the list). */
+int nnf__isa_rank(nnf_isa isa);
+/* 1 if isa is compiled in and its rule holds on these words. */
+int nnf__isa_allowed(const nnf__cpu_features *f, nnf_isa isa);
 
 /* Space-separated names of the detected features ("avx2 fma f16c avx512f ..."), into
  * buf (truncated to size); returns buf. */

@@ -21,19 +21,39 @@ static nnf_isa chosen;       /* after NNF_ISA */
 static const char *chosen_why;
 static const char *env_cap;  /* the ISA NNF_ISA named at detection; NULL if unset or ignored */
 
-static const nnf__kernels *table_of(nnf_isa isa)
-{
-    switch (isa) {
+/* NNF__IF_<arch>(x): x where the list's arch column says the ISA is compiled in, else
+ * NULL. */
+#define NNF__IF_ANY(x) x
 #if defined(__x86_64__)
-    case NNF_ISA_AVX2: return &nnf__kernels_avx2;
-    case NNF_ISA_AVX512: return &nnf__kernels_avx512;
+#define NNF__IF_X86(x) x
+#else
+#define NNF__IF_X86(x) NULL
 #endif
 #if defined(__aarch64__)
-    case NNF_ISA_NEON: return &nnf__kernels_neon;
+#define NNF__IF_ARM(x) x
+#else
+#define NNF__IF_ARM(x) NULL
 #endif
-    default: return &nnf__kernels_scalar;
-    }
+
+
+/* Each ISA's table, by enum value; NULL where it is not compiled in. */
+static const nnf__kernels *const tables[] = {
+#define TABLE(ID, name, value, arch) [value] = NNF__IF_##arch(&nnf__kernels_##name),
+    NNF_ISA_LIST(TABLE)
+#undef TABLE
+};
+
+/* Only called for ISAs that nnf__isa_allowed. */
+static const nnf__kernels *table_of(nnf_isa isa)
+{
+    return tables[isa];
 }
+
+/* Every name, in the list's order: "scalar, scalar_fma, avx2, ..." (past the first ", "). */
+#define NAME_ITEM(ID, name, value, arch) ", " #name
+static const char all_names[] = NNF_ISA_LIST(NAME_ITEM);
+#undef NAME_ITEM
+#define ALL_NAMES (all_names + 2)
 
 static const char *arch_name(void)
 {
@@ -49,9 +69,10 @@ static const char *arch_name(void)
 /* An ISA's name in any case ("AVX2" as the CPU manuals write it); 0 if there is none. */
 static int isa_of_name(const char *name, nnf_isa *isa)
 {
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++)
-        if (strcasecmp(name, nnf_isa_name((nnf_isa)i)) == 0) {
-            *isa = (nnf_isa)i;
+    static const nnf_isa all[] = {NNF_ISA_LIST(NNF_ISA_ITEM)};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcasecmp(name, nnf_isa_name(all[i])) == 0) {
+            *isa = all[i];
             return 1;
         }
     return 0;
@@ -66,8 +87,7 @@ static nnf_isa read_cap(void)
     if (s == NULL || s[0] == '\0')
         return NNF__ISA_NO_CAP;
     if (!isa_of_name(s, &isa)) {
-        nnf__log(NNF_LOG_WARNING,
-                 "NNF_ISA=%s is not one of scalar, avx2, avx512, neon; ignored", s);
+        nnf__log(NNF_LOG_WARNING, "NNF_ISA=%s is not one of %s; ignored", s, ALL_NAMES);
         return NNF__ISA_NO_CAP;
     }
     if (nnf__isa_rank(isa) < 0) {
@@ -116,17 +136,15 @@ nnf_isa nnf_isa_active(void)
 int nnf_isa_supported(nnf_isa isa)
 {
     pthread_once(&once, detect);
-    int rank = nnf__isa_rank(isa);
-    return rank >= 0 && rank <= nnf__isa_rank(best);
+    return nnf__isa_allowed(&features, isa);
 }
 
 const char *nnf_isa_name(nnf_isa isa)
 {
     switch (isa) {
-    case NNF_ISA_SCALAR: return "scalar";
-    case NNF_ISA_AVX2: return "avx2";
-    case NNF_ISA_AVX512: return "avx512";
-    case NNF_ISA_NEON: return "neon";
+#define NAME_CASE(ID, name, value, arch) case NNF_ISA_##ID: return #name;
+        NNF_ISA_LIST(NAME_CASE)
+#undef NAME_CASE
     }
     return "unknown";
 }
@@ -137,7 +155,7 @@ nnf_status nnf_isa_from_name(nnf_isa *isa, const char *name)
     NNF_RETURN_IF(isa == NULL || name == NULL, NNF_ERR_NULL, "%s is NULL",
                   isa == NULL ? "isa" : "name");
     NNF_RETURN_IF(!isa_of_name(name, isa), NNF_ERR_INVALID,
-                  "\"%s\" is not one of scalar, avx2, avx512, neon", name);
+                  "\"%s\" is not one of %s", name, ALL_NAMES);
     return NNF_OK;
 }
 

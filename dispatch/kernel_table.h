@@ -12,18 +12,33 @@
 
 typedef struct nnf__kernels {
     nnf_isa isa;
+    /* 1 where exp, log, tanh, sigmoid and pow are not the other ISAs' bits but within
+     * 1 ULP of them: x86's scalar, whose SLEEF functions run without FMA. */
+    int sleef_inexact;
     nnf__eltwise_kernels elt;
     nnf__reduce_kernels red;
     nnf__sgemm_kernels gemm;
 } nnf__kernels;
 
-extern const nnf__kernels nnf__kernels_scalar;
-#if defined(__x86_64__)
-extern const nnf__kernels nnf__kernels_avx2;
-extern const nnf__kernels nnf__kernels_avx512;
-#endif
-#if defined(__aarch64__)
-extern const nnf__kernels nnf__kernels_neon;
-#endif
+/* The portable sgemm kernels, as `variant` scalar (baseline) or scalarfma (the same
+ * built with -mfma, where fmaf is one vfmadd instead of a call into libm: 5x784x10 ran
+ * ~11 instructions per multiply-add around the call, the accumulators spilled across
+ * it; the results are the same bits). Blocking for a generic core: a 256 x 384 B block
+ * (384 KiB) fits typical L2s. */
+#define NNF__SGEMM_SCALAR_TABLE(variant)                                   \
+    {                                                                      \
+        .mr = 4, .nr = 4, .mc = 256, .nc = 256,                            \
+        .direct_mr = 4, .direct_nr = 4,                                    \
+        .ukernel = nnf__sgemm_ukernel_4x4__##variant,                      \
+        .direct_ukernel = nnf__sgemm_ukernel_4x4__##variant,               \
+        .pack_copy = nnf__sgemm_pack_copy__scalar,                         \
+        .pack_transpose = nnf__sgemm_pack_transpose__scalar,               \
+        .dots = nnf__sgemm_dots__##variant,                                \
+    }
+
+/* One table per line of nnf/isa_list.h, named nnf__kernels_<name>. */
+#define NNF__KERNELS_EXTERN(ID, name, value, arch) extern const nnf__kernels nnf__kernels_##name;
+NNF_ISA_LIST(NNF__KERNELS_EXTERN)
+#undef NNF__KERNELS_EXTERN
 
 #endif

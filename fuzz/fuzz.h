@@ -94,11 +94,12 @@ static inline float take_value(fuzz_in *in)
 /* The kernels of one ISA this CPU runs, picked by the input: every path gets fuzzed. */
 static inline void take_isa(fuzz_in *in)
 {
-    nnf_isa isas[4];
+    static const nnf_isa all[] = {NNF_ISA_LIST(NNF_ISA_ITEM)};
+    nnf_isa isas[sizeof all / sizeof all[0]];
     int n = 0;
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++)
-        if (nnf_isa_supported((nnf_isa)i))
-            isas[n++] = (nnf_isa)i;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (nnf_isa_supported(all[i]))
+            isas[n++] = all[i];
     CHECK(nnf_isa_force(isas[take8(in) % n]) == NNF_OK, "nnf_isa_force");
 }
 

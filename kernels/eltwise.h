@@ -67,13 +67,6 @@ typedef struct nnf__eltwise_kernels {
     nnf__ternary_kernel sub_div;         /* the normalisation (x - mean) / std */
     nnf__binary_kernel relu_backward;    /* (x, grad) */
     nnf__sleef_kernels sleef;
-    /* Only the scalar table on x86 fills this: the same ops on SLEEF's purecfma
-     * functions, which give the vector ISAs' bits but execute FMA instructions, so they
-     * may run only where `sleef_fma_needs` is supported (nnf_isa_supported). Without
-     * FMA the portable purec functions in `sleef` differ in the last bit for ~0.7% of
-     * exp results. */
-    nnf__sleef_kernels sleef_fma;
-    int sleef_fma_needs;   /* an nnf_isa; meaningful when sleef_fma.exp != NULL */
 } nnf__eltwise_kernels;
 
 /* The kernels each ISA folder defines, named nnf__f32_v<op>__<isa> (XNNPACK's scheme). */

@@ -86,12 +86,6 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_pack_fn pack_copy;
     nnf__sgemm_pack_fn pack_transpose;
     nnf__sgemm_dots_fn dots;
-    /* x86's scalar table only: the same kernels built with -mfma, where fmaf is one
-     * vfmadd instead of a call into libm (5x784x10: ~11 instructions per multiply-add
-     * around the call, the accumulators spilled across it). The driver switches to them
-     * on CPUs with `fma_needs` (an nnf_isa); the results are the same bits. */
-    const struct nnf__sgemm_kernels *fma;
-    int fma_needs;
 } nnf__sgemm_kernels;
 
 /* The kernels each ISA provides (declared here so the tables and tests see one list). */

@@ -1,5 +1,7 @@
 #include "nnf_test.h"
 
+#include "dispatch/dispatch.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,19 @@ static int listed(const char *var, nnf_isa isa)
 
 static int initial_isa = -1;
 
+nnf_isa nnf_test_isa_after(nnf_isa isa)
+{
+    static const nnf_isa all[] = {NNF_ISA_LIST(NNF_ISA_ITEM)};
+    const size_t n = sizeof all / sizeof all[0];
+    size_t next = 0;
+    if (isa != NNF_TEST_NO_ISA) {
+        while (next < n && all[next] != isa)
+            next++;
+        next++;
+    }
+    return next < n ? all[next] : NNF_TEST_NO_ISA;
+}
+
 int nnf_test_use_isa(nnf_isa isa)
 {
     if (initial_isa < 0)
@@ -49,6 +64,11 @@ int nnf_test_use_isa(nnf_isa isa)
     NNF_ASSERT_OK(nnf_isa_force(isa));
     assert_int_equal(nnf_isa_active(), isa);
     return 1;
+}
+
+int nnf_test_isa_exact(void)
+{
+    return !nnf__kernels_active()->sleef_inexact;
 }
 
 void nnf_test_restore_isa(void)

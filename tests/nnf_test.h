@@ -13,11 +13,28 @@
  * that nnf_isa_active() reports it. An ISA named in NNF_TEST_REQUIRE_ISAS that is not
  * supported fails the test instead of being skipped; NNF_TEST_ISAS (e.g. "scalar,avx2")
  * runs only the ISAs it names. */
-#define NNF_FOR_EACH_ISA(isa)                                                        \
-    for (nnf_isa isa = NNF_ISA_SCALAR; isa <= NNF_ISA_NEON; isa = (nnf_isa)(isa + 1)) \
+#define NNF_FOR_EACH_ISA(isa) \
+    NNF_TEST_ALL_ISAS(isa)    \
         if (nnf_test_use_isa(isa))
 
+/* Every ISA of nnf/isa_list.h in its order, compiled in or not, without forcing any. */
+#define NNF_TEST_ALL_ISAS(isa)                                                        \
+    for (nnf_isa isa = nnf_test_isa_after(NNF_TEST_NO_ISA); isa != NNF_TEST_NO_ISA; \
+         isa = nnf_test_isa_after(isa))
+/* The ISA after `isa` in the list (the first after NNF_TEST_NO_ISA), NNF_TEST_NO_ISA
+ * after the last. */
+#define NNF_TEST_NO_ISA ((nnf_isa)-1)
+nnf_isa nnf_test_isa_after(nnf_isa isa);
+/* One more than the largest nnf_isa value: the length of an array indexed by nnf_isa. */
+#define NNF_TEST_ISA_SLOT(ID, name, value, arch) char name[value + 1];
+union nnf_test_isa_slots { NNF_ISA_LIST(NNF_TEST_ISA_SLOT) };
+#define NNF_TEST_ISA_SLOTS sizeof(union nnf_test_isa_slots)
+
 int nnf_test_use_isa(nnf_isa isa);
+/* 0 if the active ISA does not keep nnf's promise of the same bits on every ISA (x86's
+ * scalar: exp, log, tanh, sigmoid and pow without FMA, within 1 ULP), else 1. Tests
+ * that compare ISAs bit for bit compare the others, and this one with references. */
+int nnf_test_isa_exact(void);
 /* Restores the ISA that was active when the test binary started. */
 void nnf_test_restore_isa(void);
 

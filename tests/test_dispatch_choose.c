@@ -30,6 +30,12 @@ static const nnf__x86_cpuid haswell = {
 static const nnf__x86_cpuid sandy_bridge = {
     .max_leaf = 0xd, .leaf1_ecx = 0x1fbae3ff, .leaf1_edx = 0xbfebfbff, .xcr0 = 0x7,
 };
+/* What AMD's Piledriver (FX-8350) has: AVX, FMA and F16C but no AVX2; here Sandy
+ * Bridge's words with the FMA and F16C bits set (leaf 1 ECX bits 12 and 29). */
+static const nnf__x86_cpuid piledriver = {
+    .max_leaf = 0xd, .leaf1_ecx = 0x1fbae3ff | 1u << 12 | 1u << 29, .leaf1_edx = 0xbfebfbff,
+    .xcr0 = 0x7,
+};
 
 static nnf_isa choose(nnf__x86_cpuid r, nnf_isa cap, const char **why)
 {
@@ -46,6 +52,9 @@ static void test_recorded_cpus(void **state)
         assert_int_equal(choose(haswell, NNF__ISA_NO_CAP, &why), NNF_ISA_AVX2);
         assert_non_null(strstr(why, "no AVX-512"));
         assert_int_equal(choose(sandy_bridge, NNF__ISA_NO_CAP, &why), NNF_ISA_SCALAR);
+        assert_non_null(strstr(why, "FMA"));
+        /* FMA without AVX2: the portable kernels built with FMA. */
+        assert_int_equal(choose(piledriver, NNF__ISA_NO_CAP, &why), NNF_ISA_SCALAR_FMA);
         assert_non_null(strstr(why, "AVX2"));
     }
 }
@@ -96,16 +105,20 @@ static void test_each_required_bit(void **state)
 {
     (void)state;
     NNF_FOR_EACH_ISA(isa) {
-        const int leaf1_bits[] = {12, 28, 29};          /* FMA, AVX, F16C */
+        const int leaf1_fma[] = {12, 28};               /* FMA, AVX: scalar_fma needs both */
         const int leaf7_avx512[] = {16, 17, 30, 31};    /* F, DQ, BW, VL */
-        for (size_t i = 0; i < sizeof leaf1_bits / sizeof leaf1_bits[0]; i++) {
+        for (size_t i = 0; i < sizeof leaf1_fma / sizeof leaf1_fma[0]; i++) {
             nnf__x86_cpuid r = zen4;
-            r.leaf1_ecx &= ~(1u << leaf1_bits[i]);
+            r.leaf1_ecx &= ~(1u << leaf1_fma[i]);
             assert_int_equal(choose(r, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR);
         }
+        /* Without F16C or AVX2, FMA still runs. */
         nnf__x86_cpuid r = zen4;
+        r.leaf1_ecx &= ~(1u << 29);
+        assert_int_equal(choose(r, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR_FMA);
+        r = zen4;
         r.leaf7_ebx &= ~(1u << 5);
-        assert_int_equal(choose(r, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR);
+        assert_int_equal(choose(r, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR_FMA);
         for (size_t i = 0; i < sizeof leaf7_avx512 / sizeof leaf7_avx512[0]; i++) {
             r = zen4;
             r.leaf7_ebx &= ~(1u << leaf7_avx512[i]);
@@ -114,7 +127,7 @@ static void test_each_required_bit(void **state)
         /* Leaf 7 words are garbage when the CPU does not have leaf 7. */
         r = zen4;
         r.max_leaf = 6;
-        assert_int_equal(choose(r, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR);
+        assert_int_equal(choose(r, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR_FMA);
     }
 }
 
@@ -131,6 +144,21 @@ static void test_cap(void **state)
         assert_int_equal(choose(zen4, NNF_ISA_NEON, NULL), NNF_ISA_AVX512);
         assert_int_equal(choose(haswell, NNF_ISA_AVX512, NULL), NNF_ISA_AVX2);
         assert_int_equal(choose(sandy_bridge, NNF_ISA_AVX2, NULL), NNF_ISA_SCALAR);
+        /* scalar_fma sits between scalar and avx2. */
+        assert_int_equal(choose(zen4, NNF_ISA_SCALAR_FMA, &why), NNF_ISA_SCALAR_FMA);
+        assert_non_null(strstr(why, "NNF_ISA"));
+        assert_int_equal(choose(haswell, NNF_ISA_SCALAR_FMA, NULL), NNF_ISA_SCALAR_FMA);
+        assert_int_equal(choose(piledriver, NNF_ISA_AVX512, NULL), NNF_ISA_SCALAR_FMA);
+        assert_int_equal(choose(piledriver, NNF_ISA_SCALAR, NULL), NNF_ISA_SCALAR);
+        assert_int_equal(choose(sandy_bridge, NNF_ISA_SCALAR_FMA, NULL), NNF_ISA_SCALAR);
+#if defined(NNF__TEST_ISA)
+        /* The test configuration's dummy ISA: ranked lowest, chosen only as a cap. */
+        assert_int_equal(choose(zen4, NNF_ISA_TEST, &why), NNF_ISA_TEST);
+        assert_non_null(strstr(why, "NNF_ISA"));
+        nnf__x86_cpuid none = {0};
+        assert_int_equal(choose(none, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR);
+        assert_int_equal(choose(none, NNF_ISA_TEST, NULL), NNF_ISA_TEST);
+#endif
     }
 }
 
@@ -147,6 +175,11 @@ static void test_arm(void **state)
         assert_int_equal(nnf__isa_choose_arm(&a72, NNF_ISA_SCALAR, NULL), NNF_ISA_SCALAR);
         assert_int_equal(nnf__isa_choose_arm(&a72, NNF_ISA_NEON, NULL), NNF_ISA_NEON);
         assert_int_equal(nnf__isa_choose_arm(&a72, NNF_ISA_AVX2, NULL), NNF_ISA_NEON);
+        /* FMA is baseline on aarch64: scalar has it, scalar_fma is x86's. */
+        assert_int_equal(nnf__isa_choose_arm(&a72, NNF_ISA_SCALAR_FMA, NULL), NNF_ISA_NEON);
+#if defined(NNF__TEST_ISA)
+        assert_int_equal(nnf__isa_choose_arm(&a72, NNF_ISA_TEST, NULL), NNF_ISA_TEST);
+#endif
         assert_int_equal(nnf__isa_choose_arm(&none, NNF__ISA_NO_CAP, NULL), NNF_ISA_SCALAR);
     }
 }
@@ -159,6 +192,13 @@ static void test_names(void **state)
         assert_string_equal(nnf_isa_name(NNF_ISA_AVX2), "avx2");
         assert_string_equal(nnf_isa_name(NNF_ISA_AVX512), "avx512");
         assert_string_equal(nnf_isa_name(NNF_ISA_NEON), "neon");
+        assert_string_equal(nnf_isa_name(NNF_ISA_SCALAR_FMA), "scalar_fma");
+        /* The ABI's values. */
+        assert_int_equal(NNF_ISA_SCALAR, 0);
+        assert_int_equal(NNF_ISA_AVX2, 1);
+        assert_int_equal(NNF_ISA_AVX512, 2);
+        assert_int_equal(NNF_ISA_NEON, 3);
+        assert_int_equal(NNF_ISA_SCALAR_FMA, 4);
         assert_string_equal(nnf_isa_name((nnf_isa)17), "unknown");
     }
 }
@@ -172,9 +212,9 @@ static void test_supported_here(void **state)
     nnf_isa best = nnf__isa_choose(&f, NNF__ISA_NO_CAP, NULL);
     assert_true(nnf_isa_supported(NNF_ISA_SCALAR));
     assert_true(nnf_isa_supported(best));
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++) {
-        int rank = nnf__isa_rank((nnf_isa)i);
-        assert_int_equal(nnf_isa_supported((nnf_isa)i), rank >= 0 && rank <= nnf__isa_rank(best));
+    NNF_TEST_ALL_ISAS(isa) {
+        int rank = nnf__isa_rank(isa);
+        assert_int_equal(nnf_isa_supported(isa), rank >= 0 && rank <= nnf__isa_rank(best));
     }
     assert_false(nnf_isa_supported((nnf_isa)17));
 #if defined(__x86_64__)
@@ -182,6 +222,7 @@ static void test_supported_here(void **state)
 #elif defined(__aarch64__)
     assert_true(nnf_isa_supported(NNF_ISA_NEON));
     assert_false(nnf_isa_supported(NNF_ISA_AVX2));
+    assert_false(nnf_isa_supported(NNF_ISA_SCALAR_FMA));
 #endif
 }
 
@@ -192,7 +233,7 @@ static void test_force(void **state)
     NNF_FOR_EACH_ISA(isa) {
         const nnf__kernels *k = nnf__kernels_active();
         assert_int_equal(k->isa, isa);
-        for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON + 1; i++) {
+        for (int i = 0; i <= (int)NNF_TEST_ISA_SLOTS; i++) {
             if (nnf_isa_supported((nnf_isa)i))
                 continue;
             NNF_ASSERT_FAILS(nnf_isa_force((nnf_isa)i), NNF_ERR_UNSUPPORTED);
@@ -228,9 +269,9 @@ static void test_dispatch_facts(void **state)
     nnf__dispatch_info info;
     nnf__dispatch_facts(&info);
     assert_true(nnf_isa_supported(info.best));
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++)
-        if (nnf_isa_supported((nnf_isa)i))
-            assert_true(nnf__isa_rank((nnf_isa)i) <= nnf__isa_rank(info.best));
+    NNF_TEST_ALL_ISAS(isa)
+        if (nnf_isa_supported(isa))
+            assert_true(nnf__isa_rank(isa) <= nnf__isa_rank(info.best));
     assert_non_null(info.why);
     assert_true(strlen(info.features) > 0);
 #if defined(__x86_64__)

@@ -18,7 +18,7 @@
 
 typedef struct {
     int active;
-    int supported[NNF_ISA_NEON + 1];
+    int supported[NNF_TEST_ISA_SLOTS];
     int threads_agree;
 } child_result;
 
@@ -67,8 +67,8 @@ static child_result run_child(const char *isa_env, const char *verbose_env, char
             r.threads_agree &= seen[i] == seen[0];
         r.active = (int)nnf_isa_active();
         r.threads_agree &= seen[0]->isa == (nnf_isa)r.active;
-        for (int i = 0; i <= NNF_ISA_NEON; i++)
-            r.supported[i] = nnf_isa_supported((nnf_isa)i);
+        NNF_TEST_ALL_ISAS(isa)
+            r.supported[isa] = nnf_isa_supported(isa);
         /* Later calls must not warn or report again. */
         (void)nnf_isa_active();
         ssize_t w = write(fds[1], &r, sizeof r);
@@ -122,11 +122,11 @@ static void test_cap_each_level(void **state)
     (void)state;
     char err[4096];
     nnf_isa best = best_here();
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++) {
-        if (nnf__isa_rank((nnf_isa)i) < 0)
+    NNF_TEST_ALL_ISAS(isa) {
+        if (nnf__isa_rank(isa) < 0)
             continue;
-        child_result r = run_child(nnf_isa_name((nnf_isa)i), NULL, err, sizeof err);
-        nnf_isa want = nnf__isa_rank((nnf_isa)i) < nnf__isa_rank(best) ? (nnf_isa)i : best;
+        child_result r = run_child(nnf_isa_name(isa), NULL, err, sizeof err);
+        nnf_isa want = nnf__isa_rank(isa) < nnf__isa_rank(best) ? isa : best;
         assert_int_equal(r.active, want);
         assert_true(r.supported[best]);
         assert_string_equal(err, "");

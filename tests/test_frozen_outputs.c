@@ -170,6 +170,10 @@ static void run_group(void (*group)(void))
     load_golden();
     int failed = 0;
     NNF_FOR_EACH_ISA(isa) {
+        /* The hashes are the bits every ISA gives; one that does not promise them is
+         * checked against references elsewhere (nnf_test_isa_exact). */
+        if (!nnf_test_isa_exact())
+            continue;
         cur_isa = isa;
         cur_run = ++run;
         mismatches = 0;

@@ -213,7 +213,12 @@ static void test_isa_from_name(void **state)
         {"scalar", NNF_ISA_SCALAR}, {"SCALAR", NNF_ISA_SCALAR}, {"Scalar", NNF_ISA_SCALAR},
         {"avx2", NNF_ISA_AVX2},     {"AVX2", NNF_ISA_AVX2},     {"avx512", NNF_ISA_AVX512},
         {"AVX512", NNF_ISA_AVX512}, {"neon", NNF_ISA_NEON},     {"NEON", NNF_ISA_NEON},
+        {"scalar_fma", NNF_ISA_SCALAR_FMA}, {"SCALAR_FMA", NNF_ISA_SCALAR_FMA},
     };
+    /* Every name of nnf/isa_list.h, in its order. */
+#define NAME_ITEM(ID, name, value, arch) ", " #name
+    const char *names = NNF_ISA_LIST(NAME_ITEM) + 2;
+#undef NAME_ITEM
     const char *bad[] = {"", "avx1024", "avx", "avx2 ", " avx2", "avx-512", "sse"};
     NNF_FOR_EACH_ISA(isa) {
         for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -228,9 +233,9 @@ static void test_isa_from_name(void **state)
             nnf_isa got = NNF_ISA_NEON;
             NNF_ASSERT_FAILS(nnf_isa_from_name(&got, bad[i]), NNF_ERR_INVALID);
             assert_int_equal(got, NNF_ISA_NEON);
-            char want[128];
-            snprintf(want, sizeof want,
-                     "nnf_isa_from_name: \"%s\" is not one of scalar, avx2, avx512, neon", bad[i]);
+            char want[160];
+            snprintf(want, sizeof want, "nnf_isa_from_name: \"%s\" is not one of %s", bad[i],
+                     names);
             assert_string_equal(nnf_last_error(), want);
         }
         nnf_isa got;

@@ -545,15 +545,17 @@ static void test_alloc_failure(void **state)
     free(want);
 }
 
-/* The scalar table's -mfma build (x86, chosen on CPUs with FMA, so NNF_FOR_EACH_ISA's
- * scalar runs it here) gives the baseline build's bits: micro-kernel over KC-block
- * boundaries with strided A, beta 0 and not, and the GEMV kernel. */
+/* The scalar_fma table's sgemm kernels (x86: the scalar ones built with -mfma) give the
+ * scalar table's bits: micro-kernel over KC-block boundaries with strided A, beta 0 and
+ * not, and the GEMV kernel. */
 static void test_scalar_fma_build(void **state)
 {
     (void)state;
-    const nnf__sgemm_kernels *base = &nnf__kernels_scalar.gemm, *fma = base->fma;
-    if (fma == NULL || !nnf_isa_supported((nnf_isa)base->fma_needs))
+#if defined(__x86_64__)
+    if (!nnf_isa_supported(NNF_ISA_SCALAR_FMA))
         return;
+    const nnf__sgemm_kernels *base = &nnf__kernels_scalar.gemm;
+    const nnf__sgemm_kernels *fma = &nnf__kernels_scalar_fma.gemm;
     enum { K = NNF__SGEMM_KC + 37, LDA = K + 3, LDC = 7 };
     float *a = malloc(4 * LDA * sizeof(float)), *b = malloc(K * 4 * sizeof(float));
     float c[2][4 * LDC], y[2][4];
@@ -575,6 +577,7 @@ static void test_scalar_fma_build(void **state)
             }
     free(a);
     free(b);
+#endif
 }
 
 int main(void)

@@ -16,8 +16,8 @@ static const char usage[] =
     "  --version  the version of the nnf library only\n"
     "  --help     this text\n"
     "\n"
-    "Environment (read as nnf reads it in any program): NNF_ISA caps the ISA (scalar,\n"
-    "avx2, avx512, neon; any case), NNF_NUM_THREADS sets the thread count, NNF_CACHE_MAX\n"
+    "Environment (read as nnf reads it in any program): NNF_ISA caps the ISA (one of the\n"
+    "ISAs compiled in; any case), NNF_NUM_THREADS sets the thread count, NNF_CACHE_MAX\n"
     "the huge-page cache limit, NNF_VERBOSE the messages on stderr (0 silent, 1 warnings,\n"
     "2 info, 3 debug).\n";
 
@@ -44,8 +44,9 @@ static void isa_list(int json, int supported_only)
     const char *sep = "";
     if (json)
         putchar('[');
-    for (int i = NNF_ISA_SCALAR; i <= NNF_ISA_NEON; i++) {
-        nnf_isa isa = (nnf_isa)i;
+    static const nnf_isa all[] = {NNF_ISA_LIST(NNF_ISA_ITEM)};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        nnf_isa isa = all[i];
         if (nnf__isa_rank(isa) < 0 || (supported_only && !nnf_isa_supported(isa)))
             continue;
         fputs(sep, stdout);

@@ -223,8 +223,6 @@ static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, siz
     }
 
     const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-    if (kr->fma != NULL && nnf_isa_supported((nnf_isa)kr->fma_needs))
-        kr = kr->fma;
     nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k);
 
     int fine = nnf__runtime_test_spread();

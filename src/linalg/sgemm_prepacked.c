@@ -45,10 +45,7 @@ static size_t min_size(size_t x, size_t y)
 
 static const nnf__sgemm_kernels *active_kernels(void)
 {
-    const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-    if (kr->fma != NULL && nnf_isa_supported((nnf_isa)kr->fma_needs))
-        kr = kr->fma;
-    return kr;
+    return &nnf__kernels_active()->gemm;
 }
 
 /* Checks a rows x cols operand stored with row stride ld (named `what` in messages). */

@@ -77,10 +77,7 @@ const nnf__eltwise_kernels *nnf__elt_kernels(void)
 
 const nnf__sleef_kernels *nnf__elt_sleef_kernels(void)
 {
-    const nnf__eltwise_kernels *k = nnf__elt_kernels();
-    if (k->sleef_fma.exp != NULL && nnf_isa_supported((nnf_isa)k->sleef_fma_needs))
-        return &k->sleef_fma;
-    return &k->sleef;
+    return &nnf__elt_kernels()->sleef;
 }
 
 nnf_status nnf__elt_broadcast(int nin, const nnf__elt_in *in, int *ndim, int64_t *shape)

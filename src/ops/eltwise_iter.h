@@ -76,8 +76,7 @@ nnf_status nnf__elt_apply(const nnf__elt_op *op, nnf_tensor **out, nnf_dtype out
 nnf_status nnf__elt_apply_into(const nnf__elt_op *op, nnf_tensor *dst, int nin,
                                const nnf__elt_in *in);
 
-/* The active ISA's elementwise kernels, and its SLEEF-based ones (the FMA variant where
- * the table offers one and the CPU runs it: see kernels/eltwise.h). */
+/* The active ISA's elementwise kernels, and its SLEEF-based ones. */
 const nnf__eltwise_kernels *nnf__elt_kernels(void);
 const nnf__sleef_kernels *nnf__elt_sleef_kernels(void);
 

@@ -24,5 +24,7 @@ const nnf__kernels nnf__kernels_avx512 = {
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
         .dots = nnf__sgemm_dots__avx512,
+        .dots_tb = nnf__sgemm_dots_tb__avx512,
+        .dots_tb_max_m = 6,
     },
 };

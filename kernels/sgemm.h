@@ -77,6 +77,14 @@ typedef void (*nnf__sgemm_dots_fn)(size_t m, size_t kc, const float *a, size_t l
                                    const float *x, ptrdiff_t incx, float *y,
                                    ptrdiff_t incy, float alpha, float beta);
 
+/* C[i][j] for i < m, j < n (n >= 4) from rows of A and rows of B^T, both contiguous
+ * along k: a[i*lda + p], bt[j*ldb + p]; the whole k, cut into KC blocks with the
+ * epilogue above (beta for the first). For few rows of A (x @ w.t() at small batch),
+ * where packing B^T costs as much as the product. */
+typedef void (*nnf__sgemm_dots_tb_fn)(size_t m, size_t n, size_t k, const float *a,
+                                      size_t lda, const float *bt, size_t ldb, float *c,
+                                      size_t ldc, float alpha, float beta);
+
 typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
@@ -86,6 +94,8 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_pack_fn pack_copy;
     nnf__sgemm_pack_fn pack_transpose;
     nnf__sgemm_dots_fn dots;
+    nnf__sgemm_dots_tb_fn dots_tb;  /* NULL: such products pack B^T (direct path) */
+    int dots_tb_max_m;              /* ... and take dots_tb up to this many rows */
 } nnf__sgemm_kernels;
 
 /* The kernels each ISA provides (declared here so the tables and tests see one list). */
@@ -121,6 +131,8 @@ void nnf__sgemm_ukernel_6x64__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t
                                      size_t, float, float);
 void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
                              ptrdiff_t, float *, ptrdiff_t, float, float);
+void nnf__sgemm_dots_tb__avx512(size_t, size_t, size_t, const float *, size_t,
+                                const float *, size_t, float *, size_t, float, float);
 #endif
 #if defined(__aarch64__)
 NNF__SGEMM_DECLARE(neon, 8x12)

@@ -284,6 +284,22 @@ static void test_chapter_shapes(void **state)
         check_everywhere(&ps[i], 700 + i);
 }
 
+/* x @ w.t() at small batch (AVX-512's dots_tb: B^T's rows transposed in registers):
+ * every row count it takes, column groups with a narrow last block (n = 10, 18, 33),
+ * k tails of 1-3 steps and pairs of KC blocks with a shorter second one. */
+static void test_small_m_trans_b(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {4, 5, 10, 16, 18, 33}, ks[] = {1, 6, 384, 389, 784, 1155};
+    uint64_t seed = 850;
+    for (size_t m = 2; m <= 7; m++)
+        for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+            for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++)
+                check_everywhere(&(problem){m, ns[i], ks[j], NNF_NO_TRANS, NNF_TRANS, (m + j) % 3,
+                                            m % 2 ? 1.0f : -0.75f, j % 2 ? 0.5f : 0.0f, 0},
+                                 seed++);
+}
+
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks
  * in the packed path, kept thin in the other dimensions for qemu. */
 static void test_many_blocks(void **state)
@@ -592,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_random_shapes),
         cmocka_unit_test(test_chapter_shapes),
         cmocka_unit_test(test_many_blocks),
+        cmocka_unit_test(test_small_m_trans_b),
         cmocka_unit_test(test_gemv_matches_gemm),
         cmocka_unit_test(test_golden_bits_across_platforms),
         cmocka_unit_test(test_threads_default_threshold),

@@ -114,6 +114,23 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
     }
 }
 
+/* Few rows of A against B^T, both contiguous along k: one dots_tb call per restart
+ * period (the kernel cuts KC blocks itself). */
+static int takes_dots_tb(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a)
+{
+    return kr->dots_tb != NULL && m <= (size_t)kr->dots_tb_max_m && n >= 4 && a.cs == 1;
+}
+
+static void run_dots_tb(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
+                        size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
+                        float beta, float *c, size_t ldc)
+{
+    const size_t step = period == KC ? k : period;
+    for (size_t p0 = 0; p0 < k; p0 += step)
+        kr->dots_tb(m, n, min_size(step, k - p0), a.p + p0, (size_t)a.rs, b.p + p0,
+                    (size_t)b.cs, c, ldc, alpha, p0 == 0 ? beta : 1.0f);
+}
+
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
                      nnf__sgemm_view b)
 {
@@ -128,6 +145,8 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
         run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
     else if (b.cs == 1)
         run_direct(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
+    else if (takes_dots_tb(kr, m, n, a))
+        run_dots_tb(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
     else
         run_direct_packed_b(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test nnf has:
 #   1. native release build: every test case once per ISA this CPU supports
-#      (scalar, AVX2, AVX-512 here), examples included;
+#      (scalar, scalar_fma, AVX2, AVX-512 here) and on the dummy ISA "test"
+#      (-Dtest_isa=true), examples included;
 #   2. aarch64 cross build: the same tests on scalar and NEON under qemu-aarch64;
 #   3. one clang-14 build with ASan + UBSan and libFuzzer's coverage (-Werror as
 #      everywhere): the whole unit suite, then the fuzz targets (their corpus and 30 s
@@ -32,6 +33,7 @@ setup() {  # setup DIR ARGS...: configure once, reconfigure afterwards
 flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
 has() { for f in "$@"; do [[ " $flags " == *" $f "* ]] || return 1; done; }
 native_isas=scalar
+has avx fma && native_isas+=,scalar_fma
 has avx2 fma f16c && native_isas+=,avx2
 has avx2 fma f16c avx512f avx512dq avx512bw avx512vl && native_isas+=,avx512
 
@@ -52,9 +54,10 @@ stage() {  # stage NAME COMMAND...: run, remember failures and wall time, keep g
 }
 
 native() {
-    setup build/native -Dtests=enabled -Dexamples=enabled
+    # test_isa: the dummy ISA runs every cross-ISA test here, the cheapest full-suite build.
+    setup build/native -Dtests=enabled -Dexamples=enabled -Dtest_isa=true
     ninja -C build/native -j"$jobs"
-    NNF_TEST_REQUIRE_ISAS=$native_isas meson test -C build/native --print-errorlogs --num-processes 1
+    NNF_TEST_REQUIRE_ISAS=$native_isas,test meson test -C build/native --print-errorlogs --num-processes 1
 }
 arm() {
     setup build/arm --cross-file cross/aarch64-linux-gnu.ini -Dtests=enabled -Dexamples=enabled
@@ -85,7 +88,7 @@ embed() {
     bash scripts/embed.sh build/install
 }
 
-stage "native tests ($native_isas)" native
+stage "native tests ($native_isas,test)" native
 stage "aarch64 tests under qemu (scalar,neon)" arm
 stage "clang-14 ASan+UBSan tests ($native_isas)" clang_build
 stage "fuzz targets: corpus + 30 s each (-seed=1)" fuzz_ci build/clang 30

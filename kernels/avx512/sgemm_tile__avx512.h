@@ -6,8 +6,12 @@
  * 6x64 are the two shapes of 24 that measured fastest on their paths.
  * Edge tiles (fewer rows or columns) run a copy of the loop with only the rows and
  * vectors they need: the chapter's 5x784x10 runs 5 FMAs per k step, not 24. Only the
- * last vector of a row can be partial; it alone uses masked loads and stores (cheap on
- * AVX-512, but a sanitizer checks a masked access lane by lane).
+ * last vector of a row can be partial; it alone uses masked loads and stores, and only
+ * in tiles built MASKED: widths that are a multiple of 16 (32^3, 64^3, full panels)
+ * run tiles with plain accesses throughout, whose epilogue is inline. Masked accesses
+ * are cheap on AVX-512, but a sanitizer checks them lane by lane, so the masked tiles
+ * keep their k loops rolled and their last vector's epilogue out of line: together
+ * that keeps each kernel file's compile time under 30 s in the sanitizer builds.
  *
  * Few accumulators are latency-bound instead: 5 chains of 4-cycle FMAs cannot feed a
  * core that retires 2 zmm FMAs per cycle. The KC blocks of a call are independent
@@ -24,38 +28,49 @@
 enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
 
 /* One vector of a tile's epilogue (kernels/sgemm.h): c = alpha * acc, or
- * fma(alpha, acc, beta * c); with a second block, then c = fma(alpha, acc1, c). Not
- * inlined: one copy serves every tile shape (a masked access is instrumented lane by
- * lane under a sanitizer), at one call per vector per KC block; the accumulators go
- * by value, so they stay in registers through the k loop. */
-static __attribute__((noinline)) void nnf__avx512_store(float *cv, __mmask16 m, __m512 acc,
-                                                        __m512 acc1, int pair, float alpha,
-                                                        float beta)
+ * fma(alpha, acc, beta * c); with a second block, then c = fma(alpha, acc1, c). */
+static inline __attribute__((always_inline)) __m512
+nnf__avx512_epilogue(__m512 acc, __m512 acc1, __m512 old, int pair, float alpha, float beta)
 {
     const __m512 valpha = _mm512_set1_ps(alpha);
-    __m512 r;
-    if (beta == 0.0f) {
-        r = _mm512_mul_ps(valpha, acc);
-    } else {
-        __m512 old = _mm512_maskz_loadu_ps(m, cv);
-        r = _mm512_fmadd_ps(valpha, acc, _mm512_mul_ps(_mm512_set1_ps(beta), old));
-    }
-    if (pair)
-        r = _mm512_fmadd_ps(valpha, acc1, r);
-    _mm512_mask_storeu_ps(cv, m, r);
+    __m512 r = beta == 0.0f ? _mm512_mul_ps(valpha, acc)
+                            : _mm512_fmadd_ps(valpha, acc, _mm512_mul_ps(_mm512_set1_ps(beta), old));
+    return pair ? _mm512_fmadd_ps(valpha, acc1, r) : r;
+}
+
+/* The epilogue of a partial vector, through masked accesses. Not inlined: one copy
+ * serves every tile shape (a sanitizer instruments a masked access lane by lane), at
+ * one call per row per KC block; the accumulators go by value, so they stay in
+ * registers through the k loop. */
+static __attribute__((noinline)) void nnf__avx512_store_masked(float *cv, __mmask16 m,
+                                                               __m512 acc, __m512 acc1,
+                                                               int pair, float alpha,
+                                                               float beta)
+{
+    __m512 old = beta == 0.0f ? acc : _mm512_maskz_loadu_ps(m, cv);
+    _mm512_mask_storeu_ps(cv, m, nnf__avx512_epilogue(acc, acc1, old, pair, alpha, beta));
+}
+
+/* A full vector's epilogue, inline: plain accesses cost a sanitizer one check each. */
+static inline __attribute__((always_inline)) void
+nnf__avx512_store(float *cv, __m512 acc, __m512 acc1, int pair, float alpha, float beta)
+{
+    __m512 old = beta == 0.0f ? acc : _mm512_loadu_ps(cv);
+    _mm512_storeu_ps(cv, nnf__avx512_epilogue(acc, acc1, old, pair, alpha, beta));
 }
 
 /* One k step of a tile: acc[i][v] = fma(a[i], b[v], acc[i][v]). */
 static inline __attribute__((always_inline)) void
 nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_a,
-                 const float *b, __mmask16 last, const int ROWS, const int NV)
+                 const float *b, __mmask16 last, const int ROWS, const int NV,
+                 const int MASKED)
 {
     enum { VL = NNF__AVX512_VL };
     __m512 bv[NNF__AVX512_NV_MAX];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
-        bv[v] = v < NV - 1 ? _mm512_loadu_ps(b + v * VL)
-                           : _mm512_maskz_loadu_ps(last, b + v * VL);
+        bv[v] = v < NV - 1 || !MASKED ? _mm512_loadu_ps(b + v * VL)
+                                      : _mm512_maskz_loadu_ps(last, b + v * VL);
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) {
         __m512 ai = _mm512_set1_ps(a[i * rs_a]);
@@ -66,15 +81,16 @@ nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_
 }
 
 /* Block 0 is steps [0, kc); with PAIR, block 1 is steps [kc, kc + kc1), kc1 <= kc.
- * ROWS, NV (zmm vectors per row; all but the last are full), unit_rs_a, PAIR and
- * UNROLL are compile-time constants in every expansion; unit_rs_a says A's rows are
+ * ROWS, NV (zmm vectors per row; all but the last are full, and the last too unless
+ * MASKED), unit_rs_a, PAIR, MASKED and UNROLL are compile-time constants in every
+ * expansion; unit_rs_a says A's rows are
  * adjacent (packed panels, transposed A), so the broadcasts use one pointer with
  * fixed offsets. */
 static inline __attribute__((always_inline)) void
 nnf__avx512_tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
                  const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr,
                  float alpha, float beta, const int ROWS, const int NV,
-                 const int unit_rs_a, const int PAIR, const int UNROLL)
+                 const int unit_rs_a, const int PAIR, const int MASKED, const int UNROLL)
 {
     enum { MR = NNF__AVX512_MR_MAX, NV_MAX = NNF__AVX512_NV_MAX, VL = NNF__AVX512_VL };
     if (unit_rs_a)
@@ -105,8 +121,8 @@ nnf__avx512_tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_
     if (PAIR) {
         const float *a1 = a + (ptrdiff_t)kc * cs_a, *b1 = b + (ptrdiff_t)kc * rs_b;
         for (; p < kc1; p++) {
-            __m512 bv = _mm512_maskz_loadu_ps(last, b);
-            __m512 bv1 = _mm512_maskz_loadu_ps(last, b1);
+            __m512 bv = MASKED ? _mm512_maskz_loadu_ps(last, b) : _mm512_loadu_ps(b);
+            __m512 bv1 = MASKED ? _mm512_maskz_loadu_ps(last, b1) : _mm512_loadu_ps(b1);
 #pragma GCC unroll 8
             for (int i = 0; i < ROWS; i++) {
                 acc[i][0] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs_a]), bv, acc[i][0]);
@@ -118,48 +134,54 @@ nnf__avx512_tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_
             b1 += rs_b;
         }
     }
-    /* Unrolled in the kernel's full shape: the loop's pointer updates and branch then
-     * cost a quarter as many issue slots, measured 8% faster for full tiles. Edge tiles
-     * are a thin band of the work and stay rolled (unrolled, every shape multiplied
-     * the file's compile time under a sanitizer). */
+    /* Unrolled (the kernel's full shape, and tiles without masks): the loop's pointer
+     * updates and branch then cost a quarter as many issue slots, measured 8% faster
+     * for full tiles and 5% for 32^3's. */
     if (UNROLL) {
 #pragma GCC unroll 4
         for (; p < kc; p++) {
-            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV);
+            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
             a += cs_a;
             b += rs_b;
         }
     } else {
         for (; p < kc; p++) {
-            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV);
+            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
             a += cs_a;
             b += rs_b;
         }
     }
 
 #pragma GCC unroll 8
-    for (int i = 0; i < ROWS; i++)
+    for (int i = 0; i < ROWS; i++) {
+        float *ci = c + (size_t)i * ldc;
+        __m512 a1 = PAIR ? acc1[i] : acc[i][0];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            nnf__avx512_store(c + (size_t)i * ldc + v * VL, v < NV - 1 ? 0xFFFF : last,
-                              acc[i][v], PAIR ? acc1[i] : acc[i][v], PAIR, alpha, beta);
+        for (int v = 0; v < NV; v++) {
+            if (MASKED && v == NV - 1)
+                nnf__avx512_store_masked(ci + v * VL, last, acc[i][v], a1, PAIR, alpha, beta);
+            else
+                nnf__avx512_store(ci + v * VL, acc[i][v], a1, PAIR, alpha, beta);
+        }
+    }
 }
 
 typedef void nnf__avx512_tile_fn(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a,
                                  ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, float *c,
                                  size_t ldc, size_t nr, float alpha, float beta);
 
-/* One tile shape as a function of its own. Inlined into one function, the 76 shapes
+/* One tile shape as a function of its own, named tile_<rows>_<nv>_<unit>_<pair>_<masked>
+ * (each kernel lists its shapes in static tables). Inlined into one function, the shapes
  * of the two kernels made a file whose compile time grew faster than their number
  * (minutes under a sanitizer); apart, each shape is compiled on its own. */
-#define NNF__AVX512_TILE(rows, nv, unit, pair, unroll)                                     \
-    static __attribute__((noinline)) void tile_##rows##_##nv##_##unit##_##pair(             \
+#define NNF__AVX512_TILE(rows, nv, unit, pair, masked, unroll)                             \
+    static __attribute__((noinline)) void tile_##rows##_##nv##_##unit##_##pair##_##masked(    \
         size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,              \
         const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,       \
         float beta)                                                                          \
     {                                                                                        \
         nnf__avx512_tile(kc, kc1, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows,    \
-                         nv, unit, pair, unroll);                                            \
+                         nv, unit, pair, masked, unroll);                                    \
     }
 
 /* The call's k range in KC blocks, with the call's beta for the first and 1 after;

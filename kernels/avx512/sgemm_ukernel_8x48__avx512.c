@@ -1,36 +1,53 @@
 /* The AVX-512 sgemm micro-kernel on packed panels and prepacked B: 8x48 tiles
  * (kernels/avx512/sgemm_tile__avx512.h). A's rows are adjacent (packed panels: unit =
- * 1) or a row stride apart (A in place beside a prepacked B: unit = 0). */
+ * 1) or a row stride apart (A in place beside a prepacked B: unit = 0). Panels are 48
+ * wide but at the right edge of B, so only the full width gets unmasked, unrolled
+ * tiles of every height (a prepacked B meets 1-8 rows of A); narrower ones run the
+ * masked tiles, whatever their width (a full mask gives the same bits). */
 #include "kernels/avx512/sgemm_tile__avx512.h"
 
-#define ROWS_1_TO_8(nv, unit, pair)                                                     \
-    NNF__AVX512_TILE(1, nv, unit, pair, 0) NNF__AVX512_TILE(2, nv, unit, pair, 0)       \
-    NNF__AVX512_TILE(3, nv, unit, pair, 0) NNF__AVX512_TILE(4, nv, unit, pair, 0)       \
-    NNF__AVX512_TILE(5, nv, unit, pair, 0) NNF__AVX512_TILE(6, nv, unit, pair, 0)       \
-    NNF__AVX512_TILE(7, nv, unit, pair, 0) NNF__AVX512_TILE(8, nv, unit, pair, nv == 3)
-#define TILES(unit)                                                                     \
-    ROWS_1_TO_8(1, unit, 0) ROWS_1_TO_8(2, unit, 0) ROWS_1_TO_8(3, unit, 0)             \
-    ROWS_1_TO_8(1, unit, 1)
-TILES(0)
-TILES(1)
+/* rows, nv, unit, pair, masked, unroll */
+#define ROWS_1_TO_8(nv, pair, masked, unroll)                                           \
+    NNF__AVX512_TILE(1, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(2, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(3, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(4, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(5, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(6, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(7, nv, 0, pair, masked, unroll)                                    \
+    NNF__AVX512_TILE(8, nv, 0, pair, masked, unroll || nv == 3)
+ROWS_1_TO_8(1, 0, 1, 0)
+ROWS_1_TO_8(2, 0, 1, 0)
+ROWS_1_TO_8(3, 0, 1, 0)
+ROWS_1_TO_8(1, 1, 1, 0)
+ROWS_1_TO_8(3, 0, 0, 1)
+NNF__AVX512_TILE(8, 3, 1, 0, 0, 1)
+NNF__AVX512_TILE(8, 3, 1, 0, 1, 1)
 
-#define BY_ROWS(nv, unit, pair)                                                         \
-    {tile_1_##nv##_##unit##_##pair, tile_2_##nv##_##unit##_##pair,                      \
-     tile_3_##nv##_##unit##_##pair, tile_4_##nv##_##unit##_##pair,                      \
-     tile_5_##nv##_##unit##_##pair, tile_6_##nv##_##unit##_##pair,                      \
-     tile_7_##nv##_##unit##_##pair, tile_8_##nv##_##unit##_##pair}
-/* [nv - 1][rows - 1] for one block at a time, then [3][rows - 1] for pairs of blocks. */
-#define BY_WIDTH(unit)                                                                  \
-    {BY_ROWS(1, unit, 0), BY_ROWS(2, unit, 0), BY_ROWS(3, unit, 0), BY_ROWS(1, unit, 1)}
+#define BY_ROWS(nv, pair, m)                                                            \
+    {tile_1_##nv##_0_##pair##_##m, tile_2_##nv##_0_##pair##_##m,                        \
+     tile_3_##nv##_0_##pair##_##m, tile_4_##nv##_0_##pair##_##m,                        \
+     tile_5_##nv##_0_##pair##_##m, tile_6_##nv##_0_##pair##_##m,                        \
+     tile_7_##nv##_0_##pair##_##m, tile_8_##nv##_0_##pair##_##m}
 
 void nnf__sgemm_ukernel_8x48__avx512(size_t k, const float *a, ptrdiff_t rs_a,
                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                      float *c, size_t ldc, size_t mr, size_t nr,
                                      float alpha, float beta)
 {
-    nnf__avx512_tile_fn *const tiles[2][4][8] = {BY_WIDTH(0), BY_WIDTH(1)};
-    const int unit = rs_a == 1;
+    static nnf__avx512_tile_fn *const masked[3][8] = {BY_ROWS(1, 0, 1), BY_ROWS(2, 0, 1),
+                                                      BY_ROWS(3, 0, 1)};
+    static nnf__avx512_tile_fn *const full[8] = BY_ROWS(3, 0, 0);
+    static nnf__avx512_tile_fn *const pairs[8] = BY_ROWS(1, 1, 1);
+    nnf__avx512_tile_fn *one, *pair = NULL;
     const size_t nv = (nr + NNF__AVX512_VL - 1) / NNF__AVX512_VL;
-    nnf__avx512_blocks(tiles[unit][nv - 1][mr - 1], nv == 1 ? tiles[unit][3][mr - 1] : NULL,
-                       k, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta);
+    if (nr == 48)
+        one = rs_a == 1 && mr == 8 ? tile_8_3_1_0_0 : full[mr - 1];
+    else if (nv == 3 && rs_a == 1 && mr == 8)
+        one = tile_8_3_1_0_1;
+    else
+        one = masked[nv - 1][mr - 1];
+    if (nv == 1)
+        pair = pairs[mr - 1];
+    nnf__avx512_blocks(one, pair, k, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta);
 }

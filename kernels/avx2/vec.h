@@ -1,0 +1,177 @@
+/* The AVX2 vector layer under kernels/generic/: 8 float lanes in a ymm, lane masks as
+ * all-ones / zero ymm lanes. Static inline only: included by files compiled with -mavx2,
+ * and nothing in it may run before dispatch has chosen AVX2.
+ *
+ * Tails go through an 8-float stack buffer: AVX2's masked moves (vmaskmovps) are very
+ * slow on AMD (FACTS.md); the padding lanes are zero.
+ */
+#ifndef NNF_KERNELS_AVX2_VEC_H
+#define NNF_KERNELS_AVX2_VEC_H
+
+#include <immintrin.h>
+#include <math.h>   /* before sleef.h, which keys some declarations on FP_FAST_FMA */
+#include <sleef.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define NNF__VL 8           /* float lanes */
+#define NNF__VL_U8 32       /* byte lanes of nnf__v_eq_u8_bits */
+#define NNF__KERNEL(name) nnf__##name##__avx2
+
+typedef __m256 nnf__vf;     /* NNF__VL floats */
+typedef __m256i nnf__vi;    /* NNF__VL int32 */
+typedef __m256 nnf__vm;     /* all-ones lanes where true */
+
+static inline nnf__vm nnf__v_first(size_t m)
+{
+    __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)m), iota));
+}
+
+static inline nnf__vf nnf__v_load(const float *x) { return _mm256_loadu_ps(x); }
+static inline void nnf__v_store(float *y, nnf__vf v) { _mm256_storeu_ps(y, v); }
+static inline nnf__vf nnf__v_splat(float x) { return _mm256_set1_ps(x); }
+static inline nnf__vf nnf__v_zero(void) { return _mm256_setzero_ps(); }
+
+/* The first m (< 8) lanes; the others are zero. */
+static inline nnf__vf nnf__v_load_part(const float *x, size_t m)
+{
+    float t[8] = {0};
+    memcpy(t, x, m * sizeof *x);
+    return _mm256_loadu_ps(t);
+}
+
+static inline void nnf__v_store_part(float *y, size_t m, nnf__vf v)
+{
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    memcpy(y, t, m * sizeof *y);
+}
+
+static inline nnf__vf nnf__v_add(nnf__vf a, nnf__vf b) { return _mm256_add_ps(a, b); }
+static inline nnf__vf nnf__v_sub(nnf__vf a, nnf__vf b) { return _mm256_sub_ps(a, b); }
+static inline nnf__vf nnf__v_mul(nnf__vf a, nnf__vf b) { return _mm256_mul_ps(a, b); }
+static inline nnf__vf nnf__v_div(nnf__vf a, nnf__vf b) { return _mm256_div_ps(a, b); }
+static inline nnf__vf nnf__v_sqrt(nnf__vf x) { return _mm256_sqrt_ps(x); }
+static inline nnf__vf nnf__v_neg(nnf__vf x) { return _mm256_xor_ps(x, _mm256_set1_ps(-0.0f)); }
+static inline nnf__vf nnf__v_abs(nnf__vf x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+
+/* vmaxps returns its second operand when the inputs are equal or either is NaN: the
+ * equal case is fixed up with AND/OR (+0 beats -0 for the maximum), NaN with a + b,
+ * exactly as the scalar definition. */
+static inline nnf__vf nnf__v_maximum(nnf__vf a, nnf__vf b)
+{
+    __m256 m = _mm256_max_ps(a, b);
+    m = _mm256_blendv_ps(m, _mm256_and_ps(a, b), _mm256_cmp_ps(a, b, _CMP_EQ_OQ));
+    return _mm256_blendv_ps(m, _mm256_add_ps(a, b), _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+}
+
+static inline nnf__vf nnf__v_minimum(nnf__vf a, nnf__vf b)
+{
+    __m256 m = _mm256_min_ps(a, b);
+    m = _mm256_blendv_ps(m, _mm256_or_ps(a, b), _mm256_cmp_ps(a, b, _CMP_EQ_OQ));
+    return _mm256_blendv_ps(m, _mm256_add_ps(a, b), _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+}
+
+/* Ordered comparisons (NaN gives false) except ne and unord, as C's operators. */
+static inline nnf__vm nnf__v_lt(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline nnf__vm nnf__v_le(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+static inline nnf__vm nnf__v_gt(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+static inline nnf__vm nnf__v_ge(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+static inline nnf__vm nnf__v_eq(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+static inline nnf__vm nnf__v_ne(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
+static inline nnf__vm nnf__v_unord(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }
+
+/* k ? a : b per lane, bits copied (NaN payloads survive). */
+static inline nnf__vf nnf__v_select(nnf__vm k, nnf__vf a, nnf__vf b)
+{
+    return _mm256_blendv_ps(b, a, k);
+}
+
+/* Bit j is lane j. */
+static inline uint64_t nnf__v_mask_bits(nnf__vm k) { return (uint64_t)_mm256_movemask_ps(k); }
+
+/* 8 masks as 8 bytes 0 / 1 in the low half. */
+static inline __m128i nnf__v_mask_to_bytes(nnf__vm k)
+{
+    __m256i one = _mm256_and_si256(_mm256_castps_si256(k), _mm256_set1_epi32(1));
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(one), _mm256_extracti128_si256(one, 1));
+    return _mm_packus_epi16(w, w);
+}
+
+/* The 8 lanes as bytes 0 / 1 at y; the first m (< 8) of them. */
+static inline void nnf__v_store_bytes(uint8_t *y, nnf__vm k)
+{
+    _mm_storel_epi64((__m128i *)(void *)y, nnf__v_mask_to_bytes(k));
+}
+
+static inline void nnf__v_store_bytes_part(uint8_t *y, size_t m, nnf__vm k)
+{
+    uint8_t t[16];
+    _mm_storeu_si128((__m128i *)(void *)t, nnf__v_mask_to_bytes(k));
+    memcpy(y, t, m);
+}
+
+/* Lanes whose byte at c (8 of them) is nonzero. */
+static inline nnf__vm nnf__v_mask_from_bytes(const uint8_t *c)
+{
+    __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)c));
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(wide, _mm256_setzero_si256()));
+}
+
+/* Bit j set where x[j] == value, j < 32. */
+static inline uint64_t nnf__v_eq_u8_bits(const uint8_t *x, uint8_t value)
+{
+    __m256i eq = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)x),
+                                   _mm256_set1_epi8((char)value));
+    return (uint32_t)_mm256_movemask_epi8(eq);
+}
+
+/* int32 lanes: the total-order keys of kernels/reduce.h. */
+static inline nnf__vi nnf__v_load_i32(const int32_t *x)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)x);
+}
+static inline void nnf__v_store_i32(int32_t *y, nnf__vi v)
+{
+    _mm256_storeu_si256((__m256i *)(void *)y, v);
+}
+static inline nnf__vi nnf__v_splat_i32(int32_t x) { return _mm256_set1_epi32(x); }
+static inline nnf__vi nnf__v_min_i32(nnf__vi a, nnf__vi b) { return _mm256_min_epi32(a, b); }
+static inline nnf__vi nnf__v_max_i32(nnf__vi a, nnf__vi b) { return _mm256_max_epi32(a, b); }
+static inline nnf__vi nnf__v_select_i32(nnf__vm k, nnf__vi a, nnf__vi b)
+{
+    return _mm256_blendv_epi8(b, a, _mm256_castps_si256(k));
+}
+
+static inline int32_t nnf__v_hmin_i32(nnf__vi v)
+{
+    __m128i h = _mm_min_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    h = _mm_min_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+    h = _mm_min_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(h);
+}
+
+static inline int32_t nnf__v_hmax_i32(nnf__vi v)
+{
+    __m128i h = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    h = _mm_max_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+    h = _mm_max_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(h);
+}
+
+/* The keys of 8 floats' bits: flip the magnitude of negatives (reduce.h's map). */
+static inline nnf__vi nnf__v_keys(nnf__vf x)
+{
+    __m256i bits = _mm256_castps_si256(x);
+    return _mm256_xor_si256(bits, _mm256_srli_epi32(_mm256_srai_epi32(bits, 31), 1));
+}
+
+/* SLEEF's 8-lane u10 functions: the bits of purecfma, AVX-512 and AdvSIMD. */
+static inline nnf__vf nnf__v_exp(nnf__vf x) { return Sleef_expf8_u10avx2(x); }
+static inline nnf__vf nnf__v_log(nnf__vf x) { return Sleef_logf8_u10avx2(x); }
+static inline nnf__vf nnf__v_tanh(nnf__vf x) { return Sleef_tanhf8_u10avx2(x); }
+static inline nnf__vf nnf__v_pow(nnf__vf a, nnf__vf b) { return Sleef_powf8_u10avx2(a, b); }
+
+#endif

@@ -69,7 +69,11 @@ typedef struct nnf__eltwise_kernels {
     nnf__sleef_kernels sleef;
 } nnf__eltwise_kernels;
 
-/* The kernels each ISA folder defines, named nnf__f32_v<op>__<isa> (XNNPACK's scheme). */
+/* The kernels of each ISA, named nnf__f32_v<op>__<isa> (XNNPACK's scheme) and written
+ * once in kernels/generic/f32_v<op>.c, or in the file of the family they belong to:
+ * f32_varith.c (add sub mul div sqrt), f32_vminmax.c, f32_vcompare.c (lt ... ne),
+ * f32_vsign.c (neg abs), f32_vrelu.c (relu and its backward), f32_vsleef.c (exp log tanh
+ * sigmoid pow). */
 #define NNF__DECLARE_UNARY(op, isa) \
     void nnf__f32_v##op##__##isa(size_t, const float *, ptrdiff_t, float *, ptrdiff_t);
 #define NNF__DECLARE_BINARY(op, isa)                                                  \

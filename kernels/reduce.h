@@ -102,18 +102,21 @@ typedef struct nnf__reduce_kernels {
     size_t (*find_u8)(size_t n, const uint8_t *x, uint8_t value, int equal);
 } nnf__reduce_kernels;
 
-/* Each ISA folder defines nnf__red_<kernel>__<isa>; dispatch/table_<isa>.c lists them. */
+/* Each ISA defines nnf__<type>_r<op>[_form]__<isa> (XNNPACK's scheme: f32_rsum,
+ * f32_rminmax, u8_rfind), each in kernels/generic/<type>_r<op>.c; dispatch/table_<isa>.c
+ * lists them. */
 #define NNF__RED_DECLARE(isa)                                                             \
-    void nnf__red_sum_lanes__##isa(size_t n, const float *x, float *acc);                  \
-    void nnf__red_sqdev_lanes__##isa(size_t n, const float *x, float mean, float *acc);    \
-    void nnf__red_sum_cols__##isa(size_t n, const float *x, float *acc);                   \
-    void nnf__red_sqdev_cols__##isa(size_t n, const float *x, const float *mean,           \
-                                    float *acc);                                          \
-    void nnf__red_extrema__##isa(size_t n, const float *x, int32_t keys[2]);               \
-    void nnf__red_extrema_cols__##isa(size_t n, const float *x, int32_t *kmin,             \
+    void nnf__f32_rsum_lanes__##isa(size_t n, const float *x, float *acc);                 \
+    void nnf__f32_rsum_sqdev_lanes__##isa(size_t n, const float *x, float mean,            \
+                                          float *acc);                                    \
+    void nnf__f32_rsum_cols__##isa(size_t n, const float *x, float *acc);                  \
+    void nnf__f32_rsum_sqdev_cols__##isa(size_t n, const float *x, const float *mean,      \
+                                         float *acc);                                     \
+    void nnf__f32_rminmax__##isa(size_t n, const float *x, int32_t keys[2]);               \
+    void nnf__f32_rminmax_cols__##isa(size_t n, const float *x, int32_t *kmin,             \
                                       int32_t *kmax);                                     \
-    size_t nnf__red_find_f32__##isa(size_t n, const float *x, float value, int equal);     \
-    size_t nnf__red_find_u8__##isa(size_t n, const uint8_t *x, uint8_t value, int equal);
+    size_t nnf__f32_rfind__##isa(size_t n, const float *x, float value, int equal);        \
+    size_t nnf__u8_rfind__##isa(size_t n, const uint8_t *x, uint8_t value, int equal);
 
 NNF__RED_DECLARE(scalar)
 #if defined(__x86_64__)
@@ -125,16 +128,16 @@ NNF__RED_DECLARE(neon)
 #endif
 
 /* The table entries of one ISA, for dispatch/table_<isa>.c. */
-#define NNF__RED_TABLE(isa)                              \
-    {                                                    \
-        .sum_lanes = nnf__red_sum_lanes__##isa,          \
-        .sqdev_lanes = nnf__red_sqdev_lanes__##isa,      \
-        .sum_cols = nnf__red_sum_cols__##isa,            \
-        .sqdev_cols = nnf__red_sqdev_cols__##isa,        \
-        .extrema = nnf__red_extrema__##isa,              \
-        .extrema_cols = nnf__red_extrema_cols__##isa,    \
-        .find_f32 = nnf__red_find_f32__##isa,            \
-        .find_u8 = nnf__red_find_u8__##isa,              \
+#define NNF__RED_TABLE(isa)                                  \
+    {                                                        \
+        .sum_lanes = nnf__f32_rsum_lanes__##isa,             \
+        .sqdev_lanes = nnf__f32_rsum_sqdev_lanes__##isa,     \
+        .sum_cols = nnf__f32_rsum_cols__##isa,               \
+        .sqdev_cols = nnf__f32_rsum_sqdev_cols__##isa,       \
+        .extrema = nnf__f32_rminmax__##isa,                  \
+        .extrema_cols = nnf__f32_rminmax_cols__##isa,        \
+        .find_f32 = nnf__f32_rfind__##isa,                   \
+        .find_u8 = nnf__u8_rfind__##isa,                     \
     }
 
 #endif

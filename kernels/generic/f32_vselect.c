@@ -1,5 +1,5 @@
-/* Selects on float spans: where(c, a, b) and ReLU's gradient. Both copy bits, so NaN
- * payloads survive. */
+/* select on float spans: where(c, a, b) = c ? a : b by a 0/1 byte, bits copied (NaN
+ * payloads survive). */
 #include "kernels/eltwise.h"
 #include "span.h"
 
@@ -22,17 +22,4 @@ void NNF__KERNEL(f32_vselect)(size_t n, const uint8_t *c, ptrdiff_t incc, const 
         select_step(i, NNF__VL, c, incc, a, inca, b, incb, y, incy);
     if (i < n)
         select_step(i, nnf__tail(n, i), c, incc, a, inca, b, incb, y, incy);
-}
-
-/* ReLU's gradient x <= 0 ? +0 : g: ordered, so a NaN x passes g as torch's
- * threshold_backward; g's bits are copied. */
-static inline nnf__vf relu_grad_op(nnf__vf x, nnf__vf g)
-{
-    return nnf__v_select(nnf__v_le(x, nnf__v_zero()), nnf__v_zero(), g);
-}
-
-void NNF__KERNEL(f32_vrelu_backward)(size_t n, const float *x, ptrdiff_t incx, const float *g,
-                                     ptrdiff_t incg, float *y, ptrdiff_t incy)
-{
-    nnf__span2(n, x, incx, g, incg, y, incy, relu_grad_op);
 }

@@ -217,4 +217,30 @@ NNF__SPAN_INLINE void nnf__span_cmp(size_t n, const float *a, ptrdiff_t inca, co
         nnf__span_cmp_at(n, a, inca, b, incb, y, incy, pred);
 }
 
+/* Bits 0..m-1 (m <= 64): the lanes of a mask that hold data. */
+static inline uint64_t nnf__low_bits(size_t m)
+{
+    return m >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << m) - 1;
+}
+
+/* The kernels nnf__f32_v<name>__<isa> (kernels/eltwise.h) as a span loop over op. */
+#define NNF__DEFINE_UNARY(name, op)                                                       \
+    void NNF__KERNEL(f32_v##name)(size_t n, const float *x, ptrdiff_t incx, float *y,     \
+                                  ptrdiff_t incy)                                         \
+    {                                                                                     \
+        nnf__span1(n, x, incx, y, incy, op);                                              \
+    }
+#define NNF__DEFINE_BINARY(name, op)                                                      \
+    void NNF__KERNEL(f32_v##name)(size_t n, const float *a, ptrdiff_t inca,               \
+                                  const float *b, ptrdiff_t incb, float *y, ptrdiff_t incy) \
+    {                                                                                     \
+        nnf__span2(n, a, inca, b, incb, y, incy, op);                                     \
+    }
+#define NNF__DEFINE_COMPARE(name, pred)                                                   \
+    void NNF__KERNEL(f32_v##name)(size_t n, const float *a, ptrdiff_t inca,               \
+                                  const float *b, ptrdiff_t incb, uint8_t *y, ptrdiff_t incy) \
+    {                                                                                     \
+        nnf__span_cmp(n, a, inca, b, incb, y, incy, pred);                                \
+    }
+
 #endif

@@ -3,10 +3,11 @@
  * reproduces bit for bit; the generic loops over one lane compile to the element loops
  * the scalar kernels always were (the tail paths are never taken).
  *
- * Compiled twice on x86: plain, SLEEF's portable purec functions, which run on any CPU
- * but differ from the vector ISAs in the last bit for ~0.7% of exp results; with
- * NNF_SLEEF_FMA (and -mfma), purecfma, whose results equal SLEEF's AVX2, AVX-512 and
- * AdvSIMD u10 functions bit for bit.
+ * The SLEEF kernels are compiled twice: plain, SLEEF's portable purec functions, which
+ * run on any CPU but differ from the vector ISAs in the last bit for ~0.7% of exp
+ * results; with NNF_SLEEF_FMA (and -mfma on x86), purecfma, whose results equal SLEEF's
+ * AVX2, AVX-512 and AdvSIMD u10 functions bit for bit (the scalar_fma table's on x86,
+ * the scalar table's on aarch64).
  */
 #ifndef NNF_KERNELS_SCALAR_VEC_H
 #define NNF_KERNELS_SCALAR_VEC_H

@@ -1,10 +1,10 @@
-/* Min/max keys (kernels/reduce.h) over the vector layer: integer min/max of total-order
- * keys, so the result cannot depend on the order the elements are visited in. A tail's
- * padding lanes keep the running value. */
+/* rminmax: the min and max total-order keys (kernels/reduce.h) of a span, integer
+ * min/max so the result cannot depend on the order the elements are visited in. A
+ * tail's padding lanes keep the running value. */
 #include "kernels/reduce.h"
 #include "span.h"
 
-void NNF__KERNEL(red_extrema)(size_t n, const float *x, int32_t keys[2])
+void NNF__KERNEL(f32_rminmax)(size_t n, const float *x, int32_t keys[2])
 {
     nnf__vi lo = nnf__v_splat_i32(keys[0]), hi = nnf__v_splat_i32(keys[1]);
     size_t k = 0;
@@ -23,7 +23,7 @@ void NNF__KERNEL(red_extrema)(size_t n, const float *x, int32_t keys[2])
     keys[1] = nnf__v_hmax_i32(hi);
 }
 
-void NNF__KERNEL(red_extrema_cols)(size_t n, const float *x, int32_t *kmin, int32_t *kmax)
+void NNF__KERNEL(f32_rminmax_cols)(size_t n, const float *x, int32_t *kmin, int32_t *kmax)
 {
     size_t c = 0;
     for (; c + NNF__VL <= n; c += NNF__VL) {

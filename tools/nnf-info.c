@@ -16,8 +16,8 @@ static const char usage[] =
     "  --version  the version of the nnf library only\n"
     "  --help     this text\n"
     "\n"
-    "Environment (read as nnf reads it in any program): NNF_ISA caps the ISA (one of the\n"
-    "ISAs compiled in; any case), NNF_NUM_THREADS sets the thread count, NNF_CACHE_MAX\n"
+    "Environment (read as nnf reads it in any program): NNF_ISA caps the ISA (a name this\n"
+    "tool lists; any case), NNF_NUM_THREADS sets the thread count, NNF_CACHE_MAX\n"
     "the huge-page cache limit, NNF_VERBOSE the messages on stderr (0 silent, 1 warnings,\n"
     "2 info, 3 debug).\n";
 

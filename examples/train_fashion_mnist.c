@@ -83,8 +83,8 @@ static void usage(FILE *f, const char *prog)
             "scored by the model just before its update), the test accuracy and the time.\n"
             "\n"
             "Threads: NNF_NUM_THREADS, else OMP_NUM_THREADS (default: every core). Kernels:\n"
-            "NNF_ISA=scalar|avx2|avx512|neon caps the instruction set; results are the same\n"
-            "bits on each.\n",
+            "NNF_ISA=scalar|scalar_fma|avx2|avx512|neon caps the instruction set; results are\n"
+            "the same bits on each but x86's scalar (no FMA: exp and log within 1 ULP).\n",
             prog);
 }
 

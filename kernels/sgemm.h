@@ -17,6 +17,7 @@
 #ifndef NNF_KERNELS_SGEMM_H
 #define NNF_KERNELS_SGEMM_H
 
+#include <math.h>
 #include <stddef.h>
 
 /* One KC for every ISA, since it decides where the per-element sums restart.
@@ -43,6 +44,13 @@ typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                       float *c, size_t ldc, size_t mr, size_t nr,
                                       float alpha, float beta);
+
+/* The first block's epilogue above on one element: *c is read only if beta != 0. The
+ * vector kernels' is kernels/sgemm_epilogue.h. */
+static inline float nnf__sgemm_epilogue1(float acc, const float *c, float alpha, float beta)
+{
+    return beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *c);
+}
 
 /* The k loop around a kernel's one-block body (`block` takes kc <= KC steps): each
  * KC block in order, with the call's beta for the first and 1 after. Kernels that

@@ -21,27 +21,52 @@ static inline __m256i lanes_below(size_t n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(lim), idx);
 }
 
-/* One vector of the epilogue (kernels/sgemm.h): c = alpha * acc, or
- * fma(alpha, acc, beta * c), for the first n <= 8 lanes. Not inlined: one copy serves
+typedef __m256 nnf__sgemm_vf;
+static inline __m256 nnf__sgemm_vf_splat(float x) { return _mm256_set1_ps(x); }
+static inline __m256 nnf__sgemm_vf_mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+static inline __m256 nnf__sgemm_vf_fma(__m256 a, __m256 b, __m256 c)
+{
+    return _mm256_fmadd_ps(a, b, c);
+}
+#include "kernels/sgemm_epilogue.h"
+
+/* One vector of the epilogue, for its first n <= 8 lanes. Not inlined: one copy serves
  * every tile shape, at one call per vector per KC block; the accumulator goes by
  * value, so the accumulators stay in registers through the k loop. */
 static __attribute__((noinline)) void store_vec(float *cv, size_t n, __m256i mask,
                                                 __m256 acc, float alpha, float beta)
 {
-    const __m256 valpha = _mm256_set1_ps(alpha);
-    __m256 r;
-    if (beta == 0.0f) {
-        r = _mm256_mul_ps(valpha, acc);
-    } else {
-        __m256 old = n < VL ? _mm256_maskload_ps(cv, mask) : _mm256_loadu_ps(cv);
-        r = _mm256_fmadd_ps(valpha, acc, _mm256_mul_ps(_mm256_set1_ps(beta), old));
-    }
+    __m256 old = beta == 0.0f  ? acc
+                 : n < VL      ? _mm256_maskload_ps(cv, mask)
+                               : _mm256_loadu_ps(cv);
+    __m256 r = nnf__sgemm_epilogue_vf(acc, old, alpha, beta);
     if (n < VL) {
         float buf[VL];
         _mm256_storeu_ps(buf, r);
         memcpy(cv, buf, n * sizeof(float));
     } else {
         _mm256_storeu_ps(cv, r);
+    }
+}
+
+/* One k step: acc[i][v] = fma(a[i], b[v], acc[i][v]); the last vector of B is read
+ * through `mask` if PARTIAL. */
+static inline __attribute__((always_inline)) void step(__m256 acc[][2], const float *a,
+                                                       ptrdiff_t rs_a, const float *b,
+                                                       __m256i mask, const int ROWS,
+                                                       const int NV, const int PARTIAL)
+{
+    __m256 bv[2];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++)
+        bv[v] = PARTIAL && v == NV - 1 ? _mm256_maskload_ps(b + v * VL, mask)
+                                       : _mm256_loadu_ps(b + v * VL);
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++) {
+        __m256 ai = _mm256_broadcast_ss(a + i * rs_a);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
 }
 
@@ -75,41 +100,14 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
     const __m256i mask = lanes_below(left);
 
     if (partial) {
-        for (size_t p = 0; p < kc; p++) {
-            __m256 bv[2];
-#pragma GCC unroll 2
-            for (int v = 0; v < NV; v++)
-                bv[v] = v == NV - 1 ? _mm256_maskload_ps(b + v * VL, mask)
-                                    : _mm256_loadu_ps(b + v * VL);
-#pragma GCC unroll 6
-            for (int i = 0; i < ROWS; i++) {
-                __m256 ai = _mm256_broadcast_ss(a + i * rs_a);
-#pragma GCC unroll 2
-                for (int v = 0; v < NV; v++)
-                    acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
-            }
-            a += cs_a;
-            b += rs_b;
-        }
+        for (size_t p = 0; p < kc; p++, a += cs_a, b += rs_b)
+            step(acc, a, rs_a, b, mask, ROWS, NV, 1);
     } else {
         /* Unrolled: a quarter of the pointer updates and branches, which otherwise
          * take issue slots from the FMAs (measured 78% -> 88% of the ymm peak). */
 #pragma GCC unroll 4
-        for (size_t p = 0; p < kc; p++) {
-            __m256 bv[2];
-#pragma GCC unroll 2
-            for (int v = 0; v < NV; v++)
-                bv[v] = _mm256_loadu_ps(b + v * VL);
-#pragma GCC unroll 6
-            for (int i = 0; i < ROWS; i++) {
-                __m256 ai = _mm256_broadcast_ss(a + i * rs_a);
-#pragma GCC unroll 2
-                for (int v = 0; v < NV; v++)
-                    acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
-            }
-            a += cs_a;
-            b += rs_b;
-        }
+        for (size_t p = 0; p < kc; p++, a += cs_a, b += rs_b)
+            step(acc, a, rs_a, b, mask, ROWS, NV, 0);
     }
 
 #pragma GCC unroll 6
@@ -137,35 +135,21 @@ ROWS_1_TO_6(2, 0)
 ROWS_1_TO_6(1, 1)
 ROWS_1_TO_6(2, 1)
 
-#define TILE(rows, nv, unit)                                                          \
-    tile_##rows##_##nv##_##unit(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta)
-#define BY_ROWS(nv, unit)                                                             \
-    switch (mr) {                                                                     \
-    case 1: TILE(1, nv, unit); break;                                                 \
-    case 2: TILE(2, nv, unit); break;                                                 \
-    case 3: TILE(3, nv, unit); break;                                                 \
-    case 4: TILE(4, nv, unit); break;                                                 \
-    case 5: TILE(5, nv, unit); break;                                                 \
-    default: TILE(6, nv, unit); break;                                                \
-    }
+#define BY_ROWS(nv, unit)                                                               \
+    {tile_1_##nv##_##unit, tile_2_##nv##_##unit, tile_3_##nv##_##unit,                  \
+     tile_4_##nv##_##unit, tile_5_##nv##_##unit, tile_6_##nv##_##unit}
 
 /* One KC block. */
-static void block(size_t kc, const float *a, ptrdiff_t rs_a,
-                  ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                  float *c, size_t ldc, size_t mr, size_t nr,
-                  float alpha, float beta)
+static void block(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                  ptrdiff_t rs_b, float *c, size_t ldc, size_t mr, size_t nr, float alpha,
+                  float beta)
 {
-    if (rs_a == 1) {
-        if (nr > VL)
-            BY_ROWS(2, 1)
-        else
-            BY_ROWS(1, 1)
-    } else {
-        if (nr > VL)
-            BY_ROWS(2, 0)
-        else
-            BY_ROWS(1, 0)
-    }
+    typedef void tile_fn(size_t, const float *, ptrdiff_t, ptrdiff_t, const float *,
+                         ptrdiff_t, float *, size_t, size_t, float, float);
+    /* [unit][nv - 1][rows - 1] */
+    static tile_fn *const tiles[2][2][MR] = {{BY_ROWS(1, 0), BY_ROWS(2, 0)},
+                                             {BY_ROWS(1, 1), BY_ROWS(2, 1)}};
+    tiles[rs_a == 1][nr > VL][mr - 1](kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta);
 }
 
 void nnf__sgemm_ukernel_6x16__avx2(size_t k, const float *a, ptrdiff_t rs_a,

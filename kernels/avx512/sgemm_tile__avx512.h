@@ -27,15 +27,21 @@
 
 enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
 
-/* One vector of a tile's epilogue (kernels/sgemm.h): c = alpha * acc, or
- * fma(alpha, acc, beta * c); with a second block, then c = fma(alpha, acc1, c). */
+typedef __m512 nnf__sgemm_vf;
+static inline __m512 nnf__sgemm_vf_splat(float x) { return _mm512_set1_ps(x); }
+static inline __m512 nnf__sgemm_vf_mul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
+static inline __m512 nnf__sgemm_vf_fma(__m512 a, __m512 b, __m512 c)
+{
+    return _mm512_fmadd_ps(a, b, c);
+}
+#include "kernels/sgemm_epilogue.h"
+
+/* One vector of a tile's epilogue; with a second block, c = fma(alpha, acc1, c) after. */
 static inline __attribute__((always_inline)) __m512
 nnf__avx512_epilogue(__m512 acc, __m512 acc1, __m512 old, int pair, float alpha, float beta)
 {
-    const __m512 valpha = _mm512_set1_ps(alpha);
-    __m512 r = beta == 0.0f ? _mm512_mul_ps(valpha, acc)
-                            : _mm512_fmadd_ps(valpha, acc, _mm512_mul_ps(_mm512_set1_ps(beta), old));
-    return pair ? _mm512_fmadd_ps(valpha, acc1, r) : r;
+    __m512 r = nnf__sgemm_epilogue_vf(acc, old, alpha, beta);
+    return pair ? nnf__sgemm_epilogue_later_vf(acc1, r, alpha) : r;
 }
 
 /* The epilogue of a partial vector, through masked accesses. Not inlined: one copy

@@ -12,6 +12,18 @@
 
 enum { MR = 8, VL = 4 };   /* the tile is MR x 3 VL */
 
+typedef float32x4_t nnf__sgemm_vf;
+static inline float32x4_t nnf__sgemm_vf_splat(float x) { return vdupq_n_f32(x); }
+static inline float32x4_t nnf__sgemm_vf_mul(float32x4_t a, float32x4_t b)
+{
+    return vmulq_f32(a, b);
+}
+static inline float32x4_t nnf__sgemm_vf_fma(float32x4_t a, float32x4_t b, float32x4_t c)
+{
+    return vfmaq_f32(c, a, b);
+}
+#include "kernels/sgemm_epilogue.h"
+
 static inline float32x4_t load_part(const float *p, size_t n)
 {
     float32x4_t v = vdupq_n_f32(0.0f);
@@ -74,13 +86,10 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
         for (int v = 0; v < NV; v++) {
             int part = partial && v == NV - 1;
             float *cv = ci + v * VL;
-            float32x4_t r;
-            if (beta == 0.0f) {
-                r = vmulq_n_f32(acc[i][v], alpha);
-            } else {
-                float32x4_t old = part ? load_part(cv, left) : vld1q_f32(cv);
-                r = vfmaq_n_f32(vmulq_n_f32(old, beta), acc[i][v], alpha);
-            }
+            float32x4_t old = beta == 0.0f ? acc[i][v]
+                              : part         ? load_part(cv, left)
+                                             : vld1q_f32(cv);
+            float32x4_t r = nnf__sgemm_epilogue_vf(acc[i][v], old, alpha, beta);
             if (part)
                 store_part(cv, r, left);
             else

@@ -26,7 +26,7 @@ static void block(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
     for (size_t i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
         for (size_t j = 0; j < nr; j++)
-            ci[j] = beta == 0.0f ? alpha * acc[i][j] : fmaf(alpha, acc[i][j], beta * ci[j]);
+            ci[j] = nnf__sgemm_epilogue1(acc[i][j], &ci[j], alpha, beta);
     }
 }
 

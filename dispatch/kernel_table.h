@@ -8,7 +8,7 @@
 #include "nnf/isa.h"
 #include "kernels/eltwise.h"
 #include "kernels/reduce.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 typedef struct nnf__kernels {
     nnf_isa isa;
@@ -27,7 +27,7 @@ typedef struct nnf__kernels {
  * (384 KiB) fits typical L2s. */
 #define NNF__SGEMM_SCALAR_TABLE(variant)                                   \
     {                                                                      \
-        .mr = 4, .nr = 4, .mc = 256, .nc = 256,                            \
+        .mr = 4, .nr = 4, .a_block_rows = 256, .b_block_cols = 256,        \
         .direct_mr = 4, .direct_nr = 4,                                    \
         .ukernel = nnf__sgemm_ukernel_4x4__##variant,                      \
         .direct_ukernel = nnf__sgemm_ukernel_4x4__##variant,               \

@@ -13,7 +13,7 @@ const nnf__kernels nnf__kernels_avx2 = {
          * (384 KiB) in the L2 with room for A and C passing through; the A block, up
          * to 2048 x 384 (3 MiB), is packed once per KC step and read from L2/L3, tall
          * so that B is packed again as rarely as possible (as for AVX-512). */
-        .mr = 6, .nr = 16, .mc = 2048, .nc = 256,
+        .mr = 6, .nr = 16, .a_block_rows = 2048, .b_block_cols = 256,
         .direct_mr = 6, .direct_nr = 16,
         .ukernel = nnf__sgemm_ukernel_6x16__avx2,
         .direct_ukernel = nnf__sgemm_ukernel_6x16__avx2,

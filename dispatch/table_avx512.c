@@ -15,8 +15,8 @@ const nnf__kernels nnf__kernels_avx512 = {
          * packed once per KC step and read from L2/L3. B is packed again for every A
          * block, so a tall one pays: m = 1024 packs B once, not twice as with 960 rows
          * (3% faster at 1024^3 and 2048^3 against OpenBLAS, paired runs). Packing is
-         * the AVX2 kernels' (see kernels/sgemm.h). */
-        .mr = 8, .nr = 48, .mc = 2048, .nc = 384,
+         * the AVX2 kernels' (see kernels/sgemm_kernels.h). */
+        .mr = 8, .nr = 48, .a_block_rows = 2048, .b_block_cols = 384,
         /* Unpacked operands: 6x64 tiles (see the kernel for why). */
         .direct_mr = 6, .direct_nr = 64,
         .ukernel = nnf__sgemm_ukernel_8x48__avx512,

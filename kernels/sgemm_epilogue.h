@@ -1,5 +1,5 @@
-/* The sgemm epilogue of kernels/sgemm.h on one vector of C, written once for every ISA.
- * The including kernel first defines its ISA's vector of floats:
+/* The sgemm epilogue of kernels/sgemm_kernels.h on one vector of C, written once for
+ * every ISA. The including kernel first defines its ISA's vector of floats:
  *     nnf__sgemm_vf                         the type
  *     nnf__sgemm_vf_splat(x)                every lane x
  *     nnf__sgemm_vf_mul(a, b)               a * b

@@ -11,12 +11,12 @@
  *
  * Expected limits (what the figures printed by this test show):
  * - Each packed job ends with its last items: the makespan exceeds the ideal by about
- *   one compute item (MR x NC x KC x 2 = 2.4 MFLOP on AVX-512), 1-3% of a 64-thread
+ *   one compute item (MR x b_block_cols x KC x 2 = 2.4 MFLOP on AVX-512), 1-3% of a 64-thread
  *   share of 1024^3 and the big MLP's products; less work per thread (512^3 on 64
  *   threads) makes that tail weigh more.
  * - A product of F flops gets at most F / 2 MFLOP threads: the 4096 x 4096 GEMV (33.5
  *   MFLOP) runs on 16, whatever is available.
- * - With m <= 64 the rows give too few items for 64 threads, so a level's NC blocks are
+ * - With m <= 64 the rows give too few items for 64 threads, so a level's B blocks are
  *   cut into column chunks (down to one NR panel each), and the unpacked path cuts
  *   columns: fair, but each item is smaller.
  * - Item claiming is one atomic on a shared counter (the rectangles) or a short scan
@@ -124,10 +124,11 @@ static double packed_cost(const void *ctx, int64_t i)
 {
     packed_ctx *c = (packed_ctx *)ctx;
     const nnf__sgemm_plan *p = c->p;
-    const size_t MR = (size_t)c->kr->mr, NR = (size_t)c->kr->nr, NC = (size_t)c->kr->nc;
+    const size_t MR = (size_t)c->kr->mr, NR = (size_t)c->kr->nr;
+    const size_t BCOLS = (size_t)c->kr->b_block_cols;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
     size_t kc = min_size(KC, c->k - (c->level0 + (size_t)it.pc) * KC);
-    size_t block = (size_t)it.jc * NC, block_end = min_size(c->n, block + NC);
+    size_t block = (size_t)it.jc * BCOLS, block_end = min_size(c->n, block + BCOLS);
     if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
         size_t j0 = block + (size_t)it.g * (size_t)p->panels_per_pack * NR;
         double w = j0 < block_end ? (double)min_size((size_t)p->panels_per_pack * NR,
@@ -135,8 +136,8 @@ static double packed_cost(const void *ctx, int64_t i)
         c->packed_b += w * (double)kc;
         return w * (double)kc * PACK_COST;
     }
-    size_t i0 = (size_t)(it.ic * p->mc) + (size_t)it.q * MR;
-    size_t rows_end = min_size(c->m, (size_t)((it.ic + 1) * p->mc));
+    size_t i0 = (size_t)(it.ic * p->a_rows) + (size_t)it.q * MR;
+    size_t rows_end = min_size(c->m, (size_t)((it.ic + 1) * p->a_rows));
     if (i0 >= rows_end)
         return 0.0;
     double mr = (double)min_size(MR, rows_end - i0), cost = 0.0;

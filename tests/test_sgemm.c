@@ -2,7 +2,7 @@
  * paths (direct, packed, GEMV) and 1 vs 2 threads; plus argument errors.
  *
  * Every product is computed once per (ISA, threads, path) and compared with the
- * first result bit for bit: that is the numerics contract of kernels/sgemm.h. The
+ * first result bit for bit: that is the numerics contract of kernels/sgemm_kernels.h. The
  * path and the threshold for threads are forced through test hooks so the packed
  * path and the 2-thread split run on shapes small enough for qemu.
  */

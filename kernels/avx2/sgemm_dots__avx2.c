@@ -1,4 +1,4 @@
-/* AVX2 GEMV over contiguous rows (see kernels/sgemm.h). Each row must keep its own
+/* AVX2 GEMV over contiguous rows (see kernels/sgemm_kernels.h). Each row must keep its own
  * in-order FMA chain, so the vector lanes hold 8 different rows: 8x8 blocks of A are
  * transposed in registers (16 shuffles per 64 floats) and fed to FMAs against a
  * broadcast of x. Four blocks of 8 rows run side by side, so 4 independent chains
@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "kernels/avx2/sgemm_transpose8x8.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { VL = 8 };
 

@@ -1,11 +1,11 @@
-/* AVX2 packing of sgemm blocks (see kernels/sgemm.h). The copy walks each source row
+/* AVX2 packing of sgemm blocks (see kernels/sgemm_kernels.h). The copy walks each source row
  * once and cuts it into the panels' rows with 8- and 4-float moves; the transpose goes
  * through 8x8 (then 4x4) register blocks. Tails narrower than 4 move as scalars (no
  * masked stores: they are very slow on Zen 4). */
 #include <immintrin.h>
 
 #include "kernels/avx2/sgemm_transpose8x8.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 void nnf__sgemm_pack_copy__avx2(size_t kc, size_t w, size_t W, const float *src,
                                 size_t ld, float *out)

@@ -10,7 +10,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { MR = 6, VL = 8 };   /* the tile is MR x 2 VL */
 

@@ -1,4 +1,4 @@
-/* AVX-512 GEMV over contiguous rows (see kernels/sgemm.h). Each row keeps its own
+/* AVX-512 GEMV over contiguous rows (see kernels/sgemm_kernels.h). Each row keeps its own
  * in-order FMA chain, so the 16 lanes hold 16 different rows and A is transposed on
  * the way in: four 128-bit row pieces are loaded into the four lanes of a zmm
  * (masked 128-bit broadcasts from memory: on Intel their merge may run on port 0 or
@@ -10,7 +10,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { VL = 16 };
 
@@ -279,7 +279,7 @@ tb_block(__m512 acc[TB_ROWS], __m512 acc1[TB_ROWS], size_t kc, size_t kc1,
 }
 
 /* One group's pass over k for ROWS rows: blocks in pairs where a second follows, each
- * block's epilogue (kernels/sgemm.h) in block order; `order` puts the lanes in column
+ * block's epilogue (kernels/sgemm_kernels.h) in block order; `order` puts the lanes in column
  * order, `keep` masks the group's w columns. */
 static inline __attribute__((always_inline)) void
 tb_group(size_t k, const float *a, size_t lda, const float *const base[TB_QUADS],

@@ -23,7 +23,7 @@
 
 #include <immintrin.h>
 
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
 

@@ -1,4 +1,4 @@
-/* NEON GEMV over contiguous rows (see kernels/sgemm.h). Each row keeps its own
+/* NEON GEMV over contiguous rows (see kernels/sgemm_kernels.h). Each row keeps its own
  * in-order FMA chain, so the lanes hold 4 different rows: 4x4 blocks of A are
  * transposed in registers and fed to FMAs against a broadcast of x. Four blocks of
  * 4 rows run side by side to cover the FMA latency. */
@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "kernels/neon/sgemm_transpose4x4.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { VL = 4 };
 

@@ -1,10 +1,10 @@
-/* NEON packing of sgemm blocks (see kernels/sgemm.h). The copy walks each source row
+/* NEON packing of sgemm blocks (see kernels/sgemm_kernels.h). The copy walks each source row
  * once and cuts it into the panels' rows with 4-float moves; the transpose goes
  * through 4x4 register blocks. Tails narrower than 4 move as scalars. */
 #include <arm_neon.h>
 
 #include "kernels/neon/sgemm_transpose4x4.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 void nnf__sgemm_pack_copy__neon(size_t kc, size_t w, size_t W, const float *src,
                                 size_t ld, float *out)

@@ -8,7 +8,7 @@
  */
 #include <arm_neon.h>
 
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { MR = 8, VL = 4 };   /* the tile is MR x 3 VL */
 

@@ -1,9 +1,9 @@
-/* Portable GEMV over contiguous rows (see kernels/sgemm.h): one in-order fmaf chain
+/* Portable GEMV over contiguous rows (see kernels/sgemm_kernels.h): one in-order fmaf chain
  * per row. */
 #include <math.h>
 
 #include "kernels/scalar/sgemm_scalar_name.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 void NNF__SGEMM_SCALAR(nnf__sgemm_dots)(size_t m, size_t kc, const float *a, size_t lda,
                              const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,

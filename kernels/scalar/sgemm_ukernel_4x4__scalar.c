@@ -1,10 +1,10 @@
 /* The portable sgemm micro-kernel: a 4x4 tile of C in 16 scalar accumulators, one
- * fmaf per k step and element, in k order (the numerics contract of kernels/sgemm.h).
+ * fmaf per k step and element, in k order (the numerics contract of kernels/sgemm_kernels.h).
  * Other ISAs must reproduce its results bit for bit. */
 #include <math.h>
 
 #include "kernels/scalar/sgemm_scalar_name.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 
 enum { MR = 4, NR = 4 };
 

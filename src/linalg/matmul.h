@@ -24,7 +24,7 @@ int nnf__gemm_layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t 
 int nnf__gemm_layout_of_tensor(const nnf_tensor *t, nnf__gemm_layout *layout /* OUT */);
 
 /* nnf_sgemm, with each element's sum restarted every `period` steps of k instead of every
- * NNF__SGEMM_KC (kernels/sgemm.h): acc from 0 over steps [p0, p0 + period), then
+ * NNF__SGEMM_KC (kernels/sgemm_kernels.h): acc from 0 over steps [p0, p0 + period), then
  * c = alpha * acc (+ beta * c) for the first period and c = fma(alpha, acc, c) for each
  * later one, in k order. period must divide NNF__SGEMM_KC, so the kernels' own restarts
  * fall on period boundaries. With alpha = 1 and k running over a batch, C gets the

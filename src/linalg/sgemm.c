@@ -1,7 +1,7 @@
 /* nnf_sgemm: argument checks, the degenerate cases, and the split of C among threads.
  * The loops around the kernels are in sgemm_paths.c and sgemm_packed.c; the numerics
  * contract (why every path, ISA and thread count gives the same bits) is in
- * kernels/sgemm.h. */
+ * kernels/sgemm_kernels.h. */
 #include <stdint.h>
 #include <stdio.h>
 

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 #include "nnf/status.h"
 #include "src/runtime/pool.h"
 
@@ -20,7 +20,7 @@ typedef struct nnf__sgemm_view {
 typedef enum {
     NNF__SGEMM_PATH_AUTO,    /* chosen by shape (nnf__sgemm_choose_path) */
     NNF__SGEMM_PATH_DIRECT,  /* kernels read A (and B when its rows are contiguous) in place */
-    NNF__SGEMM_PATH_PACKED,  /* BLIS blocking: KC x NC blocks of B and MC x KC of A packed */
+    NNF__SGEMM_PATH_PACKED,  /* B in KC x b_block_cols blocks, A in a_block_rows x KC */
 } nnf__sgemm_path;
 
 static inline const float *nnf__sgemm_at(nnf__sgemm_view v, size_t i, size_t j)
@@ -113,17 +113,17 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
  * One job covers a range of KC levels of the whole product (larger products are cut
  * into several jobs along k, see nnf__sgemm_jobs, so the scratch stays bounded). Its
  * items, in the order threads prefer them (the BLIS loop order):
- *   for each MC block ic, each KC level pc, each NC block jc:
+ *   for each A block ic, each KC level pc, each B block jc:
  *     (ic == 0 only) nbp items packing the B block (pc, jc), a few NR panels each;
  *     nq x nch compute items: row panel q (MR rows) x column chunk ch of the block,
  *     over this level; the chunk-0 item of jc == 0 packs the panel's A first.
  * B and A stay packed for the whole job, so nothing is packed twice, however many
  * threads there are. A compute item waits for its B block's pack items, for its
  * A panel's packer, and for the same tile's previous level (k order, so every element
- * of C gets its KC blocks in order: the numerics of kernels/sgemm.h). */
+ * of C gets its KC blocks in order: the numerics of kernels/sgemm_kernels.h). */
 typedef struct nnf__sgemm_plan {
     int64_t nic, npc, njc, nq, nch, nbp;
-    int64_t mc, cw, panels_per_pack;   /* MC block rows, chunk columns, NR panels per pack */
+    int64_t a_rows, cw, panels_per_pack;  /* A block rows, chunk columns, NR panels a pack */
     int64_t per0, per;                 /* items per (pc, jc) group in block ic 0 / later */
     int64_t items0, items;             /* items of block ic 0 / of the job */
 } nnf__sgemm_plan;

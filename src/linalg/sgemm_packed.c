@@ -13,7 +13,7 @@
  * (it runs the items in index order, where every dependency comes first): a B block is
  * packed into the L2 and swept by every row panel of the A block before the next one.
  * Several threads each sweep the block from their own L2, as before. Unlike the old
- * loop, B stays packed for the whole job, so products taller than one MC block no
+ * loop, B stays packed for the whole job, so products taller than one A block no
  * longer pack B once per block.
  */
 #include <stdint.h>
@@ -58,14 +58,15 @@ static size_t round_up(size_t x, size_t to)
 void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
                           size_t n, int64_t levels, int threads, int fine)
 {
-    const int64_t MR = kr->mr, NR = kr->nr, NC = kr->nc;
-    p->nic = ceil_div((int64_t)m, kr->mc);
-    /* Equal MC blocks (1024 rows as 2 x 512, not 960 + 64). */
-    p->mc = (int64_t)round_up((size_t)ceil_div((int64_t)m, p->nic), (size_t)MR);
-    p->nq = p->mc / MR;
+    const int64_t MR = kr->mr, NR = kr->nr, BCOLS = kr->b_block_cols;
+    p->nic = ceil_div((int64_t)m, kr->a_block_rows);
+    /* Equal A blocks (1024 rows as 2 x 512, not 960 + 64). */
+    p->a_rows = (int64_t)round_up((size_t)ceil_div((int64_t)m, p->nic), (size_t)MR);
+    p->nq = p->a_rows / MR;
     p->npc = levels;
-    p->njc = ceil_div((int64_t)n, NC);
-    int64_t panels = ceil_div(n < (size_t)NC ? (int64_t)n : NC, NR);   /* per block, at most */
+    p->njc = ceil_div((int64_t)n, BCOLS);
+    /* NR panels per B block, at most */
+    int64_t panels = ceil_div(n < (size_t)BCOLS ? (int64_t)n : BCOLS, NR);
     p->panels_per_pack = fine ? 1 : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
     p->nbp = ceil_div(panels, p->panels_per_pack);
     int64_t chunks = 1;
@@ -145,15 +146,15 @@ int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, i
 nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
                                      size_t k, int threads)
 {
-    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, NC = (size_t)kr->nc;
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, BCOLS = (size_t)kr->b_block_cols;
     const size_t cap = threads > 1 ? SCRATCH_TEAM : SCRATCH_ALONE;
     nnf__sgemm_jobs j = {m, n, 1, 0};
-    /* Columns first take at most half of a level; equal groups of whole NC blocks. */
+    /* Columns first take at most half of a level; equal groups of whole B blocks. */
     if (KC * round_up(n, NR) > cap / 2) {
-        size_t most = cap / 2 / KC / NC * NC;
-        most = most > NC ? most : NC;
+        size_t most = cap / 2 / KC / BCOLS * BCOLS;
+        most = most > BCOLS ? most : BCOLS;
         size_t groups = (n + most - 1) / most;
-        j.cols = round_up((n + groups - 1) / groups, NC);
+        j.cols = round_up((n + groups - 1) / groups, BCOLS);
     }
     size_t room = cap / KC - round_up(j.cols, NR);
     if (round_up(m, MR) > room) {
@@ -192,12 +193,12 @@ static void run_item(void *ctx, int64_t i, int participant)
     const packed_job *j = ctx;
     const nnf__sgemm_plan *p = &j->plan;
     const nnf__sgemm_kernels *kr = j->kr;
-    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, NC = (size_t)kr->nc;
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, BCOLS = (size_t)kr->b_block_cols;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
     size_t k0 = (size_t)(j->level0 + it.pc) * KC, kc = min_size(KC, j->k - k0);
     /* In a level, the NR panel holding column jr starts at jr * kc (A: row i at i * kc). */
     float *blevel = j->bbuf + (size_t)it.pc * KC * j->n_pad;
-    size_t block = (size_t)it.jc * NC, block_end = min_size(j->n, block + NC);
+    size_t block = (size_t)it.jc * BCOLS, block_end = min_size(j->n, block + BCOLS);
     if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
         size_t j0 = block + (size_t)(it.g * p->panels_per_pack) * NR;
         if (j0 < block_end)
@@ -206,8 +207,8 @@ static void run_item(void *ctx, int64_t i, int participant)
                             blevel + j0 * kc);
         return;
     }
-    size_t i0 = (size_t)(it.ic * p->mc + it.q * (int64_t)MR);
-    size_t rows_end = min_size(j->m, (size_t)((it.ic + 1) * p->mc));
+    size_t i0 = (size_t)(it.ic * p->a_rows + it.q * (int64_t)MR);
+    size_t rows_end = min_size(j->m, (size_t)((it.ic + 1) * p->a_rows));
     if (i0 >= rows_end)
         return;
     size_t mr = min_size(MR, rows_end - i0);

@@ -4,7 +4,7 @@
  * Every path hands each element of C to exactly one kernel call per KC block (or per
  * restart period, nnf__sgemm_restart), in k order, with beta for the first block and
  * 1 afterwards, so all of them compute
- * the numerics contract of kernels/sgemm.h and agree bit for bit.
+ * the numerics contract of kernels/sgemm_kernels.h and agree bit for bit.
  */
 #include "src/linalg/sgemm_internal.h"
 

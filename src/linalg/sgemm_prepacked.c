@@ -16,7 +16,7 @@
  * passes over it; A is read in place (a strip of 8 rows x 384 steps is 12 KiB of L1).
  *
  * Bits: every element of C gets one kernel call per KC block, in k order, beta for the
- * first block and 1 after: the numerics contract of kernels/sgemm.h, so the result is
+ * first block and 1 after: the numerics contract of kernels/sgemm_kernels.h, so the result is
  * the unpacked nnf_sgemm's whichever path that takes (GEMV, direct, packed) for the
  * same m. A kernel table other than the packing one (nnf_isa_force after packing) reads
  * the same panels in column slices as wide as its register block: the same sums. */

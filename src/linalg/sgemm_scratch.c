@@ -1,6 +1,6 @@
 /* The packed sgemm path's scratch, kept per calling thread between calls.
  *
- * A packed product needs (MC + NC) x KC floats, shared by its team of threads
+ * A packed product needs (a_block_rows + b_block_cols) x KC floats, shared by its team of threads
  * (AVX-512: (2048 + 384) x 384 x 4 B = 3.6 MiB, AVX2 3.4 MiB, NEON 1.8 MiB, scalar
  * 0.8 MiB). Allocating that per call costs a malloc/free pair and, for a fresh block
  * from the OS, ~900 first-touch page faults of 4 KiB. So each thread that calls

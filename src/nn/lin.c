@@ -21,7 +21,7 @@
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/core/plant.h"
-#include "kernels/sgemm.h"
+#include "kernels/sgemm_kernels.h"
 #include "src/linalg/matmul.h"
 
 static nnf_trans flip(nnf_trans t)

@@ -14,8 +14,8 @@
  * packed path, the unpacked small-problem path and the GEMV path agree bit for bit,
  * and how tiles are shared among threads cannot change a result.
  */
-#ifndef NNF_KERNELS_SGEMM_H
-#define NNF_KERNELS_SGEMM_H
+#ifndef NNF_KERNELS_SGEMM_KERNELS_H
+#define NNF_KERNELS_SGEMM_KERNELS_H
 
 #include <math.h>
 #include <stddef.h>
@@ -96,7 +96,12 @@ typedef void (*nnf__sgemm_dots_tb_fn)(size_t m, size_t n, size_t k, const float 
 typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
-    int mc, nc;        /* rows of A packed per block, columns of B per L2 block */
+    /* The packed path's cache blocks, named by operand because the roles are BLIS's
+     * swapped: an MR x KC micro-panel of A stays in the L1 while NR-wide panels of a
+     * KC x b_block_cols block of B (sized for the L2) stream past it, and A is packed
+     * a_block_rows at a time (sized for the L3), the outermost loop. So b_block_cols
+     * plays BLIS's MC (the L2 block) and a_block_rows its NC (the L3 block). */
+    int a_block_rows, b_block_cols;
     nnf__sgemm_ukernel_fn ukernel;         /* mr x nr: packed panels, prepacked B */
     nnf__sgemm_ukernel_fn direct_ukernel;  /* direct_mr x direct_nr: operands in place */
     nnf__sgemm_pack_fn pack_copy;

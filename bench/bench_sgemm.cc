@@ -289,7 +289,7 @@ int main(int argc, char **argv)
         benchmark::RegisterBenchmark((std::string("sgemm/") + shapes[s].name).c_str(), compare_row, s)
             ->Iterations(nnf_bench::rounds())
             ->UseManualTime()
-            ->Unit(benchmark::kMicrosecond);
+            ->Unit(nnf_bench::row_unit(2.0 * shapes[s].m * shapes[s].n * shapes[s].k));
     for (int threads = 1; threads <= 2; threads++)
         for (nnf_bench::peer p : nnf_bench::all_peers)
             if (nnf_bench::peer_available(p) && p != nnf_bench::peer::c)

@@ -349,7 +349,7 @@ int main(int argc, char **argv)
         benchmark::RegisterBenchmark((std::string("train_step/") + shapes[s].name).c_str(), compare_row, s)
             ->Iterations(nnf_bench::rounds())
             ->UseManualTime()
-            ->Unit(benchmark::kMicrosecond);
+            ->Unit(nnf_bench::row_unit(step_flops(shapes[s])));
         for (nnf_bench::peer p : nnf_bench::all_peers)
             if (c_peer_runs(p, shapes[s]))
                 benchmark::RegisterBenchmark("BM_c_peer", BM_c_peer)

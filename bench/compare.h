@@ -88,6 +88,14 @@ using floats = std::vector<float, big_allocator<float>>;
 // Rounds per row: NNF_BENCH_ROUNDS, default 11 (and never fewer than 3).
 int rounds();
 
+// The Time column's unit for a row of `flops` per call: milliseconds from 1 GFLOP
+// (~10 ms here; a 4096x784x512 product read "19599 us"), microseconds below. The
+// us:<name> counters stay in microseconds whatever the row's unit.
+inline benchmark::TimeUnit row_unit(double flops)
+{
+    return flops >= 1e9 ? benchmark::kMillisecond : benchmark::kMicrosecond;
+}
+
 // Runs the rounds in state's loop and sets the counters above. `flops` is the work of
 // one nnf call (2mnk per product); `label` names the row. Skips the row with an error if
 // a call fails.

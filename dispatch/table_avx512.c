@@ -26,5 +26,6 @@ const nnf__kernels nnf__kernels_avx512 = {
         .dots = nnf__sgemm_dots__avx512,
         .dots_tb = nnf__sgemm_dots_tb__avx512,
         .dots_tb_max_m = 6,
+        .tail_vl = 16,
     },
 };

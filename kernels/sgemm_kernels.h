@@ -109,6 +109,8 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_dots_fn dots;
     nnf__sgemm_dots_tb_fn dots_tb;  /* NULL: such products pack B^T (direct path) */
     int dots_tb_max_m;              /* ... and take dots_tb up to this many rows */
+    int tail_vl;   /* > 0: the direct tiles' vector width; 1-2 columns past a multiple
+                    * of it go through `dots` (sgemm_paths.c, sparse_tail) */
 } nnf__sgemm_kernels;
 
 /* The kernels each ISA provides (declared here so the tables and tests see one list). */

@@ -300,6 +300,24 @@ static void test_small_m_trans_b(void **state)
                                  seed++);
 }
 
+/* One or two columns past a multiple of AVX-512's 16 with 32 rows or more: those
+ * columns go through the GEMV kernel (sgemm_paths.c, sparse_tail). */
+static void test_sparse_tail_columns(void **state)
+{
+    (void)state;
+    static const size_t ms[] = {32, 47, 200}, ns[] = {17, 18, 19, 50, 66},
+                        ks[] = {7, 100, 385};
+    uint64_t seed = 900;
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 5; j++)
+            for (size_t q = 0; q < 3; q++)
+                for (int t = 0; t < 2; t++)
+                    check_everywhere(&(problem){ms[i], ns[j], ks[q], NNF_NO_TRANS, trans[t],
+                                                (i + q) % 3, q == 1 ? -0.5f : 1.0f,
+                                                j % 2 ? 0.0f : 1.5f, 0},
+                                     seed++);
+}
+
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks
  * in the packed path, kept thin in the other dimensions for qemu. */
 static void test_many_blocks(void **state)
@@ -609,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_chapter_shapes),
         cmocka_unit_test(test_many_blocks),
         cmocka_unit_test(test_small_m_trans_b),
+        cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_gemv_matches_gemm),
         cmocka_unit_test(test_golden_bits_across_platforms),
         cmocka_unit_test(test_threads_default_threshold),

@@ -137,10 +137,29 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
     return path == NNF__SGEMM_PATH_PACKED && !is_gemv(m, n, a, b);
 }
 
+/* Columns of C past the last full vector of the tiles' width, when they are few (at
+ * most SPARSE_TAIL) and A's rows are contiguous: each of them as a GEMV (the dots
+ * kernel, vectorised along m) rather than as a tile vector of FMAs that keeps one or two
+ * lanes of 16. x @ w.t() at 200 x 100 -> 50 (the chapter's forward) runs 3 vectors per
+ * row and step instead of 4. Below MIN_ROWS rows the GEMV's transposes cost more. */
+enum { SPARSE_TAIL = 2, MIN_ROWS = 32 };
+
+static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a)
+{
+    const size_t vl = (size_t)kr->tail_vl, tail = vl > 0 ? n % vl : 0;
+    return tail <= SPARSE_TAIL && n > vl && m >= MIN_ROWS && a.cs == 1 ? tail : 0;
+}
+
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
                     float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
                     size_t ldc)
 {
+    const size_t tail = is_gemv(m, n, a, b) ? 0 : sparse_tail(kr, m, n, a);
+    for (size_t j = n - tail; j < n; j++) {
+        nnf__sgemm_view col = {nnf__sgemm_at(b, 0, j), b.rs, 1};
+        run_gemv(kr, period, m, 1, k, alpha, a, col, beta, c + j, ldc);
+    }
+    n -= tail;
     if (is_gemv(m, n, a, b))
         run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
     else if (b.cs == 1)

@@ -11,8 +11,15 @@
  * Every kernel gives the same bits on every ISA (src/ops promises it): the arithmetic
  * ones because each element is one IEEE operation or an exact select, the SLEEF ones
  * because SLEEF's FMA-based u10 functions agree bitwise across scalar (purecfma),
- * AVX2, AVX-512 and AdvSIMD. NaN payloads are not part of that promise: x86 and Arm
- * produce different default NaNs.
+ * AVX2, AVX-512 and AdvSIMD.
+ *
+ * THE NaN RULE: x86 and Arm make different default NaNs, and which input NaN an
+ * instruction propagates depends on an operand order C cannot pin down, so every NaN
+ * an arithmetic kernel stores (add sub mul div sqrt maximum minimum sub_div and the
+ * SLEEF ops) is the canonical quiet NaN 0x7FC00000 (NNF__ARITH in generic/span.h: one
+ * compare and blend per vector). copy, select, and the sign and select ops neg, abs,
+ * relu, clamp and relu_backward move bits unchanged (NNF__BITS), payloads included.
+ * Reductions' results follow the same rule (nnf__red_result, kernels/reduce.h).
  *
  * Exact definitions, which the scalar kernels spell out in C:
  *   maximum(a, b) = a + b if either is NaN (propagates a NaN, as torch.maximum),

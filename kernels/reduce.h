@@ -46,6 +46,18 @@ static inline int32_t nnf__red_key(int32_t bits)
     return bits < 0 ? bits ^ INT32_MAX : bits;
 }
 
+/* A reduction's result under the NaN rule (kernels/eltwise.h): a NaN becomes the
+ * canonical quiet NaN 0x7FC00000. src/ops folds lanes and blocks in C, where which NaN
+ * an add propagates depends on the operand order the compiler picks, so the kernels'
+ * accumulators keep whatever NaN they hold and only the final value is made canonical. */
+static inline float nnf__red_result(float v)
+{
+    const uint32_t qnan = 0x7FC00000u;
+    float q;
+    memcpy(&q, &qnan, sizeof q);
+    return v != v ? q : v;
+}
+
 /* The key of the float at x. */
 static inline int32_t nnf__red_key_at(const float *x)
 {

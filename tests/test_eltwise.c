@@ -430,6 +430,127 @@ static void test_scalar_purec_tolerance(void **state)
 #endif
 }
 
+/* ---- The NaN rule: arithmetic makes 0x7FC00000, copies and selects move bits ---- */
+
+#define QNAN 0x7FC00000u
+#define NAN_N 37   /* a vector body and a tail on every ISA */
+
+static float bits_to_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* NaNs of other payloads and signs, quiet and signalling. */
+static const uint32_t nan_payloads[] = {0xFFC00000u, 0x7FC12345u, 0xFFD00001u, 0x7F800001u,
+                                        0xFFBFFFFFu, 0x7FFFFFFFu};
+#define NPAYLOADS (sizeof nan_payloads / sizeof nan_payloads[0])
+
+static void assert_all_canonical(const char *what, const nnf_tensor *t)
+{
+    const float *y = nnf_tensor_data(t);
+    for (int64_t i = 0; i < nnf_tensor_numel(t); i++)
+        if (float_bits(y[i]) != QNAN)
+            fail_msg("%s on %s: element %lld is 0x%08X, not the canonical NaN 0x%08X", what,
+                     nnf_isa_name(nnf_isa_active()), (long long)i,
+                     (unsigned)float_bits(y[i]), (unsigned)QNAN);
+}
+
+static nnf_tensor *nan_input(float (*value)(int i))
+{
+    float x[NAN_N];
+    for (int i = 0; i < NAN_N; i++)
+        x[i] = value(i);
+    nnf_tensor *t = NULL;
+    NNF_ASSERT_OK(nnf_from_data(&t, x, NNF_SHAPE(NAN_N)));
+    return t;
+}
+
+static float nan_a(int i) { return bits_to_float(nan_payloads[i % NPAYLOADS]); }
+static float nan_b(int i) { return bits_to_float(nan_payloads[(i + 1) % NPAYLOADS]); }
+static float one_or_nan(int i) { return i % 2 ? 1.0f : nan_a(i); }
+static float zero(int i) { return (void)i, 0.0f; }
+static float inf(int i) { return (void)i, INFINITY; }
+static float minus_one(int i) { return (void)i, -1.0f; }
+
+static void test_nan_rule(void **state)
+{
+    (void)state;
+    nnf_tensor *a = nan_input(nan_a), *b = nan_input(nan_b), *mixed = nan_input(one_or_nan);
+    nnf_tensor *z = nan_input(zero), *in = nan_input(inf), *m1 = nan_input(minus_one);
+    nnf_tensor *ninf = NULL, *cond = NULL;
+    NNF_ASSERT_OK(nnf_neg(&ninf, in));
+    uint8_t c[NAN_N];
+    for (int i = 0; i < NAN_N; i++)
+        c[i] = (uint8_t)(i % 3 == 0);
+    NNF_ASSERT_OK(nnf_from_data_typed(&cond, c, NNF_SHAPE(NAN_N), NNF_BOOL));
+    const struct {
+        const char *name;
+        nnf_status (*fn)(nnf_tensor **, const nnf_tensor *, const nnf_tensor *);
+        nnf_tensor *const *x, *const *y;
+    } bin[] = {
+        {"NaN + NaN", nnf_add, &a, &b},   {"NaN - NaN", nnf_sub, &b, &a},
+        {"NaN * NaN", nnf_mul, &a, &b},   {"NaN / NaN", nnf_div, &b, &a},
+        {"1|NaN + NaN", nnf_add, &mixed, &b}, {"NaN * 1|NaN", nnf_mul, &b, &mixed},
+        {"0 / 0", nnf_div, &z, &z},       {"inf - inf", nnf_sub, &in, &in},
+        {"inf + -inf", nnf_add, &in, &ninf}, {"0 * inf", nnf_mul, &z, &in},
+        {"maximum(NaN, NaN)", nnf_maximum, &a, &b},
+        {"minimum(1|NaN, NaN)", nnf_minimum, &mixed, &b},
+        {"pow(NaN, NaN)", nnf_pow, &a, &b},
+    };
+    const struct {
+        const char *name;
+        nnf_status (*fn)(nnf_tensor **, const nnf_tensor *);
+        nnf_tensor *const *x;
+    } un[] = {
+        {"log(-1)", nnf_log, &m1},    {"log(NaN)", nnf_log, &a},   {"sqrt(-1)", nnf_sqrt, &m1},
+        {"sqrt(NaN)", nnf_sqrt, &a},  {"exp(NaN)", nnf_exp, &b},   {"tanh(NaN)", nnf_tanh, &a},
+        {"sigmoid(NaN)", nnf_sigmoid, &b},
+    };
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_tensor *y = NULL;
+        for (size_t k = 0; k < sizeof bin / sizeof bin[0]; k++) {
+            NNF_ASSERT_OK(bin[k].fn(&y, *bin[k].x, *bin[k].y));
+            assert_all_canonical(bin[k].name, y);
+        }
+        for (size_t k = 0; k < sizeof un / sizeof un[0]; k++) {
+            NNF_ASSERT_OK(un[k].fn(&y, *un[k].x));
+            assert_all_canonical(un[k].name, y);
+        }
+        nnf_tensor *r = NULL;
+        NNF_ASSERT_OK(nnf_sum(&r, mixed, 0, NULL, 0));
+        assert_all_canonical("sum with NaN", r);
+        NNF_ASSERT_OK(nnf_mean(&r, a, 0, NULL, 0));
+        assert_all_canonical("mean of NaNs", r);
+        NNF_ASSERT_OK(nnf_max(&r, mixed, 0, NULL, 0));
+        assert_all_canonical("max with NaN", r);
+        NNF_ASSERT_OK(nnf_min(&r, b, 0, NULL, 0));
+        assert_all_canonical("min of NaNs", r);
+        /* Copies and selects move the bits, payloads included. */
+        NNF_ASSERT_OK(nnf_where(&y, cond, a, b));
+        for (int i = 0; i < NAN_N; i++)
+            assert_int_equal(float_bits(nnf_tensor_data(y)[i]),
+                             float_bits(c[i] ? nan_a(i) : nan_b(i)));
+        NNF_ASSERT_OK(nnf_copy(y, b));
+        for (int i = 0; i < NAN_N; i++)
+            assert_int_equal(float_bits(nnf_tensor_data(y)[i]), float_bits(nan_b(i)));
+        nnf_tensor_free(r);
+        nnf_tensor_free(y);
+    }
+    nnf_test_restore_isa();
+    nnf_tensor *all[] = {a, b, mixed, z, in, m1, ninf, cond};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        nnf_tensor_free(all[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_inside_parallel),
         cmocka_unit_test(test_scalar_purec_tolerance),
+        cmocka_unit_test(test_nan_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

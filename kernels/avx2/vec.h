@@ -74,14 +74,25 @@ static inline nnf__vf nnf__v_minimum(nnf__vf a, nnf__vf b)
     return _mm256_blendv_ps(m, _mm256_add_ps(a, b), _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
 }
 
+/* NaN lanes become the canonical quiet NaN 0x7FC00000 (the NaN rule, kernels/eltwise.h):
+ * one compare and one blend, hidden under the memory traffic of a span. */
+static inline nnf__vf nnf__v_canon(nnf__vf v)
+{
+    __m256 qnan = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000));
+    return _mm256_blendv_ps(v, qnan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+
 /* Ordered comparisons (NaN gives false) except ne and unord, as C's operators. */
-static inline nnf__vm nnf__v_lt(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-static inline nnf__vm nnf__v_le(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
-static inline nnf__vm nnf__v_gt(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
-static inline nnf__vm nnf__v_ge(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
-static inline nnf__vm nnf__v_eq(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-static inline nnf__vm nnf__v_ne(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
-static inline nnf__vm nnf__v_unord(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }
+#define NNF__V_CMP(name, pred) \
+    static inline nnf__vm nnf__v_##name(nnf__vf a, nnf__vf b) { return _mm256_cmp_ps(a, b, pred); }
+NNF__V_CMP(lt, _CMP_LT_OQ)
+NNF__V_CMP(le, _CMP_LE_OQ)
+NNF__V_CMP(gt, _CMP_GT_OQ)
+NNF__V_CMP(ge, _CMP_GE_OQ)
+NNF__V_CMP(eq, _CMP_EQ_OQ)
+NNF__V_CMP(ne, _CMP_NEQ_UQ)
+NNF__V_CMP(unord, _CMP_UNORD_Q)
+#undef NNF__V_CMP
 
 /* k ? a : b per lane, bits copied (NaN payloads survive). */
 static inline nnf__vf nnf__v_select(nnf__vm k, nnf__vf a, nnf__vf b)

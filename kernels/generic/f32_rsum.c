@@ -89,13 +89,14 @@ static inline nnf__vf add_sqdev_op(nnf__vf acc, nnf__vf x, nnf__vf mean)
     return nnf__v_add(acc, sqdev_term(x, mean));
 }
 
-/* The column forms are elementwise ops in place on acc. */
+/* The column forms are elementwise ops in place on acc. Accumulators are not results:
+ * src/ops makes the final value's NaN canonical (nnf__red_result). */
 void NNF__KERNEL(f32_rsum_cols)(size_t n, const float *x, float *acc)
 {
-    nnf__span3_at(n, acc, 1, x, 1, x, 1, acc, 1, add_op);
+    nnf__span3_at(n, acc, 1, x, 1, x, 1, acc, 1, add_op, NNF__BITS);
 }
 
 void NNF__KERNEL(f32_rsum_sqdev_cols)(size_t n, const float *x, const float *mean, float *acc)
 {
-    nnf__span3_at(n, acc, 1, x, 1, mean, 1, acc, 1, add_sqdev_op);
+    nnf__span3_at(n, acc, 1, x, 1, mean, 1, acc, 1, add_sqdev_op, NNF__BITS);
 }

@@ -12,5 +12,5 @@ static inline nnf__vf clamp_op(nnf__vf x, nnf__vf lo, nnf__vf hi)
 void NNF__KERNEL(f32_vclamp)(size_t n, const float *x, ptrdiff_t incx, float *y,
                              ptrdiff_t incy, float lo, float hi)
 {
-    nnf__span3(n, x, incx, &lo, 0, &hi, 0, y, incy, clamp_op);
+    nnf__span3(n, x, incx, &lo, 0, &hi, 0, y, incy, clamp_op, NNF__BITS);
 }

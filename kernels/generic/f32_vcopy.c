@@ -4,4 +4,4 @@
 
 static inline nnf__vf copy_op(nnf__vf x) { return x; }
 
-NNF__DEFINE_UNARY(copy, copy_op)
+NNF__DEFINE_UNARY(copy, copy_op, NNF__BITS)

@@ -3,5 +3,5 @@
 #include "kernels/eltwise.h"
 #include "span.h"
 
-NNF__DEFINE_BINARY(maximum, nnf__v_maximum)
-NNF__DEFINE_BINARY(minimum, nnf__v_minimum)
+NNF__DEFINE_BINARY(maximum, nnf__v_maximum, NNF__ARITH)
+NNF__DEFINE_BINARY(minimum, nnf__v_minimum, NNF__ARITH)

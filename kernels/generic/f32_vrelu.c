@@ -15,5 +15,5 @@ static inline nnf__vf relu_backward_op(nnf__vf x, nnf__vf g)
     return nnf__v_select(nnf__v_le(x, nnf__v_zero()), nnf__v_zero(), g);
 }
 
-NNF__DEFINE_UNARY(relu, relu_op)
-NNF__DEFINE_BINARY(relu_backward, relu_backward_op)
+NNF__DEFINE_UNARY(relu, relu_op, NNF__BITS)
+NNF__DEFINE_BINARY(relu_backward, relu_backward_op, NNF__BITS)

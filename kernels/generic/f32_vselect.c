@@ -10,7 +10,7 @@ NNF__SPAN_INLINE void select_step(size_t i, size_t m, const uint8_t *c, ptrdiff_
     nnf__vf v = nnf__v_select(nnf__ld_cond(NNF__AT(c, incc, i), incc, m),
                               nnf__ld(NNF__AT(a, inca, i), inca, m),
                               nnf__ld(NNF__AT(b, incb, i), incb, m));
-    nnf__st(NNF__AT(y, incy, i), incy, m, v);
+    nnf__st(NNF__AT(y, incy, i), incy, m, v, NNF__BITS);
 }
 
 void NNF__KERNEL(f32_vselect)(size_t n, const uint8_t *c, ptrdiff_t incc, const float *a,

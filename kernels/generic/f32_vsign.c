@@ -2,5 +2,5 @@
 #include "kernels/eltwise.h"
 #include "span.h"
 
-NNF__DEFINE_UNARY(neg, nnf__v_neg)
-NNF__DEFINE_UNARY(abs, nnf__v_abs)
+NNF__DEFINE_UNARY(neg, nnf__v_neg, NNF__BITS)
+NNF__DEFINE_UNARY(abs, nnf__v_abs, NNF__BITS)

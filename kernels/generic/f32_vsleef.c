@@ -11,8 +11,8 @@ static inline nnf__vf sigmoid_op(nnf__vf x)
     return nnf__v_div(one, nnf__v_add(one, nnf__v_exp(nnf__v_neg(x))));
 }
 
-NNF__DEFINE_UNARY(exp, nnf__v_exp)
-NNF__DEFINE_UNARY(log, nnf__v_log)
-NNF__DEFINE_UNARY(tanh, nnf__v_tanh)
-NNF__DEFINE_UNARY(sigmoid, sigmoid_op)
-NNF__DEFINE_BINARY(pow, nnf__v_pow)
+NNF__DEFINE_UNARY(exp, nnf__v_exp, NNF__ARITH)
+NNF__DEFINE_UNARY(log, nnf__v_log, NNF__ARITH)
+NNF__DEFINE_UNARY(tanh, nnf__v_tanh, NNF__ARITH)
+NNF__DEFINE_UNARY(sigmoid, sigmoid_op, NNF__ARITH)
+NNF__DEFINE_BINARY(pow, nnf__v_pow, NNF__ARITH)

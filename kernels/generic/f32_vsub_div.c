@@ -13,5 +13,5 @@ void NNF__KERNEL(f32_vsub_div)(size_t n, const float *x, ptrdiff_t incx, const f
                                ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
                                ptrdiff_t incy)
 {
-    nnf__span3(n, x, incx, a, inca, b, incb, y, incy, sub_div_op);
+    nnf__span3(n, x, incx, a, inca, b, incb, y, incy, sub_div_op, NNF__ARITH);
 }

@@ -22,6 +22,10 @@
 
 #define NNF__SPAN_INLINE static inline __attribute__((always_inline))
 
+/* What a float result is (the NaN rule, kernels/eltwise.h): computed by arithmetic, so
+ * every NaN is stored as the canonical 0x7FC00000, or input bits moved unchanged. */
+typedef enum { NNF__ARITH, NNF__BITS } nnf__out;
+
 typedef nnf__vf (*nnf__vop1)(nnf__vf);
 typedef nnf__vf (*nnf__vop2)(nnf__vf, nnf__vf);
 typedef nnf__vf (*nnf__vop3)(nnf__vf, nnf__vf, nnf__vf);
@@ -40,8 +44,10 @@ NNF__SPAN_INLINE nnf__vf nnf__ld(const float *x, ptrdiff_t inc, size_t m)
     return nnf__v_load(t);
 }
 
-NNF__SPAN_INLINE void nnf__st(float *y, ptrdiff_t inc, size_t m, nnf__vf v)
+NNF__SPAN_INLINE void nnf__st(float *y, ptrdiff_t inc, size_t m, nnf__vf v, nnf__out out)
 {
+    if (out == NNF__ARITH)
+        v = nnf__v_canon(v);
     if (inc == 1) {
         if (m == NNF__VL)
             nnf__v_store(y, v);
@@ -97,94 +103,98 @@ NNF__SPAN_INLINE size_t nnf__tail(size_t n, size_t i)
 /* Elements [i, i + m) of y = op(x, a, b), m <= NNF__VL. */
 NNF__SPAN_INLINE void nnf__step3(size_t i, size_t m, const float *x, ptrdiff_t incx,
                                  const float *a, ptrdiff_t inca, const float *b,
-                                 ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop3 op)
+                                 ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop3 op,
+                                    nnf__out out)
 {
     nnf__vf v = op(nnf__ld(NNF__AT(x, incx, i), incx, m), nnf__ld(NNF__AT(a, inca, i), inca, m),
                    nnf__ld(NNF__AT(b, incb, i), incb, m));
-    nnf__st(NNF__AT(y, incy, i), incy, m, v);
+    nnf__st(NNF__AT(y, incy, i), incy, m, v, out);
 }
 
 NNF__SPAN_INLINE void nnf__span3_at(size_t n, const float *x, ptrdiff_t incx,
                                     const float *a, ptrdiff_t inca, const float *b,
-                                    ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop3 op)
+                                    ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop3 op,
+                                    nnf__out out)
 {
     size_t i = 0;
     for (; i + NNF__VL <= n; i += NNF__VL)
-        nnf__step3(i, NNF__VL, x, incx, a, inca, b, incb, y, incy, op);
+        nnf__step3(i, NNF__VL, x, incx, a, inca, b, incb, y, incy, op, out);
     if (i < n)
-        nnf__step3(i, nnf__tail(n, i), x, incx, a, inca, b, incb, y, incy, op);
+        nnf__step3(i, nnf__tail(n, i), x, incx, a, inca, b, incb, y, incy, op, out);
 }
 
 NNF__SPAN_INLINE void nnf__step2(size_t i, size_t m, const float *a, ptrdiff_t inca,
                                  const float *b, ptrdiff_t incb, float *y, ptrdiff_t incy,
-                                 nnf__vop2 op)
+                                 nnf__vop2 op, nnf__out out)
 {
     nnf__vf v = op(nnf__ld(NNF__AT(a, inca, i), inca, m), nnf__ld(NNF__AT(b, incb, i), incb, m));
-    nnf__st(NNF__AT(y, incy, i), incy, m, v);
+    nnf__st(NNF__AT(y, incy, i), incy, m, v, out);
 }
 
 NNF__SPAN_INLINE void nnf__span2_at(size_t n, const float *a, ptrdiff_t inca, const float *b,
-                                    ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop2 op)
+                                    ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop2 op,
+                                    nnf__out out)
 {
     size_t i = 0;
     for (; i + NNF__VL <= n; i += NNF__VL)
-        nnf__step2(i, NNF__VL, a, inca, b, incb, y, incy, op);
+        nnf__step2(i, NNF__VL, a, inca, b, incb, y, incy, op, out);
     if (i < n)
-        nnf__step2(i, nnf__tail(n, i), a, inca, b, incb, y, incy, op);
+        nnf__step2(i, nnf__tail(n, i), a, inca, b, incb, y, incy, op, out);
 }
 
 NNF__SPAN_INLINE void nnf__step1(size_t i, size_t m, const float *x, ptrdiff_t incx, float *y,
-                                 ptrdiff_t incy, nnf__vop1 op)
+                                 ptrdiff_t incy, nnf__vop1 op, nnf__out out)
 {
-    nnf__st(NNF__AT(y, incy, i), incy, m, op(nnf__ld(NNF__AT(x, incx, i), incx, m)));
+    nnf__st(NNF__AT(y, incy, i), incy, m, op(nnf__ld(NNF__AT(x, incx, i), incx, m)), out);
 }
 
 NNF__SPAN_INLINE void nnf__span1_at(size_t n, const float *x, ptrdiff_t incx, float *y,
-                                    ptrdiff_t incy, nnf__vop1 op)
+                                    ptrdiff_t incy, nnf__vop1 op, nnf__out out)
 {
     size_t i = 0;
     for (; i + NNF__VL <= n; i += NNF__VL)
-        nnf__step1(i, NNF__VL, x, incx, y, incy, op);
+        nnf__step1(i, NNF__VL, x, incx, y, incy, op, out);
     if (i < n)
-        nnf__step1(i, nnf__tail(n, i), x, incx, y, incy, op);
+        nnf__step1(i, nnf__tail(n, i), x, incx, y, incy, op, out);
 }
 
 NNF__SPAN_INLINE void nnf__span1(size_t n, const float *x, ptrdiff_t incx, float *y,
-                                 ptrdiff_t incy, nnf__vop1 op)
+                                 ptrdiff_t incy, nnf__vop1 op, nnf__out out)
 {
     if (incx == 1 && incy == 1)
-        nnf__span1_at(n, x, 1, y, 1, op);
+        nnf__span1_at(n, x, 1, y, 1, op, out);
     else if (incx == 0 && incy == 1)
-        nnf__span1_at(n, x, 0, y, 1, op);
+        nnf__span1_at(n, x, 0, y, 1, op, out);
     else
-        nnf__span1_at(n, x, incx, y, incy, op);
+        nnf__span1_at(n, x, incx, y, incy, op, out);
 }
 
 NNF__SPAN_INLINE void nnf__span2(size_t n, const float *a, ptrdiff_t inca, const float *b,
-                                 ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop2 op)
+                                 ptrdiff_t incb, float *y, ptrdiff_t incy, nnf__vop2 op,
+                                    nnf__out out)
 {
     if (inca == 1 && incb == 1 && incy == 1)
-        nnf__span2_at(n, a, 1, b, 1, y, 1, op);
+        nnf__span2_at(n, a, 1, b, 1, y, 1, op, out);
     else if (inca == 1 && incb == 0 && incy == 1)
-        nnf__span2_at(n, a, 1, b, 0, y, 1, op);
+        nnf__span2_at(n, a, 1, b, 0, y, 1, op, out);
     else if (inca == 0 && incb == 1 && incy == 1)
-        nnf__span2_at(n, a, 0, b, 1, y, 1, op);
+        nnf__span2_at(n, a, 0, b, 1, y, 1, op, out);
     else
-        nnf__span2_at(n, a, inca, b, incb, y, incy, op);
+        nnf__span2_at(n, a, inca, b, incb, y, incy, op, out);
 }
 
 /* The first case is the normalisation's (and clamp's): x contiguous, the other two
  * inputs one value each along the span. */
 NNF__SPAN_INLINE void nnf__span3(size_t n, const float *x, ptrdiff_t incx, const float *a,
                                  ptrdiff_t inca, const float *b, ptrdiff_t incb, float *y,
-                                 ptrdiff_t incy, nnf__vop3 op)
+                                 ptrdiff_t incy, nnf__vop3 op, nnf__out out)
 {
     if (incx == 1 && inca == 0 && incb == 0 && incy == 1)
-        nnf__span3_at(n, x, 1, a, 0, b, 0, y, 1, op);
+        nnf__span3_at(n, x, 1, a, 0, b, 0, y, 1, op, out);
     else if (incx == 1 && inca == 1 && incb == 1 && incy == 1)
-        nnf__span3_at(n, x, 1, a, 1, b, 1, y, 1, op);
+        nnf__span3_at(n, x, 1, a, 1, b, 1, y, 1, op, out);
     else
-        nnf__span3_at(n, x, incx, a, inca, b, incb, y, incy, op);
+        nnf__span3_at(n, x, incx, a, inca, b, incb, y, incy, op, out);
 }
 
 NNF__SPAN_INLINE void nnf__step_cmp(size_t i, size_t m, const float *a, ptrdiff_t inca,
@@ -223,18 +233,19 @@ static inline uint64_t nnf__low_bits(size_t m)
     return m >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << m) - 1;
 }
 
-/* The kernels nnf__f32_v<name>__<isa> (kernels/eltwise.h) as a span loop over op. */
-#define NNF__DEFINE_UNARY(name, op)                                                       \
+/* The kernels nnf__f32_v<name>__<isa> (kernels/eltwise.h) as a span loop over op,
+ * storing out (NNF__ARITH or NNF__BITS). */
+#define NNF__DEFINE_UNARY(name, op, out)                                                  \
     void NNF__KERNEL(f32_v##name)(size_t n, const float *x, ptrdiff_t incx, float *y,     \
                                   ptrdiff_t incy)                                         \
     {                                                                                     \
-        nnf__span1(n, x, incx, y, incy, op);                                              \
+        nnf__span1(n, x, incx, y, incy, op, out);                                         \
     }
-#define NNF__DEFINE_BINARY(name, op)                                                      \
+#define NNF__DEFINE_BINARY(name, op, out)                                                 \
     void NNF__KERNEL(f32_v##name)(size_t n, const float *a, ptrdiff_t inca,               \
                                   const float *b, ptrdiff_t incb, float *y, ptrdiff_t incy) \
     {                                                                                     \
-        nnf__span2(n, a, inca, b, incb, y, incy, op);                                     \
+        nnf__span2(n, a, inca, b, incb, y, incy, op, out);                                \
     }
 #define NNF__DEFINE_COMPARE(name, pred)                                                   \
     void NNF__KERNEL(f32_v##name)(size_t n, const float *a, ptrdiff_t inca,               \

@@ -60,6 +60,13 @@ static inline nnf__vf nnf__v_abs(nnf__vf x) { return vabsq_f32(x); }
 static inline nnf__vf nnf__v_maximum(nnf__vf a, nnf__vf b) { return vmaxq_f32(a, b); }
 static inline nnf__vf nnf__v_minimum(nnf__vf a, nnf__vf b) { return vminq_f32(a, b); }
 
+/* NaN lanes become the canonical quiet NaN 0x7FC00000 (the NaN rule, kernels/eltwise.h),
+ * which is also AArch64's default NaN: one compare and one bit select. */
+static inline nnf__vf nnf__v_canon(nnf__vf v)
+{
+    return vbslq_f32(vceqq_f32(v, v), v, vreinterpretq_f32_u32(vdupq_n_u32(0x7FC00000)));
+}
+
 /* FCM* are ordered (NaN gives false); ne and unord are complements, so NaN gives true. */
 static inline nnf__vm nnf__v_lt(nnf__vf a, nnf__vf b) { return vcltq_f32(a, b); }
 static inline nnf__vm nnf__v_le(nnf__vf a, nnf__vf b) { return vcleq_f32(a, b); }

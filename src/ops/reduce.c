@@ -94,13 +94,13 @@ static void finish(kind kd, const nnf__red_plan *p, int correction, node nd, flo
 {
     double dof = (double)p->R - correction > 0 ? (double)p->R - correction : 0.0;
     switch (kd) {
-    case K_SUM: v0[o] = (float)nd.sum; break;
-    case K_MEAN: v0[o] = (float)(nd.sum / (double)p->R); break;
-    case K_VAR: v0[o] = (float)(nd.m2 / dof); break;
-    case K_STD: v0[o] = (float)sqrt(nd.m2 / dof); break;
+    case K_SUM: v0[o] = nnf__red_result((float)nd.sum); break;
+    case K_MEAN: v0[o] = nnf__red_result((float)(nd.sum / (double)p->R)); break;
+    case K_VAR: v0[o] = nnf__red_result((float)(nd.m2 / dof)); break;
+    case K_STD: v0[o] = nnf__red_result((float)sqrt(nd.m2 / dof)); break;
     case K_STD_MEAN:
-        v0[o] = (float)sqrt(nd.m2 / dof);
-        v1[o] = (float)(nd.sum / (double)p->R);
+        v0[o] = nnf__red_result((float)sqrt(nd.m2 / dof));
+        v1[o] = nnf__red_result((float)(nd.sum / (double)p->R));
         break;
     }
 }

@@ -41,8 +41,9 @@ enum { NNF__ARCH_ANY, NNF__ARCH_X86, NNF__ARCH_ARM };
 /* A cap that caps nothing (NNF_ISA unset or ignored). */
 #define NNF__ISA_NO_CAP ((nnf_isa)-1)
 /* The best ISA of x86-64 these words allow (the last line of the list whose rule holds),
- * capped at `cap` if `cap` is an x86-64 ISA. *why (if not NULL) gets a constant
- * sentence saying what decided it: the cap, or the rule of the ISA above that failed. */
+ * capped at `cap` if `cap` is one of x86-64's (arch column X86 or ANY). *why (if not
+ * NULL) gets a constant sentence saying what decided it: the cap, or the rule of the
+ * ISA above that failed. */
 nnf_isa nnf__isa_choose_x86(const nnf__x86_cpuid *r, nnf_isa cap, const char **why);
 /* The same for aarch64. */
 nnf_isa nnf__isa_choose_arm(const nnf__arm_hwcap *r, nnf_isa cap, const char **why);

@@ -21,24 +21,22 @@ static nnf_isa chosen;       /* after NNF_ISA */
 static const char *chosen_why;
 static const char *env_cap;  /* the ISA NNF_ISA named at detection; NULL if unset or ignored */
 
-/* NNF__IF_<arch>(x): x where the list's arch column says the ISA is compiled in, else
- * NULL. */
-#define NNF__IF_ANY(x) x
+/* IF_<arch>(x): x where the list's arch column says the ISA is compiled in, else NULL. */
+#define IF_ANY(x) x
 #if defined(__x86_64__)
-#define NNF__IF_X86(x) x
+#define IF_X86(x) x
 #else
-#define NNF__IF_X86(x) NULL
+#define IF_X86(x) NULL
 #endif
 #if defined(__aarch64__)
-#define NNF__IF_ARM(x) x
+#define IF_ARM(x) x
 #else
-#define NNF__IF_ARM(x) NULL
+#define IF_ARM(x) NULL
 #endif
-
 
 /* Each ISA's table, by enum value; NULL where it is not compiled in. */
 static const nnf__kernels *const tables[] = {
-#define TABLE(ID, name, value, arch) [value] = NNF__IF_##arch(&nnf__kernels_##name),
+#define TABLE(ID, name, value, arch) [value] = IF_##arch(&nnf__kernels_##name),
     NNF_ISA_LIST(TABLE)
 #undef TABLE
 };

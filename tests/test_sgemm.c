@@ -292,7 +292,7 @@ static void test_small_m_trans_b(void **state)
     (void)state;
     static const size_t ns[] = {4, 5, 10, 16, 18, 33}, ks[] = {1, 6, 384, 389, 784, 1155};
     uint64_t seed = 850;
-    for (size_t m = 2; m <= 7; m++)
+    for (size_t m = 2; m <= 13; m++)
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
             for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++)
                 check_everywhere(&(problem){m, ns[i], ks[j], NNF_NO_TRANS, NNF_TRANS, (m + j) % 3,

@@ -30,23 +30,24 @@ static inline __m256 nnf__sgemm_vf_fma(__m256 a, __m256 b, __m256 c)
 }
 #include "kernels/sgemm_epilogue.h"
 
-/* One vector of the epilogue, for its first n <= 8 lanes. Not inlined: one copy serves
- * every tile shape, at one call per vector per KC block; the accumulator goes by
- * value, so the accumulators stay in registers through the k loop. */
-static __attribute__((noinline)) void store_vec(float *cv, size_t n, __m256i mask,
-                                                __m256 acc, float alpha, float beta)
+/* A full vector's epilogue, inline (plain accesses cost a sanitizer one check each). */
+static inline __attribute__((always_inline)) void store_full(float *cv, __m256 acc,
+                                                             float alpha, float beta)
 {
-    __m256 old = beta == 0.0f  ? acc
-                 : n < VL      ? _mm256_maskload_ps(cv, mask)
-                               : _mm256_loadu_ps(cv);
-    __m256 r = nnf__sgemm_epilogue_vf(acc, old, alpha, beta);
-    if (n < VL) {
-        float buf[VL];
-        _mm256_storeu_ps(buf, r);
-        memcpy(cv, buf, n * sizeof(float));
-    } else {
-        _mm256_storeu_ps(cv, r);
-    }
+    __m256 old = beta == 0.0f ? acc : _mm256_loadu_ps(cv);
+    _mm256_storeu_ps(cv, nnf__sgemm_epilogue_vf(acc, old, alpha, beta));
+}
+
+/* The epilogue of a partial vector's first n < 8 lanes. Not inlined: one copy serves
+ * every tile shape, at one call per row per KC block; the accumulator goes by value,
+ * so the accumulators stay in registers through the k loop. */
+static __attribute__((noinline)) void store_part(float *cv, size_t n, __m256i mask,
+                                                 __m256 acc, float alpha, float beta)
+{
+    __m256 old = beta == 0.0f ? acc : _mm256_maskload_ps(cv, mask);
+    float buf[VL];
+    _mm256_storeu_ps(buf, nnf__sgemm_epilogue_vf(acc, old, alpha, beta));
+    memcpy(cv, buf, n * sizeof(float));
 }
 
 /* One k step: acc[i][v] = fma(a[i], b[v], acc[i][v]); the last vector of B is read
@@ -114,8 +115,10 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
     for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++)
-            store_vec(c + (size_t)i * ldc + v * VL, v < NV - 1 ? VL : left, mask, acc[i][v],
-                      alpha, beta);
+            if (partial && v == NV - 1)
+                store_part(c + (size_t)i * ldc + v * VL, left, mask, acc[i][v], alpha, beta);
+            else
+                store_full(c + (size_t)i * ldc + v * VL, acc[i][v], alpha, beta);
 }
 
 /* One instantiation per shape, each a function of its own: inlined into one

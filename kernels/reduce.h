@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/canonical_nan.h"
+
 #define NNF__RED_LANES 32
 /* 4096 floats = 16 KiB: a block read from memory for var's first pass is still in the
  * 32 KiB L1 for its second pass. */
@@ -50,13 +52,7 @@ static inline int32_t nnf__red_key(int32_t bits)
  * canonical quiet NaN 0x7FC00000. src/ops folds lanes and blocks in C, where which NaN
  * an add propagates depends on the operand order the compiler picks, so the kernels'
  * accumulators keep whatever NaN they hold and only the final value is made canonical. */
-static inline float nnf__red_result(float v)
-{
-    const uint32_t qnan = 0x7FC00000u;
-    float q;
-    memcpy(&q, &qnan, sizeof q);
-    return v != v ? q : v;
-}
+static inline float nnf__red_result(float v) { return nnf__canonical_nan(v); }
 
 /* The key of the float at x. */
 static inline int32_t nnf__red_key_at(const float *x)

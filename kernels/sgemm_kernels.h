@@ -20,6 +20,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "kernels/canonical_nan.h"
+
 /* One KC for every ISA, since it decides where the per-element sums restart.
  * 384 keeps the largest A micro-panel (AVX-512 and NEON, 8 x 384 floats = 12 KiB) in a
  * 32 KiB L1d beside the B rows and the C tile that stream past it, and makes C's
@@ -46,10 +48,13 @@ typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       float alpha, float beta);
 
 /* The first block's epilogue above on one element: *c is read only if beta != 0. The
- * vector kernels' is kernels/sgemm_epilogue.h. */
+ * vector kernels' is kernels/sgemm_epilogue.h. Under the NaN rule (kernels/eltwise.h)
+ * every NaN stored into C is 0x7FC00000, whichever operand's payload the FMA propagated
+ * (the compiler picks the operand order); once NaN, an element stays NaN through later
+ * blocks, so making each store canonical is enough. */
 static inline float nnf__sgemm_epilogue1(float acc, const float *c, float alpha, float beta)
 {
-    return beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *c);
+    return nnf__canonical_nan(beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *c));
 }
 
 /* The k loop around a kernel's one-block body (`block` takes kc <= KC steps): each

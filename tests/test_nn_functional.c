@@ -295,6 +295,37 @@ static void test_cross_entropy(void **state)
     nnf_test_restore_isa();
 }
 
+/* The NaN rule (kernels/eltwise.h) for the losses, which sum in C: a NaN prediction of
+ * any payload and sign gives the loss 0x7FC00000 on every ISA. */
+static void test_loss_nan_rule(void **state)
+{
+    (void)state;
+    static const uint32_t payloads[] = {0x7FC12345u, 0xFFC00001u, 0x7F800001u};
+    NNF_FOR_EACH_ISA(isa) {
+        for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+            nnf_tensor *x = nn_uniform(NNF_SHAPE(3, 4), 43, -1.0f, 1.0f);
+            nnf_tensor *y = nn_uniform(NNF_SHAPE(3, 4), 44, -1.0f, 1.0f);
+            nnf_tensor *t = nn_labels(3, 4, 45);
+            float nan, loss[2];
+            memcpy(&nan, &payloads[i], sizeof nan);
+            ((float *)nnf_tensor_data(x))[5] = nan;
+            NNF_ASSERT_OK(nnf_mse(&loss[0], x, y));
+            NNF_ASSERT_OK(nnf_cross_entropy(&loss[1], x, t));
+            for (int l = 0; l < 2; l++) {
+                uint32_t bits;
+                memcpy(&bits, &loss[l], sizeof bits);
+                if (bits != 0x7FC00000u)
+                    fail_msg("%s with a NaN 0x%08x on %s: loss 0x%08x, not 0x7fc00000",
+                             l ? "cross_entropy" : "mse", payloads[i], nnf_isa_name(isa), bits);
+            }
+            nnf_tensor_free(x);
+            nnf_tensor_free(y);
+            nnf_tensor_free(t);
+        }
+    }
+    nnf_test_restore_isa();
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -386,6 +417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lin_forward),
+        cmocka_unit_test(test_loss_nan_rule),
         cmocka_unit_test(test_lin_backward),
         cmocka_unit_test(test_relu_backward),
         cmocka_unit_test(test_mse),

@@ -614,6 +614,92 @@ static void test_scalar_fma_build(void **state)
 #endif
 }
 
+/* The NaN rule (kernels/eltwise.h) for products: NaNs of either sign, any payload and
+ * signalling ones in A, B and C, and inf - inf made inside a sum, come out of every path
+ * (direct, packed, GEMV, the few-row B^T kernel, prepacked B) on every ISA as the
+ * canonical 0x7FC00000; finite results keep the bits the other tests check. */
+static float bits_float(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static void check_nan_rule(size_t m, size_t n, size_t k, nnf_trans tb, float beta)
+{
+    const size_t lda = k, ldb = tb == NNF_NO_TRANS ? n : k, ldc = n;
+    float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
+    float *c0 = malloc(m * n * sizeof *c0), *c = malloc(m * n * sizeof *c);
+    assert_true(a && b && c0 && c);
+    nnf_test_fill_uniform(a, m * k, 71 + m, -1, 1);
+    nnf_test_fill_uniform(b, k * n, 72 + n, -1, 1);
+    nnf_test_fill_uniform(c0, m * n, 73 + k, -1, 1);
+#define B_AT(p, j) b[tb == NNF_NO_TRANS ? (p) * ldb + (j) : (j) * ldb + (p)]
+    a[0 * lda + k / 2] = bits_float(0x7FC12345u);                     /* row 0: payload */
+    B_AT(k - 1, n - 1) = bits_float(0xFFC00001u);                      /* column n-1: -NaN */
+    if (m > 2) {                                                       /* row 2: inf - inf */
+        a[2 * lda + 0] = INFINITY;
+        a[2 * lda + 1] = INFINITY;
+        for (size_t j = 0; j < n; j++) {
+            B_AT(0, j) = 1.0f;
+            B_AT(1, j) = -1.0f;
+        }
+    }
+    if (beta != 0.0f)
+        c0[(m - 1) * ldc] = bits_float(0x7F800001u);                  /* signalling, in C */
+#undef B_AT
+    nnf_packed_matrix *pb = NULL;
+    NNF_FOR_EACH_ISA(isa) {
+        NNF_ASSERT_OK(nnf_pack_b(&pb, tb, k, n, b, ldb));
+        for (int path = NNF__SGEMM_PATH_AUTO; path <= NNF__SGEMM_PATH_PACKED + 1; path++) {
+            memcpy(c, c0, m * n * sizeof *c);
+            if (path <= NNF__SGEMM_PATH_PACKED) {
+                nnf__sgemm_force_path((nnf__sgemm_path)path);
+                NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, tb, m, n, k, 1.0f, a, lda, b, ldb, beta,
+                                        c, ldc));
+            } else {
+                NNF_ASSERT_OK(nnf_sgemm_packed_b(NNF_NO_TRANS, m, n, k, 1.0f, a, lda, pb, beta,
+                                                 c, ldc));
+            }
+            size_t nans = 0;
+            for (size_t i = 0; i < m * n; i++) {
+                uint32_t got;
+                memcpy(&got, &c[i], sizeof got);
+                if (isnan(c[i])) {
+                    nans++;
+                    if (got != 0x7FC00000u)
+                        fail_msg("%zux%zux%zu tb %d beta %g on %s, path %d: C[%zu][%zu] is "
+                                 "NaN 0x%08x, not 0x7fc00000", m, n, k, (int)tb, (double)beta,
+                                 nnf_isa_name(isa), path, i / ldc, i % ldc, got);
+                }
+            }
+            /* row 0, column n-1, row 2 and C's NaN at (m-1, 0), counted without overlap */
+            size_t want = n + (m - 1) + (m > 2 ? n - 1 : 0) + (beta != 0.0f && n > 1 ? 1 : 0);
+            assert_int_equal(nans, want);
+        }
+        nnf_packed_free(pb);
+        pb = NULL;
+    }
+    nnf__sgemm_force_path(NNF__SGEMM_PATH_AUTO);
+    nnf_test_restore_isa();
+    free(a);
+    free(b);
+    free(c0);
+    free(c);
+}
+
+static void test_nan_rule(void **state)
+{
+    (void)state;
+    check_nan_rule(17, 33, 400, NNF_NO_TRANS, 0.0f);   /* tiles, two KC blocks */
+    check_nan_rule(17, 33, 400, NNF_TRANS, 0.5f);
+    check_nan_rule(5, 10, 784, NNF_TRANS, 0.0f);       /* the few-row B^T kernel */
+    check_nan_rule(9, 10, 784, NNF_TRANS, 1.0f);
+    check_nan_rule(40, 1, 50, NNF_NO_TRANS, 0.0f);     /* GEMV */
+    check_nan_rule(40, 2, 50, NNF_NO_TRANS, 2.0f);
+    check_nan_rule(64, 49, 30, NNF_NO_TRANS, 1.0f);    /* sparse tail columns */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_k_blocks),
         cmocka_unit_test(test_alpha_beta_ld),
         cmocka_unit_test(test_beta_zero_overwrites_nan),
+        cmocka_unit_test(test_nan_rule),
         cmocka_unit_test(test_random_shapes),
         cmocka_unit_test(test_chapter_shapes),
         cmocka_unit_test(test_many_blocks),

@@ -18,7 +18,7 @@ static inline void store_rows(__m256 acc, size_t rows, float *y, ptrdiff_t incy,
     _mm256_storeu_ps(v, acc);
     for (size_t r = 0; r < rows; r++) {
         float *yr = y + (ptrdiff_t)r * incy;
-        *yr = beta == 0.0f ? alpha * v[r] : fmaf(alpha, v[r], beta * *yr);
+        *yr = nnf__sgemm_epilogue1(v[r], yr, alpha, beta);
     }
 }
 
@@ -72,6 +72,6 @@ void nnf__sgemm_dots__avx2(size_t m, size_t kc, const float *a, size_t lda,
         for (size_t p = 0; p < kc; p++)
             acc = fmaf(ai[p], x[(ptrdiff_t)p * incx], acc);
         float *yi = y + (ptrdiff_t)i * incy;
-        *yi = beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *yi);
+        *yi = nnf__sgemm_epilogue1(acc, yi, alpha, beta);
     }
 }

@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/avx2/vec.h"
 #include "kernels/sgemm_kernels.h"
 
 enum { MR = 6, VL = 8 };   /* the tile is MR x 2 VL */
@@ -28,6 +29,7 @@ static inline __m256 nnf__sgemm_vf_fma(__m256 a, __m256 b, __m256 c)
 {
     return _mm256_fmadd_ps(a, b, c);
 }
+static inline __m256 nnf__sgemm_vf_canon(__m256 v) { return nnf__v_canon(v); }
 #include "kernels/sgemm_epilogue.h"
 
 /* A full vector's epilogue, inline (plain accesses cost a sanitizer one check each). */

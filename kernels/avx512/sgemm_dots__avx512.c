@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/avx512/vec.h"
 #include "kernels/sgemm_kernels.h"
 
 enum { VL = 16 };
@@ -79,7 +80,7 @@ static inline void store_rows(__m512 acc, size_t rows, float *y, ptrdiff_t incy,
         __m512 c = _mm512_maskz_loadu_ps((__mmask16)((1u << rows) - 1u), old);
         r = _mm512_fmadd_ps(_mm512_set1_ps(alpha), acc, _mm512_mul_ps(_mm512_set1_ps(beta), c));
     }
-    _mm512_storeu_ps(out, r);
+    _mm512_storeu_ps(out, nnf__v_canon(r));
     for (size_t i = 0; i < rows; i++)
         y[(ptrdiff_t)i * incy] = out[i];
 }
@@ -313,7 +314,7 @@ tb_group(size_t k, const float *a, size_t lda, const float *const base[TB_QUADS]
                                                                _mm512_maskz_loadu_ps(keep, ci)));
             if (kc1 > 0)
                 r = _mm512_fmadd_ps(valpha, _mm512_permutexvar_ps(order, acc1[i]), r);
-            _mm512_mask_storeu_ps(ci, keep, r);
+            _mm512_mask_storeu_ps(ci, keep, nnf__v_canon(r));
         }
         p0 += kc + kc1;
     }

@@ -23,6 +23,7 @@
 
 #include <immintrin.h>
 
+#include "kernels/avx512/vec.h"
 #include "kernels/sgemm_kernels.h"
 
 enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
@@ -34,6 +35,7 @@ static inline __m512 nnf__sgemm_vf_fma(__m512 a, __m512 b, __m512 c)
 {
     return _mm512_fmadd_ps(a, b, c);
 }
+static inline __m512 nnf__sgemm_vf_canon(__m512 v) { return nnf__v_canon(v); }
 #include "kernels/sgemm_epilogue.h"
 
 /* One vector of a tile's epilogue; with a second block, c = fma(alpha, acc1, c) after. */

@@ -45,7 +45,7 @@ groups(size_t kc, const float *a, size_t lda, const float *x, ptrdiff_t incx,
         vst1q_f32(v, acc[g]);
         for (int r = 0; r < VL; r++) {
             float *yr = y + (ptrdiff_t)(g * VL + r) * incy;
-            *yr = beta == 0.0f ? alpha * v[r] : fmaf(alpha, v[r], beta * *yr);
+            *yr = nnf__sgemm_epilogue1(v[r], yr, alpha, beta);
         }
     }
 }
@@ -67,6 +67,6 @@ void nnf__sgemm_dots__neon(size_t m, size_t kc, const float *a, size_t lda,
         for (size_t p = 0; p < kc; p++)
             acc = fmaf(ai[p], x[(ptrdiff_t)p * incx], acc);
         float *yi = y + (ptrdiff_t)i * incy;
-        *yi = beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *yi);
+        *yi = nnf__sgemm_epilogue1(acc, yi, alpha, beta);
     }
 }

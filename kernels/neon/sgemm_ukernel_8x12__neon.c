@@ -8,6 +8,7 @@
  */
 #include <arm_neon.h>
 
+#include "kernels/neon/vec.h"
 #include "kernels/sgemm_kernels.h"
 
 enum { MR = 8, VL = 4 };   /* the tile is MR x 3 VL */
@@ -22,6 +23,7 @@ static inline float32x4_t nnf__sgemm_vf_fma(float32x4_t a, float32x4_t b, float3
 {
     return vfmaq_f32(c, a, b);
 }
+static inline float32x4_t nnf__sgemm_vf_canon(float32x4_t v) { return nnf__v_canon(v); }
 #include "kernels/sgemm_epilogue.h"
 
 static inline float32x4_t load_part(const float *p, size_t n)

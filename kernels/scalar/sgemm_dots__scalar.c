@@ -15,6 +15,6 @@ void NNF__SGEMM_SCALAR(nnf__sgemm_dots)(size_t m, size_t kc, const float *a, siz
         for (size_t p = 0; p < kc; p++)
             acc = fmaf(ai[p], x[(ptrdiff_t)p * incx], acc);
         float *yi = y + (ptrdiff_t)i * incy;
-        *yi = beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *yi);
+        *yi = nnf__sgemm_epilogue1(acc, yi, alpha, beta);
     }
 }

@@ -96,13 +96,7 @@ static inline nnf__vf nnf__v_minimum(nnf__vf a, nnf__vf b)
 }
 
 /* A NaN becomes the canonical quiet NaN 0x7FC00000 (the NaN rule, kernels/eltwise.h). */
-static inline nnf__vf nnf__v_canon(nnf__vf v)
-{
-    const uint32_t qnan = 0x7FC00000u;
-    float q;
-    memcpy(&q, &qnan, sizeof q);
-    return v != v ? q : v;
-}
+static inline nnf__vf nnf__v_canon(nnf__vf v) { return nnf__canonical_nan(v); }
 
 static inline nnf__vm nnf__v_lt(nnf__vf a, nnf__vf b) { return a < b; }
 static inline nnf__vm nnf__v_le(nnf__vf a, nnf__vf b) { return a <= b; }

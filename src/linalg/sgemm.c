@@ -94,7 +94,7 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
     for (size_t i = 0; i < m; i++) {
         float *ci = c + i * ldc;
         for (size_t j = 0; j < n; j++)
-            ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+            ci[j] = beta == 0.0f ? 0.0f : nnf__canonical_nan(beta * ci[j]);
     }
 }
 

@@ -204,8 +204,10 @@ nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float 
         return NNF_OK;
     if (k == 0 || alpha == 0.0f) {   /* as nnf_sgemm: C = beta * C, nothing else read */
         for (size_t i = 0; i < m; i++)
-            for (size_t jj = 0; jj < n; jj++)
-                c[i * ldc + jj] = beta == 0.0f ? 0.0f : beta * c[i * ldc + jj];
+            for (size_t jj = 0; jj < n; jj++) {
+                float *cij = &c[i * ldc + jj];
+                *cij = beta == 0.0f ? 0.0f : nnf__canonical_nan(beta * *cij);
+            }
         return NNF_OK;
     }
     const nnf__sgemm_kernels *kr = active_kernels();

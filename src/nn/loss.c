@@ -2,6 +2,7 @@
  * and targets, borrowed) and what its backward needs (scratch kept between calls). */
 #include "src/nn/nn_internal.h"
 
+#include "kernels/canonical_nan.h"
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 
@@ -49,9 +50,10 @@ const char *nnf_loss_name(const nnf_loss *loss)
     return loss != NULL ? loss->fn->name : "(null)";
 }
 
+/* A NaN loss is 0x7FC00000 (the NaN rule), whatever NaNs the double sums carried. */
 float nnf__loss_mean(double sum, int64_t count)
 {
-    return (float)(sum / (double)count);
+    return nnf__canonical_nan((float)(sum / (double)count));
 }
 
 nnf_status nnf_loss_call(nnf_loss *loss, float *value, nnf_tensor *pred, const nnf_tensor *targ)

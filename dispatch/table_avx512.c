@@ -21,6 +21,8 @@ const nnf__kernels nnf__kernels_avx512 = {
         .direct_mr = 6, .direct_nr = 64,
         .ukernel = nnf__sgemm_ukernel_8x48__avx512,
         .direct_ukernel = nnf__sgemm_ukernel_6x64__avx512,
+        .ukernel_every = nnf__sgemm_ukernel_every_8x48__avx512,
+        .direct_ukernel_every = nnf__sgemm_ukernel_every_6x64__avx512,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
         .dots = nnf__sgemm_dots__avx512,

@@ -47,6 +47,15 @@ typedef void (*nnf__sgemm_ukernel_fn)(size_t k, const float *a, ptrdiff_t rs_a,
                                       float *c, size_t ldc, size_t mr, size_t nr,
                                       float alpha, float beta);
 
+/* The same with the sums restarting every `period` steps instead of every KC (period
+ * divides KC; the micro-batch rule's restarts, nnf__sgemm_restart): beta for the first
+ * period, 1 after. One call covers what a call of nnf__sgemm_ukernel_fn per period
+ * would, with the C tile kept in the L1 and the tile chosen once. */
+typedef void (*nnf__sgemm_ukernel_every_fn)(size_t period, size_t k, const float *a,
+                                            ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                            ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                                            size_t nr, float alpha, float beta);
+
 /* The first block's epilogue above on one element: *c is read only if beta != 0. The
  * vector kernels' is kernels/sgemm_epilogue.h. Under the NaN rule (kernels/eltwise.h)
  * every NaN stored into C is 0x7FC00000, whichever operand's payload the FMA propagated
@@ -109,6 +118,8 @@ typedef struct nnf__sgemm_kernels {
     int a_block_rows, b_block_cols;
     nnf__sgemm_ukernel_fn ukernel;         /* mr x nr: packed panels, prepacked B */
     nnf__sgemm_ukernel_fn direct_ukernel;  /* direct_mr x direct_nr: operands in place */
+    /* The two with a restart period; NULL: one call of the above per period. */
+    nnf__sgemm_ukernel_every_fn ukernel_every, direct_ukernel_every;
     nnf__sgemm_pack_fn pack_copy;
     nnf__sgemm_pack_fn pack_transpose;
     nnf__sgemm_dots_fn dots;
@@ -149,6 +160,12 @@ void nnf__sgemm_ukernel_8x48__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t
 void nnf__sgemm_ukernel_6x64__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
                                      const float *, ptrdiff_t, float *, size_t, size_t,
                                      size_t, float, float);
+void nnf__sgemm_ukernel_every_8x48__avx512(size_t, size_t, const float *, ptrdiff_t,
+                                           ptrdiff_t, const float *, ptrdiff_t, float *,
+                                           size_t, size_t, size_t, float, float);
+void nnf__sgemm_ukernel_every_6x64__avx512(size_t, size_t, const float *, ptrdiff_t,
+                                           ptrdiff_t, const float *, ptrdiff_t, float *,
+                                           size_t, size_t, size_t, float, float);
 void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
                              ptrdiff_t, float *, ptrdiff_t, float, float);
 void nnf__sgemm_dots_tb__avx512(size_t, size_t, size_t, const float *, size_t,

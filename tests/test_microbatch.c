@@ -94,6 +94,10 @@ static void test_sgemm_restart(void **state)
     }
     check_restart(16, NNF_NO_TRANS, NNF_TRANS, 20, 1, 100, 0.0f);          /* GEMV */
     check_restart(16, NNF_TRANS, NNF_TRANS, 9, 33, 130, 0.5f);
+    /* The chapter's g^T @ x; one-vector edges (58 = 48 + 10), whose AVX-512 tiles run
+     * two periods side by side, with a beta other than 0 and 1 for the first. */
+    check_restart(32, NNF_TRANS, NNF_NO_TRANS, 50, 100, 200, 0.0f);
+    check_restart(16, NNF_TRANS, NNF_NO_TRANS, 13, 58, 130, 0.5f);
     check_restart(NNF__SGEMM_KC, NNF_TRANS, NNF_NO_TRANS, 19, 21, 800, 1.0f);
     float c = 0.0f;
     NNF_ASSERT_FAILS(nnf__sgemm_restart(0, NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 1, 1.0f, &c, 1,

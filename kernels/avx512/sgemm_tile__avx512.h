@@ -95,16 +95,18 @@ nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_
     }
 }
 
-/* Block 0 is steps [0, kc); with PAIR, block 1 is steps [kc, kc + kc1), kc1 <= kc.
- * ROWS, NV (zmm vectors per row; all but the last are full, and the last too unless
- * MASKED), unit_rs_a, PAIR, MASKED and UNROLL are compile-time constants in every
- * expansion; unit_rs_a says A's rows are
- * adjacent (packed panels, transposed A), so the broadcasts use one pointer with
- * fixed offsets. */
+/* Block 0 is steps [0, k); with PAIR, block 1 is steps [k, k + kc1), kc1 <= k.
+ * Without PAIR, the sums restart every `period` steps of [0, k) (beta for the first
+ * chunk, 1 after; period is KC or divides it): the micro-batch rule's 32-step chunks
+ * then cost one pass of the epilogue each, the C tile hot in the L1, not a kernel call
+ * and a tile dispatch each. ROWS, NV (zmm vectors per row; all but the last are full,
+ * and the last too unless MASKED), unit_rs_a, PAIR, MASKED and UNROLL are compile-time
+ * constants in every expansion; unit_rs_a says A's rows are adjacent (packed panels,
+ * transposed A), so the broadcasts use one pointer with fixed offsets. */
 static inline __attribute__((always_inline)) void
-nnf__avx512_tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
-                 const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr,
-                 float alpha, float beta, const int ROWS, const int NV,
+nnf__avx512_tile(size_t k, size_t kc1, size_t period, const float *a, ptrdiff_t rs_a,
+                 ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, float *c, size_t ldc,
+                 size_t nr, float alpha, float beta, const int ROWS, const int NV,
                  const int unit_rs_a, const int PAIR, const int MASKED, const int UNROLL)
 {
     enum { MR = NNF__AVX512_MR_MAX, NV_MAX = NNF__AVX512_NV_MAX, VL = NNF__AVX512_VL };
@@ -119,76 +121,82 @@ nnf__avx512_tile(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_
             _mm_prefetch((const char *)(c + (size_t)i * ldc + v * VL), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + (size_t)i * ldc + nr - 1), _MM_HINT_T0);
     }
-    __m512 acc[MR][NV_MAX], acc1[MR];
-#pragma GCC unroll 8
-    for (int i = 0; i < ROWS; i++) {
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            acc[i][v] = _mm512_setzero_ps();
-        if (PAIR)
-            acc1[i] = _mm512_setzero_ps();
-    }
-
     const size_t left = nr - (size_t)(NV - 1) * VL;
     const __mmask16 last = left >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-
-    size_t p = 0;
-    if (PAIR) {
-        const float *a1 = a + (ptrdiff_t)kc * cs_a, *b1 = b + (ptrdiff_t)kc * rs_b;
-        for (; p < kc1; p++) {
-            __m512 bv = MASKED ? _mm512_maskz_loadu_ps(last, b) : _mm512_loadu_ps(b);
-            __m512 bv1 = MASKED ? _mm512_maskz_loadu_ps(last, b1) : _mm512_loadu_ps(b1);
+    for (size_t p0 = 0; p0 < k; p0 += period, beta = 1.0f) {
+        const size_t kc = PAIR || k - p0 < period ? k - p0 : period;
+        __m512 acc[MR][NV_MAX], acc1[MR];
 #pragma GCC unroll 8
-            for (int i = 0; i < ROWS; i++) {
-                acc[i][0] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs_a]), bv, acc[i][0]);
-                acc1[i] = _mm512_fmadd_ps(_mm512_set1_ps(a1[i * rs_a]), bv1, acc1[i]);
+        for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = _mm512_setzero_ps();
+            if (PAIR)
+                acc1[i] = _mm512_setzero_ps();
+        }
+
+        size_t p = 0;
+        if (PAIR) {
+            const float *a1 = a + (ptrdiff_t)kc * cs_a, *b1 = b + (ptrdiff_t)kc * rs_b;
+            for (; p < kc1; p++) {
+                __m512 bv = MASKED ? _mm512_maskz_loadu_ps(last, b) : _mm512_loadu_ps(b);
+                __m512 bv1 =
+                    MASKED ? _mm512_maskz_loadu_ps(last, b1) : _mm512_loadu_ps(b1);
+#pragma GCC unroll 8
+                for (int i = 0; i < ROWS; i++) {
+                    acc[i][0] =
+                        _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs_a]), bv, acc[i][0]);
+                    acc1[i] = _mm512_fmadd_ps(_mm512_set1_ps(a1[i * rs_a]), bv1, acc1[i]);
+                }
+                a += cs_a;
+                b += rs_b;
+                a1 += cs_a;
+                b1 += rs_b;
             }
-            a += cs_a;
-            b += rs_b;
-            a1 += cs_a;
-            b1 += rs_b;
         }
-    }
-    /* Unrolled (the kernel's full shape, and tiles without masks): the loop's pointer
-     * updates and branch then cost a quarter as many issue slots, measured 8% faster
-     * for full tiles and 5% for 32^3's. */
-    if (UNROLL) {
+        /* Unrolled (the kernel's full shape, and tiles without masks): the loop's
+         * pointer updates and branch then cost a quarter as many issue slots, measured
+         * 8% faster for full tiles and 5% for 32^3's. */
+        if (UNROLL) {
 #pragma GCC unroll 4
-        for (; p < kc; p++) {
-            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
-            a += cs_a;
-            b += rs_b;
+            for (; p < kc; p++) {
+                nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
+                a += cs_a;
+                b += rs_b;
+            }
+        } else {
+            for (; p < kc; p++) {
+                nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
+                a += cs_a;
+                b += rs_b;
+            }
         }
-    } else {
-        for (; p < kc; p++) {
-            nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
-            a += cs_a;
-            b += rs_b;
-        }
-    }
 
 #pragma GCC unroll 8
-    for (int i = 0; i < ROWS; i++) {
-        float *ci = c + (size_t)i * ldc;
-        __m512 a1 = PAIR ? acc1[i] : acc[i][0];
+        for (int i = 0; i < ROWS; i++) {
+            float *ci = c + (size_t)i * ldc;
+            __m512 a1 = PAIR ? acc1[i] : acc[i][0];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
-            /* Inline in the full shape (a partial last vector of 6x64's tiles at widths
-             * of 50 or 100: 2% of 200x100x50), a call elsewhere. */
-            if (MASKED && v == NV - 1 && UNROLL)
-                nnf__avx512_store_masked(ci + v * VL, last, acc[i][v], a1, PAIR, alpha, beta);
-            else if (MASKED && v == NV - 1)
-                nnf__avx512_store_masked_call(ci + v * VL, last, acc[i][v], a1, PAIR, alpha,
-                                              beta);
-            else
-                nnf__avx512_store(ci + v * VL, acc[i][v], a1, PAIR, alpha, beta);
+            for (int v = 0; v < NV; v++) {
+                /* Inline in the full shape (a partial last vector of 6x64's tiles at
+                 * widths of 50 or 100: 2% of 200x100x50), a call elsewhere. */
+                if (MASKED && v == NV - 1 && UNROLL)
+                    nnf__avx512_store_masked(ci + v * VL, last, acc[i][v], a1, PAIR, alpha,
+                                             beta);
+                else if (MASKED && v == NV - 1)
+                    nnf__avx512_store_masked_call(ci + v * VL, last, acc[i][v], a1, PAIR,
+                                                  alpha, beta);
+                else
+                    nnf__avx512_store(ci + v * VL, acc[i][v], a1, PAIR, alpha, beta);
+            }
         }
     }
 }
 
-typedef void nnf__avx512_tile_fn(size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a,
-                                 ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, float *c,
-                                 size_t ldc, size_t nr, float alpha, float beta);
+typedef void nnf__avx512_tile_fn(size_t k, size_t kc1, size_t period, const float *a,
+                                 ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                 ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,
+                                 float beta);
 
 /* One tile shape as a function of its own, named tile_<rows>_<nv>_<unit>_<pair>_<masked>
  * (each kernel lists its shapes in static tables). Inlined into one function, the shapes
@@ -196,33 +204,45 @@ typedef void nnf__avx512_tile_fn(size_t kc, size_t kc1, const float *a, ptrdiff_
  * (minutes under a sanitizer); apart, each shape is compiled on its own. */
 #define NNF__AVX512_TILE(rows, nv, unit, pair, masked, unroll)                             \
     static __attribute__((noinline)) void tile_##rows##_##nv##_##unit##_##pair##_##masked(    \
-        size_t kc, size_t kc1, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,              \
+        size_t k, size_t kc1, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, \
         const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,       \
         float beta)                                                                          \
     {                                                                                        \
-        nnf__avx512_tile(kc, kc1, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows,    \
-                         nv, unit, pair, masked, unroll);                                    \
+        nnf__avx512_tile(k, kc1, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta,   \
+                         rows, nv, unit, pair, masked, unroll);                              \
     }
 
-/* The call's k range in KC blocks, with the call's beta for the first and 1 after;
- * where `pair` is given, two blocks at a time through it (the last odd one through
- * `one`). */
+/* The call's k range, the sums restarting every `period` steps (KC, or a divisor of KC
+ * for the micro-batch rule), with the call's beta for the first and 1 after: a call of
+ * `one` per KC block, which cuts it itself; or, where `pair` is given, two periods at a
+ * time through it (the last odd one through `one`). */
 static inline void nnf__avx512_blocks(nnf__avx512_tile_fn *one, nnf__avx512_tile_fn *pair,
-                                      size_t k, const float *a, ptrdiff_t rs_a,
-                                      ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                      float *c, size_t ldc, size_t nr, float alpha,
-                                      float beta)
+                                      size_t period, size_t k, const float *a,
+                                      ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                      ptrdiff_t rs_b, float *c, size_t ldc, size_t nr,
+                                      float alpha, float beta)
 {
-    enum { KC = NNF__SGEMM_KC };
+    const size_t block = pair != NULL ? period : NNF__SGEMM_KC;
     for (size_t p0 = 0; p0 < k;) {
-        size_t kc = k - p0 < KC ? k - p0 : KC;
+        size_t kc = k - p0 < block ? k - p0 : block;
         size_t rest = k - p0 - kc;
-        size_t kc1 = pair != NULL ? (rest < KC ? rest : KC) : 0;
-        (kc1 > 0 ? pair : one)(kc, kc1, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+        size_t kc1 = pair != NULL ? (rest < block ? rest : block) : 0;
+        (kc1 > 0 ? pair : one)(kc, kc1, period, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
                                b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr, alpha,
                                p0 == 0 ? beta : 1.0f);
         p0 += kc + kc1;
     }
 }
+
+/* A kernel's nnf__sgemm_ukernel_fn entry: its entry with a period, given KC. */
+#define NNF__AVX512_KC_ENTRY(shape)                                                         \
+    void nnf__sgemm_ukernel_##shape##__avx512(size_t k, const float *a, ptrdiff_t rs_a,     \
+                                              ptrdiff_t cs_a, const float *b,               \
+                                              ptrdiff_t rs_b, float *c, size_t ldc,         \
+                                              size_t mr, size_t nr, float alpha, float beta) \
+    {                                                                                        \
+        nnf__sgemm_ukernel_every_##shape##__avx512(NNF__SGEMM_KC, k, a, rs_a, cs_a, b,      \
+                                                   rs_b, c, ldc, mr, nr, alpha, beta);       \
+    }
 
 #endif

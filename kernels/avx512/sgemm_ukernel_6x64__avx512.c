@@ -29,10 +29,10 @@ NNF__AVX512_TILE(6, 4, 1, 0, 1, 1)
      tile_5_##nv##_0_##pair##_##m, tile_6_##nv##_0_##pair##_##m}
 #define BY_WIDTH(m) {BY_ROWS(1, 0, m), BY_ROWS(2, 0, m), BY_ROWS(3, 0, m), BY_ROWS(4, 0, m)}
 
-void nnf__sgemm_ukernel_6x64__avx512(size_t k, const float *a, ptrdiff_t rs_a,
-                                     ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                     float *c, size_t ldc, size_t mr, size_t nr,
-                                     float alpha, float beta)
+void nnf__sgemm_ukernel_every_6x64__avx512(size_t period, size_t k, const float *a,
+                                           ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                           ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                                           size_t nr, float alpha, float beta)
 {
     /* Static: built on the stack at every call, the tables cost 14% at 32^3. */
     static nnf__avx512_tile_fn *const tiles[2][4][6] = {BY_WIDTH(0), BY_WIDTH(1)};
@@ -48,5 +48,8 @@ void nnf__sgemm_ukernel_6x64__avx512(size_t k, const float *a, ptrdiff_t rs_a,
         if (nv == 1)
             pair = pairs[mr - 1];
     }
-    nnf__avx512_blocks(one, pair, k, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta);
+    nnf__avx512_blocks(one, pair, period, k, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha,
+                       beta);
 }
+
+NNF__AVX512_KC_ENTRY(6x64)

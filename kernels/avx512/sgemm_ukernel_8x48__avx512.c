@@ -30,10 +30,10 @@ NNF__AVX512_TILE(8, 3, 1, 0, 1, 1)
      tile_5_##nv##_0_##pair##_##m, tile_6_##nv##_0_##pair##_##m,                        \
      tile_7_##nv##_0_##pair##_##m, tile_8_##nv##_0_##pair##_##m}
 
-void nnf__sgemm_ukernel_8x48__avx512(size_t k, const float *a, ptrdiff_t rs_a,
-                                     ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                                     float *c, size_t ldc, size_t mr, size_t nr,
-                                     float alpha, float beta)
+void nnf__sgemm_ukernel_every_8x48__avx512(size_t period, size_t k, const float *a,
+                                           ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                           ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                                           size_t nr, float alpha, float beta)
 {
     static nnf__avx512_tile_fn *const masked[3][8] = {BY_ROWS(1, 0, 1), BY_ROWS(2, 0, 1),
                                                       BY_ROWS(3, 0, 1)};
@@ -49,5 +49,8 @@ void nnf__sgemm_ukernel_8x48__avx512(size_t k, const float *a, ptrdiff_t rs_a,
         one = masked[nv - 1][mr - 1];
     if (nv == 1)
         pair = pairs[mr - 1];
-    nnf__avx512_blocks(one, pair, k, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta);
+    nnf__avx512_blocks(one, pair, period, k, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha,
+                       beta);
 }
+
+NNF__AVX512_KC_ENTRY(8x48)

@@ -39,11 +39,13 @@ static inline void nnf__sgemm_pack(const nnf__sgemm_kernels *kr, size_t kc, size
 }
 
 /* One kernel call over k steps from a restart point, the sums restarting every `period`
- * steps (nnf__sgemm_restart): the kernel sees sub-chunks of at most `period` steps, each
- * from offsets into the same operands (packed panels too: a step is cs_a floats of A and
- * rs_b of B), beta for the first and 1 after, so the kernels' KC contract covers it.
- * period == KC hands the whole k to the kernel, which cuts it itself. */
-static inline void nnf__sgemm_ukernel_every(nnf__sgemm_ukernel_fn ukernel, size_t period,
+ * steps (nnf__sgemm_restart): through the kernel's `every` entry where it has one, else
+ * the kernel sees sub-chunks of at most `period` steps, each from offsets into the same
+ * operands (packed panels too: a step is cs_a floats of A and rs_b of B), beta for the
+ * first and 1 after, so the kernels' KC contract covers it. period == KC hands the
+ * whole k to the kernel, which cuts it itself. */
+static inline void nnf__sgemm_ukernel_every(nnf__sgemm_ukernel_fn ukernel,
+                                            nnf__sgemm_ukernel_every_fn every, size_t period,
                                             size_t k, const float *a, ptrdiff_t rs_a,
                                             ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                             float *c, size_t ldc, size_t mr, size_t nr,
@@ -51,6 +53,10 @@ static inline void nnf__sgemm_ukernel_every(nnf__sgemm_ukernel_fn ukernel, size_
 {
     if (period == NNF__SGEMM_KC || k <= period) {
         ukernel(k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
+        return;
+    }
+    if (every != NULL) {
+        every(period, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
         return;
     }
     for (size_t p0 = 0; p0 < k; p0 += period)

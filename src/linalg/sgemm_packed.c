@@ -219,9 +219,9 @@ static void run_item(void *ctx, int64_t i, int participant)
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
     float *crow = j->c + i0 * j->ldc;
     for (size_t jr = j0; jr < j1; jr += NR)
-        nnf__sgemm_ukernel_every(kr->ukernel, j->period, kc, apanel, 1, (ptrdiff_t)MR,
-                                 blevel + jr * kc, (ptrdiff_t)NR, crow + jr, j->ldc, mr,
-                                 min_size(NR, j1 - jr), j->alpha, beta);
+        nnf__sgemm_ukernel_every(kr->ukernel, kr->ukernel_every, j->period, kc, apanel, 1,
+                                 (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR, crow + jr,
+                                 j->ldc, mr, min_size(NR, j1 - jr), j->alpha, beta);
 }
 
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,

@@ -71,10 +71,10 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {
-            nnf__sgemm_ukernel_every(kr->direct_ukernel, period, k, nnf__sgemm_at(a, ir, 0),
-                                     a.rs, a.cs, nnf__sgemm_at(b, 0, jr), b.rs,
-                                     c + ir * ldc + jr, ldc, mr, min_size(NR, n - jr), alpha,
-                                     beta);
+            nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every, period, k,
+                                     nnf__sgemm_at(a, ir, 0), a.rs, a.cs,
+                                     nnf__sgemm_at(b, 0, jr), b.rs, c + ir * ldc + jr, ldc,
+                                     mr, min_size(NR, n - jr), alpha, beta);
         }
     }
 }
@@ -105,8 +105,9 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
             size_t kc = min_size(KC, k - pc);
             nnf__sgemm_pack(kr, kc, nr, nr, nnf__sgemm_at(b, pc, jr), b.cs, b.rs, bbuf);
             for (size_t ir = 0; ir < m; ir += MR)
-                nnf__sgemm_ukernel_every(kr->direct_ukernel, period, kc,
-                                         nnf__sgemm_at(a, ir, pc), a.rs, a.cs, bbuf,
+                nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every,
+                                         period, kc, nnf__sgemm_at(a, ir, pc), a.rs, a.cs,
+                                         bbuf,
                                          (ptrdiff_t)nr, c + ir * ldc + jr, ldc,
                                          min_size(MR, m - ir), nr, alpha,
                                          pc == 0 ? beta : 1.0f);

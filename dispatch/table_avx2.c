@@ -17,6 +17,8 @@ const nnf__kernels nnf__kernels_avx2 = {
         .direct_mr = 6, .direct_nr = 16,
         .ukernel = nnf__sgemm_ukernel_6x16__avx2,
         .direct_ukernel = nnf__sgemm_ukernel_6x16__avx2,
+        .ukernel_every = nnf__sgemm_ukernel_every_6x16__avx2,
+        .direct_ukernel_every = nnf__sgemm_ukernel_every_6x16__avx2,
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
         .dots = nnf__sgemm_dots__avx2,

@@ -150,6 +150,9 @@ void nnf__sgemm_ukernel_4x4__scalarfma(size_t, const float *, ptrdiff_t, ptrdiff
 void nnf__sgemm_dots__scalarfma(size_t, size_t, const float *, size_t, const float *,
                                 ptrdiff_t, float *, ptrdiff_t, float, float);
 NNF__SGEMM_DECLARE(avx2, 6x16)
+void nnf__sgemm_ukernel_every_6x16__avx2(size_t, size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                         const float *, ptrdiff_t, float *, size_t, size_t,
+                                         size_t, float, float);
 /* AVX-512 brings its own micro-kernels (8x48 on packed panels, 6x64 in place) and
  * GEMV, and reuses the AVX2 packing: copies and 8x8 transposes are bound by loads and
  * stores, which 512-bit registers do not speed up on Zen 4 (it splits zmm operations

@@ -73,11 +73,14 @@ static inline __attribute__((always_inline)) void step(__m256 acc[][2], const fl
     }
 }
 
-/* ROWS and NV (ymm vectors per row) are compile-time constants in every expansion;
- * unit_rs_a says A's rows are adjacent (packed panels, transposed A), so the
- * broadcasts use one pointer with fixed offsets. */
+/* Steps [0, k) of one KC block, the sums restarting every `period` steps (KC, or a
+ * divisor for the micro-batch rule), beta for the first chunk and 1 after: 32-step
+ * chunks then cost an epilogue each with the C tile in the L1, not a call and a tile
+ * dispatch. ROWS and NV (ymm vectors per row) are compile-time constants in every
+ * expansion; unit_rs_a says A's rows are adjacent (packed panels, transposed A), so
+ * the broadcasts use one pointer with fixed offsets. */
 static inline __attribute__((always_inline)) void
-tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+tile(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
      ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha, float beta,
      const int ROWS, const int NV, const int unit_rs_a)
 {
@@ -90,47 +93,53 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
         _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + (size_t)i * ldc + nr - 1), _MM_HINT_T0);
     }
-    __m256 acc[MR][2];
-#pragma GCC unroll 6
-    for (int i = 0; i < ROWS; i++)
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-            acc[i][v] = _mm256_setzero_ps();
-
     /* The last vector is partial when nr is not a multiple of 8. */
     const size_t left = nr - (size_t)(NV - 1) * VL;
     const int partial = left < VL;
     const __m256i mask = lanes_below(left);
 
-    if (partial) {
-        for (size_t p = 0; p < kc; p++, a += cs_a, b += rs_b)
-            step(acc, a, rs_a, b, mask, ROWS, NV, 1);
-    } else {
-        /* Unrolled: a quarter of the pointer updates and branches, which otherwise
-         * take issue slots from the FMAs (measured 78% -> 88% of the ymm peak). */
+    for (size_t p0 = 0; p0 < k; p0 += period, beta = 1.0f) {
+        const size_t kc = k - p0 < period ? k - p0 : period;
+        __m256 acc[MR][2];
+#pragma GCC unroll 6
+        for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = _mm256_setzero_ps();
+
+        if (partial) {
+            for (size_t p = 0; p < kc; p++, a += cs_a, b += rs_b)
+                step(acc, a, rs_a, b, mask, ROWS, NV, 1);
+        } else {
+            /* Unrolled: a quarter of the pointer updates and branches, which otherwise
+             * take issue slots from the FMAs (measured 78% -> 88% of the ymm peak). */
 #pragma GCC unroll 4
-        for (size_t p = 0; p < kc; p++, a += cs_a, b += rs_b)
-            step(acc, a, rs_a, b, mask, ROWS, NV, 0);
-    }
+            for (size_t p = 0; p < kc; p++, a += cs_a, b += rs_b)
+                step(acc, a, rs_a, b, mask, ROWS, NV, 0);
+        }
 
 #pragma GCC unroll 6
-    for (int i = 0; i < ROWS; i++)
+        for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-            if (partial && v == NV - 1)
-                store_part(c + (size_t)i * ldc + v * VL, left, mask, acc[i][v], alpha, beta);
-            else
-                store_full(c + (size_t)i * ldc + v * VL, acc[i][v], alpha, beta);
+            for (int v = 0; v < NV; v++)
+                if (partial && v == NV - 1)
+                    store_part(c + (size_t)i * ldc + v * VL, left, mask, acc[i][v], alpha,
+                               beta);
+                else
+                    store_full(c + (size_t)i * ldc + v * VL, acc[i][v], alpha, beta);
+    }
 }
 
 /* One instantiation per shape, each a function of its own: inlined into one
  * function, the 24 shapes took minutes to compile under a sanitizer. */
 #define TILE_FN(rows, nv, unit)                                                         \
     static __attribute__((noinline)) void tile_##rows##_##nv##_##unit(                  \
-        size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,      \
-        ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha, float beta)       \
+        size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,        \
+        const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,   \
+        float beta)                                                                     \
     {                                                                                   \
-        tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit);      \
+        tile(k, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv,      \
+             unit);                                                                     \
     }
 #define ROWS_1_TO_6(nv, unit)                                                           \
     TILE_FN(1, nv, unit) TILE_FN(2, nv, unit) TILE_FN(3, nv, unit)                      \
@@ -144,17 +153,22 @@ ROWS_1_TO_6(2, 1)
     {tile_1_##nv##_##unit, tile_2_##nv##_##unit, tile_3_##nv##_##unit,                  \
      tile_4_##nv##_##unit, tile_5_##nv##_##unit, tile_6_##nv##_##unit}
 
-/* One KC block. */
-static void block(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
-                  ptrdiff_t rs_b, float *c, size_t ldc, size_t mr, size_t nr, float alpha,
-                  float beta)
+void nnf__sgemm_ukernel_every_6x16__avx2(size_t period, size_t k, const float *a,
+                                         ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                         ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                                         size_t nr, float alpha, float beta)
 {
-    typedef void tile_fn(size_t, const float *, ptrdiff_t, ptrdiff_t, const float *,
+    typedef void tile_fn(size_t, size_t, const float *, ptrdiff_t, ptrdiff_t, const float *,
                          ptrdiff_t, float *, size_t, size_t, float, float);
     /* [unit][nv - 1][rows - 1] */
     static tile_fn *const tiles[2][2][MR] = {{BY_ROWS(1, 0), BY_ROWS(2, 0)},
                                              {BY_ROWS(1, 1), BY_ROWS(2, 1)}};
-    tiles[rs_a == 1][nr > VL][mr - 1](kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta);
+    tile_fn *one = tiles[rs_a == 1][nr > VL][mr - 1];
+    /* A call per KC block, as each asks for its C tile ahead (the tile's prefetch). */
+    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC)
+        one(k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC, period,
+            a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr,
+            alpha, p0 == 0 ? beta : 1.0f);
 }
 
 void nnf__sgemm_ukernel_6x16__avx2(size_t k, const float *a, ptrdiff_t rs_a,
@@ -162,5 +176,6 @@ void nnf__sgemm_ukernel_6x16__avx2(size_t k, const float *a, ptrdiff_t rs_a,
                                    float *c, size_t ldc, size_t mr, size_t nr,
                                    float alpha, float beta)
 {
-    nnf__sgemm_each_block(block, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
+    nnf__sgemm_ukernel_every_6x16__avx2(NNF__SGEMM_KC, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr,
+                                        nr, alpha, beta);
 }

@@ -9,7 +9,7 @@
  * to reuse it. pthread_atfork handlers need nothing: glibc drops those of an unloaded
  * object (they are registered with its __dso_handle).
  *
- * ELF destructors also run at process exit, so the same happens then: do not call exit()
+ * ELF destructors also run at process exit, so the same happens then: a process must not exit
  * while another thread is inside an nnf call (its scratch would be freed under it). */
 #include "src/core/alloc.h"
 #include "src/linalg/sgemm_internal.h"

@@ -22,14 +22,6 @@ static inline __m256i lanes_below(size_t n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(lim), idx);
 }
 
-typedef __m256 nnf__sgemm_vf;
-static inline __m256 nnf__sgemm_vf_splat(float x) { return _mm256_set1_ps(x); }
-static inline __m256 nnf__sgemm_vf_mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
-static inline __m256 nnf__sgemm_vf_fma(__m256 a, __m256 b, __m256 c)
-{
-    return _mm256_fmadd_ps(a, b, c);
-}
-static inline __m256 nnf__sgemm_vf_canon(__m256 v) { return nnf__v_canon(v); }
 #include "kernels/sgemm_epilogue.h"
 
 /* A full vector's epilogue, inline (plain accesses cost a sanitizer one check each). */

@@ -28,14 +28,6 @@
 
 enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
 
-typedef __m512 nnf__sgemm_vf;
-static inline __m512 nnf__sgemm_vf_splat(float x) { return _mm512_set1_ps(x); }
-static inline __m512 nnf__sgemm_vf_mul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
-static inline __m512 nnf__sgemm_vf_fma(__m512 a, __m512 b, __m512 c)
-{
-    return _mm512_fmadd_ps(a, b, c);
-}
-static inline __m512 nnf__sgemm_vf_canon(__m512 v) { return nnf__v_canon(v); }
 #include "kernels/sgemm_epilogue.h"
 
 /* One vector of a tile's epilogue; with a second block, c = fma(alpha, acc1, c) after. */

@@ -44,6 +44,9 @@ static inline void nnf__v_store_part(float *y, size_t m, nnf__vf v)
 static inline nnf__vf nnf__v_add(nnf__vf a, nnf__vf b) { return _mm512_add_ps(a, b); }
 static inline nnf__vf nnf__v_sub(nnf__vf a, nnf__vf b) { return _mm512_sub_ps(a, b); }
 static inline nnf__vf nnf__v_mul(nnf__vf a, nnf__vf b) { return _mm512_mul_ps(a, b); }
+/* a * b + c rounded once: only the sgemm epilogue uses it (elementwise ops never
+ * contract). */
+static inline nnf__vf nnf__v_fma(nnf__vf a, nnf__vf b, nnf__vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline nnf__vf nnf__v_div(nnf__vf a, nnf__vf b) { return _mm512_div_ps(a, b); }
 static inline nnf__vf nnf__v_sqrt(nnf__vf x) { return _mm512_sqrt_ps(x); }
 static inline nnf__vf nnf__v_neg(nnf__vf x) { return _mm512_xor_ps(x, _mm512_set1_ps(-0.0f)); }

@@ -13,17 +13,6 @@
 
 enum { MR = 8, VL = 4 };   /* the tile is MR x 3 VL */
 
-typedef float32x4_t nnf__sgemm_vf;
-static inline float32x4_t nnf__sgemm_vf_splat(float x) { return vdupq_n_f32(x); }
-static inline float32x4_t nnf__sgemm_vf_mul(float32x4_t a, float32x4_t b)
-{
-    return vmulq_f32(a, b);
-}
-static inline float32x4_t nnf__sgemm_vf_fma(float32x4_t a, float32x4_t b, float32x4_t c)
-{
-    return vfmaq_f32(c, a, b);
-}
-static inline float32x4_t nnf__sgemm_vf_canon(float32x4_t v) { return nnf__v_canon(v); }
 #include "kernels/sgemm_epilogue.h"
 
 static inline float32x4_t load_part(const float *p, size_t n)

@@ -53,6 +53,9 @@ static inline void nnf__v_store_part(float *y, size_t m, nnf__vf v)
 static inline nnf__vf nnf__v_add(nnf__vf a, nnf__vf b) { return vaddq_f32(a, b); }
 static inline nnf__vf nnf__v_sub(nnf__vf a, nnf__vf b) { return vsubq_f32(a, b); }
 static inline nnf__vf nnf__v_mul(nnf__vf a, nnf__vf b) { return vmulq_f32(a, b); }
+/* a * b + c rounded once: only the sgemm epilogue uses it (elementwise ops never
+ * contract). */
+static inline nnf__vf nnf__v_fma(nnf__vf a, nnf__vf b, nnf__vf c) { return vfmaq_f32(c, a, b); }
 static inline nnf__vf nnf__v_div(nnf__vf a, nnf__vf b) { return vdivq_f32(a, b); }
 static inline nnf__vf nnf__v_sqrt(nnf__vf x) { return vsqrtq_f32(x); }
 static inline nnf__vf nnf__v_neg(nnf__vf x) { return vnegq_f32(x); }

@@ -1,5 +1,6 @@
 /* The avx2 kernel table. Compiled at the baseline ISA: it only stores pointers. */
 #include "dispatch/kernel_table.h"
+#include "kernels/avx2/kernels.h"
 
 const nnf__kernels nnf__kernels_avx2 = {
     .isa = NNF_ISA_AVX2,

@@ -1,5 +1,7 @@
 /* The avx512 kernel table. Compiled at the baseline ISA: it only stores pointers. */
 #include "dispatch/kernel_table.h"
+#include "kernels/avx2/kernels.h"   /* the packing */
+#include "kernels/avx512/kernels.h"
 
 const nnf__kernels nnf__kernels_avx512 = {
     .isa = NNF_ISA_AVX512,

@@ -1,5 +1,6 @@
 /* The neon kernel table. Compiled at the baseline ISA: it only stores pointers. */
 #include "dispatch/kernel_table.h"
+#include "kernels/neon/kernels.h"
 
 const nnf__kernels nnf__kernels_neon = {
     .isa = NNF_ISA_NEON,

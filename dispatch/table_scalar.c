@@ -1,5 +1,6 @@
 /* The scalar kernel table. Compiled at the baseline ISA: it only stores pointers. */
 #include "dispatch/kernel_table.h"
+#include "kernels/scalar/kernels.h"
 
 const nnf__kernels nnf__kernels_scalar = {
     .isa = NNF_ISA_SCALAR,

@@ -3,6 +3,7 @@
  * SLEEF's purecfma gives the vector ISAs' bits. Compiled at the baseline ISA: it only
  * stores pointers. */
 #include "dispatch/kernel_table.h"
+#include "kernels/scalar/kernels.h"
 
 const nnf__kernels nnf__kernels_scalar_fma = {
     .isa = NNF_ISA_SCALAR_FMA,

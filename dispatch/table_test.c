@@ -3,6 +3,7 @@
  * list line, a rule and this table. Compiled at the baseline ISA: it only stores
  * pointers. */
 #include "dispatch/kernel_table.h"
+#include "kernels/scalar/kernels.h"
 
 const nnf__kernels nnf__kernels_test = {
     .isa = NNF_ISA_TEST,

@@ -80,7 +80,8 @@ typedef struct nnf__eltwise_kernels {
  * once in kernels/generic/f32_v<op>.c, or in the file of the family they belong to:
  * f32_varith.c (add sub mul div sqrt), f32_vminmax.c, f32_vcompare.c (lt ... ne),
  * f32_vsign.c (neg abs), f32_vrelu.c (relu and its backward), f32_vsleef.c (exp log tanh
- * sigmoid pow). */
+ * sigmoid pow). Each ISA declares its set in kernels/<isa>/kernels.h with the macros
+ * below. */
 #define NNF__DECLARE_UNARY(op, isa) \
     void nnf__f32_v##op##__##isa(size_t, const float *, ptrdiff_t, float *, ptrdiff_t);
 #define NNF__DECLARE_BINARY(op, isa)                                                  \
@@ -113,16 +114,6 @@ typedef struct nnf__eltwise_kernels {
     NNF__DECLARE_COMPARE(gt, isa) NNF__DECLARE_COMPARE(ge, isa)                       \
     NNF__DECLARE_COMPARE(eq, isa) NNF__DECLARE_COMPARE(ne, isa)                       \
     NNF__DECLARE_SLEEF_KERNELS(isa)
-
-NNF__DECLARE_ELTWISE_KERNELS(scalar)
-NNF__DECLARE_SLEEF_KERNELS(scalarfma)
-#if defined(__x86_64__)
-NNF__DECLARE_ELTWISE_KERNELS(avx2)
-NNF__DECLARE_ELTWISE_KERNELS(avx512)
-#endif
-#if defined(__aarch64__)
-NNF__DECLARE_ELTWISE_KERNELS(neon)
-#endif
 
 /* The table entries for one ISA (used by dispatch/table_<isa>.c). */
 #define NNF__ELTWISE_SLEEF_KERNELS(isa)                                               \

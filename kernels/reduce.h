@@ -111,8 +111,8 @@ typedef struct nnf__reduce_kernels {
 } nnf__reduce_kernels;
 
 /* Each ISA defines nnf__<type>_r<op>[_form]__<isa> (XNNPACK's scheme: f32_rsum,
- * f32_rminmax, u8_rfind), each in kernels/generic/<type>_r<op>.c; dispatch/table_<isa>.c
- * lists them. */
+ * f32_rminmax, u8_rfind), each in kernels/generic/<type>_r<op>.c, declared by
+ * NNF__RED_DECLARE(isa) in kernels/<isa>/kernels.h; dispatch/table_<isa>.c lists them. */
 #define NNF__RED_DECLARE(isa)                                                             \
     void nnf__f32_rsum_lanes__##isa(size_t n, const float *x, float *acc);                 \
     void nnf__f32_rsum_sqdev_lanes__##isa(size_t n, const float *x, float mean,            \
@@ -125,15 +125,6 @@ typedef struct nnf__reduce_kernels {
                                       int32_t *kmax);                                     \
     size_t nnf__f32_rfind__##isa(size_t n, const float *x, float value, int equal);        \
     size_t nnf__u8_rfind__##isa(size_t n, const uint8_t *x, uint8_t value, int equal);
-
-NNF__RED_DECLARE(scalar)
-#if defined(__x86_64__)
-NNF__RED_DECLARE(avx2)
-NNF__RED_DECLARE(avx512)
-#endif
-#if defined(__aarch64__)
-NNF__RED_DECLARE(neon)
-#endif
 
 /* The table entries of one ISA, for dispatch/table_<isa>.c. */
 #define NNF__RED_TABLE(isa)                                  \

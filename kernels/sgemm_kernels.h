@@ -129,53 +129,32 @@ typedef struct nnf__sgemm_kernels {
                     * of it go through `dots` (sgemm_paths.c, sparse_tail) */
 } nnf__sgemm_kernels;
 
-/* The kernels each ISA provides (declared here so the tables and tests see one list). */
-#define NNF__SGEMM_DECLARE(isa, shape)                                                 \
-    void nnf__sgemm_ukernel_##shape##__##isa(size_t, const float *, ptrdiff_t,         \
-                                             ptrdiff_t, const float *, ptrdiff_t,       \
-                                             float *, size_t, size_t, size_t, float,    \
-                                             float);                                    \
-    void nnf__sgemm_pack_copy__##isa(size_t, size_t, size_t, const float *, size_t,     \
-                                     float *);                                          \
-    void nnf__sgemm_pack_transpose__##isa(size_t, size_t, size_t, const float *,        \
-                                          size_t, float *);                             \
-    void nnf__sgemm_dots__##isa(size_t, size_t, const float *, size_t, const float *,   \
+/* Declarations of one ISA's kernels, for its kernels/<isa>/kernels.h: the micro-kernel
+ * of a shape (e.g. 6x16), its restart-period entry, packing, GEMV, few-row B^T. */
+#define NNF__SGEMM_DECLARE_UKERNEL(isa, shape)                                             \
+    void nnf__sgemm_ukernel_##shape##__##isa(size_t, const float *, ptrdiff_t, ptrdiff_t,  \
+                                             const float *, ptrdiff_t, float *, size_t,    \
+                                             size_t, size_t, float, float);
+#define NNF__SGEMM_DECLARE_UKERNEL_EVERY(isa, shape)                                       \
+    void nnf__sgemm_ukernel_every_##shape##__##isa(size_t, size_t, const float *,         \
+                                                   ptrdiff_t, ptrdiff_t, const float *,    \
+                                                   ptrdiff_t, float *, size_t, size_t,     \
+                                                   size_t, float, float);
+#define NNF__SGEMM_DECLARE_PACK(isa)                                                       \
+    void nnf__sgemm_pack_copy__##isa(size_t, size_t, size_t, const float *, size_t,       \
+                                     float *);                                            \
+    void nnf__sgemm_pack_transpose__##isa(size_t, size_t, size_t, const float *, size_t,   \
+                                          float *);
+#define NNF__SGEMM_DECLARE_DOTS(isa)                                                       \
+    void nnf__sgemm_dots__##isa(size_t, size_t, const float *, size_t, const float *,      \
                                 ptrdiff_t, float *, ptrdiff_t, float, float);
-
-NNF__SGEMM_DECLARE(scalar, 4x4)
-#if defined(__x86_64__)
-void nnf__sgemm_ukernel_4x4__scalarfma(size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                       const float *, ptrdiff_t, float *, size_t, size_t,
-                                       size_t, float, float);
-void nnf__sgemm_dots__scalarfma(size_t, size_t, const float *, size_t, const float *,
-                                ptrdiff_t, float *, ptrdiff_t, float, float);
-NNF__SGEMM_DECLARE(avx2, 6x16)
-void nnf__sgemm_ukernel_every_6x16__avx2(size_t, size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                         const float *, ptrdiff_t, float *, size_t, size_t,
-                                         size_t, float, float);
-/* AVX-512 brings its own micro-kernels (8x48 on packed panels, 6x64 in place) and
- * GEMV, and reuses the AVX2 packing: copies and 8x8 transposes are bound by loads and
- * stores, which 512-bit registers do not speed up on Zen 4 (it splits zmm operations
- * into two 256-bit halves). */
-void nnf__sgemm_ukernel_8x48__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                     const float *, ptrdiff_t, float *, size_t, size_t,
-                                     size_t, float, float);
-void nnf__sgemm_ukernel_6x64__avx512(size_t, const float *, ptrdiff_t, ptrdiff_t,
-                                     const float *, ptrdiff_t, float *, size_t, size_t,
-                                     size_t, float, float);
-void nnf__sgemm_ukernel_every_8x48__avx512(size_t, size_t, const float *, ptrdiff_t,
-                                           ptrdiff_t, const float *, ptrdiff_t, float *,
-                                           size_t, size_t, size_t, float, float);
-void nnf__sgemm_ukernel_every_6x64__avx512(size_t, size_t, const float *, ptrdiff_t,
-                                           ptrdiff_t, const float *, ptrdiff_t, float *,
-                                           size_t, size_t, size_t, float, float);
-void nnf__sgemm_dots__avx512(size_t, size_t, const float *, size_t, const float *,
-                             ptrdiff_t, float *, ptrdiff_t, float, float);
-void nnf__sgemm_dots_tb__avx512(size_t, size_t, size_t, const float *, size_t,
-                                const float *, size_t, float *, size_t, float, float);
-#endif
-#if defined(__aarch64__)
-NNF__SGEMM_DECLARE(neon, 8x12)
-#endif
+#define NNF__SGEMM_DECLARE_DOTS_TB(isa)                                                    \
+    void nnf__sgemm_dots_tb__##isa(size_t, size_t, size_t, const float *, size_t,          \
+                                   const float *, size_t, float *, size_t, float, float);
+/* The usual set: one micro-kernel for both paths, packing and GEMV. */
+#define NNF__SGEMM_DECLARE(isa, shape)                                                     \
+    NNF__SGEMM_DECLARE_UKERNEL(isa, shape)                                                 \
+    NNF__SGEMM_DECLARE_PACK(isa)                                                           \
+    NNF__SGEMM_DECLARE_DOTS(isa)
 
 #endif

@@ -10,7 +10,8 @@
  * this list come the enum below, the names, the ranks, the table of kernel tables
  * (nnf__kernels_<name>, dispatch/table_<name>.c), the detection rules
  * (dispatch/isa_choose.c names one per line) and every loop over ISAs in nnf's tests,
- * benchmarks and tools. */
+ * benchmarks and tools; the build (kernels/meson.build) reads the `X(` lines of
+ * NNF_ISA_LIST, one per line, to build kernels/<name>/ and dispatch/table_<name>.c. */
 #ifndef NNF_ISA_LIST_H
 #define NNF_ISA_LIST_H
 

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "kernels/avx2/sgemm_transpose8x8.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/avx2/kernels.h"
 
 enum { VL = 8 };
 

@@ -5,7 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/avx2/sgemm_transpose8x8.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/avx2/kernels.h"
 
 void nnf__sgemm_pack_copy__avx2(size_t kc, size_t w, size_t W, const float *src,
                                 size_t ld, float *out)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "kernels/avx2/vec.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/avx2/kernels.h"
 
 enum { MR = 6, VL = 8 };   /* the tile is MR x 2 VL */
 

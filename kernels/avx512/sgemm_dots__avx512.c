@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kernels/avx512/vec.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/avx512/kernels.h"
 
 enum { VL = 16 };
 

@@ -24,7 +24,7 @@
 #include <immintrin.h>
 
 #include "kernels/avx512/vec.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/avx512/kernels.h"
 
 enum { NNF__AVX512_MR_MAX = 8, NNF__AVX512_NV_MAX = 4, NNF__AVX512_VL = 16 };
 

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Both from the ISA's folder on the include path: its vector layer, and the declarations
+ * of its kernels, which the definitions here must match. */
+#include "kernels.h"
 #include "vec.h"
 
 #define NNF__SPAN_INLINE static inline __attribute__((always_inline))

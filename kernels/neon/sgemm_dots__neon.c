@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "kernels/neon/sgemm_transpose4x4.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/neon/kernels.h"
 
 enum { VL = 4 };
 

@@ -4,7 +4,7 @@
 #include <arm_neon.h>
 
 #include "kernels/neon/sgemm_transpose4x4.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/neon/kernels.h"
 
 void nnf__sgemm_pack_copy__neon(size_t kc, size_t w, size_t W, const float *src,
                                 size_t ld, float *out)

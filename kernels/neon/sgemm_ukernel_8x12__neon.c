@@ -9,7 +9,7 @@
 #include <arm_neon.h>
 
 #include "kernels/neon/vec.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/neon/kernels.h"
 
 enum { MR = 8, VL = 4 };   /* the tile is MR x 3 VL */
 

@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "kernels/scalar/sgemm_scalar_name.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/scalar/kernels.h"
 
 void NNF__SGEMM_SCALAR(nnf__sgemm_dots)(size_t m, size_t kc, const float *a, size_t lda,
                              const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,

@@ -1,6 +1,6 @@
 /* Portable packing of sgemm blocks (see kernels/sgemm_kernels.h): plain copies, each walking
  * its source in memory order. */
-#include "kernels/sgemm_kernels.h"
+#include "kernels/scalar/kernels.h"
 
 void nnf__sgemm_pack_copy__scalar(size_t kc, size_t w, size_t W, const float *src,
                                   size_t ld, float *out)

@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "kernels/scalar/sgemm_scalar_name.h"
-#include "kernels/sgemm_kernels.h"
+#include "kernels/scalar/kernels.h"
 
 enum { MR = 4, NR = 4 };
 

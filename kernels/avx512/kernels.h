@@ -1,0 +1,22 @@
+/* The kernels kernels/avx512/ defines, for dispatch/table_avx512.c. AVX-512 brings its
+ * own micro-kernels (8x48 on packed panels, 6x64 in place) and GEMV, and reuses the AVX2
+ * packing (kernels/avx2/kernels.h): copies and 8x8 transposes are bound by loads and
+ * stores, which 512-bit registers do not speed up on Zen 4 (it splits zmm operations
+ * into two 256-bit halves). */
+#ifndef NNF_KERNELS_AVX512_KERNELS_H
+#define NNF_KERNELS_AVX512_KERNELS_H
+
+#include "kernels/eltwise.h"
+#include "kernels/reduce.h"
+#include "kernels/sgemm_kernels.h"
+
+NNF__DECLARE_ELTWISE_KERNELS(avx512)
+NNF__RED_DECLARE(avx512)
+NNF__SGEMM_DECLARE_UKERNEL(avx512, 8x48)
+NNF__SGEMM_DECLARE_UKERNEL(avx512, 6x64)
+NNF__SGEMM_DECLARE_UKERNEL_EVERY(avx512, 8x48)
+NNF__SGEMM_DECLARE_UKERNEL_EVERY(avx512, 6x64)
+NNF__SGEMM_DECLARE_DOTS(avx512)
+NNF__SGEMM_DECLARE_DOTS_TB(avx512)
+
+#endif

@@ -1,0 +1,13 @@
+/* The kernels kernels/neon/ defines, for dispatch/table_neon.c. */
+#ifndef NNF_KERNELS_NEON_KERNELS_H
+#define NNF_KERNELS_NEON_KERNELS_H
+
+#include "kernels/eltwise.h"
+#include "kernels/reduce.h"
+#include "kernels/sgemm_kernels.h"
+
+NNF__DECLARE_ELTWISE_KERNELS(neon)
+NNF__RED_DECLARE(neon)
+NNF__SGEMM_DECLARE(neon, 8x12)
+
+#endif

@@ -16,6 +16,8 @@ const nnf__kernels nnf__kernels_neon = {
         .direct_mr = 8, .direct_nr = 12,
         .ukernel = nnf__sgemm_ukernel_8x12__neon,
         .direct_ukernel = nnf__sgemm_ukernel_8x12__neon,
+        .ukernel_every = nnf__sgemm_ukernel_every_8x12__neon,
+        .direct_ukernel_every = nnf__sgemm_ukernel_every_8x12__neon,
         .pack_copy = nnf__sgemm_pack_copy__neon,
         .pack_transpose = nnf__sgemm_pack_transpose__neon,
         .dots = nnf__sgemm_dots__neon,

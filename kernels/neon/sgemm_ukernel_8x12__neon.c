@@ -89,8 +89,22 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
     }
 }
 
+/* Steps [0, k) of one KC block, the sums restarting every `period` steps (KC, or a
+ * divisor for the micro-batch rule), beta for the first chunk and 1 after: 32-step
+ * chunks then cost an epilogue each with the C tile in the L1, not a call and a tile
+ * dispatch. */
+static inline __attribute__((always_inline)) void
+tile_every(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+           const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,
+           float beta, const int ROWS, const int NV, const int unit_rs_a)
+{
+    for (size_t p0 = 0; p0 < k; p0 += period, beta = 1.0f)
+        tile(k - p0 < period ? k - p0 : period, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a,
+             b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr, alpha, beta, ROWS, NV, unit_rs_a);
+}
+
 #define TILE(rows, nv, unit)                                                          \
-    tile(kc, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
+    tile_every(kc, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
 #define BY_ROWS(nv, unit)                                                             \
     switch (mr) {                                                                     \
     case 1: TILE(1, nv, unit); break;                                                 \
@@ -110,10 +124,9 @@ tile(size_t kc, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
     else                                                                              \
         BY_ROWS(1, unit)
 
-/* One KC block. */
-static void block(size_t kc, const float *a, ptrdiff_t rs_a,
-                  ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
-                  float *c, size_t ldc, size_t mr, size_t nr,
+/* One KC block (kc steps), the sums restarting every `period`. */
+static void block(size_t kc, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                  const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t mr, size_t nr,
                   float alpha, float beta)
 {
     if (rs_a == 1) {
@@ -123,10 +136,22 @@ static void block(size_t kc, const float *a, ptrdiff_t rs_a,
     }
 }
 
+void nnf__sgemm_ukernel_every_8x12__neon(size_t period, size_t k, const float *a,
+                                         ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                         ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
+                                         size_t nr, float alpha, float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC)
+        block(k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC, period,
+              a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr,
+              nr, alpha, p0 == 0 ? beta : 1.0f);
+}
+
 void nnf__sgemm_ukernel_8x12__neon(size_t k, const float *a, ptrdiff_t rs_a,
                                    ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
                                    float *c, size_t ldc, size_t mr, size_t nr,
                                    float alpha, float beta)
 {
-    nnf__sgemm_each_block(block, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr, nr, alpha, beta);
+    nnf__sgemm_ukernel_every_8x12__neon(NNF__SGEMM_KC, k, a, rs_a, cs_a, b, rs_b, c, ldc, mr,
+                                        nr, alpha, beta);
 }

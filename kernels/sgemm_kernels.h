@@ -81,6 +81,40 @@ static inline void nnf__sgemm_each_block(nnf__sgemm_ukernel_fn block, size_t k,
               mr, nr, alpha, p0 == 0 ? beta : 1.0f);
 }
 
+/* One shape of a register-tile kernel (AVX2's, NEON's): steps [0, k) of one KC block,
+ * the sums restarting every `period` (KC, or a divisor: nnf__sgemm_ukernel_every_fn). */
+typedef void nnf__sgemm_tile_fn(size_t k, size_t period, const float *a, ptrdiff_t rs_a,
+                                ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, float *c,
+                                size_t ldc, size_t nr, float alpha, float beta);
+
+/* Defines tile_<rows>_<nv>_<unit>, an nnf__sgemm_tile_fn running `body` (always_inline,
+ * the parameters above then rows, nv, unit as constants) for that one shape. A function
+ * per shape: inlined into one function, AVX2's 24 shapes took minutes to compile under a
+ * sanitizer, and NEON's 48 with the period loop 28 s, against 7-10 s split (gcc, loaded). */
+#define NNF__SGEMM_TILE_FN(body, rows, nv, unit)                                        \
+    static __attribute__((noinline)) void tile_##rows##_##nv##_##unit(                  \
+        size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,        \
+        const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,   \
+        float beta)                                                                     \
+    {                                                                                   \
+        body(k, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv,      \
+             unit);                                                                     \
+    }
+
+/* An nnf__sgemm_ukernel_every_fn over the tile chosen for the call: one tile call per KC
+ * block, with the call's beta for the first and 1 after. */
+static inline void nnf__sgemm_tile_each_block(nnf__sgemm_tile_fn *tile, size_t period,
+                                              size_t k, const float *a, ptrdiff_t rs_a,
+                                              ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,
+                                              float *c, size_t ldc, size_t nr, float alpha,
+                                              float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC)
+        tile(k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC, period,
+             a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr,
+             alpha, p0 == 0 ? beta : 1.0f);
+}
+
 /* Packs a block of w columns, kc deep, into ceil(w / W) k-major panels of W columns:
  * column j, step p goes to out[(j / W) * W * kc + p * W + j % W], taken from
  * copy:      src[p*ld + j]   (the block's rows are contiguous)

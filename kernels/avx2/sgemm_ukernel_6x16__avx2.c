@@ -122,17 +122,7 @@ tile(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, co
     }
 }
 
-/* One instantiation per shape, each a function of its own: inlined into one
- * function, the 24 shapes took minutes to compile under a sanitizer. */
-#define TILE_FN(rows, nv, unit)                                                         \
-    static __attribute__((noinline)) void tile_##rows##_##nv##_##unit(                  \
-        size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,        \
-        const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,   \
-        float beta)                                                                     \
-    {                                                                                   \
-        tile(k, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv,      \
-             unit);                                                                     \
-    }
+#define TILE_FN(rows, nv, unit) NNF__SGEMM_TILE_FN(tile, rows, nv, unit)
 #define ROWS_1_TO_6(nv, unit)                                                           \
     TILE_FN(1, nv, unit) TILE_FN(2, nv, unit) TILE_FN(3, nv, unit)                      \
     TILE_FN(4, nv, unit) TILE_FN(5, nv, unit) TILE_FN(6, nv, unit)
@@ -150,17 +140,12 @@ void nnf__sgemm_ukernel_every_6x16__avx2(size_t period, size_t k, const float *a
                                          ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
                                          size_t nr, float alpha, float beta)
 {
-    typedef void tile_fn(size_t, size_t, const float *, ptrdiff_t, ptrdiff_t, const float *,
-                         ptrdiff_t, float *, size_t, size_t, float, float);
     /* [unit][nv - 1][rows - 1] */
-    static tile_fn *const tiles[2][2][MR] = {{BY_ROWS(1, 0), BY_ROWS(2, 0)},
-                                             {BY_ROWS(1, 1), BY_ROWS(2, 1)}};
-    tile_fn *one = tiles[rs_a == 1][nr > VL][mr - 1];
+    static nnf__sgemm_tile_fn *const tiles[2][2][MR] = {{BY_ROWS(1, 0), BY_ROWS(2, 0)},
+                                                        {BY_ROWS(1, 1), BY_ROWS(2, 1)}};
     /* A call per KC block, as each asks for its C tile ahead (the tile's prefetch). */
-    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC)
-        one(k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC, period,
-            a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr,
-            alpha, p0 == 0 ? beta : 1.0f);
+    nnf__sgemm_tile_each_block(tiles[rs_a == 1][nr > VL][mr - 1], period, k, a, rs_a, cs_a,
+                               b, rs_b, c, ldc, nr, alpha, beta);
 }
 
 void nnf__sgemm_ukernel_6x16__avx2(size_t k, const float *a, ptrdiff_t rs_a,

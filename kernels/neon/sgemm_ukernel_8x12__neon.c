@@ -103,48 +103,34 @@ tile_every(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs
              b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, nr, alpha, beta, ROWS, NV, unit_rs_a);
 }
 
-#define TILE(rows, nv, unit)                                                          \
-    tile_every(kc, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta, rows, nv, unit)
-#define BY_ROWS(nv, unit)                                                             \
-    switch (mr) {                                                                     \
-    case 1: TILE(1, nv, unit); break;                                                 \
-    case 2: TILE(2, nv, unit); break;                                                 \
-    case 3: TILE(3, nv, unit); break;                                                 \
-    case 4: TILE(4, nv, unit); break;                                                 \
-    case 5: TILE(5, nv, unit); break;                                                 \
-    case 6: TILE(6, nv, unit); break;                                                 \
-    case 7: TILE(7, nv, unit); break;                                                 \
-    default: TILE(8, nv, unit); break;                                                \
-    }
-#define BY_VECTORS(unit)                                                              \
-    if (nr > 2 * VL)                                                                  \
-        BY_ROWS(3, unit)                                                              \
-    else if (nr > VL)                                                                 \
-        BY_ROWS(2, unit)                                                              \
-    else                                                                              \
-        BY_ROWS(1, unit)
+#define TILE_FN(rows, nv, unit) NNF__SGEMM_TILE_FN(tile_every, rows, nv, unit)
+#define ROWS_1_TO_8(nv, unit)                                                           \
+    TILE_FN(1, nv, unit) TILE_FN(2, nv, unit) TILE_FN(3, nv, unit)                      \
+    TILE_FN(4, nv, unit) TILE_FN(5, nv, unit) TILE_FN(6, nv, unit)                      \
+    TILE_FN(7, nv, unit) TILE_FN(8, nv, unit)
+ROWS_1_TO_8(1, 0)
+ROWS_1_TO_8(2, 0)
+ROWS_1_TO_8(3, 0)
+ROWS_1_TO_8(1, 1)
+ROWS_1_TO_8(2, 1)
+ROWS_1_TO_8(3, 1)
 
-/* One KC block (kc steps), the sums restarting every `period`. */
-static void block(size_t kc, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
-                  const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t mr, size_t nr,
-                  float alpha, float beta)
-{
-    if (rs_a == 1) {
-        BY_VECTORS(1)
-    } else {
-        BY_VECTORS(0)
-    }
-}
+#define BY_ROWS(nv, unit)                                                               \
+    {tile_1_##nv##_##unit, tile_2_##nv##_##unit, tile_3_##nv##_##unit,                  \
+     tile_4_##nv##_##unit, tile_5_##nv##_##unit, tile_6_##nv##_##unit,                  \
+     tile_7_##nv##_##unit, tile_8_##nv##_##unit}
 
 void nnf__sgemm_ukernel_every_8x12__neon(size_t period, size_t k, const float *a,
                                          ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
                                          ptrdiff_t rs_b, float *c, size_t ldc, size_t mr,
                                          size_t nr, float alpha, float beta)
 {
-    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC)
-        block(k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC, period,
-              a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr,
-              nr, alpha, p0 == 0 ? beta : 1.0f);
+    /* [unit][nv - 1][rows - 1] */
+    static nnf__sgemm_tile_fn *const tiles[2][3][MR] = {
+        {BY_ROWS(1, 0), BY_ROWS(2, 0), BY_ROWS(3, 0)},
+        {BY_ROWS(1, 1), BY_ROWS(2, 1), BY_ROWS(3, 1)}};
+    nnf__sgemm_tile_each_block(tiles[rs_a == 1][(nr - 1) / VL][mr - 1], period, k, a, rs_a,
+                               cs_a, b, rs_b, c, ldc, nr, alpha, beta);
 }
 
 void nnf__sgemm_ukernel_8x12__neon(size_t k, const float *a, ptrdiff_t rs_a,

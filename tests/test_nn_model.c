@@ -208,6 +208,135 @@ static void test_model_matches_functional(void **state)
     nnf_test_restore_isa();
 }
 
+/* x (64 x 12) with what makes sums of -0 in the gradients: columns 0 and 1 are 0 but
+ * for +-the smallest subnormal in the last row of each micro-batch of 32 (its product
+ * with a gradient rounds to a zero of the product's sign, and so does the micro-batch's
+ * sum: the weight gradient's columns 0 or 1 end in -0 wherever a hidden unit's two
+ * gradients there share a sign); column 4 -0. With `nan_inf`, a signalling NaN with a
+ * payload in row 2 and inf in row 3 instead (NaN then reaches every weight gradient). */
+static nnf_tensor *special_x(int nan_inf)
+{
+    nnf_tensor *x = nn_uniform(NNF_SHAPE(64, 12), 8, -1, 1);
+    float *p = nnf_tensor_data(x);
+    const uint32_t snan = 0x7F800123u;
+    for (int64_t i = 0; i < 64 && !nan_inf; i++) {
+        int last = i % 32 == 31;
+        p[i * 12] = last ? 1e-45f : 0.0f;
+        p[i * 12 + 1] = last ? -1e-45f : 0.0f;
+        p[i * 12 + 4] = -0.0f;
+    }
+    if (nan_inf) {
+        memcpy(&p[2 * 12 + 5], &snan, sizeof snan);
+        p[3 * 12 + 7] = INFINITY;
+    }
+    return x;
+}
+
+/* Every parameter gets a gradient of `g0` in every element. */
+static void fill_grads(int n, nnf_tensor *const *p, float g0)
+{
+    for (int i = 0; i < n; i++) {
+        nnf_tensor *g = NULL;
+        NNF_ASSERT_OK(nnf_tensor_grad_get(p[i], &g));
+        NNF_ASSERT_OK(nnf_fill(g, g0));
+    }
+}
+
+/* The model's backward on +0 gradients runs in place (nnf__grad_txn_begin_sums) and gives
+ * the bits of the transaction through scratch that the functional chain takes, with
+ * -0 sums, NaN payloads and infinities in play; gradients holding -0 take the scratch
+ * path and get -0 + S. */
+static void test_grads_in_place(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int run = 0; run < 4; run++) {
+            const float g0 = run % 2 ? -0.0f : 0.0f;
+            nnf_model *m = new_mlp(12, 9, 1, 0, RELU_BUILTIN, 3);
+            nnf_tensor *x = special_x(run / 2), *y = nn_uniform(NNF_SHAPE(64), 9, -1, 1);
+            nnf_tensor *const *p = nnf_model_parameters(m);
+            float loss, floss;
+            NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
+            fill_grads(4, p, g0);
+            NNF_ASSERT_OK(nnf_model_backward(m));
+
+            nnf_tensor *w[4], *l1 = NULL, *l2 = NULL, *out = NULL;
+            for (int i = 0; i < 4; i++)
+                NNF_ASSERT_OK(nnf_clone(&w[i], p[i]));
+            fill_grads(4, w, g0);
+            NNF_ASSERT_OK(nnf_linear(&l1, x, w[0], w[1]));
+            NNF_ASSERT_OK(nnf_relu(&l2, l1));
+            NNF_ASSERT_OK(nnf_linear(&out, l2, w[2], w[3]));
+            NNF_ASSERT_OK(nnf_mse(&floss, out, y));
+            NNF_ASSERT_OK(nnf_mse_backward(out, y));
+            NNF_ASSERT_OK(nnf_linear_backward(l2, out, w[2], w[3], 1));
+            NNF_ASSERT_OK(nnf_relu_backward(l1, l2));
+            NNF_ASSERT_OK(nnf_linear_backward(x, l1, w[0], w[1], 0));
+            for (int i = 0; i < 4; i++) {
+                nnf_test_assert_bits_equal(nn_grad(p[i]), nn_grad(w[i]),
+                                           (size_t)nnf_tensor_numel(p[i]));
+                nnf_tensor_free(w[i]);
+            }
+            nnf_tensor *objs[] = {l1, l2, out, x, y};
+            for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+                nnf_tensor_free(objs[i]);
+            nnf_model_free(m);
+        }
+    }
+    nnf_test_restore_isa();
+}
+
+/* A backward that fails part-way through the in-place transaction leaves +0 gradients
+ * +0, bit for bit, and one that succeeds afterwards gives the same gradients as without
+ * the failure. */
+static void test_grads_in_place_failure(void **state)
+{
+    (void)state;
+    nnf_tensor *x = nn_uniform(NNF_SHAPE(40, 12), 8, -1, 1), *y = nn_uniform(NNF_SHAPE(40), 9, -1, 1);
+    nnf_model *ref = new_mlp(12, 9, 1, 0, RELU_BUILTIN, 3);
+    float loss;
+    NNF_ASSERT_OK(nnf_model_call(ref, &loss, x, y));
+    NNF_ASSERT_OK(nnf_model_backward(ref));
+    int failed = 0, succeeded = 0;
+    for (long k = 1; k < 100 && !succeeded; k++) {
+        nnf_model *m = new_mlp(12, 9, 1, 0, RELU_BUILTIN, 3);
+        nnf_tensor *const *p = nnf_model_parameters(m);
+        NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
+        fill_grads(4, p, 0.0f);
+        nnf__alloc_fail_after(k);
+        nnf_status st = nnf_model_backward(m);
+        nnf__alloc_fail_after(0);
+        for (int i = 0; i < 4; i++) {
+            const float *g = nn_grad(p[i]);
+            if (st == NNF_OK) {
+                nnf_test_assert_bits_equal(g, nn_grad(nnf_model_parameters(ref)[i]),
+                                           (size_t)nnf_tensor_numel(p[i]));
+                continue;
+            }
+            for (int64_t j = 0; j < nnf_tensor_numel(p[i]); j++) {
+                uint32_t bits;
+                memcpy(&bits, &g[j], sizeof bits);
+                assert_int_equal(bits, 0);
+            }
+        }
+        if (st != NNF_OK) {
+            assert_int_equal(st, NNF_ERR_NOMEM);
+            failed++;
+            NNF_ASSERT_OK(nnf_model_backward(m));   /* the retry adds nothing twice */
+            for (int i = 0; i < 4; i++)
+                nnf_test_assert_bits_equal(nn_grad(p[i]),
+                                           nn_grad(nnf_model_parameters(ref)[i]),
+                                           (size_t)nnf_tensor_numel(p[i]));
+        }
+        succeeded = st == NNF_OK;
+        nnf_model_free(m);
+    }
+    assert_true(failed > 0 && succeeded);
+    nnf_model_free(ref);
+    nnf_tensor_free(x);
+    nnf_tensor_free(y);
+}
+
 /* Layers chained by hand, as in the chapter's Model.backward. */
 static void test_layers_by_hand(void **state)
 {
@@ -672,6 +801,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_my_relu_trains),
         cmocka_unit_test(test_model_matches_functional),
+        cmocka_unit_test(test_grads_in_place),
+        cmocka_unit_test(test_grads_in_place_failure),
         cmocka_unit_test(test_layers_by_hand),
         cmocka_unit_test(test_batch_shape_changes),
         cmocka_unit_test(test_buffers_reused),

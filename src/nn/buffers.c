@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -152,16 +153,72 @@ static void free_created(nnf__grad_txn *x, int n)
     }
 }
 
-nnf_status nnf__grad_txn_begin(nnf__grad_txn *x, int n, nnf_tensor *(*t)(void *ctx, int i),
-                               void *ctx)
+/* 1 if every element of g is +0 (bits all zero). The first nonzero word ends the scan,
+ * so a gradient that holds values costs a few loads. */
+static int all_plus_zero(const nnf_tensor *g)
+{
+    if (!nnf_tensor_is_contiguous(g))
+        return 0;
+    const float *p = nnf_tensor_const_data(g);
+    const size_t n = (size_t)nnf_tensor_numel(g);
+    enum { CHUNK = 64 };
+    for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+        size_t end = n - i0 < CHUNK ? n : i0 + CHUNK;
+        uint32_t any = 0;
+        for (size_t i = i0; i < end; i++) {
+            uint32_t bits;
+            memcpy(&bits, &p[i], sizeof bits);
+            any |= bits;
+        }
+        if (any != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* The in-place transaction of nnf__grad_txn_begin_sums, if every gradient is +0: the
+ * missing ones are made (+0) and installed. 0 and nothing changed otherwise. */
+static int begin_in_place(nnf__grad_txn *x, int n, nnf_status *st)
+{
+    for (int i = 0; i < n; i++) {
+        nnf_tensor *g = nnf_tensor_grad(x->t[i]);
+        if (g != NULL && !listed_before(x, i) && !all_plus_zero(g))
+            return 0;
+    }
+    for (int i = 0; i < n && *st == NNF_OK; i++) {
+        x->created[i] = 0;
+        x->saved[i] = nnf_tensor_grad(x->t[i]);
+        if (x->saved[i] == NULL && !listed_before(x, i)) {
+            *st = nnf_zeros(&x->saved[i], nnf_tensor_ndim(x->t[i]), nnf_tensor_shape(x->t[i]));
+            x->created[i] = *st == NNF_OK;
+        }
+    }
+    if (*st != NNF_OK) {
+        free_created(x, n);
+        return 1;
+    }
+    for (int i = 0; i < n; i++)
+        if (x->created[i])
+            nnf__grad_exchange(x->t[i], x->saved[i]);
+    x->in_place = 1;
+    x->n = n;
+    return 1;
+}
+
+static nnf_status begin(nnf__grad_txn *x, int n, nnf_tensor *(*t)(void *ctx, int i), void *ctx,
+                        int sums)
 {
     x->n = 0;
+    x->in_place = 0;
     NNF_FORWARD(txn_reserve(x, n));
     for (int i = 0; i < n; i++) {
         x->t[i] = t(ctx, i);
         NNF_RETURN_IF(nnf_tensor_dtype(x->t[i]) != NNF_F32, NNF_ERR_DTYPE,
                       "only float32 tensors have gradients");
     }
+    nnf_status in_place_st = NNF_OK;
+    if (sums && begin_in_place(x, n, &in_place_st))
+        return in_place_st;
     /* Everything that can fail first: the scratch tensors, the missing gradients, then
      * zeroing the scratch. */
     nnf_status st = NNF_OK;
@@ -191,9 +248,25 @@ nnf_status nnf__grad_txn_begin(nnf__grad_txn *x, int n, nnf_tensor *(*t)(void *c
     return NNF_OK;
 }
 
+nnf_status nnf__grad_txn_begin(nnf__grad_txn *x, int n, nnf_tensor *(*t)(void *ctx, int i),
+                               void *ctx)
+{
+    return begin(x, n, t, ctx, 0);
+}
+
+nnf_status nnf__grad_txn_begin_sums(nnf__grad_txn *x, int n,
+                                    nnf_tensor *(*t)(void *ctx, int i), void *ctx)
+{
+    return begin(x, n, t, ctx, 1);
+}
+
 void nnf__grad_txn_commit(nnf__grad_txn *x)
 {
     for (int i = 0; i < x->n; i++) {
+        if (x->in_place) {
+            x->created[i] = 0;   /* t owns it now */
+            continue;
+        }
         if (listed_before(x, i))
             continue;
         nnf_tensor *g = x->saved[i];
@@ -208,9 +281,14 @@ void nnf__grad_txn_commit(nnf__grad_txn *x)
 
 void nnf__grad_txn_abort(nnf__grad_txn *x)
 {
-    for (int i = 0; i < x->n; i++)
-        if (!listed_before(x, i))
+    for (int i = 0; i < x->n; i++) {
+        if (listed_before(x, i))
+            continue;
+        if (x->in_place && !x->created[i])
+            nnf_zero_grad(x->t[i]);   /* it was +0 throughout */
+        else
             nnf__grad_exchange(x->t[i], x->created[i] ? NULL : x->saved[i]);
+    }
     free_created(x, x->n);
     x->n = 0;
 }

@@ -29,6 +29,7 @@ struct nnf_model {
     nnf_tensor **params;                /* borrowed from the layers */
     int nparams, params_cap;
     int first_param_layer;              /* index of the first layer with parameters */
+    int lin_params_only;                /* every layer with parameters is a Lin */
     nnf__grad_txn txn;                  /* over params, for backward */
     int ready;                          /* forward with a loss ran; backward allowed */
 };
@@ -41,6 +42,7 @@ nnf_status nnf_model_new(nnf_model **out, nnf_loss *loss)
     NNF_RETURN_IF(m == NULL, NNF_ERR_NOMEM, "nnf_model_new: out of memory");
     m->loss = loss;
     m->first_param_layer = NO_PARAMS_YET;
+    m->lin_params_only = 1;
     *out = m;
     return NNF_OK;
 }
@@ -123,6 +125,8 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
         model->params[model->nparams++] = nnf_layer_parameter(layer, i);
     if (np > 0 && model->first_param_layer == NO_PARAMS_YET)
         model->first_param_layer = model->nlayers;
+    if (np > 0 && layer->fn != &nnf__lin_fn)
+        model->lin_params_only = 0;
     model->layers[model->nlayers++] = layer;
     model->ready = 0;
     return NNF_OK;
@@ -233,8 +237,14 @@ nnf_status nnf_model_backward(nnf_model *model)
                   "first (once per backward)");
     /* One transaction over every parameter: a layer failing after later layers have run
      * must not leave their contributions added (a retry would add them twice). A failed
-     * backward keeps the forward's state, so it can simply be called again. */
-    nnf_status st = nnf__grad_txn_begin(&model->txn, model->nparams, parameter_at, model);
+     * backward keeps the forward's state, so it can simply be called again. Lin's
+     * backward only accumulates sgemm sums into its parameters' gradients, so on zeroed
+     * gradients it may run in place (nnf__grad_txn_begin_sums); parameters of other
+     * layers are written in ways the model does not know. */
+    nnf_status st = model->lin_params_only
+                        ? nnf__grad_txn_begin_sums(&model->txn, model->nparams, parameter_at,
+                                                   model)
+                        : nnf__grad_txn_begin(&model->txn, model->nparams, parameter_at, model);
     if (st != NNF_OK)
         return st;
     st = backward_all(model);

@@ -148,6 +148,46 @@ static void test_my_relu_trains(void **state)
     nnf_test_restore_isa();
 }
 
+/* Every parameter gets a gradient of `g0` in every element. */
+static void fill_grads(int n, nnf_tensor *const *p, float g0)
+{
+    for (int i = 0; i < n; i++) {
+        nnf_tensor *g = NULL;
+        NNF_ASSERT_OK(nnf_tensor_grad_get(p[i], &g));
+        NNF_ASSERT_OK(nnf_fill(g, g0));
+    }
+}
+
+/* The chapter's forward_and_backward on copies of the model's parameters p (their
+ * gradients filled with *g0 first unless g0 is NULL): asserts that each copy's gradient
+ * is the model's, bit for bit, and returns the loss. */
+static float functional_step(nnf_tensor *const *p, nnf_tensor *x, const nnf_tensor *y, int ce,
+                             const float *g0)
+{
+    nnf_tensor *w[4], *l1 = NULL, *l2 = NULL, *out = NULL;
+    for (int i = 0; i < 4; i++)
+        NNF_ASSERT_OK(nnf_clone(&w[i], p[i]));
+    if (g0 != NULL)
+        fill_grads(4, w, *g0);
+    NNF_ASSERT_OK(nnf_linear(&l1, x, w[0], w[1]));
+    NNF_ASSERT_OK(nnf_relu(&l2, l1));
+    NNF_ASSERT_OK(nnf_linear(&out, l2, w[2], w[3]));
+    float loss;
+    NNF_ASSERT_OK(ce ? nnf_cross_entropy(&loss, out, y) : nnf_mse(&loss, out, y));
+    NNF_ASSERT_OK(ce ? nnf_cross_entropy_backward(out, y) : nnf_mse_backward(out, y));
+    NNF_ASSERT_OK(nnf_linear_backward(l2, out, w[2], w[3], 1));
+    NNF_ASSERT_OK(nnf_relu_backward(l1, l2));
+    NNF_ASSERT_OK(nnf_linear_backward(x, l1, w[0], w[1], 0));
+    for (int i = 0; i < 4; i++) {
+        nnf_test_assert_bits_equal(nn_grad(p[i]), nn_grad(w[i]), (size_t)nnf_tensor_numel(p[i]));
+        nnf_tensor_free(w[i]);
+    }
+    nnf_tensor_free(l1);
+    nnf_tensor_free(l2);
+    nnf_tensor_free(out);
+    return loss;
+}
+
 /* The model's backward equals the chapter's functional chain, bit for bit: same ops. */
 static void test_model_matches_functional(void **state)
 {
@@ -168,24 +208,8 @@ static void test_model_matches_functional(void **state)
             assert_int_equal(nnf_tensor_size(p[1], 0), 9);
 
             /* the chapter's forward_and_backward on copies of the weights */
-            nnf_tensor *w[4], *l1 = NULL, *l2 = NULL, *out = NULL;
-            for (int i = 0; i < 4; i++)
-                NNF_ASSERT_OK(nnf_clone(&w[i], p[i]));
-            NNF_ASSERT_OK(nnf_linear(&l1, x, w[0], w[1]));
-            NNF_ASSERT_OK(nnf_relu(&l2, l1));
-            NNF_ASSERT_OK(nnf_linear(&out, l2, w[2], w[3]));
-            float floss;
-            NNF_ASSERT_OK(ce ? nnf_cross_entropy(&floss, out, y) : nnf_mse(&floss, out, y));
+            float floss = functional_step(p, x, y, ce, NULL);
             nnf_test_assert_bits_equal(&floss, &loss, 1);
-            NNF_ASSERT_OK(ce ? nnf_cross_entropy_backward(out, y) : nnf_mse_backward(out, y));
-            NNF_ASSERT_OK(nnf_linear_backward(l2, out, w[2], w[3], 1));
-            NNF_ASSERT_OK(nnf_relu_backward(l1, l2));
-            NNF_ASSERT_OK(nnf_linear_backward(x, l1, w[0], w[1], 0));
-            for (int i = 0; i < 4; i++) {
-                nnf_test_assert_bits_equal(nn_grad(p[i]), nn_grad(w[i]),
-                                           (size_t)nnf_tensor_numel(p[i]));
-                nnf_tensor_free(w[i]);
-            }
             /* a second step with fresh parameter gradients gives the same again: the
              * activations' gradients were overwritten, not added to */
             float *first = nn_copy_floats(nnf_tensor_grad(p[0]));
@@ -199,9 +223,8 @@ static void test_model_matches_functional(void **state)
             for (int i = 0; i < 9 * 12; i++)
                 assert_true(nn_grad(p[0])[i] == 2 * first[i]);
             free(first);
-            nnf_tensor *objs[] = {l1, l2, out, x, y};
-            for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-                nnf_tensor_free(objs[i]);
+            nnf_tensor_free(x);
+            nnf_tensor_free(y);
             nnf_model_free(m);
         }
     }
@@ -232,16 +255,6 @@ static nnf_tensor *special_x(int nan_inf)
     return x;
 }
 
-/* Every parameter gets a gradient of `g0` in every element. */
-static void fill_grads(int n, nnf_tensor *const *p, float g0)
-{
-    for (int i = 0; i < n; i++) {
-        nnf_tensor *g = NULL;
-        NNF_ASSERT_OK(nnf_tensor_grad_get(p[i], &g));
-        NNF_ASSERT_OK(nnf_fill(g, g0));
-    }
-}
-
 /* The model's backward on +0 gradients runs in place (nnf__grad_txn_begin_sums) and gives
  * the bits of the transaction through scratch that the functional chain takes, with
  * -0 sums, NaN payloads and infinities in play; gradients holding -0 take the scratch
@@ -255,31 +268,13 @@ static void test_grads_in_place(void **state)
             nnf_model *m = new_mlp(12, 9, 1, 0, RELU_BUILTIN, 3);
             nnf_tensor *x = special_x(run / 2), *y = nn_uniform(NNF_SHAPE(64), 9, -1, 1);
             nnf_tensor *const *p = nnf_model_parameters(m);
-            float loss, floss;
+            float loss;
             NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
             fill_grads(4, p, g0);
             NNF_ASSERT_OK(nnf_model_backward(m));
-
-            nnf_tensor *w[4], *l1 = NULL, *l2 = NULL, *out = NULL;
-            for (int i = 0; i < 4; i++)
-                NNF_ASSERT_OK(nnf_clone(&w[i], p[i]));
-            fill_grads(4, w, g0);
-            NNF_ASSERT_OK(nnf_linear(&l1, x, w[0], w[1]));
-            NNF_ASSERT_OK(nnf_relu(&l2, l1));
-            NNF_ASSERT_OK(nnf_linear(&out, l2, w[2], w[3]));
-            NNF_ASSERT_OK(nnf_mse(&floss, out, y));
-            NNF_ASSERT_OK(nnf_mse_backward(out, y));
-            NNF_ASSERT_OK(nnf_linear_backward(l2, out, w[2], w[3], 1));
-            NNF_ASSERT_OK(nnf_relu_backward(l1, l2));
-            NNF_ASSERT_OK(nnf_linear_backward(x, l1, w[0], w[1], 0));
-            for (int i = 0; i < 4; i++) {
-                nnf_test_assert_bits_equal(nn_grad(p[i]), nn_grad(w[i]),
-                                           (size_t)nnf_tensor_numel(p[i]));
-                nnf_tensor_free(w[i]);
-            }
-            nnf_tensor *objs[] = {l1, l2, out, x, y};
-            for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-                nnf_tensor_free(objs[i]);
+            (void)functional_step(p, x, y, 0, &g0);
+            nnf_tensor_free(x);
+            nnf_tensor_free(y);
             nnf_model_free(m);
         }
     }

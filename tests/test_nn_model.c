@@ -332,6 +332,55 @@ static void test_grads_in_place_failure(void **state)
     nnf_tensor_free(y);
 }
 
+/* A Relu behind a Lin runs in place on the Lin's output: both layers' outputs are then
+ * relu(x @ w.t() + b), bit for bit as nnf_linear and nnf_relu give it (NaN, inf and -0
+ * included: special_x), in one buffer. A Relu first in a model, and one called on its
+ * own, leave their input alone; nnf_model_infer_into agrees with the model's forward. */
+static void test_relu_in_place(void **state)
+{
+    (void)state;
+    NNF_FOR_EACH_ISA(isa) {
+        for (int nan_inf = 0; nan_inf <= 1; nan_inf++) {
+            nnf_model *m = new_mlp(12, 9, 1, 0, RELU_BUILTIN, 3);
+            nnf_tensor *x = special_x(nan_inf), *pred = NULL, *l1 = NULL, *h = NULL;
+            NNF_ASSERT_OK(nnf_model_infer(m, &pred, x));
+            nnf_tensor *const *p = nnf_model_parameters(m);
+            NNF_ASSERT_OK(nnf_linear(&l1, x, p[0], p[1]));
+            NNF_ASSERT_OK(nnf_relu(&h, l1));
+            const nnf_tensor *lin_out = nnf_layer_output(nnf_model_layer(m, 0));
+            const nnf_tensor *act_out = nnf_layer_output(nnf_model_layer(m, 1));
+            assert_true(nnf_tensor_shares_storage(lin_out, act_out));
+            nnf_test_assert_bits_equal(nnf_tensor_const_data(act_out), nnf_tensor_const_data(h),
+                                       (size_t)nnf_tensor_numel(h));
+            nnf_tensor *again = NULL;
+            NNF_ASSERT_OK(nnf_model_infer_into(m, &again, x));
+            nnf_test_assert_bits_equal(nnf_tensor_const_data(again), nnf_tensor_const_data(pred),
+                                       (size_t)nnf_tensor_numel(pred));
+            nnf_tensor *objs[] = {x, l1, h, again};
+            for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+                nnf_tensor_free(objs[i]);
+            nnf_model_free(m);
+        }
+    }
+    nnf_test_restore_isa();
+
+    nnf_model *m = NULL;
+    nnf_layer *first = NULL, *alone = NULL;
+    NNF_ASSERT_OK(nnf_model_new(&m, NULL));
+    NNF_ASSERT_OK(nnf_layer_relu(&first));
+    NNF_ASSERT_OK(nnf_model_add(m, first));
+    NNF_ASSERT_OK(nnf_layer_relu(&alone));
+    nnf_tensor *x = nn_uniform(NNF_SHAPE(4, 5), 6, -1, 1), *out = NULL;
+    float *before = nn_copy_floats(x);
+    NNF_ASSERT_OK(nnf_model_infer(m, &out, x));
+    NNF_ASSERT_OK(nnf_layer_call(alone, &out, x));
+    nnf_test_assert_bits_equal(nnf_tensor_const_data(x), before, 20);
+    free(before);
+    nnf_tensor_free(x);
+    nnf_layer_free(alone);
+    nnf_model_free(m);
+}
+
 /* Layers chained by hand, as in the chapter's Model.backward. */
 static void test_layers_by_hand(void **state)
 {
@@ -798,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_model_matches_functional),
         cmocka_unit_test(test_grads_in_place),
         cmocka_unit_test(test_grads_in_place_failure),
+        cmocka_unit_test(test_relu_in_place),
         cmocka_unit_test(test_layers_by_hand),
         cmocka_unit_test(test_batch_shape_changes),
         cmocka_unit_test(test_buffers_reused),

@@ -261,7 +261,10 @@ typedef struct nnf_model nnf_model;
  * success the model owns the loss; on failure the caller still does. */
 NNF_API NNF_NODISCARD nnf_status nnf_model_new(nnf_model **out /* OUT */,
                                                nnf_loss *loss /* IN/OUT */);
-/* Appends a layer; on success the model owns it (and frees it with the model). */
+/* Appends a layer; on success the model owns it (and frees it with the model). A
+ * built-in Relu appended right behind a Lin runs in place on the Lin's output, as
+ * torch's ReLU(inplace=True): after a forward both layers' outputs hold the ReLU's
+ * result, in one buffer (the gradients are those of the separate ops, bit for bit). */
 NNF_API NNF_NODISCARD nnf_status nnf_model_add(nnf_model *model /* IN/OUT */,
                                                nnf_layer *layer /* IN/OUT */);
 

@@ -97,6 +97,9 @@ nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
  * which it can only do for layers it knows to be these. */
 extern const nnf_layer_fn nnf__lin_fn;
 extern const nnf_layer_fn nnf__conv2d_fn;
+/* The Relu layer's table, and the one a model gives a Relu behind a Lin: the same layer
+ * run in place on the Lin's output (relu.c). */
+extern const nnf_layer_fn nnf__relu_fn, nnf__relu_in_place_fn;
 
 /* ---- A Lin layer's prepacked weight (lin_packed.c) ---- */
 

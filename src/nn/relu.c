@@ -44,6 +44,23 @@ static nnf_status relu_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_
     return nnf_relu(out, in);
 }
 
+/* In place, for a model whose Relu follows a Lin: the Lin's output, which only this
+ * layer reads and Lin's backward does not need, becomes relu(x) and the output is a
+ * view of it. One buffer fewer to stream through per step (200 x 50: 40 KiB), 0.3-0.5 us
+ * of the chapter's 31 us step; and what a product's epilogue writes once Lin applies the
+ * ReLU itself. */
+static nnf_status relu_in_place_forward(nnf_layer *self, const nnf_tensor *in,
+                                        nnf_tensor **out)
+{
+    (void)self;
+    nnf_tensor *y = (nnf_tensor *)in;   /* the model's activation: it owns it */
+    NNF_FORWARD(nnf_relu(&y, in));
+    return nnf__view_cached(out, in, nnf_tensor_ndim(in), nnf_tensor_shape(in));
+}
+
+/* The input's bits or the output's select the same elements: relu(x) <= 0 exactly where
+ * x <= 0 (x < 0 gives +0, +-0 stay, NaN stays NaN), so the in-place layer, whose input
+ * holds relu(x) by then, gives the same gradient. */
 static nnf_status relu_layer_backward(nnf_layer *self, const nnf_tensor *out_grad,
                                       nnf_tensor *in_grad)
 {
@@ -52,13 +69,17 @@ static nnf_status relu_layer_backward(nnf_layer *self, const nnf_tensor *out_gra
     return nnf_threshold_backward(&in_grad, nnf_layer_input(self), out_grad);
 }
 
-static const nnf_layer_fn relu_fn = {
+const nnf_layer_fn nnf__relu_fn = {
     "Relu", relu_layer_forward, relu_layer_backward, NULL, NULL,
+};
+
+const nnf_layer_fn nnf__relu_in_place_fn = {
+    "Relu", relu_in_place_forward, relu_layer_backward, NULL, NULL,
 };
 
 nnf_status nnf_layer_relu(nnf_layer **out)
 {
     NNF_PUBLIC("nnf_layer_relu");
     NNF_RETURN_IF(out == NULL, NNF_ERR_NULL, "nnf_layer_relu: out is NULL");
-    return nnf_layer_new(out, &relu_fn, NULL);   /* stateless */
+    return nnf_layer_new(out, &nnf__relu_fn, NULL);   /* stateless */
 }

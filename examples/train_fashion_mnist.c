@@ -45,6 +45,9 @@ static const char *const class_names[CLASSES] = {"T-shirt/top", "Trouser", "Pull
                                                  "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                                                  "Ankle boot"};
 
+/* " scalar avx2 ...": the ISAs this nnf knows, from its one list. */
+#define ISA_NAME(ID, name, value, arch) " " #name
+
 static void usage(FILE *f, const char *prog)
 {
     fprintf(f,
@@ -83,8 +86,9 @@ static void usage(FILE *f, const char *prog)
             "scored by the model just before its update), the test accuracy and the time.\n"
             "\n"
             "Threads: NNF_NUM_THREADS, else OMP_NUM_THREADS (default: every core). Kernels:\n"
-            "NNF_ISA=scalar|scalar_fma|avx2|avx512|neon caps the instruction set; results are\n"
-            "the same bits on each but x86's scalar (no FMA: exp and log within 1 ULP).\n",
+            "NNF_ISA=<name> caps the instruction set, one of:" NNF_ISA_LIST(ISA_NAME) ";\n"
+            "results are the same bits on each but x86's scalar (no FMA: exp and log within\n"
+            "1 ULP).\n",
             prog);
 }
 

@@ -22,7 +22,19 @@ import os
 import re
 import statistics
 
-ISAS = ["scalar", "avx2", "avx512", "neon"]
+
+
+def isa_names():
+    """nnf's ISAs in order of preference, from the one list (include/nnf/isa_list.h)."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "nnf",
+                          "isa_list.h")
+    with open(header) as f:
+        text = f.read()
+    body = text[text.index("#define NNF_ISA_LIST(X)"):]
+    return re.findall(r"^\s*X\(\w+, (\w+), \d+, \w+\)", body, re.M)
+
+
+ISAS = isa_names()
 
 
 def load(folder, name):

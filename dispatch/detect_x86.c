@@ -13,6 +13,20 @@ static uint64_t read_xcr0(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* Subleaves of a cache leaf (4 or 0x8000001D) up to the first of type 0. */
+static void read_cache_leaf(unsigned leaf, uint32_t out[NNF__CACHE_SUBLEAVES][3])
+{
+    unsigned a, b, c, d;
+    for (unsigned i = 0; i < NNF__CACHE_SUBLEAVES; i++) {
+        __cpuid_count(leaf, i, a, b, c, d);
+        if ((a & 0x1f) == 0)
+            return;
+        out[i][0] = a;
+        out[i][1] = b;
+        out[i][2] = c;
+    }
+}
+
 void nnf__cpu_detect(nnf__cpu_features *f)
 {
     unsigned a, b, c, d;
@@ -37,4 +51,18 @@ void nnf__cpu_detect(nnf__cpu_features *f)
     }
     if (r->leaf1_ecx & (1u << 27))
         r->xcr0 = read_xcr0();
+    if (r->max_leaf >= 4)
+        read_cache_leaf(4, r->leaf4);
+    __cpuid(0x80000000, a, b, c, d);
+    r->max_ext_leaf = a;
+    if (r->max_ext_leaf >= 0x8000001d)
+        read_cache_leaf(0x8000001d, r->leaf8000001d);
+    if (r->max_ext_leaf >= 0x80000006) {
+        __cpuid(0x80000005, a, b, c, d);
+        r->leaf80000005_ecx = c;
+        __cpuid(0x80000006, a, b, c, d);
+        r->leaf80000006_ecx = c;
+        r->leaf80000006_edx = d;
+    }
+    nnf__os_caches_detect(&f->os);
 }

@@ -1,6 +1,8 @@
 /* The active kernel table: chosen on first use (never in a constructor, so a program
  * that only links nnf runs no CPUID), once, under pthread_once; read with one acquire
- * load afterwards. nnf_isa_force swaps the pointer atomically.
+ * load afterwards. nnf_isa_force swaps the pointer atomically. The pointer is to this
+ * process's copy of the ISA's const table, with the sgemm blocks chosen for the caches
+ * of the CPU (blocking_choose.c), filled in by the same once.
  */
 #include "dispatch/dispatch.h"
 
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "dispatch/blocking.h"
 #include "dispatch/cpu_features.h"
 #include "src/core/error.h"
 #include "src/core/log.h"
@@ -41,10 +44,32 @@ static const nnf__kernels *const tables[] = {
 #undef TABLE
 };
 
+#define N_TABLES (sizeof tables / sizeof tables[0])
+static nnf__caches caches;
+/* tables[i] with its blocks for this CPU; written before `active` first points here
+ * (and by nnf__blocking_force, a test hook), read-only after. */
+static nnf__kernels tuned[N_TABLES];
+
+static void tune(void)
+{
+    caches = nnf__caches_of(&features);
+    for (size_t i = 0; i < N_TABLES; i++) {
+        if (tables[i] == NULL)
+            continue;
+        tuned[i] = *tables[i];
+        nnf__sgemm_kernels *g = &tuned[i].gemm;
+        nnf__blocking fixed = {tables[i]->gemm.a_block_rows, tables[i]->gemm.b_block_cols};
+        nnf__blocking b = nnf__blocking_choose(&caches, g->mr, g->nr, NNF__SGEMM_KC,
+                                               sizeof(float), fixed);
+        g->a_block_rows = b.a_block_rows;
+        g->b_block_cols = b.b_block_cols;
+    }
+}
+
 /* Only called for ISAs that nnf__isa_allowed. */
 static const nnf__kernels *table_of(nnf_isa isa)
 {
-    return tables[isa];
+    return &tuned[isa];
 }
 
 /* Every name, in the list's order: "scalar, scalar_fma, avx2, ..." (past the first ", "). */
@@ -99,6 +124,7 @@ static nnf_isa read_cap(void)
 static void detect(void)
 {
     nnf__cpu_detect(&features);
+    tune();
     best = nnf__isa_choose(&features, NNF__ISA_NO_CAP, NULL);
     chosen = nnf__isa_choose(&features, read_cap(), &chosen_why);
     atomic_store_explicit(&active, table_of(chosen), memory_order_release);
@@ -115,6 +141,26 @@ static void detect(void)
     }
     nnf__log(NNF_LOG_INFO, "ISA: %s (%s; the CPU and OS support up to %s)",
              nnf_isa_name(chosen), chosen_why, nnf_isa_name(best));
+    nnf__log(NNF_LOG_INFO, "caches (%s): L1d %llu, L2 %llu, L3 %llu bytes; sgemm blocks "
+             "%d A rows, %d B columns", caches.source, (unsigned long long)caches.l1d,
+             (unsigned long long)caches.l2, (unsigned long long)caches.l3,
+             tuned[chosen].gemm.a_block_rows, tuned[chosen].gemm.b_block_cols);
+}
+
+void nnf__blocking_force(int a_block_rows, int b_block_cols)
+{
+    pthread_once(&once, detect);
+    tune();
+    for (size_t i = 0; i < N_TABLES; i++) {
+        if (tables[i] == NULL)
+            continue;
+        /* Whole panels, as the packed path needs (a B block starts on an NR panel). */
+        nnf__sgemm_kernels *g = &tuned[i].gemm;
+        if (a_block_rows > 0)
+            g->a_block_rows = a_block_rows > g->mr ? a_block_rows / g->mr * g->mr : g->mr;
+        if (b_block_cols > 0)
+            g->b_block_cols = b_block_cols > g->nr ? b_block_cols / g->nr * g->nr : g->nr;
+    }
 }
 
 const nnf__kernels *nnf__kernels_active(void)
@@ -180,4 +226,5 @@ void nnf__dispatch_facts(nnf__dispatch_info *info)
 #else
     info->xcr0 = 0;
 #endif
+    info->caches = caches;
 }

@@ -85,6 +85,15 @@ static void print_json(const nnf__dispatch_info *info)
 #if defined(__x86_64__)
     printf(",\n  \"xcr0\": \"%#llx\"", info->xcr0);
 #endif
+    const nnf__caches *c = &info->caches;
+    const nnf__sgemm_kernels *g = &nnf__kernels_active()->gemm;
+    printf(",\n  \"caches\": {\"source\": ");
+    json_string(c->source);
+    printf(", \"l1d\": %llu, \"l2\": %llu, \"l3\": %llu, \"l2_sharing\": %u, "
+           "\"l3_sharing\": %u}", (unsigned long long)c->l1d, (unsigned long long)c->l2,
+           (unsigned long long)c->l3, (unsigned)c->l2_sharing, (unsigned)c->l3_sharing);
+    printf(",\n  \"sgemm_blocks\": {\"kc\": %d, \"a_block_rows\": %d, "
+           "\"b_block_cols\": %d}", NNF__SGEMM_KC, g->a_block_rows, g->b_block_cols);
     printf("\n}\n");
 }
 
@@ -105,6 +114,14 @@ static void print_text(const nnf__dispatch_info *info)
 #if defined(__x86_64__)
     printf("XCR0: %#llx\n", info->xcr0);
 #endif
+    const nnf__caches *c = &info->caches;
+    const nnf__sgemm_kernels *g = &nnf__kernels_active()->gemm;
+    printf("caches (from %s; 0: not reported): L1d %llu KiB, L2 %llu KiB shared by %u, "
+           "L3 %llu KiB shared by %u\n", c->source, (unsigned long long)c->l1d >> 10,
+           (unsigned long long)c->l2 >> 10, (unsigned)c->l2_sharing,
+           (unsigned long long)c->l3 >> 10, (unsigned)c->l3_sharing);
+    printf("sgemm blocks (%s): KC %d, A %d rows, B %d columns\n",
+           nnf_isa_name(nnf_isa_active()), NNF__SGEMM_KC, g->a_block_rows, g->b_block_cols);
 }
 
 int main(int argc, char **argv)

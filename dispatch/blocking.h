@@ -19,8 +19,8 @@ typedef struct nnf__caches {
     const char *source;   /* where the L2 and L3 came from, for nnf-info */
 } nnf__caches;
 
-/* x86: leaf 4, else 0x8000001D, else AMD's 0x80000005/6, each level from the first
- * that describes it; then the OS for what CPUID left out. aarch64: the OS. */
+/* x86's words (zero on aarch64): leaf 4, else 0x8000001D, else AMD's 0x80000005/6, each
+ * level from the first that describes it; then the OS for what CPUID left out. */
 nnf__caches nnf__caches_of(const nnf__cpu_features *f);
 
 typedef struct nnf__blocking {

@@ -83,41 +83,38 @@ static const geometry geometries[] = {
     {"scalar", 4, 4, {256, 256}},
 };
 
-/* The blocks against the rules in blocking_choose.c, restated: whole panels; within the
- * bounds; B (KC x cols floats) in half the L2 and one more NR panel would not be;
- * A (rows x KC floats) in three quarters of a core's share of the L3 (L3 x threads per
- * core / threads sharing it, at most 4 MiB when the sharing is unknown), and one more
- * MR panel would not be. A bound that clamps replaces the "would not be". */
+/* One block against its rule: the table's constant if its cache is unknown (budget
+ * 0), else whole panels of `unit` within [NNF__BLOCK_MIN, max], `got` lines of `line`
+ * bytes in the budget and one more panel not (where a bound does not clamp). */
+static void check_block(int got, int unit, int fixed, double budget, double line, int max)
+{
+    if (budget == 0) {
+        assert_int_equal(got, fixed);
+        return;
+    }
+    assert_int_equal(got % unit, 0);
+    assert_true(got >= NNF__BLOCK_MIN && got <= max);
+    if (got - unit >= NNF__BLOCK_MIN)
+        assert_true(got * line <= budget);
+    if (got + unit <= max)
+        assert_true((got + unit) * line > budget);
+}
+
+/* The rules in blocking_choose.c, restated: B (KC x cols floats) in half the L2; A
+ * (rows x KC floats) in three quarters of a core's share of the L3 (L3 x threads per
+ * core / threads sharing it, at most 4 MiB when the sharing is unknown). */
 static void check_fits(const nnf__caches *c, const geometry *g, nnf__blocking b)
 {
-    const double row = (double)KC * sizeof(float);
-    if (c->l2 == 0) {
-        assert_int_equal(b.b_block_cols, g->fixed.b_block_cols);
-    } else {
-        assert_int_equal(b.b_block_cols % g->nr, 0);
-        assert_true(b.b_block_cols >= NNF__BLOCK_MIN &&
-                    b.b_block_cols <= NNF__B_BLOCK_COLS_MAX);
-        double budget = (double)c->l2 / 2;
-        if (b.b_block_cols - g->nr >= NNF__BLOCK_MIN)
-            assert_true(b.b_block_cols * row <= budget);
-        if (b.b_block_cols + g->nr <= NNF__B_BLOCK_COLS_MAX)
-            assert_true((b.b_block_cols + g->nr) * row > budget);
-    }
-    if (c->l3 == 0) {
-        assert_int_equal(b.a_block_rows, g->fixed.a_block_rows);
-    } else {
-        assert_int_equal(b.a_block_rows % g->mr, 0);
-        assert_true(b.a_block_rows >= NNF__BLOCK_MIN &&
-                    b.a_block_rows <= NNF__A_BLOCK_ROWS_MAX);
-        double share = c->l3_sharing == 0 ? (c->l3 < 4.0 * MIB ? (double)c->l3 : 4.0 * MIB)
-                                          : (double)c->l3 /
-                                                (c->l3_sharing / (c->l2_sharing ? c->l2_sharing : 1));
-        double budget = share * 3 / 4;
-        if (b.a_block_rows - g->mr >= NNF__BLOCK_MIN)
-            assert_true(b.a_block_rows * row <= budget);
-        if (b.a_block_rows + g->mr <= NNF__A_BLOCK_ROWS_MAX)
-            assert_true((b.a_block_rows + g->mr) * row > budget);
-    }
+    const double line = (double)KC * sizeof(float);
+    double share = 0;
+    if (c->l3 != 0 && c->l3_sharing == 0)
+        share = c->l3 < 4.0 * MIB ? (double)c->l3 : 4.0 * MIB;
+    else if (c->l3 != 0)
+        share = (double)c->l3 / (c->l3_sharing / (c->l2_sharing ? c->l2_sharing : 1));
+    check_block(b.b_block_cols, g->nr, g->fixed.b_block_cols, (double)c->l2 / 2, line,
+                NNF__B_BLOCK_COLS_MAX);
+    check_block(b.a_block_rows, g->mr, g->fixed.a_block_rows, share * 3 / 4, line,
+                NNF__A_BLOCK_ROWS_MAX);
 }
 
 static nnf__blocking choose(const nnf__caches *c, const geometry *g)
@@ -138,56 +135,45 @@ static void expect(const nnf__caches *c, const int want[4][2])
     }
 }
 
-static void test_zen5_kvm(void **state)
-{
-    (void)state;
-    nnf__caches c = caches_of_x86(zen5_kvm);
-#if defined(__x86_64__)
-    assert_string_equal(c.source, "CPUID leaves 0x80000005/6");
-    assert_int_equal(c.l1d, 48 * KIB);
-    assert_int_equal(c.l2, 1 * MIB);
-    assert_int_equal(c.l3, 1016ull * 512 * KIB);
-    assert_int_equal(c.l3_sharing, 0);
-    /* The table constants were 2048 x 384 (AVX-512) and 2048 x 256 (AVX2): the A block
-     * is the same, the B block 336 columns (504 KiB) for both (measured alike, README). */
-    static const int want[4][2] = {{2048, 336}, {2046, 336}, {2048, 336}, {2048, 340}};
-    expect(&c, want);
-#else
-    assert_int_equal(c.l2, 0);   /* x86 words mean nothing to an aarch64 build */
-#endif
-}
+/* A recorded CPU, what its words say and the blocks per geometry above. */
+typedef struct {
+    const char *name;
+    const nnf__x86_cpuid *words;
+    const char *source;
+    uint64_t l1d, l2, l3;
+    uint32_t l2_sharing, l3_sharing;
+    int want[4][2];
+} recorded;
 
-static void test_zen4(void **state)
-{
-    (void)state;
-    nnf__caches c = caches_of_x86(zen4);
-#if defined(__x86_64__)
-    assert_string_equal(c.source, "CPUID leaf 0x8000001D");
-    assert_int_equal(c.l1d, 32 * KIB);
-    assert_int_equal(c.l2, 1 * MIB);
-    assert_int_equal(c.l3, 32 * MIB);
-    assert_int_equal(c.l2_sharing, 2);
-    assert_int_equal(c.l3_sharing, 16);
+static const recorded cpus[] = {
+    /* The tables' constants were 2048 x 384 (AVX-512) and 2048 x 256 (AVX2): the A block
+     * is the same (the 4 MiB a core is assumed to get of an L3 whose sharing is not
+     * said), the B block 336 columns (504 KiB) for both, measured alike (README). */
+    {"zen5_kvm", &zen5_kvm, "CPUID leaves 0x80000005/6", 48 * KIB, 1 * MIB,
+     1016ull * 512 * KIB, 0, 0, {{2048, 336}, {2046, 336}, {2048, 336}, {2048, 340}}},
     /* 32 MiB over 8 cores: 4 MiB a core, 3 MiB for A. */
-    static const int want[4][2] = {{2048, 336}, {2046, 336}, {2048, 336}, {2048, 340}};
-    expect(&c, want);
-#endif
-}
+    {"zen4", &zen4, "CPUID leaf 0x8000001D", 32 * KIB, 1 * MIB, 32 * MIB, 2, 16,
+     {{2048, 336}, {2046, 336}, {2048, 336}, {2048, 340}}},
+    /* 5 MiB a core: 3.75 MiB for A (2560 rows); 1 MiB for B (682 columns). */
+    {"emerald_rapids", &emerald_rapids, "CPUID leaf 4", 48 * KIB, 2 * MIB, 320 * MIB, 2, 128,
+     {{2560, 672}, {2556, 672}, {2560, 672}, {2560, 680}}},
+};
 
-static void test_emerald_rapids(void **state)
+static void test_recorded_cpus(void **state)
 {
     (void)state;
-    nnf__caches c = caches_of_x86(emerald_rapids);
-#if defined(__x86_64__)
-    assert_string_equal(c.source, "CPUID leaf 4");
-    assert_int_equal(c.l1d, 48 * KIB);
-    assert_int_equal(c.l2, 2 * MIB);
-    assert_int_equal(c.l3, 320 * MIB);
-    assert_int_equal(c.l3_sharing, 128);
-    /* 5 MiB a core: 3.75 MiB for A (2560 rows); 1 MiB for B (682 columns). */
-    static const int want[4][2] = {{2560, 672}, {2556, 672}, {2560, 672}, {2560, 680}};
-    expect(&c, want);
-#endif
+    for (size_t i = 0; i < sizeof cpus / sizeof cpus[0]; i++) {
+        const recorded *r = &cpus[i];
+        nnf__caches c = caches_of_x86(*r->words);
+        print_message("%s\n", r->name);
+        assert_string_equal(c.source, r->source);
+        assert_int_equal(c.l1d, r->l1d);
+        assert_int_equal(c.l2, r->l2);
+        assert_int_equal(c.l3, r->l3);
+        assert_int_equal(c.l2_sharing, r->l2_sharing);
+        assert_int_equal(c.l3_sharing, r->l3_sharing);
+        expect(&c, r->want);
+    }
 }
 
 /* No cache described anywhere: every table keeps its constants. */
@@ -222,10 +208,9 @@ static void test_absurd_sizes(void **state)
     huge.leaf4[1][0] = 0x63 | 0xfffu << 14;   /* L3 the same, shared by 4096 */
     huge.leaf4[1][1] = 0xffffffff;
     huge.leaf4[1][2] = 0xffffffff;
-    nnf__x86_cpuid no_l3 = zen4;              /* an L2 and no L3 (many Arm cores) */
+    nnf__x86_cpuid no_l3 = zen4;              /* an L2 and no L3, as on many Arm cores */
     memset(no_l3.leaf8000001d[3], 0, sizeof no_l3.leaf8000001d[3]);
     no_l3.leaf80000006_edx = 0;
-#if defined(__x86_64__)
     nnf__caches c = caches_of_x86(tiny);
     assert_int_equal(c.l2, 1);
     assert_int_equal(c.l3, 1);
@@ -240,27 +225,12 @@ static void test_absurd_sizes(void **state)
     for (int i = 0; i < 4; i++)
         assert_int_equal(choose(&c, &geometries[i]).a_block_rows,
                          geometries[i].fixed.a_block_rows);
-#else
-    (void)tiny;
-    (void)huge;
-    (void)no_l3;
-#endif
-    /* The same through the OS's fields, which every build reads. */
+    /* The same through the OS's fields. */
     nnf__cpu_features f = {.os = {.l1d = 1, .l2 = UINT64_MAX, .l3 = 1, .l3_sharing = 1}};
     nnf__caches o = nnf__caches_of(&f);
     assert_string_equal(o.source, "the OS");
     for (int i = 0; i < 4; i++)
         choose(&o, &geometries[i]);
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
 }
 
 /* An Arm server's sysfs (Neoverse N1 class: 64 KiB L1d, 1 MiB L2, a 32 MiB L3 shared
@@ -277,14 +247,18 @@ static void test_os_sysfs(void **state)
     char dir[300];
     snprintf(dir, sizeof dir, "%s", tmp_path("cache"));
     assert_int_equal(mkdir(dir, 0700), 0);
+    static const char *const files[4] = {"level", "type", "size", "shared_cpu_list"};
     for (int i = 0; i < 4; i++) {
-        char sub[400];
-        snprintf(sub, sizeof sub, "%s/index%d", dir, i);
-        assert_int_equal(mkdir(sub, 0700), 0);
-        write_file(sub, "level", entries[i][0]);
-        write_file(sub, "type", entries[i][1]);
-        write_file(sub, "size", entries[i][2]);
-        write_file(sub, "shared_cpu_list", entries[i][3]);
+        char path[500];
+        snprintf(path, sizeof path, "%s/index%d", dir, i);
+        assert_int_equal(mkdir(path, 0700), 0);
+        for (int j = 0; j < 4; j++) {
+            snprintf(path, sizeof path, "%s/index%d/%s", dir, i, files[j]);
+            FILE *f = fopen(path, "w");
+            assert_non_null(f);
+            fprintf(f, "%s\n", entries[i][j]);
+            fclose(f);
+        }
     }
     nnf__cpu_features f;
     memset(&f, 0, sizeof f);
@@ -388,9 +362,7 @@ static void test_bits_any_blocks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zen5_kvm),
-        cmocka_unit_test(test_zen4),
-        cmocka_unit_test(test_emerald_rapids),
+        cmocka_unit_test(test_recorded_cpus),
         cmocka_unit_test(test_nothing_reported),
         cmocka_unit_test(test_absurd_sizes),
         cmocka_unit_test(test_os_sysfs),

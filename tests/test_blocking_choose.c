@@ -304,7 +304,7 @@ static void test_this_machine(void **state)
 static void test_bits_any_blocks(void **state)
 {
     (void)state;
-    enum { M = 203, N = 517, K = 2 * KC + 77 };
+    enum { M = 131, N = 150, K = 2 * KC + 77 };   /* small enough for qemu and valgrind */
     static const int blocks[][2] = {{0, 0}, {NNF__BLOCK_MIN, NNF__BLOCK_MIN}, {72, 1000},
                                     {NNF__A_BLOCK_ROWS_MAX, NNF__B_BLOCK_COLS_MAX}};
     const size_t nb = sizeof blocks / sizeof blocks[0];

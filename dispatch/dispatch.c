@@ -154,10 +154,11 @@ void nnf__blocking_force(int a_block_rows, int b_block_cols)
     for (size_t i = 0; i < N_TABLES; i++) {
         if (tables[i] == NULL)
             continue;
-        /* Whole panels, as the packed path needs (a B block starts on an NR panel). */
+        /* B in whole NR panels, as the packed path needs (a B block starts on a panel);
+         * it rounds A blocks up to MR rows itself. */
         nnf__sgemm_kernels *g = &tuned[i].gemm;
         if (a_block_rows > 0)
-            g->a_block_rows = a_block_rows > g->mr ? a_block_rows / g->mr * g->mr : g->mr;
+            g->a_block_rows = a_block_rows;
         if (b_block_cols > 0)
             g->b_block_cols = b_block_cols > g->nr ? b_block_cols / g->nr * g->nr : g->nr;
     }

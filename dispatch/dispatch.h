@@ -20,8 +20,9 @@ typedef struct nnf__dispatch_info {
 } nnf__dispatch_info;
 void nnf__dispatch_facts(nnf__dispatch_info *info);
 
-/* Test and benchmark hook: every ISA's sgemm blocks become these, rounded down to
- * whole panels (a value <= 0 keeps the choice for this CPU; (0, 0) restores it). The bits do not depend on them (KC
+/* Test and benchmark hook: every ISA's sgemm blocks become these, the B block rounded
+ * down to whole NR panels (a value <= 0 keeps the choice for this CPU; (0, 0) restores
+ * it). The bits do not depend on them (KC
  * does not move). Not meant to race with running products. */
 void nnf__blocking_force(int a_block_rows, int b_block_cols);
 

@@ -1,6 +1,8 @@
 /* One read-only table of kernel pointers per ISA, like BLIS's per-configuration
  * context. The tables live in baseline-compiled files (table_<isa>.c) so that no
- * AVX-512 instruction can run before detection has chosen that ISA.
+ * AVX-512 instruction can run before detection has chosen that ISA. Their sgemm cache
+ * blocks are the fallback: dispatch runs a copy of each table whose blocks it chose
+ * from the caches of the CPU (blocking_choose.c), keeping these where none is described.
  */
 #ifndef NNF_KERNEL_TABLE_H
 #define NNF_KERNEL_TABLE_H

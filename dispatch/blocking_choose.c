@@ -17,13 +17,13 @@
  * are wrong (KVM's 0x80000006 on the Zen 5 here says 8 for a 16-way L2).
  *
  * L2: half of it for B. Between two uses of a B line, one A micro-panel comes in from
- * the L3 (the L2 is inclusive of the L1 on the CPUs nnf has met), the MR x b_block_cols
- * slice of C is read and written once, and the packing of the next A panel reads its
- * source rows; and the hardware prefetchers run ahead of all three. On the Zen 5 here
- * (1 MiB L2) every B block from 192 to 576 columns ran within the noise (3%, a loaded
- * machine) at 1024^3 and on the big MLP's products: half the L2 (336 columns) is inside
- * that plateau, and on a 256 KiB L2 (Haswell) it gives 80 columns where the AVX2
- * table's constant, 256 (384 KiB), was more than the whole L2.
+ * the L3 through the L2, the MR x b_block_cols slice of C is read and written once, and
+ * the packing of the next A panel reads its source rows; and the hardware prefetchers
+ * run ahead of all three. On the Zen 5 here (1 MiB L2) every B block from 192 to 576
+ * columns ran within the noise of a loaded machine at 1024^3 and on the big MLP's
+ * products (bench_blocking; README): half the L2 (336 columns) is inside that plateau,
+ * and on a 256 KiB L2 (Haswell) it gives 80 columns where the AVX2 table's constant,
+ * 256 (384 KiB), was more than the whole L2.
  *
  * L3: three quarters of one core's share for A; the rest keeps the B block (in an
  * inclusive L3 it is there as well) and C passing through. A core's share is the L3

@@ -17,6 +17,8 @@ static int index_file(const char *dir, int i, const char *name, char *line, int 
         return 0;
     int ok = fgets(line, size, f) != NULL;
     fclose(f);
+    if (!ok)
+        line[0] = '\0';   /* an empty file: fgets left line as it was */
     line[strcspn(line, "\n")] = '\0';
     return ok;
 }

@@ -125,7 +125,7 @@ static double packed_cost(const void *ctx, int64_t i)
     packed_ctx *c = (packed_ctx *)ctx;
     const nnf__sgemm_plan *p = c->p;
     const size_t MR = (size_t)c->kr->mr, NR = (size_t)c->kr->nr;
-    const size_t BCOLS = (size_t)c->kr->b_block_cols;
+    const size_t BCOLS = (size_t)p->b_cols;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
     size_t kc = min_size(KC, c->k - (c->level0 + (size_t)it.pc) * KC);
     size_t block = (size_t)it.jc * BCOLS, block_end = min_size(c->n, block + BCOLS);

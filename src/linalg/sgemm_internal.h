@@ -129,7 +129,8 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
  * of C gets its KC blocks in order: the numerics of kernels/sgemm_kernels.h). */
 typedef struct nnf__sgemm_plan {
     int64_t nic, npc, njc, nq, nch, nbp;
-    int64_t a_rows, cw, panels_per_pack;  /* A block rows, chunk columns, NR panels a pack */
+    int64_t a_rows, b_cols;            /* A block rows, B block columns (equal blocks) */
+    int64_t cw, panels_per_pack;       /* chunk columns, NR panels a pack */
     int64_t per0, per;                 /* items per (pc, jc) group in block ic 0 / later */
     int64_t items0, items;             /* items of block ic 0 / of the job */
 } nnf__sgemm_plan;

@@ -10,10 +10,9 @@ const nnf__kernels nnf__kernels_avx2 = {
     },
     .red = NNF__RED_TABLE(avx2),
     .gemm = {
-        /* The 6 x 384 A micro-panel (9 KiB) stays in the L1d; the 384 x 256 B block
-         * (384 KiB) in the L2 with room for A and C passing through; the A block, up
-         * to 2048 x 384 (3 MiB), is packed once per KC step and read from L2/L3, tall
-         * so that B is packed again as rarely as possible (as for AVX-512). */
+        /* Fallback blocks, as for AVX-512 (dispatch/blocking_choose.c replaces them
+         * from the caches found): the 6 x 384 A micro-panel (9 KiB) in the L1d, the
+         * 384 x 256 B block (384 KiB) in the L2, the A block up to 2048 x 384 in the L3. */
         .mr = 6, .nr = 16, .a_block_rows = 2048, .b_block_cols = 256,
         .direct_mr = 6, .direct_nr = 16,
         .ukernel = nnf__sgemm_ukernel_6x16__avx2,

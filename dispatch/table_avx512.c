@@ -11,13 +11,12 @@ const nnf__kernels nnf__kernels_avx512 = {
     },
     .red = NNF__RED_TABLE(avx512),
     .gemm = {
-        /* The 8 x 384 A micro-panel (12 KiB) stays in the L1d (32 KiB on Zen 4, 48 KiB
-         * on recent Intel); the 384 x 384 B block (576 KiB) in the L2 (1-2 MiB) with
-         * room for A and C passing through; the A block, up to 2048 x 384 (3 MiB), is
-         * packed once per KC step and read from L2/L3. B is packed again for every A
-         * block, so a tall one pays: m = 1024 packs B once, not twice as with 960 rows
-         * (3% faster at 1024^3 and 2048^3 against OpenBLAS, paired runs). Packing is
-         * the AVX2 kernels' (see kernels/sgemm_kernels.h). */
+        /* The blocks are the fallback for a CPU that describes no caches: dispatch
+         * fills them from the caches it finds (dispatch/blocking_choose.c says which
+         * block lives where). These fit Zen 4/5: the 8 x 384 A micro-panel (12 KiB)
+         * in the L1d, the 384 x 384 B block (576 KiB) in a 1 MiB L2 with room for A
+         * and C passing through, the A block up to 2048 x 384 (3 MiB) in the L3.
+         * Packing is the AVX2 kernels' (see kernels/sgemm_kernels.h). */
         .mr = 8, .nr = 48, .a_block_rows = 2048, .b_block_cols = 384,
         /* Unpacked operands: 6x64 tiles (see the kernel for why). */
         .direct_mr = 6, .direct_nr = 64,

@@ -10,7 +10,8 @@ const nnf__kernels nnf__kernels_neon = {
     },
     .red = NNF__RED_TABLE(neon),
     .gemm = {
-        /* The 8 x 384 A micro-panel (12 KiB) stays in a 32-64 KiB L1d; the 384 x 240
+        /* Fallback blocks (dispatch/blocking_choose.c replaces them from the caches
+         * found): the 8 x 384 A micro-panel (12 KiB) in a 32-64 KiB L1d, the 384 x 240
          * B block (360 KiB) in a 1 MiB L2 (Neoverse N1/V1 class). */
         .mr = 8, .nr = 12, .a_block_rows = 960, .b_block_cols = 240,
         .direct_mr = 8, .direct_nr = 12,

@@ -1,11 +1,11 @@
 /* The packed sgemm path's scratch, kept per calling thread between calls.
  *
- * A packed product needs (a_block_rows + b_block_cols) x KC floats, shared by its team of threads
- * (AVX-512: (2048 + 384) x 384 x 4 B = 3.6 MiB, AVX2 3.4 MiB, NEON 1.8 MiB, scalar
- * 0.8 MiB). Allocating that per call costs a malloc/free pair and, for a fresh block
- * from the OS, ~900 first-touch page faults of 4 KiB. So each thread that calls
- * nnf_sgemm keeps its largest buffer so far: it only grows (by the bound above it
- * stays under 4 MiB per calling thread), and
+ * A packed product's job needs its packed A and B for the levels it covers, shared by
+ * its team of threads: at most 4 MiB alone, 16 MiB for a team (sgemm_packed.c cuts
+ * larger products into jobs). Allocating that per call costs a malloc/free pair and,
+ * for a fresh block from the OS, ~900 first-touch page faults of 4 KiB per 4 MiB. So
+ * each thread that calls nnf_sgemm keeps its largest buffer so far: it only grows (to
+ * the bound above), and
  * is freed at thread exit by a pthread key destructor (a process's main thread keeps
  * it until exit, still reachable through the key). The buffer comes from nnf__alloc,
  * so injected allocation failures reach the packed path too; nnf__sgemm_scratch_release

@@ -22,5 +22,7 @@ const nnf__kernels nnf__kernels_avx2 = {
         .pack_copy = nnf__sgemm_pack_copy__avx2,
         .pack_transpose = nnf__sgemm_pack_transpose__avx2,
         .dots = nnf__sgemm_dots__avx2,
+        .outer = nnf__sgemm_outer__avx2,
+        .dot_every = nnf__sgemm_dot_every__avx2,
     },
 };

@@ -22,5 +22,7 @@ const nnf__kernels nnf__kernels_neon = {
         .pack_copy = nnf__sgemm_pack_copy__neon,
         .pack_transpose = nnf__sgemm_pack_transpose__neon,
         .dots = nnf__sgemm_dots__neon,
+        .outer = nnf__sgemm_outer__neon,
+        .dot_every = nnf__sgemm_dot_every__neon,
     },
 };

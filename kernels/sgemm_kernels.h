@@ -141,6 +141,23 @@ typedef void (*nnf__sgemm_dots_tb_fn)(size_t m, size_t n, size_t k, const float 
                                       size_t lda, const float *bt, size_t ldb, float *c,
                                       size_t ldc, float alpha, float beta);
 
+/* C[i][j] for i < m, j < n from k = 1: acc = fma(a[i*inca], b[j], 0), then the
+ * epilogue above (c is read only if beta != 0). An outer product is one multiply per
+ * element of C, so it runs at store bandwidth as a loop over rows of contiguous
+ * stores, where the register tiles would pay a call and a tile setup per 8 x 48
+ * (Lin's input gradient y.g @ w with n_out = 1: 200 x 1 @ 1 x 50). */
+typedef void (*nnf__sgemm_outer_fn)(size_t m, size_t n, const float *a, ptrdiff_t inca,
+                                    const float *b, float *c, size_t ldc, float alpha,
+                                    float beta);
+
+/* y = one element of C from a[p*inca] and x[p*incx], p < k, the sums restarting every
+ * `period` steps (KC, or a divisor of it: nnf__sgemm_restart) with the epilogue above:
+ * beta for the first, 1 after. A GEMV with one output has one lane of work for `dots`;
+ * this runs the independent period sums side by side instead. */
+typedef void (*nnf__sgemm_dot_every_fn)(size_t period, size_t k, const float *a,
+                                        ptrdiff_t inca, const float *x, ptrdiff_t incx,
+                                        float *y, float alpha, float beta);
+
 typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
@@ -159,6 +176,8 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_dots_fn dots;
     nnf__sgemm_dots_tb_fn dots_tb;  /* NULL: such products pack B^T (direct path) */
     int dots_tb_max_m;              /* ... and take dots_tb up to this many rows */
+    nnf__sgemm_outer_fn outer;      /* NULL: k = 1 takes the tiles like any k */
+    nnf__sgemm_dot_every_fn dot_every;  /* NULL: one output takes `dots` */
     int tail_vl;   /* > 0: the direct tiles' vector width; 1-2 columns past a multiple
                     * of it go through `dots` (sgemm_paths.c, sparse_tail) */
 } nnf__sgemm_kernels;
@@ -185,6 +204,12 @@ typedef struct nnf__sgemm_kernels {
 #define NNF__SGEMM_DECLARE_DOTS_TB(isa)                                                    \
     void nnf__sgemm_dots_tb__##isa(size_t, size_t, size_t, const float *, size_t,          \
                                    const float *, size_t, float *, size_t, float, float);
+#define NNF__SGEMM_DECLARE_OUTER(isa)                                                      \
+    void nnf__sgemm_outer__##isa(size_t, size_t, const float *, ptrdiff_t, const float *,  \
+                                 float *, size_t, float, float);
+#define NNF__SGEMM_DECLARE_DOT_EVERY(isa)                                                  \
+    void nnf__sgemm_dot_every__##isa(size_t, size_t, const float *, ptrdiff_t,             \
+                                     const float *, ptrdiff_t, float *, float, float);
 /* The usual set: one micro-kernel for both paths, packing and GEMV. */
 #define NNF__SGEMM_DECLARE(isa, shape)                                                     \
     NNF__SGEMM_DECLARE_UKERNEL(isa, shape)                                                 \

@@ -15,6 +15,7 @@
 #include "nnf_test.h"
 #include "src/core/alloc.h"
 #include "dispatch/kernel_table.h"
+#include "src/linalg/matmul.h"
 #include "src/linalg/sgemm_internal.h"
 
 #define SENTINEL 12345.0f
@@ -316,6 +317,113 @@ static void test_sparse_tail_columns(void **state)
                                                 (i + q) % 3, q == 1 ? -0.5f : 1.0f,
                                                 j % 2 ? 0.0f : 1.5f, 0},
                                      seed++);
+}
+
+/* Depth 1, the outer-product kernel where the ISA has one (Lin's input gradient with
+ * n_out = 1): the same bits as the tiles of the ISAs without it, and on every ISA the
+ * contract's element, fma(a, b, +0) then the epilogue, computed here one element at a
+ * time, for -0 (which the +0 accumulator turns into +0), infinities, NaNs and zeros
+ * times infinities in A, B and C, with beta 0, 1 and 0.5. */
+static void test_depth_one(void **state)
+{
+    (void)state;
+    each_trans((problem){200, 50, 1, 0, 0, 0, 1.0f, 0.0f, 0}, 1300);
+    each_trans((problem){37, 33, 1, 0, 0, 3, -0.5f, 1.0f, 0}, 1301);
+    each_trans((problem){1, 70, 1, 0, 0, 1, 1.0f, 0.5f, 0}, 1302);
+    each_trans((problem){19, 1, 1, 0, 0, 0, 2.0f, 1.0f, 0}, 1303);
+    each_trans((problem){9, 17, 1, 0, 0, 0, 1.0f, 0.0f, 1}, 1304);
+
+    enum { M = 9, N = 21 };
+    static const float specials[] = {0.0f, -0.0f, 1.0f, -2.5f, INFINITY, -INFINITY, NAN,
+                                     -NAN, 1e-30f, -3e38f};
+    const size_t ns = sizeof specials / sizeof specials[0];
+    float a[M], b[N], c0[M * N], c[M * N], want[M * N];
+    for (size_t i = 0; i < M; i++)
+        a[i] = specials[i % ns];
+    for (size_t j = 0; j < N; j++)
+        b[j] = specials[(j * 3 + 1) % ns];
+    for (size_t q = 0; q < M * N; q++)
+        c0[q] = specials[(q * 7 + 2) % ns];
+    static const float betas[] = {0.0f, 1.0f, 0.5f}, alphas[] = {1.0f, -1.5f};
+    for (int x = 0; x < 3; x++)
+        for (int y = 0; y < 2; y++) {
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++)
+                    want[i * N + j] = nnf__sgemm_epilogue1(fmaf(a[i], b[j], 0.0f),
+                                                           &c0[i * N + j], alphas[y], betas[x]);
+            NNF_FOR_EACH_ISA(isa) {
+                memcpy(c, c0, sizeof c);
+                NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, 1, alphas[y], a, 1,
+                                        b, N, betas[x], c, N));
+                for (size_t q = 0; q < M * N; q++)
+                    if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
+                        fail_msg("depth 1 on %s, alpha %g beta %g: C[%zu][%zu] = %a, want %a "
+                                 "(a %g, b %g, c %g)", nnf_isa_name(isa), (double)alphas[y],
+                                 (double)betas[x], q / N, q % N, (double)c[q],
+                                 (double)want[q], (double)a[q / N], (double)b[q % N],
+                                 (double)c0[q]);
+            }
+        }
+    nnf_test_restore_isa();
+}
+
+/* One element of C (a 1-output Lin's bias gradient: ones @ y.g), where the vector ISAs
+ * run the period sums side by side (dot_every): on every ISA the contract's element
+ * computed here chain by chain, for restart periods 1, 3, 32 and KC, k from 1 to past
+ * 8 chains (two groups of side-by-side sums), strided operands, beta 0, 1 and 0.5, and
+ * -0, infinities and NaNs among the inputs. */
+static float one_element(size_t period, size_t k, const float *a, size_t inca, const float *x,
+                         size_t incx, float c, float alpha, float beta)
+{
+    for (size_t p0 = 0; p0 < k; p0 += period) {
+        float acc = 0.0f;
+        for (size_t p = p0; p < k && p < p0 + period; p++)
+            acc = fmaf(a[p * inca], x[p * incx], acc);
+        c = p0 == 0 ? nnf__sgemm_epilogue1(acc, &c, alpha, beta)
+                    : nnf__canonical_nan(fmaf(alpha, acc, c));
+    }
+    return c;
+}
+
+static void test_one_element_restarts(void **state)
+{
+    (void)state;
+    enum { K = 3100, INC = 3 };
+    float *a = malloc(K * INC * sizeof *a), *x = malloc(K * INC * sizeof *x);
+    assert_true(a && x);
+    static const size_t periods[] = {1, 3, 32, NNF__SGEMM_KC}, ks[] = {1, 31, 32, 33, 200, 385, K};
+    static const float betas[] = {0.0f, 1.0f, 0.5f};
+    static const float specials[] = {-0.0f, INFINITY, -INFINITY, NAN};
+    for (int sp = -1; sp < 4; sp++)
+        for (size_t pi = 0; pi < 4; pi++)
+            for (size_t ki = 0; ki < 7; ki++)
+                for (int bi = 0; bi < 3; bi++)
+                    for (size_t inc = 1; inc <= INC; inc += INC - 1) {
+                        const size_t period = periods[pi], k = ks[ki];
+                        nnf_test_fill_uniform(a, K * INC, 40 + ki, -1.0f, 1.0f);
+                        nnf_test_fill_uniform(x, K * INC, 50 + pi, -1.0f, 1.0f);
+                        if (sp >= 0) {  /* in the middle of the last chain */
+                            a[(k - 1 - (k - 1) % period / 2) * inc] = specials[sp];
+                            x[(k / 2) * inc] = sp == 0 ? -1.0f : 0.0f;
+                        }
+                        const float c0 = sp == 0 ? -0.0f : 0.25f;
+                        const float want = one_element(period, k, a, inc, x, inc, c0, 1.5f,
+                                                       betas[bi]);
+                        NNF_FOR_EACH_ISA(isa) {
+                            float c = c0;
+                            /* a strided row of A is a column of A^T */
+                            NNF_ASSERT_OK(nnf__sgemm_restart(
+                                period, inc == 1 ? NNF_NO_TRANS : NNF_TRANS, NNF_NO_TRANS, 1, 1,
+                                k, 1.5f, a, inc == 1 ? k : inc, x, inc, betas[bi], &c, 1));
+                            if (memcmp(&c, &want, sizeof c) != 0)
+                                fail_msg("1x1x%zu period %zu inc %zu beta %g special %d on %s: "
+                                         "%a, want %a", k, period, inc, (double)betas[bi], sp,
+                                         nnf_isa_name(isa), (double)c, (double)want);
+                        }
+                    }
+    nnf_test_restore_isa();
+    free(a);
+    free(x);
 }
 
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks
@@ -713,6 +821,8 @@ int main(void)
         cmocka_unit_test(test_random_shapes),
         cmocka_unit_test(test_chapter_shapes),
         cmocka_unit_test(test_many_blocks),
+        cmocka_unit_test(test_depth_one),
+        cmocka_unit_test(test_one_element_restarts),
         cmocka_unit_test(test_small_m_trans_b),
         cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_gemv_matches_gemm),

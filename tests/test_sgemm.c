@@ -335,7 +335,7 @@ static void test_depth_one(void **state)
 
     enum { M = 9, N = 21 };
     static const float specials[] = {0.0f, -0.0f, 1.0f, -2.5f, INFINITY, -INFINITY, NAN,
-                                     -NAN, 1e-30f, -3e38f};
+                                     -NAN, 1e-30f, -1e-30f, -3e38f};
     const size_t ns = sizeof specials / sizeof specials[0];
     float a[M], b[N], c0[M * N], c[M * N], want[M * N];
     for (size_t i = 0; i < M; i++)
@@ -367,11 +367,12 @@ static void test_depth_one(void **state)
     nnf_test_restore_isa();
 }
 
-/* One element of C (a 1-output Lin's bias gradient: ones @ y.g), where the vector ISAs
- * run the period sums side by side (dot_every): on every ISA the contract's element
- * computed here chain by chain, for restart periods 1, 3, 32 and KC, k from 1 to past
- * 8 chains (two groups of side-by-side sums), strided operands, beta 0, 1 and 0.5, and
- * -0, infinities and NaNs among the inputs. */
+/* One row of C (a Lin's bias gradient ones @ y.g, its weight gradient with n_out = 1),
+ * where the vector ISAs run one element's period sums side by side (dot_every) and more
+ * columns take the tiles: on every ISA the contract's element computed here chain by
+ * chain, for restart periods 1, 3, 32 and KC, k from 1 to past 8 chains, 1 to 50
+ * columns (whole and partial vectors), a strided A, beta 0, 1 and 0.5, and -0,
+ * infinities and NaNs among the inputs and in C. */
 static float one_element(size_t period, size_t k, const float *a, size_t inca, const float *x,
                          size_t incx, float c, float alpha, float beta)
 {
@@ -385,45 +386,56 @@ static float one_element(size_t period, size_t k, const float *a, size_t inca, c
     return c;
 }
 
-static void test_one_element_restarts(void **state)
+static void check_one_row(size_t period, size_t k, size_t n, size_t inc, float beta, int sp,
+                          float *a, float *b)
+{
+    static const float specials[] = {-0.0f, INFINITY, -INFINITY, NAN};
+    enum { NMAX = 50 };
+    float c0[NMAX], want[NMAX], c[NMAX];
+    nnf_test_fill_uniform(a, k * inc, 40 + k, -1.0f, 1.0f);
+    nnf_test_fill_uniform(b, k * n, 50 + period, -1.0f, 1.0f);
+    nnf_test_fill_uniform(c0, n, 60 + n, -1.0f, 1.0f);
+    if (sp >= 0) {  /* in the middle of the last chain, in column 0 and n - 1 */
+        a[(k - 1 - (k - 1) % period / 2) * inc] = specials[sp];
+        b[(k / 2) * n] = sp == 0 ? -1.0f : 0.0f;
+        b[(k / 3) * n + n - 1] = specials[(sp + 1) % 4];
+        c0[0] = sp == 0 ? -0.0f : specials[sp];
+    }
+    for (size_t j = 0; j < n; j++)
+        want[j] = one_element(period, k, a, inc, b + j, n, c0[j], 1.5f, beta);
+    NNF_FOR_EACH_ISA(isa) {
+        memcpy(c, c0, n * sizeof *c);
+        /* a strided row of A is a column of A^T */
+        NNF_ASSERT_OK(nnf__sgemm_restart(period, inc == 1 ? NNF_NO_TRANS : NNF_TRANS,
+                                         NNF_NO_TRANS, 1, n, k, 1.5f, a, inc == 1 ? k : inc,
+                                         b, n, beta, c, n));
+        for (size_t j = 0; j < n; j++)
+            if (memcmp(&c[j], &want[j], sizeof c[j]) != 0)
+                fail_msg("1x%zux%zu period %zu inc %zu beta %g special %d on %s: C[0][%zu] "
+                         "= %a, want %a", n, k, period, inc, (double)beta, sp,
+                         nnf_isa_name(isa), j, (double)c[j], (double)want[j]);
+    }
+}
+
+static void test_one_row_restarts(void **state)
 {
     (void)state;
     enum { K = 3100, INC = 3 };
-    float *a = malloc(K * INC * sizeof *a), *x = malloc(K * INC * sizeof *x);
-    assert_true(a && x);
-    static const size_t periods[] = {1, 3, 32, NNF__SGEMM_KC}, ks[] = {1, 31, 32, 33, 200, 385, K};
+    float *a = malloc(K * INC * sizeof *a), *b = malloc(K * 50 * sizeof *b);
+    assert_true(a && b);
+    static const size_t periods[] = {1, 3, 32, NNF__SGEMM_KC}, ks[] = {1, 31, 33, 200, 385, K},
+                        ns[] = {1, 2, 17, 50};
     static const float betas[] = {0.0f, 1.0f, 0.5f};
-    static const float specials[] = {-0.0f, INFINITY, -INFINITY, NAN};
     for (int sp = -1; sp < 4; sp++)
         for (size_t pi = 0; pi < 4; pi++)
-            for (size_t ki = 0; ki < 7; ki++)
-                for (int bi = 0; bi < 3; bi++)
-                    for (size_t inc = 1; inc <= INC; inc += INC - 1) {
-                        const size_t period = periods[pi], k = ks[ki];
-                        nnf_test_fill_uniform(a, K * INC, 40 + ki, -1.0f, 1.0f);
-                        nnf_test_fill_uniform(x, K * INC, 50 + pi, -1.0f, 1.0f);
-                        if (sp >= 0) {  /* in the middle of the last chain */
-                            a[(k - 1 - (k - 1) % period / 2) * inc] = specials[sp];
-                            x[(k / 2) * inc] = sp == 0 ? -1.0f : 0.0f;
-                        }
-                        const float c0 = sp == 0 ? -0.0f : 0.25f;
-                        const float want = one_element(period, k, a, inc, x, inc, c0, 1.5f,
-                                                       betas[bi]);
-                        NNF_FOR_EACH_ISA(isa) {
-                            float c = c0;
-                            /* a strided row of A is a column of A^T */
-                            NNF_ASSERT_OK(nnf__sgemm_restart(
-                                period, inc == 1 ? NNF_NO_TRANS : NNF_TRANS, NNF_NO_TRANS, 1, 1,
-                                k, 1.5f, a, inc == 1 ? k : inc, x, inc, betas[bi], &c, 1));
-                            if (memcmp(&c, &want, sizeof c) != 0)
-                                fail_msg("1x1x%zu period %zu inc %zu beta %g special %d on %s: "
-                                         "%a, want %a", k, period, inc, (double)betas[bi], sp,
-                                         nnf_isa_name(isa), (double)c, (double)want);
-                        }
-                    }
+            for (size_t ki = 0; ki < 6; ki++)
+                for (size_t ni = 0; ni < 4; ni++)
+                    for (size_t inc = 1; inc <= INC; inc += INC - 1)
+                        check_one_row(periods[pi], ks[ki], ns[ni], inc,
+                                      betas[(sp + 1 + (int)ki) % 3], sp, a, b);
     nnf_test_restore_isa();
     free(a);
-    free(x);
+    free(b);
 }
 
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks
@@ -822,7 +834,7 @@ int main(void)
         cmocka_unit_test(test_chapter_shapes),
         cmocka_unit_test(test_many_blocks),
         cmocka_unit_test(test_depth_one),
-        cmocka_unit_test(test_one_element_restarts),
+        cmocka_unit_test(test_one_row_restarts),
         cmocka_unit_test(test_small_m_trans_b),
         cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_gemv_matches_gemm),

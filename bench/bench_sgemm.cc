@@ -66,6 +66,10 @@ const shape shapes[] = {
     // The big MLP's step (bench_train_step): forward x @ W1^T, weight gradient g^T @ x.
     {"mlp-fwd:4096x784xT512", NNF_NO_TRANS, NNF_TRANS, 4096, 512, 784},
     {"mlp-wgrad:T512x4096x784", NNF_TRANS, NNF_NO_TRANS, 512, 784, 4096},
+    // The chapter's 50 -> 1 layer backward: input gradient y.g @ w (depth 1, an outer
+    // product) and the bias gradient ones @ y.g (one element; Lin restarts it every 32).
+    {"outer:200x1x50", NNF_NO_TRANS, NNF_NO_TRANS, 200, 50, 1},
+    {"dot:1x200x1", NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 200},
 };
 constexpr int n_shapes = sizeof shapes / sizeof shapes[0];
 

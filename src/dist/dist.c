@@ -2,26 +2,31 @@
  * (nnf/dist.h has the rule and the protocol's outline).
  *
  * A step has two phases:
- *   1. local: one forward and one backward over the rank's rows, which leave each
- *      micro-batch's gradients (from zero) in one flat buffer per micro-batch, all
- *      layers together (so the messages below are few and large), and its loss sum;
- *   2. the fold: the running sum travels the chain 0 -> 1 -> ... -> R-1 in slices (rank
- *      r adds its partials in micro-batch order to each slice as it arrives and forwards
- *      it, so all ranks work at once), then the result travels R-1 -> 0 -> 1 -> ... ->
- *      R-2 the same way. A header goes ahead of the slices and carries the agreement:
- *      the first failing rank with its code and message, the range of the batch's row
- *      count as the ranks saw it, and the running loss. A rank that failed, or follows
- *      one, passes the slices on without adding, so every rank learns of any failure
- *      with the result, before any parameter changes (nothing is allocated after phase
- *      1, so nothing else can fail but the network). The agreement rides the fold
- *      rather than going before it: on a loaded machine every hand-off waits for the
- *      peer to be scheduled, and a separate exchange was one more (README).
+ *   1. local: one forward and one backward over the rank's rows, which compute the
+ *      activations' gradients and each micro-batch's loss sum, but leave the parameters'
+ *      gradients to phase 2 (nnf__deferred_grads: the layers only note what their
+ *      products will read);
+ *   2. the fold: the running sum of all parameters' gradients, one flat buffer (so the
+ *      messages are few and large), travels the chain 0 -> 1 -> ... -> R-1 in slices:
+ *      rank 0 starts each slice from zero, and every rank computes its micro-batches'
+ *      products for that slice straight into it, in micro-batch order, and forwards it,
+ *      so the ranks work at once, one slice apart. Then the result travels R-1 -> 0 ->
+ *      1 -> ... -> R-2 the same way. A header follows the slices and carries the
+ *      agreement: the first failing rank with its code and message, the range of the
+ *      batch's row count as the ranks saw it, and the running loss. It follows rather
+ *      than leads because the products can fail too (sgemm's scratch, the first time):
+ *      a rank that failed adds nothing more and passes the slices on, and every rank
+ *      learns of any failure with the result, before any parameter changes. The
+ *      agreement rides the fold rather than going before it: on a loaded machine every
+ *      hand-off waits for the peer to be scheduled, and a separate exchange was one
+ *      more (README).
  * Every wait polls with a deadline (wait_for), so a dead or stuck peer costs a timeout,
  * not a hang. The trainer's set-up agrees by a small all-reduce of exact integers
  * (agree): MPI may bracket a reduction as it likes, harmless for a minimum of integers.
  */
 #include "nnf/dist.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +77,11 @@ struct nnf_dist_trainer {
     size_t nflat;           /* floats of all parameters together */
     size_t *offsets;        /* of each parameter in a flat buffer */
     MPI_Request *reqs;      /* a pass's receives and sends: slices + 1 each */
-    float *partials;        /* own micro-batches' gradients, nflat each (not on rank 0) */
-    double *loss_parts;     /* and their loss sums */
-    int64_t cap;            /* micro-batches the two have room for */
+    nnf__deferred_grad *later;  /* each parameter's gradient, for the fold to compute */
+    double *loss_parts;     /* own micro-batches' loss sums */
+    int64_t cap;            /* micro-batches loss_parts has room for */
     float *sum;             /* nflat: the running, then the final sum */
     int64_t mb_first, mb_count;
-    int64_t mb_apart;       /* of them, kept apart in partials (0: folded in place) */
     nnf_tensor *xs, *ys;    /* get_batch's views */
 };
 
@@ -334,23 +338,6 @@ static void flatten(const nnf_model *model, float *flat, int out)
     }
 }
 
-/* Rank 0's running sum starts at zero, so it folds its own micro-batches in place, in
- * the sum itself, as one process does (nnf__partials with stride 0); the other ranks keep
- * theirs apart, to add them to the sum when it arrives. On one rank a step then costs
- * what one process's does (before, every micro-batch's gradient was written apart and
- * read again: 3.7 ms against 2.1-2.5 ms for bench_dist's step). */
-static int folds_in_place(const nnf_dist_trainer *t)
-{
-    return t->d->rank == 0;
-}
-
-/* Floats of partials for `mbs` micro-batches (at least 1, for the allocator). */
-static size_t partial_floats(const nnf_dist_trainer *t, int64_t mbs)
-{
-    size_t floats = folds_in_place(t) ? 0 : (size_t)mbs * t->nflat;
-    return floats > 0 ? floats : 1;
-}
-
 static size_t request_count(size_t nflat)
 {
     return 2 * ((nflat + SLICE - 1) / SLICE + 1);
@@ -360,11 +347,12 @@ void nnf_dist_trainer_free(nnf_dist_trainer *t)
 {
     if (t == NULL)
         return;
-    if (t->partials != NULL)
-        nnf__dealloc(t->partials, partial_floats(t, t->cap) * sizeof(float));
+    const size_t np = (size_t)(nnf_model_num_parameters(t->model) > 0
+                                   ? nnf_model_num_parameters(t->model) : 1);
     nnf__dealloc(t->loss_parts, (size_t)t->cap * sizeof(double));
     nnf__dealloc(t->sum, t->nflat * sizeof(float));
-    nnf__dealloc(t->offsets, (size_t)nnf_model_num_parameters(t->model) * sizeof(size_t));
+    nnf__dealloc(t->offsets, np * sizeof(size_t));
+    nnf__dealloc(t->later, np * sizeof(nnf__deferred_grad));
     nnf__dealloc(t->reqs, request_count(t->nflat) * sizeof(MPI_Request));
     nnf_tensor_free(t->xs);
     nnf_tensor_free(t->ys);
@@ -390,8 +378,9 @@ static nnf_status trainer_make(nnf_dist_trainer **out, nnf_dist *d, nnf_model *m
     t->nflat = param_floats(model);
     t->sum = nnf__alloc((t->nflat > 0 ? t->nflat : 1) * sizeof(float));
     t->offsets = nnf__alloc((size_t)(np > 0 ? np : 1) * sizeof(size_t));
+    t->later = nnf__alloc((size_t)(np > 0 ? np : 1) * sizeof(nnf__deferred_grad));
     t->reqs = nnf__alloc(request_count(t->nflat) * sizeof(MPI_Request));
-    if (t->sum == NULL || t->offsets == NULL || t->reqs == NULL) {
+    if (t->sum == NULL || t->offsets == NULL || t->later == NULL || t->reqs == NULL) {
         nnf_dist_trainer_free(t);
         return nnf__fail(NNF_ERR_NOMEM, "out of memory for %zu parameters", t->nflat);
     }
@@ -467,28 +456,15 @@ nnf_status nnf_dist_trainer_get_batch(nnf_dist_trainer *t, nnf_tensor **xb, nnf_
     return NNF_OK;
 }
 
-/* Room for `mbs` micro-batches' partials. */
+/* Room for `mbs` micro-batches' loss sums. */
 static nnf_status reserve(nnf_dist_trainer *t, int64_t mbs)
 {
     if (mbs <= t->cap)
         return NNF_OK;
-    NNF_RETURN_IF(!folds_in_place(t) && t->nflat > 0 &&
-                      (size_t)mbs * t->nflat / t->nflat != (size_t)mbs,
-                  NNF_ERR_OVERFLOW, "%lld micro-batches of %zu gradients overflow",
-                  (long long)mbs, t->nflat);
-    size_t floats = partial_floats(t, mbs);
-    float *p = nnf__alloc(floats * sizeof *p);
     double *l = nnf__alloc((size_t)mbs * sizeof *l);
-    if (p == NULL || l == NULL) {
-        nnf__dealloc(p, floats * sizeof *p);
-        nnf__dealloc(l, (size_t)mbs * sizeof *l);
-        return nnf__fail(NNF_ERR_NOMEM, "out of memory for %lld micro-batches' gradients "
-                         "(%zu bytes)", (long long)mbs, floats * sizeof *p);
-    }
-    if (t->partials != NULL)
-        nnf__dealloc(t->partials, partial_floats(t, t->cap) * sizeof(float));
+    NNF_RETURN_IF(l == NULL, NNF_ERR_NOMEM, "out of memory for %lld micro-batches' loss sums",
+                  (long long)mbs);
     nnf__dealloc(t->loss_parts, (size_t)t->cap * sizeof(double));
-    t->partials = p;
     t->loss_parts = l;
     t->cap = mbs;
     return NNF_OK;
@@ -508,40 +484,54 @@ static nnf_status local_phase(nnf_dist_trainer *t, int64_t *terms_per_row, nnf_t
                   (long long)(nnf_tensor_ndim(x) < 1 ? 0 : nnf_tensor_size(x, 0)),
                   (long long)(nnf_tensor_ndim(targ) < 1 ? 0 : nnf_tensor_size(targ, 0)));
     NNF_FORWARD(reserve(t, mb_count));
-    /* One forward and one backward over the shard; the loss and the layers' backward leave
-     * each micro-batch's sums apart (nnf__partials), or fold them into the zeroed sum on
-     * rank 0, so nothing is copied afterwards. */
-    const int in_place = folds_in_place(t);
-    const nnf__partials parts = {nnf_model_num_parameters(t->model),
-                                 nnf_model_parameters(t->model), t->offsets,
-                                 in_place ? t->sum : t->partials, in_place ? 0 : t->nflat};
-    if (in_place)
-        memset(t->sum, 0, t->nflat * sizeof *t->sum);
+    /* One forward and one backward over the shard; the loss leaves each micro-batch's
+     * sum apart, the layers their parameters' gradients for the fold. */
+    const int np = nnf_model_num_parameters(t->model);
+    for (int p = 0; p < np; p++)
+        t->later[p] = (nnf__deferred_grad){0};
+    const nnf__deferred_grads later = {np, nnf_model_parameters(t->model), t->later};
     float value;
     t->loss->mean_rows = batch_rows;
     t->loss->parts = t->loss_parts;
     nnf_status st = nnf_model_call(t->model, &value, x, targ);
     if (st == NNF_OK) {
-        nnf__partials_set(&parts);
+        nnf__deferred_grads_set(&later);
         st = nnf_model_backward(t->model);
-        nnf__partials_set(NULL);
+        nnf__deferred_grads_set(NULL);
     }
     t->loss->mean_rows = 0;
     t->loss->parts = NULL;
     *terms_per_row = t->loss->count / rows;
     t->mb_first = mb_first;
     t->mb_count = mb_count;
-    t->mb_apart = in_place ? 0 : mb_count;
+    /* check_layers let only Lin and Conv2d in, whose backward defers every gradient */
+    for (int p = 0; st == NNF_OK && p < np; p++)
+        assert(t->later[p].add != NULL);
     return st;
 }
 
-/* One pass along the chain: the header and the slices of t->sum come from rank `from`
- * (-1: this rank starts, with *h as it is), and go on to rank `to` (-1: this rank ends).
- * With `own` (the reduce pass) this rank joins its status to the header and, while no
- * rank has failed, adds its loss and its partials in micro-batch order. Every receive is
- * posted first and every send stays in flight until the end, so a rank that gets the
- * CPU once takes in and passes on the whole gradient: on a loaded machine each hand-off
- * waits for the peer to be scheduled. */
+/* Adds this rank's micro-batches' gradients for elements [lo, hi) of the flat buffer to
+ * the running sum, parameter by parameter (each element belongs to one). */
+static nnf_status add_slice(nnf_dist_trainer *t, size_t lo, size_t hi)
+{
+    for (int p = 0; p < nnf_model_num_parameters(t->model); p++) {
+        size_t start = t->offsets[p];
+        size_t end = start + (size_t)nnf_tensor_numel(nnf_model_parameters(t->model)[p]);
+        size_t a = lo > start ? lo : start, b = hi < end ? hi : end;
+        if (a < b)
+            NNF_FORWARD(t->later[p].add(t->later[p].ctx, t->sum + a, a - start, b - start));
+    }
+    return NNF_OK;
+}
+
+/* One pass along the chain: the slices of t->sum and then the header come from rank
+ * `from` (-1: this rank starts, with *h as it is, and with `own` from a zero sum), and
+ * go on to rank `to` (-1: this rank ends). With `own` (the reduce pass) this rank, if it
+ * has not failed, adds its products to each slice, then joins its status to the header
+ * and adds its loss while no rank has failed. Every receive is posted first and every
+ * send stays in flight until the end, so a rank that gets the CPU once takes in and
+ * passes on the whole gradient: on a loaded machine each hand-off waits for the peer to
+ * be scheduled. */
 static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const header *own,
                        header *h, const char *what)
 {
@@ -559,37 +549,40 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const hea
             st = mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, from, tag, d->comm,
                                      &rr[s]), "MPI_Irecv");
         }
-        if (st == NNF_OK)
-            st = wait_for(d, &rr[slices], what, from);
     }
-    if (own != NULL) {
-        if (h->bad_rank == d->size && own->bad_rank < d->size) {
-            h->bad_rank = own->bad_rank;
-            h->f = own->f;
-        }
-        h->lo = own->lo < h->lo ? own->lo : h->lo;
-        h->hi = own->hi > h->hi ? own->hi : h->hi;
-    }
-    const int add = own != NULL && h->bad_rank == d->size;
-    for (int64_t i = 0; add && i < t->mb_count; i++)
-        h->loss += t->loss_parts[i];
-    if (st == NNF_OK && to >= 0)
-        st = mpi_check(MPI_Isend(h, (int)sizeof *h, MPI_BYTE, to, tag + 1, d->comm,
-                                 &sr[ns++]), "MPI_Isend");
+    header mine = own != NULL ? *own : (header){.bad_rank = d->size};
     for (int s = 0; s < slices && st == NNF_OK; s++) {
         size_t lo = (size_t)s * SLICE, n = nf - lo < SLICE ? nf - lo : SLICE;
         if (from >= 0)
             st = wait_for(d, &rr[s], what, from);
-        for (int64_t i = 0; add && st == NNF_OK && i < t->mb_apart; i++) {
-            const float *p = t->partials + (size_t)i * nf + lo;
-            float *g = t->sum + lo;
-            for (size_t e = 0; e < n; e++)
-                g[e] += p[e];
+        else if (own != NULL)
+            memset(t->sum + lo, 0, n * sizeof *t->sum);
+        if (st == NNF_OK && own != NULL && mine.bad_rank == d->size) {
+            nnf_status fs = add_slice(t, lo, lo + n);
+            if (fs != NNF_OK) {
+                mine.bad_rank = d->rank;
+                describe(&mine.f, fs, "nnf_dist_trainer_step");
+            }
         }
         if (st == NNF_OK && to >= 0)
             st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, tag, d->comm,
                                      &sr[ns++]), "MPI_Isend");
     }
+    if (st == NNF_OK && from >= 0)
+        st = wait_for(d, &rr[slices], what, from);
+    if (own != NULL) {
+        if (h->bad_rank == d->size && mine.bad_rank < d->size) {
+            h->bad_rank = mine.bad_rank;
+            h->f = mine.f;
+        }
+        h->lo = own->lo < h->lo ? own->lo : h->lo;
+        h->hi = own->hi > h->hi ? own->hi : h->hi;
+        for (int64_t i = 0; h->bad_rank == d->size && i < t->mb_count; i++)
+            h->loss += t->loss_parts[i];
+    }
+    if (st == NNF_OK && to >= 0)
+        st = mpi_check(MPI_Isend(h, (int)sizeof *h, MPI_BYTE, to, tag + 1, d->comm,
+                                 &sr[ns++]), "MPI_Isend");
     for (int i = 0; st == NNF_OK && i < ns; i++)
         st = wait_for(d, &sr[i], what, to);
     return st;

@@ -16,21 +16,36 @@
 
 /* Per calling thread: a layer's backward runs on the thread that called the model (the
  * pool's threads only run pieces of its products), and two threads may train two models. */
-static _Thread_local const nnf__partials *partials;
+static _Thread_local const nnf__deferred_grads *deferred;
 
-void nnf__partials_set(const nnf__partials *p)
+void nnf__deferred_grads_set(const nnf__deferred_grads *t)
 {
-    partials = p;
+    deferred = t;
 }
 
-float *nnf__partials_slot(const nnf_tensor *param, size_t *stride)
+nnf__deferred_grad *nnf__deferred_grad_of(const nnf_tensor *param)
 {
-    for (int i = 0; partials != NULL && i < partials->n; i++)
-        if (partials->params[i] == param) {
-            *stride = partials->stride;
-            return partials->base + partials->offsets[i];
-        }
+    for (int i = 0; deferred != NULL && i < deferred->n; i++)
+        if (deferred->params[i] == param)
+            return &deferred->grads[i];
     return NULL;
+}
+
+int nnf__blocks_of_range(nnf__block out[3], size_t lo, size_t hi, size_t cols)
+{
+    int n = 0;
+    size_t r0 = lo / cols, c0 = lo % cols, r1 = hi / cols, c1 = hi % cols;
+    if (r0 == r1) {
+        out[n++] = (nnf__block){r0, 1, c0, c1 - c0};
+        return n;
+    }
+    if (c0 > 0)
+        out[n++] = (nnf__block){r0++, 1, c0, cols - c0};
+    if (r1 > r0)
+        out[n++] = (nnf__block){r0, r1 - r0, 0, cols};
+    if (c1 > 0)
+        out[n++] = (nnf__block){r1, 1, 0, c1};
+    return n;
 }
 
 int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape)

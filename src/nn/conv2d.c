@@ -100,63 +100,90 @@ nnf_status nnf__conv2d_forward(nnf__conv_work *wk, const nnf_tensor *x, const nn
 }
 
 /* dst += src, element by element in order (the fold of one micro-batch's partial). */
-static void add_into(float *dst, const float *src, int64_t n)
+static void add_into(float *dst, const float *src, size_t n)
 {
-    for (int64_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         dst[i] += src[i];
 }
 
-/* W.g and b.g by the micro-batch rule (nn_internal.h): micro-batch i, NNF__MICRO_BATCH
- * images = that many x L columns of dout_cn and cols, gives dW_i = dout_i @ cols_i^T and
- * db_i = dout_i @ ones from zero; they are added to wg and bg in micro-batch order, or,
- * for libnnf_dist, written to the partial slots of w and b (nnf__partials; with stride 0
- * added to the one slot). A micro-batch spans several KC blocks of k, so dW_i is summed
- * apart before it is added (an sgemm with beta = 1 would add block by block). The scratch
- * is sized before the first gradient is touched. */
-static nnf_status param_grads(nnf__conv_work *wk, const float *d, int64_t cout,
-                              const nnf_tensor *w, const nnf_tensor *b, nnf_tensor *wg,
-                              nnf_tensor *bg)
+/* Images [n0, n0 + NNF__MICRO_BATCH) as steps of k: their columns of dout_cn and cols. */
+static size_t micro_batch_steps(const nnf__conv_geom *g, int64_t n0)
+{
+    return (size_t)((g->n - n0 < NNF__MICRO_BATCH ? g->n - n0 : NNF__MICRO_BATCH) * g->l);
+}
+
+/* Elements [lo, hi) of W.g (C_out, K) by the micro-batch rule, from wk->dout_cn and
+ * wk->cols: micro-batch i, NNF__MICRO_BATCH images = that many x L columns, gives
+ * dW_i = dout_i @ cols_i^T from zero into wk->dw, added to dst in micro-batch order.
+ * A micro-batch spans several KC blocks of k, so dW_i is summed apart before it is
+ * added (an sgemm with beta = 1 would add block by block). The single process's
+ * backward runs it over the whole gradient; libnnf_dist's fold over one slice at a time
+ * (nnf__deferred_grad), so dW_i stays in the cache. */
+static nnf_status add_weight_grad(void *ctx, float *dst, size_t lo, size_t hi)
+{
+    nnf__conv_work *wk = ctx;
+    const nnf__conv_geom *g = &wk->g;
+    const size_t nl = (size_t)(g->n * g->l), k = (size_t)g->k;
+    const float *d = nnf_tensor_const_data(wk->dout_cn), *cols = nnf_tensor_const_data(wk->cols);
+    float *dw = nnf_tensor_data(wk->dw);
+    nnf__block bl[3];
+    const int nb = nnf__blocks_of_range(bl, lo, hi, k);
+    for (int64_t n0 = 0; n0 < g->n; n0 += NNF__MICRO_BATCH) {
+        const size_t p0 = (size_t)(n0 * g->l);
+        for (int j = 0; j < nb; j++)
+            NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, bl[j].rows, bl[j].cols,
+                                  micro_batch_steps(g, n0), 1.0f, d + bl[j].row * nl + p0, nl,
+                                  cols + bl[j].col * nl + p0, nl, 0.0f,
+                                  dw + bl[j].row * k + bl[j].col - lo, k));
+        add_into(dst, dw, hi - lo);
+    }
+    return NNF_OK;
+}
+
+/* Elements [lo, hi) of b.g (C_out) the same way: db_i = dout_i @ ones. */
+static nnf_status add_bias_grad(void *ctx, float *dst, size_t lo, size_t hi)
+{
+    nnf__conv_work *wk = ctx;
+    const nnf__conv_geom *g = &wk->g;
+    const size_t nl = (size_t)(g->n * g->l);
+    const float *d = nnf_tensor_const_data(wk->dout_cn);
+    float *db = nnf_tensor_data(wk->db);
+    for (int64_t n0 = 0; n0 < g->n; n0 += NNF__MICRO_BATCH) {
+        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, hi - lo, 1, micro_batch_steps(g, n0),
+                              1.0f, d + lo * nl + (size_t)(n0 * g->l), nl,
+                              nnf_tensor_const_data(wk->ones), 1, 0.0f, db, 1));
+        add_into(dst, db, hi - lo);
+    }
+    return NNF_OK;
+}
+
+/* W.g and b.g by the micro-batch rule (nn_internal.h), from wk->dout_cn: added to wg and
+ * bg, or, while a table of deferred gradients lists w and b (libnnf_dist), left for its
+ * fold to compute slice by slice. The scratch is sized before the first gradient is
+ * touched. */
+static nnf_status param_grads(nnf__conv_work *wk, int64_t cout, const nnf_tensor *w,
+                              const nnf_tensor *b, nnf_tensor *wg, nnf_tensor *bg)
 {
     const nnf__conv_geom *g = &wk->g;
-    const int64_t nl = g->n * g->l;
     const int64_t span = (g->n < NNF__MICRO_BATCH ? g->n : NNF__MICRO_BATCH) * g->l;
-    size_t stride = 0;
-    float *wslot = nnf__partials_slot(w, &stride);
-    float *bslot = wslot != NULL && b != NULL ? nnf__partials_slot(b, &stride) : NULL;
-    const int bias = wslot != NULL ? bslot != NULL : bg != NULL;
-    /* apart: each micro-batch's sums go straight to their own slot */
-    const int apart = wslot != NULL && stride != 0;
-    float *wsum = wslot != NULL ? wslot : nnf_tensor_data(wg);
-    float *bsum = wslot != NULL ? bslot : bg != NULL ? nnf_tensor_data(bg) : NULL;
-    if (!apart) {
-        NNF_FORWARD(nnf__reuse(&wk->dw, NNF_F32, NNF_SHAPE(cout, g->k)));
-        if (bias)
-            NNF_FORWARD(nnf__reuse(&wk->db, NNF_F32, NNF_SHAPE(cout)));
-    }
+    nnf__deferred_grad *w_later = nnf__deferred_grad_of(w);
+    nnf__deferred_grad *b_later = w_later != NULL && b != NULL ? nnf__deferred_grad_of(b) : NULL;
+    const int bias = w_later != NULL ? b_later != NULL : bg != NULL;
+    NNF_FORWARD(nnf__reuse(&wk->dw, NNF_F32, NNF_SHAPE(cout, g->k)));
+    if (bias)
+        NNF_FORWARD(nnf__reuse(&wk->db, NNF_F32, NNF_SHAPE(cout)));
     if (bias && (wk->ones == NULL || nnf_tensor_numel(wk->ones) != span)) {
         NNF_FORWARD(nnf__reuse(&wk->ones, NNF_F32, NNF_SHAPE(span)));
         NNF_FORWARD(nnf_fill(wk->ones, 1.0f));
     }
-    const float *cols = nnf_tensor_const_data(wk->cols);
-    for (int64_t n0 = 0; n0 < g->n; n0 += NNF__MICRO_BATCH) {
-        const int64_t i = n0 / NNF__MICRO_BATCH;
-        const size_t kk = (size_t)((g->n - n0 < NNF__MICRO_BATCH ? g->n - n0 : NNF__MICRO_BATCH) *
-                                   g->l);
-        const float *di = d + n0 * g->l;
-        float *dw = apart ? wslot + (size_t)i * stride : nnf_tensor_data(wk->dw);
-        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, (size_t)cout, (size_t)g->k, kk, 1.0f, di,
-                              (size_t)nl, cols + n0 * g->l, (size_t)nl, 0.0f, dw, (size_t)g->k));
-        if (!apart)
-            add_into(wsum, dw, cout * g->k);
-        if (!bias)
-            continue;
-        float *db = apart ? bslot + (size_t)i * stride : nnf_tensor_data(wk->db);
-        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, (size_t)cout, 1, kk, 1.0f, di,
-                              (size_t)nl, nnf_tensor_const_data(wk->ones), 1, 0.0f, db, 1));
-        if (!apart)
-            add_into(bsum, db, cout);
+    if (w_later != NULL) {
+        *w_later = (nnf__deferred_grad){add_weight_grad, wk};
+        if (b_later != NULL)
+            *b_later = (nnf__deferred_grad){add_bias_grad, wk};
+        return NNF_OK;
     }
-    return NNF_OK;
+    NNF_FORWARD(add_weight_grad(wk, nnf_tensor_data(wg), 0, (size_t)(cout * g->k)));
+    return bias ? add_bias_grad(wk, nnf_tensor_data(bg), 0, (size_t)cout) : NNF_OK;
 }
 
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
@@ -177,7 +204,7 @@ nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, cons
     float *d = nnf_tensor_data(wk->dout_cn);
     swap_leading(d, nnf_tensor_data(dc ? dc : dout), cout, g->n, g->l);
     nnf_tensor_free(dc);
-    NNF_FORWARD(param_grads(wk, d, cout, w, b, wg, bg));
+    NNF_FORWARD(param_grads(wk, cout, w, b, wg, bg));
     if (!xg) return NNF_OK;
     /* x.g (+)= fold(W^T @ dout_cn) */
     NNF_FORWARD(nnf_sgemm(NNF_TRANS, NNF_NO_TRANS, (size_t)g->k, (size_t)nl, (size_t)cout, 1.0f,

@@ -37,7 +37,7 @@ typedef struct {
     nnf_tensor *out_cn;      /* (C_out, N*L): W @ cols + b */
     nnf_tensor *dout_cn;     /* (C_out, N*L): dout, channels first */
     nnf_tensor *dcols;       /* (K, N*L): W^T @ dout_cn */
-    nnf_tensor *dw;          /* (C_out, K): one micro-batch's dL/dw */
+    nnf_tensor *dw;          /* (C_out, K): one micro-batch's dL/dw (or a slice of it) */
     nnf_tensor *db;          /* (C_out): one micro-batch's dL/db */
     nnf_tensor *ones;        /* a micro-batch's N*L ones: db = dout @ ones */
 } nnf__conv_work;
@@ -54,10 +54,11 @@ nnf_status nnf__conv2d_backward_dout(const char *fn, const nnf_tensor *dout, nnf
                                      nnf_tensor *w, nnf_tensor *b, int stride, int padding,
                                      int need_x_grad);
 /* From dout (N, C_out, OH, OW) and the forward's wk->cols: wg (contiguous) += dL/dw and
- * bg (contiguous) += dL/db (bg may be NULL) by the micro-batch rule — or, while
- * nnf__partials holds w and b, each micro-batch's written there — and xg (contiguous,
- * x's shape; may be NULL) gets dL/dx, added to it or, with xg_overwrite, replacing it.
- * w is contiguous; b (NULL without bias) only names the bias for nnf__partials. */
+ * bg (contiguous) += dL/db (bg may be NULL) by the micro-batch rule — or, while a table
+ * of deferred gradients lists w and b, their entries filled instead (nn_internal.h: the
+ * products read wk until the next forward) — and xg (contiguous, x's shape; may be NULL)
+ * gets dL/dx, added to it or, with xg_overwrite, replacing it. w is contiguous; b (NULL
+ * without bias) only names the bias for the table. */
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,
                                 const nnf_tensor *b, nnf_tensor *wg, nnf_tensor *bg,
                                 nnf_tensor *xg, int xg_overwrite);

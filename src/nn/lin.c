@@ -111,16 +111,24 @@ static nnf_status check_lin(const char *fn, const nnf_tensor *x, const nnf_tenso
     return NNF_OK;
 }
 
-/* Scratch kept between calls: a row of N ones, and b.g seen as a 1 x n_out row. */
+/* Scratch kept between calls: a row of N ones, and b.g seen as a 1 x n_out row. The
+ * rest is what a deferred w.g and b.g read (nnf__deferred_grad): y.g and x as sgemm
+ * addresses them (copies when it cannot), and their shape. */
 typedef struct lin_scratch {
     nnf_tensor *ones;
     nnf_tensor *bias_grad_row;
+    const float *gd, *xd;
+    nnf__gemm_layout lg, lx;
+    size_t rows, n_in;
+    nnf_tensor *gcopy, *xcopy;
 } lin_scratch;
 
 static void lin_scratch_free(lin_scratch *s)
 {
     nnf_tensor_free(s->ones);
     nnf_tensor_free(s->bias_grad_row);
+    nnf_tensor_free(s->gcopy);
+    nnf_tensor_free(s->xcopy);
 }
 
 static nnf_status ones_row(lin_scratch *s, int64_t n)
@@ -225,42 +233,65 @@ static nnf_status addressable(const nnf_tensor **t, nnf_tensor **copy, nnf__gemm
     return NNF_OK;
 }
 
-/* The weight gradient gy_i^T @ x_i and bias gradient ones @ gy_i of each micro-batch i
- * (NNF__MICRO_BATCH rows) from zero into slots i of nnf__partials: the same sums the whole batch's
- * restart products fold (x^T's rows, the batch, are each product's k). With stride 0 they
- * are added to the one slot instead: a micro-batch is one block of k, so beta = 1 adds
- * its sum exactly as the fold does. */
-_Static_assert(NNF__MICRO_BATCH <= NNF__SGEMM_KC, "a micro-batch must be one block of k");
+_Static_assert(NNF__SGEMM_KC % NNF__MICRO_BATCH == 0,
+               "the micro-batch is a restart period: it must divide KC");
 
-static nnf_status lin_partials(const nnf_tensor *x, const nnf_tensor *gy, float *wslot,
-                               float *bslot, size_t stride, lin_scratch *s)
+/* Column j of a matrix as sgemm reads it with layout l: its element (r, j) is
+ * p[r * ld + j], or p[j * ld + r] when stored transposed. */
+static const float *column(const float *p, const nnf__gemm_layout *l, size_t j)
 {
-    nnf_tensor *xc = NULL, *gc = NULL;
-    nnf__gemm_layout lx, lg;
-    nnf_status st = addressable(&x, &xc, &lx);
-    if (st == NNF_OK)
-        st = addressable(&gy, &gc, &lg);
-    const int64_t n = nnf_tensor_shape(gy)[0];
-    if (st == NNF_OK && bslot != NULL)
-        st = ones_row(s, n);
-    const size_t n_out = (size_t)nnf_tensor_shape(gy)[1], n_in = (size_t)nnf_tensor_shape(x)[1];
-    const float *gd = nnf_tensor_const_data(gy), *xd = nnf_tensor_const_data(x);
-    const int64_t gs = nnf_tensor_strides(gy)[0], xs = nnf_tensor_strides(x)[0];
-    const float beta = stride == 0 ? 1.0f : 0.0f;
-    for (int64_t r0 = 0; st == NNF_OK && r0 < n; r0 += NNF__MICRO_BATCH) {
-        size_t rows = (size_t)(n - r0 < NNF__MICRO_BATCH ? n - r0 : NNF__MICRO_BATCH);
-        size_t i = (size_t)(r0 / NNF__MICRO_BATCH);
-        st = nnf__sgemm_restart(NNF__SGEMM_KC, flip(lg.trans), lx.trans, n_out, n_in, rows,
-                                1.0f, gd + r0 * gs, lg.ld, xd + r0 * xs, lx.ld, beta,
-                                wslot + i * stride, n_in);
-        if (st == NNF_OK && bslot != NULL)
-            st = nnf__sgemm_restart(NNF__SGEMM_KC, NNF_NO_TRANS, lg.trans, 1, n_out, rows, 1.0f,
-                                    nnf_tensor_const_data(s->ones), (size_t)n, gd + r0 * gs,
-                                    lg.ld, beta, bslot + i * stride, n_out);
-    }
-    nnf_tensor_free(xc);
-    nnf_tensor_free(gc);
-    return st;
+    return p + (l->trans == NNF_NO_TRANS ? j : j * l->ld);
+}
+
+/* Elements [lo, hi) of w.g (n_out x n_in) added to dst: y.g^T @ x over the layer's rows,
+ * the sums restarting every micro-batch, with beta = 1. Each micro-batch's sum starts
+ * from zero in the kernel's accumulator and is added to C at its end, fma(1, acc, 1 * c)
+ * for the first and fma(1, acc, c) after (kernels/sgemm_kernels.h): dst + P0 + P1 + ...
+ * in order, the bits of the single process's fold continued from dst, with no P_i
+ * stored anywhere. */
+static nnf_status lin_add_weight_grad(void *ctx, float *dst, size_t lo, size_t hi)
+{
+    const lin_scratch *s = ctx;
+    nnf__block bl[3];
+    const int nb = nnf__blocks_of_range(bl, lo, hi, s->n_in);
+    for (int j = 0; j < nb; j++)
+        NNF_FORWARD(nnf__sgemm_restart(NNF__MICRO_BATCH, flip(s->lg.trans), s->lx.trans,
+                                       bl[j].rows, bl[j].cols, s->rows, 1.0f,
+                                       column(s->gd, &s->lg, bl[j].row), s->lg.ld,
+                                       column(s->xd, &s->lx, bl[j].col), s->lx.ld, 1.0f,
+                                       dst + bl[j].row * s->n_in + bl[j].col - lo, s->n_in));
+    return NNF_OK;
+}
+
+/* Elements [lo, hi) of b.g (n_out) added to dst the same way: ones @ y.g. */
+static nnf_status lin_add_bias_grad(void *ctx, float *dst, size_t lo, size_t hi)
+{
+    const lin_scratch *s = ctx;
+    return nnf__sgemm_restart(NNF__MICRO_BATCH, NNF_NO_TRANS, s->lg.trans, 1, hi - lo, s->rows,
+                              1.0f, nnf_tensor_const_data(s->ones), s->rows,
+                              column(s->gd, &s->lg, lo), s->lg.ld, 1.0f, dst, hi - lo);
+}
+
+/* w.g and b.g left to the fold of libnnf_dist (nnf__deferred_grad): x and y.g stay as
+ * they are until the next forward, so only their addresses are kept. */
+static nnf_status lin_defer(const nnf_tensor *x, const nnf_tensor *gy, nnf__deferred_grad *w_later,
+                            nnf__deferred_grad *b_later, lin_scratch *s)
+{
+    nnf_tensor_free(s->xcopy);
+    nnf_tensor_free(s->gcopy);
+    s->xcopy = s->gcopy = NULL;
+    NNF_FORWARD(addressable(&x, &s->xcopy, &s->lx));
+    NNF_FORWARD(addressable(&gy, &s->gcopy, &s->lg));
+    s->rows = (size_t)nnf_tensor_shape(gy)[0];
+    s->n_in = (size_t)nnf_tensor_shape(x)[1];
+    if (b_later != NULL)
+        NNF_FORWARD(ones_row(s, nnf_tensor_shape(gy)[0]));
+    s->xd = nnf_tensor_const_data(x);
+    s->gd = nnf_tensor_const_data(gy);
+    *w_later = (nnf__deferred_grad){lin_add_weight_grad, s};
+    if (b_later != NULL)
+        *b_later = (nnf__deferred_grad){lin_add_bias_grad, s};
+    return NNF_OK;
 }
 
 /* w.g += y.g^T @ x and b.g += ones @ y.g, by the micro-batch rule. */
@@ -280,16 +311,14 @@ static nnf_status lin_param_grads(const nnf_tensor *x, const nnf_tensor *gy, nnf
     return gemm(NNF__MICRO_BATCH, NNF_TRANS, gy, NNF_NO_TRANS, x, 1.0f, wg);
 }
 
-/* gy is y.g (N x n_out). Adds to w.g and b.g (or writes per-micro-batch partials, see
- * nnf__partials); overwrites gx (N x n_in) unless NULL. */
+/* gy is y.g (N x n_out). Adds to w.g and b.g (or defers them, see
+ * nnf__deferred_grad); overwrites gx (N x n_in) unless NULL. */
 static nnf_status lin_backward(const nnf_tensor *x, const nnf_tensor *gy, nnf_tensor *w,
                                nnf_tensor *b, nnf_tensor *gx, lin_scratch *s)
 {
-    size_t stride = 0;
-    float *wslot = nnf__partials_slot(w, &stride);
-    if (wslot != NULL)
-        NNF_FORWARD(lin_partials(x, gy, wslot, b != NULL ? nnf__partials_slot(b, &stride) : NULL,
-                                 stride, s));
+    nnf__deferred_grad *w_later = nnf__deferred_grad_of(w);
+    if (w_later != NULL)
+        NNF_FORWARD(lin_defer(x, gy, w_later, b != NULL ? nnf__deferred_grad_of(b) : NULL, s));
     else
         NNF_FORWARD(lin_param_grads(x, gy, w, b, s));
     if (gx != NULL)

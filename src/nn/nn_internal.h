@@ -41,29 +41,44 @@ typedef struct nnf__grad_txn {
  * and written every 16 steps of k) and 32 at 0-5% (README, "Beyond one machine"). */
 #define NNF__MICRO_BATCH 32
 
-/* ---- Per-micro-batch gradients (buffers.c; for libnnf_dist) ----
+/* ---- Deferred parameter gradients (buffers.c; for libnnf_dist) ----
  *
- * A rank of a data-parallel step must keep each micro-batch's gradient apart, to fold
- * them into the other ranks' in micro-batch order. While a table is active on the calling
- * thread, the backward of a layer under the rule (Lin, Conv2d) writes the gradient of
- * parameter `params[p]` of its micro-batch i (rows [32 i, 32 i + 32) of its input) from
- * zero to base + i * stride + offsets[p], and leaves the parameter's .g alone; one forward
- * and one backward over the rank's rows then give every partial. Stride 0 asks instead for
- * the fold itself: each micro-batch's gradient is added, in order, to the one slot
- * (zeroed by the caller) — what the first rank does, whose running sum starts at zero. */
-typedef struct nnf__partials {
+ * A rank of a data-parallel step adds its micro-batches' gradients, in order, to a
+ * running sum that arrives in slices from the rank before it. While a table is active on
+ * the calling thread, the backward of a layer under the rule (Lin, Conv2d) computes no
+ * gradient for the parameters it lists: it only fills their entries with how to compute
+ * them later, from what stays alive until the next forward (the layer's input and output
+ * gradient, Conv2d's columns). add(ctx, dst, lo, hi) then adds elements [lo, hi) of the
+ * parameter's gradient to dst[0 .. hi - lo), micro-batch by micro-batch in order, each
+ * from zero: dst = ((dst + P0) + P1) + ..., the bits of the single-process fold started
+ * from dst. So each slice's products are computed straight into the sum as it passes
+ * (a Lin gradient is one restart product with beta = 1, see lin.c): no micro-batch's
+ * gradient goes through memory apart. The first time, these products may allocate
+ * sgemm's scratch: add fails only with NNF_ERR_NOMEM, before writing dst. */
+typedef struct nnf__deferred_grad {
+    nnf_status (*add)(void *ctx, float *dst, size_t lo, size_t hi);
+    void *ctx;                  /* the layer's, alive while the layer is */
+} nnf__deferred_grad;
+
+typedef struct nnf__deferred_grads {
     int n;
     nnf_tensor *const *params;
-    const size_t *offsets;      /* floats from base */
-    float *base;
-    size_t stride;              /* floats per micro-batch */
-} nnf__partials;
+    nnf__deferred_grad *grads;  /* n entries: the backward fills those of its parameters */
+} nnf__deferred_grads;
 
-/* Activates `p` on the calling thread (NULL: off). */
-void nnf__partials_set(const nnf__partials *p);
-/* The first micro-batch's slot of `param` and the stride, or NULL when no table is active
- * or it does not list `param`. */
-float *nnf__partials_slot(const nnf_tensor *param, size_t *stride /* OUT */);
+/* Activates `t` on the calling thread (NULL: off). */
+void nnf__deferred_grads_set(const nnf__deferred_grads *t);
+/* param's entry in the active table, or NULL when there is none or it does not list
+ * param (then the backward computes the gradient itself). */
+nnf__deferred_grad *nnf__deferred_grad_of(const nnf_tensor *param);
+
+/* Elements [lo, hi) of a row-major matrix of `cols` columns (lo < hi) as at most three
+ * blocks of whole or partial rows, in element order: a deferred gradient's products
+ * cover one slice of the gradient at a time. Returns how many. */
+typedef struct nnf__block {
+    size_t row, rows, col, cols;
+} nnf__block;
+int nnf__blocks_of_range(nnf__block out[3] /* OUT */, size_t lo, size_t hi, size_t cols);
 
 /* ---- Layers (layer.c) ---- */
 

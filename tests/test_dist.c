@@ -60,8 +60,9 @@ static const nnf_layer_fn count_fn = {"Count", count_forward, count_backward, NU
 
 enum { CLASSES = 5 };
 
-/* Features in and hidden units: the small net fits one message slice, the wide one
- * (80 K parameters) needs two. */
+/* Features in and hidden units: the small net fits one message slice; the wide ones
+ * (80 K parameters) need two, their first weight cut into blocks of whole rows (400 x
+ * 200) or of whole columns (200 x 400), each block's products computed apart. */
 static int64_t in_features = 12, hidden = 20;
 /* 1: the net starts with a Conv2d over the features as one 4x3 image (Conv2d's gradients
  * sum over images x positions: the micro-batch rule per 32 images). */
@@ -384,6 +385,9 @@ int main(int argc, char **argv)
     in_features = 200;
     hidden = 400;
     check_training(d, 1);
+    in_features = 400;
+    hidden = 200;
+    check_training(d, 0);
     in_features = 12;
     hidden = 20;
     conv_net = 1;

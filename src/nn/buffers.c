@@ -31,23 +31,6 @@ nnf__deferred_grad *nnf__deferred_grad_of(const nnf_tensor *param)
     return NULL;
 }
 
-int nnf__blocks_of_range(nnf__block out[3], size_t lo, size_t hi, size_t cols)
-{
-    int n = 0;
-    size_t r0 = lo / cols, c0 = lo % cols, r1 = hi / cols, c1 = hi % cols;
-    if (r0 == r1) {
-        out[n++] = (nnf__block){r0, 1, c0, c1 - c0};
-        return n;
-    }
-    if (c0 > 0)
-        out[n++] = (nnf__block){r0++, 1, c0, cols - c0};
-    if (r1 > r0)
-        out[n++] = (nnf__block){r0, r1 - r0, 0, cols};
-    if (c1 > 0)
-        out[n++] = (nnf__block){r1, 1, 0, c1};
-    return n;
-}
-
 int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape)
 {
     if (nnf_tensor_ndim(t) != ndim)

@@ -112,36 +112,32 @@ static size_t micro_batch_steps(const nnf__conv_geom *g, int64_t n0)
     return (size_t)((g->n - n0 < NNF__MICRO_BATCH ? g->n - n0 : NNF__MICRO_BATCH) * g->l);
 }
 
-/* Elements [lo, hi) of W.g (C_out, K) by the micro-batch rule, from wk->dout_cn and
- * wk->cols: micro-batch i, NNF__MICRO_BATCH images = that many x L columns, gives
+/* Block `blk` of W.g (C_out, K) added to dst by the micro-batch rule, from wk->dout_cn
+ * and wk->cols: micro-batch i, NNF__MICRO_BATCH images = that many x L columns, gives
  * dW_i = dout_i @ cols_i^T from zero into wk->dw, added to dst in micro-batch order.
  * A micro-batch spans several KC blocks of k, so dW_i is summed apart before it is
  * added (an sgemm with beta = 1 would add block by block). The single process's
- * backward runs it over the whole gradient; libnnf_dist's fold over one slice at a time
- * (nnf__deferred_grad), so dW_i stays in the cache. */
-static nnf_status add_weight_grad(void *ctx, float *dst, size_t lo, size_t hi)
+ * backward runs it over the whole gradient, libnnf_dist's fold one slice of it at a
+ * time (nnf__deferred_grad). */
+static nnf_status add_weight_grad(void *ctx, float *dst, nnf__block blk)
 {
     nnf__conv_work *wk = ctx;
     const nnf__conv_geom *g = &wk->g;
-    const size_t nl = (size_t)(g->n * g->l), k = (size_t)g->k;
+    const size_t nl = (size_t)(g->n * g->l);
     const float *d = nnf_tensor_const_data(wk->dout_cn), *cols = nnf_tensor_const_data(wk->cols);
     float *dw = nnf_tensor_data(wk->dw);
-    nnf__block bl[3];
-    const int nb = nnf__blocks_of_range(bl, lo, hi, k);
     for (int64_t n0 = 0; n0 < g->n; n0 += NNF__MICRO_BATCH) {
         const size_t p0 = (size_t)(n0 * g->l);
-        for (int j = 0; j < nb; j++)
-            NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, bl[j].rows, bl[j].cols,
-                                  micro_batch_steps(g, n0), 1.0f, d + bl[j].row * nl + p0, nl,
-                                  cols + bl[j].col * nl + p0, nl, 0.0f,
-                                  dw + bl[j].row * k + bl[j].col - lo, k));
-        add_into(dst, dw, hi - lo);
+        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_TRANS, blk.rows, blk.cols,
+                              micro_batch_steps(g, n0), 1.0f, d + blk.row * nl + p0, nl,
+                              cols + blk.col * nl + p0, nl, 0.0f, dw, blk.cols));
+        add_into(dst, dw, blk.rows * blk.cols);
     }
     return NNF_OK;
 }
 
-/* Elements [lo, hi) of b.g (C_out) the same way: db_i = dout_i @ ones. */
-static nnf_status add_bias_grad(void *ctx, float *dst, size_t lo, size_t hi)
+/* Block `blk` of b.g (1 x C_out) the same way: db_i = dout_i @ ones. */
+static nnf_status add_bias_grad(void *ctx, float *dst, nnf__block blk)
 {
     nnf__conv_work *wk = ctx;
     const nnf__conv_geom *g = &wk->g;
@@ -149,10 +145,10 @@ static nnf_status add_bias_grad(void *ctx, float *dst, size_t lo, size_t hi)
     const float *d = nnf_tensor_const_data(wk->dout_cn);
     float *db = nnf_tensor_data(wk->db);
     for (int64_t n0 = 0; n0 < g->n; n0 += NNF__MICRO_BATCH) {
-        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, hi - lo, 1, micro_batch_steps(g, n0),
-                              1.0f, d + lo * nl + (size_t)(n0 * g->l), nl,
+        NNF_FORWARD(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, blk.cols, 1, micro_batch_steps(g, n0),
+                              1.0f, d + blk.col * nl + (size_t)(n0 * g->l), nl,
                               nnf_tensor_const_data(wk->ones), 1, 0.0f, db, 1));
-        add_into(dst, db, hi - lo);
+        add_into(dst, db, blk.cols);
     }
     return NNF_OK;
 }
@@ -182,8 +178,10 @@ static nnf_status param_grads(nnf__conv_work *wk, int64_t cout, const nnf_tensor
             *b_later = (nnf__deferred_grad){add_bias_grad, wk};
         return NNF_OK;
     }
-    NNF_FORWARD(add_weight_grad(wk, nnf_tensor_data(wg), 0, (size_t)(cout * g->k)));
-    return bias ? add_bias_grad(wk, nnf_tensor_data(bg), 0, (size_t)cout) : NNF_OK;
+    NNF_FORWARD(add_weight_grad(wk, nnf_tensor_data(wg),
+                                (nnf__block){0, (size_t)cout, 0, (size_t)g->k}));
+    return bias ? add_bias_grad(wk, nnf_tensor_data(bg), (nnf__block){0, 1, 0, (size_t)cout})
+                : NNF_OK;
 }
 
 nnf_status nnf__conv2d_backward(nnf__conv_work *wk, const nnf_tensor *dout, const nnf_tensor *w,

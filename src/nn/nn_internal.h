@@ -48,15 +48,21 @@ typedef struct nnf__grad_txn {
  * the calling thread, the backward of a layer under the rule (Lin, Conv2d) computes no
  * gradient for the parameters it lists: it only fills their entries with how to compute
  * them later, from what stays alive until the next forward (the layer's input and output
- * gradient, Conv2d's columns). add(ctx, dst, lo, hi) then adds elements [lo, hi) of the
- * parameter's gradient to dst[0 .. hi - lo), micro-batch by micro-batch in order, each
- * from zero: dst = ((dst + P0) + P1) + ..., the bits of the single-process fold started
- * from dst. So each slice's products are computed straight into the sum as it passes
- * (a Lin gradient is one restart product with beta = 1, see lin.c): no micro-batch's
- * gradient goes through memory apart. The first time, these products may allocate
- * sgemm's scratch: add fails only with NNF_ERR_NOMEM, before writing dst. */
+ * gradient, Conv2d's columns). A parameter is seen as a matrix of size(0) rows (1 for a
+ * 1-D one) by numel / rows columns; add(ctx, dst, blk) adds the block `blk` of its
+ * gradient to dst (the block's elements, row-major, contiguous), micro-batch by
+ * micro-batch in order, each from zero: dst = ((dst + P0) + P1) + ..., the bits of the
+ * single-process fold continued from dst. So each slice's products are computed
+ * straight into the sum as it passes (a Lin gradient is one restart product with
+ * beta = 1, see lin.c): no micro-batch's gradient goes through memory apart. add fails
+ * only with NNF_ERR_NOMEM (sgemm's scratch, the first time; dst then holds part of the
+ * sum). */
+typedef struct nnf__block {
+    size_t row, rows, col, cols;
+} nnf__block;
+
 typedef struct nnf__deferred_grad {
-    nnf_status (*add)(void *ctx, float *dst, size_t lo, size_t hi);
+    nnf_status (*add)(void *ctx, float *dst, nnf__block blk);
     void *ctx;                  /* the layer's, alive while the layer is */
 } nnf__deferred_grad;
 
@@ -71,14 +77,6 @@ void nnf__deferred_grads_set(const nnf__deferred_grads *t);
 /* param's entry in the active table, or NULL when there is none or it does not list
  * param (then the backward computes the gradient itself). */
 nnf__deferred_grad *nnf__deferred_grad_of(const nnf_tensor *param);
-
-/* Elements [lo, hi) of a row-major matrix of `cols` columns (lo < hi) as at most three
- * blocks of whole or partial rows, in element order: a deferred gradient's products
- * cover one slice of the gradient at a time. Returns how many. */
-typedef struct nnf__block {
-    size_t row, rows, col, cols;
-} nnf__block;
-int nnf__blocks_of_range(nnf__block out[3] /* OUT */, size_t lo, size_t hi, size_t cols);
 
 /* ---- Layers (layer.c) ---- */
 

@@ -611,15 +611,15 @@ static nnf_status add_slice(nnf_dist_trainer *t, int s)
 }
 
 /* One pass along the chain: the slices of t->sum and then the header come from rank
- * `from` (-1: this rank starts, with *h as it is, and with `own` from a zero sum), and
- * go on to rank `to` (-1: this rank ends). With `own` (the reduce pass) this rank, if it
+ * `from` with tag `in` (-1: this rank starts, with *h as it is, and with `own` from a
+ * zero sum), and go on to rank `to` with tag `out` (-1: this rank ends). With `own` (the reduce pass) this rank, if it
  * has not failed, adds its products to each slice, then joins its status to the header
  * and adds its loss while no rank has failed. Every receive is posted first and every
  * send stays in flight until the end, so a rank that gets the CPU once takes in and
  * passes on the whole gradient: on a loaded machine each hand-off waits for the peer to
  * be scheduled. */
-static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const header *own,
-                       header *h, const char *what)
+static nnf_status pass(nnf_dist_trainer *t, int from, int in, int to, int out,
+                       const header *own, header *h, const char *what)
 {
     nnf_dist *d = t->d;
     const int slices = t->nslices;
@@ -627,12 +627,12 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const hea
     int ns = 0;
     nnf_status st = NNF_OK;
     if (from >= 0) {
-        st = mpi_check(MPI_Irecv(h, (int)sizeof *h, MPI_BYTE, from, tag + 1, d->comm,
+        st = mpi_check(MPI_Irecv(h, (int)sizeof *h, MPI_BYTE, from, in + 1, d->comm,
                                  &rr[slices]), "MPI_Irecv");
         for (int s = 0; s < slices && st == NNF_OK; s++) {
             size_t lo, n;
             slice_range(t, s, &lo, &n);
-            st = mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, from, tag, d->comm,
+            st = mpi_check(MPI_Irecv(t->sum + lo, (int)n, MPI_FLOAT, from, in, d->comm,
                                      &rr[s]), "MPI_Irecv");
         }
     }
@@ -652,7 +652,7 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const hea
             }
         }
         if (st == NNF_OK && to >= 0)
-            st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, tag, d->comm,
+            st = mpi_check(MPI_Isend(t->sum + lo, (int)n, MPI_FLOAT, to, out, d->comm,
                                      &sr[ns++]), "MPI_Isend");
     }
     if (st == NNF_OK && from >= 0)
@@ -668,7 +668,7 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const hea
             h->loss += t->loss_parts[i];
     }
     if (st == NNF_OK && to >= 0)
-        st = mpi_check(MPI_Isend(h, (int)sizeof *h, MPI_BYTE, to, tag + 1, d->comm,
+        st = mpi_check(MPI_Isend(h, (int)sizeof *h, MPI_BYTE, to, out + 1, d->comm,
                                  &sr[ns++]), "MPI_Isend");
     for (int i = 0; st == NNF_OK && i < ns; i++)
         st = wait_for(d, &sr[i], what, to);
@@ -676,19 +676,21 @@ static nnf_status pass(nnf_dist_trainer *t, int from, int to, int tag, const hea
 }
 
 /* The fold along the chain 0 -> 1 -> ... -> last, then the result back along
- * last -> 0 -> 1 -> ... -> last - 1; *h ends as the last rank made it, on every rank. */
+ * last -> 0 -> 1 -> ... -> last - 1; *h ends as the last rank made it, on every rank.
+ * The last rank sends each slice back as soon as it has added to it, so its transfer
+ * overlaps the next slice's products. */
 static nnf_status fold(nnf_dist_trainer *t, const header *own, header *h)
 {
     nnf_dist *d = t->d;
     const int r = d->rank, last = d->size - 1;
     *h = (header){.bad_rank = d->size, .lo = own->lo, .hi = own->hi, .loss = 0.0};
-    NNF_FORWARD(pass(t, r > 0 ? r - 1 : -1, r < last ? r + 1 : -1, TAG_REDUCE, own, h,
+    if (r == last)
+        return pass(t, r > 0 ? r - 1 : -1, TAG_REDUCE, r > 0 ? 0 : -1, TAG_RESULT, own, h,
+                    "running gradient sum");
+    NNF_FORWARD(pass(t, r > 0 ? r - 1 : -1, TAG_REDUCE, r + 1, TAG_REDUCE, own, h,
                      "running gradient sum"));
-    if (d->size == 1)
-        return NNF_OK;
-    int from = r == last ? -1 : r == 0 ? last : r - 1;
-    int to = r == last ? 0 : r == last - 1 ? -1 : r + 1;
-    return pass(t, from, to, TAG_RESULT, NULL, h, "gradient");
+    return pass(t, r == 0 ? last : r - 1, TAG_RESULT, r == last - 1 ? -1 : r + 1, TAG_RESULT,
+                NULL, h, "gradient");
 }
 
 nnf_status nnf_dist_trainer_step(nnf_dist_trainer *t, float *loss, nnf_tensor *x,

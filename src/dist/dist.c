@@ -44,9 +44,8 @@ _Static_assert(NNF_DIST_MICRO_BATCH == NNF__MICRO_BATCH,
 enum { TAG_REDUCE = 1, TAG_RESULT = 3 };   /* each + 1: the header that follows */
 
 /* At most 64 Ki floats (256 KiB) per message: large enough that per-message costs (a
- * few us) and the products' set-up are small beside a slice's work, small enough that a
- * 0.8 MB gradient is cut into 4 slices that overlap along the chain (the next rank
- * starts when the first slice is done). */
+ * few us) and the products' set-up are small beside a slice's work, small enough that
+ * the slices of a 0.8 MB gradient overlap along the chain (cut_slices). */
 enum { SLICE = 64 * 1024 };
 
 /* A block of one parameter's gradient (seen as nnf__deferred_grad does: size(0) rows)
@@ -370,33 +369,44 @@ static void matrix_of(const nnf_tensor *p, size_t *rows, size_t *cols)
     *cols = n / *rows;
 }
 
-/* Cuts the flat buffer into pieces and slices of about the same size, at most SLICE
- * floats unless one column or row is larger: fills t->pieces and t->slice_first when
+/* Cuts the flat buffer into pieces and slices: fills t->pieces and t->slice_first when
  * they are not NULL, and counts them (run once to count, once to fill). Returns the
- * largest slice's floats. */
+ * largest slice's floats.
+ * - The first slice is small (SLICE / 4): the next rank starts when it is done, so it
+ *   is what each rank waits for beyond its own work; the others are of about equal size,
+ *   at most SLICE floats unless one row or group of columns is larger.
+ * - Column blocks are whole groups of COLUMNS columns (but the last): Lin's products on
+ *   a block run as tiles of 64 columns on AVX-512, and 199-column blocks took 6-8% longer
+ *   than 192 or 256 (1.69 against 1.56-1.59 ms, bench_dist's weight at 512 rows). */
+enum { COLUMNS = 64 };
+
 static size_t cut_slices(nnf_dist_trainer *t)
 {
-    const size_t slices = (t->nflat + SLICE - 1) / SLICE;
-    const size_t target = slices > 0 ? (t->nflat + slices - 1) / slices : 0;
-    size_t size = 0, at = 0, largest = 0;
+    size_t size = 0, at = 0, largest = 0, target = 0;
     int np = 0, ns = 0;
     for (int p = 0; p < nnf_model_num_parameters(t->model); p++) {
         size_t rows, cols, n = (size_t)nnf_tensor_numel(nnf_model_parameters(t->model)[p]);
         matrix_of(nnf_model_parameters(t->model)[p], &rows, &cols);
-        const int whole = n <= SLICE - size, by_cols = cols > rows;
-        const size_t unit = whole ? n : by_cols ? rows : cols;
+        const int whole = n <= SLICE - size, by_cols = !whole && cols > rows;
+        const size_t unit = whole ? n : by_cols ? rows : cols;      /* floats */
         const size_t units = whole ? (n > 0) : by_cols ? cols : rows;
+        const size_t group = by_cols ? COLUMNS : 1;                 /* units */
         for (size_t done = 0; done < units;) {
-            if (size > 0 && size + unit > SLICE)
+            size_t least = (units - done < group ? units - done : group) * unit;
+            if (size > 0 && size + least > SLICE)
                 size = 0;
-            size_t take = size < target ? (target - size + unit - 1) / unit : 1;
-            size_t room = size + unit <= SLICE ? (SLICE - size) / unit : 1;
-            take = take < room ? take : room;
+            if (size == 0) {
+                size_t rest = t->nflat - at, k = (rest + SLICE - 1) / SLICE;
+                target = ns == 0 ? SLICE / 4 : (rest + k - 1) / k;
+                if (t->slice_first != NULL)
+                    t->slice_first[ns] = np;
+                ns++;
+            }
+            size_t take = (target - size + unit - 1) / unit;        /* size < target */
+            take = (take + group - 1) / group * group;
+            size_t room = (SLICE - size) / unit / group * group;
+            take = take < room ? take : room > 0 ? room : group;
             take = take < units - done ? take : units - done;
-            take = take > 0 ? take : 1;
-            if (size == 0 && t->slice_first != NULL)
-                t->slice_first[ns] = np;
-            ns += size == 0;
             if (t->pieces != NULL)
                 t->pieces[np] = (piece){p, at, cols,
                                         whole     ? (nnf__block){0, rows, 0, cols}

@@ -43,10 +43,14 @@ _Static_assert(NNF_DIST_MICRO_BATCH == NNF__MICRO_BATCH,
 
 enum { TAG_REDUCE = 1, TAG_RESULT = 3 };   /* each + 1: the header that follows */
 
-/* At most 64 Ki floats (256 KiB) per message: large enough that per-message costs (a
- * few us) and the products' set-up are small beside a slice's work, small enough that
- * the slices of a 0.8 MB gradient overlap along the chain (cut_slices). */
-enum { SLICE = 64 * 1024 };
+/* At most 16 Ki floats (64 KiB) per message. Along the chain each slice is a job that
+ * every rank works on in turn (products, then the transfer), and such a pipeline of
+ * equal stages finishes after the sum of the jobs plus (ranks - 1) times the largest:
+ * bench_dist's 0.8 MB gradient in 13 slices rather than 4 of 256 KiB cuts that term
+ * from a third of one rank's products to a thirteenth, while a slice's products (a
+ * 256 x 64 block of its first weight) still run as fast as wider ones and a message
+ * costs a few us. */
+enum { SLICE = 16 * 1024 };
 
 /* A block of one parameter's gradient (seen as nnf__deferred_grad does: size(0) rows)
  * in the flat buffer: its elements row-major and contiguous from `at`. A parameter too
@@ -369,15 +373,13 @@ static void matrix_of(const nnf_tensor *p, size_t *rows, size_t *cols)
     *cols = n / *rows;
 }
 
-/* Cuts the flat buffer into pieces and slices: fills t->pieces and t->slice_first when
+/* Cuts the flat buffer into pieces and slices of about equal size, at most SLICE floats
+ * unless one row or group of columns is larger: fills t->pieces and t->slice_first when
  * they are not NULL, and counts them (run once to count, once to fill). Returns the
- * largest slice's floats.
- * - The first slice is small (SLICE / 4): the next rank starts when it is done, so it
- *   is what each rank waits for beyond its own work; the others are of about equal size,
- *   at most SLICE floats unless one row or group of columns is larger.
- * - Column blocks are whole groups of COLUMNS columns (but the last): Lin's products on
- *   a block run as tiles of 64 columns on AVX-512, and 199-column blocks took 6-8% longer
- *   than 192 or 256 (1.69 against 1.56-1.59 ms, bench_dist's weight at 512 rows). */
+ * largest slice's floats. Column blocks are whole groups of COLUMNS columns (but the
+ * last): Lin's products on a block run as tiles of 64 columns on AVX-512, and
+ * 199-column blocks took 6-8% longer than 64, 192 or 256 (1.69 against 1.56-1.59 ms,
+ * bench_dist's weight at 512 rows, thread CPU time). */
 enum { COLUMNS = 64 };
 
 static size_t cut_slices(nnf_dist_trainer *t)
@@ -397,7 +399,7 @@ static size_t cut_slices(nnf_dist_trainer *t)
                 size = 0;
             if (size == 0) {
                 size_t rest = t->nflat - at, k = (rest + SLICE - 1) / SLICE;
-                target = ns == 0 ? SLICE / 4 : (rest + k - 1) / k;
+                target = (rest + k - 1) / k;
                 if (t->slice_first != NULL)
                     t->slice_first[ns] = np;
                 ns++;

@@ -8,11 +8,12 @@
  *     G = (((G0 + P0) + P1) + P2) + ...
  *
  * A global batch of B rows has ceil(B / 32) micro-batches; rank r of R gets a contiguous
- * block of them (8 over 3 ranks: 3, 3, 2) and computes only those, in one forward and
- * one backward that keep each micro-batch's gradient apart, from zero. The partials are then folded in the fixed order by
- * point-to-point messages along the rank chain (rank r receives the running sum from
- * r - 1, adds its partials in order, passes it on, in slices so the ranks work at once),
- * and the final sum goes back to every rank along the same chain. Every rank then takes
+ * block of them (8 over 3 ranks: 3, 3, 2) and computes only those: one forward and one
+ * backward over its rows, then its micro-batches' gradients, each from zero, added in
+ * the fixed order to the running sum as it passes along the rank chain by point-to-point
+ * messages (rank r receives it from r - 1 in slices, computes its products straight into
+ * each slice, in micro-batch order, and passes it on, so the ranks work at once), and
+ * the final sum goes back to every rank along the same chain. Every rank then takes
  * the same SGD step: parameters stay identical, and equal to a single process training
  * on the whole batch (with or without this library), on any ISA and thread count.
  *

@@ -7,6 +7,9 @@
  *   time, each gradient from zero and folded by hand in micro-batch order: the same bits
  *   for the parameters' gradients and the loss, batches of whole and ragged micro-batches,
  *   an MLP and a CNN (Conv2d's gradients sum over images x positions).
+ * - The deferred gradients of libnnf_dist's fold (nnf__deferred_grads): computed block by
+ *   block (of columns, of rows) into a buffer that already holds a sum, they continue the
+ *   fold by hand from that sum, bit for bit.
  */
 #include <math.h>
 #include <stdio.h>
@@ -133,11 +136,45 @@ static nnf_model *small_model(int conv, int ce, int64_t classes)
     return m;
 }
 
+/* The fold by hand: fold[p] += each micro-batch's gradient of parameter p, each from a
+ * zero gradient, in micro-batch order; the loss's sum and count likewise. */
+static void fold_by_hand(nnf_model *parts, const nnf_tensor *x, const nnf_tensor *y,
+                         int64_t rows, float **fold, double *sum, int64_t *count)
+{
+    nnf_loss *pl = nnf__model_loss(parts);
+    pl->mean_rows = rows;
+    for (int64_t r0 = 0; r0 < rows; r0 += NNF__MICRO_BATCH) {
+        int64_t r1 = rows - r0 < NNF__MICRO_BATCH ? rows : r0 + NNF__MICRO_BATCH;
+        nnf_tensor *xs = NULL, *ys = NULL;
+        NNF_ASSERT_OK(nnf_narrow(&xs, x, 0, r0, r1 - r0));
+        NNF_ASSERT_OK(nnf_narrow(&ys, y, 0, r0, r1 - r0));
+        float part_loss;
+        NNF_ASSERT_OK(nnf_model_call(parts, &part_loss, xs, ys));
+        nnf_model_zero_grad(parts);
+        NNF_ASSERT_OK(nnf_model_backward(parts));
+        *sum += pl->sum;
+        *count += pl->count;
+        for (int p = 0; p < nnf_model_num_parameters(parts); p++) {
+            const nnf_tensor *t = nnf_model_parameters(parts)[p];
+            const float *g = nn_grad(t);
+            for (int64_t i = 0; i < nnf_tensor_numel(t); i++)
+                fold[p][i] += g[i];
+        }
+        nnf_tensor_free(xs);
+        nnf_tensor_free(ys);
+    }
+}
+
+static nnf_tensor *batch_x(int conv, int64_t rows)
+{
+    return conv ? nn_uniform(NNF_SHAPE(rows, 1, 5, 4), 31, -1, 1)
+                : nn_uniform(NNF_SHAPE(rows, 20), 31, -1, 1);
+}
+
 static void check_model(int conv, int ce, int64_t rows)
 {
     const int64_t classes = ce ? 7 : 3;
-    nnf_tensor *x = conv ? nn_uniform(NNF_SHAPE(rows, 1, 5, 4), 31, -1, 1)
-                         : nn_uniform(NNF_SHAPE(rows, 20), 31, -1, 1);
+    nnf_tensor *x = batch_x(conv, rows);
     nnf_tensor *y = ce ? nn_labels(rows, classes, 32) : nn_uniform(NNF_SHAPE(rows, 3), 33, -1, 1);
     NNF_FOR_EACH_ISA(isa) {
         nnf_model *whole = small_model(conv, ce, classes);
@@ -148,35 +185,14 @@ static void check_model(int conv, int ce, int64_t rows)
         nnf_model_zero_grad(whole);
         NNF_ASSERT_OK(nnf_model_backward(whole));
 
-        /* The fold by hand: G = ((0 + P0) + P1) + ..., each P from a zero gradient. */
+        /* G = ((0 + P0) + P1) + ..., each P from a zero gradient */
         float *fold[8] = {0};
+        for (int p = 0; p < np; p++)
+            fold[p] = calloc((size_t)nnf_tensor_numel(nnf_model_parameters(whole)[p]),
+                             sizeof(float));
         double sum = 0.0;
         int64_t count = 0;
-        nnf_loss *pl = nnf__model_loss(parts);
-        pl->mean_rows = rows;
-        for (int64_t r0 = 0; r0 < rows; r0 += NNF__MICRO_BATCH) {
-            int64_t r1 = rows - r0 < NNF__MICRO_BATCH ? rows : r0 + NNF__MICRO_BATCH;
-            nnf_tensor *xs = NULL, *ys = NULL;
-            NNF_ASSERT_OK(nnf_narrow(&xs, x, 0, r0, r1 - r0));
-            NNF_ASSERT_OK(nnf_narrow(&ys, y, 0, r0, r1 - r0));
-            float part_loss;
-            NNF_ASSERT_OK(nnf_model_call(parts, &part_loss, xs, ys));
-            nnf_model_zero_grad(parts);
-            NNF_ASSERT_OK(nnf_model_backward(parts));
-            sum += pl->sum;
-            count += pl->count;
-            for (int p = 0; p < np; p++) {
-                const nnf_tensor *t = nnf_model_parameters(parts)[p];
-                size_t n = (size_t)nnf_tensor_numel(t);
-                if (fold[p] == NULL)
-                    fold[p] = calloc(n, sizeof(float));
-                const float *g = nn_grad(t);
-                for (size_t i = 0; i < n; i++)
-                    fold[p][i] += g[i];
-            }
-            nnf_tensor_free(xs);
-            nnf_tensor_free(ys);
-        }
+        fold_by_hand(parts, x, y, rows, fold, &sum, &count);
         print_message("%s%s rows %lld on %s: loss %.9g\n", conv ? "cnn " : "", ce ? "ce" : "mse",
                       (long long)rows, nnf_isa_name(isa), (double)loss);
         float folded = nnf__loss_mean(sum, count);
@@ -187,6 +203,80 @@ static void check_model(int conv, int ce, int64_t rows)
             free(fold[p]);
         }
         nnf_model_free(whole);
+        nnf_model_free(parts);
+    }
+    nnf_test_restore_isa();
+    nnf_tensor_free(x);
+    nnf_tensor_free(y);
+}
+
+/* Adds the deferred gradient g of a rows x cols parameter to `got` (holding a sum) in
+ * blocks of `width` columns, or of `height` rows when width is 0, each gathered into a
+ * buffer of its own as libnnf_dist's flat buffer holds it. */
+static void add_by_blocks(const nnf__deferred_grad *g, float *got, size_t rows, size_t cols,
+                          size_t width, size_t height)
+{
+    float *buf = malloc(rows * cols * sizeof *buf);
+    assert_non_null(buf);
+    for (size_t at = 0; at < (width > 0 ? cols : rows); at += width > 0 ? width : height) {
+        nnf__block b = width > 0 ? (nnf__block){0, rows, at, cols - at < width ? cols - at : width}
+                                 : (nnf__block){at, rows - at < height ? rows - at : height, 0, cols};
+        for (size_t r = 0; r < b.rows; r++)
+            memcpy(buf + r * b.cols, got + (b.row + r) * cols + b.col, b.cols * sizeof *buf);
+        NNF_ASSERT_OK(g->add(g->ctx, buf, b));
+        for (size_t r = 0; r < b.rows; r++)
+            memcpy(got + (b.row + r) * cols + b.col, buf + r * b.cols, b.cols * sizeof *buf);
+    }
+    free(buf);
+}
+
+static void check_deferred(int conv, int64_t rows)
+{
+    enum { CLASSES = 7 };
+    nnf_tensor *x = batch_x(conv, rows), *y = nn_labels(rows, CLASSES, 32);
+    NNF_FOR_EACH_ISA(isa) {
+        nnf_model *later = small_model(conv, 1, CLASSES), *parts = small_model(conv, 1, CLASSES);
+        const int np = nnf_model_num_parameters(later);
+        float *want[8] = {0}, *start[8] = {0};
+        for (int p = 0; p < np; p++) {
+            size_t n = (size_t)nnf_tensor_numel(nnf_model_parameters(later)[p]);
+            start[p] = malloc(n * sizeof(float));
+            want[p] = malloc(n * sizeof(float));
+            assert_true(start[p] != NULL && want[p] != NULL);
+            nnf_test_fill_uniform(start[p], n, 40 + (uint64_t)p, -1, 1);
+            memcpy(want[p], start[p], n * sizeof(float));
+        }
+        double sum = 0.0;
+        int64_t count = 0;
+        fold_by_hand(parts, x, y, rows, want, &sum, &count);
+
+        nnf__deferred_grad g[8] = {{0}};
+        const nnf__deferred_grads table = {np, nnf_model_parameters(later), g};
+        float loss;
+        NNF_ASSERT_OK(nnf_model_call(later, &loss, x, y));
+        nnf__deferred_grads_set(&table);
+        NNF_ASSERT_OK(nnf_model_backward(later));
+        nnf__deferred_grads_set(NULL);
+        for (int p = 0; p < np; p++) {
+            const nnf_tensor *t = nnf_model_parameters(later)[p];
+            size_t n = (size_t)nnf_tensor_numel(t);
+            size_t r = nnf_tensor_ndim(t) >= 2 ? (size_t)nnf_tensor_size(t, 0) : 1;
+            assert_non_null(g[p].add);
+            print_message("%s rows %lld on %s: parameter %d (%zu x %zu) by blocks\n",
+                          conv ? "cnn" : "mlp", (long long)rows, nnf_isa_name(isa), p, r, n / r);
+            float *got = malloc(n * sizeof *got);
+            assert_non_null(got);
+            memcpy(got, start[p], n * sizeof *got);
+            add_by_blocks(&g[p], got, r, n / r, 3, 0);
+            nnf_test_assert_bits_equal(want[p], got, n);
+            memcpy(got, start[p], n * sizeof *got);
+            add_by_blocks(&g[p], got, r, n / r, 0, 5);
+            nnf_test_assert_bits_equal(want[p], got, n);
+            free(got);
+            free(start[p]);
+            free(want[p]);
+        }
+        nnf_model_free(later);
         nnf_model_free(parts);
     }
     nnf_test_restore_isa();
@@ -205,11 +295,22 @@ static void test_model_step_is_the_fold(void **state)
     }
 }
 
+static void test_deferred_grads_continue_the_fold(void **state)
+{
+    (void)state;
+    static const int64_t rows[] = {7, 40, 130};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        check_deferred(0, rows[i]);
+        check_deferred(1, rows[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_restart),
         cmocka_unit_test(test_model_step_is_the_fold),
+        cmocka_unit_test(test_deferred_grads_continue_the_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  *     mpirun -np 1 build/bench/bench/bench_dist --dist               the trainer, 1 rank
  *     mpirun -np 2 build/bench/bench/bench_dist --dist               2 ranks, 1 thread each
  *
+ * bench/bench_dist.sh runs one process and 2 ranks in turn and prints the speed-up.
  * Options: --batch N (128), --steps N per round (200). Five rounds; the median and the
  * best step time and samples per second are printed by rank 0, with the gradient's size
  * (what each rank sends twice per step). Random data: the time does not depend on it.

@@ -315,7 +315,7 @@ static void check_failures(nnf_dist *d)
         OK(nnf_dist_shard(d, &first, &mine, 128));
     }
 
-    /* an allocation failure on the last rank: a fresh trainer allocates its partials in
+    /* an allocation failure on the last rank: a fresh trainer allocates its loss sums in
      * its first step */
     nnf_dist_trainer_free(t);
     t = NULL;

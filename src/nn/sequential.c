@@ -233,6 +233,18 @@ nnf_status nnf_model_infer_into(nnf_model *model, nnf_tensor **out, const nnf_te
     return st;
 }
 
+/* 1 when every parameter's gradient is deferred (a data-parallel step, nnf_internal.h):
+ * the backward then writes no gradient, so there is nothing to make transactional, and
+ * no reason to zero a scratch copy of the gradients and add it back (0.8 MB and ~0.1 ms
+ * of each rank's step on the big MLP). */
+static int all_deferred(const nnf_model *model)
+{
+    for (int i = 0; i < model->nparams; i++)
+        if (nnf__deferred_grad_of(model->params[i]) == NULL)
+            return 0;
+    return 1;
+}
+
 nnf_status nnf_model_backward(nnf_model *model)
 {
     NNF_PUBLIC("nnf_model_backward");
@@ -246,6 +258,11 @@ nnf_status nnf_model_backward(nnf_model *model)
      * backward only accumulates sgemm sums into its parameters' gradients, so on zeroed
      * gradients it may run in place (nnf__grad_txn_begin_sums); parameters of other
      * layers are written in ways the model does not know. */
+    if (all_deferred(model)) {
+        NNF_FORWARD(backward_all(model));
+        model->ready = 0;
+        return NNF_OK;
+    }
     nnf_status st = model->lin_params_only
                         ? nnf__grad_txn_begin_sums(&model->txn, model->nparams, parameter_at,
                                                    model)

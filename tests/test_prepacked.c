@@ -94,7 +94,7 @@ static void test_same_bits_as_sgemm(void **state)
 {
     (void)state;
     static const size_t nk[][2] = {{10, 784}, {512, 784}, {1, 5}, {50, 100}, {49, 385},
-                                   {97, 769}, {3, 1}};
+                                   {97, 769}, {3, 1}, {50, 1}, {1, 50}};
     static const size_t ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64};
     for (size_t i = 0; i < sizeof nk / sizeof nk[0]; i++)
         for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++) {

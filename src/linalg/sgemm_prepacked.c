@@ -210,6 +210,13 @@ nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float 
             }
         return NNF_OK;
     }
+    /* One column or one step of k: the panels are op(B) itself, row-major k x n (one
+     * panel of width 1, or every panel's single step side by side), and nnf_sgemm's
+     * GEMV and outer-product paths beat a sweep of 1-wide or 1-deep kernel calls
+     * (200x50x1: 0.68 against 2.53 us; 200x1x50: 0.51 against 1.53 us) — with its bits,
+     * which are the promise anyway. */
+    if (n == 1 || k == 1)
+        return nnf_sgemm(ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta, c, ldc);
     const nnf__sgemm_kernels *kr = active_kernels();
     nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
     int fine = nnf__runtime_test_spread();

@@ -29,6 +29,7 @@
  *   clamp(x,lo,hi)= t = x < lo ? lo : x; t > hi ? hi : t   (lo > hi gives hi, as torch)
  *   select(c,a,b) = c ? a : b                  (bits copied, NaN payloads included)
  *   sub_div(x,a,b)= (x - a) / b                 (two roundings, as sub then div)
+ *   sub_mul(x,a,b)= x - a * b                   (two roundings, as mul then sub)
  *   relu_backward(x, g) = x <= 0 ? +0 : g      (a NaN x passes g, as torch's
  *                                               threshold_backward; g's bits copied)
  *   sigmoid(x)    = 1 / (1 + exp(-x))          with SLEEF's exp
@@ -72,6 +73,7 @@ typedef struct nnf__eltwise_kernels {
     nnf__clamp_kernel clamp;
     nnf__select_kernel select;
     nnf__ternary_kernel sub_div;         /* the normalisation (x - mean) / std */
+    nnf__ternary_kernel sub_mul;         /* SGD's p - g * lr */
     nnf__binary_kernel relu_backward;    /* (x, grad) */
     nnf__sleef_kernels sleef;
 } nnf__eltwise_kernels;
@@ -110,6 +112,9 @@ typedef struct nnf__eltwise_kernels {
     void nnf__f32_vsub_div__##isa(size_t, const float *, ptrdiff_t, const float *,    \
                                   ptrdiff_t, const float *, ptrdiff_t, float *,       \
                                   ptrdiff_t);                                         \
+    void nnf__f32_vsub_mul__##isa(size_t, const float *, ptrdiff_t, const float *,    \
+                                  ptrdiff_t, const float *, ptrdiff_t, float *,       \
+                                  ptrdiff_t);                                         \
     NNF__DECLARE_COMPARE(lt, isa) NNF__DECLARE_COMPARE(le, isa)                       \
     NNF__DECLARE_COMPARE(gt, isa) NNF__DECLARE_COMPARE(ge, isa)                       \
     NNF__DECLARE_COMPARE(eq, isa) NNF__DECLARE_COMPARE(ne, isa)                       \
@@ -130,6 +135,7 @@ typedef struct nnf__eltwise_kernels {
     .neg = nnf__f32_vneg__##isa, .abs = nnf__f32_vabs__##isa,                         \
     .sqrt = nnf__f32_vsqrt__##isa, .relu = nnf__f32_vrelu__##isa,                     \
     .clamp = nnf__f32_vclamp__##isa, .select = nnf__f32_vselect__##isa,               \
-    .sub_div = nnf__f32_vsub_div__##isa, .relu_backward = nnf__f32_vrelu_backward__##isa
+    .sub_div = nnf__f32_vsub_div__##isa, .sub_mul = nnf__f32_vsub_mul__##isa,           \
+    .relu_backward = nnf__f32_vrelu_backward__##isa
 
 #endif

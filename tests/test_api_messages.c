@@ -101,6 +101,7 @@ static void test_ops_h(nnf_tensor *t, nnf_tensor *m, nnf_tensor *mask)
     EXPECT_NAMED(nnf_ne_scalar(&y, mask, 1));
     EXPECT_NAMED(nnf_where(&y, m, m, m));
     EXPECT_NAMED(nnf_sub_div(&y, m, t, m));
+    EXPECT_NAMED(nnf_sub_scaled(&y, m, t, 1));
     EXPECT_NAMED(nnf_threshold_backward(&y, m, t));
     EXPECT_NAMED(nnf_neg(&y, mask));
     EXPECT_NAMED(nnf_abs(&y, mask));

@@ -1,5 +1,6 @@
-/* The fused ops nnf_sub_div and nnf_threshold_backward under every ISA: bit for bit the
- * unfused forms (nnf_sub then nnf_div; a select on x's sign) and a double-precision
+/* The fused ops nnf_sub_div, nnf_sub_scaled and nnf_threshold_backward under every ISA:
+ * bit for bit the unfused forms (nnf_sub then nnf_div; nnf_mul_scalar then nnf_sub; a
+ * select on x's sign) and a double-precision
  * reference, at every tail length, misaligned, broadcast, strided, in place, with
  * NaN/Inf, across 1 and 2 threads, and every error. */
 #include "nnf_test.h"
@@ -257,6 +258,173 @@ static void test_sub_div_errors(void **state)
         nnf_tensor_free(all[i]);
 }
 
+/* ---- nnf_sub_scaled: x - a * s, the product rounded first ---- */
+
+/* The double product of two floats is exact, and a float sum computed in double then
+ * rounded to float is correctly rounded: two roundings, as mul then sub. */
+static float ref_sub_scaled(float x, float a, float s)
+{
+    float p = (float)((double)a * (double)s);
+    return (float)((double)x - (double)p);
+}
+
+/* y == ref at every index, and y has the bits of nnf_sub(x, nnf_mul_scalar(a, s)). */
+static void check_sub_scaled(const nnf_tensor *y, const nnf_tensor *x, const nnf_tensor *a,
+                             float s, const char *what)
+{
+    nnf_tensor *p = NULL, *two = NULL;
+    NNF_ASSERT_OK(nnf_mul_scalar(&p, a, s));
+    NNF_ASSERT_OK(nnf_sub(&two, x, p));
+    int nd = nnf_tensor_ndim(y);
+    const int64_t *shape = nnf_tensor_shape(y);
+    int64_t n = nnf_tensor_numel(y), index[NNF_MAX_DIMS] = {0};
+    for (int64_t i = 0; i < n; i++) {
+        float want = ref_sub_scaled(nnf_test_at(x, nd, index), nnf_test_at(a, nd, index), s);
+        float got = nnf_test_at(y, nd, index), two_op = nnf_test_at(two, nd, index);
+        uint32_t bits;
+        memcpy(&bits, &got, 4);
+        if (!same_bits(got, want) || memcmp(&got, &two_op, 4) != 0 ||
+            (isnan(got) && bits != 0x7FC00000u))
+            fail_msg("%s (%s): flat element %lld, s %.9g: got %.9g, want %.9g, two-op form "
+                     "%.9g", what, nnf_isa_name(nnf_isa_active()), (long long)i, (double)s,
+                     got, want, two_op);
+        for (int dd = nd - 1; dd >= 0; dd--) {
+            if (++index[dd] < shape[dd])
+                break;
+            index[dd] = 0;
+        }
+    }
+    nnf_tensor_free(p);
+    nnf_tensor_free(two);
+}
+
+/* Every tail, misaligned, in place over x (SGD's call), broadcast and transposed
+ * operands, a transposed output, and the special values of x, a and s: a NaN anywhere
+ * stores the canonical NaN, inf * 0 is NaN, and no FMA hides the product's rounding
+ * (1 + 2^-23 squared loses its last bit when rounded). */
+static void test_sub_scaled(void **state)
+{
+    (void)state;
+    static const float v[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.0f, -2.5f, 0x1p-149f,
+                              3.4e38f, -1e-38f, 1.0f + 0x1p-23f};
+    static const float scales[] = {0.01f, -0.0f, 1.0f + 0x1p-23f, NAN, INFINITY, 3e38f};
+    enum { N = sizeof v / sizeof *v };
+    float xs_[N * N], as_[N * N];
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            xs_[i * N + j] = v[i];
+            as_[i * N + j] = v[j];
+        }
+    nnf_tensor *xs = uniform(NNF_SHAPE(51), 24, -3, 3), *as = uniform(NNF_SHAPE(51), 25, -1, 1);
+    nnf_tensor *big = uniform(NNF_SHAPE(9, 8), 26, -2, 2), *row = uniform(NNF_SHAPE(9), 27, -1, 1);
+    nnf_tensor *bt;
+    NNF_ASSERT_OK(nnf_transpose(&bt, big, 0, 1));   /* [8,9], strides (1,8) */
+    NNF_FOR_EACH_ISA(isa) {
+        for (int64_t n = 0; n <= 49; n++) {
+            for (int64_t start = 0; start <= 1; start++) {
+                nnf_tensor *x, *a, *copy, *xc, *y = NULL;
+                NNF_ASSERT_OK(nnf_narrow(&x, xs, 0, start, n));
+                NNF_ASSERT_OK(nnf_narrow(&a, as, 0, start, n));
+                NNF_ASSERT_OK(nnf_sub_scaled(&y, x, a, 0.01f));
+                check_sub_scaled(y, x, a, 0.01f, "stride 1");
+                NNF_ASSERT_OK(nnf_clone(&copy, xs));
+                NNF_ASSERT_OK(nnf_narrow(&xc, copy, 0, start, n));
+                nnf_tensor *alias = xc;
+                NNF_ASSERT_OK(nnf_sub_scaled(&alias, xc, a, 0.01f));
+                assert_ptr_equal(alias, xc);
+                check_sub_scaled(xc, x, a, 0.01f, "in place over x");
+                nnf_tensor *all[] = {x, a, copy, xc, y};
+                for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+                    nnf_tensor_free(all[i]);
+            }
+        }
+        nnf_tensor *x, *a, *y = NULL, *y2 = NULL, *yt_base, *yt;
+        NNF_ASSERT_OK(nnf_sub_scaled(&y, bt, row, -0.5f));
+        check_sub_scaled(y, bt, row, -0.5f, "transposed x, row broadcast");
+        NNF_ASSERT_OK(nnf_sub_scaled(&y2, row, bt, 3.0f));
+        check_sub_scaled(y2, row, bt, 3.0f, "x broadcast, transposed a");
+        NNF_ASSERT_OK(nnf_from_data(&x, xs_, NNF_SHAPE(N, N)));
+        NNF_ASSERT_OK(nnf_from_data(&a, as_, NNF_SHAPE(N, N)));
+        NNF_ASSERT_OK(nnf_empty(&yt_base, NNF_SHAPE(N, N)));
+        NNF_ASSERT_OK(nnf_transpose(&yt, yt_base, 0, 1));
+        for (size_t k = 0; k < sizeof scales / sizeof *scales; k++) {
+            nnf_tensor *ys = NULL;
+            NNF_ASSERT_OK(nnf_sub_scaled(&ys, x, a, scales[k]));
+            check_sub_scaled(ys, x, a, scales[k], "special values");
+            NNF_ASSERT_OK(nnf_sub_scaled(&yt, x, a, scales[k]));
+            check_sub_scaled(yt, x, a, scales[k], "special values, transposed output");
+            nnf_tensor_free(ys);
+        }
+        nnf_tensor *all[] = {x, a, y, y2, yt_base, yt};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            nnf_tensor_free(all[i]);
+    }
+    nnf_test_restore_isa();
+    nnf_tensor *all[] = {xs, as, big, row, bt};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nnf_tensor_free(all[i]);
+}
+
+/* Split across 2 threads (2^17 elements and up) on every ISA: the scalar ISA's bits. */
+static void test_sub_scaled_threads(void **state)
+{
+    (void)state;
+    nnf_tensor *x = uniform(NNF_SHAPE(401, 347), 28, -1, 1), *want = NULL;
+    nnf_tensor *a = uniform(NNF_SHAPE(401, 347), 29, -1, 1);
+    nnf_test_use_isa(NNF_ISA_SCALAR);
+    nnf_test_threads(1);
+    NNF_ASSERT_OK(nnf_sub_scaled(&want, x, a, 0.01f));
+    check_sub_scaled(want, x, a, 0.01f, "one thread");
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            nnf_tensor *y = NULL;
+            NNF_ASSERT_OK(nnf_sub_scaled(&y, x, a, 0.01f));
+            nnf_test_assert_bits_equal(nnf_tensor_data(y), nnf_tensor_data(want),
+                                       (size_t)nnf_tensor_numel(y));
+            nnf_tensor_free(y);
+        }
+    }
+    nnf_test_threads(1);
+    nnf_test_restore_isa();
+    nnf_tensor *all[] = {x, a, want};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nnf_tensor_free(all[i]);
+}
+
+static void test_sub_scaled_errors(void **state)
+{
+    (void)state;
+    nnf_tensor *x = uniform(NNF_SHAPE(2, 3), 30, -1, 1), *a5 = uniform(NNF_SHAPE(5), 31, 0, 1);
+    nnf_tensor *y = NULL, *mask, *out;
+    NNF_ASSERT_FAILS(nnf_sub_scaled(&y, x, a5, 1), NNF_ERR_SHAPE);
+    assert_message("nnf_sub_scaled: The size of tensor a (3) must match the size of tensor b (5) "
+                   "at non-singleton dimension 1");
+    NNF_ASSERT_FAILS(nnf_sub_scaled(NULL, x, x, 1), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_sub_scaled(&y, NULL, x, 1), NNF_ERR_NULL);
+    NNF_ASSERT_FAILS(nnf_sub_scaled(&y, x, NULL, 1), NNF_ERR_NULL);
+    NNF_ASSERT_OK(nnf_empty_typed(&mask, NNF_SHAPE(2, 3), NNF_BOOL));
+    NNF_ASSERT_FAILS(nnf_sub_scaled(&y, x, mask, 1), NNF_ERR_DTYPE);
+    assert_message("nnf_sub_scaled: expected a float32 tensor for a, got bool");
+    assert_null(y);
+    NNF_ASSERT_OK(nnf_full(&out, NNF_SHAPE(3, 2), 42));
+    nnf_tensor *keep = out;
+    NNF_ASSERT_FAILS(nnf_sub_scaled(&out, x, x, 1), NNF_ERR_SHAPE);
+    assert_message("nnf_sub_scaled: out has shape [3, 2] but the result has shape [2, 3]");
+    assert_ptr_equal(out, keep);
+    for (int i = 0; i < 6; i++)
+        assert_true(nnf_tensor_data(out)[i] == 42.0f);
+    long live = nnf__alloc_live();
+    nnf__alloc_fail_after(1);
+    NNF_ASSERT_FAILS(nnf_sub_scaled(&y, x, x, 1), NNF_ERR_NOMEM);
+    nnf__alloc_fail_after(0);
+    assert_null(y);
+    assert_int_equal(nnf__alloc_live(), live);
+    nnf_tensor *all[] = {x, a5, mask, out};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nnf_tensor_free(all[i]);
+}
+
 /* ---- nnf_threshold_backward: x <= 0 ? +0 : g, g's bits copied ---- */
 
 static void check_relu_grad(const nnf_tensor *y, const nnf_tensor *x, const nnf_tensor *g,
@@ -345,6 +513,9 @@ int main(void)
         cmocka_unit_test(test_sub_div_special_in_place),
         cmocka_unit_test(test_sub_div_reproducible),
         cmocka_unit_test(test_sub_div_errors),
+        cmocka_unit_test(test_sub_scaled),
+        cmocka_unit_test(test_sub_scaled_threads),
+        cmocka_unit_test(test_sub_scaled_errors),
         cmocka_unit_test(test_relu_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,12 @@ NNF_API NNF_NODISCARD nnf_status nnf_where(nnf_tensor **out /* IN/OUT */, const 
  * once (100 MB of traffic), where the two-op form moves 200 MB. */
 NNF_API NNF_NODISCARD nnf_status nnf_sub_div(nnf_tensor **out /* IN/OUT */, const nnf_tensor *x,
                                              const nnf_tensor *a, const nnf_tensor *b);
+/* out = x - a * s, x and a broadcast together; the product is rounded before the
+ * subtraction (never an FMA), so the result is bit-identical to nnf_mul_scalar then
+ * nnf_sub. SGD's update p - lr * g (nnf_sgd_step) in one pass over p and g. */
+NNF_API NNF_NODISCARD nnf_status nnf_sub_scaled(nnf_tensor **out /* IN/OUT */,
+                                                const nnf_tensor *x, const nnf_tensor *a,
+                                                float s);
 /* torch's threshold_backward(grad, x, 0): out = x <= 0 ? +0 : grad, broadcast together
  * (so a NaN x passes grad through; grad's bits are copied). One pass where gt + where (or
  * a 0/1 mask and mul) take two to four. ReLU's backward (nnf_relu_backward in nn.h, the

@@ -281,6 +281,61 @@ static void test_grads_in_place(void **state)
     nnf_test_restore_isa();
 }
 
+/* nnf_zero_grad records that the gradients are +0, so that the backward runs in place
+ * without scanning them; a write after it, by any path, must end that: the backward
+ * then adds to what was written, as the functional chain does. -0 tells the paths apart
+ * (in place, -0 sums would stay -0; through the scratch, -0 + +0 is +0). */
+static void test_grads_written_after_zero_grad(void **state)
+{
+    (void)state;
+    static const float values[] = {-0.0f, 0.25f};
+    NNF_FOR_EACH_ISA(isa) {
+        for (int way = 0; way < 5; way++) {
+            for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+                const float g0 = values[v];
+                nnf_model *m = new_mlp(12, 9, 1, 0, RELU_BUILTIN, 3);
+                nnf_tensor *x = special_x(0), *y = nn_uniform(NNF_SHAPE(64), 9, -1, 1);
+                nnf_tensor *const *p = nnf_model_parameters(m);
+                float loss, *early[4];
+                fill_grads(4, p, 1.0f);
+                for (int i = 0; i < 4; i++)
+                    early[i] = nnf_tensor_data(nnf_tensor_grad(p[i]));
+                nnf_model_zero_grad(m);
+                NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
+                for (int i = 0; i < 4; i++) {
+                    nnf_tensor *g = nnf_tensor_grad(p[i]), *view = NULL;
+                    size_t n = (size_t)nnf_tensor_numel(g);
+                    if (way == 0) {   /* the writable pointer, handed out after zero_grad */
+                        float *d = nnf_tensor_data(g);
+                        for (size_t j = 0; j < n; j++)
+                            d[j] = g0;
+                    } else if (way == 1) {   /* an op */
+                        NNF_ASSERT_OK(nnf_fill(g, g0));
+                    } else if (way == 2) {   /* an op into another handle on the storage */
+                        NNF_ASSERT_OK(nnf_view(&view, g, NNF_SHAPE((int64_t)n)));
+                        NNF_ASSERT_OK(nnf_fill(view, g0));
+                    } else if (way == 3) {   /* the raw pointer */
+                        float *d = nnf_tensor_raw(g);
+                        for (size_t j = 0; j < n; j++)
+                            d[j] = g0;
+                    } else {   /* a pointer kept from before zero_grad, reported */
+                        for (size_t j = 0; j < n; j++)
+                            early[i][j] = g0;
+                        nnf_tensor_mark_modified(g);
+                    }
+                    nnf_tensor_free(view);
+                }
+                NNF_ASSERT_OK(nnf_model_backward(m));
+                (void)functional_step(p, x, y, 0, &g0);
+                nnf_tensor_free(x);
+                nnf_tensor_free(y);
+                nnf_model_free(m);
+            }
+        }
+    }
+    nnf_test_restore_isa();
+}
+
 /* A backward that fails part-way through the in-place transaction leaves +0 gradients
  * +0, bit for bit, and one that succeeds afterwards gives the same gradients as without
  * the failure. */
@@ -847,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_model_matches_functional),
         cmocka_unit_test(test_grads_in_place),
         cmocka_unit_test(test_grads_in_place_failure),
+        cmocka_unit_test(test_grads_written_after_zero_grad),
         cmocka_unit_test(test_relu_in_place),
         cmocka_unit_test(test_layers_by_hand),
         cmocka_unit_test(test_batch_shape_changes),

@@ -170,13 +170,15 @@ static int all_plus_zero(const nnf_tensor *g)
     return 1;
 }
 
-/* The in-place transaction of nnf__grad_txn_begin_sums, if every gradient is +0: the
- * missing ones are made (+0) and installed. 0 and nothing changed otherwise. */
+/* The in-place transaction of nnf__grad_txn_begin_sums, if every gradient is +0 (known
+ * from nnf_zero_grad while nothing wrote to it since, else scanned): the missing ones are
+ * made (+0) and installed. 0 and nothing changed otherwise. */
 static int begin_in_place(nnf__grad_txn *x, int n, nnf_status *st)
 {
     for (int i = 0; i < n; i++) {
         nnf_tensor *g = nnf_tensor_grad(x->t[i]);
-        if (g != NULL && !listed_before(x, i) && !all_plus_zero(g))
+        if (g != NULL && !listed_before(x, i) && !nnf__tensor_known_zeros(g) &&
+            !all_plus_zero(g))
             return 0;
     }
     for (int i = 0; i < n && *st == NNF_OK; i++) {

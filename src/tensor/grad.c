@@ -29,11 +29,13 @@ nnf_status nnf_tensor_grad_get(nnf_tensor *t, nnf_tensor **grad)
     return NNF_OK;
 }
 
-/* The gradient is created contiguous and with its own storage, so one memset clears it. */
+/* The gradient is created contiguous and with its own storage, so one memset clears it.
+ * That it is all +0 is recorded: the model's backward then need not scan it to run in
+ * place (src/nn/buffers.c). */
 void nnf_zero_grad(nnf_tensor *t)
 {
     if (t == NULL || t->grad == NULL)
         return;
     memset(nnf__tensor_bytes(t->grad), 0, (size_t)nnf_tensor_numel(t->grad) * sizeof(float));
-    nnf__tensor_written(t->grad);
+    nnf__tensor_written_zeros(t->grad);
 }

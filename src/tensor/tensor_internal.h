@@ -25,6 +25,11 @@ struct nnf_tensor {
     int64_t offset;                 /* in elements, from storage->data */
     nnf__storage *storage;
     nnf_tensor *grad;               /* the chapter's .g; owned; NULL until needed */
+    /* nnf_zero_grad wrote +0 into every element, and the storage's version was then
+     * zeroed_version: still all +0 while the version has not moved since (any write to
+     * the storage, through this handle or another, moves it). */
+    int zeroed;
+    uint64_t zeroed_version;
 };
 
 size_t nnf__dtype_size(nnf_dtype dtype);
@@ -68,6 +73,22 @@ nnf_tensor *nnf__grad_exchange(nnf_tensor *t, nnf_tensor *grad);
 static inline void nnf__tensor_written(const nnf_tensor *t)
 {
     atomic_fetch_add_explicit(&t->storage->version, 1, memory_order_release);
+}
+/* Records nnf_zero_grad's write of +0 into every element of t (after the write). */
+static inline void nnf__tensor_written_zeros(nnf_tensor *t)
+{
+    t->zeroed_version =
+        (uint64_t)atomic_fetch_add_explicit(&t->storage->version, 1, memory_order_release) + 1;
+    t->zeroed = 1;
+}
+/* 1 if every element of t is known to be +0: nothing has written to its storage since
+ * nnf__tensor_written_zeros(t). A pointer handed out before that write and written
+ * through after it is the caller's to report (nnf_tensor_mark_modified), as for every
+ * reader of the version. */
+static inline int nnf__tensor_known_zeros(const nnf_tensor *t)
+{
+    return t->zeroed && t->zeroed_version == (uint64_t)atomic_load_explicit(
+                                                 &t->storage->version, memory_order_acquire);
 }
 /* Address of element [0,...,0] in bytes. */
 char *nnf__tensor_bytes(const nnf_tensor *t);

@@ -411,6 +411,24 @@ static void test_relu_in_place(void **state)
             NNF_ASSERT_OK(nnf_model_infer_into(m, &again, x));
             nnf_test_assert_bits_equal(nnf_tensor_const_data(again), nnf_tensor_const_data(pred),
                                        (size_t)nnf_tensor_numel(pred));
+            /* its backward too: the output's gradient is the input's storage, through
+             * batch sizes that remake the outputs, with the functional chain's bits */
+            static const int64_t rows[] = {64, 31, 64};
+            for (size_t b = 0; b < sizeof rows / sizeof *rows; b++) {
+                nnf_tensor *xb, *yb = nn_uniform(NNF_SHAPE(rows[b]), 9, -1, 1);
+                float loss;
+                NNF_ASSERT_OK(nnf_narrow(&xb, x, 0, 0, rows[b]));
+                nnf_model_zero_grad(m);
+                NNF_ASSERT_OK(nnf_model_call(m, &loss, xb, yb));
+                NNF_ASSERT_OK(nnf_model_backward(m));
+                const nnf_tensor *lo = nnf_layer_output(nnf_model_layer(m, 0));
+                const nnf_tensor *ao = nnf_layer_output(nnf_model_layer(m, 1));
+                assert_true(nnf_tensor_shares_storage(nnf_tensor_grad(lo), nnf_tensor_grad(ao)));
+                float floss = functional_step(p, xb, yb, 0, NULL);
+                nnf_test_assert_bits_equal(&floss, &loss, 1);
+                nnf_tensor_free(xb);
+                nnf_tensor_free(yb);
+            }
             nnf_tensor *objs[] = {x, l1, h, again};
             for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
                 nnf_tensor_free(objs[i]);

@@ -54,15 +54,20 @@ nnf_status nnf__reuse(nnf_tensor **t, nnf_dtype dtype, int ndim, const int64_t *
     return NNF_OK;
 }
 
-nnf_status nnf__view_cached(nnf_tensor **view, const nnf_tensor *src, int ndim,
-                            const int64_t *shape)
+int nnf__is_view(const nnf_tensor *view, const nnf_tensor *src, int ndim, const int64_t *shape)
 {
     /* Both contiguous, same storage, offset and shape: the same elements. Holding the
      * view keeps its storage alive, so a new tensor at a recycled address cannot pass. */
-    if (*view != NULL && nnf_tensor_shares_storage(*view, src) &&
-        nnf_tensor_offset(*view) == nnf_tensor_offset(src) &&
-        nnf_tensor_is_contiguous(*view) && nnf_tensor_is_contiguous(src) &&
-        nnf__same_shape(*view, ndim, shape))
+    return view != NULL && nnf_tensor_shares_storage(view, src) &&
+           nnf_tensor_offset(view) == nnf_tensor_offset(src) &&
+           nnf_tensor_is_contiguous(view) && nnf_tensor_is_contiguous(src) &&
+           nnf__same_shape(view, ndim, shape);
+}
+
+nnf_status nnf__view_cached(nnf_tensor **view, const nnf_tensor *src, int ndim,
+                            const int64_t *shape)
+{
+    if (nnf__is_view(*view, src, ndim, shape))
         return NNF_OK;
     nnf_tensor *fresh = NULL;
     NNF_FORWARD(nnf_view(&fresh, src, ndim, shape));

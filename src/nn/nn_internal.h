@@ -194,6 +194,9 @@ nnf_status nnf__loss_grad(const nnf__loss_fn *fn, nnf_tensor *pred, const nnf_te
  * one, else replaced by a new (uninitialised) one. On failure *t is unchanged. */
 nnf_status nnf__reuse(nnf_tensor **t, nnf_dtype dtype, int ndim, const int64_t *shape);
 
+/* 1 if view (may be NULL) is exactly a view of src with `shape`: the same storage,
+ * offset and shape, both contiguous. */
+int nnf__is_view(const nnf_tensor *view, const nnf_tensor *src, int ndim, const int64_t *shape);
 /* Makes *view a view of src with `shape`, created only when *view is not already exactly
  * that view (same storage, offset and shape): a layer's output lives across steps, so
  * its reshaped view does too. src must be contiguous. */

@@ -84,8 +84,11 @@ nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_
             break;
         pthread_rwlock_wrlock(&c->lock);
         nnf_status st = refresh(c, w, v);
+        int usable = c->packed != NULL && c->packed_version == v;
         pthread_rwlock_unlock(&c->lock);
-        if (st != NNF_OK)   /* no memory for the copy: the unpacked product needs none */
+        /* Not packed (a version seen once: every training step), or no memory for the
+         * copy: the unpacked product, without taking the lock again. */
+        if (st != NNF_OK || !usable)
             break;
     }
     return NNF_OK;

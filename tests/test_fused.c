@@ -174,33 +174,42 @@ static void test_sub_div_special_in_place(void **state)
 }
 
 /* Every ISA and 1 or 2 threads give the scalar ISA's single-thread bits, which match
- * the reference, on a batch big enough to be split across threads (2^17 elements and
+ * the reference (nnf_sub_scaled's too), on a batch big enough to be split across threads (2^17 elements and
  * up). The odd sizes make the second thread start mid-row (element 73536 = image 7,
  * pixel 4957 of 9797), so its walk finishes a partial row, steps the channels and
  * carries into the batch dim. */
+static void check_sub_scaled(const nnf_tensor *y, const nnf_tensor *x, const nnf_tensor *a,
+                             float s, const char *what);
+
 static void test_sub_div_reproducible(void **state)
 {
     (void)state;
     nnf_tensor *x = uniform(NNF_SHAPE(5, 3, 97, 101), 12, 0, 1);
     nnf_tensor *m = uniform(NNF_SHAPE(3, 1, 1), 13, 0.4f, 0.5f);
     nnf_tensor *s = uniform(NNF_SHAPE(3, 1, 1), 14, 0.2f, 0.3f), *want = NULL;
+    nnf_tensor *g = uniform(NNF_SHAPE(5, 3, 97, 101), 28, -1, 1), *want_scaled = NULL;
     size_t n = (size_t)nnf_tensor_numel(x);
     nnf_test_use_isa(NNF_ISA_SCALAR);
     nnf_test_threads(1);
     NNF_ASSERT_OK(nnf_sub_div(&want, x, m, s));
     check_sub_div(want, x, m, s, "one thread");
+    NNF_ASSERT_OK(nnf_sub_scaled(&want_scaled, x, g, 0.01f));   /* and SGD's update */
+    check_sub_scaled(want_scaled, x, g, 0.01f, "one thread");
     NNF_FOR_EACH_ISA(isa) {
         for (int threads = 1; threads <= 2; threads++) {
             nnf_test_threads(threads);
-            nnf_tensor *y = NULL;
+            nnf_tensor *y = NULL, *ys = NULL;
             NNF_ASSERT_OK(nnf_sub_div(&y, x, m, s));
             nnf_test_assert_bits_equal(nnf_tensor_data(y), nnf_tensor_data(want), n);
+            NNF_ASSERT_OK(nnf_sub_scaled(&ys, x, g, 0.01f));
+            nnf_test_assert_bits_equal(nnf_tensor_data(ys), nnf_tensor_data(want_scaled), n);
             nnf_tensor_free(y);
+            nnf_tensor_free(ys);
         }
     }
     nnf_test_threads(1);
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {x, m, s, want};
+    nnf_tensor *all[] = {x, m, s, want, g, want_scaled};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         nnf_tensor_free(all[i]);
 }
@@ -365,33 +374,6 @@ static void test_sub_scaled(void **state)
         nnf_tensor_free(all[i]);
 }
 
-/* Split across 2 threads (2^17 elements and up) on every ISA: the scalar ISA's bits. */
-static void test_sub_scaled_threads(void **state)
-{
-    (void)state;
-    nnf_tensor *x = uniform(NNF_SHAPE(401, 347), 28, -1, 1), *want = NULL;
-    nnf_tensor *a = uniform(NNF_SHAPE(401, 347), 29, -1, 1);
-    nnf_test_use_isa(NNF_ISA_SCALAR);
-    nnf_test_threads(1);
-    NNF_ASSERT_OK(nnf_sub_scaled(&want, x, a, 0.01f));
-    check_sub_scaled(want, x, a, 0.01f, "one thread");
-    NNF_FOR_EACH_ISA(isa) {
-        for (int threads = 1; threads <= 2; threads++) {
-            nnf_test_threads(threads);
-            nnf_tensor *y = NULL;
-            NNF_ASSERT_OK(nnf_sub_scaled(&y, x, a, 0.01f));
-            nnf_test_assert_bits_equal(nnf_tensor_data(y), nnf_tensor_data(want),
-                                       (size_t)nnf_tensor_numel(y));
-            nnf_tensor_free(y);
-        }
-    }
-    nnf_test_threads(1);
-    nnf_test_restore_isa();
-    nnf_tensor *all[] = {x, a, want};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
-}
-
 static void test_sub_scaled_errors(void **state)
 {
     (void)state;
@@ -514,7 +496,6 @@ int main(void)
         cmocka_unit_test(test_sub_div_reproducible),
         cmocka_unit_test(test_sub_div_errors),
         cmocka_unit_test(test_sub_scaled),
-        cmocka_unit_test(test_sub_scaled_threads),
         cmocka_unit_test(test_sub_scaled_errors),
         cmocka_unit_test(test_relu_grad),
     };

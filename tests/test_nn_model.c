@@ -255,6 +255,17 @@ static nnf_tensor *special_x(int nan_inf)
     return x;
 }
 
+/* The model's backward from gradients holding g0 (after a forward on x, y) has the
+ * functional chain's bits from g0; frees m, x and y. */
+static void backward_and_compare(nnf_model *m, nnf_tensor *x, nnf_tensor *y, float g0)
+{
+    NNF_ASSERT_OK(nnf_model_backward(m));
+    (void)functional_step(nnf_model_parameters(m), x, y, 0, &g0);
+    nnf_tensor_free(x);
+    nnf_tensor_free(y);
+    nnf_model_free(m);
+}
+
 /* The model's backward on +0 gradients runs in place (nnf__grad_txn_begin_sums) and gives
  * the bits of the transaction through scratch that the functional chain takes, with
  * -0 sums, NaN payloads and infinities in play; gradients holding -0 take the scratch
@@ -271,11 +282,7 @@ static void test_grads_in_place(void **state)
             float loss;
             NNF_ASSERT_OK(nnf_model_call(m, &loss, x, y));
             fill_grads(4, p, g0);
-            NNF_ASSERT_OK(nnf_model_backward(m));
-            (void)functional_step(p, x, y, 0, &g0);
-            nnf_tensor_free(x);
-            nnf_tensor_free(y);
-            nnf_model_free(m);
+            backward_and_compare(m, x, y, g0);
         }
     }
     nnf_test_restore_isa();
@@ -325,11 +332,7 @@ static void test_grads_written_after_zero_grad(void **state)
                     }
                     nnf_tensor_free(view);
                 }
-                NNF_ASSERT_OK(nnf_model_backward(m));
-                (void)functional_step(p, x, y, 0, &g0);
-                nnf_tensor_free(x);
-                nnf_tensor_free(y);
-                nnf_model_free(m);
+                backward_and_compare(m, x, y, g0);
             }
         }
     }

@@ -4,8 +4,9 @@
 //
 //   sgemm/<shape>   one thread, every library taking turns in the same rounds (compare.h):
 //                   nnf at its widest ISA ("nnf") and at each other ISA, every peer, the
-//                   FMA peak loop and a plain read of B; medians, paired ratios (peer time
-//                   / nnf time), nnf's share of the peak. Each result is checked before
+//                   FMA peak loop, a plain read of B, the numerics contract's floor
+//                   (floor:chains) and nnf's fixed cost per call (nnf:1x1x1); medians,
+//                   paired ratios (peer time / nnf time), nnf's share of the peak. Each result is checked before
 //                   timing: nnf's other ISAs bit for bit against nnf, peers within the
 //                   rounding bound (peers.h, gemm_agrees); a mismatch skips the row.
 //   machine         the FMA peak and the memory bandwidth, in the same run
@@ -20,15 +21,19 @@
 // first lines printed (and the JSON context) name them: see peers_init.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_util.h"
 #include "compare.h"
+#include "fma_peak.h"
 #include "peers.h"
 
 namespace {
@@ -204,6 +209,100 @@ std::unique_ptr<nnf_bench::prepared> prepare_nnf_prepacked(const nnf_bench::gemm
     return run;
 }
 
+// The contract's floor (kernels/sgemm_kernels.h): each element's sum over a KC block is a
+// chain of dependent FMAs, so no call ends before the longest block's chain has run (its
+// length times the FMA latency), nor before all m*n*k FMAs have passed the FMA ports at
+// full vector width, whatever the layout. "floor:chains" times exactly that on registers:
+// ceil(mnk / (lanes * L)) vector chains of L = min(k, KC) steps, nothing loaded or
+// stored. Transposing or
+// packing an operand comes on top (pack_us:nnf:prepacked times op(B)'s packing alone).
+// "nnf:1x1x1" is nnf_sgemm's fixed cost per call: checks, dispatch, path choice and one
+// FMA. Both are reported as us:<name> beside the row's contenders (role machine: no ratio).
+constexpr int kContractKC = 384;   // NNF__SGEMM_KC, where every element's sums restart
+
+#if defined(__x86_64__)
+// C chains of `steps` FMAs, at 512 or 256 bits (one function per width: vector types
+// cannot cross a function boundary compiled for a lower ISA, see fma_peak.h).
+template <int C> __attribute__((target("avx512f"))) float chain_group512(int steps, float x, float y)
+{
+    __m512 acc[C];
+    for (int i = 0; i < C; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
+    const __m512 a = _mm512_set1_ps(x), b = _mm512_set1_ps(y);
+    for (int s = 0; s < steps; s++)
+#pragma GCC unroll 12
+        for (int i = 0; i < C; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    for (int i = 1; i < C; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+    return _mm512_cvtss_f32(acc[0]);
+}
+
+template <int C> __attribute__((target("avx2,fma"))) float chain_group256(int steps, float x, float y)
+{
+    __m256 acc[C];
+    for (int i = 0; i < C; i++) acc[i] = _mm256_set1_ps(0.001f * (float)i);
+    const __m256 a = _mm256_set1_ps(x), b = _mm256_set1_ps(y);
+    for (int s = 0; s < steps; s++)
+#pragma GCC unroll 12
+        for (int i = 0; i < C; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    for (int i = 1; i < C; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
+    return _mm256_cvtss_f32(acc[0]);
+}
+
+// `chains` (1..kPeakChains) vector chains of `steps` FMAs each.
+template <int... C>
+float chains_of(bool zmm, long chains, int steps, float x, float y,
+                std::integer_sequence<int, C...>)
+{
+    using group_fn = float (*)(int, float, float);
+    static const group_fn g512[] = {chain_group512<C + 1>...};
+    static const group_fn g256[] = {chain_group256<C + 1>...};
+    return (zmm ? g512 : g256)[chains - 1](steps, x, y);
+}
+#endif
+
+// The floor above for a shape on nnf's widest ISA; no `call` where there is no such loop.
+nnf_bench::contender chains_contender(const shape &s, nnf_isa isa)
+{
+    using nnf_bench::contender;
+    contender c{"floor:chains", contender::role::machine, {}};
+#if defined(__x86_64__)
+    if (isa != NNF_ISA_AVX512 && isa != NNF_ISA_AVX2)
+        return c;
+    const bool zmm = isa == NNF_ISA_AVX512;
+    const long lanes = zmm ? 16 : 8;
+    const double fmas = (double)s.m * s.n * s.k;
+    long steps = std::min(s.k, kContractKC);
+    long chains = (long)std::ceil(fmas / (double)(lanes * steps));
+    // Past a dozen chains the ports, not the latency, set the time: the same FMAs as a
+    // dozen longer chains (depth 1's thousands of one-step chains would time the loop).
+    if (chains > nnf_bench::kPeakChains) {
+        steps = (chains * steps + nnf_bench::kPeakChains - 1) / nnf_bench::kPeakChains;
+        chains = nnf_bench::kPeakChains;
+    }
+    c.call = [zmm, chains, steps] {
+        float x = 0.999999f, y = 1e-7f;
+        benchmark::DoNotOptimize(x);
+        benchmark::DoNotOptimize(chains_of(zmm, chains, (int)steps, x, y,
+                                           std::make_integer_sequence<int, nnf_bench::kPeakChains>()));
+        return true;
+    };
+#else
+    (void)s;
+    (void)isa;
+#endif
+    return c;
+}
+
+nnf_bench::contender fixed_cost_contender()
+{
+    using nnf_bench::contender;
+    auto one = std::make_shared<std::array<float, 3>>(std::array<float, 3>{0.5f, 0.25f, 0.0f});
+    return {"nnf:1x1x1", contender::role::machine, [one] {
+                float *v = one->data();
+                return nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 1, 1.0f, v, 1, v + 1, 1, 0.0f,
+                                 v + 2, 1) == NNF_OK;
+            }};
+}
+
 // Every library taking turns, one thread. Each contender writes its own
 // C, checked against nnf's before the rounds start.
 void compare_row(benchmark::State &state, int shape_index)
@@ -274,6 +373,8 @@ void compare_row(benchmark::State &state, int shape_index)
     }
     cs.push_back(nnf_bench::peak_contender(widest));
     cs.push_back(nnf_bench::read_contender("read:B", o.b.data(), o.b.size()));
+    cs.push_back(chains_contender(s, widest));
+    cs.push_back(fixed_cost_contender());
     nnf_bench::run_rounds(state, cs, 2.0 * s.m * s.n * s.k, s.name);
 }
 

@@ -333,37 +333,42 @@ static void test_depth_one(void **state)
     each_trans((problem){19, 1, 1, 0, 0, 0, 2.0f, 1.0f, 0}, 1303);
     each_trans((problem){9, 17, 1, 0, 0, 0, 1.0f, 0.0f, 1}, 1304);
 
+    /* Infinities and NaNs in A and B, only in A, only in B (the kernels try beta 0's
+     * finite rows first and do them again), in neither (products that overflow and
+     * underflow). */
     enum { M = 9, N = 21 };
     static const float specials[] = {0.0f, -0.0f, 1.0f, -2.5f, INFINITY, -INFINITY, NAN,
                                      -NAN, 1e-30f, -1e-30f, -3e38f};
-    const size_t ns = sizeof specials / sizeof specials[0];
+    static const float finite[] = {0.0f, -0.0f, 1.0f, -2.5f, 1e-30f, -1e-30f, -3e38f, 3e38f};
+    const size_t ns = sizeof specials / sizeof specials[0], nf = sizeof finite / sizeof finite[0];
     float a[M], b[N], c0[M * N], c[M * N], want[M * N];
-    for (size_t i = 0; i < M; i++)
-        a[i] = specials[i % ns];
-    for (size_t j = 0; j < N; j++)
-        b[j] = specials[(j * 3 + 1) % ns];
     for (size_t q = 0; q < M * N; q++)
         c0[q] = specials[(q * 7 + 2) % ns];
     static const float betas[] = {0.0f, 1.0f, 0.5f}, alphas[] = {1.0f, -1.5f};
-    for (int x = 0; x < 3; x++)
-        for (int y = 0; y < 2; y++) {
-            for (size_t i = 0; i < M; i++)
-                for (size_t j = 0; j < N; j++)
-                    want[i * N + j] = nnf__sgemm_epilogue1(fmaf(a[i], b[j], 0.0f),
-                                                           &c0[i * N + j], alphas[y], betas[x]);
-            NNF_FOR_EACH_ISA(isa) {
-                memcpy(c, c0, sizeof c);
-                NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, 1, alphas[y], a, 1,
-                                        b, N, betas[x], c, N));
-                for (size_t q = 0; q < M * N; q++)
-                    if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
-                        fail_msg("depth 1 on %s, alpha %g beta %g: C[%zu][%zu] = %a, want %a "
-                                 "(a %g, b %g, c %g)", nnf_isa_name(isa), (double)alphas[y],
-                                 (double)betas[x], q / N, q % N, (double)c[q],
-                                 (double)want[q], (double)a[q / N], (double)b[q % N],
-                                 (double)c0[q]);
-            }
+    for (int t = 0; t < 4 * 3 * 2; t++) {
+        const int set = t / 6, x = t / 2 % 3, y = t % 2;   /* operands, beta, alpha */
+        for (size_t i = 0; i < M; i++)
+            a[i] = set < 2 ? specials[i % ns] : finite[i % nf];
+        for (size_t j = 0; j < N; j++)
+            b[j] = set % 2 == 0 && set < 3 ? specials[(j * 3 + 1) % ns]
+                                            : finite[(j * 3 + 1) % nf];
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++)
+                want[i * N + j] = nnf__sgemm_epilogue1(fmaf(a[i], b[j], 0.0f),
+                                                       &c0[i * N + j], alphas[y], betas[x]);
+        NNF_FOR_EACH_ISA(isa) {
+            memcpy(c, c0, sizeof c);
+            NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, 1, alphas[y], a, 1,
+                                    b, N, betas[x], c, N));
+            for (size_t q = 0; q < M * N; q++)
+                if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
+                    fail_msg("depth 1 on %s, set %d, alpha %g beta %g: C[%zu][%zu] = %a, "
+                             "want %a (a %g, b %g, c %g)", nnf_isa_name(isa), set,
+                             (double)alphas[y], (double)betas[x], q / N, q % N, (double)c[q],
+                             (double)want[q], (double)a[q / N], (double)b[q % N],
+                             (double)c0[q]);
         }
+    }
     nnf_test_restore_isa();
 }
 

@@ -4,6 +4,8 @@
  * fma(a, b, +0) rather than a * b: the contract's accumulator starts at +0, which turns
  * a product of -0 into +0. Built for the ISAs whose vector layer has an FMA (AVX2,
  * AVX-512, NEON); the scalar tables keep the tiles. */
+#include <math.h>
+
 #include "span.h"
 #include "kernels/sgemm_epilogue.h"
 
@@ -17,16 +19,71 @@ NNF__SPAN_INLINE void outer_step(size_t m, nnf__vf ai, const float *b, float *c,
     nnf__st(c, 1, m, nnf__sgemm_epilogue_vf(acc, old, alpha, beta), NNF__BITS);
 }
 
+/* Row i of C through `step` (outer_step or outer_step_finite). */
+#define OUTER_ROW(step, ...)                                                            \
+    do {                                                                                \
+        size_t j = 0;                                                                   \
+        for (; j + NNF__VL <= n; j += NNF__VL)                                          \
+            step(NNF__VL, ai, b + j, ci + j, __VA_ARGS__);                              \
+        if (j < n)                                                                      \
+            step(nnf__tail(n, j), ai, b + j, ci + j, __VA_ARGS__);                      \
+    } while (0)
+
+/* Where no element can be NaN (beta == 0, a[i], alpha and all of B finite: fma(a[i],
+ * b, +0) is then finite or an overflow to inf, and alpha times it the same), the NaN
+ * rule has nothing to do, and alpha == 1 (1 * x == x) needs no multiply: the
+ * epilogue was 3 of the 5 vector instructions per store. The chapter's 200 x 1 @ 1 x 50
+ * went from 0.50 to 0.40 us (libxsmm 0.36). */
+NNF__SPAN_INLINE void outer_step_finite(size_t m, nnf__vf ai, const float *b, float *c,
+                                        nnf__vf valpha, const int ONE)
+{
+    nnf__vf v = nnf__v_fma(ai, nnf__ld(b, 1, m), nnf__v_zero());
+    nnf__st(c, 1, m, ONE ? v : nnf__v_mul(valpha, v), NNF__BITS);
+}
+
+/* 1 if b[0..n) are all finite: x * 0 is NaN exactly for the others. */
+static int all_finite(size_t n, const float *b)
+{
+    nnf__vf z = nnf__v_zero(), any = nnf__v_zero();
+    size_t j = 0;
+    for (; j + NNF__VL <= n; j += NNF__VL)
+        any = nnf__v_add(any, nnf__v_mul(nnf__ld(b + j, 1, NNF__VL), z));
+    if (j < n)
+        any = nnf__v_add(any, nnf__v_mul(nnf__ld(b + j, 1, nnf__tail(n, j)), z));
+    return nnf__v_mask_bits(nnf__v_unord(any, any)) == 0;
+}
+
+/* C by the contract's epilogue (FINITE == 0), or by the finite one above, returning 0 if
+ * some a[i] was not finite (those rows must then be done again). */
+NNF__SPAN_INLINE int outer_rows(size_t m, size_t n, const float *a, ptrdiff_t inca,
+                                const float *b, float *c, size_t ldc, float alpha,
+                                float beta, const int FINITE, const int ONE)
+{
+    const nnf__vf valpha = nnf__v_splat(alpha);
+    float bad = 0.0f;   /* a NaN once a non-finite a[i] has met 0 */
+    for (size_t i = 0; i < m; i++) {
+        const float a_i = a[(ptrdiff_t)i * inca];
+        const nnf__vf ai = nnf__v_splat(a_i);
+        float *ci = c + i * ldc;
+        if (FINITE) {
+            bad += a_i * 0.0f;
+            OUTER_ROW(outer_step_finite, valpha, ONE);
+        } else {
+            OUTER_ROW(outer_step, alpha, beta);
+        }
+    }
+    return bad == 0.0f;
+}
+
+/* With beta == 0, C is written and never read, so the finite rows can be tried first
+ * and, in the rare call where an operand was not finite, all of C done again. */
 void NNF__KERNEL(sgemm_outer)(size_t m, size_t n, const float *a, ptrdiff_t inca,
                               const float *b, float *c, size_t ldc, float alpha, float beta)
 {
-    for (size_t i = 0; i < m; i++) {
-        const nnf__vf ai = nnf__v_splat(a[(ptrdiff_t)i * inca]);
-        float *ci = c + i * ldc;
-        size_t j = 0;
-        for (; j + NNF__VL <= n; j += NNF__VL)
-            outer_step(NNF__VL, ai, b + j, ci + j, alpha, beta);
-        if (j < n)
-            outer_step(nnf__tail(n, j), ai, b + j, ci + j, alpha, beta);
-    }
+    if (beta == 0.0f && isfinite(alpha) &&
+        (alpha == 1.0f ? outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 1, 1)
+                       : outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 1, 0)) &&
+        all_finite(n, b))
+        return;
+    outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 0, 0);
 }

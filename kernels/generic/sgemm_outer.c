@@ -76,14 +76,15 @@ NNF__SPAN_INLINE int outer_rows(size_t m, size_t n, const float *a, ptrdiff_t in
 }
 
 /* With beta == 0, C is written and never read, so the finite rows can be tried first
- * and, in the rare call where an operand was not finite, all of C done again. */
+ * and, in the rare call where an a[i] was not finite, all of C done again. B is checked
+ * before any store: reading it just after a masked store into the same line (a 1x1
+ * product's operands side by side) stalled the load. */
 void NNF__KERNEL(sgemm_outer)(size_t m, size_t n, const float *a, ptrdiff_t inca,
                               const float *b, float *c, size_t ldc, float alpha, float beta)
 {
-    if (beta == 0.0f && isfinite(alpha) &&
+    if (beta == 0.0f && isfinite(alpha) && all_finite(n, b) &&
         (alpha == 1.0f ? outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 1, 1)
-                       : outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 1, 0)) &&
-        all_finite(n, b))
+                       : outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 1, 0)))
         return;
     outer_rows(m, n, a, inca, b, c, ldc, alpha, beta, 0, 0);
 }

@@ -15,6 +15,14 @@
  * Several threads each sweep the block from their own L2, as before. Unlike the old
  * loop, B stays packed for the whole job, so products taller than one A block no
  * longer pack B once per block.
+ *
+ * Packing reads operands that nothing has touched for a whole level, from memory: on
+ * the Zen 5 VM here a line outside the L2 takes 120-400 ns (no L3 to speak of), and a
+ * packing walk that waits for each row of its block ran at a third to a fifth of its
+ * speed from the L2 (an 8 x 384 A panel 1.3-1.8k TSC ticks against 0.5k, a 48-wide B
+ * panel 15-17k against 3k). So while a compute item's kernels run, they ask the
+ * caches for what the next packing will read (prefetch_runs): the next A panel's
+ * source, and a share of the next B block's source in the last items before it.
  */
 #include <stdint.h>
 
@@ -34,6 +42,12 @@ enum { KC = NNF__SGEMM_KC };
  * 48-72 KiB of packed floats: 3-7 us), so threads share the packing without each
  * item costing more to claim than to do. */
 #define PACK_ITEMS_PER_BLOCK 8
+
+/* The next B block's source is asked for over this many compute items before it is
+ * packed, a few lines per kernel call: 16 to 32 gave the B packing its lowest times
+ * at 1024^3 and on the big MLP's products (4 left it at 1.3x; the whole group of 64-128
+ * items, 1.2x, its first lines gone from the L2 again). */
+#define PREFETCH_ITEMS 16
 
 /* With threads, each level has at least this many compute items per thread (whole row
  * panels first, then narrower column chunks), so no thread is left without work for
@@ -175,6 +189,38 @@ nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, siz
     return j;
 }
 
+/* Part of an operand as a packing walk reads it: `runs` runs of `len` contiguous floats,
+ * `stride` apart. */
+typedef struct {
+    const float *p;
+    size_t len, runs;
+    ptrdiff_t stride;
+} source_runs;
+
+/* The h x w block of v at (i, j): runs along its rows if they are contiguous, else
+ * along its columns. */
+static source_runs runs_of(nnf__sgemm_view v, size_t i, size_t j, size_t h, size_t w)
+{
+    const float *p = nnf__sgemm_at(v, i, j);
+    return v.cs == 1 ? (source_runs){p, w, h, v.rs} : (source_runs){p, h, w, v.cs};
+}
+
+/* Asks the caches (all levels: on the Zen 5 a prefetch for the L2 alone was mostly
+ * dropped) for the lines of runs [r0, r1). The empty asm keeps the loop: a prefetch is
+ * no side effect in C, and GCC 12 deleted the loop around it without one. */
+static void prefetch_runs(const source_runs *r, size_t r0, size_t r1)
+{
+    for (size_t q = r0; q < r1; q++) {
+        const char *s = (const char *)(r->p + (ptrdiff_t)q * r->stride);
+        const char *last = s + r->len * sizeof(float) - 1;
+        for (; s < last; s += 64) {
+            __builtin_prefetch(s, 0, 3);
+            __asm__ volatile("" : : "r"(s));
+        }
+        __builtin_prefetch(last, 0, 3);
+    }
+}
+
 /* Everything an item needs: one job's part of C and its packed operands. */
 typedef struct {
     const nnf__sgemm_kernels *kr;
@@ -189,6 +235,33 @@ typedef struct {
     float *abuf, *bbuf;     /* level pc of A at abuf + pc * KC * m_pad, same for B */
     size_t m_pad, n_pad;
 } packed_job;
+
+/* This compute item's share of the source of the B block packed after its group: the
+ * next block of the level, else the first of the next level (the next job's when the
+ * job has one A block: the jobs advance along k first), spread over the group's last
+ * PREFETCH_ITEMS compute items. Only A block 0 packs B. */
+static source_runs next_b_share(const packed_job *j, const nnf__sgemm_item *it)
+{
+    const nnf__sgemm_plan *p = &j->plan;
+    const source_runs none = {NULL, 0, 0, 0};
+    int64_t items = p->nq * p->nch, share = it->q * p->nch + it->ch;
+    int64_t from = items > PREFETCH_ITEMS ? items - PREFETCH_ITEMS : 0;
+    int64_t pc = it->pc, jc = it->jc + 1;
+    if (jc == p->njc) {
+        jc = 0;
+        pc++;
+    }
+    size_t k0 = (size_t)(j->level0 + pc) * KC;
+    if (it->ic != 0 || share < from || k0 >= j->k || (pc == p->npc && p->nic > 1))
+        return none;
+    size_t c0 = (size_t)(jc * p->b_cols), c1 = min_size(j->n, c0 + (size_t)p->b_cols);
+    source_runs r = runs_of(j->b, k0, c0, min_size(KC, j->k - k0), c1 - c0);
+    size_t shares = (size_t)(items - from), s = (size_t)(share - from);
+    size_t r0 = r.runs * s / shares, r1 = r.runs * (s + 1) / shares;
+    r.p += (ptrdiff_t)r0 * r.stride;
+    r.runs = r1 - r0;
+    return r;
+}
 
 static void run_item(void *ctx, int64_t i, int participant)
 {
@@ -221,10 +294,18 @@ static void run_item(void *ctx, int64_t i, int participant)
     float beta = j->level0 + it.pc == 0 ? j->beta : 1.0f;
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
     float *crow = j->c + i0 * j->ldc;
-    for (size_t jr = j0; jr < j1; jr += NR)
+    /* What the next packings read, asked for a part before each kernel call. */
+    source_runs next_a = {NULL, 0, 0, 0}, next_b = next_b_share(j, &it);
+    if (it.jc == 0 && it.ch == 0 && i0 + MR < rows_end)
+        next_a = runs_of(j->a, i0 + MR, k0, min_size(MR, rows_end - i0 - MR), kc);
+    size_t calls = (j1 - j0 + NR - 1) / NR;
+    for (size_t jr = j0, t = 0; jr < j1; jr += NR, t++) {
+        prefetch_runs(&next_a, next_a.runs * t / calls, next_a.runs * (t + 1) / calls);
+        prefetch_runs(&next_b, next_b.runs * t / calls, next_b.runs * (t + 1) / calls);
         nnf__sgemm_ukernel_every(kr->ukernel, kr->ukernel_every, j->period, kc, apanel, 1,
                                  (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR, crow + jr,
                                  j->ldc, mr, min_size(NR, j1 - jr), j->alpha, beta);
+    }
 }
 
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,

@@ -64,6 +64,13 @@
 enum { NSLOTS = 32 };
 enum { SLOT_FREE, SLOT_ACTIVE, SLOT_FINISHED };
 
+/* A job's place in the trace (nnf__runtime_trace); to is NULL unless it is traced. */
+typedef struct traced {
+    nnf__trace *to;
+    int job;
+    uint64_t start;
+} traced;
+
 typedef struct slot {
     /* The owner (the calling thread) holds one reference from start to finish, each
      * worker one while it looks at or works on the job; the slot is free at 0. */
@@ -84,6 +91,7 @@ typedef struct slot {
     nnf__item_state *states;
     int64_t states_cap;
     _Alignas(16) unsigned char plan[NNF__JOB_PLAN_MAX];
+    traced trace;
     /* Independent items: the next to claim. With dependencies: every item below it
      * has been claimed. */
     _Alignas(64) atomic_llong next;
@@ -122,6 +130,7 @@ static atomic_long spin_wait_ns = 20000;
 static atomic_long spin_idle_ns = 50000;
 
 static atomic_long fail_create_after;
+static _Atomic(nnf__trace *) trace_to;
 static atomic_int test_spread;
 static atomic_int max_participants_seen = 1;
 static _Thread_local int in_job;
@@ -210,22 +219,55 @@ static void wait_progress(slot *s, unsigned seen)
     nnf__wait_change(&s->progress, seen, &s->sleepers, (uint64_t)atomic_load(&spin_wait_ns));
 }
 
+/* Records an event of a traced job that began at t0 and ends now. */
+static void trace_event(const traced *t, nnf__trace_what what, int participant, int64_t item,
+                        uint64_t t0)
+{
+    int64_t e = atomic_fetch_add_explicit(&t->to->n, 1, memory_order_relaxed);
+    if (e < t->to->cap)
+        t->to->events[e] = (nnf__trace_event){t0, nnf__now_ns(), item, t->job, participant,
+                                              what};
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static void participate(slot *s, int participant)
 {
     int ran = 0;
+    uint64_t joined = 0, cpu = 0;
+    if (s->trace.to != NULL) {
+        trace_event(&s->trace, NNF__TRACE_JOINED, participant, -1, s->trace.start);
+        joined = nnf__now_ns();
+        cpu = thread_cpu_ns();
+    }
     for (;;) {
         unsigned seen = atomic_load(&s->progress);
         int64_t i = s->ready != NULL ? nnf__claim_ready(s->states, s->items, &s->next, s->ready,
                                                         s->plan)
                                      : claim_next(s);
-        if (i == NNF__CLAIM_NONE)
+        if (i == NNF__CLAIM_NONE) {
+            if (s->trace.to != NULL)
+                trace_event(&s->trace, NNF__TRACE_TOOK_PART, participant,
+                            (int64_t)(thread_cpu_ns() - cpu), joined);
             return;
+        }
         if (i == NNF__CLAIM_BLOCKED) {
             /* Every unclaimed item waits for one that is running. */
+            uint64_t t0 = s->trace.to != NULL ? nnf__now_ns() : 0;
             wait_progress(s, seen);
+            if (s->trace.to != NULL)
+                trace_event(&s->trace, NNF__TRACE_BLOCKED, participant, -1, t0);
             continue;
         }
+        uint64_t t0 = s->trace.to != NULL ? nnf__now_ns() : 0;
         s->run(s->ctx, i, participant);
+        if (s->trace.to != NULL)
+            trace_event(&s->trace, NNF__TRACE_ITEM, participant, i, t0);
 #ifdef NNF_FUZZ_PLANT
         /* A race for scripts/tsan.sh to prove that ThreadSanitizer sees this code
          * (src/core/plant.h; on with NNF_FUZZ_PLANT=race): the count of participants
@@ -540,10 +582,37 @@ static int ensure_states(slot *s, int64_t items)
     return 1;
 }
 
+/* The job's place in the trace if one is on and has room. */
+static traced trace_begin(const nnf__job *job)
+{
+    traced t = {atomic_load_explicit(&trace_to, memory_order_acquire), 0, 0};
+    if (t.to == NULL)
+        return t;
+    t.job = atomic_fetch_add(&t.to->jobs, 1);
+    if (t.job >= NNF__TRACE_JOBS) {
+        t.to = NULL;
+        return t;
+    }
+    t.to->items[t.job] = job->items;
+    t.to->has_plan[t.job] = job->ready != NULL;
+    if (job->ready != NULL)
+        memcpy(t.to->plans[t.job], job->plan, job->plan_size);
+    t.start = nnf__now_ns();
+    return t;
+}
+
 static void run_alone(const nnf__job *job)
 {
-    for (int64_t i = 0; i < job->items; i++)
+    traced t = trace_begin(job);
+    uint64_t cpu = t.to != NULL ? thread_cpu_ns() : 0;
+    for (int64_t i = 0; i < job->items; i++) {
+        uint64_t t0 = t.to != NULL ? nnf__now_ns() : 0;
         job->run(job->ctx, i, 0);
+        if (t.to != NULL)
+            trace_event(&t, NNF__TRACE_ITEM, 0, i, t0);
+    }
+    if (t.to != NULL)
+        trace_event(&t, NNF__TRACE_TOOK_PART, 0, (int64_t)(thread_cpu_ns() - cpu), t.start);
     last_participants = 1;
 }
 
@@ -569,6 +638,7 @@ void nnf__run(const nnf__job *job, int threads)
     s->ready = job->ready;
     if (job->ready != NULL)
         memcpy(s->plan, job->plan, job->plan_size);
+    s->trace = trace_begin(job);
     s->fpenv = nnf__fpenv_get();
     int cpu = sched_getcpu();
     keep_workers_off(cpu, atomic_load(&pool.nworkers));
@@ -584,12 +654,15 @@ void nnf__run(const nnf__job *job, int threads)
     int outer = in_job;
     in_job = 1;
     participate(s, 0);
+    uint64_t t0 = s->trace.to != NULL ? nnf__now_ns() : 0;
     for (;;) {
         unsigned seen = atomic_load(&s->progress);
         if (atomic_load_explicit(&s->done, memory_order_acquire) >= s->items)
             break;
         wait_progress(s, seen);
     }
+    if (s->trace.to != NULL)
+        trace_event(&s->trace, NNF__TRACE_END, 0, -1, t0);
     in_job = outer;
     last_participants = atomic_load(&s->ran);
     int most = atomic_load(&max_participants_seen);
@@ -683,6 +756,15 @@ int nnf__runtime_max_participants(int reset)
     if (reset)
         return atomic_exchange(&max_participants_seen, 1);
     return atomic_load(&max_participants_seen);
+}
+
+void nnf__runtime_trace(nnf__trace *t)
+{
+    if (t != NULL) {
+        atomic_store(&t->n, 0);
+        atomic_store(&t->jobs, 0);
+    }
+    atomic_store_explicit(&trace_to, t, memory_order_release);
 }
 
 void nnf__runtime_set_spin(long wait_ns, long idle_ns)

@@ -105,4 +105,36 @@ void nnf__threads_reread_env(void);
  * progress, `idle` for a worker that found nothing to do. Negative keeps a value. */
 void nnf__runtime_set_spin(long wait_ns, long idle_ns);
 
+/* A trace of what each participant of the next jobs does, for bench_threads' per-thread
+ * breakdown: every item run, every wait, with CLOCK_MONOTONIC times. Events past `cap`
+ * are dropped (counted in n all the same); jobs past NNF__TRACE_JOBS are not traced. */
+enum { NNF__TRACE_JOBS = 64 };
+typedef enum {
+    NNF__TRACE_ITEM,      /* ran `item` */
+    NNF__TRACE_BLOCKED,   /* every unclaimed item waited for running ones */
+    NNF__TRACE_END,       /* the caller waited for the last running items */
+    NNF__TRACE_JOINED,    /* [t0, t1]: from the job's start to this participant's first claim */
+    NNF__TRACE_TOOK_PART, /* [t0, t1]: from the first claim to leaving; `item`: the thread's
+                           * CPU time in that span (ns) */
+} nnf__trace_what;
+typedef struct nnf__trace_event {
+    uint64_t t0, t1;
+    int64_t item;
+    int job, participant;
+    nnf__trace_what what;
+} nnf__trace_event;
+typedef struct nnf__trace {
+    nnf__trace_event *events;
+    int64_t cap;
+    atomic_llong n;
+    atomic_int jobs;
+    /* Per job: its items and a copy of its plan (ready() jobs), to name the items. */
+    int64_t items[NNF__TRACE_JOBS];
+    int has_plan[NNF__TRACE_JOBS];
+    _Alignas(16) unsigned char plans[NNF__TRACE_JOBS][NNF__JOB_PLAN_MAX];
+} nnf__trace;
+/* Starts tracing into *t (its counts zeroed here); NULL stops. The jobs started while
+ * it is on must have finished before the trace is read or stopped. */
+void nnf__runtime_trace(nnf__trace *t);
+
 #endif

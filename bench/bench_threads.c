@@ -1,0 +1,309 @@
+/* Where a threaded product's time goes, per thread (the pool's trace hook,
+ * nnf__runtime_trace): the packed sgemm path's items by kind (B packing, the compute items
+ * that pack their A panel, the other compute items), the waits (every unclaimed item
+ * blocked on running ones; the caller's wait for the last running items), the time from
+ * the job's start to a participant's first claim, and what is left of its wall time
+ * (claiming, and a worker's time after it found nothing left). Wall times on a shared
+ * machine mix in other programs; item times show it too (a descheduled item is long), so
+ * medians of item times say whether the threads slowed each other down (caches, memory)
+ * and the per-thread sums say where the wall time went.
+ *
+ *     build/native/bench/bench_threads [rounds [load [product...]]]
+ *     chrt -f 20 build/native/bench/bench_threads 21 quiet 0 1 2
+ *
+ * load: quiet (default), nice19 or normal: a busy-loop process of this benchmark's own at
+ * nice 19 or at its priority, running through the rounds. Products by number (default
+ * all): 0 1024^3, 1-3 the big MLP step's products (bench_train_step), 4 512^3. Rounds
+ * alternate 1 and 2 threads. On a machine others use, SCHED_FIFO (chrt) keeps them off
+ * the cores while it runs: the nearest to a quiet machine there is. */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nnf/nnf.h"
+#include "src/linalg/sgemm_internal.h"
+#include "src/runtime/pool.h"
+
+enum { MAX_ROUNDS = 201, MAX_PART = 2, KINDS = 4, EVENTS = 1 << 18 };
+enum { K_PACK_B, K_COMPUTE_A, K_COMPUTE, K_OTHER };
+static const char *const kind_names[KINDS] = {"pack B", "comp+A", "compute", "item"};
+
+typedef struct {
+    const char *name;
+    nnf_trans ta, tb;
+    size_t m, n, k;
+} product;
+
+static const product products[] = {
+    {"1024^3", NNF_NO_TRANS, NNF_NO_TRANS, 1024, 1024, 1024},
+    {"MLP x@W1^T 4096x784->512", NNF_NO_TRANS, NNF_TRANS, 4096, 512, 784},
+    {"MLP g^T@x 512x784, k 4096", NNF_TRANS, NNF_NO_TRANS, 512, 784, 4096},
+    {"MLP g@W1 4096x512->784", NNF_NO_TRANS, NNF_NO_TRANS, 4096, 784, 512},
+    {"512^3", NNF_NO_TRANS, NNF_NO_TRANS, 512, 512, 512},
+};
+enum { NPRODUCTS = sizeof products / sizeof products[0] };
+
+/* One call's figures, ns: per participant, items by kind and the rest. */
+typedef struct {
+    double wall, jobs;
+    double items[MAX_PART][KINDS], count[MAX_PART][KINDS];
+    double joined[MAX_PART], blocked[MAX_PART], end[MAX_PART], rest[MAX_PART];
+    double part[MAX_PART], cpu[MAX_PART];   /* first claim to leaving: wall, CPU time */
+} call;
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int by_value(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static double median(double *v, int n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    return v[(n - 1) / 2];
+}
+
+static int kind_of(const nnf__trace *t, int job, int64_t item)
+{
+    if (!t->has_plan[job])
+        return K_OTHER;
+    nnf__sgemm_plan plan;
+    memcpy(&plan, t->plans[job], sizeof plan);
+    nnf__sgemm_item it = nnf__sgemm_plan_item(&plan, item);
+    if (it.kind == NNF__SGEMM_ITEM_PACK_B)
+        return K_PACK_B;
+    return it.jc == 0 && it.ch == 0 ? K_COMPUTE_A : K_COMPUTE;
+}
+
+static nnf__trace trace;
+static nnf__trace_event events[EVENTS];
+/* Item durations (us) by thread count and kind, over every round. */
+static double *durations[MAX_PART][KINDS];
+static int ndur[MAX_PART][KINDS], capdur[MAX_PART][KINDS];
+
+static int add_duration(int threads, int k, double us)
+{
+    int *n = &ndur[threads - 1][k], *cap = &capdur[threads - 1][k];
+    if (*n == *cap) {
+        double *grown = realloc(durations[threads - 1][k],
+                                (size_t)(*cap ? 2 * *cap : 4096) * sizeof(double));
+        if (grown == NULL)
+            return 0;
+        durations[threads - 1][k] = grown;
+        *cap = *cap ? 2 * *cap : 4096;
+    }
+    durations[threads - 1][k][(*n)++] = us;
+    return 1;
+}
+
+static int run(const product *p, const float *a, const float *b, float *c, int threads, call *out)
+{
+    size_t lda = p->ta == NNF_NO_TRANS ? p->k : p->m;
+    size_t ldb = p->tb == NNF_NO_TRANS ? p->n : p->k;
+    if (nnf_set_num_threads(threads) != NNF_OK)
+        return 0;
+    trace.events = events;
+    trace.cap = EVENTS;
+    nnf__runtime_trace(&trace);
+    uint64_t t0 = now_ns();
+    nnf_status st = nnf_sgemm(p->ta, p->tb, p->m, p->n, p->k, 1.0f, a, lda, b, ldb, 0.0f, c,
+                              p->n);
+    uint64_t t1 = now_ns();
+    nnf__runtime_trace(NULL);
+    if (st != NNF_OK || atomic_load(&trace.n) > EVENTS)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->wall = (double)(t1 - t0);
+    out->jobs = atomic_load(&trace.jobs);
+    uint64_t last[MAX_PART] = {0};
+    for (int64_t e = 0; e < atomic_load(&trace.n); e++) {
+        const nnf__trace_event *ev = &events[e];
+        int q = ev->participant;
+        if (q >= MAX_PART)
+            return 0;
+        double d = (double)(ev->t1 - ev->t0);
+        last[q] = ev->t1 > last[q] ? ev->t1 : last[q];
+        switch (ev->what) {
+        case NNF__TRACE_ITEM: {
+            int k = kind_of(&trace, ev->job, ev->item);
+            out->items[q][k] += d;
+            out->count[q][k] += 1;
+            if (!add_duration(threads, k, d * 1e-3))
+                return 0;
+            break;
+        }
+        case NNF__TRACE_BLOCKED:
+            out->blocked[q] += d;
+            break;
+        case NNF__TRACE_END:
+            out->end[q] += d;
+            break;
+        case NNF__TRACE_JOINED:
+            out->joined[q] += d;
+            break;
+        case NNF__TRACE_TOOK_PART:
+            out->part[q] += d;
+            out->cpu[q] += (double)ev->item;
+            break;
+        }
+    }
+    for (int q = 0; q < threads; q++) {
+        double used = out->joined[q] + out->blocked[q] + out->end[q];
+        for (int k = 0; k < KINDS; k++)
+            used += out->items[q][k];
+        out->rest[q] = out->wall - used;
+    }
+    return 1;
+}
+
+static call calls[2][MAX_ROUNDS];
+static int rounds;
+
+/* The median over rounds of a figure of the calls at `threads` (a field's offset in
+ * `call`, as a double array index), or of the 1-thread wall over this one's. */
+static double median_of(int threads, const double *field_of_call0, int ratio)
+{
+    static double v[MAX_ROUNDS];
+    size_t at = (size_t)(field_of_call0 - (const double *)&calls[0][0]);
+    for (int r = 0; r < rounds; r++) {
+        const double *x = (const double *)&calls[threads - 1][r];
+        v[r] = ratio ? calls[0][r].wall / x[at] : x[at];
+    }
+    return median(v, rounds);
+}
+#define MEDIAN_OF(threads, field) median_of(threads, &calls[0][0].field, 0)
+
+int main(int argc, char **argv)
+{
+    rounds = argc > 1 ? atoi(argv[1]) : 21;
+    if (rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: bench_threads [rounds (1-%d) [product (0-%d)...]]\n",
+                MAX_ROUNDS, NPRODUCTS - 1);
+        return 2;
+    }
+    const char *load = argc > 2 ? argv[2] : "quiet";
+    int busy_nice;
+    errno = 0;
+    int own = getpriority(PRIO_PROCESS, 0);
+    if (strcmp(load, "quiet") == 0) {
+        busy_nice = INT32_MIN;
+    } else if (strcmp(load, "nice19") == 0) {
+        busy_nice = 19;
+    } else if (strcmp(load, "normal") == 0) {
+        busy_nice = errno == 0 ? own : 0;
+    } else {
+        fprintf(stderr, "load: quiet, nice19 or normal\n");
+        return 2;
+    }
+    pid_t busy = 0;
+    if (busy_nice != INT32_MIN && (busy = fork()) == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* gone with the benchmark, however it ends */
+        struct sched_param none = {0};
+        sched_setscheduler(0, SCHED_OTHER, &none);   /* not the SCHED_FIFO of chrt */
+        setpriority(PRIO_PROCESS, 0, busy_nice);
+        for (volatile unsigned long x = 0;; x = x + 1)
+            ;
+    }
+    int chosen[NPRODUCTS], nchosen = 0;
+    for (int i = 3; i < argc && nchosen < NPRODUCTS; i++)
+        chosen[nchosen++] = atoi(argv[i]) % NPRODUCTS;
+    if (nchosen == 0)
+        for (; nchosen < NPRODUCTS; nchosen++)
+            chosen[nchosen] = nchosen;
+    printf("ISA %s, %d rounds, load %s; medians over rounds, ms (item times: us)\n",
+           nnf_isa_name(nnf_isa_active()), rounds, load);
+    for (int s = 0; s < nchosen; s++) {
+        const product *p = &products[chosen[s]];
+        float *a = malloc(p->m * p->k * sizeof *a), *b = malloc(p->k * p->n * sizeof *b);
+        float *c = malloc(p->m * p->n * sizeof *c);
+        if (a == NULL || b == NULL || c == NULL)
+            return 1;
+        for (size_t i = 0; i < p->m * p->k; i++)
+            a[i] = (float)(i * 7919 % 1000) / 1000.0f - 0.5f;
+        for (size_t i = 0; i < p->k * p->n; i++)
+            b[i] = (float)(i * 104729 % 1000) / 1000.0f - 0.5f;
+        memset(ndur, 0, sizeof ndur);
+        call warm;
+        run(p, a, b, c, 1, &warm);
+        run(p, a, b, c, 2, &warm);
+        memset(ndur, 0, sizeof ndur);
+        for (int r = 0; r < rounds; r++)
+            for (int i = 0; i < 2; i++) {
+                int threads = r % 2 ? 2 - i : 1 + i;
+                if (!run(p, a, b, c, threads, &calls[threads - 1][r]))
+                    return 1;
+            }
+        double flops = 2.0 * (double)p->m * (double)p->n * (double)p->k;
+        double w1 = MEDIAN_OF(1, wall), w2 = MEDIAN_OF(2, wall);
+        printf("\n%s: %.0f jobs at 2 threads; wall 1 thread %.3f (%.0f GFLOPS), 2 threads "
+               "%.3f (%.0f GFLOPS), %.2fx (median of per-round ratios %.2fx)\n",
+               p->name, MEDIAN_OF(2, jobs), w1 * 1e-6, flops / w1, w2 * 1e-6, flops / w2,
+               w1 / w2, median_of(2, &calls[0][0].wall, 1));
+        if (trace.has_plan[0]) {
+            nnf__sgemm_plan pl;
+            memcpy(&pl, trace.plans[0], sizeof pl);
+            printf("  first job: %lld items; A blocks %lld of %lld rows, %lld levels, B blocks "
+                   "%lld of %lld columns in %lld pack items, %lld row panels x %lld chunks of "
+                   "%lld columns\n", (long long)pl.items, (long long)pl.nic,
+                   (long long)pl.a_rows, (long long)pl.npc, (long long)pl.njc,
+                   (long long)pl.b_cols, (long long)pl.nbp, (long long)pl.nq,
+                   (long long)pl.nch, (long long)pl.cw);
+        }
+        printf("  %-14s", "");
+        for (int k = 0; k < KINDS; k++)
+            printf(" %9s", kind_names[k]);
+        printf(" %9s %9s %9s %9s %7s\n", "joined", "blocked", "end wait", "rest", "on CPU");
+        for (int threads = 1; threads <= 2; threads++)
+            for (int q = 0; q < threads; q++) {
+                printf("  %d thr, thr %d: ", threads, q);
+                for (int k = 0; k < KINDS; k++)
+                    printf(" %9.3f", MEDIAN_OF(threads, items[q][k]) * 1e-6);
+                printf(" %9.3f %9.3f %9.3f %9.3f", MEDIAN_OF(threads, joined[q]) * 1e-6,
+                       MEDIAN_OF(threads, blocked[q]) * 1e-6,
+                       MEDIAN_OF(threads, end[q]) * 1e-6,
+                       MEDIAN_OF(threads, rest[q]) * 1e-6);
+                printf(" %6.1f%%\n", 100 * MEDIAN_OF(threads, cpu[q]) /
+                                          MEDIAN_OF(threads, part[q]));
+            }
+        printf("  items per call at 2 threads, thread 0 / 1:");
+        for (int k = 0; k < KINDS; k++)
+            printf(" %s %.0f/%.0f", kind_names[k], MEDIAN_OF(2, count[0][k]),
+                   MEDIAN_OF(2, count[1][k]));
+        printf("\n  item time, median [90th pct] us, 1 thread -> 2 threads:");
+        for (int k = 0; k < KINDS; k++) {
+            if (ndur[0][k] == 0)
+                continue;
+            double m1 = median(durations[0][k], ndur[0][k]);
+            double p1 = durations[0][k][(ndur[0][k] - 1) * 9 / 10];
+            double m2 = median(durations[1][k], ndur[1][k]);
+            double p2 = ndur[1][k] ? durations[1][k][(ndur[1][k] - 1) * 9 / 10] : 0;
+            printf(" %s %.2f [%.2f] -> %.2f [%.2f]", kind_names[k], m1, p1, m2, p2);
+        }
+        printf("\n");
+        free(a);
+        free(b);
+        free(c);
+    }
+    if (busy > 0) {
+        kill(busy, SIGKILL);
+        waitpid(busy, NULL, 0);
+    }
+    return 0;
+}

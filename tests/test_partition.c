@@ -1,7 +1,7 @@
 /* Many cores on paper: the sgemm partitioning for 16, 32 and 64 virtual threads, with
  * no real threads. A discrete-event simulation runs each job of a product: whenever a
  * virtual thread is free it claims through the pool's own scan (nnf__claim_ready, with
- * the job's real ready() for the packed path; in index order for the rectangles of the
+ * the job's real ready() and preference for the packed path; in index order for the rectangles of the
  * unpacked paths), and an item takes as long as its flops, a float packed counting as
  * PACK_COST flops. It shows, for every kernel table compiled in:
  * - every thread's share of the work is fair: the product finishes within a few percent
@@ -45,9 +45,10 @@ typedef struct {
     double makespan, total, min_busy;
 } sim;
 
-/* Runs one job of `items` on v virtual threads (ready == NULL: independent items). */
-static sim simulate(int v, int64_t items, nnf__ready_fn ready, const void *plan, cost_fn cost,
-                    const void *ctx)
+/* Runs one job of `items` on v virtual threads (ready == NULL: independent items), each
+ * claiming with the job's preference (prefer, may be NULL) as the pool's participant t. */
+static sim simulate(int v, int64_t items, nnf__ready_fn ready, nnf__prefer_fn prefer,
+                    const void *plan, cost_fn cost, const void *ctx)
 {
     nnf__item_state *st = calloc((size_t)items, sizeof *st);
     double *free_at = calloc((size_t)v, sizeof *free_at);
@@ -72,7 +73,8 @@ static sim simulate(int v, int64_t items, nnf__ready_fn ready, const void *plan,
             }
         int64_t i;
         if (ready != NULL) {
-            i = nnf__claim_ready(st, items, &lo, ready, plan);
+            nnf__claimer who = {prefer, th, v};
+            i = nnf__claim_ready(st, items, &lo, ready, plan, &who);
         } else {
             i = atomic_load(&lo) < items ? atomic_fetch_add(&lo, 1) : NNF__CLAIM_NONE;
         }
@@ -169,7 +171,8 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size
                 packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
                                 min_size(jobs.cols, n - c0), k, l0, 0.0, 0.0};
                 nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
-                sim s = simulate(v, p.items, nnf__sgemm_plan_ready, &p, packed_cost, &c);
+                sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
+                                 packed_cost, &c);
                 o.makespan += s.makespan;
                 o.ideal += s.total / v;
                 double share = s.min_busy / (s.total / v);
@@ -200,7 +203,7 @@ static outcome run_rects(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_
     rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr, (size_t)kr->direct_nr,
                                          v, 0),
                    k};
-    sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, rect_cost, &c);
+    sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, NULL, rect_cost, &c);
     outcome o = {s.makespan, s.total / v, s.min_busy / (s.total / v), 0.0, 0.0, v};
     return o;
 }

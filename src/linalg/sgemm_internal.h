@@ -149,6 +149,11 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
 nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i);
 /* The job's nnf__ready_fn. */
 int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, int64_t i);
+/* The job's nnf__prefer_fn: each participant keeps to its own share of every B block's
+ * tiles (the same rows at every block and level, so their A panels and C tiles stay in
+ * its caches), up to the group after the lowest unclaimed item's. */
+int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int participant,
+                               int participants);
 
 /* How the packed path cuts a product into jobs: rows x cols of C per job, `levels` KC
  * levels per job; scratch floats one job needs. */

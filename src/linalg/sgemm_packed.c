@@ -12,7 +12,9 @@
  * The order of items is the BLIS loop order, which a single thread follows exactly
  * (it runs the items in index order, where every dependency comes first): a B block is
  * packed into the L2 and swept by every row panel of the A block before the next one.
- * Several threads each sweep the block from their own L2, as before. Unlike the old
+ * Several threads each sweep the block from their own L2, as before, each preferring
+ * its own share of the row panels (the same at every block and level), so that the A
+ * panels and C tiles it reads are the ones it wrote (nnf__sgemm_plan_prefer). Unlike the old
  * loop, B stays packed for the whole job, so products taller than one A block no
  * longer pack B once per block.
  *
@@ -158,6 +160,43 @@ int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, i
         !nnf__item_done(states, compute_index(p, it.ic, it.pc, 0, it.q, 0)))
         return i + 1;
     return 0;
+}
+
+/* The (ic, pc, jc) group of item i, numbered in index order. */
+static int64_t group_of(const nnf__sgemm_plan *p, int64_t i)
+{
+    if (i < p->items0)
+        return i / p->per0;
+    return p->npc * p->njc + (i - p->items0) / p->per;
+}
+
+/* Why: when every thread claimed the lowest ready item, a row panel went to either
+ * thread at each B block and level, so half the A panels and C tiles an item read had
+ * last been written in the other core's caches. On the 2 vCPUs here (a cache line's
+ * round trip between them takes 400-450 ns: they share no L3) that made the median
+ * compute item 6-46% slower at 2 threads than at 1 and 2 threads 1.46-1.72x one at
+ * 1024^3 and the big MLP's products; with shares, items take what they take alone and
+ * 2 threads reach 1.84-2.00x (bench_threads under SCHED_FIFO, interleaved, load average
+ * 6-7 from other users; README "Threads"). Pack items are everyone's: each B block is
+ * packed once, by whoever is free. */
+int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int participant,
+                               int participants)
+{
+    const nnf__sgemm_plan *p = plan;
+    int64_t g = group_of(p, i);
+    if (g > group_of(p, lo) + 1)
+        return p->items;
+    nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
+    if (it.kind == NNF__SGEMM_ITEM_PACK_B)
+        return 0;
+    /* Shares of the group's tiles in index order (row panel, then chunk). */
+    int64_t tiles = p->nq * p->nch, t = it.q * p->nch + it.ch;
+    int64_t first = tiles * participant / participants;
+    int64_t end = tiles * (participant + 1) / participants;
+    if (t >= first && t < end)
+        return 0;
+    int64_t compute0 = compute_index(p, it.ic, it.pc, it.jc, 0, 0);
+    return t < first ? compute0 + first : compute0 + tiles;
 }
 
 nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
@@ -337,7 +376,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.bbuf = scratch + (size_t)lv * KC * j.m_pad;
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
-                                sizeof j.plan};
+                                sizeof j.plan, nnf__sgemm_plan_prefer};
                 nnf__run(&job, threads);
             }
         }

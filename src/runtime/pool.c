@@ -87,6 +87,7 @@ typedef struct slot {
     nnf__item_fn run;
     void *ctx;
     nnf__ready_fn ready;
+    nnf__prefer_fn prefer;
     nnf__fpenv fpenv;
     nnf__item_state *states;
     int64_t states_cap;
@@ -156,25 +157,21 @@ static int64_t claim_next(slot *s)
     return i < s->items ? i : NNF__CLAIM_NONE;
 }
 
-int64_t nnf__claim_ready(nnf__item_state *states, int64_t items, atomic_llong *lo_hint,
-                         nnf__ready_fn ready, const void *plan)
+/* The first unclaimed item in [from, items) that ready() accepts and, given `who`, that
+ * it prefers: CAS-claimed, or CLAIM_BLOCKED. */
+static int64_t claim_from(nnf__item_state *states, int64_t items, int64_t from,
+                          nnf__ready_fn ready, const void *plan, const nnf__claimer *who)
 {
-    int64_t lo = atomic_load_explicit(lo_hint, memory_order_relaxed);
-    while (lo < items && atomic_load_explicit(&states[lo], memory_order_relaxed) != 0)
-        lo++;
-    if (lo >= items)
-        return NNF__CLAIM_NONE;
-    long long seen = atomic_load_explicit(lo_hint, memory_order_relaxed);
-    while (seen < lo && !atomic_compare_exchange_weak_explicit(lo_hint, &seen, lo,
-                                                               memory_order_relaxed,
-                                                               memory_order_relaxed))
-        ;
-    for (int64_t i = lo; i < items;) {
+    for (int64_t i = from; i < items;) {
         if (atomic_load_explicit(&states[i], memory_order_relaxed) != NNF__ITEM_FREE) {
             i++;
             continue;
         }
-        int64_t skip = ready(plan, states, i);
+        int64_t skip = who != NULL ? who->prefer(plan, from, i, who->participant,
+                                                 who->participants)
+                                   : 0;
+        if (skip == 0)
+            skip = ready(plan, states, i);
         if (skip != 0) {
             i = skip;
             continue;
@@ -186,7 +183,29 @@ int64_t nnf__claim_ready(nnf__item_state *states, int64_t items, atomic_llong *l
             return i;
         i++;
     }
-    return NNF__CLAIM_BLOCKED;   /* lo was unclaimed, so something is left */
+    return NNF__CLAIM_BLOCKED;
+}
+
+int64_t nnf__claim_ready(nnf__item_state *states, int64_t items, atomic_llong *lo_hint,
+                         nnf__ready_fn ready, const void *plan, const nnf__claimer *who)
+{
+    int64_t lo = atomic_load_explicit(lo_hint, memory_order_relaxed);
+    while (lo < items && atomic_load_explicit(&states[lo], memory_order_relaxed) != 0)
+        lo++;
+    if (lo >= items)
+        return NNF__CLAIM_NONE;
+    long long seen = atomic_load_explicit(lo_hint, memory_order_relaxed);
+    while (seen < lo && !atomic_compare_exchange_weak_explicit(lo_hint, &seen, lo,
+                                                               memory_order_relaxed,
+                                                               memory_order_relaxed))
+        ;
+    if (who != NULL && who->prefer != NULL && who->participants > 1) {
+        int64_t i = claim_from(states, items, lo, ready, plan, who);
+        if (i != NNF__CLAIM_BLOCKED)
+            return i;
+    }
+    /* lo was unclaimed, so something is left: blocked if nothing is ready */
+    return claim_from(states, items, lo, ready, plan, NULL);
 }
 
 static void finish_item(slot *s, int64_t i)
@@ -238,6 +257,7 @@ static uint64_t thread_cpu_ns(void)
 
 static void participate(slot *s, int participant)
 {
+    const nnf__claimer who = {s->prefer, participant, s->max_participants};
     int ran = 0;
     uint64_t joined = 0, cpu = 0;
     if (s->trace.to != NULL) {
@@ -248,7 +268,7 @@ static void participate(slot *s, int participant)
     for (;;) {
         unsigned seen = atomic_load(&s->progress);
         int64_t i = s->ready != NULL ? nnf__claim_ready(s->states, s->items, &s->next, s->ready,
-                                                        s->plan)
+                                                        s->plan, &who)
                                      : claim_next(s);
         if (i == NNF__CLAIM_NONE) {
             if (s->trace.to != NULL)
@@ -636,6 +656,7 @@ void nnf__run(const nnf__job *job, int threads)
     s->run = job->run;
     s->ctx = job->ctx;
     s->ready = job->ready;
+    s->prefer = job->prefer;
     if (job->ready != NULL)
         memcpy(s->plan, job->plan, job->plan_size);
     s->trace = trace_begin(job);
@@ -675,7 +696,7 @@ void nnf__run(const nnf__job *job, int threads)
 
 void nnf__parallel_for(int threads, int64_t items, nnf__item_fn run, void *ctx)
 {
-    nnf__job job = {items, run, ctx, NULL, NULL, 0};
+    nnf__job job = {items, run, ctx, NULL, NULL, 0, NULL};
     nnf__run(&job, threads);
 }
 

@@ -38,15 +38,30 @@ static inline int nnf__item_done(const nnf__item_state *states, int64_t item)
 typedef int64_t (*nnf__ready_fn)(const void *plan, const nnf__item_state *states,
                                  int64_t item);
 
+/* Optional beside ready(): 0 if `participant` (of `participants`) should take unclaimed
+ * `item` before others' items, when the lowest unclaimed item is `lo`; otherwise the next
+ * index worth examining for it (> item; >= the job's items: nothing more it prefers).
+ * Preference keeps a thread on the data it touched before (its own caches) and never
+ * makes anyone wait: a thread that finds no preferred item takes any ready one. */
+typedef int64_t (*nnf__prefer_fn)(const void *plan, int64_t lo, int64_t item,
+                                  int participant, int participants);
+
 enum { NNF__JOB_PLAN_MAX = 256 };
 
-/* Claims the first unclaimed item at or after *lo_hint (below which every item is
- * claimed; the hint is advanced) that ready() accepts: its index, NNF__CLAIM_NONE when
- * every item is claimed, NNF__CLAIM_BLOCKED when the unclaimed ones all wait for
- * running items. The pool's scan, exposed for the partitioning test's simulation. */
+/* Who claims, for a job with a prefer() (NULL: no preference). */
+typedef struct nnf__claimer {
+    nnf__prefer_fn prefer;
+    int participant, participants;
+} nnf__claimer;
+
+/* Claims an unclaimed item at or after *lo_hint (below which every item is claimed; the
+ * hint is advanced) that ready() accepts: the first that `who` prefers, else the first:
+ * its index, NNF__CLAIM_NONE when every item is claimed, NNF__CLAIM_BLOCKED when the
+ * unclaimed ones all wait for running items. The pool's scan, exposed for the
+ * partitioning test's simulation. */
 enum { NNF__CLAIM_NONE = -1, NNF__CLAIM_BLOCKED = -2 };
 int64_t nnf__claim_ready(nnf__item_state *states, int64_t items, atomic_llong *lo_hint,
-                         nnf__ready_fn ready, const void *plan);
+                         nnf__ready_fn ready, const void *plan, const nnf__claimer *who);
 
 typedef struct nnf__job {
     int64_t items;
@@ -55,6 +70,7 @@ typedef struct nnf__job {
     nnf__ready_fn ready;      /* NULL: items are independent */
     const void *plan;         /* ready()'s argument, plan_size <= NNF__JOB_PLAN_MAX bytes */
     size_t plan_size;
+    nnf__prefer_fn prefer;    /* NULL: no preference (only with ready) */
 } nnf__job;
 
 /* Threads a parallel call may use now: 1 inside an nnf job (on a worker, or on a caller

@@ -734,6 +734,53 @@ static void test_sgd(void **state)
     nnf_test_restore_isa();
 }
 
+/* Plain SGD is p - lr * g in float with the product rounded first, whichever path the
+ * step takes: its own call of the kernel (small contiguous parameters), or the
+ * elementwise engine (a transposed view; a parameter of 2^16 elements and more, which
+ * the engine may split across threads). */
+static void test_sgd_paths(void **state)
+{
+    (void)state;
+    const float lr = 0.1f;
+    nnf_tensor *base = nn_uniform(NNF_SHAPE(3, 5), 53, -1, 1);
+    NNF_FOR_EACH_ISA(isa) {
+        for (int threads = 1; threads <= 2; threads++) {
+            nnf_test_threads(threads);
+            for (int path = 0; path < 3; path++) {
+                nnf_tensor *p = NULL, *view = NULL;
+                if (path == 0)
+                    p = nn_uniform(NNF_SHAPE(5, 3), 54, -1, 1);
+                else if (path == 1)
+                    NNF_ASSERT_OK(nnf_transpose(&p, base, 0, 1));
+                else
+                    p = nn_uniform(NNF_SHAPE((1 << 16) + 3), 55, -1, 1);
+                nnf_tensor *g = nn_uniform(nnf_tensor_ndim(p), nnf_tensor_shape(p), 56, -4, 4);
+                nn_set_grad(p, g);
+                NNF_ASSERT_OK(nnf_contiguous(&view, p));   /* p's values, in p's order */
+                const size_t n = (size_t)nnf_tensor_numel(p);
+                const float *pv = nnf_tensor_const_data(view), *gv = nnf_tensor_const_data(g);
+                float *want = malloc(n * sizeof *want);
+                for (size_t i = 0; i < n; i++)
+                    want[i] = pv[i] - lr * gv[i];
+                nnf_sgd *opt = NULL;
+                NNF_ASSERT_OK(nnf_sgd_new(&opt, 1, &p, lr, 0.0f, 0.0f));
+                NNF_ASSERT_OK(nnf_sgd_step(opt));
+                nnf_tensor *got = NULL;
+                NNF_ASSERT_OK(nnf_contiguous(&got, p));
+                nnf_test_assert_bits_equal(nnf_tensor_const_data(got), want, n);
+                free(want);
+                nnf_sgd_free(opt);
+                nnf_tensor *all[] = {p, g, view, got};
+                for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+                    nnf_tensor_free(all[i]);
+            }
+        }
+    }
+    nnf_test_threads(1);
+    nnf_test_restore_isa();
+    nnf_tensor_free(base);
+}
+
 static void test_init(void **state)
 {
     (void)state;
@@ -931,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_lin_allocates_nothing),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_sgd),
+        cmocka_unit_test(test_sgd_paths),
         cmocka_unit_test(test_init),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_alloc_failures),

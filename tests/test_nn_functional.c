@@ -236,6 +236,21 @@ static void test_mse(void **state)
         nnf_test_assert_close(&loss, &want, 1, 1e-6, 0);
         NNF_ASSERT_OK(nnf_mse_backward(p3, t3));
         nnf_test_assert_close(nn_grad(p3), grad3, N * 3, 1e-6, 1e-7);
+        /* the same bits with the targets in a transposed view (the elementwise engine's
+         * path; contiguous ones go to the kernels directly) */
+        nnf_tensor *tt = NULL, *t3t = NULL, *t3s = NULL, *p3c = NULL;
+        NNF_ASSERT_OK(nnf_transpose(&tt, t3, 0, 1));
+        NNF_ASSERT_OK(nnf_contiguous(&t3t, tt));
+        NNF_ASSERT_OK(nnf_transpose(&t3s, t3t, 0, 1));
+        NNF_ASSERT_OK(nnf_clone(&p3c, p3));
+        float loss_s;
+        NNF_ASSERT_OK(nnf_mse(&loss_s, p3c, t3s));
+        nnf_test_assert_bits_equal(&loss_s, &loss, 1);
+        NNF_ASSERT_OK(nnf_mse_backward(p3c, t3s));
+        nnf_test_assert_bits_equal(nn_grad(p3c), nn_grad(p3), N * 3);
+        nnf_tensor *views[] = {tt, t3t, t3s, p3c};
+        for (size_t i = 0; i < sizeof views / sizeof *views; i++)
+            nnf_tensor_free(views[i]);
 
         /* (N, 3) against (N): PyTorch would broadcast to (N, N); here it is an error */
         NNF_ASSERT_FAILS(nnf_mse(&loss, p3, t), NNF_ERR_SHAPE);

@@ -42,6 +42,19 @@ int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape)
     return 1;
 }
 
+int nnf__one_span(const nnf_tensor *out, int nin, const nnf_tensor *const *in)
+{
+    enum { SMALL = 1 << 16 };
+    const int64_t n = nnf_tensor_numel(out);
+    if (n >= SMALL || !nnf_tensor_is_contiguous(out))
+        return 0;
+    for (int i = 0; i < nin; i++)
+        if (nnf_tensor_numel(in[i]) != n || !nnf_tensor_is_contiguous(in[i]) ||
+            (in[i] != out && nnf_tensor_shares_storage(in[i], out)))
+            return 0;
+    return 1;
+}
+
 nnf_status nnf__reuse(nnf_tensor **t, nnf_dtype dtype, int ndim, const int64_t *shape)
 {
     if (*t != NULL && nnf_tensor_dtype(*t) == dtype && nnf_tensor_is_contiguous(*t) &&

@@ -9,6 +9,7 @@
 #include "src/nn/nn_internal.h"
 
 #include "src/core/error.h"
+#include "src/ops/eltwise_iter.h"
 #include "src/tensor/tensor_internal.h"
 
 enum { PRED_VIEW, DIFF, GRAD_VIEW };
@@ -56,7 +57,13 @@ static nnf_status mse_forward(nnf_tensor **scratch, const nnf_tensor *pred,
     int nd = nnf_tensor_ndim(targ);
     const int64_t *shape = nnf_tensor_shape(targ);
     NNF_FORWARD(nnf__reuse(&scratch[DIFF], NNF_F32, nd, shape));
-    NNF_FORWARD(nnf_sub(&scratch[DIFF], p, targ));
+    const nnf_tensor *in[2] = {p, targ};
+    if (nnf__one_span(scratch[DIFF], 2, in))   /* nnf_sub's kernel, without the engine */
+        nnf__elt_kernels()->sub((size_t)nnf_tensor_numel(targ), nnf_tensor_const_data(p), 1,
+                                nnf_tensor_const_data(targ), 1, nnf_tensor_data(scratch[DIFF]),
+                                1);
+    else
+        NNF_FORWARD(nnf_sub(&scratch[DIFF], p, targ));
     /* The squares in double by the micro-batch rule, each row's elements in order. */
     const float *d = nnf_tensor_const_data(scratch[DIFF]);
     const int64_t numel = nnf_tensor_numel(targ), rows = nd > 0 ? shape[0] : 1;
@@ -85,7 +92,11 @@ static nnf_status mse_backward(nnf_tensor **scratch, const nnf_tensor *pred,
     nnf_tensor *out = (nnf_tensor *)g;
     /* torch's mse_loss_backward: (2 / numel as a float) * (pred - targ) */
     float norm = (float)(2.0 / (double)count);
-    return nnf_mul_scalar(&out, scratch[DIFF], norm);
+    if (!nnf__one_span(out, 1, (const nnf_tensor *const *)&scratch[DIFF]))
+        return nnf_mul_scalar(&out, scratch[DIFF], norm);
+    nnf__elt_kernels()->mul((size_t)nnf_tensor_numel(out), nnf_tensor_const_data(scratch[DIFF]),
+                            1, &norm, 0, nnf_tensor_data(out), 1);   /* nnf_mul_scalar's */
+    return NNF_OK;
 }
 
 const nnf__loss_fn nnf__mse_fn = {"Mse", mse_forward, mse_backward};

@@ -233,6 +233,14 @@ void nnf__grad_txn_commit(nnf__grad_txn *x);
 void nnf__grad_txn_abort(nnf__grad_txn *x);
 void nnf__grad_txn_free(nnf__grad_txn *x);
 
+/* 1 if an elementwise kernel may run on out and its nin inputs as one span, without the
+ * elementwise engine (whose checks and walk cost ~90 ns a call, a third of the
+ * chapter's SGD step): all contiguous with out's element count, which is below the
+ * engine's threading size (2^17 elements, src/ops/eltwise_iter.c: the engine would run
+ * the same kernel on one span), and each input either out itself (in place) or sharing
+ * no memory with it. */
+int nnf__one_span(const nnf_tensor *out, int nin, const nnf_tensor *const *in);
+
 /* 1 if t has exactly this shape. */
 int nnf__same_shape(const nnf_tensor *t, int ndim, const int64_t *shape);
 

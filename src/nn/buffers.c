@@ -50,7 +50,8 @@ int nnf__one_span(const nnf_tensor *out, int nin, const nnf_tensor *const *in)
         return 0;
     for (int i = 0; i < nin; i++)
         if (nnf_tensor_numel(in[i]) != n || !nnf_tensor_is_contiguous(in[i]) ||
-            (in[i] != out && nnf_tensor_shares_storage(in[i], out)))
+            (nnf_tensor_const_data(in[i]) != nnf_tensor_const_data(out) &&
+             nnf_tensor_shares_storage(in[i], out)))
             return 0;
     return 1;
 }

@@ -237,8 +237,8 @@ void nnf__grad_txn_free(nnf__grad_txn *x);
  * elementwise engine (whose checks and walk cost ~90 ns a call, a third of the
  * chapter's SGD step): all contiguous with out's element count, which is below the
  * engine's threading size (2^17 elements, src/ops/eltwise_iter.c: the engine would run
- * the same kernel on one span), and each input either out itself (in place) or sharing
- * no memory with it. */
+ * the same kernel on one span), and each input either out's very elements (in place)
+ * or sharing no memory with it. */
 int nnf__one_span(const nnf_tensor *out, int nin, const nnf_tensor *const *in);
 
 /* 1 if t has exactly this shape. */

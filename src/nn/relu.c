@@ -10,6 +10,7 @@
 #include "src/nn/nn_internal.h"
 
 #include "src/core/error.h"
+#include "src/ops/eltwise_iter.h"
 
 nnf_status nnf_relu_backward(nnf_tensor *x, const nnf_tensor *y)
 {
@@ -54,7 +55,12 @@ static nnf_status relu_in_place_forward(nnf_layer *self, const nnf_tensor *in,
 {
     (void)self;
     nnf_tensor *y = (nnf_tensor *)in;   /* the model's activation: it owns it */
-    NNF_FORWARD(nnf_relu(&y, in));
+    if (nnf__one_span(y, 1, &in)) {     /* nnf_relu's kernel, without the engine */
+        float *d = nnf_tensor_data(y);
+        nnf__elt_kernels()->relu((size_t)nnf_tensor_numel(y), d, 1, d, 1);
+    } else {
+        NNF_FORWARD(nnf_relu(&y, in));
+    }
     return nnf__view_cached(out, in, nnf_tensor_ndim(in), nnf_tensor_shape(in));
 }
 
@@ -66,7 +72,16 @@ static nnf_status relu_layer_backward(nnf_layer *self, const nnf_tensor *out_gra
 {
     if (in_grad == NULL)   /* no parameters: nothing else to compute */
         return NNF_OK;
-    return nnf_threshold_backward(&in_grad, nnf_layer_input(self), out_grad);
+    const nnf_tensor *in[2] = {nnf_layer_input(self), out_grad};
+    if (!nnf__one_span(in_grad, 2, in))
+        return nnf_threshold_backward(&in_grad, in[0], out_grad);
+    /* nnf_threshold_backward's kernel without the engine; in place in a model (its
+     * output's gradient is its input's, sequential.c) */
+    nnf__elt_kernels()->relu_backward((size_t)nnf_tensor_numel(in_grad),
+                                      nnf_tensor_const_data(in[0]), 1,
+                                      nnf_tensor_const_data(out_grad), 1,
+                                      nnf_tensor_data(in_grad), 1);
+    return NNF_OK;
 }
 
 const nnf_layer_fn nnf__relu_fn = {

@@ -242,9 +242,10 @@ nnf_status nnf_model_infer_into(nnf_model *model, nnf_tensor **out, const nnf_te
  * its gradient is then the input's. Made once, again only when an output is remade. */
 static nnf_status share_relu_grads(nnf_model *model)
 {
-    for (int i = model->first_param_layer + 1; i < model->nlayers; i++) {
+    for (int i = 0; i < model->nlayers; i++) {
         nnf_layer *l = model->layers[i];
-        if (l->fn != &nnf__relu_in_place_fn || l->out == NULL)
+        /* only the layers whose backward computes an input gradient (backward_all) */
+        if (i <= model->first_param_layer || l->fn != &nnf__relu_in_place_fn || l->out == NULL)
             continue;
         nnf_tensor *in_grad = NULL, *view = NULL;
         NNF_FORWARD(nnf_tensor_grad_get(l->in, &in_grad));

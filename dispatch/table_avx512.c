@@ -32,6 +32,7 @@ const nnf__kernels nnf__kernels_avx512 = {
         .dot_every = nnf__sgemm_dot_every__avx512,
         .dots_tb = nnf__sgemm_dots_tb__avx512,
         .dots_tb_max_m = 6,
+        .dots_nn = nnf__sgemm_dots_nn__avx512,
         .tail_vl = 16,
     },
 };

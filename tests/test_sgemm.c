@@ -443,6 +443,53 @@ static void test_one_row_restarts(void **state)
     free(b);
 }
 
+/* Few rows of A @ B as stored, up to 16 columns (AVX-512's dots_nn: the few-row groups
+ * above on B's rows as they are): every row count it takes and one past, 1 to 17
+ * columns, k tails and pairs of KC blocks; then with the sums restarting every 32 or
+ * 128 steps (nnf__sgemm_restart), against the contract's element computed here. */
+static void test_small_m_no_trans(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {1, 3, 10, 16, 17}, ks[] = {2, 6, 384, 389, 784, 1155};
+    uint64_t seed = 1850;
+    for (size_t m = 1; m <= 7; m++)
+        for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+            for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++)
+                check_everywhere(&(problem){m, ns[i], ks[j], NNF_NO_TRANS, NNF_NO_TRANS,
+                                            (m + j) % 3, m % 2 ? 1.0f : -0.75f,
+                                            j % 2 ? 0.5f : 0.0f, 0},
+                                 seed++);
+
+    enum { M = 5, N = 10, K = 300, LDB = 13 };
+    float *a = malloc(M * K * sizeof *a), *b = malloc(K * LDB * sizeof *b);
+    float c0[M * N], c[M * N], want[M * N];
+    assert_true(a && b);
+    nnf_test_fill_uniform(a, M * K, 1860, -1, 1);
+    nnf_test_fill_uniform(b, K * LDB, 1861, -1, 1);
+    nnf_test_fill_uniform(c0, M * N, 1862, -1, 1);
+    static const size_t periods[] = {32, 128};
+    for (size_t pi = 0; pi < 2; pi++)
+        for (int bi = 0; bi < 2; bi++) {
+            const float beta = bi ? 0.5f : 0.0f;
+            for (size_t q = 0; q < M * N; q++)
+                want[q] = one_element(periods[pi], K, a + q / N * K, 1, b + q % N, LDB, c0[q],
+                                      -1.25f, beta);
+            NNF_FOR_EACH_ISA(isa) {
+                memcpy(c, c0, sizeof c);
+                NNF_ASSERT_OK(nnf__sgemm_restart(periods[pi], NNF_NO_TRANS, NNF_NO_TRANS, M, N,
+                                                 K, -1.25f, a, K, b, LDB, beta, c, N));
+                for (size_t q = 0; q < M * N; q++)
+                    if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
+                        fail_msg("%s period %zu beta %g: C[%zu][%zu] = %a, want %a",
+                                 nnf_isa_name(isa), periods[pi], (double)beta, q / N, q % N,
+                                 (double)c[q], (double)want[q]);
+            }
+        }
+    nnf_test_restore_isa();
+    free(a);
+    free(b);
+}
+
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks
  * in the packed path, kept thin in the other dimensions for qemu. */
 static void test_many_blocks(void **state)
@@ -819,6 +866,8 @@ static void test_nan_rule(void **state)
     check_nan_rule(17, 33, 400, NNF_NO_TRANS, 0.0f);   /* tiles, two KC blocks */
     check_nan_rule(17, 33, 400, NNF_TRANS, 0.5f);
     check_nan_rule(5, 10, 784, NNF_TRANS, 0.0f);       /* the few-row B^T kernel */
+    check_nan_rule(5, 10, 784, NNF_NO_TRANS, 0.0f);    /* ... and its B as stored */
+    check_nan_rule(6, 16, 400, NNF_NO_TRANS, 0.5f);
     check_nan_rule(9, 10, 784, NNF_TRANS, 1.0f);
     check_nan_rule(40, 1, 50, NNF_NO_TRANS, 0.0f);     /* GEMV */
     check_nan_rule(40, 2, 50, NNF_NO_TRANS, 2.0f);
@@ -841,6 +890,7 @@ int main(void)
         cmocka_unit_test(test_depth_one),
         cmocka_unit_test(test_one_row_restarts),
         cmocka_unit_test(test_small_m_trans_b),
+        cmocka_unit_test(test_small_m_no_trans),
         cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_gemv_matches_gemm),
         cmocka_unit_test(test_golden_bits_across_platforms),

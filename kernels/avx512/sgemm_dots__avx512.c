@@ -198,11 +198,22 @@ void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
 enum { TB_ROWS = 6, TB_QUADS = VL / 4 };
 
 /* Columns q = 0..3 of 4 steps from off of the group's rows: block L's 128-bit lane of
- * z[r] is row base[L] + r. The k tail (FULL == 0) reads the `cols` lanes, 0 else. */
+ * z[r] is row base[L] + r. The k tail (FULL == 0) reads the `cols` lanes, 0 else.
+ * With NN, B is not transposed (the same kernel for few rows of A @ B, rows of B a
+ * stride ldb apart): step off + q is row off + q of B from base[0], its `keep` lanes,
+ * loaded as is. */
 static inline __attribute__((always_inline)) void
 tb_columns(const float *const base[TB_QUADS], size_t ldb, size_t off, __mmask8 cols,
-           __m512 col[4], const int NQ, const int FULL)
+           __mmask16 keep, __m512 col[4], const int NQ, const int FULL, const int NN)
 {
+    if (NN) {
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++)
+            col[q] = FULL || ((cols >> q) & 1)
+                         ? _mm512_maskz_loadu_ps(keep, base[0] + (off + (size_t)q) * ldb)
+                         : _mm512_setzero_ps();
+        return;
+    }
     __m512 z[4];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++) {
@@ -219,10 +230,14 @@ tb_columns(const float *const base[TB_QUADS], size_t ldb, size_t off, __mmask8 c
     transpose_lanes(z, col);
 }
 
-/* acc[i] gets `steps` (4 when FULL) steps from off of row i of A. */
+/* acc[i] gets `steps` (4 when FULL) steps from off of row i of A. The first PERM rows'
+ * broadcasts come from one 128-bit load and in-lane permutes, the others' from memory:
+ * that balances the load ports against the shuffle ports, best at 1 row with the B^T
+ * transposes on the shuffle ports and at 3 without them (NN: 5x784x10 0.90 -> 0.75 us;
+ * 0, 2, 4 and 5 rows measured slower on Zen 5). */
 static inline __attribute__((always_inline)) void
 tb_rows(__m512 acc[TB_ROWS], const float *a, size_t lda, size_t off, size_t steps,
-        const __m512 col[4], const int ROWS, const int FULL)
+        const __m512 col[4], const int ROWS, const int FULL, const int PERM)
 {
     if (!FULL) {
         for (int i = 0; i < ROWS; i++)
@@ -231,13 +246,16 @@ tb_rows(__m512 acc[TB_ROWS], const float *a, size_t lda, size_t off, size_t step
                                          acc[i]);
         return;
     }
-    const __m512 x4 = _mm512_broadcast_f32x4(_mm_loadu_ps(a + off));
-    acc[0] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0x00), col[0], acc[0]);
-    acc[0] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0x55), col[1], acc[0]);
-    acc[0] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0xAA), col[2], acc[0]);
-    acc[0] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0xFF), col[3], acc[0]);
 #pragma GCC unroll 6
-    for (int i = 1; i < ROWS; i++)
+    for (int i = 0; i < PERM && i < ROWS; i++) {
+        const __m512 x4 = _mm512_broadcast_f32x4(_mm_loadu_ps(a + (size_t)i * lda + off));
+        acc[i] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0x00), col[0], acc[i]);
+        acc[i] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0x55), col[1], acc[i]);
+        acc[i] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0xAA), col[2], acc[i]);
+        acc[i] = _mm512_fmadd_ps(_mm512_permute_ps(x4, 0xFF), col[3], acc[i]);
+    }
+#pragma GCC unroll 6
+    for (int i = PERM; i < ROWS; i++)
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++)
             acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[(size_t)i * lda + off + q]), col[q],
@@ -249,33 +267,34 @@ tb_rows(__m512 acc[TB_ROWS], const float *a, size_t lda, size_t off, size_t step
 static inline __attribute__((always_inline)) void
 tb_block(__m512 acc[TB_ROWS], __m512 acc1[TB_ROWS], size_t kc, size_t kc1,
          const float *a, size_t lda, const float *const base[TB_QUADS], size_t ldb,
-         const int ROWS, const int NQ, const int PAIR)
+         __mmask16 keep, const int ROWS, const int NQ, const int PAIR, const int NN)
 {
     enum { KC = NNF__SGEMM_KC };
     size_t p = 0;
     if (PAIR) {
         for (; p + 4 <= kc1; p += 4) {
             __m512 col[4], col1[4];
-            tb_columns(base, ldb, p, 0xF, col, NQ, 1);
-            tb_columns(base, ldb, p + KC, 0xF, col1, NQ, 1);
-            tb_rows(acc, a, lda, p, 4, col, ROWS, 1);
-            tb_rows(acc1, a, lda, p + KC, 4, col1, ROWS, 1);
+            tb_columns(base, ldb, p, 0xF, keep, col, NQ, 1, NN);
+            tb_columns(base, ldb, p + KC, 0xF, keep, col1, NQ, 1, NN);
+            tb_rows(acc, a, lda, p, 4, col, ROWS, 1, NN ? 3 : 1);
+            tb_rows(acc1, a, lda, p + KC, 4, col1, ROWS, 1, NN ? 3 : 1);
         }
         if (p < kc1) {
             __m512 col1[4];
-            tb_columns(base, ldb, p + KC, (__mmask8)((1u << (kc1 - p)) - 1u), col1, NQ, 0);
-            tb_rows(acc1, a, lda, p + KC, kc1 - p, col1, ROWS, 0);
+            tb_columns(base, ldb, p + KC, (__mmask8)((1u << (kc1 - p)) - 1u), keep, col1, NQ,
+                       0, NN);
+            tb_rows(acc1, a, lda, p + KC, kc1 - p, col1, ROWS, 0, 0);
         }
     }
     for (; p + 4 <= kc; p += 4) {
         __m512 col[4];
-        tb_columns(base, ldb, p, 0xF, col, NQ, 1);
-        tb_rows(acc, a, lda, p, 4, col, ROWS, 1);
+        tb_columns(base, ldb, p, 0xF, keep, col, NQ, 1, NN);
+        tb_rows(acc, a, lda, p, 4, col, ROWS, 1, NN ? 3 : 1);
     }
     if (p < kc) {
         __m512 col[4];
-        tb_columns(base, ldb, p, (__mmask8)((1u << (kc - p)) - 1u), col, NQ, 0);
-        tb_rows(acc, a, lda, p, kc - p, col, ROWS, 0);
+        tb_columns(base, ldb, p, (__mmask8)((1u << (kc - p)) - 1u), keep, col, NQ, 0, NN);
+        tb_rows(acc, a, lda, p, kc - p, col, ROWS, 0, 0);
     }
 }
 
@@ -285,7 +304,7 @@ tb_block(__m512 acc[TB_ROWS], __m512 acc1[TB_ROWS], size_t kc, size_t kc1,
 static inline __attribute__((always_inline)) void
 tb_group(size_t k, const float *a, size_t lda, const float *const base[TB_QUADS],
          size_t ldb, float *c, size_t ldc, __m512i order, __mmask16 keep, float alpha,
-         float beta, const int ROWS, const int NQ)
+         float beta, const int ROWS, const int NQ, const int NN)
 {
     enum { KC = NNF__SGEMM_KC };
     const __m512 valpha = _mm512_set1_ps(alpha);
@@ -294,18 +313,18 @@ tb_group(size_t k, const float *a, size_t lda, const float *const base[TB_QUADS]
         size_t kc1 = k - p0 - kc < KC ? k - p0 - kc : KC;
         const float *b0[TB_QUADS];
         for (int L = 0; L < TB_QUADS; L++)
-            b0[L] = base[L] + p0;
+            b0[L] = base[L] + p0 * (NN ? ldb : 1);
         __m512 acc[TB_ROWS], acc1[TB_ROWS];
         for (int i = 0; i < ROWS; i++)
             acc[i] = acc1[i] = _mm512_setzero_ps();
         if (kc1 > 0)
-            tb_block(acc, acc1, kc, kc1, a + p0, lda, b0, ldb, ROWS, NQ, 1);
+            tb_block(acc, acc1, kc, kc1, a + p0, lda, b0, ldb, keep, ROWS, NQ, 1, NN);
         else
-            tb_block(acc, acc1, kc, 0, a + p0, lda, b0, ldb, ROWS, NQ, 0);
+            tb_block(acc, acc1, kc, 0, a + p0, lda, b0, ldb, keep, ROWS, NQ, 0, NN);
         const float bt = p0 == 0 ? beta : 1.0f;
         for (int i = 0; i < ROWS; i++) {
             float *ci = c + (size_t)i * ldc;
-            const __m512 sum = _mm512_permutexvar_ps(order, acc[i]);
+            const __m512 sum = NN ? acc[i] : _mm512_permutexvar_ps(order, acc[i]);
             __m512 r;
             if (bt == 0.0f)
                 r = _mm512_mul_ps(valpha, sum);
@@ -313,7 +332,8 @@ tb_group(size_t k, const float *a, size_t lda, const float *const base[TB_QUADS]
                 r = _mm512_fmadd_ps(valpha, sum, _mm512_mul_ps(_mm512_set1_ps(bt),
                                                                _mm512_maskz_loadu_ps(keep, ci)));
             if (kc1 > 0)
-                r = _mm512_fmadd_ps(valpha, _mm512_permutexvar_ps(order, acc1[i]), r);
+                r = _mm512_fmadd_ps(valpha, NN ? acc1[i] : _mm512_permutexvar_ps(order, acc1[i]),
+                                    r);
             _mm512_mask_storeu_ps(ci, keep, nnf__v_canon(r));
         }
         p0 += kc + kc1;
@@ -330,7 +350,7 @@ typedef void tb_group_fn(size_t k, const float *a, size_t lda,
         size_t ldb, float *c, size_t ldc, __m512i order, __mmask16 keep, float alpha,      \
         float beta)                                                                         \
     {                                                                                       \
-        tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, nq);        \
+        tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, nq, 0);     \
     }
 #define TB_GROUPS(rows)                                                                  \
     TB_GROUP(rows, 1) TB_GROUP(rows, 2) TB_GROUP(rows, 3) TB_GROUP(rows, 4)
@@ -342,6 +362,21 @@ TB_GROUPS(5)
 TB_GROUPS(6)
 #define TB_BY_QUADS(rows)                                                                \
     {tb_group_##rows##_1, tb_group_##rows##_2, tb_group_##rows##_3, tb_group_##rows##_4}
+/* The NN groups: B's rows loaded as they are, one shape per row count. */
+#define NN_GROUP(rows)                                                                   \
+    static __attribute__((noinline)) void nn_group_##rows(                                \
+        size_t k, const float *a, size_t lda, const float *const base[TB_QUADS],           \
+        size_t ldb, float *c, size_t ldc, __m512i order, __mmask16 keep, float alpha,      \
+        float beta)                                                                         \
+    {                                                                                       \
+        tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, 1, 1);      \
+    }
+NN_GROUP(1)
+NN_GROUP(2)
+NN_GROUP(3)
+NN_GROUP(4)
+NN_GROUP(5)
+NN_GROUP(6)
 
 void nnf__sgemm_dots_tb__avx512(size_t m, size_t n, size_t k, const float *a, size_t lda,
                                 const float *bt, size_t ldb, float *c, size_t ldc,
@@ -372,6 +407,29 @@ void nnf__sgemm_dots_tb__avx512(size_t m, size_t n, size_t k, const float *a, si
             const size_t rows = m - i0 < TB_ROWS ? m - i0 : TB_ROWS;
             groups[rows - 1][nq - 1](k, a + i0 * lda, lda, base, ldb, c + i0 * ldc + j0,
                                      ldc, order, keep, alpha, beta);
+        }
+    }
+}
+
+/* Few rows of A against B as stored (rows of B a stride ldb apart): the same groups
+ * with B's rows loaded as they are, no transposes, 16 columns at a time. The direct
+ * path's 6x64 tiles pair KC blocks too, but ran 5x784x10 at 0.95-1.0 us where this
+ * runs it at 0.79-0.90 (libxsmm 0.89-0.91, 7 interleaved rounds). */
+void nnf__sgemm_dots_nn__avx512(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                const float *b, size_t ldb, float *c, size_t ldc,
+                                float alpha, float beta)
+{
+    static tb_group_fn *const groups[TB_ROWS] = {nn_group_1, nn_group_2, nn_group_3,
+                                                 nn_group_4, nn_group_5, nn_group_6};
+    const __m512i order = _mm512_setzero_si512();   /* unused: lanes are columns */
+    for (size_t j0 = 0; j0 < n; j0 += VL) {
+        const size_t w = n - j0 < VL ? n - j0 : VL;
+        const float *base[TB_QUADS] = {b + j0, b + j0, b + j0, b + j0};
+        const __mmask16 keep = (__mmask16)((1u << w) - 1u);
+        for (size_t i0 = 0; i0 < m; i0 += TB_ROWS) {
+            const size_t rows = m - i0 < TB_ROWS ? m - i0 : TB_ROWS;
+            groups[rows - 1](k, a + i0 * lda, lda, base, ldb, c + i0 * ldc + j0, ldc, order,
+                             keep, alpha, beta);
         }
     }
 }

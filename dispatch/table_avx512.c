@@ -33,6 +33,7 @@ const nnf__kernels nnf__kernels_avx512 = {
         .dots_tb = nnf__sgemm_dots_tb__avx512,
         .dots_tb_max_m = 6,
         .dots_nn = nnf__sgemm_dots_nn__avx512,
+        .dots_tn = nnf__sgemm_dots_tn__avx512,
         .tail_vl = 16,
     },
 };

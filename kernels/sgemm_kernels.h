@@ -179,6 +179,7 @@ typedef struct nnf__sgemm_kernels {
     /* The same for B as stored (bt[j*ldb + p] read as b[p*ldb + j]), up to dots_tb_max_m
      * rows and 16 columns; NULL: the direct tiles. */
     nnf__sgemm_dots_tb_fn dots_nn;
+    nnf__sgemm_dots_tb_fn dots_tn;  /* ... and for A transposed (a[p*lda + i]) */
     nnf__sgemm_outer_fn outer;      /* NULL: k = 1 takes the tiles like any k */
     nnf__sgemm_dot_every_fn dot_every;  /* NULL: one output takes `dots` */
     int tail_vl;   /* > 0: the direct tiles' vector width; 1-2 columns past a multiple
@@ -209,6 +210,9 @@ typedef struct nnf__sgemm_kernels {
                                    const float *, size_t, float *, size_t, float, float);
 #define NNF__SGEMM_DECLARE_DOTS_NN(isa)                                                    \
     void nnf__sgemm_dots_nn__##isa(size_t, size_t, size_t, const float *, size_t,          \
+                                   const float *, size_t, float *, size_t, float, float);
+#define NNF__SGEMM_DECLARE_DOTS_TN(isa)                                                    \
+    void nnf__sgemm_dots_tn__##isa(size_t, size_t, size_t, const float *, size_t,          \
                                    const float *, size_t, float *, size_t, float, float);
 #define NNF__SGEMM_DECLARE_OUTER(isa)                                                      \
     void nnf__sgemm_outer__##isa(size_t, size_t, const float *, ptrdiff_t, const float *,  \

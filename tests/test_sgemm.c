@@ -443,10 +443,11 @@ static void test_one_row_restarts(void **state)
     free(b);
 }
 
-/* Few rows of A @ B as stored, up to 16 columns (AVX-512's dots_nn: the few-row groups
- * above on B's rows as they are): every row count it takes and one past, 1 to 17
- * columns, k tails and pairs of KC blocks; then with the sums restarting every 32 or
- * 128 steps (nnf__sgemm_restart), against the contract's element computed here. */
+/* Few rows of op(A) @ B as stored, up to 16 columns (AVX-512's dots_nn and dots_tn: the
+ * few-row groups above on B's rows as they are, A as stored or transposed): every row
+ * count they take and one past, 1 to 17 columns, k tails and pairs of KC blocks; then
+ * with the sums restarting every 32 or 128 steps (nnf__sgemm_restart), against the
+ * contract's element computed here. */
 static void test_small_m_no_trans(void **state)
 {
     (void)state;
@@ -455,7 +456,7 @@ static void test_small_m_no_trans(void **state)
     for (size_t m = 1; m <= 7; m++)
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
             for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++)
-                check_everywhere(&(problem){m, ns[i], ks[j], NNF_NO_TRANS, NNF_NO_TRANS,
+                check_everywhere(&(problem){m, ns[i], ks[j], trans[(i + j) % 2], NNF_NO_TRANS,
                                             (m + j) % 3, m % 2 ? 1.0f : -0.75f,
                                             j % 2 ? 0.5f : 0.0f, 0},
                                  seed++);
@@ -468,23 +469,24 @@ static void test_small_m_no_trans(void **state)
     nnf_test_fill_uniform(b, K * LDB, 1861, -1, 1);
     nnf_test_fill_uniform(c0, M * N, 1862, -1, 1);
     static const size_t periods[] = {32, 128};
-    for (size_t pi = 0; pi < 2; pi++)
-        for (int bi = 0; bi < 2; bi++) {
-            const float beta = bi ? 0.5f : 0.0f;
+    for (int t = 0; t < 2 * 2 * 2; t++) {
+        const size_t period = periods[t / 4];
+        const float beta = t / 2 % 2 ? 0.5f : 0.0f;
+        const int ta = t % 2;   /* A read as M x K (lda K) or as its transpose (lda M) */
+        for (size_t q = 0; q < M * N; q++)
+            want[q] = one_element(period, K, ta ? a + q / N : a + q / N * K, ta ? M : 1,
+                                  b + q % N, LDB, c0[q], -1.25f, beta);
+        NNF_FOR_EACH_ISA(isa) {
+            memcpy(c, c0, sizeof c);
+            NNF_ASSERT_OK(nnf__sgemm_restart(period, trans[ta], NNF_NO_TRANS, M, N, K, -1.25f,
+                                             a, ta ? M : K, b, LDB, beta, c, N));
             for (size_t q = 0; q < M * N; q++)
-                want[q] = one_element(periods[pi], K, a + q / N * K, 1, b + q % N, LDB, c0[q],
-                                      -1.25f, beta);
-            NNF_FOR_EACH_ISA(isa) {
-                memcpy(c, c0, sizeof c);
-                NNF_ASSERT_OK(nnf__sgemm_restart(periods[pi], NNF_NO_TRANS, NNF_NO_TRANS, M, N,
-                                                 K, -1.25f, a, K, b, LDB, beta, c, N));
-                for (size_t q = 0; q < M * N; q++)
-                    if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
-                        fail_msg("%s period %zu beta %g: C[%zu][%zu] = %a, want %a",
-                                 nnf_isa_name(isa), periods[pi], (double)beta, q / N, q % N,
-                                 (double)c[q], (double)want[q]);
-            }
+                if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
+                    fail_msg("%s ta %d period %zu beta %g: C[%zu][%zu] = %a, want %a",
+                             nnf_isa_name(isa), ta, period, (double)beta, q / N, q % N,
+                             (double)c[q], (double)want[q]);
         }
+    }
     nnf_test_restore_isa();
     free(a);
     free(b);

@@ -22,6 +22,7 @@ NNF__SGEMM_DECLARE_OUTER(avx512)
 NNF__SGEMM_DECLARE_DOT_EVERY(avx512)
 NNF__SGEMM_DECLARE_DOTS_TB(avx512)
 NNF__SGEMM_DECLARE_DOTS_NN(avx512)
+NNF__SGEMM_DECLARE_DOTS_TN(avx512)
 void nnf__sgemm_pack_copy__avx512(size_t, size_t, size_t, const float *, size_t, float *);
 
 #endif

@@ -195,7 +195,8 @@ void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
  * of the block before it instead of reading past n (n >= 4), and the epilogue
  * permutes the lanes into column order. */
 
-enum { TB_ROWS = 6, TB_QUADS = VL / 4 };
+/* TAPERM: tb_rows's PERM for A transposed */
+enum { TB_ROWS = 6, TB_QUADS = VL / 4, TAPERM = 3 };
 
 /* Columns q = 0..3 of 4 steps from off of the group's rows: block L's 128-bit lane of
  * z[r] is row base[L] + r. The k tail (FULL == 0) reads the `cols` lanes, 0 else.
@@ -237,13 +238,30 @@ tb_columns(const float *const base[TB_QUADS], size_t ldb, size_t off, __mmask8 c
  * 0, 2, 4 and 5 rows measured slower on Zen 5). */
 static inline __attribute__((always_inline)) void
 tb_rows(__m512 acc[TB_ROWS], const float *a, size_t lda, size_t off, size_t steps,
-        const __m512 col[4], const int ROWS, const int FULL, const int PERM)
+        const __m512 col[4], const int ROWS, const int FULL, const int PERM, const int TA)
 {
+#define TB_A(i, q) (TA ? a[(off + (q)) * lda + (size_t)(i)] : a[(size_t)(i) * lda + off + (q)])
     if (!FULL) {
         for (int i = 0; i < ROWS; i++)
             for (size_t q = 0; q < steps; q++)
-                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[(size_t)i * lda + off + q]), col[q],
-                                         acc[i]);
+                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(TB_A(i, q)), col[q], acc[i]);
+        return;
+    }
+    if (TA) {
+        /* A transposed: the rows' elements of one step are adjacent, so the first PERM
+         * rows' broadcasts come from one load of them and lane permutes (3: 5x784x10
+         * with A transposed 0.93 -> 0.83 us; 0, 2 and 4 slower) */
+        const __mmask8 rows4 = (__mmask8)((1u << (ROWS < 4 ? ROWS : 4)) - 1u);
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) {
+            const __m512 x4 = _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(rows4, a + (off + (size_t)q) * lda));
+#pragma GCC unroll 6
+            for (int i = 0; i < ROWS; i++)
+                acc[i] = _mm512_fmadd_ps(
+                    i < PERM ? _mm512_permutevar_ps(x4, _mm512_set1_epi32(i))
+                             : _mm512_set1_ps(TB_A(i, q)),
+                    col[q], acc[i]);
+        }
         return;
     }
 #pragma GCC unroll 6
@@ -258,8 +276,8 @@ tb_rows(__m512 acc[TB_ROWS], const float *a, size_t lda, size_t off, size_t step
     for (int i = PERM; i < ROWS; i++)
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++)
-            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[(size_t)i * lda + off + q]), col[q],
-                                     acc[i]);
+            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(TB_A(i, q)), col[q], acc[i]);
+#undef TB_A
 }
 
 /* Steps [0, kc) of one block from a and the group's rows at p0; with PAIR, steps
@@ -276,25 +294,26 @@ tb_block(__m512 acc[TB_ROWS], __m512 acc1[TB_ROWS], size_t kc, size_t kc1,
             __m512 col[4], col1[4];
             tb_columns(base, ldb, p, 0xF, keep, col, NQ, 1, NN);
             tb_columns(base, ldb, p + KC, 0xF, keep, col1, NQ, 1, NN);
-            tb_rows(acc, a, lda, p, 4, col, ROWS, 1, NN ? 3 : 1);
-            tb_rows(acc1, a, lda, p + KC, 4, col1, ROWS, 1, NN ? 3 : 1);
+            tb_rows(acc, a, lda, p, 4, col, ROWS, 1, NN == 2 ? TAPERM : NN ? 3 : 1, NN == 2);
+            tb_rows(acc1, a, lda, p + KC, 4, col1, ROWS, 1, NN == 2 ? TAPERM : NN ? 3 : 1,
+                    NN == 2);
         }
         if (p < kc1) {
             __m512 col1[4];
             tb_columns(base, ldb, p + KC, (__mmask8)((1u << (kc1 - p)) - 1u), keep, col1, NQ,
                        0, NN);
-            tb_rows(acc1, a, lda, p + KC, kc1 - p, col1, ROWS, 0, 0);
+            tb_rows(acc1, a, lda, p + KC, kc1 - p, col1, ROWS, 0, 0, NN == 2);
         }
     }
     for (; p + 4 <= kc; p += 4) {
         __m512 col[4];
         tb_columns(base, ldb, p, 0xF, keep, col, NQ, 1, NN);
-        tb_rows(acc, a, lda, p, 4, col, ROWS, 1, NN ? 3 : 1);
+        tb_rows(acc, a, lda, p, 4, col, ROWS, 1, NN == 2 ? TAPERM : NN ? 3 : 1, NN == 2);
     }
     if (p < kc) {
         __m512 col[4];
         tb_columns(base, ldb, p, (__mmask8)((1u << (kc - p)) - 1u), keep, col, NQ, 0, NN);
-        tb_rows(acc, a, lda, p, kc - p, col, ROWS, 0, 0);
+        tb_rows(acc, a, lda, p, kc - p, col, ROWS, 0, 0, NN == 2);
     }
 }
 
@@ -318,9 +337,11 @@ tb_group(size_t k, const float *a, size_t lda, const float *const base[TB_QUADS]
         for (int i = 0; i < ROWS; i++)
             acc[i] = acc1[i] = _mm512_setzero_ps();
         if (kc1 > 0)
-            tb_block(acc, acc1, kc, kc1, a + p0, lda, b0, ldb, keep, ROWS, NQ, 1, NN);
+            tb_block(acc, acc1, kc, kc1, a + p0 * (NN == 2 ? lda : 1), lda, b0, ldb, keep, ROWS, NQ,
+                     1, NN);
         else
-            tb_block(acc, acc1, kc, 0, a + p0, lda, b0, ldb, keep, ROWS, NQ, 0, NN);
+            tb_block(acc, acc1, kc, 0, a + p0 * (NN == 2 ? lda : 1), lda, b0, ldb, keep, ROWS, NQ,
+                     0, NN);
         const float bt = p0 == 0 ? beta : 1.0f;
         for (int i = 0; i < ROWS; i++) {
             float *ci = c + (size_t)i * ldc;
@@ -363,20 +384,19 @@ TB_GROUPS(6)
 #define TB_BY_QUADS(rows)                                                                \
     {tb_group_##rows##_1, tb_group_##rows##_2, tb_group_##rows##_3, tb_group_##rows##_4}
 /* The NN groups: B's rows loaded as they are, one shape per row count. */
-#define NN_GROUP(rows)                                                                   \
-    static __attribute__((noinline)) void nn_group_##rows(                                \
+#define NN_GROUP(rows, nn, name)                                                         \
+    static __attribute__((noinline)) void name##_##rows(                                   \
         size_t k, const float *a, size_t lda, const float *const base[TB_QUADS],           \
         size_t ldb, float *c, size_t ldc, __m512i order, __mmask16 keep, float alpha,      \
         float beta)                                                                         \
     {                                                                                       \
-        tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, 1, 1);      \
+        tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, 1, nn);     \
     }
-NN_GROUP(1)
-NN_GROUP(2)
-NN_GROUP(3)
-NN_GROUP(4)
-NN_GROUP(5)
-NN_GROUP(6)
+#define NN_GROUPS(nn, name)                                                              \
+    NN_GROUP(1, nn, name) NN_GROUP(2, nn, name) NN_GROUP(3, nn, name)                    \
+    NN_GROUP(4, nn, name) NN_GROUP(5, nn, name) NN_GROUP(6, nn, name)
+NN_GROUPS(1, nn_group)
+NN_GROUPS(2, tn_group)
 
 void nnf__sgemm_dots_tb__avx512(size_t m, size_t n, size_t k, const float *a, size_t lda,
                                 const float *bt, size_t ldb, float *c, size_t ldc,
@@ -415,12 +435,10 @@ void nnf__sgemm_dots_tb__avx512(size_t m, size_t n, size_t k, const float *a, si
  * with B's rows loaded as they are, no transposes, 16 columns at a time. The direct
  * path's 6x64 tiles pair KC blocks too, but ran 5x784x10 at 0.95-1.0 us where this
  * runs it at 0.79-0.90 (libxsmm 0.89-0.91, 7 interleaved rounds). */
-void nnf__sgemm_dots_nn__avx512(size_t m, size_t n, size_t k, const float *a, size_t lda,
-                                const float *b, size_t ldb, float *c, size_t ldc,
-                                float alpha, float beta)
+static void nn_groups(tb_group_fn *const groups[TB_ROWS], size_t m, size_t n, size_t k,
+                      const float *a, size_t lda, size_t row_step, const float *b, size_t ldb,
+                      float *c, size_t ldc, float alpha, float beta)
 {
-    static tb_group_fn *const groups[TB_ROWS] = {nn_group_1, nn_group_2, nn_group_3,
-                                                 nn_group_4, nn_group_5, nn_group_6};
     const __m512i order = _mm512_setzero_si512();   /* unused: lanes are columns */
     for (size_t j0 = 0; j0 < n; j0 += VL) {
         const size_t w = n - j0 < VL ? n - j0 : VL;
@@ -428,8 +446,27 @@ void nnf__sgemm_dots_nn__avx512(size_t m, size_t n, size_t k, const float *a, si
         const __mmask16 keep = (__mmask16)((1u << w) - 1u);
         for (size_t i0 = 0; i0 < m; i0 += TB_ROWS) {
             const size_t rows = m - i0 < TB_ROWS ? m - i0 : TB_ROWS;
-            groups[rows - 1](k, a + i0 * lda, lda, base, ldb, c + i0 * ldc + j0, ldc, order,
+            groups[rows - 1](k, a + i0 * row_step, lda, base, ldb, c + i0 * ldc + j0, ldc, order,
                              keep, alpha, beta);
         }
     }
+}
+
+void nnf__sgemm_dots_nn__avx512(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                const float *b, size_t ldb, float *c, size_t ldc,
+                                float alpha, float beta)
+{
+    static tb_group_fn *const groups[TB_ROWS] = {nn_group_1, nn_group_2, nn_group_3,
+                                                 nn_group_4, nn_group_5, nn_group_6};
+    nn_groups(groups, m, n, k, a, lda, lda, b, ldb, c, ldc, alpha, beta);
+}
+
+/* The same with A transposed: element (i, p) of A is a[p*lda + i]. */
+void nnf__sgemm_dots_tn__avx512(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                const float *b, size_t ldb, float *c, size_t ldc,
+                                float alpha, float beta)
+{
+    static tb_group_fn *const groups[TB_ROWS] = {tn_group_1, tn_group_2, tn_group_3,
+                                                 tn_group_4, tn_group_5, tn_group_6};
+    nn_groups(groups, m, n, k, a, lda, 1, b, ldb, c, ldc, alpha, beta);
 }

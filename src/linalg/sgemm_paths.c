@@ -125,12 +125,16 @@ static int takes_dots_tb(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__
     return kr->dots_tb != NULL && m <= most && n >= 4 && a.cs == 1;
 }
 
-/* The same kernels for B as stored (its rows contiguous), up to 16 columns: where the
- * direct tiles have one vector per row, these ran 5x784x10 at 0.8-0.9 us against
- * 0.95-1.0. */
-static int takes_dots_nn(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a)
+/* The same kernels for B as stored (its rows contiguous), up to 16 columns, A's rows or
+ * columns contiguous (NULL: the direct tiles): where those tiles have one vector per
+ * row, these ran 5x784x10 at 0.8-0.9 us against 0.95-1.0, and with A transposed at
+ * 0.83 against 0.93. */
+static nnf__sgemm_dots_tb_fn dots_nn(const nnf__sgemm_kernels *kr, size_t m, size_t n,
+                                     nnf__sgemm_view a)
 {
-    return kr->dots_nn != NULL && m <= (size_t)kr->dots_tb_max_m && n <= 16 && a.cs == 1;
+    if (m > (size_t)kr->dots_tb_max_m || n > 16)
+        return NULL;
+    return a.cs == 1 ? kr->dots_nn : a.rs == 1 ? kr->dots_tn : NULL;
 }
 
 /* `dots` (dots_tb, or dots_nn with B's rows contiguous) over the whole k, in one call
@@ -140,9 +144,10 @@ static void run_dots(nnf__sgemm_dots_tb_fn dots, size_t period, size_t m, size_t
                      size_t ldc)
 {
     const size_t step = period == KC ? k : period, ldb = (size_t)(b.cs == 1 ? b.rs : b.cs);
+    const size_t lda = (size_t)(a.cs == 1 ? a.rs : a.cs);
     for (size_t p0 = 0; p0 < k; p0 += step)
-        dots(m, n, min_size(step, k - p0), a.p + p0, (size_t)a.rs, nnf__sgemm_at(b, p0, 0),
-             ldb, c, ldc, alpha, p0 == 0 ? beta : 1.0f);
+        dots(m, n, min_size(step, k - p0), nnf__sgemm_at(a, 0, p0), lda,
+             nnf__sgemm_at(b, p0, 0), ldb, c, ldc, alpha, p0 == 0 ? beta : 1.0f);
 }
 
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
@@ -189,8 +194,8 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
     n -= tail;
     if (is_gemv(m, n, a, b))
         run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
-    else if (b.cs == 1 && takes_dots_nn(kr, m, n, a))
-        run_dots(kr->dots_nn, period, m, n, k, alpha, a, b, beta, c, ldc);
+    else if (b.cs == 1 && dots_nn(kr, m, n, a) != NULL)
+        run_dots(dots_nn(kr, m, n, a), period, m, n, k, alpha, a, b, beta, c, ldc);
     else if (b.cs == 1)
         run_direct(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
     else if (takes_dots_tb(kr, m, n, a))

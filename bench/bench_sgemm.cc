@@ -221,40 +221,14 @@ std::unique_ptr<nnf_bench::prepared> prepare_nnf_prepacked(const nnf_bench::gemm
 constexpr int kContractKC = 384;   // NNF__SGEMM_KC, where every element's sums restart
 
 #if defined(__x86_64__)
-// C chains of `steps` FMAs, at 512 or 256 bits (one function per width: vector types
-// cannot cross a function boundary compiled for a lower ISA, see fma_peak.h).
-template <int C> __attribute__((target("avx512f"))) float chain_group512(int steps, float x, float y)
-{
-    __m512 acc[C];
-    for (int i = 0; i < C; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
-    const __m512 a = _mm512_set1_ps(x), b = _mm512_set1_ps(y);
-    for (int s = 0; s < steps; s++)
-#pragma GCC unroll 12
-        for (int i = 0; i < C; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    for (int i = 1; i < C; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
-    return _mm512_cvtss_f32(acc[0]);
-}
-
-template <int C> __attribute__((target("avx2,fma"))) float chain_group256(int steps, float x, float y)
-{
-    __m256 acc[C];
-    for (int i = 0; i < C; i++) acc[i] = _mm256_set1_ps(0.001f * (float)i);
-    const __m256 a = _mm256_set1_ps(x), b = _mm256_set1_ps(y);
-    for (int s = 0; s < steps; s++)
-#pragma GCC unroll 12
-        for (int i = 0; i < C; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    for (int i = 1; i < C; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
-    return _mm256_cvtss_f32(acc[0]);
-}
-
 // `chains` (1..kPeakChains) vector chains of `steps` FMAs each.
 template <int... C>
 float chains_of(bool zmm, long chains, int steps, float x, float y,
                 std::integer_sequence<int, C...>)
 {
     using group_fn = float (*)(int, float, float);
-    static const group_fn g512[] = {chain_group512<C + 1>...};
-    static const group_fn g256[] = {chain_group256<C + 1>...};
+    static const group_fn g512[] = {nnf_bench::fma_chains512<C + 1>...};
+    static const group_fn g256[] = {nnf_bench::fma_chains256<C + 1>...};
     return (zmm ? g512 : g256)[chains - 1](steps, x, y);
 }
 #endif

@@ -16,27 +16,31 @@ constexpr int kPeakChains = 12;
 // `iters` rounds of the chains: 2 * lanes * kPeakChains * iters flops. One function per
 // width: vector types cannot cross a function boundary compiled for a lower ISA without
 // changing the ABI. x and y should be opaque to the caller's optimiser.
+// C (default kPeakChains) chains: bench_sgemm's floor:chains runs fewer, where the FMA
+// latency rather than the ports sets the time.
+template <int C = kPeakChains>
 __attribute__((target("avx2,fma"))) inline float fma_chains256(int iters, float x, float y)
 {
-    __m256 acc[kPeakChains];
-    for (int i = 0; i < kPeakChains; i++) acc[i] = _mm256_set1_ps(0.001f * (float)i);
+    __m256 acc[C];
+    for (int i = 0; i < C; i++) acc[i] = _mm256_set1_ps(0.001f * (float)i);
     const __m256 a = _mm256_set1_ps(x), b = _mm256_set1_ps(y);
     for (int it = 0; it < iters; it++)
 #pragma GCC unroll 12
-        for (int i = 0; i < kPeakChains; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    for (int i = 1; i < kPeakChains; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
+        for (int i = 0; i < C; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    for (int i = 1; i < C; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
     return _mm256_cvtss_f32(acc[0]);
 }
 
+template <int C = kPeakChains>
 __attribute__((target("avx512f"))) inline float fma_chains512(int iters, float x, float y)
 {
-    __m512 acc[kPeakChains];
-    for (int i = 0; i < kPeakChains; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
+    __m512 acc[C];
+    for (int i = 0; i < C; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
     const __m512 a = _mm512_set1_ps(x), b = _mm512_set1_ps(y);
     for (int it = 0; it < iters; it++)
 #pragma GCC unroll 12
-        for (int i = 0; i < kPeakChains; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    for (int i = 1; i < kPeakChains; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+        for (int i = 0; i < C; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    for (int i = 1; i < C; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
     return _mm512_cvtss_f32(acc[0]);
 }
 

@@ -333,9 +333,13 @@ static void run_item(void *ctx, int64_t i, int participant)
     float beta = j->level0 + it.pc == 0 ? j->beta : 1.0f;
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
     float *crow = j->c + i0 * j->ldc;
-    /* What the next packings read, asked for a part before each kernel call. */
+    /* What the next packings read, asked for a part before each kernel call. The next
+     * A panel only when A's rows are contiguous along k: a transposed A gives kc runs
+     * of MR floats, half a line each, and asking for its 384 lines slowed the sweep
+     * more than it sped the packing (per-item medians, mlp-wgrad: sweep 16.4k -> 17.2k
+     * TSC ticks, packing 2.8k -> 2.3k; NN at 1024^3: 16.4k -> 16.9k and 1.34k -> 0.59k). */
     source_runs next_a = {NULL, 0, 0, 0}, next_b = next_b_share(j, &it);
-    if (it.jc == 0 && it.ch == 0 && i0 + MR < rows_end)
+    if (it.jc == 0 && it.ch == 0 && i0 + MR < rows_end && j->a.cs == 1)
         next_a = runs_of(j->a, i0 + MR, k0, min_size(MR, rows_end - i0 - MR), kc);
     size_t calls = (j1 - j0 + NR - 1) / NR;
     for (size_t jr = j0, t = 0; jr < j1; jr += NR, t++) {

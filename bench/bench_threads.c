@@ -17,6 +17,8 @@
  * alternate 1 and 2 threads. On a machine others use, SCHED_FIFO (chrt) keeps them off
  * the cores while it runs: the nearest to a quiet machine there is. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -173,6 +175,67 @@ static int run(const product *p, const float *a, const float *b, float *c, int t
     return 1;
 }
 
+/* A cache line's round trip between CPUs 0 and 1 (ns, median of 5 runs of 20000): how
+ * far apart the two cores are, which decides what sharing data between threads costs
+ * (a VM's vCPUs may sit on one L3 or on two, and may move). */
+static _Alignas(64) atomic_int ball;
+static atomic_int give_up;
+enum { TRIPS = 20000 };
+
+static void *return_ball(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < TRIPS; i++) {
+        while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + 1)
+            if (atomic_load_explicit(&give_up, memory_order_relaxed))
+                return NULL;
+        atomic_store_explicit(&ball, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+static double round_trip_ns(void)
+{
+    double t[5];
+    cpu_set_t own, c0, c1;
+    if (sched_getaffinity(0, sizeof own, &own) != 0 || !CPU_ISSET(0, &own) ||
+        !CPU_ISSET(1, &own))
+        return 0;
+    CPU_ZERO(&c0);
+    CPU_SET(0, &c0);
+    CPU_ZERO(&c1);
+    CPU_SET(1, &c1);
+    for (int r = 0; r < 5; r++) {
+        pthread_attr_t attr;
+        pthread_t other;
+        pthread_attr_init(&attr);
+        pthread_attr_setaffinity_np(&attr, sizeof c1, &c1);
+        sched_setaffinity(0, sizeof c0, &c0);
+        atomic_store(&ball, 0);
+        if (pthread_create(&other, &attr, return_ball, NULL) != 0)
+            return 0;
+        /* Bounded: under SCHED_FIFO another real-time task may hold CPU 1. */
+        uint64_t t0 = now_ns();
+        for (int i = 0; i < TRIPS && !atomic_load(&give_up); i++) {
+            atomic_store_explicit(&ball, 2 * i + 1, memory_order_release);
+            for (long spin = 0; atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + 2;)
+                if (++spin % 65536 == 0 && now_ns() - t0 > 1000000000u) {
+                    atomic_store(&give_up, 1);
+                    break;
+                }
+        }
+        t[r] = (double)(now_ns() - t0) / TRIPS;
+        pthread_join(other, NULL);
+        if (atomic_load(&give_up)) {
+            sched_setaffinity(0, sizeof own, &own);
+            return 0;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    sched_setaffinity(0, sizeof own, &own);
+    return median(t, 5);
+}
+
 static call calls[2][MAX_ROUNDS];
 static int rounds;
 
@@ -198,6 +261,7 @@ int main(int argc, char **argv)
                 MAX_ROUNDS, NPRODUCTS - 1);
         return 2;
     }
+    const double trip = round_trip_ns();   /* before the load starts */
     const char *load = argc > 2 ? argv[2] : "quiet";
     int busy_nice;
     errno = 0;
@@ -227,8 +291,9 @@ int main(int argc, char **argv)
     if (nchosen == 0)
         for (; nchosen < NPRODUCTS; nchosen++)
             chosen[nchosen] = nchosen;
-    printf("ISA %s, %d rounds, load %s; medians over rounds, ms (item times: us)\n",
-           nnf_isa_name(nnf_isa_active()), rounds, load);
+    printf("ISA %s, %d rounds, load %s; medians over rounds, ms (item times: us); a cache "
+           "line's round trip between CPUs 0 and 1: %.0f ns\n",
+           nnf_isa_name(nnf_isa_active()), rounds, load, trip);
     for (int s = 0; s < nchosen; s++) {
         const product *p = &products[chosen[s]];
         float *a = malloc(p->m * p->k * sizeof *a), *b = malloc(p->k * p->n * sizeof *b);

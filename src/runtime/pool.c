@@ -38,6 +38,13 @@
  * the middle of one delays the end of the job by up to the scheduler's slice of whatever
  * runs in its place (0.1-3 ms here). Items are 5-15 us, so this is rare per item, but a
  * job of a few ms on a loaded machine meets it now and then (README, "Threads").
+ * bench_threads measures it: with its own normal-priority busy loop beside other users'
+ * work (load average 5-8), the caller of the big MLP's weight-gradient product (2 jobs
+ * of 6 and 5 KC levels, every tile a chain of levels) waited 0-17 ms per ~60 ms call
+ * (medians over 15 calls) for items a descheduled worker held, while 1024^3 (1 job)
+ * waited ~0. Redoing such an item elsewhere needs the compute items to work on a
+ * private copy of their C tile and publish it once (C accumulates over levels), at a
+ * cost to every item; not done yet.
  *
  * Workers are joinable: nnf__runtime_stop (and nnf_set_num_threads lowering the count)
  * stops and joins them, which is what an unload hook needs (issue 14). They block every

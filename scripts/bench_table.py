@@ -81,12 +81,12 @@ def contenders(bench, prefix):
 
 
 def is_peer(name):
-    return not (name.startswith("nnf") or name.startswith("peak") or name.startswith("read"))
+    return not name.startswith(("nnf", "peak", "read", "floor"))
 
 
 def compare_rows(doc, title, flops_note):
     """The rows of one interleaved benchmark file, as Markdown lines."""
-    lines = ["| %s | nnf | %s | floor | fastest peer | its time | peer / nnf | the others, peer / nnf |"
+    lines = ["| %s | nnf | %s | floor: peak / chains | fastest peer | its time | peer / nnf | the others, peer / nnf |"
              % (title, flops_note),
              "|---|---|---|---|---|---|---|---|"]
     for b in doc["benchmarks"]:
@@ -106,7 +106,8 @@ def compare_rows(doc, title, flops_note):
         share = b.get("nnf_pct_peak")
         rate = "%.0f GFLOPS (%.0f%%)" % (b["nnf_GFLOPS"], share) if share else "—"
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, fmt_time(us.get("nnf")), rate, fmt_time(b.get("floor_us")),
+            name, fmt_time(us.get("nnf")), rate,
+            "%s / %s" % (fmt_time(b.get("floor_us")), fmt_time(us.get("floor:chains"))),
             label(best) if best else "—", fmt_time(us.get(best)) if best else "—",
             fmt_ratio(ratio.get(best)) if best else "—", others))
         if "nnf:prepacked" in us:
@@ -241,7 +242,9 @@ def main():
     out.append("")
     out.append("One thread; every library in the same %s interleaved rounds per row (medians); "
                "peer / nnf is the median of the per-round ratios, **bold** where nnf is slower; "
-               "floor = max(flops at the FMA peak, a plain read of B) in the same rounds."
+               "floors, timed in the same rounds: peak = max(flops at the FMA peak, a plain "
+               "read of B); chains = the k-order contract's FMA chains on registers "
+               "(bench/bench_sgemm.cc: no call under the contract can beat it)."
                % (min(rounds) if rounds else "?"))
     out.append("")
     if sgemm:

@@ -80,6 +80,21 @@ extern "C" {
 NNF_API NNF_NODISCARD nnf_status nnf_linear(nnf_tensor **y /* IN/OUT */, const nnf_tensor *x,
                                             const nnf_tensor *w, const nnf_tensor *b);
 
+/* y = relu(x @ w.t() + b) in one call, bit for bit nnf_linear then nnf_relu (b may be
+ * NULL), with y as in nnf_linear. The bias and the ReLU run inside the product, on each
+ * tile of y while it is in the cache (oneDNN's post-ops), so y is written once, not
+ * three times. Errors are nnf_linear's, named "nnf_linear_relu: ..."; on error y is
+ * unchanged (a new y is not created).
+ * Backward: y holds relu(z) where z = x @ w.t() + b is not kept. nnf_relu_backward
+ * selects on the sign of its input, and relu(z) <= 0 exactly where z <= 0, so pass y as
+ * both of its tensors' roles: give y a gradient dloss/dy, run nnf_relu_backward(r, y)
+ * with r a view of y (nnf_view) to get dloss/dz in r's gradient, then
+ * nnf_linear_backward(x, r, w, b, ...) as for nnf_linear. A model (section 3) does this
+ * itself for every Relu layer right behind a Lin layer. */
+NNF_API NNF_NODISCARD nnf_status nnf_linear_relu(nnf_tensor **y /* IN/OUT */,
+                                                 const nnf_tensor *x, const nnf_tensor *w,
+                                                 const nnf_tensor *b);
+
 /* The chapter's lin_grad(inp, out, w, b), from y's gradient (y = nnf_linear(x, w, b)):
  *     w.g += y.g.t() @ x        b.g += y.g.sum(0)        x.g += y.g @ w   (if input_grad)
  * input_grad 0 skips x.g, as a training step does for the data (nothing needs it).
@@ -262,9 +277,10 @@ typedef struct nnf_model nnf_model;
 NNF_API NNF_NODISCARD nnf_status nnf_model_new(nnf_model **out /* OUT */,
                                                nnf_loss *loss /* IN/OUT */);
 /* Appends a layer; on success the model owns it (and frees it with the model). A
- * built-in Relu appended right behind a Lin runs in place on the Lin's output, as
- * torch's ReLU(inplace=True): after a forward both layers' outputs hold the ReLU's
- * result, in one buffer (the gradients are those of the separate ops, bit for bit). */
+ * built-in Relu appended right behind a Lin is applied by the Lin's product, as
+ * nnf_linear_relu: after a forward both layers' outputs hold the ReLU's result, in one
+ * buffer written once (the outputs and gradients are those of the separate ops, bit for
+ * bit). That Lin layer then applies the ReLU wherever it runs. */
 NNF_API NNF_NODISCARD nnf_status nnf_model_add(nnf_model *model /* IN/OUT */,
                                                nnf_layer *layer /* IN/OUT */);
 

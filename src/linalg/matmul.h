@@ -34,6 +34,31 @@ nnf_status nnf__sgemm_restart(size_t period, nnf_trans ta, nnf_trans tb, size_t 
                               size_t k, float alpha, const float *a, size_t lda, const float *b,
                               size_t ldb, float beta, float *c, size_t ldc);
 
+/* Post-ops of a product (oneDNN's idea), applied by the sgemm driver tile by tile while
+ * the tile is in the L1, never as a pass over the whole C:
+ * - bias (or NULL): a row broadcast over C's rows, element j at bias[j * bias_inc],
+ *   written into each tile right before its first KC block, so it is the "old C" that
+ *   beta multiplies: the bits of filling C's rows with it and calling with that beta;
+ * - relu: each tile becomes relu(tile) (nnf_relu's kernel) right after its LAST KC block.
+ * Used by the Lin layer's forward (y = relu(x @ w.t() + b) in one sweep). */
+typedef struct nnf__sgemm_post {
+    const float *bias;
+    ptrdiff_t bias_inc;
+    int relu;
+} nnf__sgemm_post;
+
+/* nnf__sgemm_restart with post-ops (post may be NULL: none). */
+nnf_status nnf__sgemm_fused(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                            size_t k, float alpha, const float *a, size_t lda, const float *b,
+                            size_t ldb, float beta, float *c, size_t ldc,
+                            const nnf__sgemm_post *post);
+
+/* nnf_sgemm_packed_b with post-ops (post may be NULL). */
+nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k, float alpha,
+                                     const float *a, size_t lda, const nnf_packed_matrix *b,
+                                     float beta, float *c, size_t ldc,
+                                     const nnf__sgemm_post *post);
+
 /* 1 if no two elements of t share an address, by a sufficient test (dims sorted by
  * stride, each stride at least the extent of the smaller ones). */
 int nnf__tensor_non_overlapping(const nnf_tensor *t);

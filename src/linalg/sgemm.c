@@ -155,6 +155,7 @@ typedef struct {
     float beta;
     float *c;
     size_t ldc;
+    const nnf__sgemm_post *post;
 } rects_job;
 
 static void run_rect(void *ctx, int64_t item, int participant)
@@ -167,8 +168,9 @@ static void run_rect(void *ctx, int64_t item, int participant)
         return;
     nnf__sgemm_view as = {j->a.p + (ptrdiff_t)m0 * j->a.rs, j->a.rs, j->a.cs};
     nnf__sgemm_view bs = {j->b.p + (ptrdiff_t)n0 * j->b.cs, j->b.rs, j->b.cs};
+    nnf__sgemm_post shifted;
     nnf__sgemm_run(j->kr, j->period, m1 - m0, n1 - n0, j->k, j->alpha, as, bs, j->beta,
-                   j->c + m0 * j->ldc + n0, j->ldc);
+                   j->c + m0 * j->ldc + n0, j->ldc, nnf__sgemm_post_at(j->post, n0, &shifted));
 }
 
 /* Threads pay from parallel_min_flops, and each brings at least half of it. */
@@ -182,10 +184,12 @@ int nnf__sgemm_threads(double flops, int available)
     return most < available ? (most < 1.0 ? 1 : (int)most) : available;
 }
 
-/* nnf_sgemm with the sums restarting every `period` steps of k (KC or a divisor). */
+/* nnf_sgemm with the sums restarting every `period` steps of k (KC or a divisor), then
+ * the post-ops (NULL: none). */
 static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
                         size_t k, float alpha, const float *a, size_t lda, const float *b,
-                        size_t ldb, float beta, float *c, size_t ldc)
+                        size_t ldb, float beta, float *c, size_t ldc,
+                        const nnf__sgemm_post *post)
 {
     const call x = {ta, tb, m, n, k};
     NNF_FORWARD(check_args(&x, a, lda, b, ldb, c, ldc));
@@ -204,7 +208,9 @@ static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, siz
     if (m == 0 || n == 0)
         return NNF_OK;
     if (k == 0 || alpha == 0.0f) {
+        nnf__sgemm_post_fill(post, 0, c, ldc, m, n);
         scale_c(m, n, beta, c, ldc);
+        nnf__sgemm_post_relu(post, c, ldc, m, n);
         return NNF_OK;
     }
 
@@ -212,6 +218,7 @@ static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, siz
                           ta == NNF_NO_TRANS ? 1 : (ptrdiff_t)lda};
     nnf__sgemm_view bv = {b, tb == NNF_NO_TRANS ? (ptrdiff_t)ldb : 1,
                           tb == NNF_NO_TRANS ? 1 : (ptrdiff_t)ldb};
+    nnf__sgemm_post swapped;
     if (n == 1 && ldc == 1 && av.rs == 1 && av.cs != 1) {
         /* A column of C from a transposed A: the same sums as C^T = B^T A^T, a row
          * vector times a matrix with contiguous rows, which vectorises along m. */
@@ -220,6 +227,12 @@ static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, siz
         av = t;
         n = m;
         m = 1;
+        /* C's rows are now its columns: each has the one bias element */
+        if (post != NULL) {
+            swapped = *post;
+            swapped.bias_inc = 0;
+            post = &swapped;
+        }
     }
 
     const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
@@ -232,14 +245,14 @@ static nnf_status sgemm(size_t period, nnf_trans ta, nnf_trans tb, size_t m, siz
         nt = nnf__sgemm_threads(flops, nnf__threads_for_call());
 
     if (nnf__sgemm_packs(path, m, n, av, bv))
-        return nnf__sgemm_packed(kr, period, m, n, k, alpha, av, bv, beta, c, ldc, nt);
+        return nnf__sgemm_packed(kr, period, m, n, k, alpha, av, bv, beta, c, ldc, nt, post);
     if (nt == 1) {
-        nnf__sgemm_run(kr, period, m, n, k, alpha, av, bv, beta, c, ldc);
+        nnf__sgemm_run(kr, period, m, n, k, alpha, av, bv, beta, c, ldc, post);
         return NNF_OK;
     }
     rects_job j = {kr, nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
                                              (size_t)kr->direct_nr, nt, fine),
-                   period, m, n, k, alpha, av, bv, beta, c, ldc};
+                   period, m, n, k, alpha, av, bv, beta, c, ldc, post};
     nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
     return NNF_OK;
 }
@@ -249,15 +262,23 @@ nnf_status nnf_sgemm(nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t k,
                      float beta, float *c, size_t ldc)
 {
     NNF_PUBLIC("nnf_sgemm");
-    return sgemm(NNF__SGEMM_KC, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return sgemm(NNF__SGEMM_KC, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+}
+
+nnf_status nnf__sgemm_fused(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                            size_t k, float alpha, const float *a, size_t lda, const float *b,
+                            size_t ldb, float beta, float *c, size_t ldc,
+                            const nnf__sgemm_post *post)
+{
+    NNF_PUBLIC("nnf_sgemm");
+    NNF_RETURN_IF(period == 0 || NNF__SGEMM_KC % period != 0, NNF_ERR_INVALID,
+                  "nnf_sgemm: the restart period (%zu) must divide %d", period, NNF__SGEMM_KC);
+    return sgemm(period, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, post);
 }
 
 nnf_status nnf__sgemm_restart(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
                               size_t k, float alpha, const float *a, size_t lda, const float *b,
                               size_t ldb, float beta, float *c, size_t ldc)
 {
-    NNF_PUBLIC("nnf_sgemm");
-    NNF_RETURN_IF(period == 0 || NNF__SGEMM_KC % period != 0, NNF_ERR_INVALID,
-                  "nnf_sgemm: the restart period (%zu) must divide %d", period, NNF__SGEMM_KC);
-    return sgemm(period, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return nnf__sgemm_fused(period, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
 }

@@ -8,6 +8,7 @@
 
 #include "kernels/sgemm_kernels.h"
 #include "nnf/status.h"
+#include "src/linalg/matmul.h"
 #include "src/runtime/pool.h"
 
 /* A matrix view: element (i, j) is p[i*rs + j*cs]. One of rs, cs is 1. */
@@ -64,6 +65,27 @@ static inline void nnf__sgemm_ukernel_every(nnf__sgemm_ukernel_fn ukernel,
                 b + (ptrdiff_t)p0 * rs_b, rs_b, c, ldc, mr, nr, alpha, p0 == 0 ? beta : 1.0f);
 }
 
+/* The post-ops (matmul.h) on the rows x cols tile of C at c, whose first column is
+ * column j0 of the product `post` describes: the bias before the tile's first KC block,
+ * the ReLU after its last. Both do nothing when post (or its part) is absent. */
+void nnf__sgemm_post_fill(const nnf__sgemm_post *post, size_t j0, float *c, size_t ldc,
+                          size_t rows, size_t cols);
+void nnf__sgemm_post_relu(const nnf__sgemm_post *post, float *c, size_t ldc, size_t rows,
+                          size_t cols);
+
+/* The post-ops of the sub-product whose column 0 is column j0 of post's, in *shifted
+ * (NULL when post is NULL). */
+static inline const nnf__sgemm_post *nnf__sgemm_post_at(const nnf__sgemm_post *post,
+                                                        size_t j0, nnf__sgemm_post *shifted)
+{
+    if (post == NULL)
+        return NULL;
+    *shifted = *post;
+    if (shifted->bias != NULL)
+        shifted->bias += (ptrdiff_t)j0 * post->bias_inc;
+    return shifted;
+}
+
 /* Test and benchmark hook: forces a path for later calls (AUTO restores the choice by
  * shape). GEMV-shaped problems (n == 1, or m == 1 with a transposed B) always take the
  * GEMV kernel. Not meant to race with running products. */
@@ -102,17 +124,18 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
 
 /* C (m x n, row stride ldc) = alpha * A B + beta * C on one thread, on the direct or
  * GEMV path (never the packed one, see nnf__sgemm_packed), the sums restarting every
- * `period` steps of k (a divisor of KC; KC itself for nnf_sgemm). m, n, k >= 1,
- * alpha != 0. */
+ * `period` steps of k (a divisor of KC; KC itself for nnf_sgemm), then `post` (NULL:
+ * none). m, n, k >= 1, alpha != 0. */
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
                     float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
-                    size_t ldc);
+                    size_t ldc, const nnf__sgemm_post *post);
 
 /* The same on the packed path, on up to `threads` threads (sgemm_packed.c). Fails
  * only with NNF_ERR_NOMEM for its scratch, before anything is written. */
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                              size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                             float beta, float *c, size_t ldc, int threads);
+                             float beta, float *c, size_t ldc, int threads,
+                             const nnf__sgemm_post *post);
 
 /* ---- The packed path as a job of claimable items (sgemm_packed.c) ----
  *

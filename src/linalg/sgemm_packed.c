@@ -273,6 +273,7 @@ typedef struct {
     size_t ldc;
     float *abuf, *bbuf;     /* level pc of A at abuf + pc * KC * m_pad, same for B */
     size_t m_pad, n_pad;
+    const nnf__sgemm_post *post;   /* from the job's first column, or NULL */
 } packed_job;
 
 /* This compute item's share of the source of the B block packed after its group: the
@@ -345,15 +346,21 @@ static void run_item(void *ctx, int64_t i, int participant)
     for (size_t jr = j0, t = 0; jr < j1; jr += NR, t++) {
         prefetch_runs(&next_a, next_a.runs * t / calls, next_a.runs * (t + 1) / calls);
         prefetch_runs(&next_b, next_b.runs * t / calls, next_b.runs * (t + 1) / calls);
+        size_t nr = min_size(NR, j1 - jr);
+        if (j->level0 + it.pc == 0)
+            nnf__sgemm_post_fill(j->post, jr, crow + jr, j->ldc, mr, nr);
         nnf__sgemm_ukernel_every(kr->ukernel, kr->ukernel_every, j->period, kc, apanel, 1,
                                  (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR, crow + jr,
-                                 j->ldc, mr, min_size(NR, j1 - jr), j->alpha, beta);
+                                 j->ldc, mr, nr, j->alpha, beta);
+        if (k0 + kc == j->k)   /* the tile's last level */
+            nnf__sgemm_post_relu(j->post, crow + jr, j->ldc, mr, nr);
     }
 }
 
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                              size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                             float beta, float *c, size_t ldc, int threads)
+                             float beta, float *c, size_t ldc, int threads,
+                             const nnf__sgemm_post *post)
 {
     nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, threads);
     /* Up front, so a failed allocation leaves C untouched. Cached per calling thread
@@ -367,10 +374,11 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
     for (size_t r0 = 0; r0 < m; r0 += jobs.rows) {
         for (size_t c0 = 0; c0 < n; c0 += jobs.cols) {
             for (int64_t l0 = 0; l0 < levels; l0 += jobs.levels) {
+                nnf__sgemm_post shifted;
                 packed_job j = {.kr = kr, .period = period, .m = min_size(jobs.rows, m - r0),
                                 .n = min_size(jobs.cols, n - c0), .k = k, .level0 = l0,
                                 .alpha = alpha, .beta = beta, .c = c + r0 * ldc + c0,
-                                .ldc = ldc};
+                                .ldc = ldc, .post = nnf__sgemm_post_at(post, c0, &shifted)};
                 j.a = (nnf__sgemm_view){nnf__sgemm_at(a, r0, 0), a.rs, a.cs};
                 j.b = (nnf__sgemm_view){nnf__sgemm_at(b, 0, c0), b.rs, b.cs};
                 j.m_pad = round_up(j.m, (size_t)kr->mr);

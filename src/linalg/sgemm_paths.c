@@ -8,6 +8,10 @@
  */
 #include "src/linalg/sgemm_internal.h"
 
+#include <string.h>
+
+#include "src/ops/eltwise_iter.h"
+
 enum { KC = NNF__SGEMM_KC };
 
 static nnf__sgemm_path forced_path = NNF__SGEMM_PATH_AUTO;
@@ -38,6 +42,37 @@ nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, s
     return NNF__SGEMM_PATH_PACKED;
 }
 
+void nnf__sgemm_post_fill(const nnf__sgemm_post *post, size_t j0, float *c, size_t ldc,
+                          size_t rows, size_t cols)
+{
+    if (post == NULL || post->bias == NULL)
+        return;
+    const float *bias = post->bias + (ptrdiff_t)j0 * post->bias_inc;
+    for (size_t i = 0; i < rows; i++) {
+        float *ci = c + i * ldc;
+        if (post->bias_inc == 1)
+            memcpy(ci, bias, cols * sizeof(float));
+        else
+            for (size_t j = 0; j < cols; j++)
+                ci[j] = bias[(ptrdiff_t)j * post->bias_inc];
+    }
+}
+
+/* nnf_relu's own kernel, so the bits are its bits (it moves them: NaN and -0 pass). */
+void nnf__sgemm_post_relu(const nnf__sgemm_post *post, float *c, size_t ldc, size_t rows,
+                          size_t cols)
+{
+    if (post == NULL || !post->relu)
+        return;
+    const nnf__unary_kernel relu = nnf__elt_kernels()->relu;
+    if (cols == 1) {   /* a GEMV's column: one strided call */
+        relu(rows, c, (ptrdiff_t)ldc, c, (ptrdiff_t)ldc);
+        return;
+    }
+    for (size_t i = 0; i < rows; i++)
+        relu(cols, c + i * ldc, 1, c + i * ldc, 1);
+}
+
 static int is_gemv(size_t m, size_t n, nnf__sgemm_view a, nnf__sgemm_view b)
 {
     return (n == 1 && a.cs == 1) || (m == 1 && b.rs == 1);
@@ -47,8 +82,9 @@ static int is_gemv(size_t m, size_t n, nnf__sgemm_view a, nnf__sgemm_view b)
  * period (a KC block, or a divisor of KC). */
 static void run_gemv(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                      size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
-                     float *c, size_t ldc)
+                     float *c, size_t ldc, const nnf__sgemm_post *post)
 {
+    nnf__sgemm_post_fill(post, 0, c, ldc, m, n);
     for (size_t pc = 0; pc < k; pc += period) {
         size_t kc = min_size(period, k - pc);
         float beta_pc = pc == 0 ? beta : 1.0f;
@@ -59,22 +95,27 @@ static void run_gemv(const nnf__sgemm_kernels *kr, size_t period, size_t m, size
             kr->dots(n, kc, nnf__sgemm_at(b, pc, 0), (size_t)b.cs, nnf__sgemm_at(a, 0, pc),
                      a.cs, c, 1, alpha, beta_pc);
     }
+    nnf__sgemm_post_relu(post, c, ldc, m, n);
 }
 
 /* B's rows contiguous: both operands read in place, tile by tile, each tile over the
  * whole k in one call (the kernel cuts it into KC blocks). */
 static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                        size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
-                       float *c, size_t ldc)
+                       float *c, size_t ldc, const nnf__sgemm_post *post)
 {
     const size_t MR = (size_t)kr->direct_mr, NR = (size_t)kr->direct_nr;
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {
+            float *tile = c + ir * ldc + jr;
+            size_t nr = min_size(NR, n - jr);
+            nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
             nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every, period, k,
                                      nnf__sgemm_at(a, ir, 0), a.rs, a.cs,
-                                     nnf__sgemm_at(b, 0, jr), b.rs, c + ir * ldc + jr, ldc,
-                                     mr, min_size(NR, n - jr), alpha, beta);
+                                     nnf__sgemm_at(b, 0, jr), b.rs, tile, ldc, mr, nr, alpha,
+                                     beta);
+            nnf__sgemm_post_relu(post, tile, ldc, mr, nr);
         }
     }
 }
@@ -89,7 +130,8 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
  * columns. */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, size_t m,
                                 size_t n, size_t k, float alpha, nnf__sgemm_view a,
-                                nnf__sgemm_view b, float beta, float *c, size_t ldc)
+                                nnf__sgemm_view b, float beta, float *c, size_t ldc,
+                                const nnf__sgemm_post *post)
 {
     enum { BUF = KC * NNF__SGEMM_STACK_NR };
     _Alignas(64) float bbuf[BUF];
@@ -104,13 +146,18 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
         for (size_t pc = 0; pc < k; pc += KC) {
             size_t kc = min_size(KC, k - pc);
             nnf__sgemm_pack(kr, kc, nr, nr, nnf__sgemm_at(b, pc, jr), b.cs, b.rs, bbuf);
-            for (size_t ir = 0; ir < m; ir += MR)
+            for (size_t ir = 0; ir < m; ir += MR) {
+                float *tile = c + ir * ldc + jr;
+                size_t mr = min_size(MR, m - ir);
+                if (pc == 0)
+                    nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
                 nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every,
                                          period, kc, nnf__sgemm_at(a, ir, pc), a.rs, a.cs,
-                                         bbuf,
-                                         (ptrdiff_t)nr, c + ir * ldc + jr, ldc,
-                                         min_size(MR, m - ir), nr, alpha,
+                                         bbuf, (ptrdiff_t)nr, tile, ldc, mr, nr, alpha,
                                          pc == 0 ? beta : 1.0f);
+                if (pc + kc == k)
+                    nnf__sgemm_post_relu(post, tile, ldc, mr, nr);
+            }
         }
     }
 }
@@ -141,13 +188,17 @@ static nnf__sgemm_dots_tb_fn dots_nn(const nnf__sgemm_kernels *kr, size_t m, siz
  * per restart period. */
 static void run_dots(nnf__sgemm_dots_tb_fn dots, size_t period, size_t m, size_t n, size_t k,
                      float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
-                     size_t ldc)
+                     size_t ldc, const nnf__sgemm_post *post)
 {
+    /* A few rows of C (at most 2 x dots_tb_max_m), all written by each call: the post-ops
+     * around the calls find them in the L1. */
+    nnf__sgemm_post_fill(post, 0, c, ldc, m, n);
     const size_t step = period == KC ? k : period, ldb = (size_t)(b.cs == 1 ? b.rs : b.cs);
     const size_t lda = (size_t)(a.cs == 1 ? a.rs : a.cs);
     for (size_t p0 = 0; p0 < k; p0 += step)
         dots(m, n, min_size(step, k - p0), nnf__sgemm_at(a, 0, p0), lda,
              nnf__sgemm_at(b, p0, 0), ldb, c, ldc, alpha, p0 == 0 ? beta : 1.0f);
+    nnf__sgemm_post_relu(post, c, ldc, m, n);
 }
 
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,
@@ -169,37 +220,64 @@ static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf_
     return tail <= SPARSE_TAIL && n > vl && m >= MIN_ROWS && a.cs == 1 ? tail : 0;
 }
 
+/* The outer-product kernel (k = 1) in bands of rows, so that with post-ops each band is
+ * still in the L1 when its ReLU runs (a band of at most OUTER_BAND floats, 16 KiB). The
+ * kernel's elements are independent: any cut gives the same bits. */
+enum { OUTER_BAND = 4096 };
+
+static void run_outer(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a,
+                      nnf__sgemm_view b, float alpha, float beta, float *c, size_t ldc,
+                      const nnf__sgemm_post *post)
+{
+    if (post == NULL) {
+        kr->outer(m, n, a.p, a.rs, b.p, c, ldc, alpha, beta);
+        return;
+    }
+    const size_t band = n < OUTER_BAND ? OUTER_BAND / n : 1;
+    for (size_t i0 = 0; i0 < m; i0 += band) {
+        size_t rows = min_size(band, m - i0);
+        float *ci = c + i0 * ldc;
+        nnf__sgemm_post_fill(post, 0, ci, ldc, rows, n);
+        kr->outer(rows, n, nnf__sgemm_at(a, i0, 0), a.rs, b.p, ci, ldc, alpha, beta);
+        nnf__sgemm_post_relu(post, ci, ldc, rows, n);
+    }
+}
+
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
                     float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
-                    size_t ldc)
+                    size_t ldc, const nnf__sgemm_post *post)
 {
     /* Depth 1 (no restart can fall inside it): the outer-product kernel, one pass of
      * stores over C. 200 x 1 @ 1 x 50 went from 1.12 us on the 6x64 tiles (and two
      * GEMV columns) to 0.59 us (A/B medians, loaded machine). */
     if (k == 1 && b.cs == 1 && kr->outer != NULL) {
-        kr->outer(m, n, a.p, a.rs, b.p, c, ldc, alpha, beta);
+        run_outer(kr, m, n, a, b, alpha, beta, c, ldc, post);
         return;
     }
     /* One element (a 1-output Lin's bias gradient, ones @ y.g): its period sums side by
      * side, where `dots` would run them one after another in one lane of 16. */
     if (m == 1 && n == 1 && kr->dot_every != NULL) {
+        nnf__sgemm_post_fill(post, 0, c, ldc, 1, 1);
         kr->dot_every(period, k, a.p, a.cs, b.p, b.rs, c, alpha, beta);
+        nnf__sgemm_post_relu(post, c, ldc, 1, 1);
         return;
     }
     const size_t tail = is_gemv(m, n, a, b) ? 0 : sparse_tail(kr, m, n, a);
     for (size_t j = n - tail; j < n; j++) {
         nnf__sgemm_view col = {nnf__sgemm_at(b, 0, j), b.rs, 1};
-        run_gemv(kr, period, m, 1, k, alpha, a, col, beta, c + j, ldc);
+        nnf__sgemm_post shifted;
+        run_gemv(kr, period, m, 1, k, alpha, a, col, beta, c + j, ldc,
+                 nnf__sgemm_post_at(post, j, &shifted));
     }
     n -= tail;
     if (is_gemv(m, n, a, b))
-        run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
+        run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
     else if (b.cs == 1 && dots_nn(kr, m, n, a) != NULL)
-        run_dots(dots_nn(kr, m, n, a), period, m, n, k, alpha, a, b, beta, c, ldc);
+        run_dots(dots_nn(kr, m, n, a), period, m, n, k, alpha, a, b, beta, c, ldc, post);
     else if (b.cs == 1)
-        run_direct(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
+        run_direct(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
     else if (takes_dots_tb(kr, m, n, a))
-        run_dots(kr->dots_tb, period, m, n, k, alpha, a, b, beta, c, ldc);
+        run_dots(kr->dots_tb, period, m, n, k, alpha, a, b, beta, c, ldc, post);
     else
-        run_direct_packed_b(kr, period, m, n, k, alpha, a, b, beta, c, ldc);
+        run_direct_packed_b(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
 }

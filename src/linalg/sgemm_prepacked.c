@@ -147,20 +147,28 @@ typedef struct {
     float beta;
     float *c;
     size_t ldc;
+    const nnf__sgemm_post *post;
 } prepacked_job;
 
 /* Columns [j0, j1) of panel `panel` (width w) against rows [i0, i0 + mr), steps
- * [t0, t0 + kc), in slices the kernel's register block holds. */
+ * [t0, t0 + kc), in slices the kernel's register block holds; the post-ops on each
+ * slice's tile around its first and last steps. */
 static void sweep_panel(const prepacked_job *j, const float *panel, size_t w, size_t col0,
                         size_t i0, size_t mr, size_t t0, size_t kc, float beta)
 {
     const nnf__sgemm_kernels *kr = j->kr;
     const size_t slice = min_size(w, (size_t)kr->nr);
     const float *a = nnf__sgemm_at(j->a, i0, t0);
-    for (size_t s = 0; s < w; s += slice)
-        kr->ukernel(kc, a, j->a.rs, j->a.cs, panel + t0 * w + s, (ptrdiff_t)w,
-                    j->c + i0 * j->ldc + col0 + s, j->ldc, mr, min_size(slice, w - s),
-                    j->alpha, beta);
+    for (size_t s = 0; s < w; s += slice) {
+        float *tile = j->c + i0 * j->ldc + col0 + s;
+        size_t cols = min_size(slice, w - s);
+        if (t0 == 0)
+            nnf__sgemm_post_fill(j->post, col0 + s, tile, j->ldc, mr, cols);
+        kr->ukernel(kc, a, j->a.rs, j->a.cs, panel + t0 * w + s, (ptrdiff_t)w, tile, j->ldc,
+                    mr, cols, j->alpha, beta);
+        if (t0 + kc == j->b->k)
+            nnf__sgemm_post_relu(j->post, tile, j->ldc, mr, cols);
+    }
 }
 
 static void run_rect(void *ctx, int64_t item, int participant)
@@ -192,6 +200,14 @@ nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float 
                               float beta, float *c, size_t ldc)
 {
     NNF_PUBLIC("nnf_sgemm_packed_b");
+    return nnf__sgemm_packed_b_fused(ta, m, n, k, alpha, a, lda, b, beta, c, ldc, NULL);
+}
+
+nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k, float alpha,
+                                     const float *a, size_t lda, const nnf_packed_matrix *b,
+                                     float beta, float *c, size_t ldc,
+                                     const nnf__sgemm_post *post)
+{
     NNF_RETURN_IF(b == NULL, NNF_ERR_NULL, "b is NULL");
     NNF_FORWARD(check_trans("ta", ta));
     NNF_RETURN_IF(k != b->k || n != b->n, NNF_ERR_SHAPE,
@@ -203,11 +219,13 @@ nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float 
     if (m == 0 || n == 0)
         return NNF_OK;
     if (k == 0 || alpha == 0.0f) {   /* as nnf_sgemm: C = beta * C, nothing else read */
+        nnf__sgemm_post_fill(post, 0, c, ldc, m, n);
         for (size_t i = 0; i < m; i++)
             for (size_t jj = 0; jj < n; jj++) {
                 float *cij = &c[i * ldc + jj];
                 *cij = beta == 0.0f ? 0.0f : nnf__canonical_nan(beta * *cij);
             }
+        nnf__sgemm_post_relu(post, c, ldc, m, n);
         return NNF_OK;
     }
     /* One column or one step of k: the panels are op(B) itself, row-major k x n (one
@@ -216,14 +234,15 @@ nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float 
      * (200x50x1: 0.68 against 2.53 us; 200x1x50: 0.51 against 1.53 us) — with its bits,
      * which are the promise anyway. */
     if (n == 1 || k == 1)
-        return nnf_sgemm(ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta, c, ldc);
+        return nnf__sgemm_fused(KC, ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta,
+                                c, ldc, post);
     const nnf__sgemm_kernels *kr = active_kernels();
     nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
     int fine = nnf__runtime_test_spread();
     int nt = nnf__sgemm_threads(2.0 * (double)m * (double)n * (double)k,
                                 nnf__threads_for_call());
     prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, (size_t)kr->mr, b->W, nt, fine),
-                       m, alpha, av, beta, c, ldc};
+                       m, alpha, av, beta, c, ldc, post};
     if (nt == 1 && !fine) {
         j.r = (nnf__sgemm_rects){m, n, (size_t)kr->mr, b->W, 1, 1};
         run_rect(&j, 0, 0);

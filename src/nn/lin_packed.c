@@ -59,7 +59,8 @@ static nnf_status refresh(nnf__lin_packed *c, const nnf_tensor *w, uint64_t v)
 }
 
 nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_tensor *x,
-                                   const nnf_tensor *w, float beta, int *done)
+                                   const nnf_tensor *w, float beta,
+                                   const nnf__sgemm_post *post, int *done)
 {
     *done = 0;
     nnf__gemm_layout lx, ly;
@@ -71,10 +72,10 @@ nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_
         pthread_rwlock_rdlock(&c->lock);
         if (c->packed != NULL && c->packed_version == v) {
             const int64_t *xs = nnf_tensor_shape(x);
-            nnf_status st = nnf_sgemm_packed_b(lx.trans, (size_t)xs[0], nnf_packed_n(c->packed),
-                                               (size_t)xs[1], 1.0f, nnf_tensor_const_data(x),
-                                               lx.ld, c->packed, beta, nnf_tensor_data(y),
-                                               ly.ld);
+            nnf_status st = nnf__sgemm_packed_b_fused(
+                lx.trans, (size_t)xs[0], nnf_packed_n(c->packed), (size_t)xs[1], 1.0f,
+                nnf_tensor_const_data(x), lx.ld, c->packed, beta, nnf_tensor_data(y), ly.ld,
+                post);
             pthread_rwlock_unlock(&c->lock);
             *done = st == NNF_OK;
             return st;

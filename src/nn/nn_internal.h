@@ -110,8 +110,8 @@ nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
  * which it can only do for layers it knows to be these. */
 extern const nnf_layer_fn nnf__lin_fn;
 extern const nnf_layer_fn nnf__conv2d_fn;
-/* The Relu layer's table, and the one a model gives a Relu behind a Lin: the same layer
- * run in place on the Lin's output (relu.c). */
+/* The Relu layer's table, and the one a model gives a Relu behind a Lin: its output is a
+ * view of the Lin's, which the Lin's product has rectified already (relu.c). */
 extern const nnf_layer_fn nnf__relu_fn, nnf__relu_in_place_fn;
 
 /* ---- A Lin layer's prepacked weight (lin_packed.c) ---- */
@@ -126,11 +126,17 @@ typedef struct nnf__lin_packed {
 
 nnf_status nnf__lin_packed_init(nnf__lin_packed *c);
 void nnf__lin_packed_destroy(nnf__lin_packed *c);
-/* y = x @ w.t() + beta * y through the packed weight, packing it first if due; *done 0
- * (and nothing written) when the caller is to run the unpacked product instead. Shapes
- * are the caller's to check. Safe on several threads at once for one cache. */
+/* y = x @ w.t() + beta * y, then the post-ops (src/linalg/matmul.h; NULL: none), through
+ * the packed weight, packing it first if due; *done 0 (and nothing written) when the
+ * caller is to run the unpacked product instead. Shapes are the caller's to check. Safe
+ * on several threads at once for one cache. */
+struct nnf__sgemm_post;
 nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_tensor *x,
-                                   const nnf_tensor *w, float beta, int *done);
+                                   const nnf_tensor *w, float beta,
+                                   const struct nnf__sgemm_post *post, int *done);
+/* Makes a Lin layer's forward apply the ReLU of the model's Relu layer that follows it
+ * (sequential.c), inside its product; that Relu then runs nnf__relu_in_place_fn. */
+void nnf__lin_fuse_relu(nnf_layer *layer);
 /* Test hook: 1 if `layer` is a Lin layer holding a packed weight (lin.c). */
 int nnf__lin_is_packed(const nnf_layer *layer);
 

@@ -45,22 +45,16 @@ static nnf_status relu_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_
     return nnf_relu(out, in);
 }
 
-/* In place, for a model whose Relu follows a Lin: the Lin's output, which only this
- * layer reads and Lin's backward does not need, becomes relu(x) and the output is a
- * view of it. One buffer fewer to stream through per step (200 x 50: 40 KiB), 0.3-0.5 us
- * of the chapter's 31 us step; and what a product's epilogue writes once Lin applies the
- * ReLU itself. */
+/* For a model whose Relu follows a Lin: the Lin applies the ReLU inside its product
+ * (nnf__lin_fuse_relu, the post-ops of src/linalg/matmul.h), on each tile of its output
+ * while it is in the L1, so its output already holds relu(x), with nnf_relu's bits, and
+ * this layer's output is a view of it. Neither a second buffer nor a second pass over
+ * it (200 x 50: 40 KiB). Lin's backward does not need its output, and this layer's
+ * backward reads the same mask from relu(x) as from x (below). */
 static nnf_status relu_in_place_forward(nnf_layer *self, const nnf_tensor *in,
                                         nnf_tensor **out)
 {
     (void)self;
-    nnf_tensor *y = (nnf_tensor *)in;   /* the model's activation: it owns it */
-    if (nnf__one_span(y, 1, &in)) {     /* nnf_relu's kernel, without the engine */
-        float *d = nnf_tensor_data(y);
-        nnf__elt_kernels()->relu((size_t)nnf_tensor_numel(y), d, 1, d, 1);
-    } else {
-        NNF_FORWARD(nnf_relu(&y, in));
-    }
     return nnf__view_cached(out, in, nnf_tensor_ndim(in), nnf_tensor_shape(in));
 }
 

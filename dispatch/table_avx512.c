@@ -20,7 +20,7 @@ const nnf__kernels nnf__kernels_avx512 = {
          * transpose. */
         .mr = 8, .nr = 48, .a_block_rows = 2048, .b_block_cols = 384,
         /* Unpacked operands: 6x64 tiles (see the kernel for why). */
-        .direct_mr = 6, .direct_nr = 64,
+        .direct_mr = 6, .direct_nr = 64, .direct_narrow_mr = 8,
         .ukernel = nnf__sgemm_ukernel_8x48__avx512,
         .direct_ukernel = nnf__sgemm_ukernel_6x64__avx512,
         .ukernel_every = nnf__sgemm_ukernel_every_8x48__avx512,

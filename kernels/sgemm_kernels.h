@@ -161,6 +161,9 @@ typedef void (*nnf__sgemm_dot_every_fn)(size_t period, size_t k, const float *a,
 typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
+    /* > 0: direct_ukernel also takes up to this many rows when nr <= direct_nr / 2 (a
+     * narrow C keeps the accumulators of more rows in the registers); 0: direct_mr. */
+    int direct_narrow_mr;
     /* The packed path's cache blocks, named by operand because the roles are BLIS's
      * swapped: an MR x KC micro-panel of A stays in the L1 while NR-wide panels of a
      * KC x b_block_cols block of B (sized for the L2) stream past it, and A is packed

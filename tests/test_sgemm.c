@@ -319,6 +319,22 @@ static void test_sparse_tail_columns(void **state)
                                      seed++);
 }
 
+/* Narrow C (up to 32 columns) in row bands of 7 and 8 (AVX-512's direct tiles take 8
+ * rows there): 32^3 and 64 x 32, one and two vectors a row with and without a partial
+ * last one, and k past one and two KC blocks (one-vector tiles run blocks in pairs). */
+static void test_narrow_row_bands(void **state)
+{
+    (void)state;
+    static const size_t ms[] = {7, 8, 15, 32, 64}, ns[] = {16, 20, 32}, ks[] = {32, 385, 769};
+    uint64_t seed = 1200;
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++)
+            for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++)
+                check_everywhere(&(problem){ms[i], ns[j], ks[q], trans[q % 2], NNF_NO_TRANS,
+                                            (i + j) % 3, 1.0f, q == 1 ? 0.5f : 0.0f, 0},
+                                 seed++);
+}
+
 /* Depth 1, the outer-product kernel where the ISA has one (Lin's input gradient with
  * n_out = 1): the same bits as the tiles of the ISAs without it, and on every ISA the
  * contract's element, fma(a, b, +0) then the epilogue, computed here one element at a
@@ -894,6 +910,7 @@ int main(void)
         cmocka_unit_test(test_small_m_trans_b),
         cmocka_unit_test(test_small_m_no_trans),
         cmocka_unit_test(test_sparse_tail_columns),
+        cmocka_unit_test(test_narrow_row_bands),
         cmocka_unit_test(test_gemv_matches_gemm),
         cmocka_unit_test(test_golden_bits_across_platforms),
         cmocka_unit_test(test_threads_default_threshold),

@@ -3,7 +3,13 @@
  * 100 in 1 and 2 tiles per row band where 48 would need 2 and 3. A's rows are adjacent
  * (transposed A: unit = 1) or a row stride apart (unit = 0); only the full shape
  * has tiles of its own for unit = 1 (the others read a stride of 1 as any stride).
- * Every shape has tiles with and without masks: this path runs 32^3, 64^3, ... */
+ * Every shape has tiles with and without masks: this path runs 32^3, 64^3, ...
+ *
+ * Up to 32 columns (one or two vectors a row), tiles take up to 8 rows (the table's
+ * direct_narrow_mr): 8x32 is 16 accumulators, 16 FMAs per k step against 10 loads, and
+ * 32 rows are 4 such tiles, where 6-row bands left a 2-row tile of 4 latency-bound
+ * chains (32^3: 6x32 x 5 + 2x32); one vector a row, 8 rows are the 8 chains that cover
+ * the FMA latency on two ports, 6 were not. */
 #include "kernels/avx512/sgemm_tile__avx512.h"
 
 /* rows, nv, unit, pair, masked, unroll */
@@ -20,6 +26,14 @@
 TILES(0)
 TILES(1)
 ROWS_1_TO_6(1, 1, 1)
+#define ROWS_7_8(nv, pair, masked)                                                      \
+    NNF__AVX512_TILE(7, nv, 0, pair, masked, !masked)                                   \
+    NNF__AVX512_TILE(8, nv, 0, pair, masked, !masked)
+ROWS_7_8(1, 0, 0)
+ROWS_7_8(2, 0, 0)
+ROWS_7_8(1, 0, 1)
+ROWS_7_8(2, 0, 1)
+ROWS_7_8(1, 1, 1)
 NNF__AVX512_TILE(6, 4, 1, 0, 0, 1)
 NNF__AVX512_TILE(6, 4, 1, 0, 1, 1)
 
@@ -28,6 +42,7 @@ NNF__AVX512_TILE(6, 4, 1, 0, 1, 1)
      tile_3_##nv##_0_##pair##_##m, tile_4_##nv##_0_##pair##_##m,                        \
      tile_5_##nv##_0_##pair##_##m, tile_6_##nv##_0_##pair##_##m}
 #define BY_WIDTH(m) {BY_ROWS(1, 0, m), BY_ROWS(2, 0, m), BY_ROWS(3, 0, m), BY_ROWS(4, 0, m)}
+#define NARROW(nv, pair, m) {tile_7_##nv##_0_##pair##_##m, tile_8_##nv##_0_##pair##_##m}
 
 void nnf__sgemm_ukernel_every_6x64__avx512(size_t period, size_t k, const float *a,
                                            ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
@@ -38,11 +53,19 @@ void nnf__sgemm_ukernel_every_6x64__avx512(size_t period, size_t k, const float 
     static nnf__avx512_tile_fn *const tiles[2][4][6] = {BY_WIDTH(0), BY_WIDTH(1)};
     static nnf__avx512_tile_fn *const pairs[6] = BY_ROWS(1, 1, 1);
     static nnf__avx512_tile_fn *const full_unit[2] = {tile_6_4_1_0_0, tile_6_4_1_0_1};
+    /* [masked][nv - 1][mr - 7], nv <= 2 */
+    static nnf__avx512_tile_fn *const narrow[2][2][2] = {
+        {NARROW(1, 0, 0), NARROW(2, 0, 0)}, {NARROW(1, 0, 1), NARROW(2, 0, 1)}};
+    static nnf__avx512_tile_fn *const narrow_pairs[2] = NARROW(1, 1, 1);
     nnf__avx512_tile_fn *one, *pair = NULL;
     const int masked = nr % NNF__AVX512_VL != 0;
     const size_t nv = (nr + NNF__AVX512_VL - 1) / NNF__AVX512_VL;
     if (rs_a == 1 && mr == 6 && nv == 4) {
         one = full_unit[masked];
+    } else if (mr > 6) {
+        one = narrow[masked][nv - 1][mr - 7];
+        if (nv == 1)
+            pair = narrow_pairs[mr - 7];
     } else {
         one = tiles[masked][nv - 1][mr - 1];
         if (nv == 1)

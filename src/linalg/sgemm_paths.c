@@ -99,8 +99,8 @@ static void run_gemv(const nnf__sgemm_kernels *kr, size_t period, size_t m, size
 }
 
 /* Rows of the direct tiles for C n columns wide: more of them where the kernel keeps
- * a narrow C's rows in its registers (AVX-512: 32^3 as 4 tiles of 8x32 instead of 5 of 6x32 and a 2x32, 0.40 -> 0.375 us,
- * libxsmm 0.32; paired rounds, loaded). */
+ * a narrow C's rows in its registers (AVX-512: 32^3 as 4 tiles of 8x32 instead of 5 of
+ * 6x32 and a 2x32, 0.40 -> 0.375 us, libxsmm 0.32; paired rounds, loaded). */
 static size_t direct_rows(const nnf__sgemm_kernels *kr, size_t n)
 {
     return kr->direct_narrow_mr > 0 && 2 * n <= (size_t)kr->direct_nr

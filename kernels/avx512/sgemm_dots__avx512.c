@@ -8,10 +8,12 @@
  * and the loads and the FMA chain of each group of 16 rows (4 dependent FMAs per 4
  * columns) bound this kernel, so four groups run side by side.
  *
- * On Zen 5 (200 x 50, 13 groups, alone in a loop, loaded): the kernel 0.57 us; its
- * 2496 128-bit loads alone 0.40 us (~1.8 a cycle), the 1950 merges 0.10, the 1248
- * shuffles 0.13, the FMA chains of 4 passes of 4 groups x 50 steps 0.225 (3.55 GHz).
- * The loads bind: a 16-row group costs 16 of them per 4 columns. */
+ * On Zen 5 (200 x 50, 13 groups, alone in a loop, loaded), with that scheme alone: the
+ * kernel 0.57 us; its 2496 128-bit loads by themselves 0.40 us (~1.8 a cycle), the
+ * 1950 merges 0.10, the 1248 shuffles 0.13, the FMA chains of 4 passes of 4 groups x
+ * 50 steps 0.225 (3.55 GHz). The loads bound it, so full groups now take 8 columns
+ * at a time from 256-bit loads (eight_columns: half the loads, 1.5 times the
+ * shuffles): the kernel 0.57 -> 0.50 us, nnf_sgemm's 200x50x1 0.63 -> 0.57. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -71,6 +73,41 @@ load_full(const float *a, size_t lda, size_t p, __m512 z[4])
     }
 }
 
+/* Columns 0..7 of the 16 rows at a: a zmm holds 8 columns of rows j and j + 8 (a
+ * 256-bit load and an insert), the in-lane 4x4 transpose above makes 128-bit lanes of
+ * one column of 4 rows, and masked lane shuffles gather each column's 4 lanes. Per 8
+ * columns: 16 loads (8 with an insert) and 24 shuffles, where two calls of
+ * four_columns' scheme take 32 loads (24 with a merge) and 16 shuffles. */
+static inline __attribute__((always_inline)) void
+eight_columns(const float *a, size_t lda, __m512 col[8])
+{
+    __m512 y[8], t[4], s[4];
+    /* Rows 4b..4b+3 from quad[b] and offsets of 0-3 row strides: hidden from the
+     * compiler, these 4 pointers keep it from holding 15 row offsets in registers
+     * (spilled, their reloads took load slots, the resource this kernel is short of). */
+    const float *quad[4];
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) {
+        quad[b] = a + (size_t)(4 * b) * lda;
+        __asm__("" : "+r"(quad[b]));
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        const size_t off = (size_t)(j % 4) * lda;
+        y[j] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(quad[j / 4] + off)),
+                                  _mm256_loadu_ps(quad[j / 4 + 2] + off), 1);
+    }
+    /* t[q]: lane 0 column q of rows 0-3, lane 1 column 4 + q, lanes 2-3 the same of
+     * rows 8-11; s[q] the same of rows 4-7 and 12-15. */
+    transpose_lanes(y, t);
+    transpose_lanes(y + 4, s);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+        col[q] = _mm512_mask_shuffle_f32x4(t[q], 0xF0F0, s[q], s[q], 0x80);
+        col[q + 4] = _mm512_mask_shuffle_f32x4(s[q], 0x0F0F, t[q], t[q], 0x31);
+    }
+}
+
 /* The epilogue for `rows` (<= 16) rows of y. */
 static inline void store_rows(__m512 acc, size_t rows, float *y, ptrdiff_t incy,
                               float alpha, float beta)
@@ -122,6 +159,22 @@ full_groups(size_t kc, const float *a, size_t lda, const float *x, ptrdiff_t inc
     for (int g = 0; g < G; g++)
         acc[g] = _mm512_setzero_ps();
     size_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m512 xq[8];
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; q++)
+            xq[q] = _mm512_set1_ps(x[(ptrdiff_t)(p + q) * incx]);
+        /* A group's columns meet x before the next group's are loaded: all of them at
+         * once (32 registers) spilled. */
+#pragma GCC unroll 4
+        for (int g = 0; g < G; g++) {
+            __m512 col[8];
+            eight_columns(a + (size_t)g * VL * lda + p, lda, col);
+#pragma GCC unroll 8
+            for (int q = 0; q < 8; q++)
+                acc[g] = _mm512_fmadd_ps(col[q], xq[q], acc[g]);
+        }
+    }
     for (; p + 4 <= kc; p += 4) {
         __m512 col[GROUPS_MAX][4];
 #pragma GCC unroll 4

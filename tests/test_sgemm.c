@@ -335,6 +335,24 @@ static void test_narrow_row_bands(void **state)
                                  seed++);
 }
 
+/* GEMV (n = 1, A's rows contiguous) at every row count the AVX-512 kernel cuts
+ * differently (batches of 4 groups of 16 rows, the last 1..15 rows beside the last
+ * batch) and k through its 8-column steps and 1..7-column tails. */
+static void test_gemv_row_batches(void **state)
+{
+    (void)state;
+    static const size_t ms[] = {1, 5, 8, 15, 16, 17, 24, 31, 33, 48, 49, 63, 64, 65,
+                                72, 79, 80, 88, 112, 127, 128, 200, 211},
+                        ks[] = {1, 3, 7, 8, 9, 50, 385};
+    uint64_t seed = 1400;
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++)
+            check_everywhere(&(problem){ms[i], 1, ks[q], NNF_NO_TRANS, NNF_NO_TRANS,
+                                        (i + q) % 3, q % 2 ? 1.0f : -0.75f,
+                                        i % 2 ? 0.5f : 0.0f, 0},
+                             seed++);
+}
+
 /* Depth 1, the outer-product kernel where the ISA has one (Lin's input gradient with
  * n_out = 1): the same bits as the tiles of the ISAs without it, and on every ISA the
  * contract's element, fma(a, b, +0) then the epilogue, computed here one element at a
@@ -911,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_small_m_no_trans),
         cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_narrow_row_bands),
+        cmocka_unit_test(test_gemv_row_batches),
         cmocka_unit_test(test_gemv_matches_gemm),
         cmocka_unit_test(test_golden_bits_across_platforms),
         cmocka_unit_test(test_threads_default_threshold),

@@ -19,6 +19,7 @@
 
 #include "kernels/avx512/vec.h"
 #include "kernels/avx512/kernels.h"
+#include "kernels/sgemm_epilogue.h"
 
 enum { VL = 16, GROUPS_MAX = 4 };
 
@@ -42,63 +43,21 @@ piece(const float *p, __mmask8 cols, const int FULL)
     return FULL ? _mm_loadu_ps(p) : _mm_maskz_loadu_ps(cols, p);
 }
 
-/* Columns off..off+3 of the 16 rows. */
-static inline __attribute__((always_inline)) void
-four_columns(const float *const row[VL], size_t off, __mmask8 cols, __m512 col[4],
-             const int FULL)
+/* 8 floats at p; in the k tail (FULL == 0) only the lanes in `cols`, the rest 0. */
+static inline __attribute__((always_inline)) __m256
+octet(const float *p, __mmask8 cols, const int FULL)
 {
-    __m512 z[4];
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        __m512 v = _mm512_castps128_ps512(piece(row[j] + off, cols, FULL));
-        v = _mm512_mask_broadcast_f32x4(v, 0x00F0, piece(row[j + 4] + off, cols, FULL));
-        v = _mm512_mask_broadcast_f32x4(v, 0x0F00, piece(row[j + 8] + off, cols, FULL));
-        z[j] = _mm512_mask_broadcast_f32x4(v, 0xF000, piece(row[j + 12] + off, cols, FULL));
-    }
-    transpose_lanes(z, col);
+    return FULL ? _mm256_loadu_ps(p) : _mm256_maskz_loadu_ps(cols, p);
 }
 
-/* z[j] = rows j, j+4, j+8, j+12 of a full group at a, 4 columns from p each. */
-static inline __attribute__((always_inline)) void
-load_full(const float *a, size_t lda, size_t p, __m512 z[4])
+/* y[j] holds 8 columns of rows j (lanes 0-1) and j + 8 (lanes 2-3); col[q] gets column
+ * q of the 16 rows, in row order. The in-lane 4x4 transposes make t[q]: lane 0 column
+ * q of rows 0-3, lane 1 column 4 + q, lanes 2-3 the same of rows 8-11 (s[q]: rows 4-7
+ * and 12-15), and masked lane shuffles gather each column's 4 lanes. */
+static inline __attribute__((always_inline)) void transpose_pairs(const __m512 y[8],
+                                                                  __m512 col[8])
 {
-    const size_t l4 = 4 * lda, l12 = 12 * lda;
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        const float *q = a + (size_t)j * lda + p;
-        __m512 v = _mm512_castps128_ps512(_mm_loadu_ps(q));
-        v = _mm512_mask_broadcast_f32x4(v, 0x00F0, _mm_loadu_ps(q + l4));
-        v = _mm512_mask_broadcast_f32x4(v, 0x0F00, _mm_loadu_ps(q + 2 * l4));
-        z[j] = _mm512_mask_broadcast_f32x4(v, 0xF000, _mm_loadu_ps(q + l12));
-    }
-}
-
-/* Columns 0..7 of the 16 rows at a: a zmm holds 8 columns of rows j and j + 8 (a
- * 256-bit load and an insert), the in-lane 4x4 transpose above makes 128-bit lanes of
- * one column of 4 rows, and masked lane shuffles gather each column's 4 lanes. Per 8
- * columns: 16 loads (8 with an insert) and 24 shuffles, where two calls of
- * four_columns' scheme take 32 loads (24 with a merge) and 16 shuffles. */
-static inline __attribute__((always_inline)) void
-eight_columns(const float *a, size_t lda, __m512 col[8])
-{
-    __m512 y[8], t[4], s[4];
-    /* Rows 4b..4b+3 from quad[b] and offsets of 0-3 row strides: hidden from the
-     * compiler, these 4 pointers keep it from holding 15 row offsets in registers
-     * (spilled, their reloads took load slots, the resource this kernel is short of). */
-    const float *quad[4];
-#pragma GCC unroll 4
-    for (int b = 0; b < 4; b++) {
-        quad[b] = a + (size_t)(4 * b) * lda;
-        __asm__("" : "+r"(quad[b]));
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        const size_t off = (size_t)(j % 4) * lda;
-        y[j] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(quad[j / 4] + off)),
-                                  _mm256_loadu_ps(quad[j / 4 + 2] + off), 1);
-    }
-    /* t[q]: lane 0 column q of rows 0-3, lane 1 column 4 + q, lanes 2-3 the same of
-     * rows 8-11; s[q] the same of rows 4-7 and 12-15. */
+    __m512 t[4], s[4];
     transpose_lanes(y, t);
     transpose_lanes(y + 4, s);
 #pragma GCC unroll 4
@@ -108,35 +67,70 @@ eight_columns(const float *a, size_t lda, __m512 col[8])
     }
 }
 
+/* Columns 0..7 (the `cols` of them unless FULL) of the 16 rows at a: a zmm takes 8
+ * columns of rows j and j + 8 (a 256-bit load and an insert). Per 8 columns: 16 loads
+ * (8 with an insert) and 24 shuffles, where 4-column pieces of rows j, j+4, j+8, j+12
+ * (four 128-bit loads, three merged) took 32 loads (24 with a merge) and 16 shuffles.
+ * Rows 4b..4b+3 come from quad[b] and offsets of 0-3 row strides: hidden from the
+ * compiler, these 4 pointers keep it from holding 15 row offsets in registers
+ * (spilled, their reloads took load slots, the resource this kernel is short of). */
+static inline __attribute__((always_inline)) void
+group_columns(const float *a, size_t lda, __mmask8 cols, __m512 col[8], const int FULL)
+{
+    __m512 y[8];
+    const float *quad[4];
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) {
+        quad[b] = a + (size_t)(4 * b) * lda;
+        __asm__("" : "+r"(quad[b]));
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        const size_t off = (size_t)(j % 4) * lda;
+        y[j] = _mm512_insertf32x8(_mm512_castps256_ps512(octet(quad[j / 4] + off, cols, FULL)),
+                                  octet(quad[j / 4 + 2] + off, cols, FULL), 1);
+    }
+    transpose_pairs(y, col);
+}
+
+/* The same for 16 rows given by pointers, columns off..off+7. */
+static inline __attribute__((always_inline)) void
+rows_columns(const float *const row[VL], size_t off, __mmask8 cols, __m512 col[8],
+             const int FULL)
+{
+    __m512 y[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        y[j] = _mm512_insertf32x8(_mm512_castps256_ps512(octet(row[j] + off, cols, FULL)),
+                                  octet(row[j + 8] + off, cols, FULL), 1);
+    transpose_pairs(y, col);
+}
+
 /* The epilogue for `rows` (<= 16) rows of y. */
 static inline void store_rows(__m512 acc, size_t rows, float *y, ptrdiff_t incy,
                               float alpha, float beta)
 {
+    const __mmask16 keep = (__mmask16)((1u << rows) - 1u);
     float old[VL], out[VL];
-    __m512 r;
-    if (beta == 0.0f) {
-        r = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
-    } else {
+    __m512 c = _mm512_setzero_ps();
+    if (beta != 0.0f && incy == 1) {
+        c = _mm512_maskz_loadu_ps(keep, y);
+    } else if (beta != 0.0f) {
         for (size_t i = 0; i < rows; i++)
             old[i] = y[(ptrdiff_t)i * incy];
-        __m512 c = _mm512_maskz_loadu_ps((__mmask16)((1u << rows) - 1u), old);
-        r = _mm512_fmadd_ps(_mm512_set1_ps(alpha), acc, _mm512_mul_ps(_mm512_set1_ps(beta), c));
+        c = _mm512_maskz_loadu_ps(keep, old);
     }
-    _mm512_storeu_ps(out, nnf__v_canon(r));
+    const __m512 r = nnf__sgemm_epilogue_vf(acc, c, alpha, beta);
+    /* A column of C stored as one (a C of one column, or a row): through the stack
+     * buffer, processes whose stack and y met at some 4 KiB offsets ran 200x50x1 2-10
+     * times slower. */
+    if (incy == 1) {
+        _mm512_mask_storeu_ps(y, keep, r);
+        return;
+    }
+    _mm512_storeu_ps(out, r);
     for (size_t i = 0; i < rows; i++)
         y[(ptrdiff_t)i * incy] = out[i];
-}
-
-/* The k tail (< 4 columns from p) of 16 rows given by pointers. */
-static inline __m512 tail(const float *const row[VL], size_t p, size_t kc, const float *x,
-                          ptrdiff_t incx, __m512 acc)
-{
-    size_t left = kc - p;
-    __m512 col[4];
-    four_columns(row, p, (__mmask8)((1u << left) - 1u), col, 0);
-    for (size_t q = 0; q < left; q++)
-        acc = _mm512_fmadd_ps(col[q], _mm512_set1_ps(x[(ptrdiff_t)(p + q) * incx]), acc);
-    return acc;
 }
 
 static inline void row_pointers(const float *a, size_t lda, size_t rows, const float *row[VL])
@@ -145,106 +139,102 @@ static inline void row_pointers(const float *a, size_t lda, size_t rows, const f
         row[r] = a + (r < rows ? r : rows - 1) * lda;
 }
 
-/* G (1, 2 or 4) full groups of 16 rows side by side: their chains of 4-cycle FMAs
- * overlap each other's loads and shuffles (200 x 50: 0.67 -> 0.64 us from 2 to 4
- * groups). Rows are addressed from a few pointers and strides, so nothing spills to the
- * stack: each group's pointer is hidden from the compiler (the empty asm), which
- * otherwise kept one pointer per row, 64 of them, on the stack. */
+/* Columns p..p+n-1 (n = 8 when FULL, else 1..7: the k tail) of G full groups of 16
+ * rows from a and, with PART, of the rows `row` points at after them, into acc[g] in
+ * column order. A group's columns meet x before the next group's are loaded: all of
+ * them at once (32 registers) spilled. */
 static inline __attribute__((always_inline)) void
-full_groups(size_t kc, const float *a, size_t lda, const float *x, ptrdiff_t incx,
-            float *y, ptrdiff_t incy, float alpha, float beta, const int G)
+groups_step(__m512 acc[GROUPS_MAX + 1], const float *a, size_t lda, const float *const *row,
+            size_t p, size_t n, const float *x, ptrdiff_t incx, const int G, const int PART,
+            const int FULL)
 {
-    __m512 acc[GROUPS_MAX];
-#pragma GCC unroll 4
-    for (int g = 0; g < G; g++)
-        acc[g] = _mm512_setzero_ps();
-    size_t p = 0;
-    for (; p + 8 <= kc; p += 8) {
-        __m512 xq[8];
+    const __mmask8 cols = (__mmask8)((1u << n) - 1u);
+    __m512 xq[8];
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; q++)
+        xq[q] = FULL || (size_t)q < n ? _mm512_set1_ps(x[(ptrdiff_t)(p + (size_t)q) * incx])
+                                      : _mm512_setzero_ps();
+#pragma GCC unroll 5
+    for (int g = 0; g < G + PART; g++) {
+        __m512 col[8];
+        if (g == G)
+            rows_columns(row, p, cols, col, FULL);
+        else
+            group_columns(a + (size_t)g * VL * lda + p, lda, cols, col, FULL);
 #pragma GCC unroll 8
         for (int q = 0; q < 8; q++)
-            xq[q] = _mm512_set1_ps(x[(ptrdiff_t)(p + q) * incx]);
-        /* A group's columns meet x before the next group's are loaded: all of them at
-         * once (32 registers) spilled. */
-#pragma GCC unroll 4
-        for (int g = 0; g < G; g++) {
-            __m512 col[8];
-            eight_columns(a + (size_t)g * VL * lda + p, lda, col);
-#pragma GCC unroll 8
-            for (int q = 0; q < 8; q++)
+            if (FULL || (size_t)q < n)
                 acc[g] = _mm512_fmadd_ps(col[q], xq[q], acc[g]);
-        }
-    }
-    for (; p + 4 <= kc; p += 4) {
-        __m512 col[GROUPS_MAX][4];
-#pragma GCC unroll 4
-        for (int g = 0; g < G; g++) {
-            __m512 z[4];
-            const float *ga = a + (size_t)g * VL * lda + p;
-            __asm__("" : "+r"(ga));
-            load_full(ga, lda, 0, z);
-            transpose_lanes(z, col[g]);
-        }
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++) {
-            __m512 xq = _mm512_set1_ps(x[(ptrdiff_t)(p + q) * incx]);
-#pragma GCC unroll 4
-            for (int g = 0; g < G; g++)
-                acc[g] = _mm512_fmadd_ps(col[g][q], xq, acc[g]);
-        }
-    }
-    for (int g = 0; g < G; g++) {
-        const float *ga = a + (size_t)g * VL * lda;
-        if (p < kc) {
-            const float *row[VL];
-            row_pointers(ga, lda, VL, row);
-            acc[g] = tail(row, p, kc, x, incx, acc[g]);
-        }
-        store_rows(acc[g], VL, y + (ptrdiff_t)g * VL * incy, incy, alpha, beta);
     }
 }
 
-/* The last 1..15 rows: missing rows read the last row again and are never stored. */
-static void partial_group(size_t kc, const float *a, size_t lda, size_t rows,
-                          const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
-                          float alpha, float beta)
+/* G (0, 1, 2 or 4) full groups of 16 rows side by side, and with PART the last `rows`
+ * (1..15) beside them, whose missing rows read the last row again and are never
+ * stored: the groups' chains of 4-cycle FMAs overlap each other's loads and shuffles
+ * (200 x 50: 0.67 -> 0.64 us from 2 to 4 groups; the last 8 rows alone took 0.065 us
+ * of the kernel's 0.48, about their 50-FMA chain, and 0.03 beside a batch). */
+static inline __attribute__((always_inline)) void
+groups(size_t kc, const float *a, size_t lda, size_t rows, const float *x, ptrdiff_t incx,
+       float *y, ptrdiff_t incy, float alpha, float beta, const int G, const int PART)
 {
     const float *row[VL];
-    row_pointers(a, lda, rows, row);
-    __m512 acc = _mm512_setzero_ps();
+    if (PART)
+        row_pointers(a + (size_t)G * VL * lda, lda, rows, row);
+    __m512 acc[GROUPS_MAX + 1];
+#pragma GCC unroll 5
+    for (int g = 0; g < G + PART; g++)
+        acc[g] = _mm512_setzero_ps();
     size_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-        __m512 col[4];
-        four_columns(row, p, 0xF, col, 1);
-        for (int q = 0; q < 4; q++)
-            acc = _mm512_fmadd_ps(col[q], _mm512_set1_ps(x[(ptrdiff_t)(p + q) * incx]), acc);
-    }
+    for (; p + 8 <= kc; p += 8)
+        groups_step(acc, a, lda, row, p, 8, x, incx, G, PART, 1);
     if (p < kc)
-        acc = tail(row, p, kc, x, incx, acc);
-    store_rows(acc, rows, y, incy, alpha, beta);
+        groups_step(acc, a, lda, row, p, kc - p, x, incx, G, PART, 0);
+    for (int g = 0; g < G + PART; g++)
+        store_rows(acc[g], g == G ? rows : VL, y + (ptrdiff_t)g * VL * incy, incy, alpha,
+                   beta);
 }
 
+#define GROUPS_FN(g, part)                                                                 \
+    static __attribute__((noinline)) void groups_##g##_##part(                            \
+        size_t kc, const float *a, size_t lda, size_t rows, const float *x,                \
+        ptrdiff_t incx, float *y, ptrdiff_t incy, float alpha, float beta)                 \
+    {                                                                                       \
+        groups(kc, a, lda, rows, x, incx, y, incy, alpha, beta, g, part);                  \
+    }
+GROUPS_FN(4, 0)
+GROUPS_FN(4, 1)
+GROUPS_FN(2, 0)
+GROUPS_FN(2, 1)
+GROUPS_FN(1, 0)
+GROUPS_FN(1, 1)
+GROUPS_FN(0, 1)
+
+typedef void groups_fn(size_t kc, const float *a, size_t lda, size_t rows, const float *x,
+                       ptrdiff_t incx, float *y, ptrdiff_t incy, float alpha, float beta);
+
+/* Batches of 4 groups (3 as 2 then 1), the last 1..15 rows beside the last batch. */
 void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
                              const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
                              float alpha, float beta)
 {
-    size_t i = 0;
-    for (; i + 4 * VL <= m; i += 4 * VL)
-        full_groups(kc, a + i * lda, lda, x, incx, y + (ptrdiff_t)i * incy, incy, alpha,
-                    beta, 4);
-    if (i + 2 * VL <= m) {
-        full_groups(kc, a + i * lda, lda, x, incx, y + (ptrdiff_t)i * incy, incy, alpha,
-                    beta, 2);
-        i += 2 * VL;
+    /* [full groups in the batch][the last rows beside them] */
+    static groups_fn *const batch[5][2] = {{NULL, groups_0_1},
+                                           {groups_1_0, groups_1_1},
+                                           {groups_2_0, groups_2_1},
+                                           {NULL, NULL},
+                                           {groups_4_0, groups_4_1}};
+    size_t full = m / VL;
+    const size_t rest = m % VL;
+    while (full > 0 || rest > 0) {
+        const size_t g = full >= 4 ? 4 : full == 3 ? 2 : full;
+        const int part = rest > 0 && g == full;
+        batch[g][part](kc, a, lda, rest, x, incx, y, incy, alpha, beta);
+        if (part)
+            break;
+        a += g * VL * lda;
+        y += (ptrdiff_t)(g * VL) * incy;
+        full -= g;
     }
-    if (i + VL <= m) {
-        full_groups(kc, a + i * lda, lda, x, incx, y + (ptrdiff_t)i * incy, incy, alpha,
-                    beta, 1);
-        i += VL;
-    }
-    if (i < m)
-        partial_group(kc, a + i * lda, lda, m - i, x, incx, y + (ptrdiff_t)i * incy, incy,
-                      alpha, beta);
 }
 
 /* ---- Few rows of A against rows of B^T (x @ w.t() at small batch) ----

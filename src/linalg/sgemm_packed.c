@@ -56,6 +56,15 @@ enum { KC = NNF__SGEMM_KC };
  * long when another stalls. */
 #define ITEMS_PER_THREAD 4
 
+/* A packer item reads at least this many bytes of each source row of A when A's rows
+ * run along i (A transposed: g^T of a weight gradient), i.e. 4 panels of 8 rows. One
+ * panel per item read kc runs of half a line, 2 KiB apart, and its packing was ~9% of
+ * the MLP's weight gradient (512x784, k = 4096: 18.3 ms, 16.7 with A's packing left
+ * out); 2, 4, 8, 16 and 64 panels an item, with the next packer's source asked for
+ * over the items before it, took 0.94-0.98 of that time, 4 the least (paired calls in
+ * one process, medians of 41-61). */
+#define A_RUN_BYTES 128
+
 static int64_t ceil_div(int64_t a, int64_t b)
 {
     return (a + b - 1) / b;
@@ -87,6 +96,7 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
     /* NR panels per B block, at most */
     int64_t panels = ceil_div(p->b_cols, NR);
     p->panels_per_pack = fine ? 1 : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
+    p->a_panels = 1;
     p->nbp = ceil_div(panels, p->panels_per_pack);
     int64_t chunks = 1;
     if (fine)
@@ -130,6 +140,12 @@ nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i)
     return it;
 }
 
+int64_t nnf__sgemm_a_panels(const nnf__sgemm_kernels *kr, nnf__sgemm_view a)
+{
+    int64_t run = kr->mr * (int64_t)sizeof(float);
+    return a.rs == 1 && a.cs != 1 ? ceil_div(A_RUN_BYTES, run) : 1;
+}
+
 /* The first index of the (ic, pc, jc) group. */
 static int64_t group_start(const nnf__sgemm_plan *p, int64_t ic, int64_t pc, int64_t jc)
 {
@@ -156,8 +172,9 @@ int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, i
     if (it.pc > 0 &&
         !nnf__item_done(states, compute_index(p, it.ic, it.pc - 1, it.jc, it.q, it.ch)))
         return i + 1;
-    if ((it.jc != 0 || it.ch != 0) &&
-        !nnf__item_done(states, compute_index(p, it.ic, it.pc, 0, it.q, 0)))
+    int64_t packer = it.q - it.q % p->a_panels;
+    if ((it.jc != 0 || it.ch != 0 || it.q != packer) &&
+        !nnf__item_done(states, compute_index(p, it.ic, it.pc, 0, packer, 0)))
         return i + 1;
     return 0;
 }
@@ -329,19 +346,28 @@ static void run_item(void *ctx, int64_t i, int participant)
         return;
     size_t mr = min_size(MR, rows_end - i0);
     float *apanel = j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc;
-    if (it.jc == 0 && it.ch == 0)
-        nnf__sgemm_pack(kr, kc, mr, MR, nnf__sgemm_at(j->a, i0, k0), j->a.rs, j->a.cs, apanel);
+    const size_t a_rows = (size_t)p->a_panels * MR;
+    if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0)
+        nnf__sgemm_pack(kr, kc, min_size(a_rows, rows_end - i0), MR,
+                        nnf__sgemm_at(j->a, i0, k0), j->a.rs, j->a.cs, apanel);
     float beta = j->level0 + it.pc == 0 ? j->beta : 1.0f;
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
     float *crow = j->c + i0 * j->ldc;
-    /* What the next packings read, asked for a part before each kernel call. The next
-     * A panel only when A's rows are contiguous along k: a transposed A gives kc runs
-     * of MR floats, half a line each, and asking for its 384 lines slowed the sweep
-     * more than it sped the packing (per-item medians, mlp-wgrad: sweep 16.4k -> 17.2k
-     * TSC ticks, packing 2.8k -> 2.3k; NN at 1024^3: 16.4k -> 16.9k and 1.34k -> 0.59k). */
+    /* What the next packings read, asked for a part before each kernel call: this
+     * item's share of the next A packer's source, and of the next B block's. Not for
+     * one panel of a transposed A (kc runs of MR floats, half a line each): asking for
+     * its 384 lines slowed the sweep more than it sped the packing (per-item medians,
+     * mlp-wgrad: sweep 16.4k -> 17.2k TSC ticks, packing 2.8k -> 2.3k; NN at 1024^3:
+     * 16.4k -> 16.9k and 1.34k -> 0.59k); a_panels packs several at once instead. */
     source_runs next_a = {NULL, 0, 0, 0}, next_b = next_b_share(j, &it);
-    if (it.jc == 0 && it.ch == 0 && i0 + MR < rows_end && j->a.cs == 1)
-        next_a = runs_of(j->a, i0 + MR, k0, min_size(MR, rows_end - i0 - MR), kc);
+    size_t next0 = (size_t)(it.ic * p->a_rows) + (size_t)(it.q - it.q % p->a_panels) * MR + a_rows;
+    if (it.jc == 0 && it.ch == 0 && next0 < rows_end && (j->a.cs == 1 || p->a_panels > 1)) {
+        next_a = runs_of(j->a, next0, k0, min_size(a_rows, rows_end - next0), kc);
+        size_t share = (size_t)(it.q % p->a_panels), shares = (size_t)p->a_panels;
+        size_t r0 = next_a.runs * share / shares, r1 = next_a.runs * (share + 1) / shares;
+        next_a.p += (ptrdiff_t)r0 * next_a.stride;
+        next_a.runs = r1 - r0;
+    }
     size_t calls = (j1 - j0 + NR - 1) / NR;
     for (size_t jr = j0, t = 0; jr < j1; jr += NR, t++) {
         prefetch_runs(&next_a, next_a.runs * t / calls, next_a.runs * (t + 1) / calls);
@@ -387,6 +413,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.abuf = scratch;
                 j.bbuf = scratch + (size_t)lv * KC * j.m_pad;
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
+                j.plan.a_panels = nnf__sgemm_a_panels(kr, a);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
                                 sizeof j.plan, nnf__sgemm_plan_prefer};
                 nnf__run(&job, threads);

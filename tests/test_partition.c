@@ -143,9 +143,10 @@ static double packed_cost(const void *ctx, int64_t i)
     if (i0 >= rows_end)
         return 0.0;
     double mr = (double)min_size(MR, rows_end - i0), cost = 0.0;
-    if (it.jc == 0 && it.ch == 0) {
-        c->packed_a += mr * (double)kc;
-        cost += mr * (double)kc * PACK_COST;
+    if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0) {
+        double rows = (double)min_size((size_t)p->a_panels * MR, rows_end - i0);
+        c->packed_a += rows * (double)kc;
+        cost += rows * (double)kc * PACK_COST;
     }
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
     return cost + (j0 < j1 ? 2.0 * mr * (double)(j1 - j0) * (double)kc : 0.0);
@@ -158,7 +159,8 @@ typedef struct {
 } outcome;
 
 /* The whole product on the packed path: its jobs one after another. */
-static outcome run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, int v)
+static outcome run_packed(const nnf__sgemm_kernels *kr, nnf__sgemm_view a, size_t m, size_t n,
+                          size_t k, int v)
 {
     outcome o = {0.0, 0.0, INFINITY, 0.0, 0.0, v};
     nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, v);
@@ -171,6 +173,7 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, size_t m, size_t n, size
                 packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
                                 min_size(jobs.cols, n - c0), k, l0, 0.0, 0.0};
                 nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
+                nnf__sgemm_plan_a(&p, kr, a, v);
                 sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
                                  packed_cost, &c);
                 o.makespan += s.makespan;
@@ -242,7 +245,7 @@ static void check_table(const char *isa, const nnf__sgemm_kernels *kr)
         outcome first = {0};
         for (int v = 16; v <= 64; v *= 2) {
             int threads = nnf__sgemm_threads(flops, v);
-            outcome o = packs ? run_packed(kr, sh->m, sh->n, sh->k, threads)
+            outcome o = packs ? run_packed(kr, a, sh->m, sh->n, sh->k, threads)
                               : run_rects(kr, sh->m, sh->n, sh->k, threads);
             double eff = o.ideal / o.makespan;
             print_message("%-7s %-44s %2d virtual threads (%2d used), %s: %.3f of the ideal "

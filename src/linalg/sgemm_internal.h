@@ -171,9 +171,10 @@ typedef struct nnf__sgemm_item {
  * smallest items, for tests). */
 void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
                           size_t n, int64_t levels, int threads, int fine);
-/* The plan's a_panels for A (plan_make leaves 1): several panels at once when A's
+/* Sets the plan's a_panels for A (plan_make leaves 1): several panels at once when A's
  * source rows run along i, so a packer reads whole lines. */
-int64_t nnf__sgemm_a_panels(const nnf__sgemm_kernels *kr, nnf__sgemm_view a);
+void nnf__sgemm_plan_a(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, nnf__sgemm_view a,
+                       int threads);
 nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i);
 /* The job's nnf__ready_fn. */
 int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, int64_t i);

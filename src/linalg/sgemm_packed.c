@@ -140,10 +140,14 @@ nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i)
     return it;
 }
 
-int64_t nnf__sgemm_a_panels(const nnf__sgemm_kernels *kr, nnf__sgemm_view a)
+void nnf__sgemm_plan_a(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, nnf__sgemm_view a,
+                       int threads)
 {
-    int64_t run = kr->mr * (int64_t)sizeof(float);
-    return a.rs == 1 && a.cs != 1 ? ceil_div(A_RUN_BYTES, run) : 1;
+    /* Not more than a thread's share of the row panels: every thread's first item of a
+     * level then packs, rather than waiting for a packer another thread holds. */
+    int64_t most = p->nq / (threads > 1 ? threads : 1);
+    int64_t want = a.rs == 1 && a.cs != 1 ? ceil_div(A_RUN_BYTES, kr->mr * (int64_t)sizeof(float)) : 1;
+    p->a_panels = want < most ? want : most > 1 ? most : 1;
 }
 
 /* The first index of the (ic, pc, jc) group. */
@@ -413,7 +417,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.abuf = scratch;
                 j.bbuf = scratch + (size_t)lv * KC * j.m_pad;
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
-                j.plan.a_panels = nnf__sgemm_a_panels(kr, a);
+                nnf__sgemm_plan_a(&j.plan, kr, a, threads);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
                                 sizeof j.plan, nnf__sgemm_plan_prefer};
                 nnf__run(&job, threads);

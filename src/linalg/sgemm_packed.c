@@ -23,8 +23,9 @@
  * packing walk that waits for each row of its block ran at a third to a fifth of its
  * speed from the L2 (an 8 x 384 A panel 1.3-1.8k TSC ticks against 0.5k, a 48-wide B
  * panel 15-17k against 3k). So while a compute item's kernels run, they ask the
- * caches for what the next packing will read (prefetch_runs): the next A panel's
- * source, and a share of the next B block's source in the last items before it.
+ * caches for what the next packing will read (prefetch_runs): a share of the next A
+ * packer's source (one panel, or A_RUN_BYTES-wide runs of a transposed A), and a share
+ * of the next B block's source in the last items before it.
  */
 #include <stdint.h>
 

@@ -125,10 +125,13 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
 /* C (m x n, row stride ldc) = alpha * A B + beta * C on one thread, on the direct or
  * GEMV path (never the packed one, see nnf__sgemm_packed), the sums restarting every
  * `period` steps of k (a divisor of KC; KC itself for nnf_sgemm), then `post` (NULL:
- * none). m, n, k >= 1, alpha != 0. */
+ * none). m, n, k >= 1, alpha != 0. The views go by address: by value they went on the
+ * stack in 8-byte stores that the callee reloaded 16 bytes at a time, and each reload
+ * waited for its stores to retire (a failed store-to-load forward, ~4 ns of the 1x1x1
+ * call's 34). */
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
-                    float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
-                    size_t ldc, const nnf__sgemm_post *post);
+                    float alpha, const nnf__sgemm_view *a, const nnf__sgemm_view *b,
+                    float beta, float *c, size_t ldc, const nnf__sgemm_post *post);
 
 /* The same on the packed path, on up to `threads` threads (sgemm_packed.c). Fails
  * only with NNF_ERR_NOMEM for its scratch, before anything is written. */

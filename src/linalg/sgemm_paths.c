@@ -254,9 +254,10 @@ static void run_outer(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sge
 }
 
 void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n, size_t k,
-                    float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta, float *c,
-                    size_t ldc, const nnf__sgemm_post *post)
+                    float alpha, const nnf__sgemm_view *av, const nnf__sgemm_view *bv,
+                    float beta, float *c, size_t ldc, const nnf__sgemm_post *post)
 {
+    const nnf__sgemm_view a = *av, b = *bv;
     /* Depth 1 (no restart can fall inside it): the outer-product kernel, one pass of
      * stores over C. 200 x 1 @ 1 x 50 went from 1.12 us on the 6x64 tiles (and two
      * GEMV columns) to 0.59 us (A/B medians, loaded machine). */

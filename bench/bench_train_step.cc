@@ -319,6 +319,50 @@ void compare_row(benchmark::State &state, int shape_index)
                               "->" + std::to_string(s.hidden) + "->" + std::to_string(s.out));
 }
 
+// The hidden layer's forward alone, y = relu(x @ w1.t() + b1), one thread: "nnf" is
+// nnf_linear_relu (the bias and the ReLU inside the product, tile by tile), "nnf:separate"
+// nnf_linear then nnf_relu in place, a second pass over y. Checked bit for bit first.
+//
+//     build/bench/bench_train_step --benchmark_filter='^lin_relu/'
+void lin_relu_row(benchmark::State &state, int shape_index)
+{
+    using nnf_bench::contender;
+    const shape &s = shapes[shape_index];
+    const nnf_isa widest = nnf_bench::one_thread_widest_isa();
+    (void)nnf_isa_force(widest);
+    nnf_bench::set_threads(1);
+    const data d(s);
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 1);
+    const int64_t xs[2] = {s.n, s.in}, ws[2] = {s.hidden, s.in}, bs[1] = {s.hidden};
+    nnf_tensor *x = nullptr, *w = nullptr, *b = nullptr, *fused = nullptr, *separate = nullptr;
+    bool ok = nnf_from_data(&x, d.x.data(), 2, xs) == NNF_OK && nnf_empty(&w, 2, ws) == NNF_OK &&
+              nnf_weight_init(w, &rng, NNF_INIT_KAIMING) == NNF_OK &&
+              nnf_rand(&b, &rng, 1, bs) == NNF_OK && nnf_linear_relu(&fused, x, w, b) == NNF_OK &&
+              nnf_linear(&separate, x, w, b) == NNF_OK && nnf_relu(&separate, separate) == NNF_OK;
+    const bool same = ok && std::memcmp(nnf_tensor_const_data(fused), nnf_tensor_const_data(separate),
+                                        (size_t)nnf_tensor_numel(fused) * sizeof(float)) == 0;
+    if (!ok)
+        state.SkipWithError(nnf_last_error());
+    else if (!same)
+        state.SkipWithError("nnf_linear_relu disagrees with nnf_linear + nnf_relu");
+    if (same) {
+        std::vector<contender> cs;
+        cs.push_back({"nnf", contender::role::nnf,
+                      [&] { return nnf_linear_relu(&fused, x, w, b) == NNF_OK; }});
+        cs.push_back({"nnf:separate", contender::role::nnf_variant, [&] {
+                          return nnf_linear(&separate, x, w, b) == NNF_OK &&
+                                 nnf_relu(&separate, separate) == NNF_OK;
+                      }});
+        cs.push_back(nnf_bench::peak_contender(widest));
+        nnf_bench::run_rounds(state, cs, 2.0 * s.n * (double)s.in * s.hidden,
+                              std::string(s.name) + " " + std::to_string(s.n) + "x" +
+                                  std::to_string(s.in) + "->" + std::to_string(s.hidden) + "+relu");
+    }
+    for (nnf_tensor *t : {x, w, b, fused, separate})
+        nnf_tensor_free(t);
+}
+
 // The scalar kernels take ~10 s for one step of the big MLP: chapter shape only.
 void nnf_rows(benchmark::internal::Benchmark *b)
 {
@@ -350,6 +394,10 @@ int main(int argc, char **argv)
             ->Iterations(nnf_bench::rounds())
             ->UseManualTime()
             ->Unit(nnf_bench::row_unit(step_flops(shapes[s])));
+        benchmark::RegisterBenchmark((std::string("lin_relu/") + shapes[s].name).c_str(), lin_relu_row, s)
+            ->Iterations(nnf_bench::rounds())
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
         for (nnf_bench::peer p : nnf_bench::all_peers)
             if (c_peer_runs(p, shapes[s]))
                 benchmark::RegisterBenchmark("BM_c_peer", BM_c_peer)

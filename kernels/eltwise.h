@@ -58,6 +58,11 @@ typedef void (*nnf__ternary_kernel)(size_t n, const float *x, ptrdiff_t incx, co
                                     ptrdiff_t incy);
 typedef void (*nnf__clamp_kernel)(size_t n, const float *x, ptrdiff_t incx, float *y,
                                   ptrdiff_t incy, float lo, float hi);
+/* In place on a rows x cols block whose rows are ldc floats apart. */
+typedef void (*nnf__rows_kernel)(size_t rows, size_t cols, float *c, size_t ldc);
+/* Each row of that block becomes x (cols floats, incx apart). */
+typedef void (*nnf__copy_rows_kernel)(size_t rows, size_t cols, const float *x, ptrdiff_t incx,
+                                      float *c, size_t ldc);
 
 /* The ops built on SLEEF's transcendental functions. */
 typedef struct nnf__sleef_kernels {
@@ -75,6 +80,8 @@ typedef struct nnf__eltwise_kernels {
     nnf__ternary_kernel sub_div;         /* the normalisation (x - mean) / std */
     nnf__ternary_kernel sub_mul;         /* SGD's p - g * lr */
     nnf__binary_kernel relu_backward;    /* (x, grad) */
+    nnf__rows_kernel relu_rows;          /* relu on a tile of C (sgemm's post-op) */
+    nnf__copy_rows_kernel copy_rows;     /* a bias row into a tile of C (the same) */
     nnf__sleef_kernels sleef;
 } nnf__eltwise_kernels;
 
@@ -100,6 +107,9 @@ typedef struct nnf__eltwise_kernels {
     NNF__DECLARE_UNARY(copy, isa) NNF__DECLARE_UNARY(neg, isa)                        \
     NNF__DECLARE_UNARY(abs, isa) NNF__DECLARE_UNARY(sqrt, isa)                        \
     NNF__DECLARE_UNARY(relu, isa)                                                     \
+    void nnf__f32_vrelu_rows__##isa(size_t, size_t, float *, size_t);                 \
+    void nnf__f32_vcopy_rows__##isa(size_t, size_t, const float *, ptrdiff_t, float *,\
+                                    size_t);                                          \
     void nnf__f32_vclamp__##isa(size_t, const float *, ptrdiff_t, float *, ptrdiff_t, \
                                 float, float);                                        \
     void nnf__f32_vselect__##isa(size_t, const uint8_t *, ptrdiff_t, const float *,   \
@@ -136,6 +146,7 @@ typedef struct nnf__eltwise_kernels {
     .sqrt = nnf__f32_vsqrt__##isa, .relu = nnf__f32_vrelu__##isa,                     \
     .clamp = nnf__f32_vclamp__##isa, .select = nnf__f32_vselect__##isa,               \
     .sub_div = nnf__f32_vsub_div__##isa, .sub_mul = nnf__f32_vsub_mul__##isa,           \
-    .relu_backward = nnf__f32_vrelu_backward__##isa
+    .relu_backward = nnf__f32_vrelu_backward__##isa,                                  \
+    .relu_rows = nnf__f32_vrelu_rows__##isa, .copy_rows = nnf__f32_vcopy_rows__##isa
 
 #endif

@@ -8,8 +8,6 @@
  */
 #include "src/linalg/sgemm_internal.h"
 
-#include <string.h>
-
 #include "src/ops/eltwise_iter.h"
 
 enum { KC = NNF__SGEMM_KC };
@@ -48,29 +46,30 @@ void nnf__sgemm_post_fill(const nnf__sgemm_post *post, size_t j0, float *c, size
     if (post == NULL || post->bias == NULL)
         return;
     const float *bias = post->bias + (ptrdiff_t)j0 * post->bias_inc;
-    for (size_t i = 0; i < rows; i++) {
-        float *ci = c + i * ldc;
-        if (post->bias_inc == 1)
-            memcpy(ci, bias, cols * sizeof(float));
-        else
-            for (size_t j = 0; j < cols; j++)
-                ci[j] = bias[(ptrdiff_t)j * post->bias_inc];
+    if (cols == 1) {   /* a GEMV's column: see column_relu */
+        for (size_t i = 0; i < rows; i++)
+            c[i * ldc] = *bias;
+        return;
     }
+    nnf__elt_kernels()->copy_rows(rows, cols, bias, post->bias_inc, c, ldc);
 }
 
-/* nnf_relu's own kernel, so the bits are its bits (it moves them: NaN and -0 pass). */
+/* nnf_relu's own kernel on a tile, so the bits are its bits. A GEMV's column (the
+ * chapter's two sparse-tail columns of 200 rows, one element per line) as a plain loop
+ * of kernels/eltwise.h's definition, x < 0 ? +0 : x, a select with the same bits: the
+ * kernel's strided span gathers and scatters, and that with the strided fill above cost
+ * the chapter's 200 x 50 forward ~0.5 us. */
 void nnf__sgemm_post_relu(const nnf__sgemm_post *post, float *c, size_t ldc, size_t rows,
                           size_t cols)
 {
     if (post == NULL || !post->relu)
         return;
-    const nnf__unary_kernel relu = nnf__elt_kernels()->relu;
-    if (cols == 1) {   /* a GEMV's column: one strided call */
-        relu(rows, c, (ptrdiff_t)ldc, c, (ptrdiff_t)ldc);
+    if (cols == 1) {
+        for (size_t i = 0; i < rows; i++)
+            c[i * ldc] = c[i * ldc] < 0.0f ? 0.0f : c[i * ldc];
         return;
     }
-    for (size_t i = 0; i < rows; i++)
-        relu(cols, c + i * ldc, 1, c + i * ldc, 1);
+    nnf__elt_kernels()->relu_rows(rows, cols, c, ldc);
 }
 
 static int is_gemv(size_t m, size_t n, nnf__sgemm_view a, nnf__sgemm_view b)

@@ -255,8 +255,11 @@ static void assert_same_tensor(const nnf_tensor *a, const nnf_tensor *b)
 static void test_linear_relu(void **state)
 {
     (void)state;
+    /* (300 x 512 and 1100 x 130: outputs past lin.c's FUSE_MIN_BYTES, the post-ops; the
+     * rest the separate passes) */
     static const int64_t dims[][3] = {{200, 100, 50}, {1, 784, 512}, {8, 784, 512},
-                                      {33, 5, 1}, {3, 1000, 17}};
+                                      {33, 5, 1}, {3, 1000, 17}, {300, 100, 512},
+                                      {1100, 400, 130}};
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
         const int64_t N = dims[d][0], n_in = dims[d][1], n_out = dims[d][2];
         nnf_tensor *x = tensor_2d(N, n_in, 1 + d, 53), *w = tensor_2d(n_out, n_in, 2 + d, 97);
@@ -329,13 +332,13 @@ static void test_linear_relu(void **state)
     }
 }
 
-/* A model's Lin + Relu + Lin: its prediction (through the plain and then the packed
+/* A model's Lin + Relu + Lin (the hidden output small and then past lin.c's
+ * FUSE_MIN_BYTES): its prediction (through the plain and then the packed
  * weight, and nnf_model_infer_into) and its parameters' gradients equal the functional
  * ops' on the same parameters. */
-static void test_model(void **state)
+static void check_model(int64_t N, int64_t hidden)
 {
-    (void)state;
-    const int64_t N = 64, n_in = 100, hidden = 50, n_out = 10;
+    const int64_t n_in = 100, n_out = 10;
     nnf_rng rng;
     nnf_rng_seed(&rng, 7);
     nnf_loss *mse = NULL;
@@ -405,6 +408,13 @@ static void test_model(void **state)
     nnf_tensor_free(x);
     nnf_tensor_free(targ);
     nnf_model_free(m);
+}
+
+static void test_model(void **state)
+{
+    (void)state;
+    check_model(64, 50);
+    check_model(300, 512);
 }
 
 static void test_errors(void **state)

@@ -81,10 +81,10 @@ NNF_API NNF_NODISCARD nnf_status nnf_linear(nnf_tensor **y /* IN/OUT */, const n
                                             const nnf_tensor *w, const nnf_tensor *b);
 
 /* y = relu(x @ w.t() + b) in one call, bit for bit nnf_linear then nnf_relu (b may be
- * NULL), with y as in nnf_linear. The bias and the ReLU run inside the product, on each
- * tile of y while it is in the cache (oneDNN's post-ops), so y is written once, not
- * three times. Errors are nnf_linear's, named "nnf_linear_relu: ..."; on error y is
- * unchanged (a new y is not created).
+ * NULL), with y as in nnf_linear. For a large y the bias and the ReLU run inside the
+ * product, on each tile of y while it is in the cache (oneDNN's post-ops), rather than
+ * as passes over y in memory. Errors are nnf_linear's, named "nnf_linear_relu: ...";
+ * on error y is unchanged (a new y is not created).
  * Backward: y holds relu(z) where z = x @ w.t() + b is not kept. nnf_relu_backward
  * selects on the sign of its input, and relu(z) <= 0 exactly where z <= 0, so pass y as
  * both of its tensors' roles: give y a gradient dloss/dy, run nnf_relu_backward(r, y)
@@ -277,10 +277,10 @@ typedef struct nnf_model nnf_model;
 NNF_API NNF_NODISCARD nnf_status nnf_model_new(nnf_model **out /* OUT */,
                                                nnf_loss *loss /* IN/OUT */);
 /* Appends a layer; on success the model owns it (and frees it with the model). A
- * built-in Relu appended right behind a Lin is applied by the Lin's product, as
- * nnf_linear_relu: after a forward both layers' outputs hold the ReLU's result, in one
- * buffer written once (the outputs and gradients are those of the separate ops, bit for
- * bit). That Lin layer then applies the ReLU wherever it runs. */
+ * built-in Relu appended right behind a Lin is applied by the Lin, as nnf_linear_relu:
+ * after a forward both layers' outputs hold the ReLU's result, in one buffer (the
+ * outputs and gradients are those of the separate ops, bit for bit). That Lin layer
+ * then applies the ReLU wherever it runs. */
 NNF_API NNF_NODISCARD nnf_status nnf_model_add(nnf_model *model /* IN/OUT */,
                                                nnf_layer *layer /* IN/OUT */);
 

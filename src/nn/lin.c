@@ -25,6 +25,7 @@
 #include "src/core/plant.h"
 #include "kernels/sgemm_kernels.h"
 #include "src/linalg/matmul.h"
+#include "src/ops/eltwise_iter.h"
 
 static nnf_trans flip(nnf_trans t)
 {
@@ -170,32 +171,52 @@ static nnf_status bias_rows(nnf_tensor *y, const nnf_tensor *b)
     return NNF_OK;
 }
 
+/* relu(y) in place: nnf_relu's kernel without the engine where y is one span. */
+static nnf_status relu_in_place(nnf_tensor *y)
+{
+    if (!nnf_tensor_is_contiguous(y))
+        return nnf_relu(&y, y);
+    float *d = nnf_tensor_data(y);
+    nnf__elt_kernels()->relu((size_t)nnf_tensor_numel(y), d, 1, d, 1);
+    return NNF_OK;
+}
+
+/* Outputs up to this size take the separate passes, larger ones the post-ops: while y
+ * stays in the L2 a pass over it costs no more than the same work tile by tile, whose
+ * calls and strided tail columns cost more (the chapter's 200 x 100 -> 50 forward,
+ * 40 KiB: fused 13.12 against separate 12.83 us, and its training step 2% slower);
+ * beyond, each pass goes to memory (4096 x 784 -> 512, 8 MiB: 18.05 against 18.08 ms).
+ * Paired medians of 21 rounds, bench_train_step's lin_relu rows, loaded. */
+#define FUSE_MIN_BYTES (512 * 1024)
+
 /* y (N x n_out) = x @ w.t() + b, then relu(y) if `relu`, shapes checked; through the
  * layer's packed weight when `packed` is not NULL (the same bits).
  *
  * Bits: b stands in for y's old value and the product is added with beta 1, y =
- * fma(1, acc, b), the bits of x @ w.t() + b; the ReLU is nnf_relu's kernel on the
- * finished sums. Both run inside the product (nnf__sgemm_post), on each tile of y while
- * it is in the L1, so y is written once: no pass copying b into its rows before (0.3 us
- * for the chapter's 200 x 50) and none applying the ReLU after (0.3-0.5 us). */
+ * fma(1, acc, b), the bits of x @ w.t() + b; the ReLU is nnf_relu's select on the
+ * finished sums. Either as passes over y (b copied into its rows before, the ReLU
+ * after) or inside the product (nnf__sgemm_post: on each tile of y while it is in the
+ * L1), which give the same bits; see FUSE_MIN_BYTES for which. */
 static nnf_status lin_forward(nnf_tensor *y, const nnf_tensor *x, const nnf_tensor *w,
                               const nnf_tensor *b, int relu, nnf__lin_packed *packed)
 {
     const float beta = b != NULL ? 1.0f : 0.0f;
     nnf__gemm_layout ly;
-    if (!nnf__gemm_layout_of_tensor(y, &ly) || ly.trans != NNF_NO_TRANS) {
-        /* a y sgemm cannot address (a caller's view): the separate ops, nnf_gemm copying */
-        if (b != NULL)
-            NNF_FORWARD(bias_rows(y, b));
-        NNF_FORWARD(gemm(NNF__SGEMM_KC, NNF_NO_TRANS, x, NNF_TRANS, w, beta, y, NULL));
-        return relu ? nnf_relu(&y, y) : NNF_OK;
-    }
-    const nnf__sgemm_post post = {b != NULL ? nnf_tensor_const_data(b) : NULL,
-                                  b != NULL ? (ptrdiff_t)nnf_tensor_strides(b)[0] : 0, relu};
+    /* (a y sgemm cannot address, a caller's view, takes the passes, nnf_gemm copying) */
+    const int fuse = nnf__gemm_layout_of_tensor(y, &ly) && ly.trans == NNF_NO_TRANS &&
+                     (uint64_t)nnf_tensor_numel(y) > FUSE_MIN_BYTES / sizeof(float);
+    const nnf__sgemm_post fused = {
+        .bias = b != NULL ? nnf_tensor_const_data(b) : NULL,
+        .bias_inc = b != NULL ? (ptrdiff_t)nnf_tensor_strides(b)[0] : 0, .relu = relu};
+    const nnf__sgemm_post *post = fuse ? &fused : NULL;
+    if (!fuse && b != NULL)
+        NNF_FORWARD(bias_rows(y, b));
     int done = 0;
     if (packed != NULL)
-        NNF_FORWARD(nnf__lin_packed_product(packed, y, x, w, beta, &post, &done));
-    return done ? NNF_OK : gemm(NNF__SGEMM_KC, NNF_NO_TRANS, x, NNF_TRANS, w, beta, y, &post);
+        NNF_FORWARD(nnf__lin_packed_product(packed, y, x, w, beta, post, &done));
+    if (!done)
+        NNF_FORWARD(gemm(NNF__SGEMM_KC, NNF_NO_TRANS, x, NNF_TRANS, w, beta, y, post));
+    return relu && !fuse ? relu_in_place(y) : NNF_OK;
 }
 
 /* fn: the public function's name, for messages. */

@@ -111,7 +111,7 @@ nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
 extern const nnf_layer_fn nnf__lin_fn;
 extern const nnf_layer_fn nnf__conv2d_fn;
 /* The Relu layer's table, and the one a model gives a Relu behind a Lin: its output is a
- * view of the Lin's, which the Lin's product has rectified already (relu.c). */
+ * view of the Lin's, which the Lin has rectified already (relu.c). */
 extern const nnf_layer_fn nnf__relu_fn, nnf__relu_in_place_fn;
 
 /* ---- A Lin layer's prepacked weight (lin_packed.c) ---- */
@@ -135,7 +135,7 @@ nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_
                                    const nnf_tensor *w, float beta,
                                    const struct nnf__sgemm_post *post, int *done);
 /* Makes a Lin layer's forward apply the ReLU of the model's Relu layer that follows it
- * (sequential.c), inside its product; that Relu then runs nnf__relu_in_place_fn. */
+ * (sequential.c), as nnf_linear_relu; that Relu then runs nnf__relu_in_place_fn. */
 void nnf__lin_fuse_relu(nnf_layer *layer);
 /* Test hook: 1 if `layer` is a Lin layer holding a packed weight (lin.c). */
 int nnf__lin_is_packed(const nnf_layer *layer);

@@ -45,12 +45,12 @@ static nnf_status relu_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_
     return nnf_relu(out, in);
 }
 
-/* For a model whose Relu follows a Lin: the Lin applies the ReLU inside its product
- * (nnf__lin_fuse_relu, the post-ops of src/linalg/matmul.h), on each tile of its output
- * while it is in the L1, so its output already holds relu(x), with nnf_relu's bits, and
- * this layer's output is a view of it. Neither a second buffer nor a second pass over
- * it (200 x 50: 40 KiB). Lin's backward does not need its output, and this layer's
- * backward reads the same mask from relu(x) as from x (below). */
+/* For a model whose Relu follows a Lin: the Lin applies the ReLU itself
+ * (nnf__lin_fuse_relu: inside its product for a large output, else right after it), so
+ * its output already holds relu(x), with nnf_relu's bits, and this layer's output is a
+ * view of it: no second buffer (200 x 50: 40 KiB). Lin's backward does not need its
+ * output, and this layer's backward reads the same mask from relu(x) as from x
+ * (below). */
 static nnf_status relu_in_place_forward(nnf_layer *self, const nnf_tensor *in,
                                         nnf_tensor **out)
 {

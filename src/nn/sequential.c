@@ -128,7 +128,7 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
         model->first_param_layer = model->nlayers;
     if (np > 0 && layer->fn != &nnf__lin_fn)
         model->lin_params_only = 0;
-    /* A Relu behind a Lin is applied by the Lin's product to the Lin's output (the model's
+    /* A Relu behind a Lin is applied by the Lin to the Lin's output (the model's
      * own activation, which nothing else reads) instead of writing a second one. */
     if (layer->fn == &nnf__relu_fn && model->nlayers > 0 &&
         model->layers[model->nlayers - 1]->fn == &nnf__lin_fn) {

@@ -401,6 +401,19 @@ static void check_model(int64_t N, int64_t hidden)
         assert_same_tensor(nnf_tensor_grad(p[i]), mg[i]);
         nnf_tensor_free(mg[i]);
     }
+
+    /* The pair runs fused only inside the model: each layer called on its own does what
+     * it always did (the Lin no ReLU, h having negatives to show it; the Relu its own
+     * output, not a view of its input). */
+    int negative = 0;
+    for (int64_t i = 0; i < nnf_tensor_numel(h); i++)
+        negative |= nnf_tensor_const_data(h)[i] < 0.0f;
+    assert_true(negative);
+    nnf_tensor *lone = NULL;
+    NNF_ASSERT_OK(nnf_layer_call(l1, &lone, x));
+    assert_same_tensor(lone, h);
+    NNF_ASSERT_OK(nnf_layer_call(act, &lone, h));
+    assert_same_tensor(lone, a);
     nnf_tensor_free(pred);
     nnf_tensor_free(h);
     nnf_tensor_free(a);

@@ -279,8 +279,8 @@ NNF_API NNF_NODISCARD nnf_status nnf_model_new(nnf_model **out /* OUT */,
 /* Appends a layer; on success the model owns it (and frees it with the model). A
  * built-in Relu appended right behind a Lin is applied by the Lin, as nnf_linear_relu:
  * after a forward both layers' outputs hold the ReLU's result, in one buffer (the
- * outputs and gradients are those of the separate ops, bit for bit). That Lin layer
- * then applies the ReLU wherever it runs. */
+ * outputs and gradients are those of the separate ops, bit for bit). The layers are not
+ * changed: either one called on its own (nnf_layer_call) does what it always did. */
 NNF_API NNF_NODISCARD nnf_status nnf_model_add(nnf_model *model /* IN/OUT */,
                                                nnf_layer *layer /* IN/OUT */);
 

@@ -42,6 +42,14 @@ void nnf_layer_free(nnf_layer *layer)
 nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out,
                               int fresh_out_grad)
 {
+    NNF_RETURN_IF(layer == NULL, NNF_ERR_NULL,
+                  "nnf_layer_call: layer, in and out must not be NULL");
+    return nnf__layer_forward_as(layer, layer->fn, in, out, fresh_out_grad);
+}
+
+nnf_status nnf__layer_forward_as(nnf_layer *layer, const nnf_layer_fn *fn, nnf_tensor *in,
+                                 nnf_tensor **out, int fresh_out_grad)
+{
     NNF_RETURN_IF(layer == NULL || in == NULL || out == NULL, NNF_ERR_NULL,
                   "nnf_layer_call: layer, in and out must not be NULL");
     int ndim = nnf_tensor_ndim(in);
@@ -57,7 +65,7 @@ nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out
     layer->nsaved = 0;
     layer->in = in;
     nnf_tensor *result = layer->out;
-    nnf_status st = layer->fn->forward(layer, in, &result);
+    nnf_status st = fn->forward(layer, in, &result);
     if (result != layer->out) {
         nnf_tensor_free(layer->out);
         layer->out = result;

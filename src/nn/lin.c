@@ -419,13 +419,19 @@ typedef struct lin_state {
     lin_scratch scratch;
     nnf__lin_packed packed;
     int packed_ready;               /* packed's lock exists */
-    int relu;                       /* a model's Relu follows: nnf__lin_fuse_relu */
 } lin_state;
 
 static nnf_status lin_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_tensor **out)
 {
     lin_state *s = nnf_layer_state(self);
-    return lin_into("nnf_linear", out, in, s->w, s->b, s->relu, &s->packed);
+    return lin_into("nnf_linear", out, in, s->w, s->b, 0, &s->packed);
+}
+
+static nnf_status lin_relu_layer_forward(nnf_layer *self, const nnf_tensor *in,
+                                         nnf_tensor **out)
+{
+    lin_state *s = nnf_layer_state(self);
+    return lin_into("nnf_linear_relu", out, in, s->w, s->b, 1, &s->packed);
 }
 
 static nnf_status lin_layer_backward(nnf_layer *self, const nnf_tensor *out_grad,
@@ -456,6 +462,11 @@ const nnf_layer_fn nnf__lin_fn = {
     "Lin", lin_layer_forward, lin_layer_backward, lin_layer_parameter, lin_layer_destroy,
 };
 
+const nnf_layer_fn nnf__lin_relu_fn = {
+    "Lin", lin_relu_layer_forward, lin_layer_backward, lin_layer_parameter,
+    lin_layer_destroy,
+};
+
 nnf_status nnf_layer_linear(nnf_layer **out, nnf_rng *rng, int64_t n_in, int64_t n_out,
                             nnf_init init)
 {
@@ -480,12 +491,6 @@ nnf_status nnf_layer_linear(nnf_layer **out, nnf_rng *rng, int64_t n_in, int64_t
     if (st != NNF_OK && !NNF_PLANTED("model"))
         lin_layer_destroy(s);
     return st;
-}
-
-void nnf__lin_fuse_relu(nnf_layer *layer)
-{
-    lin_state *s = nnf_layer_state(layer);
-    s->relu = 1;
 }
 
 int nnf__lin_is_packed(const nnf_layer *layer)

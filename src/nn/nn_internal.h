@@ -101,6 +101,11 @@ struct nnf_layer {
  * and zeroing them first would cost a pass over memory). */
 nnf_status nnf__layer_forward(nnf_layer *layer, nnf_tensor *in, nnf_tensor **out,
                               int fresh_out_grad);
+/* The same through another table's forward (`fn` instead of layer->fn): how a model runs
+ * a Lin and the Relu behind it as one (nnf__lin_relu_fn, nnf__relu_in_place_fn) without
+ * changing either layer, which called on its own does what it always did. */
+nnf_status nnf__layer_forward_as(nnf_layer *layer, const nnf_layer_fn *fn, nnf_tensor *in,
+                                 nnf_tensor **out, int fresh_out_grad);
 /* nnf__layer_backward writes the parameters' gradients directly: the model runs one
  * transaction over all of its layers' (nnf_layer_backward runs one per call). */
 nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
@@ -109,9 +114,12 @@ nnf_status nnf__layer_backward(nnf_layer *layer, int input_grad, int overwrite);
  * state_dict names their parameters "weight" and "bias", as nn.Linear and nn.Conv2d do,
  * which it can only do for layers it knows to be these. */
 extern const nnf_layer_fn nnf__lin_fn;
+/* A Lin layer's table with the forward of nnf_linear_relu (lin.c), for a model's Lin
+ * with a Relu behind it. */
+extern const nnf_layer_fn nnf__lin_relu_fn;
 extern const nnf_layer_fn nnf__conv2d_fn;
-/* The Relu layer's table, and the one a model gives a Relu behind a Lin: its output is a
- * view of the Lin's, which the Lin has rectified already (relu.c). */
+/* The Relu layer's table, and the one a model runs a Relu behind a Lin with: its output
+ * is a view of the Lin's, which nnf__lin_relu_fn has rectified already (relu.c). */
 extern const nnf_layer_fn nnf__relu_fn, nnf__relu_in_place_fn;
 
 /* ---- A Lin layer's prepacked weight (lin_packed.c) ---- */
@@ -134,9 +142,6 @@ struct nnf__sgemm_post;
 nnf_status nnf__lin_packed_product(nnf__lin_packed *c, nnf_tensor *y, const nnf_tensor *x,
                                    const nnf_tensor *w, float beta,
                                    const struct nnf__sgemm_post *post, int *done);
-/* Makes a Lin layer's forward apply the ReLU of the model's Relu layer that follows it
- * (sequential.c), as nnf_linear_relu; that Relu then runs nnf__relu_in_place_fn. */
-void nnf__lin_fuse_relu(nnf_layer *layer);
 /* Test hook: 1 if `layer` is a Lin layer holding a packed weight (lin.c). */
 int nnf__lin_is_packed(const nnf_layer *layer);
 

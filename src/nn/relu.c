@@ -45,9 +45,10 @@ static nnf_status relu_layer_forward(nnf_layer *self, const nnf_tensor *in, nnf_
     return nnf_relu(out, in);
 }
 
-/* For a model whose Relu follows a Lin: the Lin applies the ReLU itself
- * (nnf__lin_fuse_relu: inside its product for a large output, else right after it), so
- * its output already holds relu(x), with nnf_relu's bits, and this layer's output is a
+/* For a model whose Relu follows a Lin: the model runs the Lin with nnf__lin_relu_fn
+ * (sequential.c), which applies the ReLU inside its product for a large output, else
+ * right after it, so its output already holds relu(x), with nnf_relu's bits, and the
+ * model runs this layer with this table: its output is a
  * view of it: no second buffer (200 x 50: 40 KiB). Lin's backward does not need its
  * output, and this layer's backward reads the same mask from relu(x) as from x
  * (below). */

@@ -128,16 +128,30 @@ nnf_status nnf_model_add(nnf_model *model, nnf_layer *layer)
         model->first_param_layer = model->nlayers;
     if (np > 0 && layer->fn != &nnf__lin_fn)
         model->lin_params_only = 0;
-    /* A Relu behind a Lin is applied by the Lin to the Lin's output (the model's
-     * own activation, which nothing else reads) instead of writing a second one. */
-    if (layer->fn == &nnf__relu_fn && model->nlayers > 0 &&
-        model->layers[model->nlayers - 1]->fn == &nnf__lin_fn) {
-        nnf__lin_fuse_relu(model->layers[model->nlayers - 1]);
-        layer->fn = &nnf__relu_in_place_fn;
-    }
     model->layers[model->nlayers++] = layer;
     model->ready = 0;
     return NNF_OK;
+}
+
+/* 1 if layer i is a built-in Relu right behind a Lin: the model runs the pair as
+ * nnf_linear_relu, the Lin applying the ReLU to its output (the model's own activation,
+ * which nothing else reads) and the Relu's output a view of it, instead of a second
+ * buffer. The layers themselves are not changed: called on their own they do what they
+ * always did. */
+static int relu_behind_lin(const nnf_model *model, int i)
+{
+    return i > 0 && model->layers[i]->fn == &nnf__relu_fn &&
+           model->layers[i - 1]->fn == &nnf__lin_fn;
+}
+
+/* The table whose forward the model runs layer i with. */
+static const nnf_layer_fn *run_fn(const nnf_model *model, int i)
+{
+    if (relu_behind_lin(model, i))
+        return &nnf__relu_in_place_fn;
+    if (i + 1 < model->nlayers && relu_behind_lin(model, i + 1))
+        return &nnf__lin_relu_fn;
+    return model->layers[i]->fn;
 }
 
 static nnf_status run_layers(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
@@ -145,7 +159,8 @@ static nnf_status run_layers(nnf_model *model, nnf_tensor *x, nnf_tensor **out)
     NNF_RETURN_IF(model->nlayers == 0, NNF_ERR_STATE, "the model has no layers");
     nnf_tensor *cur = x;
     for (int i = 0; i < model->nlayers; i++) {
-        nnf_status st = nnf__layer_forward(model->layers[i], cur, &cur, 0);
+        nnf_status st =
+            nnf__layer_forward_as(model->layers[i], run_fn(model, i), cur, &cur, 0);
         if (st != NNF_OK)
             return nnf__prefix_error(st, "layer %d: ", i);
     }
@@ -213,7 +228,7 @@ nnf_status nnf_model_infer_into(nnf_model *model, nnf_tensor **out, const nnf_te
     for (int i = 0; i < model->nlayers && st == NNF_OK; i++) {
         nnf_layer *l = model->layers[i];
         nnf_tensor *next = NULL;
-        st = l->fn->forward(l, cur != NULL ? cur : x, &next);
+        st = run_fn(model, i)->forward(l, cur != NULL ? cur : x, &next);
         if (st != NNF_OK)
             st = nnf__prefix_error(st, "layer %d: %s: ", i, l->fn->name);
         nnf_tensor_free(cur);
@@ -236,7 +251,7 @@ nnf_status nnf_model_infer_into(nnf_model *model, nnf_tensor **out, const nnf_te
     return st;
 }
 
-/* A Relu run in place on a Lin's output (nnf__relu_in_place_fn) takes its backward in
+/* A Relu run in place on a Lin's output (relu_behind_lin) takes its backward in
  * place too: its output's gradient is made a view of its input's, so the next layer's
  * backward writes dloss/d(relu) where the ReLU's mask then turns it into dloss/d(lin),
  * one buffer fewer to stream through (the chapter's 200 x 50: 40 KiB; nnf_relu_backward
@@ -247,7 +262,7 @@ static nnf_status share_relu_grads(nnf_model *model)
     for (int i = 0; i < model->nlayers; i++) {
         nnf_layer *l = model->layers[i];
         /* only the layers whose backward computes an input gradient (backward_all) */
-        if (i <= model->first_param_layer || l->fn != &nnf__relu_in_place_fn || l->out == NULL)
+        if (i <= model->first_param_layer || !relu_behind_lin(model, i) || l->out == NULL)
             continue;
         nnf_tensor *in_grad = NULL, *view = NULL;
         NNF_FORWARD(nnf_tensor_grad_get(l->in, &in_grad));

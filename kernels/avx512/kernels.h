@@ -1,9 +1,8 @@
 /* The kernels kernels/avx512/ defines, for dispatch/table_avx512.c. AVX-512 brings its
- * own micro-kernels (8x48 on packed panels, 6x64 in place), GEMV and packing copy, and
- * reuses the AVX2 transpose packing (kernels/avx2/kernels.h): 8x8 transposes are bound
- * by loads and stores, which 512-bit registers do not speed up on Zen 4 (it splits zmm
- * operations into two 256-bit halves). The copy gains from masked tails and a loop
- * without a width decision per piece (sgemm_pack__avx512.c). */
+ * own micro-kernels (8x48 on packed panels, 6x64 in place), GEMV and packing. The copy
+ * gains from masked tails and a loop without a width decision per piece; the transpose
+ * takes 16x16 blocks in zmm and hands what is left of a panel (fewer than 16 columns or
+ * steps: the 8-row A panels) to AVX2's 8x8 and 4x4 blocks (sgemm_pack__avx512.c). */
 #ifndef NNF_KERNELS_AVX512_KERNELS_H
 #define NNF_KERNELS_AVX512_KERNELS_H
 
@@ -23,6 +22,6 @@ NNF__SGEMM_DECLARE_DOT_EVERY(avx512)
 NNF__SGEMM_DECLARE_DOTS_TB(avx512)
 NNF__SGEMM_DECLARE_DOTS_NN(avx512)
 NNF__SGEMM_DECLARE_DOTS_TN(avx512)
-void nnf__sgemm_pack_copy__avx512(size_t, size_t, size_t, const float *, size_t, float *);
+NNF__SGEMM_DECLARE_PACK(avx512)
 
 #endif

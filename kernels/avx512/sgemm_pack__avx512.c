@@ -3,10 +3,15 @@
  * at a time. The AVX2 copy moves 8 floats, then 4, then singles, deciding the width of
  * every piece in the loop; from the L1/L2 (Zen 5, TSC ticks, medians) an 8-wide A panel
  * of A transposed, 384 deep, took 1430 there and takes 920 here, a 48-wide B panel
- * 3280 and 2750, a 16-wide edge panel 2180 and 1180. The transpose stays AVX2's. */
+ * 3280 and 2750, a 16-wide edge panel 2180 and 1180.
+ * The transpose moves 16x16 blocks (sgemm_transpose16x16.h): a 384 x 48 B panel of a
+ * transposed B (the big MLP's x @ W1^T, ld 784) took 2940 ticks through AVX2's 8x8
+ * blocks and takes 2580, a 384 x 384 block 27700 and 24100 (best of 300, loaded). */
 #include <immintrin.h>
 
+#include "kernels/avx2/kernels.h"
 #include "kernels/avx512/kernels.h"
+#include "kernels/avx512/sgemm_transpose16x16.h"
 
 /* One panel row of n <= W floats (n >= 1): full vectors, then a half one, then a masked
  * one. The half vector is AVX-512's 8-row A panels: a transposed A's packer of 4 panels
@@ -46,4 +51,26 @@ void nnf__sgemm_pack_copy__avx512(size_t kc, size_t w, size_t W, const float *sr
     for (; p < kc; p++)
         for (size_t j0 = 0; j0 < w; j0 += W)
             copy_row(out + j0 * kc + p * W, src + p * ld + j0, w - j0 < W ? w - j0 : W);
+}
+
+void nnf__sgemm_pack_transpose__avx512(size_t kc, size_t w, size_t W, const float *src,
+                                       size_t ld, float *out)
+{
+    const size_t kc16 = kc - kc % 16;
+    for (size_t j0 = 0; j0 < w; j0 += W) {
+        const size_t n = w - j0 < W ? w - j0 : W;
+        const float *s = src + j0 * ld;
+        float *o = out + j0 * kc;
+        size_t j = 0;
+        for (; j + 16 <= n; j += 16)
+            for (size_t p = 0; p < kc16; p += 16)
+                nnf__transpose16x16_avx512(s + j * ld + p, ld, o + p * W + j, W);
+        /* The rest is AVX2's, called on sub-blocks of this panel (each at most one panel
+         * wide, so its panel stride never applies): the kc % 16 last steps of the
+         * 16-column groups, then the columns past them (an 8-row A panel, a narrow edge). */
+        if (j > 0 && kc16 < kc)
+            nnf__sgemm_pack_transpose__avx2(kc - kc16, j, W, s + kc16, ld, o + kc16 * W);
+        if (j < n)
+            nnf__sgemm_pack_transpose__avx2(kc, n - j, W, s + j * ld, ld, o + j);
+    }
 }

@@ -6,7 +6,7 @@
  * 3280 and 2750, a 16-wide edge panel 2180 and 1180.
  * The transpose moves 16x16 blocks (sgemm_transpose16x16.h): a 384 x 48 B panel of a
  * transposed B (the big MLP's x @ W1^T, ld 784) took 2940 ticks through AVX2's 8x8
- * blocks and takes 2580, a 384 x 384 block 27700 and 24100 (best of 300, loaded). */
+ * blocks and takes 2560, a 384 x 384 block 27400 and 23250 (best of 300, loaded). */
 #include <immintrin.h>
 
 #include "kernels/avx2/kernels.h"

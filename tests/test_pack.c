@@ -33,7 +33,8 @@ static void check_pack(nnf__sgemm_pack_fn got_fn, nnf__sgemm_pack_fn want_fn, in
                     const size_t nsrc = (rows - 1) * ld + cols;
                     const size_t nout = (w + W - 1) / W * W * kc;
                     float *src = malloc(nsrc * sizeof *src);
-                    float *got = malloc(nout * sizeof *got), *want = malloc(nout * sizeof *want);
+                    float *got = malloc(nout * sizeof *got);
+                    float *want = malloc(nout * sizeof *want);
                     assert_non_null(src);
                     assert_non_null(got);
                     assert_non_null(want);
@@ -68,7 +69,8 @@ static void test_pack_copy(void **state)
 {
     (void)state;
     NNF_FOR_EACH_ISA(isa)
-        check_pack(nnf__kernels_active()->gemm.pack_copy, nnf__kernels_scalar.gemm.pack_copy, 0);
+        check_pack(nnf__kernels_active()->gemm.pack_copy, nnf__kernels_scalar.gemm.pack_copy,
+                   0);
     nnf_test_restore_isa();
 }
 

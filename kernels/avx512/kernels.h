@@ -1,8 +1,8 @@
 /* The kernels kernels/avx512/ defines, for dispatch/table_avx512.c. AVX-512 brings its
  * own micro-kernels (8x48 on packed panels, 6x64 in place), GEMV and packing. The copy
  * gains from masked tails and a loop without a width decision per piece; the transpose
- * takes 16x16 blocks in zmm and hands what is left of a panel (fewer than 16 columns or
- * steps: the 8-row A panels) to AVX2's 8x8 and 4x4 blocks (sgemm_pack__avx512.c). */
+ * takes 16x16 and 8x16 blocks in zmm and hands what is left of a panel (fewer than 8
+ * columns or 16 steps) to AVX2's smaller blocks (sgemm_pack__avx512.c). */
 #ifndef NNF_KERNELS_AVX512_KERNELS_H
 #define NNF_KERNELS_AVX512_KERNELS_H
 

@@ -4,9 +4,10 @@
  * every piece in the loop; from the L1/L2 (Zen 5, TSC ticks, medians) an 8-wide A panel
  * of A transposed, 384 deep, took 1430 there and takes 920 here, a 48-wide B panel
  * 3280 and 2750, a 16-wide edge panel 2180 and 1180.
- * The transpose moves 16x16 blocks (sgemm_transpose16x16.h): a 384 x 48 B panel of a
- * transposed B (the big MLP's x @ W1^T, ld 784) took 2940 ticks through AVX2's 8x8
- * blocks and takes 2560, a 384 x 384 block 27400 and 23250 (best of 300, loaded). */
+ * The transpose moves 16x16 and 8x16 blocks (sgemm_transpose16x16.h): a 384 x 48 B panel
+ * of a transposed B (the big MLP's x @ W1^T, ld 784) took 2960 ticks through AVX2's 8x8
+ * blocks and takes 2200-2600, a 384 x 384 block 27100 and 22900, the A packer of 4
+ * 8-row panels 384 deep (any A stored by rows) 1700 and 1440 (best of 300, loaded). */
 #include <immintrin.h>
 
 #include "kernels/avx2/kernels.h"
@@ -64,10 +65,13 @@ void nnf__sgemm_pack_transpose__avx512(size_t kc, size_t w, size_t W, const floa
         size_t j = 0;
         for (; j + 16 <= n; j += 16)
             for (size_t p = 0; p < kc16; p += 16)
-                nnf__transpose16x16_avx512(s + j * ld + p, ld, o + p * W + j, W);
+                nnf__transpose16_avx512(s + j * ld + p, ld, o + p * W + j, W, 16);
+        for (; j + 8 <= n; j += 8)
+            for (size_t p = 0; p < kc16; p += 16)
+                nnf__transpose16_avx512(s + j * ld + p, ld, o + p * W + j, W, 8);
         /* The rest is AVX2's, called on sub-blocks of this panel (each at most one panel
          * wide, so its panel stride never applies): the kc % 16 last steps of the
-         * 16-column groups, then the columns past them (an 8-row A panel, a narrow edge). */
+         * 8- and 16-column groups, then the columns past them (fewer than 8). */
         if (j > 0 && kc16 < kc)
             nnf__sgemm_pack_transpose__avx2(kc - kc16, j, W, s + kc16, ld, o + kc16 * W);
         if (j < n)

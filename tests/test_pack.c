@@ -17,12 +17,28 @@ static void check_pack(nnf__sgemm_pack_fn got_fn, nnf__sgemm_pack_fn want_fn, in
                                  33, 47, 48, 49, 63, 64,  65,  100, 127, 128, 129, 255, 256,
                                  257, 383, 384, 385, 400};
     static const size_t pads[] = {0, 1, 3, 17};
+    enum { MAX_W = 50, MAX_KC = 400, MAX_PAD = 17 };
     /* The panel widths: the kernels' MR (an A panel) and NR (a B panel), and 16. */
     const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
     const size_t Ws[3] = {(size_t)kr->mr, (size_t)kr->nr, 16};
+    size_t max_out = 0;
+    for (size_t wi = 0; wi < 3; wi++) {
+        size_t n = (MAX_W + Ws[wi] - 1) / Ws[wi] * Ws[wi] * MAX_KC;
+        max_out = n > max_out ? n : max_out;
+    }
+    /* Each block sits at the end of its buffer, so a read or write past it leaves the
+     * allocation (which the sanitizer builds catch). */
+    const size_t max_src = (size_t)MAX_KC * (MAX_W + MAX_PAD);
+    float *sbuf = malloc(max_src * sizeof *sbuf);
+    float *gbuf = malloc(max_out * sizeof *gbuf), *wbuf = malloc(max_out * sizeof *wbuf);
+    assert_non_null(sbuf);
+    assert_non_null(gbuf);
+    assert_non_null(wbuf);
+    for (size_t i = 0; i < max_src; i++)
+        sbuf[i] = (float)i + 0.25f;
     for (size_t wi = 0; wi < 3; wi++) {
         const size_t W = Ws[wi];
-        for (size_t w = 1; w <= 50; w++)
+        for (size_t w = 1; w <= MAX_W; w++)
             for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++)
                 for (size_t pi = 0; pi < sizeof pads / sizeof pads[0]; pi++) {
                     const size_t kc = kcs[ki];
@@ -32,14 +48,8 @@ static void check_pack(nnf__sgemm_pack_fn got_fn, nnf__sgemm_pack_fn want_fn, in
                     const size_t ld = cols + pads[pi];
                     const size_t nsrc = (rows - 1) * ld + cols;
                     const size_t nout = (w + W - 1) / W * W * kc;
-                    float *src = malloc(nsrc * sizeof *src);
-                    float *got = malloc(nout * sizeof *got);
-                    float *want = malloc(nout * sizeof *want);
-                    assert_non_null(src);
-                    assert_non_null(got);
-                    assert_non_null(want);
-                    for (size_t i = 0; i < nsrc; i++)
-                        src[i] = (float)i + 0.25f;
+                    const float *src = sbuf + max_src - nsrc;
+                    float *got = gbuf + max_out - nout, *want = wbuf + max_out - nout;
                     for (size_t i = 0; i < nout; i++)
                         got[i] = want[i] = -1.0f - (float)i;
                     got_fn(kc, w, W, src, ld, got);
@@ -49,11 +59,11 @@ static void check_pack(nnf__sgemm_pack_fn got_fn, nnf__sgemm_pack_fn want_fn, in
                                     transpose ? "transpose" : "copy", W, w, kc, ld);
                         fail();
                     }
-                    free(src);
-                    free(got);
-                    free(want);
                 }
     }
+    free(sbuf);
+    free(gbuf);
+    free(wbuf);
 }
 
 static void test_pack_transpose(void **state)

@@ -126,7 +126,7 @@ static double packed_cost(const void *ctx, int64_t i)
 {
     packed_ctx *c = (packed_ctx *)ctx;
     const nnf__sgemm_plan *p = c->p;
-    const size_t MR = (size_t)c->kr->mr, NR = (size_t)c->kr->nr;
+    const size_t NR = (size_t)c->kr->nr;
     const size_t BCOLS = (size_t)p->b_cols;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
     size_t kc = min_size(KC, c->k - (c->level0 + (size_t)it.pc) * KC);
@@ -138,13 +138,14 @@ static double packed_cost(const void *ctx, int64_t i)
         c->packed_b += w * (double)kc;
         return w * (double)kc * PACK_COST;
     }
-    size_t i0 = (size_t)(it.ic * p->a_rows) + (size_t)it.q * MR;
+    const size_t QR = (size_t)p->q_rows;
+    size_t i0 = (size_t)(it.ic * p->a_rows) + (size_t)it.q * QR;
     size_t rows_end = min_size(c->m, (size_t)((it.ic + 1) * p->a_rows));
     if (i0 >= rows_end)
         return 0.0;
-    double mr = (double)min_size(MR, rows_end - i0), cost = 0.0;
+    double mr = (double)min_size(QR, rows_end - i0), cost = 0.0;
     if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0) {
-        double rows = (double)min_size((size_t)p->a_panels * MR, rows_end - i0);
+        double rows = (double)min_size((size_t)p->a_panels * QR, rows_end - i0);
         c->packed_a += rows * (double)kc;
         cost += rows * (double)kc * PACK_COST;
     }
@@ -173,7 +174,7 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, nnf__sgemm_view a, size_
                 packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
                                 min_size(jobs.cols, n - c0), k, l0, 0.0, 0.0};
                 nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
-                nnf__sgemm_plan_a(&p, kr, a, v);
+                nnf__sgemm_plan_a(&p, a, v);
                 sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
                                  packed_cost, &c);
                 o.makespan += s.makespan;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/dispatch.h"
 #include "src/linalg/sgemm_internal.h"
 #include "src/runtime/pool.h"
 
@@ -121,6 +122,49 @@ static void test_sgemm_paths(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         each_count(cases[i].name, run_gemm, &cases[i]);
+}
+
+/* Compute items of two MR panels (sgemm_packed.c, PAIRED_MIN_ITEMS) come only without
+ * the test spread, whose items are the smallest: the same bits at 1, 2 and 3 threads,
+ * with 2 threads planning such items (m = 1500 in A blocks of 1024 rows at most, whatever
+ * the caches: two blocks of 750, whose last items hold one panel or a part of one). */
+static void test_sgemm_paired_items(void **state)
+{
+    (void)state;
+    const gemm_case g = {"packed NN, two-panel items", NNF__SGEMM_PATH_PACKED, NNF_NO_TRANS,
+                         NNF_NO_TRANS, 1500, 100, 70, 0.5f};
+    void *first = NULL;   /* the first ISA's 1-thread result */
+    nnf__blocking_force(1024, 0);
+    NNF_FOR_EACH_ISA(isa) {
+        const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
+        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g.m, g.n, g.k, 2);
+        nnf__sgemm_plan plan;
+        nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0);
+        if (plan.q_rows != 2 * kr->mr)
+            fail_msg("%s on %s: items of %lld rows, want %d", g.name, nnf_isa_name(isa),
+                     (long long)plan.q_rows, 2 * kr->mr);
+        size_t nbytes;
+        NNF_ASSERT_OK(nnf_set_num_threads(1));
+        void *one = run_gemm(&g, &nbytes);
+        for (int threads = 2; threads <= 3; threads++) {
+            NNF_ASSERT_OK(nnf_set_num_threads(threads));
+            void *got = run_gemm(&g, &nbytes);
+            if (memcmp(got, one, nbytes) != 0)
+                fail_msg("%s on %s with %d threads: bits differ from 1 thread", g.name,
+                         nnf_isa_name(isa), threads);
+            free(got);
+        }
+        if (first != NULL && nnf_test_isa_exact() && memcmp(one, first, nbytes) != 0)
+            fail_msg("%s on %s: bits differ from the first ISA's", g.name, nnf_isa_name(isa));
+        if (first == NULL)
+            first = one;
+        else
+            free(one);
+    }
+    free(first);
+    nnf__blocking_force(0, 0);
+    nnf_test_restore_isa();
+    NNF_ASSERT_OK(nnf_set_num_threads(1));
 }
 
 /* ---- elementwise ---- */
@@ -314,6 +358,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_paths),
+        cmocka_unit_test(test_sgemm_paired_items),
         cmocka_unit_test(test_eltwise),
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_training_steps),

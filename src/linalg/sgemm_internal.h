@@ -147,9 +147,9 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
  * items, in the order threads prefer them (the BLIS loop order):
  *   for each A block ic, each KC level pc, each B block jc:
  *     (ic == 0 only) nbp items packing the B block (pc, jc), a few NR panels each;
- *     nq x nch compute items: row panel q (MR rows) x column chunk ch of the block,
- *     over this level; the chunk-0 item of jc == 0 at every a_panels-th panel packs
- *     the A of that panel and the a_panels - 1 after it first.
+ *     nq x nch compute items: rows q (q_rows: one or two MR panels) x column chunk ch of the block,
+ *     over this level; the chunk-0 item of jc == 0 at every a_panels-th q packs
+ *     the A of its rows and of the a_panels - 1 items' rows after them first.
  * B and A stay packed for the whole job, so nothing is packed twice, however many
  * threads there are. A compute item waits for its B block's pack items, for its
  * A panel's packer, and for the same tile's previous level (k order, so every element
@@ -158,9 +158,10 @@ typedef struct nnf__sgemm_plan {
     int64_t nic, npc, njc, nq, nch, nbp;
     int64_t a_rows, b_cols;            /* A block rows, B block columns (equal blocks) */
     int64_t cw, panels_per_pack;       /* chunk columns, NR panels a pack */
-    int64_t a_panels;                  /* MR panels of A one packer packs (1; see a_panels) */
+    int64_t a_panels;                  /* items' rows of A one packer packs (1; see plan_a) */
     int64_t per0, per;                 /* items per (pc, jc) group in block ic 0 / later */
     int64_t items0, items;             /* items of block ic 0 / of the job */
+    int64_t q_rows;                    /* rows of a compute item: MR or 2 MR (item q: q_rows x cw) */
 } nnf__sgemm_plan;
 
 typedef enum { NNF__SGEMM_ITEM_PACK_B, NNF__SGEMM_ITEM_COMPUTE } nnf__sgemm_item_kind;
@@ -176,8 +177,7 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
                           size_t n, int64_t levels, int threads, int fine);
 /* Sets the plan's a_panels for A (plan_make leaves 1): several panels at once when A's
  * source rows run along i, so a packer reads whole lines. */
-void nnf__sgemm_plan_a(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, nnf__sgemm_view a,
-                       int threads);
+void nnf__sgemm_plan_a(nnf__sgemm_plan *p, nnf__sgemm_view a, int threads);
 nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i);
 /* The job's nnf__ready_fn. */
 int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, int64_t i);

@@ -57,6 +57,16 @@ enum { KC = NNF__SGEMM_KC };
  * long when another stalls. */
 #define ITEMS_PER_THREAD 4
 
+/* With threads, a compute item sweeps two MR panels when each thread still has at least
+ * this many items of every B block. Why: claiming and finishing an item moves cache
+ * lines between the cores (the item states the other thread writes, the job's counters):
+ * traced at 2 threads, every thread spent 0.42 ms of 6.4 outside items at 1024^3 (0.06
+ * at 1 thread) and 0.55 of 10.3 on the big MLP's weight gradient; with half the items,
+ * 0.30 and 0.38 (bench_threads under SCHED_FIFO, medians of 11 rounds). Untraced, the
+ * big MLP step at 2 threads took 21.77 ms against 22.06 (medians of 4 ABBA runs of 41
+ * paired rounds); 1024^3 stayed at 6.3 ms. */
+#define PAIRED_MIN_ITEMS 16
+
 /* A packer item reads at least this many bytes of each source row of A when A's rows
  * run along i (A transposed: g^T of a weight gradient), i.e. 4 panels of 8 rows. One
  * panel per item read kc runs of half a line, 2 KiB apart, and its packing was ~9% of
@@ -88,7 +98,10 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
     p->nic = ceil_div((int64_t)m, kr->a_block_rows);
     /* Equal A blocks (1024 rows as 2 x 512, not 960 + 64). */
     p->a_rows = (int64_t)round_up((size_t)ceil_div((int64_t)m, p->nic), (size_t)MR);
-    p->nq = p->a_rows / MR;
+    p->q_rows = MR;
+    if (threads > 1 && !fine && p->a_rows / (2 * MR) >= PAIRED_MIN_ITEMS * threads)
+        p->q_rows = 2 * MR;
+    p->nq = ceil_div(p->a_rows, p->q_rows);
     p->npc = levels;
     p->njc = ceil_div((int64_t)n, BCOLS);
     /* Equal B blocks too (1024 columns in blocks of 336 as 4 x 256, not 3 x 336 + 16:
@@ -141,13 +154,12 @@ nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i)
     return it;
 }
 
-void nnf__sgemm_plan_a(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, nnf__sgemm_view a,
-                       int threads)
+void nnf__sgemm_plan_a(nnf__sgemm_plan *p, nnf__sgemm_view a, int threads)
 {
     /* Not more than a thread's share of the row panels: every thread's first item of a
      * level then packs, rather than waiting for a packer another thread holds. */
     int64_t most = p->nq / (threads > 1 ? threads : 1);
-    int64_t want = a.rs == 1 && a.cs != 1 ? ceil_div(A_RUN_BYTES, kr->mr * (int64_t)sizeof(float)) : 1;
+    int64_t want = a.rs == 1 && a.cs != 1 ? ceil_div(A_RUN_BYTES, p->q_rows * (int64_t)sizeof(float)) : 1;
     p->a_panels = want < most ? want : most > 1 ? most : 1;
 }
 
@@ -345,13 +357,14 @@ static void run_item(void *ctx, int64_t i, int participant)
                             blevel + j0 * kc);
         return;
     }
-    size_t i0 = (size_t)(it.ic * p->a_rows + it.q * (int64_t)MR);
+    const size_t QR = (size_t)p->q_rows;
+    size_t i0 = (size_t)(it.ic * p->a_rows) + (size_t)it.q * QR;
     size_t rows_end = min_size(j->m, (size_t)((it.ic + 1) * p->a_rows));
     if (i0 >= rows_end)
         return;
-    size_t mr = min_size(MR, rows_end - i0);
+    size_t i1 = min_size(rows_end, i0 + QR);
     float *apanel = j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc;
-    const size_t a_rows = (size_t)p->a_panels * MR;
+    const size_t a_rows = (size_t)p->a_panels * QR;
     if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0)
         nnf__sgemm_pack(kr, kc, min_size(a_rows, rows_end - i0), MR,
                         nnf__sgemm_at(j->a, i0, k0), j->a.rs, j->a.cs, apanel);
@@ -365,7 +378,7 @@ static void run_item(void *ctx, int64_t i, int participant)
      * mlp-wgrad: sweep 16.4k -> 17.2k TSC ticks, packing 2.8k -> 2.3k; NN at 1024^3:
      * 16.4k -> 16.9k and 1.34k -> 0.59k); a_panels packs several at once instead. */
     source_runs next_a = {NULL, 0, 0, 0}, next_b = next_b_share(j, &it);
-    size_t next0 = (size_t)(it.ic * p->a_rows) + (size_t)(it.q - it.q % p->a_panels) * MR + a_rows;
+    size_t next0 = (size_t)(it.ic * p->a_rows) + (size_t)(it.q - it.q % p->a_panels) * QR + a_rows;
     if (it.jc == 0 && it.ch == 0 && next0 < rows_end && (j->a.cs == 1 || p->a_panels > 1)) {
         next_a = runs_of(j->a, next0, k0, min_size(a_rows, rows_end - next0), kc);
         size_t share = (size_t)(it.q % p->a_panels), shares = (size_t)p->a_panels;
@@ -373,18 +386,24 @@ static void run_item(void *ctx, int64_t i, int participant)
         next_a.p += (ptrdiff_t)r0 * next_a.stride;
         next_a.runs = r1 - r0;
     }
-    size_t calls = (j1 - j0 + NR - 1) / NR;
-    for (size_t jr = j0, t = 0; jr < j1; jr += NR, t++) {
-        prefetch_runs(&next_a, next_a.runs * t / calls, next_a.runs * (t + 1) / calls);
-        prefetch_runs(&next_b, next_b.runs * t / calls, next_b.runs * (t + 1) / calls);
-        size_t nr = min_size(NR, j1 - jr);
-        if (j->level0 + it.pc == 0)
-            nnf__sgemm_post_fill(j->post, jr, crow + jr, j->ldc, mr, nr);
-        nnf__sgemm_ukernel_every(kr->ukernel, kr->ukernel_every, j->period, kc, apanel, 1,
-                                 (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR, crow + jr,
-                                 j->ldc, mr, nr, j->alpha, beta);
-        if (k0 + kc == j->k)   /* the tile's last level */
-            nnf__sgemm_post_relu(j->post, crow + jr, j->ldc, mr, nr);
+    size_t calls = (j1 - j0 + NR - 1) / NR * ((i1 - i0 + MR - 1) / MR), t = 0;
+    /* Panel by panel, as one item each would: the MR panel of A stays in the L1 while
+     * the block's B panels stream from the L2. */
+    for (size_t ir = i0; ir < i1; ir += MR, crow += MR * j->ldc) {
+        size_t mr = min_size(MR, i1 - ir);
+        const float *ap = apanel + (ir - i0) * kc;
+        for (size_t jr = j0; jr < j1; jr += NR, t++) {
+            prefetch_runs(&next_a, next_a.runs * t / calls, next_a.runs * (t + 1) / calls);
+            prefetch_runs(&next_b, next_b.runs * t / calls, next_b.runs * (t + 1) / calls);
+            size_t nr = min_size(NR, j1 - jr);
+            if (j->level0 + it.pc == 0)
+                nnf__sgemm_post_fill(j->post, jr, crow + jr, j->ldc, mr, nr);
+            nnf__sgemm_ukernel_every(kr->ukernel, kr->ukernel_every, j->period, kc, ap, 1,
+                                     (ptrdiff_t)MR, blevel + jr * kc, (ptrdiff_t)NR,
+                                     crow + jr, j->ldc, mr, nr, j->alpha, beta);
+            if (k0 + kc == j->k)   /* the tile's last level */
+                nnf__sgemm_post_relu(j->post, crow + jr, j->ldc, mr, nr);
+        }
     }
 }
 
@@ -418,7 +437,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.abuf = scratch;
                 j.bbuf = scratch + (size_t)lv * KC * j.m_pad;
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
-                nnf__sgemm_plan_a(&j.plan, kr, a, threads);
+                nnf__sgemm_plan_a(&j.plan, a, threads);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
                                 sizeof j.plan, nnf__sgemm_plan_prefer};
                 nnf__run(&job, threads);

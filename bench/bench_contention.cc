@@ -17,7 +17,11 @@
 // multi-thread variant the median [10th percentile] of its rate over the same library's
 // one-thread rate in the same round (paired, so a slow spell hits both).
 //
-//     build/native/bench/bench_contention [--rounds=15]
+//     build/native/bench/bench_contention [--rounds=15] [--only=sum,add] [--loads=quiet,normal]
+//
+// --only keeps the workloads whose names contain one of the comma-separated words, --loads
+// the load rows likewise (e.g. "normal" keeps "normal proc", "normal thread" and "2 normal
+// procs"); the rounds stay interleaved over what is kept.
 //
 // On a machine others are using, `nice -n -10 bench_contention` keeps their niced work
 // in the background; the normal-priority loads then run at -10 too.
@@ -270,14 +274,37 @@ void peak(double *alone, double *pair)
 #endif
 }
 
+// 1 if `list` (comma-separated words; NULL: everything) has a word that `name` contains.
+bool selected(const char *list, const std::string &name)
+{
+    if (list == nullptr)
+        return true;
+    std::string l(list);
+    for (size_t b = 0; b <= l.size();) {
+        size_t e = l.find(',', b);
+        if (e == std::string::npos)
+            e = l.size();
+        if (e > b && name.find(l.substr(b, e - b)) != std::string::npos)
+            return true;
+        b = e + 1;
+    }
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
 {
     int rounds = 15;
-    for (int i = 1; i < argc; i++)
+    const char *only = nullptr, *only_loads = nullptr;
+    for (int i = 1; i < argc; i++) {
         if (std::strncmp(argv[i], "--rounds=", 9) == 0)
             rounds = std::max(1, std::atoi(argv[i] + 9));
+        else if (std::strncmp(argv[i], "--only=", 7) == 0)
+            only = argv[i] + 7;
+        else if (std::strncmp(argv[i], "--loads=", 8) == 0)
+            only_loads = argv[i] + 8;
+    }
     nnf_bench::peers_init(argc, argv);   // first: it may start the binary again
     procs.spawn();
     nnf_bench::use_widest_isa();
@@ -332,6 +359,13 @@ int main(int argc, char **argv)
                      }});
     }
 
+    w.erase(std::remove_if(w.begin(), w.end(),
+                           [&](const workload &wl) { return !selected(only, wl.name); }),
+            w.end());
+    bool load_on[kLoads];
+    for (int l = 0; l < kLoads; l++)
+        load_on[l] = selected(only_loads, loads[l].name);
+
     // Calls per measurement: ~40 ms of nnf on one thread.
     for (auto &wl : w) {
         set_threads(NNF, 1);
@@ -358,6 +392,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds; r++) {
         for (int li = 0; li < kLoads; li++) {
             int l = (li + r) % kLoads;
+            if (!load_on[l])
+                continue;
             running_load on(loads[l]);
             if (l == 0) {
                 double p1, p2;
@@ -388,7 +424,8 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "round %d/%d done (%.0f s)\n", r + 1, rounds, now_s() - t_start);
     }
 
-    std::printf("\nFMA peak loop: 1 thread %.0f GFLOPS, 2 side by side %.0f each: scaling "
+    if (!peak1.empty())
+        std::printf("\nFMA peak loop: 1 thread %.0f GFLOPS, 2 side by side %.0f each: scaling "
                 "%.2fx (medians)\n",
                 quantile(peak1, 0.5), quantile(peak2, 0.5),
                 2 * quantile(peak2, 0.5) / quantile(peak1, 0.5));
@@ -400,7 +437,7 @@ int main(int argc, char **argv)
         std::printf(" %s 1 | %s %d |", lib_names[who], lib_names[who], D);
     std::printf("\n|---|---|---|---|---|---|---|---|---|\n");
     for (int l = 0; l < kLoads; l++) {
-        for (size_t i = 0; i < w.size(); i++) {
+        for (size_t i = 0; i < w.size() && load_on[l]; i++) {
             std::printf("| %s | %s | %s |", loads[l].name, w[i].name.c_str(), w[i].unit);
             for (int who = 0; who < 3; who++) {
                 int v1 = -1, vd = -1;

@@ -18,7 +18,7 @@ if ! declare -f setup >/dev/null; then
         else meson setup "$dir" "$@"; fi
     }
 fi
-tsan_tests=(tests/test_threads tests/test_threads_bits tests/test_sgemm)
+tsan_tests=(tests/test_threads tests/test_threads_bits tests/test_sgemm tests/test_pool_lend)
 # Not suppressions for nnf: libomp (the tests' own OpenMP regions) is not instrumented,
 # and test_fork starts threads in a child of a threaded process, which TSan refuses by
 # default.

@@ -34,17 +34,24 @@
  *   it is not reused under it), never the finished call's stack.
  * - Workers keep off their caller's CPU and ask the scheduler for short slices (below).
  *
- * What remains: an item a worker has started is waited for, so a worker descheduled in
- * the middle of one delays the end of the job by up to the scheduler's slice of whatever
- * runs in its place (0.1-3 ms here). Items are 5-15 us, so this is rare per item, but a
- * job of a few ms on a loaded machine meets it now and then (README, "Threads").
- * bench_threads measures it: with its own normal-priority busy loop beside other users'
- * work (load average 5-8), the caller of the big MLP's weight-gradient product (2 jobs
- * of 6 and 5 KC levels, every tile a chain of levels) waited 0-17 ms per ~60 ms call
- * (medians over 15 calls) for items a descheduled worker held, while 1024^3 (1 job)
- * waited ~0. Redoing such an item elsewhere needs the compute items to work on a
- * private copy of their C tile and publish it once (C accumulates over levels), at a
- * cost to every item; not done yet.
+ * Waiting on a descheduled worker: an item a worker has started is waited for, and a
+ * worker descheduled in the middle of one delays the end of the job by up to the
+ * scheduler's slice of whatever runs in its place (0.1-3 ms here), while the waiting
+ * caller's own CPU idles: the worker's mask keeps it off that CPU (below). So the caller,
+ * after its spin and before it sleeps, moves that worker onto its own CPU (lend_cpu).
+ * A 16M-float sum (~1.4 ms, 512 items) with a normal-priority busy loop, 2 threads over
+ * 1 in the same round, medians of 11 rounds in 4 ABBA runs of bench_contention (load
+ * average 6-7 from other users): 0.90-1.07x before, 0.97-1.24x after.
+ * Why not redo the item on the caller (its result is the same whoever computes it):
+ * the descheduled worker, once it runs again, goes on reading the caller's input and
+ * ctx, which may be freed or rewritten after the call returned; the caller would have
+ * to wait for it anyway, or keep the input alive and race with its owner's next writes.
+ * bench_threads: with its own normal-priority busy loop beside other users' work (load
+ * average 5-8), the caller of the big MLP's weight-gradient product (2 jobs of 6 and 5
+ * KC levels, every tile a chain of levels) waited 0-17 ms per ~60 ms call (medians over
+ * 15 calls) for items a descheduled worker held, while 1024^3 (1 job) waited ~0
+ * (measured before lend_cpu; its blocked waits, participants waiting for running items
+ * that others' items depend on, do not lend).
  *
  * Workers are joinable: nnf__runtime_stop (and nnf_set_num_threads lowering the count)
  * stops and joins them, which is what an unload hook needs (issue 14). They block every
@@ -70,6 +77,8 @@
 /* Concurrent parallel calls beyond this many run on their caller alone. */
 enum { NSLOTS = 32 };
 enum { SLOT_FREE, SLOT_ACTIVE, SLOT_FINISHED };
+/* Participants a caller lends its CPU to: beyond this many, the rest keep their own. */
+enum { LEND_MAX = 64 };
 
 /* A job's place in the trace (nnf__runtime_trace); to is NULL unless it is traced. */
 typedef struct traced {
@@ -108,6 +117,9 @@ typedef struct slot {
     atomic_int sleepers;
     /* CPUs (numbers mod 64) that participants run on, for spread_out(). */
     _Alignas(64) atomic_ullong cpus;
+    /* Worker index + 1 of participant p (1 <= p < LEND_MAX) while it is inside the job,
+     * else 0: whom a waiting caller lends its CPU to (lend_cpu). */
+    atomic_int worker_of[LEND_MAX];
 } slot;
 
 enum { MAX_WORKERS = 1024 };
@@ -117,6 +129,7 @@ static struct {
     struct {
         pthread_t thread;
         atomic_int tid;     /* the kernel's thread id once it runs, for its affinity */
+        atomic_uint lent;   /* bumped after a caller moved it onto its own CPU */
     } workers[MAX_WORKERS];
     atomic_int off_cpu;     /* the CPU workers keep off (the last caller's), or -1 */
     atomic_int nworkers;
@@ -138,6 +151,9 @@ static atomic_long spin_wait_ns = 20000;
 static atomic_long spin_idle_ns = 50000;
 
 static atomic_long fail_create_after;
+static atomic_long lends;
+static atomic_int stall_participant = -1;
+static atomic_long stall_ns;
 static _Atomic(nnf__trace *) trace_to;
 static atomic_int test_spread;
 static atomic_int max_participants_seen = 1;
@@ -267,6 +283,14 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* Test hook: the armed participant sleeps once, inside its next item. */
+static void stall_here(void)
+{
+    long ns = atomic_exchange(&stall_ns, 0);
+    if (ns > 0)
+        nanosleep(&(struct timespec){ns / 1000000000, ns % 1000000000}, NULL);
+}
+
 static void participate(slot *s, int participant)
 {
     const nnf__claimer who = {s->prefer, participant, s->max_participants};
@@ -296,6 +320,8 @@ static void participate(slot *s, int participant)
                 trace_event(&s->trace, NNF__TRACE_BLOCKED, participant, -1, t0);
             continue;
         }
+        if (participant == atomic_load_explicit(&stall_participant, memory_order_relaxed))
+            stall_here();
         uint64_t t0 = s->trace.to != NULL ? nnf__now_ns() : 0;
         s->run(s->ctx, i, participant);
         if (s->trace.to != NULL)
@@ -413,8 +439,21 @@ static void go_home(void)
     sched_setaffinity(0, sizeof m, &m);
 }
 
+/* A worker that a caller moved onto its CPU (lend_cpu) goes back to the pool's mask: 1
+ * if it did. Checked after each job and at each wake-up, because the caller's move may
+ * land after the worker left the job. */
+static int went_home_if_lent(int index, unsigned *lent_seen)
+{
+    unsigned now = atomic_load_explicit(&pool.workers[index].lent, memory_order_relaxed);
+    if (now == *lent_seen)
+        return 0;
+    *lent_seen = now;
+    go_home();
+    return 1;
+}
+
 /* A worker joins the job in slot s if it is running and has items left. */
-static int try_serve(slot *s)
+static int try_serve(slot *s, int index, unsigned *lent_seen)
 {
     int r = atomic_load_explicit(&s->refs, memory_order_relaxed);
     do {
@@ -430,8 +469,12 @@ static int try_serve(slot *s)
             if (nnf__fpenv_get() != s->fpenv)
                 nnf__fpenv_set(s->fpenv);
             int moved = spread_out(s);
+            if (p < LEND_MAX)
+                atomic_store(&s->worker_of[p], index + 1);
             participate(s, p);
-            if (moved)
+            if (p < LEND_MAX)
+                atomic_store(&s->worker_of[p], 0);
+            if (!went_home_if_lent(index, lent_seen) && moved)
                 go_home();
             served = 1;
         }
@@ -449,13 +492,15 @@ static void *worker_main(void *arg)
     if (atomic_load(&pool.off_cpu) >= 0)
         go_home();
     int worked = 0;
+    unsigned lent_seen = atomic_load(&pool.workers[index].lent);
     for (;;) {
         unsigned seen = atomic_load(&pool.wake_seq);
         if (index >= atomic_load(&pool.stop_from))
             return NULL;
+        went_home_if_lent(index, &lent_seen);
         int served = 0;
         for (int s = 0; s < NSLOTS; s++)
-            served |= try_serve(&pool.slots[s]);
+            served |= try_serve(&pool.slots[s], index, &lent_seen);
         /* Spin for a next job only after real work: a worker that woke too late to help
          * sleeps at once (it may share a core with the caller it came for). */
         if (!served)
@@ -520,6 +565,8 @@ static void after_fork_child(void)
         atomic_store(&pool.slots[s].refs, 0);
         atomic_store(&pool.slots[s].state, SLOT_FREE);
         atomic_store(&pool.slots[s].sleepers, 0);
+        for (int p = 0; p < LEND_MAX; p++)   /* the parent's workers are not ours */
+            atomic_store(&pool.slots[s].worker_of[p], 0);
     }
     pthread_mutex_unlock(&pool.lock);
 }
@@ -648,6 +695,39 @@ static void run_alone(const nnf__job *job)
     last_participants = 1;
 }
 
+/* The caller, about to sleep until running items finish, moves the first worker still
+ * inside the job from participant `from` on onto its own CPU; returns where the next
+ * lend starts. Why: a worker descheduled in the middle of an item (its CPU taken by
+ * another runnable thread) otherwise holds the caller up for the rest of that thread's
+ * slice, up to a few ms, while the caller's CPU idles; moved, it runs there at once.
+ * One worker per sleep: the caller frees one CPU. The worker goes back to its mask when
+ * it is done (went_home_if_lent). A worker that left the job just before the move keeps
+ * the caller's CPU until its next wake-up, which is harmless. */
+static int lend_cpu(slot *s, int from)
+{
+    int cpu = sched_getcpu();
+    int n = atomic_load(&s->joined);
+    n = n < s->max_participants ? n : s->max_participants;
+    n = n < LEND_MAX ? n : LEND_MAX;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !pool_mask_ok || !CPU_ISSET(cpu, &pool_mask))
+        return n;
+    for (int p = from; p < n; p++) {
+        int w = atomic_load(&s->worker_of[p]) - 1;
+        int tid = w >= 0 ? atomic_load(&pool.workers[w].tid) : 0;
+        if (tid <= 0)
+            continue;
+        cpu_set_t m;
+        CPU_ZERO(&m);
+        CPU_SET(cpu, &m);
+        if (sched_setaffinity(tid, sizeof m, &m) == 0) {
+            atomic_fetch_add(&pool.workers[w].lent, 1);
+            atomic_fetch_add_explicit(&lends, 1, memory_order_relaxed);
+        }
+        return p + 1;
+    }
+    return n;
+}
+
 void nnf__run(const nnf__job *job, int threads)
 {
     if (threads > job->items)
@@ -688,11 +768,14 @@ void nnf__run(const nnf__job *job, int threads)
     in_job = 1;
     participate(s, 0);
     uint64_t t0 = s->trace.to != NULL ? nnf__now_ns() : 0;
-    for (;;) {
+    for (int lend_from = 1;;) {
         unsigned seen = atomic_load(&s->progress);
         if (atomic_load_explicit(&s->done, memory_order_acquire) >= s->items)
             break;
-        wait_progress(s, seen);
+        if (nnf__spin_while_equal(&s->progress, seen, (uint64_t)atomic_load(&spin_wait_ns)))
+            continue;
+        lend_from = lend_cpu(s, lend_from);
+        nnf__wait_change(&s->progress, seen, &s->sleepers, 0);
     }
     if (s->trace.to != NULL)
         trace_event(&s->trace, NNF__TRACE_END, 0, -1, t0);
@@ -798,6 +881,17 @@ void nnf__runtime_trace(nnf__trace *t)
         atomic_store(&t->jobs, 0);
     }
     atomic_store_explicit(&trace_to, t, memory_order_release);
+}
+
+void nnf__runtime_set_test_stall(int participant, long ns)
+{
+    atomic_store(&stall_ns, ns > 0 ? ns : 0);
+    atomic_store(&stall_participant, ns > 0 ? participant : -1);
+}
+
+long nnf__runtime_lends(void)
+{
+    return atomic_load(&lends);
 }
 
 void nnf__runtime_set_spin(long wait_ns, long idle_ns)

@@ -4,7 +4,8 @@
  *
  * The rules every op relies on:
  * - The caller always takes part and never waits for a worker that has not started:
- *   it waits only for items another thread has claimed and is running.
+ *   it waits only for items another thread has claimed and is running, and before it
+ *   sleeps it lends its CPU to such a thread (pool.c, lend_cpu).
  * - An item's result must not depend on which thread runs it or on the thread count
  *   (so, e.g., k is never split in sgemm and reductions keep whole blocks).
  * - `ctx` is only read by the thread that claimed an item, while it runs it; a job
@@ -117,6 +118,12 @@ int nnf__runtime_last_participants(void);
 int nnf__runtime_max_participants(int reset);
 /* Reads NNF_NUM_THREADS and OMP_NUM_THREADS again, as at the first call (threads.c). */
 void nnf__threads_reread_env(void);
+/* The next item that `participant` (0: the caller) runs starts with a sleep of ns
+ * (once; ns <= 0 disarms): a stand-in for a thread descheduled inside an item. */
+void nnf__runtime_set_test_stall(int participant, long ns);
+/* Times a waiting caller has moved a worker still inside its job onto its own CPU
+ * (pool.c, lend_cpu), since the process started. */
+long nnf__runtime_lends(void);
 /* Spin bounds, in ns, before a futex sleep: `wait` for a thread waiting on items in
  * progress, `idle` for a worker that found nothing to do. Negative keeps a value. */
 void nnf__runtime_set_spin(long wait_ns, long idle_ns);

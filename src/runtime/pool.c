@@ -702,7 +702,9 @@ static void run_alone(const nnf__job *job)
  * slice, up to a few ms, while the caller's CPU idles; moved, it runs there at once.
  * One worker per sleep: the caller frees one CPU. The worker goes back to its mask when
  * it is done (went_home_if_lent). A worker that left the job just before the move keeps
- * the caller's CPU until its next wake-up, which is harmless. */
+ * the caller's CPU until its next wake-up, which is harmless. Lending nobody leaves
+ * `from` as it was: a worker that has joined but not yet published itself in worker_of
+ * (descheduled right there, the very case this is for) is found at the next sleep. */
 static int lend_cpu(slot *s, int from)
 {
     int cpu = sched_getcpu();
@@ -710,7 +712,7 @@ static int lend_cpu(slot *s, int from)
     n = n < s->max_participants ? n : s->max_participants;
     n = n < LEND_MAX ? n : LEND_MAX;
     if (cpu < 0 || cpu >= CPU_SETSIZE || !pool_mask_ok || !CPU_ISSET(cpu, &pool_mask))
-        return n;
+        return from;
     for (int p = from; p < n; p++) {
         int w = atomic_load(&s->worker_of[p]) - 1;
         int tid = w >= 0 ? atomic_load(&pool.workers[w].tid) : 0;
@@ -725,7 +727,7 @@ static int lend_cpu(slot *s, int from)
         }
         return p + 1;
     }
-    return n;
+    return from;
 }
 
 void nnf__run(const nnf__job *job, int threads)

@@ -33,5 +33,6 @@ const nnf__kernels nnf__kernels_avx512 = {
         .dots_nn = nnf__sgemm_dots_nn__avx512,
         .dots_tn = nnf__sgemm_dots_tn__avx512,
         .tail_vl = 16,
+        .dots_cols = nnf__sgemm_dots_cols__avx512,
     },
 };

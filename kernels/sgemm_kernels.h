@@ -133,6 +133,15 @@ typedef void (*nnf__sgemm_dots_fn)(size_t m, size_t kc, const float *a, size_t l
                                    const float *x, ptrdiff_t incx, float *y,
                                    ptrdiff_t incy, float alpha, float beta);
 
+/* `dots` for w (1..4) columns of C at once: C[i][j] for i < m, j < w from A's rows
+ * (a[i*lda + p]) and B (b[p*rs_b + j*cs_b]), one KC block. The direct tiles' columns
+ * past their last full vector (sgemm_paths.c, sparse_tail), vectorised along m: A's
+ * transposes serve all w columns, where a tile would spend a vector on 2-4 lanes. */
+typedef void (*nnf__sgemm_dots_cols_fn)(size_t m, size_t w, size_t kc, const float *a,
+                                        size_t lda, const float *b, ptrdiff_t rs_b,
+                                        ptrdiff_t cs_b, float *c, size_t ldc, float alpha,
+                                        float beta);
+
 /* C[i][j] for i < m, j < n (n >= 4) from rows of A and rows of B^T, both contiguous
  * along k: a[i*lda + p], bt[j*ldb + p]; the whole k, cut into KC blocks with the
  * epilogue above (beta for the first). For few rows of A (x @ w.t() at small batch),
@@ -185,8 +194,9 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_dots_tb_fn dots_tn;  /* ... and for A transposed (a[p*lda + i]) */
     nnf__sgemm_outer_fn outer;      /* NULL: k = 1 takes the tiles like any k */
     nnf__sgemm_dot_every_fn dot_every;  /* NULL: one output takes `dots` */
-    int tail_vl;   /* > 0: the direct tiles' vector width; 1-2 columns past a multiple
-                    * of it go through `dots` (sgemm_paths.c, sparse_tail) */
+    int tail_vl;   /* > 0: the direct tiles' vector width; 1-4 columns past a multiple
+                    * of it go through dots_cols (sgemm_paths.c, sparse_tail) */
+    nnf__sgemm_dots_cols_fn dots_cols;
 } nnf__sgemm_kernels;
 
 /* Declarations of one ISA's kernels, for its kernels/<isa>/kernels.h: the micro-kernel
@@ -208,6 +218,10 @@ typedef struct nnf__sgemm_kernels {
 #define NNF__SGEMM_DECLARE_DOTS(isa)                                                       \
     void nnf__sgemm_dots__##isa(size_t, size_t, const float *, size_t, const float *,      \
                                 ptrdiff_t, float *, ptrdiff_t, float, float);
+#define NNF__SGEMM_DECLARE_DOTS_COLS(isa)                                                  \
+    void nnf__sgemm_dots_cols__##isa(size_t, size_t, size_t, const float *, size_t,        \
+                                     const float *, ptrdiff_t, ptrdiff_t, float *, size_t, \
+                                     float, float);
 #define NNF__SGEMM_DECLARE_DOTS_TB(isa)                                                    \
     void nnf__sgemm_dots_tb__##isa(size_t, size_t, size_t, const float *, size_t,          \
                                    const float *, size_t, float *, size_t, float, float);

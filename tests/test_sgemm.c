@@ -302,7 +302,7 @@ static void test_small_m_trans_b(void **state)
 }
 
 /* One or two columns past a multiple of AVX-512's 16 with 32 rows or more: those
- * columns go through the GEMV kernel (sgemm_paths.c, sparse_tail). */
+ * columns go through dots_cols (sgemm_paths.c, sparse_tail). */
 static void test_sparse_tail_columns(void **state)
 {
     (void)state;
@@ -317,6 +317,24 @@ static void test_sparse_tail_columns(void **state)
                                                 (i + q) % 3, q == 1 ? -0.5f : 1.0f,
                                                 j % 2 ? 0.0f : 1.5f, 0},
                                      seed++);
+}
+
+/* 1-4 columns past a multiple of 16 go through AVX-512's dots_cols, all of them in one
+ * call: every width, row counts through its batches of 1-2 groups of 16 and a partial
+ * last group (32, 47, 63, 64, 200), k through its 8-step tails and past a KC block. */
+static void test_tail_column_groups(void **state)
+{
+    (void)state;
+    static const size_t ms[] = {32, 47, 63, 64, 200}, ns[] = {19, 20, 36, 52, 99, 100},
+                        ks[] = {3, 50, 389};
+    uint64_t seed = 1100;
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++)
+            for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++)
+                check_everywhere(&(problem){ms[i], ns[j], ks[q], NNF_NO_TRANS,
+                                            trans[(i + j + q) % 2], (i + q) % 2,
+                                            q == 1 ? -0.5f : 1.0f, j % 2 ? 0.0f : 1.5f, 0},
+                                 seed++);
 }
 
 /* Narrow C (up to 32 columns) in row bands of 7 and 8 (AVX-512's direct tiles take 8
@@ -932,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_small_m_trans_b),
         cmocka_unit_test(test_small_m_no_trans),
         cmocka_unit_test(test_sparse_tail_columns),
+        cmocka_unit_test(test_tail_column_groups),
         cmocka_unit_test(test_narrow_row_bands),
         cmocka_unit_test(test_gemv_row_batches),
         cmocka_unit_test(test_gemv_matches_gemm),

@@ -21,7 +21,7 @@
 #include "kernels/avx512/kernels.h"
 #include "kernels/sgemm_epilogue.h"
 
-enum { VL = 16, GROUPS_MAX = 4 };
+enum { VL = 16, GROUPS_MAX = 4, W_MAX = 4 };
 
 /* z[j] holds rows j, j+4, j+8, j+12 (4 columns each) in its 4 lanes; col[q] gets
  * column q of all 16 rows, in row order. */
@@ -140,20 +140,15 @@ static inline void row_pointers(const float *a, size_t lda, size_t rows, const f
 }
 
 /* Columns p..p+n-1 (n = 8 when FULL, else 1..7: the k tail) of G full groups of 16
- * rows from a and, with PART, of the rows `row` points at after them, into acc[g] in
- * column order. A group's columns meet x before the next group's are loaded: all of
- * them at once (32 registers) spilled. */
+ * rows from a and, with PART, of the rows `row` points at after them, into acc[g][w]
+ * in column order; x's column w is x[step * incx + w * incw]. A group's columns meet x before
+ * the next group's are loaded: all of them at once (32 registers) spilled. */
 static inline __attribute__((always_inline)) void
-groups_step(__m512 acc[GROUPS_MAX + 1], const float *a, size_t lda, const float *const *row,
-            size_t p, size_t n, const float *x, ptrdiff_t incx, const int G, const int PART,
-            const int FULL)
+groups_step(__m512 acc[GROUPS_MAX + 1][W_MAX], const float *a, size_t lda,
+            const float *const *row, size_t p, size_t n, const float *x, ptrdiff_t incx,
+            ptrdiff_t incw, const int G, const int PART, const int W, const int FULL)
 {
     const __mmask8 cols = (__mmask8)((1u << n) - 1u);
-    __m512 xq[8];
-#pragma GCC unroll 8
-    for (int q = 0; q < 8; q++)
-        xq[q] = FULL || (size_t)q < n ? _mm512_set1_ps(x[(ptrdiff_t)(p + (size_t)q) * incx])
-                                      : _mm512_setzero_ps();
 #pragma GCC unroll 5
     for (int g = 0; g < G + PART; g++) {
         __m512 col[8];
@@ -163,8 +158,12 @@ groups_step(__m512 acc[GROUPS_MAX + 1], const float *a, size_t lda, const float 
             group_columns(a + (size_t)g * VL * lda + p, lda, cols, col, FULL);
 #pragma GCC unroll 8
         for (int q = 0; q < 8; q++)
-            if (FULL || (size_t)q < n)
-                acc[g] = _mm512_fmadd_ps(col[q], xq[q], acc[g]);
+#pragma GCC unroll 4
+            for (int w = 0; w < W; w++)
+                if (FULL || (size_t)q < n)
+                    acc[g][w] = _mm512_fmadd_ps(
+                        col[q], _mm512_set1_ps(x[(ptrdiff_t)(p + (size_t)q) * incx + w * incw]),
+                        acc[g][w]);
     }
 }
 
@@ -172,69 +171,107 @@ groups_step(__m512 acc[GROUPS_MAX + 1], const float *a, size_t lda, const float 
  * (1..15) beside them, whose missing rows read the last row again and are never
  * stored: the groups' chains of 4-cycle FMAs overlap each other's loads and shuffles
  * (200 x 50: 0.67 -> 0.64 us from 2 to 4 groups; the last 8 rows alone took 0.065 us
- * of the kernel's 0.48, about their 50-FMA chain, and 0.03 beside a batch). */
+ * of the kernel's 0.48, about their 50-FMA chain, and 0.03 beside a batch). W columns
+ * of y (x's columns) share each group's transposes. */
 static inline __attribute__((always_inline)) void
 groups(size_t kc, const float *a, size_t lda, size_t rows, const float *x, ptrdiff_t incx,
-       float *y, ptrdiff_t incy, float alpha, float beta, const int G, const int PART)
+       ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha, float beta, const int G,
+       const int PART, const int W)
 {
     const float *row[VL];
     if (PART)
         row_pointers(a + (size_t)G * VL * lda, lda, rows, row);
-    __m512 acc[GROUPS_MAX + 1];
+    __m512 acc[GROUPS_MAX + 1][W_MAX];
 #pragma GCC unroll 5
     for (int g = 0; g < G + PART; g++)
-        acc[g] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+        for (int w = 0; w < W; w++)
+            acc[g][w] = _mm512_setzero_ps();
     size_t p = 0;
     for (; p + 8 <= kc; p += 8)
-        groups_step(acc, a, lda, row, p, 8, x, incx, G, PART, 1);
+        groups_step(acc, a, lda, row, p, 8, x, incx, incw, G, PART, W, 1);
     if (p < kc)
-        groups_step(acc, a, lda, row, p, kc - p, x, incx, G, PART, 0);
+        groups_step(acc, a, lda, row, p, kc - p, x, incx, incw, G, PART, W, 0);
     for (int g = 0; g < G + PART; g++)
-        store_rows(acc[g], g == G ? rows : VL, y + (ptrdiff_t)g * VL * incy, incy, alpha,
-                   beta);
+        for (int w = 0; w < W; w++)
+            store_rows(acc[g][w], g == G ? rows : VL, y + (ptrdiff_t)g * VL * incy + w, incy,
+                       alpha, beta);
 }
 
-#define GROUPS_FN(g, part)                                                                 \
-    static __attribute__((noinline)) void groups_##g##_##part(                            \
+#define GROUPS_FN(g, part, w)                                                              \
+    static __attribute__((noinline)) void groups_##g##_##part##_##w(                      \
         size_t kc, const float *a, size_t lda, size_t rows, const float *x,                \
-        ptrdiff_t incx, float *y, ptrdiff_t incy, float alpha, float beta)                 \
+        ptrdiff_t incx, ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha, float beta) \
     {                                                                                       \
-        groups(kc, a, lda, rows, x, incx, y, incy, alpha, beta, g, part);                  \
+        groups(kc, a, lda, rows, x, incx, incw, y, incy, alpha, beta, g, part, w);         \
     }
-GROUPS_FN(4, 0)
-GROUPS_FN(4, 1)
-GROUPS_FN(2, 0)
-GROUPS_FN(2, 1)
-GROUPS_FN(1, 0)
-GROUPS_FN(1, 1)
-GROUPS_FN(0, 1)
+GROUPS_FN(4, 0, 1)
+GROUPS_FN(4, 1, 1)
+#define GROUPS_UP_TO_2(w)                                                                  \
+    GROUPS_FN(2, 0, w) GROUPS_FN(2, 1, w) GROUPS_FN(1, 0, w) GROUPS_FN(1, 1, w)            \
+    GROUPS_FN(0, 1, w)
+GROUPS_UP_TO_2(1)
+GROUPS_UP_TO_2(2)
+GROUPS_UP_TO_2(3)
+GROUPS_UP_TO_2(4)
 
 typedef void groups_fn(size_t kc, const float *a, size_t lda, size_t rows, const float *x,
-                       ptrdiff_t incx, float *y, ptrdiff_t incy, float alpha, float beta);
+                       ptrdiff_t incx, ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha,
+                       float beta);
 
-/* Batches of 4 groups (3 as 2 then 1), the last 1..15 rows beside the last batch. */
-void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
-                             const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
-                             float alpha, float beta)
+/* [full groups in the batch][the last rows beside them] */
+typedef groups_fn *const batch_table[GROUPS_MAX + 1][2];
+
+/* Batches of up to 4 groups (3 as 2 then 1; the tables without 4-group batches cut
+ * them as 2 and 2), the last 1..15 rows beside the last batch. */
+static void run_batches(batch_table batch, size_t m, size_t kc, const float *a, size_t lda,
+                        const float *x, ptrdiff_t incx, ptrdiff_t incw, float *y,
+                        ptrdiff_t incy, float alpha, float beta)
 {
-    /* [full groups in the batch][the last rows beside them] */
-    static groups_fn *const batch[5][2] = {{NULL, groups_0_1},
-                                           {groups_1_0, groups_1_1},
-                                           {groups_2_0, groups_2_1},
-                                           {NULL, NULL},
-                                           {groups_4_0, groups_4_1}};
     size_t full = m / VL;
     const size_t rest = m % VL;
+    const size_t most = batch[4][0] != NULL ? 4 : 2;
     while (full > 0 || rest > 0) {
-        const size_t g = full >= 4 ? 4 : full == 3 ? 2 : full;
+        const size_t g = full >= most ? most : full == 3 ? 2 : full;
         const int part = rest > 0 && g == full;
-        batch[g][part](kc, a, lda, rest, x, incx, y, incy, alpha, beta);
+        batch[g][part](kc, a, lda, rest, x, incx, incw, y, incy, alpha, beta);
         if (part)
             break;
         a += g * VL * lda;
         y += (ptrdiff_t)(g * VL) * incy;
         full -= g;
     }
+}
+
+void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
+                             const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
+                             float alpha, float beta)
+{
+    static batch_table batch = {{NULL, groups_0_1_1},
+                                {groups_1_0_1, groups_1_1_1},
+                                {groups_2_0_1, groups_2_1_1},
+                                {NULL, NULL},
+                                {groups_4_0_1, groups_4_1_1}};
+    run_batches(batch, m, kc, a, lda, x, incx, 0, y, incy, alpha, beta);
+}
+
+/* The GEMV's groups for w = 1..W_MAX columns of B at once (the columns of C past the
+ * tiles' last full vector): each group's transposes serve all of them, and the W
+ * columns' chains are independent, so 2 groups side by side give 8 chains at W = 4. */
+#define COLS_BATCH(w)                                                                      \
+    {{NULL, groups_0_1_##w}, {groups_1_0_##w, groups_1_1_##w},                             \
+     {groups_2_0_##w, groups_2_1_##w}, {NULL, NULL}, {NULL, NULL}}
+
+void nnf__sgemm_dots_cols__avx512(size_t m, size_t w, size_t kc, const float *a, size_t lda,
+                                  const float *b, ptrdiff_t rs_b, ptrdiff_t cs_b, float *c,
+                                  size_t ldc, float alpha, float beta)
+{
+    static batch_table batch[W_MAX - 1] = {COLS_BATCH(2), COLS_BATCH(3), COLS_BATCH(4)};
+    if (w == 1) {
+        nnf__sgemm_dots__avx512(m, kc, a, lda, b, rs_b, c, (ptrdiff_t)ldc, alpha, beta);
+        return;
+    }
+    run_batches(batch[w - 2], m, kc, a, lda, b, rs_b, cs_b, c, (ptrdiff_t)ldc, alpha, beta);
 }
 
 /* ---- Few rows of A against rows of B^T (x @ w.t() at small batch) ----

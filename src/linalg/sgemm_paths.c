@@ -217,16 +217,32 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
 }
 
 /* Columns of C past the last full vector of the tiles' width, when they are few (at
- * most SPARSE_TAIL) and A's rows are contiguous: each of them as a GEMV (the dots
- * kernel, vectorised along m) rather than as a tile vector of FMAs that keeps one or two
- * lanes of 16. x @ w.t() at 200 x 100 -> 50 (the chapter's forward) runs 3 vectors per
- * row and step instead of 4. Below MIN_ROWS rows the GEMV's transposes cost more. */
-enum { SPARSE_TAIL = 2, MIN_ROWS = 32 };
+ * most SPARSE_TAIL) and A's rows are contiguous: all of them through dots_cols (GEMVs
+ * vectorised along m sharing A's transposes) rather than as a tile vector of FMAs
+ * that keeps 1-4 lanes of 16. x @ w.t() at 200 x 100 -> 50 (the chapter's forward)
+ * runs 3 vectors per row and step instead of 4, 200 x 50 -> 100 6 instead of 7.
+ * Below MIN_ROWS rows the transposes cost more. */
+enum { SPARSE_TAIL = 4, MIN_ROWS = 32 };
 
 static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a)
 {
     const size_t vl = (size_t)kr->tail_vl, tail = vl > 0 ? n % vl : 0;
     return tail <= SPARSE_TAIL && n > vl && m >= MIN_ROWS && a.cs == 1 ? tail : 0;
+}
+
+/* The sparse tail: `tail` columns from j0, one dots_cols call per restart period. The
+ * ReLU waits until the tiles are done: read right after the kernel stored them, the
+ * strided elements made the chapter's 200 x 100 -> 50 forward 0.45-0.5 us slower than
+ * nnf_linear + nnf_relu, after the tiles 0.15-0.25 (paired medians of 41, loaded). */
+static void run_tail(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t j0,
+                     size_t tail, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
+                     float beta, float *c, size_t ldc, const nnf__sgemm_post *post)
+{
+    nnf__sgemm_post_fill(post, j0, c + j0, ldc, m, tail);
+    for (size_t pc = 0; pc < k; pc += period)
+        kr->dots_cols(m, tail, min_size(period, k - pc), nnf__sgemm_at(a, 0, pc),
+                      (size_t)a.rs, nnf__sgemm_at(b, pc, j0), b.rs, b.cs, c + j0, ldc, alpha,
+                      pc == 0 ? beta : 1.0f);
 }
 
 /* The outer-product kernel (k = 1) in bands of rows, so that with post-ops each band is
@@ -278,19 +294,8 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
         return;
     }
     const size_t tail = is_gemv(m, n, a, b) ? 0 : sparse_tail(kr, m, n, a);
-    /* The tail columns' ReLU waits until the tiles are done: read right after the GEMV
-     * stored them, the strided elements made the chapter's 200 x 100 -> 50 forward
-     * 0.45-0.5 us slower than nnf_linear + nnf_relu, after the tiles 0.15-0.25 (paired
-     * medians of 41, loaded). */
-    for (size_t j = n - tail; j < n; j++) {
-        nnf__sgemm_view col = {nnf__sgemm_at(b, 0, j), b.rs, 1};
-        nnf__sgemm_post shifted;
-        const nnf__sgemm_post *col_post = nnf__sgemm_post_at(post, j, &shifted);
-        shifted.relu = 0;
-        run_gemv(kr, period, m, 1, k, alpha, a, col, beta, c + j, ldc, col_post);
-    }
-    for (size_t j = n - tail; j < n; j++)
-        nnf__sgemm_post_relu(post, c + j, ldc, m, 1);
+    if (tail > 0)
+        run_tail(kr, period, m, n - tail, tail, k, alpha, a, b, beta, c, ldc, post);
     n -= tail;
     if (is_gemv(m, n, a, b))
         run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
@@ -302,4 +307,6 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
         run_dots(kr->dots_tb, period, m, n, k, alpha, a, b, beta, c, ldc, post);
     else
         run_direct_packed_b(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
+    if (tail > 0)
+        nnf__sgemm_post_relu(post, c + n, ldc, m, tail);
 }

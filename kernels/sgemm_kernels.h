@@ -133,12 +133,15 @@ typedef void (*nnf__sgemm_dots_fn)(size_t m, size_t kc, const float *a, size_t l
                                    const float *x, ptrdiff_t incx, float *y,
                                    ptrdiff_t incy, float alpha, float beta);
 
-/* `dots` for w (1..4) columns of C at once: C[i][j] for i < m, j < w from A's rows
- * (a[i*lda + p]) and B (b[p*rs_b + j*cs_b]), one KC block. The direct tiles' columns
+/* `dots` for w (1..4) columns of C at once: C[i][j] for i < m, j < w from A (rows or
+ * columns contiguous: a[i*rs_a + p*cs_a], rs_a or cs_a 1) and B (b[p*rs_b + j*cs_b]),
+ * one KC block. The direct tiles' columns
  * past their last full vector (sgemm_paths.c, sparse_tail), vectorised along m: A's
- * transposes serve all w columns, where a tile would spend a vector on 2-4 lanes. */
+ * transposes (if its rows are contiguous) serve all w columns, where a tile would
+ * spend a vector on 1-4 lanes. */
 typedef void (*nnf__sgemm_dots_cols_fn)(size_t m, size_t w, size_t kc, const float *a,
-                                        size_t lda, const float *b, ptrdiff_t rs_b,
+                                        ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                        ptrdiff_t rs_b,
                                         ptrdiff_t cs_b, float *c, size_t ldc, float alpha,
                                         float beta);
 
@@ -219,9 +222,9 @@ typedef struct nnf__sgemm_kernels {
     void nnf__sgemm_dots__##isa(size_t, size_t, const float *, size_t, const float *,      \
                                 ptrdiff_t, float *, ptrdiff_t, float, float);
 #define NNF__SGEMM_DECLARE_DOTS_COLS(isa)                                                  \
-    void nnf__sgemm_dots_cols__##isa(size_t, size_t, size_t, const float *, size_t,        \
-                                     const float *, ptrdiff_t, ptrdiff_t, float *, size_t, \
-                                     float, float);
+    void nnf__sgemm_dots_cols__##isa(size_t, size_t, size_t, const float *, ptrdiff_t,     \
+                                     ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,       \
+                                     float *, size_t, float, float);
 #define NNF__SGEMM_DECLARE_DOTS_TB(isa)                                                    \
     void nnf__sgemm_dots_tb__##isa(size_t, size_t, size_t, const float *, size_t,          \
                                    const float *, size_t, float *, size_t, float, float);

@@ -320,8 +320,9 @@ static void test_sparse_tail_columns(void **state)
 }
 
 /* 1-4 columns past a multiple of 16 go through AVX-512's dots_cols, all of them in one
- * call: every width, row counts through its batches of 1-2 groups of 16 and a partial
- * last group (32, 47, 63, 64, 200), k through its 8-step tails and past a KC block. */
+ * call: every width, A's rows or columns contiguous, row counts through its batches of
+ * 1, 2 or 4 groups of 16 and a partial last group (32, 47, 63, 64, 200), k through its
+ * 8-step tails and past a KC block. */
 static void test_tail_column_groups(void **state)
 {
     (void)state;
@@ -331,10 +332,11 @@ static void test_tail_column_groups(void **state)
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
         for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++)
             for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++)
-                check_everywhere(&(problem){ms[i], ns[j], ks[q], NNF_NO_TRANS,
-                                            trans[(i + j + q) % 2], (i + q) % 2,
-                                            q == 1 ? -0.5f : 1.0f, j % 2 ? 0.0f : 1.5f, 0},
-                                 seed++);
+                for (int t = 0; t < 2; t++)
+                    check_everywhere(&(problem){ms[i], ns[j], ks[q], trans[t],
+                                                trans[(i + j + q) % 2], (i + q) % 2,
+                                                q == 1 ? -0.5f : 1.0f, j % 2 ? 0.0f : 1.5f, 0},
+                                     seed++);
 }
 
 /* Narrow C (up to 32 columns) in row bands of 7 and 8 (AVX-512's direct tiles take 8

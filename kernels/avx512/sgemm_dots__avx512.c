@@ -141,18 +141,28 @@ static inline void row_pointers(const float *a, size_t lda, size_t rows, const f
 
 /* Columns p..p+n-1 (n = 8 when FULL, else 1..7: the k tail) of G full groups of 16
  * rows from a and, with PART, of the rows `row` points at after them, into acc[g][w]
- * in column order; x's column w is x[step * incx + w * incw]. A group's columns meet x before
- * the next group's are loaded: all of them at once (32 registers) spilled. */
+ * in column order; x's column w is x[step * incx + w * incw]. A group's columns meet x
+ * before the next group's are loaded: all of them at once (32 registers) spilled. With
+ * TA, A is stored transposed (row i, step p at a[p*lda + i]): a column of 16 rows is
+ * one load, `keep` its lanes in the partial group. */
 static inline __attribute__((always_inline)) void
 groups_step(__m512 acc[GROUPS_MAX + 1][W_MAX], const float *a, size_t lda,
-            const float *const *row, size_t p, size_t n, const float *x, ptrdiff_t incx,
-            ptrdiff_t incw, const int G, const int PART, const int W, const int FULL)
+            const float *const *row, __mmask16 keep, size_t p, size_t n, const float *x,
+            ptrdiff_t incx, ptrdiff_t incw, const int G, const int PART, const int W,
+            const int TA, const int FULL)
 {
     const __mmask8 cols = (__mmask8)((1u << n) - 1u);
 #pragma GCC unroll 5
     for (int g = 0; g < G + PART; g++) {
         __m512 col[8];
-        if (g == G)
+        if (TA) {
+            const float *ag = a + p * lda + (size_t)g * VL;
+#pragma GCC unroll 8
+            for (int q = 0; q < 8; q++)
+                col[q] = !FULL && (size_t)q >= n ? _mm512_setzero_ps()
+                         : g == G                ? _mm512_maskz_loadu_ps(keep, ag + (size_t)q * lda)
+                                                 : _mm512_loadu_ps(ag + (size_t)q * lda);
+        } else if (g == G)
             rows_columns(row, p, cols, col, FULL);
         else
             group_columns(a + (size_t)g * VL * lda + p, lda, cols, col, FULL);
@@ -176,10 +186,11 @@ groups_step(__m512 acc[GROUPS_MAX + 1][W_MAX], const float *a, size_t lda,
 static inline __attribute__((always_inline)) void
 groups(size_t kc, const float *a, size_t lda, size_t rows, const float *x, ptrdiff_t incx,
        ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha, float beta, const int G,
-       const int PART, const int W)
+       const int PART, const int W, const int TA)
 {
     const float *row[VL];
-    if (PART)
+    const __mmask16 keep = (__mmask16)((1u << rows) - 1u);
+    if (PART && !TA)
         row_pointers(a + (size_t)G * VL * lda, lda, rows, row);
     __m512 acc[GROUPS_MAX + 1][W_MAX];
 #pragma GCC unroll 5
@@ -189,31 +200,34 @@ groups(size_t kc, const float *a, size_t lda, size_t rows, const float *x, ptrdi
             acc[g][w] = _mm512_setzero_ps();
     size_t p = 0;
     for (; p + 8 <= kc; p += 8)
-        groups_step(acc, a, lda, row, p, 8, x, incx, incw, G, PART, W, 1);
+        groups_step(acc, a, lda, row, keep, p, 8, x, incx, incw, G, PART, W, TA, 1);
     if (p < kc)
-        groups_step(acc, a, lda, row, p, kc - p, x, incx, incw, G, PART, W, 0);
+        groups_step(acc, a, lda, row, keep, p, kc - p, x, incx, incw, G, PART, W, TA, 0);
     for (int g = 0; g < G + PART; g++)
         for (int w = 0; w < W; w++)
             store_rows(acc[g][w], g == G ? rows : VL, y + (ptrdiff_t)g * VL * incy + w, incy,
                        alpha, beta);
 }
 
-#define GROUPS_FN(g, part, w)                                                              \
-    static __attribute__((noinline)) void groups_##g##_##part##_##w(                      \
+#define GROUPS_FN(g, part, w, ta)                                                          \
+    static __attribute__((noinline)) void groups_##g##_##part##_##w##_##ta(               \
         size_t kc, const float *a, size_t lda, size_t rows, const float *x,                \
         ptrdiff_t incx, ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha, float beta) \
     {                                                                                       \
-        groups(kc, a, lda, rows, x, incx, incw, y, incy, alpha, beta, g, part, w);         \
+        groups(kc, a, lda, rows, x, incx, incw, y, incy, alpha, beta, g, part, w, ta);     \
     }
-GROUPS_FN(4, 0, 1)
-GROUPS_FN(4, 1, 1)
-#define GROUPS_UP_TO_2(w)                                                                  \
-    GROUPS_FN(2, 0, w) GROUPS_FN(2, 1, w) GROUPS_FN(1, 0, w) GROUPS_FN(1, 1, w)            \
-    GROUPS_FN(0, 1, w)
-GROUPS_UP_TO_2(1)
-GROUPS_UP_TO_2(2)
-GROUPS_UP_TO_2(3)
-GROUPS_UP_TO_2(4)
+#define GROUPS_UP_TO_2(w, ta)                                                              \
+    GROUPS_FN(2, 0, w, ta) GROUPS_FN(2, 1, w, ta) GROUPS_FN(1, 0, w, ta)                   \
+    GROUPS_FN(1, 1, w, ta) GROUPS_FN(0, 1, w, ta)
+#define GROUPS_UP_TO_4(w, ta) GROUPS_FN(4, 0, w, ta) GROUPS_FN(4, 1, w, ta) GROUPS_UP_TO_2(w, ta)
+GROUPS_UP_TO_4(1, 0)
+GROUPS_UP_TO_2(2, 0)
+GROUPS_UP_TO_2(3, 0)
+GROUPS_UP_TO_2(4, 0)
+GROUPS_UP_TO_4(1, 1)
+GROUPS_UP_TO_4(2, 1)
+GROUPS_UP_TO_4(3, 1)
+GROUPS_UP_TO_4(4, 1)
 
 typedef void groups_fn(size_t kc, const float *a, size_t lda, size_t rows, const float *x,
                        ptrdiff_t incx, ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha,
@@ -223,10 +237,11 @@ typedef void groups_fn(size_t kc, const float *a, size_t lda, size_t rows, const
 typedef groups_fn *const batch_table[GROUPS_MAX + 1][2];
 
 /* Batches of up to 4 groups (3 as 2 then 1; the tables without 4-group batches cut
- * them as 2 and 2), the last 1..15 rows beside the last batch. */
+ * them as 2 and 2), the last 1..15 rows beside the last batch; row i of A starts at
+ * a + i * row_step (lda, or 1 for A transposed). */
 static void run_batches(batch_table batch, size_t m, size_t kc, const float *a, size_t lda,
-                        const float *x, ptrdiff_t incx, ptrdiff_t incw, float *y,
-                        ptrdiff_t incy, float alpha, float beta)
+                        size_t row_step, const float *x, ptrdiff_t incx, ptrdiff_t incw,
+                        float *y, ptrdiff_t incy, float alpha, float beta)
 {
     size_t full = m / VL;
     const size_t rest = m % VL;
@@ -237,7 +252,7 @@ static void run_batches(batch_table batch, size_t m, size_t kc, const float *a, 
         batch[g][part](kc, a, lda, rest, x, incx, incw, y, incy, alpha, beta);
         if (part)
             break;
-        a += g * VL * lda;
+        a += g * VL * row_step;
         y += (ptrdiff_t)(g * VL) * incy;
         full -= g;
     }
@@ -247,31 +262,44 @@ void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
                              const float *x, ptrdiff_t incx, float *y, ptrdiff_t incy,
                              float alpha, float beta)
 {
-    static batch_table batch = {{NULL, groups_0_1_1},
-                                {groups_1_0_1, groups_1_1_1},
-                                {groups_2_0_1, groups_2_1_1},
+    static batch_table batch = {{NULL, groups_0_1_1_0},
+                                {groups_1_0_1_0, groups_1_1_1_0},
+                                {groups_2_0_1_0, groups_2_1_1_0},
                                 {NULL, NULL},
-                                {groups_4_0_1, groups_4_1_1}};
-    run_batches(batch, m, kc, a, lda, x, incx, 0, y, incy, alpha, beta);
+                                {groups_4_0_1_0, groups_4_1_1_0}};
+    run_batches(batch, m, kc, a, lda, lda, x, incx, 0, y, incy, alpha, beta);
 }
 
 /* The GEMV's groups for w = 1..W_MAX columns of B at once (the columns of C past the
  * tiles' last full vector): each group's transposes serve all of them, and the W
- * columns' chains are independent, so 2 groups side by side give 8 chains at W = 4. */
-#define COLS_BATCH(w)                                                                      \
-    {{NULL, groups_0_1_##w}, {groups_1_0_##w, groups_1_1_##w},                             \
-     {groups_2_0_##w, groups_2_1_##w}, {NULL, NULL}, {NULL, NULL}}
+ * columns' chains are independent, so 2 groups side by side give 8 chains at W = 4.
+ * A stored transposed needs no transposes: 4 groups side by side, 4-16 chains. */
+#define COLS_BATCH(w, ta)                                                                  \
+    {{NULL, groups_0_1_##w##_##ta}, {groups_1_0_##w##_##ta, groups_1_1_##w##_##ta},         \
+     {groups_2_0_##w##_##ta, groups_2_1_##w##_##ta}, {NULL, NULL},                         \
+     {ta ? groups_4_0_##w##_1 : NULL, ta ? groups_4_1_##w##_1 : NULL}}
 
-void nnf__sgemm_dots_cols__avx512(size_t m, size_t w, size_t kc, const float *a, size_t lda,
-                                  const float *b, ptrdiff_t rs_b, ptrdiff_t cs_b, float *c,
-                                  size_t ldc, float alpha, float beta)
+void nnf__sgemm_dots_cols__avx512(size_t m, size_t w, size_t kc, const float *a,
+                                  ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                  ptrdiff_t rs_b, ptrdiff_t cs_b, float *c, size_t ldc,
+                                  float alpha, float beta)
 {
-    static batch_table batch[W_MAX - 1] = {COLS_BATCH(2), COLS_BATCH(3), COLS_BATCH(4)};
-    if (w == 1) {
-        nnf__sgemm_dots__avx512(m, kc, a, lda, b, rs_b, c, (ptrdiff_t)ldc, alpha, beta);
+    static batch_table rows[W_MAX - 1] = {COLS_BATCH(2, 0), COLS_BATCH(3, 0),
+                                          COLS_BATCH(4, 0)};
+    static batch_table ta[W_MAX] = {COLS_BATCH(1, 1), COLS_BATCH(2, 1), COLS_BATCH(3, 1),
+                                    COLS_BATCH(4, 1)};
+    if (cs_a != 1) {
+        run_batches(ta[w - 1], m, kc, a, (size_t)cs_a, 1, b, rs_b, cs_b, c, (ptrdiff_t)ldc,
+                    alpha, beta);
         return;
     }
-    run_batches(batch[w - 2], m, kc, a, lda, b, rs_b, cs_b, c, (ptrdiff_t)ldc, alpha, beta);
+    if (w == 1) {
+        nnf__sgemm_dots__avx512(m, kc, a, (size_t)rs_a, b, rs_b, c, (ptrdiff_t)ldc, alpha,
+                                beta);
+        return;
+    }
+    run_batches(rows[w - 2], m, kc, a, (size_t)rs_a, (size_t)rs_a, b, rs_b, cs_b, c,
+                (ptrdiff_t)ldc, alpha, beta);
 }
 
 /* ---- Few rows of A against rows of B^T (x @ w.t() at small batch) ----

@@ -217,17 +217,18 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
 }
 
 /* Columns of C past the last full vector of the tiles' width, when they are few (at
- * most SPARSE_TAIL) and A's rows are contiguous: all of them through dots_cols (GEMVs
- * vectorised along m sharing A's transposes) rather than as a tile vector of FMAs
- * that keeps 1-4 lanes of 16. x @ w.t() at 200 x 100 -> 50 (the chapter's forward)
- * runs 3 vectors per row and step instead of 4, 200 x 50 -> 100 6 instead of 7.
- * Below MIN_ROWS rows the transposes cost more. */
+ * most SPARSE_TAIL) and A's rows or columns are contiguous: all of them through
+ * dots_cols (GEMVs vectorised along m, sharing A's transposes when its rows are
+ * contiguous) rather than as a tile vector of FMAs that keeps 1-4 lanes of 16. x @ w.t()
+ * at 200 x 100 -> 50 (the chapter's forward) runs 3 vectors per row and step instead of
+ * 4, 200 x 50 -> 100 6 instead of 7. Below MIN_ROWS rows the transposes cost more. */
 enum { SPARSE_TAIL = 4, MIN_ROWS = 32 };
 
 static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a)
 {
     const size_t vl = (size_t)kr->tail_vl, tail = vl > 0 ? n % vl : 0;
-    return tail <= SPARSE_TAIL && n > vl && m >= MIN_ROWS && a.cs == 1 ? tail : 0;
+    return tail <= SPARSE_TAIL && n > vl && m >= MIN_ROWS && (a.cs == 1 || a.rs == 1) ? tail
+                                                                                     : 0;
 }
 
 /* The sparse tail: `tail` columns from j0, one dots_cols call per restart period. The
@@ -240,8 +241,8 @@ static void run_tail(const nnf__sgemm_kernels *kr, size_t period, size_t m, size
 {
     nnf__sgemm_post_fill(post, j0, c + j0, ldc, m, tail);
     for (size_t pc = 0; pc < k; pc += period)
-        kr->dots_cols(m, tail, min_size(period, k - pc), nnf__sgemm_at(a, 0, pc),
-                      (size_t)a.rs, nnf__sgemm_at(b, pc, j0), b.rs, b.cs, c + j0, ldc, alpha,
+        kr->dots_cols(m, tail, min_size(period, k - pc), nnf__sgemm_at(a, 0, pc), a.rs, a.cs,
+                      nnf__sgemm_at(b, pc, j0), b.rs, b.cs, c + j0, ldc, alpha,
                       pc == 0 ? beta : 1.0f);
 }
 

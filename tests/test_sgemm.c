@@ -319,14 +319,15 @@ static void test_sparse_tail_columns(void **state)
                                      seed++);
 }
 
-/* 1-4 columns past a multiple of 16 go through AVX-512's dots_cols, all of them in one
- * call: every width, A's rows or columns contiguous, row counts through its batches of
+/* 1-4 columns past a multiple of 16 (or a C of 2-4 columns) go through AVX-512's
+ * dots_cols, all of them in one call: every width, A's rows or columns contiguous, row
+ * counts through its batches of
  * 1, 2 or 4 groups of 16 and a partial last group (32, 47, 63, 64, 200), k through its
  * 8-step tails and past a KC block. */
 static void test_tail_column_groups(void **state)
 {
     (void)state;
-    static const size_t ms[] = {32, 47, 63, 64, 200}, ns[] = {19, 20, 36, 52, 99, 100},
+    static const size_t ms[] = {32, 47, 63, 64, 200}, ns[] = {2, 3, 4, 19, 20, 36, 52, 99, 100},
                         ks[] = {3, 50, 389};
     uint64_t seed = 1100;
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)

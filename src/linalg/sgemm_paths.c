@@ -221,13 +221,16 @@ int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a
  * dots_cols (GEMVs vectorised along m, sharing A's transposes when its rows are
  * contiguous) rather than as a tile vector of FMAs that keeps 1-4 lanes of 16. x @ w.t()
  * at 200 x 100 -> 50 (the chapter's forward) runs 3 vectors per row and step instead of
- * 4, 200 x 50 -> 100 6 instead of 7. Below MIN_ROWS rows the transposes cost more. */
+ * 4, 200 x 50 -> 100 6 instead of 7. A C of 2-4 columns goes there whole: 200 x 50 @
+ * 50 x 4 took 2.4-3.1 us as 6x16 tiles with 4 lanes, 1.2 this way (32 x 32 @ 32 x 4 0.30
+ * -> 0.14; thread CPU time, medians of 31, loaded). Below MIN_ROWS rows the transposes
+ * cost more. */
 enum { SPARSE_TAIL = 4, MIN_ROWS = 32 };
 
 static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf__sgemm_view a)
 {
     const size_t vl = (size_t)kr->tail_vl, tail = vl > 0 ? n % vl : 0;
-    return tail <= SPARSE_TAIL && n > vl && m >= MIN_ROWS && (a.cs == 1 || a.rs == 1) ? tail
+    return tail <= SPARSE_TAIL && n > 1 && m >= MIN_ROWS && (a.cs == 1 || a.rs == 1) ? tail
                                                                                      : 0;
 }
 

@@ -221,7 +221,7 @@ groups(size_t kc, const float *a, size_t lda, size_t rows, const float *x, ptrdi
     GROUPS_FN(1, 1, w, ta) GROUPS_FN(0, 1, w, ta)
 #define GROUPS_UP_TO_4(w, ta) GROUPS_FN(4, 0, w, ta) GROUPS_FN(4, 1, w, ta) GROUPS_UP_TO_2(w, ta)
 GROUPS_UP_TO_4(1, 0)
-GROUPS_UP_TO_2(2, 0)
+GROUPS_UP_TO_4(2, 0)
 GROUPS_UP_TO_2(3, 0)
 GROUPS_UP_TO_2(4, 0)
 GROUPS_UP_TO_4(1, 1)
@@ -272,22 +272,27 @@ void nnf__sgemm_dots__avx512(size_t m, size_t kc, const float *a, size_t lda,
 
 /* The GEMV's groups for w = 1..W_MAX columns of B at once (the columns of C past the
  * tiles' last full vector): each group's transposes serve all of them, and the W
- * columns' chains are independent, so 2 groups side by side give 8 chains at W = 4.
- * A stored transposed needs no transposes: 4 groups side by side, 4-16 chains. */
-#define COLS_BATCH(w, ta)                                                                  \
+ * columns' chains are independent, so 2 groups side by side give 8 chains at W = 3-4,
+ * 4 groups at W = 2 (8 chains where 2 groups' 4 waited on the FMA latency: 200x50 @
+ * 50x2 0.68 -> 0.63 us, thread CPU time, medians of 31, loaded). A stored transposed
+ * needs no transposes: 4 groups side by side, 4-16 chains. */
+#define COLS_BATCH_UP_TO_2(w, ta)                                                          \
+    {{NULL, groups_0_1_##w##_##ta}, {groups_1_0_##w##_##ta, groups_1_1_##w##_##ta},         \
+     {groups_2_0_##w##_##ta, groups_2_1_##w##_##ta}, {NULL, NULL}, {NULL, NULL}}
+#define COLS_BATCH_UP_TO_4(w, ta)                                                          \
     {{NULL, groups_0_1_##w##_##ta}, {groups_1_0_##w##_##ta, groups_1_1_##w##_##ta},         \
      {groups_2_0_##w##_##ta, groups_2_1_##w##_##ta}, {NULL, NULL},                         \
-     {ta ? groups_4_0_##w##_1 : NULL, ta ? groups_4_1_##w##_1 : NULL}}
+     {groups_4_0_##w##_##ta, groups_4_1_##w##_##ta}}
 
 void nnf__sgemm_dots_cols__avx512(size_t m, size_t w, size_t kc, const float *a,
                                   ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
                                   ptrdiff_t rs_b, ptrdiff_t cs_b, float *c, size_t ldc,
                                   float alpha, float beta)
 {
-    static batch_table rows[W_MAX - 1] = {COLS_BATCH(2, 0), COLS_BATCH(3, 0),
-                                          COLS_BATCH(4, 0)};
-    static batch_table ta[W_MAX] = {COLS_BATCH(1, 1), COLS_BATCH(2, 1), COLS_BATCH(3, 1),
-                                    COLS_BATCH(4, 1)};
+    static batch_table rows[W_MAX - 1] = {COLS_BATCH_UP_TO_4(2, 0), COLS_BATCH_UP_TO_2(3, 0),
+                                          COLS_BATCH_UP_TO_2(4, 0)};
+    static batch_table ta[W_MAX] = {COLS_BATCH_UP_TO_4(1, 1), COLS_BATCH_UP_TO_4(2, 1),
+                                    COLS_BATCH_UP_TO_4(3, 1), COLS_BATCH_UP_TO_4(4, 1)};
     if (cs_a != 1) {
         run_batches(ta[w - 1], m, kc, a, (size_t)cs_a, 1, b, rs_b, cs_b, c, (ptrdiff_t)ldc,
                     alpha, beta);

@@ -107,13 +107,28 @@ static size_t direct_rows(const nnf__sgemm_kernels *kr, size_t n)
                : (size_t)kr->direct_mr;
 }
 
+/* Columns of the direct tiles for C n columns wide: as few tiles as direct_nr allows,
+ * their vectors (of tail_vl) shared out evenly, widest first. 80 columns run as 6x48 and
+ * 6x32 tiles, not 6x64 and a 6x16 of 6 latency-bound FMA chains: 200 x 64 @ 64 x 80
+ * 11.0-11.6 -> 10.2-10.7 us; 96 as two 6x48, not 6x64 and 6x32 (12 FMAs a step against
+ * 8 loads): 200 x 50 @ 50 x 96 10.15-10.39 -> 9.85-10.07 (thread CPU time, medians of
+ * 31, old/new/new/old/old/new, loaded). */
+static size_t direct_cols(const nnf__sgemm_kernels *kr, size_t n)
+{
+    const size_t NR = (size_t)kr->direct_nr, vl = (size_t)kr->tail_vl;
+    if (vl == 0 || n <= NR)
+        return NR;
+    const size_t tiles = (n + NR - 1) / NR, vecs = (n + vl - 1) / vl;
+    return (vecs + tiles - 1) / tiles * vl;
+}
+
 /* B's rows contiguous: both operands read in place, tile by tile, each tile over the
  * whole k in one call (the kernel cuts it into KC blocks). */
 static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                        size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc, const nnf__sgemm_post *post)
 {
-    const size_t MR = direct_rows(kr, n), NR = (size_t)kr->direct_nr;
+    const size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {

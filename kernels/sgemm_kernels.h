@@ -135,15 +135,13 @@ typedef void (*nnf__sgemm_dots_fn)(size_t m, size_t kc, const float *a, size_t l
 
 /* `dots` for w (1..4) columns of C at once: C[i][j] for i < m, j < w from A (rows or
  * columns contiguous: a[i*rs_a + p*cs_a], rs_a or cs_a 1) and B (b[p*rs_b + j*cs_b]),
- * one KC block. The direct tiles' columns
- * past their last full vector (sgemm_paths.c, sparse_tail), vectorised along m: A's
- * transposes (if its rows are contiguous) serve all w columns, where a tile would
- * spend a vector on 1-4 lanes. */
+ * one KC block. For the direct tiles' columns past their last full vector (sgemm_paths.c,
+ * sparse_tail), vectorised along m: A's transposes (if its rows are contiguous) serve all
+ * w columns, where a tile would spend a vector on 1-4 lanes. */
 typedef void (*nnf__sgemm_dots_cols_fn)(size_t m, size_t w, size_t kc, const float *a,
                                         ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
-                                        ptrdiff_t rs_b,
-                                        ptrdiff_t cs_b, float *c, size_t ldc, float alpha,
-                                        float beta);
+                                        ptrdiff_t rs_b, ptrdiff_t cs_b, float *c, size_t ldc,
+                                        float alpha, float beta);
 
 /* C[i][j] for i < m, j < n (n >= 4) from rows of A and rows of B^T, both contiguous
  * along k: a[i*lda + p], bt[j*ldb + p]; the whole k, cut into KC blocks with the

@@ -33,9 +33,10 @@ static void spin_item(void *ctx, int64_t item, int participant)
     atomic_store(&j->by[item], participant + 1);
 }
 
-/* A worker stalled 50 ms inside an item, far longer than the rest of the job: the caller
- * waits for it and first lends it its CPU. A round in which the worker took no item (it
- * woke after the caller had claimed everything) says nothing and is run again. */
+/* A worker stalled inside an item until a caller lends it a CPU (or 2 s pass): the
+ * caller, once it has run every other item, must lend it its CPU, however late the
+ * scheduler lets either of them run. A round in which the worker took no item (it woke
+ * after the caller had claimed everything) says nothing and is run again. */
 static void test_caller_lends_its_cpu(void **state)
 {
     (void)state;
@@ -46,10 +47,8 @@ static void test_caller_lends_its_cpu(void **state)
         for (int i = 0; i < ITEMS; i++)
             atomic_init(&j.by[i], 0);
         long before = nnf__runtime_lends();
-        nnf__runtime_set_test_stall(1, 50000000);
-        uint64_t t0 = nnf__now_ns();
+        nnf__runtime_set_test_stall(1, 2000000000);
         nnf__parallel_for(2, ITEMS, spin_item, &j);
-        uint64_t took = nnf__now_ns() - t0;
         nnf__runtime_set_test_stall(1, 0);
         int worker_items = 0;
         for (int i = 0; i < ITEMS; i++) {
@@ -60,8 +59,7 @@ static void test_caller_lends_its_cpu(void **state)
         if (worker_items == 0)
             continue;
         stalled_rounds++;
-        /* The call waited out the stall, and lent the caller's CPU while it did. */
-        assert_true(took >= 50000000u);
+        /* The stall ended at the lend (or after 2 s, and then there was none). */
         assert_true(nnf__runtime_lends() > before);
     }
     assert_true(stalled_rounds > 0);

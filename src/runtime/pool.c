@@ -283,12 +283,17 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* Test hook: the armed participant sleeps once, inside its next item. */
+/* Test hook: the armed participant sleeps once, inside its next item, for up to the
+ * armed time or until a caller lends it a CPU, whichever comes first: a test can then
+ * tell "the caller lent" from "the caller never waited" under any load (a fixed sleep
+ * could end before a descheduled caller even ran out of items). */
 static void stall_here(void)
 {
     long ns = atomic_exchange(&stall_ns, 0);
-    if (ns > 0)
-        nanosleep(&(struct timespec){ns / 1000000000, ns % 1000000000}, NULL);
+    long lent_before = atomic_load(&lends);
+    uint64_t end = nnf__now_ns() + (uint64_t)(ns > 0 ? ns : 0);
+    while (ns > 0 && atomic_load(&lends) == lent_before && nnf__now_ns() < end)
+        nanosleep(&(struct timespec){0, 200000}, NULL);
 }
 
 static void participate(slot *s, int participant)

@@ -118,8 +118,9 @@ int nnf__runtime_last_participants(void);
 int nnf__runtime_max_participants(int reset);
 /* Reads NNF_NUM_THREADS and OMP_NUM_THREADS again, as at the first call (threads.c). */
 void nnf__threads_reread_env(void);
-/* The next item that `participant` (0: the caller) runs starts with a sleep of ns
- * (once; ns <= 0 disarms): a stand-in for a thread descheduled inside an item. */
+/* The next item that `participant` (0: the caller) runs starts with a sleep of up to ns
+ * that ends early when a caller lends a CPU (once; ns <= 0 disarms): a stand-in for a
+ * thread descheduled inside an item. */
 void nnf__runtime_set_test_stall(int participant, long ns);
 /* Times a waiting caller has moved a worker still inside its job onto its own CPU
  * (pool.c, lend_cpu), since the process started. */

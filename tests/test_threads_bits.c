@@ -218,6 +218,58 @@ static void test_eltwise(void **state)
     each_count("elementwise", run_eltwise, NULL);
 }
 
+/* Rows shorter than a few vectors with an operand that does not follow them (a column
+ * broadcast along the row, a row repeated down the rows, a transposed operand) run in
+ * gathered blocks (eltwise_iter.c, walk_short); every element must be the correctly
+ * rounded result of its own operands, as computed here one at a time. */
+static void *run_short_rows(const void *arg, size_t *nbytes)
+{
+    (void)arg;
+    nnf_tensor *x = uniform(NNF_SHAPE(3, 50, 7), 31), *col = uniform(NNF_SHAPE(3, 50, 1), 32);
+    nnf_tensor *row = uniform(NNF_SHAPE(7), 33), *src = uniform(NNF_SHAPE(7, 50), 34);
+    nnf_tensor *col2 = uniform(NNF_SHAPE(50, 1), 35), *mid = uniform(NNF_SHAPE(3, 1, 7), 36);
+    nnf_tensor *q = NULL, *r = NULL, *st = NULL, *v = NULL, *w = NULL;
+    NNF_ASSERT_OK(nnf_div(&q, x, col));
+    NNF_ASSERT_OK(nnf_add(&r, q, row));
+    NNF_ASSERT_OK(nnf_t(&st, src));   /* [50, 7] at strides (1, 50) */
+    NNF_ASSERT_OK(nnf_sub(&v, st, col2));
+    NNF_ASSERT_OK(nnf_mul(&w, x, mid));   /* three dims that do not merge */
+    const float *xd = nnf_tensor_data(x), *cd = nnf_tensor_data(col), *rd = nnf_tensor_data(row);
+    const float *sd = nnf_tensor_data(src), *c2 = nnf_tensor_data(col2);
+    const float *md = nnf_tensor_data(mid), *wd = nnf_tensor_data(w);
+    const float *qd = nnf_tensor_data(q), *rr = nnf_tensor_data(r), *vd = nnf_tensor_data(v);
+    for (int i = 0; i < 150; i++)
+        for (int j = 0; j < 7; j++) {
+            float want_q = xd[i * 7 + j] / cd[i], want_r = want_q + rd[j];
+            float want_w = xd[i * 7 + j] * md[i / 50 * 7 + j];
+            if (memcmp(&qd[i * 7 + j], &want_q, 4) != 0 || memcmp(&rr[i * 7 + j], &want_r, 4) != 0 ||
+                memcmp(&wd[i * 7 + j], &want_w, 4) != 0)
+                fail_msg("short rows: element (%d, %d) differs", i, j);
+        }
+    for (int i = 0; i < 50; i++)
+        for (int j = 0; j < 7; j++) {
+            float want = sd[j * 50 + i] - c2[i];
+            if (memcmp(&vd[i * 7 + j], &want, 4) != 0)
+                fail_msg("short rows: transposed element (%d, %d) differs", i, j);
+        }
+    size_t n1 = 1050 * sizeof(float), n2 = 350 * sizeof(float);
+    char *out = malloc(2 * n1 + n2);
+    memcpy(out, rr, n1);
+    memcpy(out + n1, vd, n2);
+    memcpy(out + n1 + n2, wd, n1);
+    *nbytes = 2 * n1 + n2;
+    nnf_tensor *parts[] = {x, col, row, src, col2, mid, q, r, st, v, w};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        nnf_tensor_free(parts[i]);
+    return out;
+}
+
+static void test_short_rows(void **state)
+{
+    (void)state;
+    each_count("short rows", run_short_rows, NULL);
+}
+
 /* ---- reductions ---- */
 
 typedef struct {
@@ -360,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_paths),
         cmocka_unit_test(test_sgemm_paired_items),
         cmocka_unit_test(test_eltwise),
+        cmocka_unit_test(test_short_rows),
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_training_steps),
     };

@@ -8,8 +8,18 @@
  * medians of item times say whether the threads slowed each other down (caches, memory)
  * and the per-thread sums say where the wall time went.
  *
- *     build/native/bench/bench_threads [rounds [load [product...]]]
+ *     build/native/bench/bench_threads [rounds [load [product... | step [idle_us idle_us]]]]
  *     chrt -f 20 build/native/bench/bench_threads 21 quiet 0 1 2
+ *     build/native/bench/bench_threads 21 nice19 step
+ *
+ * `step` traces the whole big-MLP training step (bench/train_net.h's "mlp") job by job
+ * instead: each job's wall time at 2 threads beside the same job run by the caller alone
+ * (2 threads' items, no worker: so every job compares with itself), the caller's time
+ * between jobs (ops below their thresholds), the participants' CPU time in the job, the
+ * time the caller waited, when the worker and the caller made their first claim (a
+ * worker asleep since the last job must be woken: the caller's futex wake and the
+ * worker's start), and involuntary context switches per step. With two idle spins (us),
+ * the 2-thread step runs with each (interleaved, paired), for sizing the workers' spin.
  *
  * load: quiet (default), nice19 or normal: a busy-loop process of this benchmark's own at
  * nice 19 or at its priority, running through the rounds. Products by number (default
@@ -21,6 +31,7 @@
 #include <stdatomic.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +272,234 @@ static double median_of(int threads, const double *field_of_call0, int ratio)
 }
 #define MEDIAN_OF(threads, field) median_of(threads, &calls[0][0].field, 0)
 
+/* ---- the big MLP training step, call by call ---- */
+
+/* The step of bench/train_net.h's "mlp" (batch 4096, 784 -> 512 -> ReLU -> 10, softmax
+ * cross-entropy, SGD), built here in C. */
+typedef struct {
+    nnf_model *m;
+    nnf_tensor *x, *y;
+    nnf_sgd *opt;
+} mlp;
+
+static int mlp_new(mlp *n)
+{
+    enum { N = 4096, IN = 784, HIDDEN = 512, OUT = 10 };
+    nnf_rng rng;
+    nnf_rng_seed(&rng, 1);
+    nnf_loss *loss = NULL;
+    nnf_layer *l1 = NULL, *act = NULL, *l2 = NULL;
+    const int64_t xshape[2] = {N, IN}, yshape[1] = {N};
+    if (nnf_loss_cross_entropy(&loss) != NNF_OK || nnf_model_new(&n->m, loss) != NNF_OK ||
+        nnf_layer_linear(&l1, &rng, IN, HIDDEN, NNF_INIT_KAIMING) != NNF_OK ||
+        nnf_model_add(n->m, l1) != NNF_OK || nnf_layer_relu(&act) != NNF_OK ||
+        nnf_model_add(n->m, act) != NNF_OK ||
+        nnf_layer_linear(&l2, &rng, HIDDEN, OUT, NNF_INIT_KAIMING) != NNF_OK ||
+        nnf_model_add(n->m, l2) != NNF_OK ||
+        nnf_rand(&n->x, NULL, 2, xshape) != NNF_OK ||
+        nnf_empty_typed(&n->y, 1, yshape, NNF_I64) != NNF_OK)
+        return 0;
+    int64_t *labels = nnf_tensor_raw(n->y);
+    for (int i = 0; i < N; i++)
+        labels[i] = i * 7 % OUT;
+    return nnf_sgd_new(&n->opt, nnf_model_num_parameters(n->m), nnf_model_parameters(n->m),
+                       0.01f, 0.0f, 0.0f) == NNF_OK;
+}
+
+static int mlp_step(mlp *n)
+{
+    float v;
+    if (nnf_model_call(n->m, &v, n->x, n->y) != NNF_OK)
+        return 0;
+    nnf_sgd_zero_grad(n->opt);
+    return nnf_model_backward(n->m) == NNF_OK && nnf_sgd_step(n->opt) == NNF_OK;
+}
+
+/* Involuntary context switches of `who` (RUSAGE_THREAD or _SELF) so far. */
+static double preempted(int who)
+{
+    struct rusage u;
+    getrusage(who, &u);
+    return (double)u.ru_nivcsw;
+}
+
+static double cpu_s(int who)
+{
+    struct rusage u;
+    getrusage(who, &u);
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
+           (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+/* Per step: wall, the caller's and the other threads' CPU time, involuntary context
+ * switches; per job: its wall on the caller (start to the end of its wait), the delay to
+ * the worker's first claim (-1: it took none) and to the caller's, the caller's time
+ * before it (since the previous job ended), the participants' CPU time and waits, the
+ * items each ran. ns. */
+enum { J = NNF__TRACE_JOBS };
+typedef struct {
+    double wall, cpu_caller, cpu_others, jobs, preempted_caller, preempted_all;
+    double job[J], joined[J], started[J], gap[J], cpu[J], waited[J], ran[J][2];
+    int64_t items[J];
+} step_call;
+
+/* variant 0: 1 thread; 1: 2 threads; 2: 2 threads' jobs, run by the caller alone (no
+ * worker can be started), so that each job compares with itself on 2 threads; 3: 2
+ * threads again. Variants 1 and 3 set the idle workers' spin to spin_ns[variant] unless
+ * it is negative (pool.c's spin_idle_ns). */
+static long spin_ns[4] = {-1, -1, -1, -1};
+
+static int step_run(mlp *n, int variant, step_call *out)
+{
+    nnf__runtime_set_spin(-1, spin_ns[variant]);
+    if (variant == 2 && nnf_set_num_threads(1) != NNF_OK)
+        return 0;
+    nnf__runtime_fail_thread_create_after(variant == 2);
+    if (nnf_set_num_threads(variant ? 2 : 1) != NNF_OK || !mlp_step(n))
+        return 0;
+    trace.events = events;
+    trace.cap = EVENTS;
+    nnf__runtime_trace(&trace);
+    double v0 = preempted(RUSAGE_THREAD), a0 = preempted(RUSAGE_SELF);
+    double c0 = cpu_s(RUSAGE_THREAD), p0 = cpu_s(RUSAGE_SELF);
+    uint64_t t0 = now_ns();
+    int ok = mlp_step(n);
+    uint64_t t1 = now_ns();
+    double c1 = cpu_s(RUSAGE_THREAD), p1 = cpu_s(RUSAGE_SELF);
+    double v1 = preempted(RUSAGE_THREAD), a1 = preempted(RUSAGE_SELF);
+    nnf__runtime_trace(NULL);
+    nnf__runtime_fail_thread_create_after(0);
+    if (!ok || atomic_load(&trace.n) > EVENTS)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->wall = (double)(t1 - t0);
+    out->cpu_caller = (c1 - c0) * 1e9;
+    out->cpu_others = ((p1 - p0) - (c1 - c0)) * 1e9;
+    out->preempted_caller = v1 - v0;
+    out->preempted_all = a1 - a0;
+    int jobs = atomic_load(&trace.jobs);
+    out->jobs = jobs;
+    uint64_t start[NNF__TRACE_JOBS] = {0}, end[NNF__TRACE_JOBS] = {0};
+    for (int j = 0; j < NNF__TRACE_JOBS; j++)
+        out->joined[j] = -1;
+    for (int64_t e = 0; e < atomic_load(&trace.n); e++) {
+        const nnf__trace_event *ev = &events[e];
+        int j = ev->job;
+        if (j >= NNF__TRACE_JOBS)
+            continue;
+        if (start[j] == 0 || ev->t0 < start[j])
+            start[j] = ev->t0;
+        if (ev->participant == 0 && ev->t1 > end[j])
+            end[j] = ev->t1;
+        if (ev->what == NNF__TRACE_JOINED)
+            (ev->participant ? out->joined : out->started)[j] = (double)(ev->t1 - ev->t0);
+        if (ev->what == NNF__TRACE_TOOK_PART)
+            out->cpu[j] += (double)ev->item;
+        if (ev->what == NNF__TRACE_BLOCKED || ev->what == NNF__TRACE_END)
+            out->waited[j] += (double)(ev->t1 - ev->t0);
+        if (ev->what == NNF__TRACE_ITEM)
+            out->ran[j][ev->participant > 0] += 1;
+    }
+    uint64_t prev = t0;
+    for (int j = 0; j < jobs && j < NNF__TRACE_JOBS; j++) {
+        out->job[j] = (double)(end[j] - start[j]);
+        out->gap[j] = (double)start[j] - (double)prev;
+        out->items[j] = trace.items[j];
+        prev = end[j];
+    }
+    return 1;
+}
+
+static step_call step_calls[4][MAX_ROUNDS];
+
+static double step_median(int variant, size_t offset_doubles)
+{
+    static double v[MAX_ROUNDS];
+    int k = 0;
+    for (int r = 0; r < rounds; r++) {
+        double x = ((const double *)&step_calls[variant][r])[offset_doubles];
+        if (x >= 0)
+            v[k++] = x;
+    }
+    return k ? median(v, k) : -1;
+}
+#define STEP_AT(field) (offsetof(step_call, field) / sizeof(double))
+
+/* One variant's jobs, beside the alone variant's. */
+static void print_jobs(int v)
+{
+    printf("  job  items    alone   2 thr  ratio  gap-al  gap-2  CPU-2  waited joined(us) "
+           "caller-start(us) items 0/1\n");
+    double sum[4] = {0};
+    int jobs = (int)step_median(v, STEP_AT(jobs));
+    for (int j = 0; j < jobs && j < NNF__TRACE_JOBS; j++) {
+        double a = step_median(2, STEP_AT(job) + (size_t)j);
+        double b = step_median(v, STEP_AT(job) + (size_t)j);
+        double ga = step_median(2, STEP_AT(gap) + (size_t)j);
+        double g2 = step_median(v, STEP_AT(gap) + (size_t)j);
+        sum[0] += a, sum[1] += b, sum[2] += ga, sum[3] += g2;
+        printf("  %3d %6lld %8.3f %7.3f %5.2f %7.3f %6.3f %6.3f %6.3f %8.1f %8.1f  %.0f/%.0f\n",
+               j, (long long)step_calls[v][0].items[j], a * 1e-6, b * 1e-6, a / b, ga * 1e-6,
+               g2 * 1e-6, step_median(v, STEP_AT(cpu) + (size_t)j) * 1e-6,
+               step_median(v, STEP_AT(waited) + (size_t)j) * 1e-6,
+               step_median(v, STEP_AT(joined) + (size_t)j) * 1e-3,
+               step_median(v, STEP_AT(started) + (size_t)j) * 1e-3,
+               step_median(v, STEP_AT(ran) + 2 * (size_t)j),
+               step_median(v, STEP_AT(ran) + 2 * (size_t)j + 1));
+    }
+    printf("  sums of medians: jobs %.3f -> %.3f, gaps %.3f -> %.3f\n", sum[0] * 1e-6,
+           sum[1] * 1e-6, sum[2] * 1e-6, sum[3] * 1e-6);
+}
+
+/* The median over rounds of variant a's step wall over variant b's in the same round. */
+static double paired_ratio(int a, int b)
+{
+    static double v[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++)
+        v[r] = step_calls[a][r].wall / step_calls[b][r].wall;
+    return median(v, rounds);
+}
+
+/* variants: 3 with a second 2-thread variant (spin_ns[1] against spin_ns[3]), else 3. */
+static int trace_step(int variants)
+{
+    if (nnf_set_log_level(0) != NNF_OK)   /* variant 2's "could not start" warnings */
+        return 0;
+    mlp n = {0};
+    if (!mlp_new(&n)) {
+        fprintf(stderr, "%s\n", nnf_last_error());
+        return 0;
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < variants; i++) {
+            int v = r % 2 ? variants - 1 - i : i;
+            if (!step_run(&n, v, &step_calls[v][r]))
+                return 0;
+        }
+    printf("\nMLP step: wall 1 thread %.3f (CPU %.3f), 2 threads' jobs alone %.3f, 2 threads "
+           "%.3f: %.2fx (paired %.2fx); CPU at 2 threads: caller %.3f, others %.3f; jobs %.0f\n",
+           step_median(0, STEP_AT(wall)) * 1e-6, step_median(0, STEP_AT(cpu_caller)) * 1e-6,
+           step_median(2, STEP_AT(wall)) * 1e-6, step_median(1, STEP_AT(wall)) * 1e-6,
+           step_median(0, STEP_AT(wall)) / step_median(1, STEP_AT(wall)), paired_ratio(0, 1),
+           step_median(1, STEP_AT(cpu_caller)) * 1e-6, step_median(1, STEP_AT(cpu_others)) * 1e-6,
+           step_median(1, STEP_AT(jobs)));
+    printf("  involuntary context switches per step (caller / all threads): 1 thread %.0f/%.0f, "
+           "alone %.0f/%.0f, 2 threads %.0f/%.0f\n", step_median(0, STEP_AT(preempted_caller)),
+           step_median(0, STEP_AT(preempted_all)), step_median(2, STEP_AT(preempted_caller)),
+           step_median(2, STEP_AT(preempted_all)), step_median(1, STEP_AT(preempted_caller)),
+           step_median(1, STEP_AT(preempted_all)));
+    print_jobs(1);
+    if (variants == 4) {
+        printf("\n2 threads, idle spin %ld us: %.3f (CPU: caller %.3f, others %.3f); over idle "
+               "spin %ld us, paired: %.3fx the wall\n", spin_ns[3] / 1000,
+               step_median(3, STEP_AT(wall)) * 1e-6, step_median(3, STEP_AT(cpu_caller)) * 1e-6,
+               step_median(3, STEP_AT(cpu_others)) * 1e-6, spin_ns[1] / 1000,
+               paired_ratio(3, 1));
+        print_jobs(3);
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     rounds = argc > 1 ? atoi(argv[1]) : 21;
@@ -292,6 +531,21 @@ int main(int argc, char **argv)
         setpriority(PRIO_PROCESS, 0, busy_nice);
         for (volatile unsigned long x = 0;; x = x + 1)
             ;
+    }
+    if (argc > 3 && strcmp(argv[3], "step") == 0) {
+        printf("ISA %s, %d rounds, load %s; medians over rounds, ms; a cache line's round "
+               "trip between CPUs 0 and 1: %.0f ns\n", nnf_isa_name(nnf_isa_active()), rounds,
+               load, trip);
+        if (argc > 5) {
+            spin_ns[1] = atol(argv[4]) * 1000;
+            spin_ns[3] = atol(argv[5]) * 1000;
+        }
+        int ok = trace_step(argc > 5 ? 4 : 3);
+        if (busy > 0) {
+            kill(busy, SIGKILL);
+            waitpid(busy, NULL, 0);
+        }
+        return ok ? 0 : 1;
     }
     int chosen[NPRODUCTS], nchosen = 0;
     for (int i = 3; i < argc && nchosen < NPRODUCTS; i++)

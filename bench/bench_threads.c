@@ -8,7 +8,7 @@
  * medians of item times say whether the threads slowed each other down (caches, memory)
  * and the per-thread sums say where the wall time went.
  *
- *     build/native/bench/bench_threads [rounds [load [product... | step [idle_us idle_us]]]]
+ *     build/native/bench/bench_threads [rounds [load [product... | step [a b c d]]]]
  *     chrt -f 20 build/native/bench/bench_threads 21 quiet 0 1 2
  *     build/native/bench/bench_threads 21 nice19 step
  *
@@ -18,8 +18,9 @@
  * between jobs (ops below their thresholds), the participants' CPU time in the job, the
  * time the caller waited, when the worker and the caller made their first claim (a
  * worker asleep since the last job must be woken: the caller's futex wake and the
- * worker's start), and involuntary context switches per step. With two idle spins (us),
- * the 2-thread step runs with each (interleaved, paired), for sizing the workers' spin.
+ * worker's start), and involuntary context switches per step. With a b c d, the 2-thread
+ * step runs with idle workers spinning a-b us and c-d us (pool.c's least and most),
+ * interleaved and paired, for sizing the workers' spin.
  *
  * load: quiet (default), nice19 or normal: a busy-loop process of this benchmark's own at
  * nice 19 or at its priority, running through the rounds. Products by number (default
@@ -345,13 +346,13 @@ typedef struct {
 
 /* variant 0: 1 thread; 1: 2 threads; 2: 2 threads' jobs, run by the caller alone (no
  * worker can be started), so that each job compares with itself on 2 threads; 3: 2
- * threads again. Variants 1 and 3 set the idle workers' spin to spin_ns[variant] unless
- * it is negative (pool.c's spin_idle_ns). */
-static long spin_ns[4] = {-1, -1, -1, -1};
+ * threads again. Variants 1 and 3 set the idle workers' spin bounds to spin_ns[variant]
+ * unless they are negative (pool.c's spin_idle_ns, spin_idle_max_ns). */
+static long spin_ns[4][2] = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
 
 static int step_run(mlp *n, int variant, step_call *out)
 {
-    nnf__runtime_set_spin(-1, spin_ns[variant]);
+    nnf__runtime_set_spin(-1, spin_ns[variant][0], spin_ns[variant][1]);
     if (variant == 2 && nnf_set_num_threads(1) != NNF_OK)
         return 0;
     nnf__runtime_fail_thread_create_after(variant == 2);
@@ -460,7 +461,7 @@ static double paired_ratio(int a, int b)
     return median(v, rounds);
 }
 
-/* variants: 3 with a second 2-thread variant (spin_ns[1] against spin_ns[3]), else 3. */
+/* variants: 4 with a second 2-thread variant (spin_ns[1] against spin_ns[3]), else 3. */
 static int trace_step(int variants)
 {
     if (nnf_set_log_level(0) != NNF_OK)   /* variant 2's "could not start" warnings */
@@ -490,11 +491,12 @@ static int trace_step(int variants)
            step_median(1, STEP_AT(preempted_all)));
     print_jobs(1);
     if (variants == 4) {
-        printf("\n2 threads, idle spin %ld us: %.3f (CPU: caller %.3f, others %.3f); over idle "
-               "spin %ld us, paired: %.3fx the wall\n", spin_ns[3] / 1000,
-               step_median(3, STEP_AT(wall)) * 1e-6, step_median(3, STEP_AT(cpu_caller)) * 1e-6,
-               step_median(3, STEP_AT(cpu_others)) * 1e-6, spin_ns[1] / 1000,
-               paired_ratio(3, 1));
+        printf("\n2 threads, idle spin %ld-%ld us: %.3f (CPU: caller %.3f, others %.3f); over "
+               "idle spin %ld-%ld us, paired: %.3fx the wall\n", spin_ns[3][0] / 1000,
+               spin_ns[3][1] / 1000, step_median(3, STEP_AT(wall)) * 1e-6,
+               step_median(3, STEP_AT(cpu_caller)) * 1e-6,
+               step_median(3, STEP_AT(cpu_others)) * 1e-6, spin_ns[1][0] / 1000,
+               spin_ns[1][1] / 1000, paired_ratio(3, 1));
         print_jobs(3);
     }
     return 1;
@@ -536,11 +538,9 @@ int main(int argc, char **argv)
         printf("ISA %s, %d rounds, load %s; medians over rounds, ms; a cache line's round "
                "trip between CPUs 0 and 1: %.0f ns\n", nnf_isa_name(nnf_isa_active()), rounds,
                load, trip);
-        if (argc > 5) {
-            spin_ns[1] = atol(argv[4]) * 1000;
-            spin_ns[3] = atol(argv[5]) * 1000;
-        }
-        int ok = trace_step(argc > 5 ? 4 : 3);
+        for (int i = 0; argc > 7 && i < 4; i++)
+            spin_ns[i < 2 ? 1 : 3][i % 2] = atol(argv[4 + i]) * 1000;
+        int ok = trace_step(argc > 7 ? 4 : 3);
         if (busy > 0) {
             kill(busy, SIGKILL);
             waitpid(busy, NULL, 0);

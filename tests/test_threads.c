@@ -406,7 +406,7 @@ static double cpu_seconds(void)
 }
 
 /* After a parallel call returns, the process's CPU time over the next 200 ms is the
- * workers' bounded spins (50 us each by default), far below 5 ms. */
+ * workers' bounded spins (0.5 ms each at most, pool.c's worker_spin), far below 5 ms. */
 static void test_idle_uses_no_cpu(void **state)
 {
     (void)state;

@@ -28,7 +28,8 @@
  *   left and goes back to sleep; no one waited for it.
  * - Waiting is a bounded spin (20 us by default) and then a futex sleep, so a waiter
  *   hands its core to whoever it waits for within microseconds, and an idle worker uses
- *   no CPU once its 50 us spin is over (test_threads checks getrusage after a call).
+ *   no CPU once its spin is over (50-500 us, sized from the gaps between its last jobs;
+ *   test_threads checks getrusage after a call).
  * - Jobs live in a fixed array of slots that the pool owns. A worker that wakes after
  *   the job it was woken for has finished touches only the slot (reference counted, so
  *   it is not reused under it), never the finished call's stack.
@@ -143,12 +144,14 @@ static struct {
 /* 20 us: the mean wait for an item in progress is half an item (2.5-10 us for nnf's
  * 1-4 MFLOP items), while a futex sleep and wake-up costs ~10-30 us here; past that the
  * awaited thread is likely descheduled and the core is better given away. Idle workers
- * spin 50 us after real work so that back-to-back calls (a training step's dozens of
- * ops) find them awake: a batch-256 784-512-10 step took 7.4 ms (median of 40) with it,
+ * spin after real work so that back-to-back calls (a training step's dozens of ops) find
+ * them awake: a batch-256 784-512-10 step took 7.4 ms (median of 40) with a 50 us spin,
  * 9.0 without and 6.1 with 200 us; the batch-4096 step ~115 ms all three (2 threads,
- * load average 10-12). */
+ * load average 10-12). How long to spin is sized from the gaps between the worker's last
+ * jobs (worker_spin below), at least spin_idle_ns and at most spin_idle_max_ns. */
 static atomic_long spin_wait_ns = 20000;
 static atomic_long spin_idle_ns = 50000;
+static atomic_long spin_idle_max_ns = 500000;
 
 static atomic_long fail_create_after;
 static atomic_long lends;
@@ -488,6 +491,34 @@ static int try_serve(slot *s, int index, unsigned *lent_seen)
     return served;
 }
 
+/* The gaps (ns) between a worker's last jobs: from leaving one to seeing the next start.
+ *
+ * The big MLP step (bench_threads step) has two gaps of 0.07-0.13 and 0.27-0.35 ms, where
+ * the caller runs ops too small for threads (cross-entropy's row ops, zero_grad); with a
+ * fixed 50 us spin the worker slept through both, and the next job paid for it: the
+ * caller's futex wake took 36-44 us (a wake-up IPI to a halted vCPU) and the worker
+ * claimed its first item 65-75 us late (medians of 15, loaded). So a worker spins for
+ * 1.5x the longest of its last GAPS gaps that were at most spin_idle_max_ns: a program
+ * that calls in quick succession finds it awake, one that calls now and then (every gap
+ * longer) gets the base spin again after GAPS calls, and no worker spins longer than
+ * spin_idle_max_ns after any call (test_threads checks the CPU time after a call). */
+enum { GAPS = 16 };
+typedef struct {
+    uint64_t gap[GAPS];
+    int next;
+} gaps;
+
+static uint64_t worker_spin(const gaps *g)
+{
+    uint64_t base = (uint64_t)atomic_load(&spin_idle_ns);
+    uint64_t cap = (uint64_t)atomic_load(&spin_idle_max_ns), most = 0;
+    for (int i = 0; i < GAPS; i++)
+        if (g->gap[i] <= cap && g->gap[i] > most)
+            most = g->gap[i];
+    uint64_t spin = most + most / 2 < cap ? most + most / 2 : cap;
+    return spin > base ? spin : base;
+}
+
 static void *worker_main(void *arg)
 {
     int index = (int)(intptr_t)arg;
@@ -498,6 +529,8 @@ static void *worker_main(void *arg)
         go_home();
     int worked = 0;
     unsigned lent_seen = atomic_load(&pool.workers[index].lent);
+    gaps g = {{0}, 0};
+    uint64_t left = 0;   /* when it last left a job it worked on */
     for (;;) {
         unsigned seen = atomic_load(&pool.wake_seq);
         if (index >= atomic_load(&pool.stop_from))
@@ -506,11 +539,18 @@ static void *worker_main(void *arg)
         int served = 0;
         for (int s = 0; s < NSLOTS; s++)
             served |= try_serve(&pool.slots[s], index, &lent_seen);
+        if (served)
+            left = nnf__now_ns();
         /* Spin for a next job only after real work: a worker that woke too late to help
          * sleeps at once (it may share a core with the caller it came for). */
-        if (!served)
+        if (!served) {
             nnf__wait_change(&pool.wake_seq, seen, &pool.sleepers,
-                             worked ? (uint64_t)atomic_load(&spin_idle_ns) : 0);
+                             worked ? worker_spin(&g) : 0);
+            if (worked) {
+                g.gap[g.next] = nnf__now_ns() - left;
+                g.next = (g.next + 1) % GAPS;
+            }
+        }
         worked = served;
     }
 }
@@ -901,10 +941,12 @@ long nnf__runtime_lends(void)
     return atomic_load(&lends);
 }
 
-void nnf__runtime_set_spin(long wait_ns, long idle_ns)
+void nnf__runtime_set_spin(long wait_ns, long idle_ns, long idle_max_ns)
 {
     if (wait_ns >= 0)
         atomic_store(&spin_wait_ns, wait_ns);
     if (idle_ns >= 0)
         atomic_store(&spin_idle_ns, idle_ns);
+    if (idle_max_ns >= 0)
+        atomic_store(&spin_idle_max_ns, idle_max_ns);
 }

@@ -126,8 +126,9 @@ void nnf__runtime_set_test_stall(int participant, long ns);
  * (pool.c, lend_cpu), since the process started. */
 long nnf__runtime_lends(void);
 /* Spin bounds, in ns, before a futex sleep: `wait` for a thread waiting on items in
- * progress, `idle` for a worker that found nothing to do. Negative keeps a value. */
-void nnf__runtime_set_spin(long wait_ns, long idle_ns);
+ * progress; for a worker that found nothing to do, at least `idle` and at most
+ * `idle_max` (sized from the gaps between its jobs, pool.c). Negative keeps a value. */
+void nnf__runtime_set_spin(long wait_ns, long idle_ns, long idle_max_ns);
 
 /* A trace of what each participant of the next jobs does, for bench_threads' per-thread
  * breakdown: every item run, every wait, with CLOCK_MONOTONIC times. Events past `cap`

@@ -15,7 +15,8 @@
 //
 // Printed per row: median [10th percentile] of the rate over the rounds, and for each
 // multi-thread variant the median [10th percentile] of its rate over the same library's
-// one-thread rate in the same round (paired, so a slow spell hits both).
+// one-thread rate in the same round (paired, so a slow spell hits both). A second table
+// says where nnf's time went (cpu_use below).
 //
 //     build/native/bench/bench_contention [--rounds=15] [--only=sum,add] [--loads=quiet,normal]
 //
@@ -70,12 +71,25 @@ void sleep_s(double s)
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
 }
 
-double process_cpu_s()
+double cpu_s(int who)
 {
     rusage u;
-    getrusage(RUSAGE_SELF, &u);
+    getrusage(who, &u);
     return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
            (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+double process_cpu_s()
+{
+    return cpu_s(RUSAGE_SELF);
+}
+
+// The calling thread's sleeps (voluntary context switches) so far.
+double sleeps()
+{
+    rusage u;
+    getrusage(RUSAGE_THREAD, &u);
+    return (double)u.ru_nvcsw;
 }
 
 // ---- load ----
@@ -164,6 +178,18 @@ struct running_load {
         }
         sleep_s(0.03);   // let the scheduler spread the load over the cores
     }
+    // CPU time of the busy threads (not of the processes) so far.
+    double threads_cpu_s() const
+    {
+        double sum = 0;
+        for (pthread_t t : threads) {
+            clockid_t c;
+            timespec ts;
+            if (pthread_getcpuclockid(t, &c) == 0 && clock_gettime(c, &ts) == 0)
+                sum += (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+        }
+        return sum;
+    }
     ~running_load()
     {
         for (pid_t p : on) {
@@ -238,6 +264,16 @@ void wait_idle()
             return;
     }
 }
+
+// Where nnf's time went in one measurement: the calling thread's CPU time and that of
+// nnf's workers (the process's, less the caller's and the benchmark's busy threads') over
+// the wall time, and the caller's sleeps per call. A second thread that slows items down
+// (caches, memory) shows as CPU above the 1-thread figure; waiting, as CPU below the wall
+// and as sleeps; a sleeping caller's CPU may go to the competing load until the
+// scheduler gives it back.
+struct cpu_use {
+    double caller, others, sleeps;
+};
 
 // ---- statistics ----
 
@@ -387,6 +423,12 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < w.size(); i++)
             r[i].assign(vars[i].size(), std::vector<double>());
     }
+    std::vector<std::vector<std::vector<std::vector<cpu_use>>>> use(kLoads);   // like rate
+    for (auto &u : use) {
+        u.resize(w.size());
+        for (size_t i = 0; i < w.size(); i++)
+            u[i].assign(vars[i].size(), std::vector<cpu_use>());
+    }
     std::vector<double> peak1, peak2;
     double t_start = now_s();
     for (int r = 0; r < rounds; r++) {
@@ -407,13 +449,16 @@ int main(int argc, char **argv)
                     size_t v = (k + (size_t)r) % nv;
                     const variant &var = vars[i][v];
                     set_threads(var.who, var.threads);
-                    double t0 = 0;
+                    double t0 = 0, c0 = 0, p0 = 0, b0 = 0, s0 = 0;
                     // One untimed call first: lowering nnf's thread count stops its
                     // workers, and the call after raising it again starts them (0.2 ms,
                     // bench_threads); an application does not switch counts per call.
                     for (int rep = -1; rep < w[i].reps; rep++) {
-                        if (rep == 0)
+                        if (rep == 0) {
+                            c0 = cpu_s(RUSAGE_THREAD), p0 = process_cpu_s();
+                            b0 = on.threads_cpu_s(), s0 = sleeps();
                             t0 = now_s();
+                        }
                         if (!w[i].call(var.who)) {
                             std::fprintf(stderr, "%s failed: %s\n", w[i].name.c_str(),
                                          nnf_last_error());
@@ -421,6 +466,10 @@ int main(int argc, char **argv)
                         }
                     }
                     double dt = now_s() - t0;
+                    double caller = cpu_s(RUSAGE_THREAD) - c0;
+                    double others = process_cpu_s() - p0 - caller - (on.threads_cpu_s() - b0);
+                    use[l][i][v].push_back({caller / dt, others / dt,
+                                            (sleeps() - s0) / w[i].reps});
                     rate[l][i][v].push_back(w[i].work * w[i].reps / dt * 1e-9);
                     if (var.who != NNF)
                         wait_idle();
@@ -461,6 +510,31 @@ int main(int argc, char **argv)
                 std::printf(" %.1f [%.1f] | %.1f [%.1f] x%.2f [%.2f] |", quantile(a, 0.5),
                             quantile(a, 0.1), quantile(b, 0.5), quantile(b, 0.1),
                             quantile(ratio, 0.5), quantile(ratio, 0.1));
+            }
+            std::printf("\n");
+        }
+    }
+    std::printf("\nnnf's CPU time over the wall time, medians over the rounds: the caller's "
+                "and its workers' (CPU x wall: the same in CPU-seconds per call); the "
+                "caller's sleeps per call\n\n| load | workload | 1 thread | %d threads: "
+                "caller | workers | sleeps |\n|---|---|---|---|---|---|\n", D);
+    for (int l = 0; l < kLoads; l++) {
+        for (size_t i = 0; i < w.size() && load_on[l]; i++) {
+            std::printf("| %s | %s |", loads[l].name, w[i].name.c_str());
+            for (size_t v = 0; v < vars[i].size(); v++) {
+                if (vars[i][v].who != NNF)
+                    continue;
+                std::vector<double> c, o, z;
+                for (const cpu_use &u : use[l][i][v]) {
+                    c.push_back(u.caller);
+                    o.push_back(u.others);
+                    z.push_back(u.sleeps);
+                }
+                if (vars[i][v].threads == 1 && v == 0)
+                    std::printf(" %.2f |", quantile(c, 0.5));
+                else
+                    std::printf(" %.2f | %.2f | %.1f |", quantile(c, 0.5), quantile(o, 0.5),
+                                quantile(z, 0.5));
             }
             std::printf("\n");
         }

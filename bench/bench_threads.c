@@ -324,6 +324,14 @@ static double preempted(int who)
     return (double)u.ru_nivcsw;
 }
 
+/* The calling thread's sleeps (voluntary context switches) so far. */
+static double slept(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_THREAD, &u);
+    return (double)u.ru_nvcsw;
+}
+
 static double cpu_s(int who)
 {
     struct rusage u;
@@ -339,7 +347,7 @@ static double cpu_s(int who)
  * items each ran. ns. */
 enum { J = NNF__TRACE_JOBS };
 typedef struct {
-    double wall, cpu_caller, cpu_others, jobs, preempted_caller, preempted_all;
+    double wall, cpu_caller, cpu_others, jobs, preempted_caller, preempted_all, slept_caller;
     double job[J], joined[J], started[J], gap[J], cpu[J], waited[J], ran[J][2];
     int64_t items[J];
 } step_call;
@@ -361,13 +369,13 @@ static int step_run(mlp *n, int variant, step_call *out)
     trace.events = events;
     trace.cap = EVENTS;
     nnf__runtime_trace(&trace);
-    double v0 = preempted(RUSAGE_THREAD), a0 = preempted(RUSAGE_SELF);
+    double v0 = preempted(RUSAGE_THREAD), a0 = preempted(RUSAGE_SELF), s0 = slept();
     double c0 = cpu_s(RUSAGE_THREAD), p0 = cpu_s(RUSAGE_SELF);
     uint64_t t0 = now_ns();
     int ok = mlp_step(n);
     uint64_t t1 = now_ns();
     double c1 = cpu_s(RUSAGE_THREAD), p1 = cpu_s(RUSAGE_SELF);
-    double v1 = preempted(RUSAGE_THREAD), a1 = preempted(RUSAGE_SELF);
+    double v1 = preempted(RUSAGE_THREAD), a1 = preempted(RUSAGE_SELF), s1 = slept();
     nnf__runtime_trace(NULL);
     nnf__runtime_fail_thread_create_after(0);
     if (!ok || atomic_load(&trace.n) > EVENTS)
@@ -378,6 +386,7 @@ static int step_run(mlp *n, int variant, step_call *out)
     out->cpu_others = ((p1 - p0) - (c1 - c0)) * 1e9;
     out->preempted_caller = v1 - v0;
     out->preempted_all = a1 - a0;
+    out->slept_caller = s1 - s0;
     int jobs = atomic_load(&trace.jobs);
     out->jobs = jobs;
     uint64_t start[NNF__TRACE_JOBS] = {0}, end[NNF__TRACE_JOBS] = {0};
@@ -489,6 +498,7 @@ static int trace_step(int variants)
            step_median(0, STEP_AT(preempted_all)), step_median(2, STEP_AT(preempted_caller)),
            step_median(2, STEP_AT(preempted_all)), step_median(1, STEP_AT(preempted_caller)),
            step_median(1, STEP_AT(preempted_all)));
+    printf("  the caller's sleeps per step at 2 threads: %.0f\n", step_median(1, STEP_AT(slept_caller)));
     print_jobs(1);
     if (variants == 4) {
         printf("\n2 threads, idle spin %ld-%ld us: %.3f (CPU: caller %.3f, others %.3f); over "

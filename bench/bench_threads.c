@@ -348,7 +348,7 @@ static double cpu_s(int who)
 enum { J = NNF__TRACE_JOBS };
 typedef struct {
     double wall, cpu_caller, cpu_others, jobs, preempted_caller, preempted_all, slept_caller;
-    double job[J], joined[J], started[J], gap[J], cpu[J], waited[J], ran[J][2];
+    double job[J], joined[J], started[J], gap[J], cpu[J], waited[J], long_waits[J], ran[J][2];
     int64_t items[J];
 } step_call;
 
@@ -407,6 +407,10 @@ static int step_run(mlp *n, int variant, step_call *out)
             out->cpu[j] += (double)ev->item;
         if (ev->what == NNF__TRACE_BLOCKED || ev->what == NNF__TRACE_END)
             out->waited[j] += (double)(ev->t1 - ev->t0);
+        /* Past the pool's 20 us spin the caller sleeps. */
+        if ((ev->what == NNF__TRACE_BLOCKED || ev->what == NNF__TRACE_END) &&
+            ev->participant == 0 && ev->t1 - ev->t0 > 20000)
+            out->long_waits[j] += 1;
         if (ev->what == NNF__TRACE_ITEM)
             out->ran[j][ev->participant > 0] += 1;
     }
@@ -433,13 +437,20 @@ static double step_median(int variant, size_t offset_doubles)
     }
     return k ? median(v, k) : -1;
 }
+static double step_mean(int variant, size_t offset_doubles)
+{
+    double sum = 0;
+    for (int r = 0; r < rounds; r++)
+        sum += ((const double *)&step_calls[variant][r])[offset_doubles];
+    return sum / rounds;
+}
 #define STEP_AT(field) (offsetof(step_call, field) / sizeof(double))
 
 /* One variant's jobs, beside the alone variant's. */
 static void print_jobs(int v)
 {
     printf("  job  items    alone   2 thr  ratio  gap-al  gap-2  CPU-2  waited joined(us) "
-           "caller-start(us) items 0/1\n");
+           "caller-start(us) items 0/1, caller's waits > 20 us (mean)\n");
     double sum[4] = {0};
     int jobs = (int)step_median(v, STEP_AT(jobs));
     for (int j = 0; j < jobs && j < NNF__TRACE_JOBS; j++) {
@@ -448,14 +459,14 @@ static void print_jobs(int v)
         double ga = step_median(2, STEP_AT(gap) + (size_t)j);
         double g2 = step_median(v, STEP_AT(gap) + (size_t)j);
         sum[0] += a, sum[1] += b, sum[2] += ga, sum[3] += g2;
-        printf("  %3d %6lld %8.3f %7.3f %5.2f %7.3f %6.3f %6.3f %6.3f %8.1f %8.1f  %.0f/%.0f\n",
+        printf("  %3d %6lld %8.3f %7.3f %5.2f %7.3f %6.3f %6.3f %6.3f %8.1f %8.1f  %.0f/%.0f %.2f\n",
                j, (long long)step_calls[v][0].items[j], a * 1e-6, b * 1e-6, a / b, ga * 1e-6,
                g2 * 1e-6, step_median(v, STEP_AT(cpu) + (size_t)j) * 1e-6,
                step_median(v, STEP_AT(waited) + (size_t)j) * 1e-6,
                step_median(v, STEP_AT(joined) + (size_t)j) * 1e-3,
                step_median(v, STEP_AT(started) + (size_t)j) * 1e-3,
                step_median(v, STEP_AT(ran) + 2 * (size_t)j),
-               step_median(v, STEP_AT(ran) + 2 * (size_t)j + 1));
+               step_median(v, STEP_AT(ran) + 2 * (size_t)j + 1), step_mean(v, STEP_AT(long_waits) + (size_t)j));
     }
     printf("  sums of medians: jobs %.3f -> %.3f, gaps %.3f -> %.3f\n", sum[0] * 1e-6,
            sum[1] * 1e-6, sum[2] * 1e-6, sum[3] * 1e-6);

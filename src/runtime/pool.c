@@ -502,7 +502,7 @@ static int try_serve(slot *s, int index, unsigned *lent_seen)
  * that calls in quick succession finds it awake, one that calls now and then (every gap
  * longer) gets the base spin again after GAPS calls, and no worker spins longer than
  * spin_idle_max_ns after any call (test_threads checks the CPU time after a call). */
-enum { GAPS = 16 };
+enum { GAPS = 16, WAKES_UNSERVED = 4 };
 typedef struct {
     uint64_t gap[GAPS];
     int next;
@@ -527,10 +527,10 @@ static void *worker_main(void *arg)
     ask_short_slice();
     if (atomic_load(&pool.off_cpu) >= 0)
         go_home();
-    int worked = 0;
     unsigned lent_seen = atomic_load(&pool.workers[index].lent);
     gaps g = {{0}, 0};
-    uint64_t left = 0;   /* when it last left a job it worked on */
+    int spin = 0;     /* spin before sleeping (see below) */
+    int wakes = 0;    /* job starts it saw awake since it last worked */
     for (;;) {
         unsigned seen = atomic_load(&pool.wake_seq);
         if (index >= atomic_load(&pool.stop_from))
@@ -539,19 +539,25 @@ static void *worker_main(void *arg)
         int served = 0;
         for (int s = 0; s < NSLOTS; s++)
             served |= try_serve(&pool.slots[s], index, &lent_seen);
-        if (served)
-            left = nnf__now_ns();
-        /* Spin for a next job only after real work: a worker that woke too late to help
-         * sleeps at once (it may share a core with the caller it came for). */
-        if (!served) {
-            nnf__wait_change(&pool.wake_seq, seen, &pool.sleepers,
-                             worked ? worker_spin(&g) : 0);
-            if (worked) {
-                g.gap[g.next] = nnf__now_ns() - left;
-                g.next = (g.next + 1) % GAPS;
-            }
+        if (served) {
+            spin = 1;
+            wakes = 0;
+            continue;
         }
-        worked = served;
+        uint64_t t0 = nnf__now_ns();
+        int awake = spin && nnf__spin_while_equal(&pool.wake_seq, seen, worker_spin(&g));
+        if (!awake)
+            nnf__wait_change(&pool.wake_seq, seen, &pool.sleepers, 0);
+        if (spin) {
+            g.gap[g.next] = nnf__now_ns() - t0;
+            g.next = (g.next + 1) % GAPS;
+        }
+        /* A worker woken from its sleep spins next time only if it then gets work: one
+         * that woke too late to help sleeps at once (it may share a core with the caller
+         * it came for). One that was awake keeps spinning through a few jobs that the
+         * caller finished alone before it could claim an item (the MLP step's 15 us
+         * softmax exp: with it, the next job's worker joined 60-65 us late again). */
+        spin = awake && ++wakes < WAKES_UNSERVED;
     }
 }
 

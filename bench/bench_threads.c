@@ -348,6 +348,7 @@ static double cpu_s(int who)
 enum { J = NNF__TRACE_JOBS };
 typedef struct {
     double wall, cpu_caller, cpu_others, jobs, preempted_caller, preempted_all, slept_caller;
+    double back_late;   /* summed over the caller's final waits that slept */
     double job[J], joined[J], started[J], gap[J], cpu[J], waited[J], long_waits[J], ran[J][2];
     int64_t items[J];
 } step_call;
@@ -389,7 +390,7 @@ static int step_run(mlp *n, int variant, step_call *out)
     out->slept_caller = s1 - s0;
     int jobs = atomic_load(&trace.jobs);
     out->jobs = jobs;
-    uint64_t start[NNF__TRACE_JOBS] = {0}, end[NNF__TRACE_JOBS] = {0};
+    uint64_t start[J] = {0}, end[J] = {0}, last_item[J] = {0};
     for (int j = 0; j < NNF__TRACE_JOBS; j++)
         out->joined[j] = -1;
     for (int64_t e = 0; e < atomic_load(&trace.n); e++) {
@@ -413,6 +414,16 @@ static int step_run(mlp *n, int variant, step_call *out)
             out->long_waits[j] += 1;
         if (ev->what == NNF__TRACE_ITEM)
             out->ran[j][ev->participant > 0] += 1;
+        if (ev->what == NNF__TRACE_ITEM && ev->t1 > last_item[j])
+            last_item[j] = ev->t1;
+    }
+    /* A caller that slept in its final wait (past the 20 us spin) runs again some time
+     * after the last item ended: at once on an idle CPU, later if another task took it. */
+    for (int64_t e = 0; e < atomic_load(&trace.n); e++) {
+        const nnf__trace_event *ev = &events[e];
+        if (ev->job < NNF__TRACE_JOBS && ev->what == NNF__TRACE_END &&
+            ev->t1 - ev->t0 > 20000 && ev->t1 > last_item[ev->job])
+            out->back_late += (double)(ev->t1 - last_item[ev->job]);
     }
     uint64_t prev = t0;
     for (int j = 0; j < jobs && j < NNF__TRACE_JOBS; j++) {
@@ -509,7 +520,9 @@ static int trace_step(int variants)
            step_median(0, STEP_AT(preempted_all)), step_median(2, STEP_AT(preempted_caller)),
            step_median(2, STEP_AT(preempted_all)), step_median(1, STEP_AT(preempted_caller)),
            step_median(1, STEP_AT(preempted_all)));
-    printf("  the caller's sleeps per step at 2 threads: %.0f\n", step_median(1, STEP_AT(slept_caller)));
+    printf("  the caller's sleeps per step at 2 threads: %.0f; after final waits that slept, it "
+           "ran again %.3f ms (mean per step) after the last item ended\n",
+           step_median(1, STEP_AT(slept_caller)), step_mean(1, STEP_AT(back_late)) * 1e-6);
     print_jobs(1);
     if (variants == 4) {
         printf("\n2 threads, idle spin %ld-%ld us: %.3f (CPU: caller %.3f, others %.3f); over "

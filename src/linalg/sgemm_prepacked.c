@@ -195,6 +195,49 @@ static void run_rect(void *ctx, int64_t item, int participant)
     }
 }
 
+/* 1 when op(B)'s panels, read as plain row-major matrices (panel p is k x w_p with row
+ * stride w_p; a single panel is op(B) itself, row stride n), run faster through
+ * nnf_sgemm's unpacked paths than through the sweep above. The bits are the same either
+ * way (the k-order contract), so a handle never costs more than the plain call where
+ * the plain call reads B in place anyway (paired medians of 21 rounds, one thread,
+ * loaded; sweep -> panels):
+ * - one panel at most 16 wide: the plain call's dots kernels and narrow tiles,
+ *   5x784x10 0.90 -> 0.70 us, 12x784x10 2.34 -> 2.04;
+ * - one panel under more than MR rows: the direct path's 8-row tiles, 32^3 0.415 ->
+ *   0.353 us;
+ * - several panels under more than 4 MR rows, where nnf_sgemm itself reads B in place
+ *   (the direct path), one thread: tiles over the whole k with A in place, the narrow
+ *   last panel through the sparse-tail GEMVs, as nnf_sgemm runs the same columns:
+ *   200x100x50 12.7 -> 10.0 us, 100x200x50 13.1 -> 9.7, 200x784x50 98.7 -> 77.2,
+ *   256^3 168 -> 159.
+ * Batches of at most MR rows keep the sweep (one kernel call per panel over the whole
+ * k, the 8x48 tile where the direct path leaves a 2-row one: 8x784x48 2.69 against
+ * 3.01 us), and so do deep products under at most 4 MR rows (24x784x100 20.3 against
+ * 20.6). */
+static int reads_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
+                          int threads)
+{
+    const size_t MR = (size_t)kr->mr;
+    if (b->n <= b->W)
+        return b->n <= 16 || m > MR;
+    return threads == 1 && m > 4 * MR &&
+           nnf__sgemm_choose_path(kr, m, b->n, b->k) == NNF__SGEMM_PATH_DIRECT;
+}
+
+/* The panels as plain matrices (reads_as_plain), one nnf_sgemm product per panel. */
+static void run_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
+                         float alpha, nnf__sgemm_view a, float beta, float *c, size_t ldc,
+                         const nnf__sgemm_post *post)
+{
+    for (size_t j0 = 0; j0 < b->n; j0 += b->W) {
+        size_t w = min_size(b->W, b->n - j0);
+        nnf__sgemm_view panel = {b->data + j0 * b->k, (ptrdiff_t)w, 1};
+        nnf__sgemm_post shifted;
+        nnf__sgemm_run(kr, KC, m, w, b->k, alpha, &a, &panel, beta, c + j0, ldc,
+                       nnf__sgemm_post_at(post, j0, &shifted));
+    }
+}
+
 nnf_status nnf_sgemm_packed_b(nnf_trans ta, size_t m, size_t n, size_t k, float alpha,
                               const float *a, size_t lda, const nnf_packed_matrix *b,
                               float beta, float *c, size_t ldc)
@@ -228,19 +271,23 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
         nnf__sgemm_post_relu(post, c, ldc, m, n);
         return NNF_OK;
     }
-    /* One column or one step of k: the panels are op(B) itself, row-major k x n (one
-     * panel of width 1, or every panel's single step side by side), and nnf_sgemm's
-     * GEMV and outer-product paths beat a sweep of 1-wide or 1-deep kernel calls
-     * (200x50x1: 0.68 against 2.53 us; 200x1x50: 0.51 against 1.53 us) — with its bits,
-     * which are the promise anyway. */
-    if (n == 1 || k == 1)
-        return nnf__sgemm_fused(KC, ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta,
-                                c, ldc, post);
+    /* One column, one step of k or one panel: the panels are op(B) itself, row-major
+     * k x n (one panel of width 1, every panel's single step side by side, or a single
+     * panel), and nnf_sgemm's GEMV and outer-product paths beat a sweep of 1-wide or
+     * 1-deep kernel calls (200x50x1: 0.68 against 2.53 us; 200x1x50: 0.51 against
+     * 1.53 us) — with its bits, which are the promise anyway. */
     const nnf__sgemm_kernels *kr = active_kernels();
-    nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
     int fine = nnf__runtime_test_spread();
     int nt = nnf__sgemm_threads(2.0 * (double)m * (double)n * (double)k,
                                 nnf__threads_for_call());
+    if (n == 1 || k == 1 || (n <= b->W && reads_as_plain(kr, b, m, nt)))
+        return nnf__sgemm_fused(KC, ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta,
+                                c, ldc, post);
+    nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
+    if (!fine && reads_as_plain(kr, b, m, nt)) {
+        run_as_plain(kr, b, m, alpha, av, beta, c, ldc, post);
+        return NNF_OK;
+    }
     prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, (size_t)kr->mr, b->W, nt, fine),
                        m, alpha, av, beta, c, ldc, post};
     if (nt == 1 && !fine) {

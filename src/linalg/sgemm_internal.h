@@ -133,6 +133,14 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
                     float alpha, const nnf__sgemm_view *a, const nnf__sgemm_view *b,
                     float beta, float *c, size_t ldc, const nnf__sgemm_post *post);
 
+/* nnf_sgemm (with a restart period and post-ops, as nnf__sgemm_fused) for arguments its
+ * checks would pass: the prepacked handle's calls, checked by nnf_sgemm_packed_b, skip
+ * a second pass over them (sgemm_prepacked.c). Fails only as nnf__sgemm_packed does. */
+nnf_status nnf__sgemm_checked(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n,
+                              size_t k, float alpha, const float *a, size_t lda,
+                              const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                              const nnf__sgemm_post *post);
+
 /* The same on the packed path, on up to `threads` threads (sgemm_packed.c). Fails
  * only with NNF_ERR_NOMEM for its scratch, before anything is written. */
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,

@@ -52,8 +52,12 @@ static const nnf__sgemm_kernels *active_kernels(void)
 static nnf_status check_stored(const char *what, const char *ldname, const void *p,
                                size_t rows, size_t cols, size_t ld)
 {
-    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float);
+    const size_t max_elems = (size_t)PTRDIFF_MAX / sizeof(float), small = (size_t)1 << 30;
     size_t need = cols > 1 ? cols : 1;
+    /* Every size under 2^30: no span reaches 2^60 floats, and no division is needed (two
+     * were ~0.01 us of a call that takes 0.4 at 32^3). */
+    if ((rows | cols | ld) < small && ld >= need && (p != NULL || rows == 0 || cols == 0))
+        return NNF_OK;
     NNF_RETURN_IF(ld < need, NNF_ERR_STRIDE,
                   "%s (%zu) must be at least %zu, the row length of %s as stored (%zu x %zu)",
                   ldname, ld, need, what, rows, cols);
@@ -195,7 +199,7 @@ static void run_rect(void *ctx, int64_t item, int participant)
     }
 }
 
-/* 1 when op(B)'s panels, read as plain row-major matrices (panel p is k x w_p with row
+/* Whether op(B)'s panels, read as plain row-major matrices (panel p is k x w_p with row
  * stride w_p; a single panel is op(B) itself, row stride n), run faster through
  * nnf_sgemm's unpacked paths than through the sweep above. The bits are the same either
  * way (the k-order contract), so a handle never costs more than the plain call where
@@ -214,17 +218,20 @@ static void run_rect(void *ctx, int64_t item, int participant)
  * k, the 8x48 tile where the direct path leaves a 2-row one: 8x784x48 2.69 against
  * 3.01 us), and so do deep products under at most 4 MR rows (24x784x100 20.3 against
  * 20.6). */
-static int reads_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
-                          int threads)
+static int one_panel_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b,
+                              size_t m)
 {
-    const size_t MR = (size_t)kr->mr;
-    if (b->n <= b->W)
-        return b->n <= 16 || m > MR;
-    return threads == 1 && m > 4 * MR &&
+    return b->n <= b->W && (b->n <= 16 || m > (size_t)kr->mr);
+}
+
+static int panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
+                           int threads)
+{
+    return threads == 1 && m > 4 * (size_t)kr->mr &&
            nnf__sgemm_choose_path(kr, m, b->n, b->k) == NNF__SGEMM_PATH_DIRECT;
 }
 
-/* The panels as plain matrices (reads_as_plain), one nnf_sgemm product per panel. */
+/* The panels as plain matrices (panels_as_plain), one nnf_sgemm product per panel. */
 static void run_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
                          float alpha, nnf__sgemm_view a, float beta, float *c, size_t ldc,
                          const nnf__sgemm_post *post)
@@ -277,14 +284,14 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
      * 1-deep kernel calls (200x50x1: 0.68 against 2.53 us; 200x1x50: 0.51 against
      * 1.53 us) — with its bits, which are the promise anyway. */
     const nnf__sgemm_kernels *kr = active_kernels();
+    if (n == 1 || k == 1 || one_panel_as_plain(kr, b, m))
+        return nnf__sgemm_checked(KC, ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta,
+                                c, ldc, post);
+    nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
     int fine = nnf__runtime_test_spread();
     int nt = nnf__sgemm_threads(2.0 * (double)m * (double)n * (double)k,
                                 nnf__threads_for_call());
-    if (n == 1 || k == 1 || (n <= b->W && reads_as_plain(kr, b, m, nt)))
-        return nnf__sgemm_fused(KC, ta, NNF_NO_TRANS, m, n, k, alpha, a, lda, b->data, n, beta,
-                                c, ldc, post);
-    nnf__sgemm_view av = {a, t ? 1 : (ptrdiff_t)lda, t ? (ptrdiff_t)lda : 1};
-    if (!fine && reads_as_plain(kr, b, m, nt)) {
+    if (!fine && panels_as_plain(kr, b, m, nt)) {
         run_as_plain(kr, b, m, alpha, av, beta, c, ldc, post);
         return NNF_OK;
     }

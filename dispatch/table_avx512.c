@@ -34,5 +34,8 @@ const nnf__kernels nnf__kernels_avx512 = {
         .dots_tn = nnf__sgemm_dots_tn__avx512,
         .tail_vl = 16,
         .dots_cols = nnf__sgemm_dots_cols__avx512,
+        /* Split where a prepacked B's panels (nr above) meet. */
+        .direct_ukernel_split = nnf__sgemm_ukernel_split_6x64__avx512,
+        .direct_split = 48,
     },
 };

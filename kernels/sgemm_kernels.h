@@ -168,6 +168,16 @@ typedef void (*nnf__sgemm_dot_every_fn)(size_t period, size_t k, const float *a,
                                         ptrdiff_t inca, const float *x, ptrdiff_t incx,
                                         float *y, float alpha, float beta);
 
+/* direct_ukernel_every for a B in two blocks side by side: columns [0, direct_split)
+ * of the tile from b (row stride rs_b), [direct_split, nr) from b2 (row stride rs_b2),
+ * direct_split < nr <= direct_nr. A prepacked B whose last panel is narrow (64^3 as
+ * panels of 48 and 16) then runs the tiles nnf_sgemm runs on B as stored. */
+typedef void (*nnf__sgemm_ukernel_split_fn)(size_t period, size_t k, const float *a,
+                                            ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                            ptrdiff_t rs_b, const float *b2, ptrdiff_t rs_b2,
+                                            float *c, size_t ldc, size_t mr, size_t nr,
+                                            float alpha, float beta);
+
 typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
@@ -198,6 +208,8 @@ typedef struct nnf__sgemm_kernels {
     int tail_vl;   /* > 0: the direct tiles' vector width; 1-4 columns past a multiple
                     * of it go through dots_cols (sgemm_paths.c, sparse_tail) */
     nnf__sgemm_dots_cols_fn dots_cols;
+    nnf__sgemm_ukernel_split_fn direct_ukernel_split;   /* NULL: none */
+    int direct_split;
 } nnf__sgemm_kernels;
 
 /* Declarations of one ISA's kernels, for its kernels/<isa>/kernels.h: the micro-kernel

@@ -113,6 +113,44 @@ static void test_same_bits_as_sgemm(void **state)
         }
 }
 
+/* The post-ops (bias, ReLU) through every way the handle runs its panels (the sweep, B
+ * read as a plain matrix, panel by panel, two panels as one tile, with and without the
+ * sparse tail), against nnf_sgemm's fused product, at every ISA. */
+static void test_fused_routes(void **state)
+{
+    (void)state;
+    static const size_t ms[] = {1, 7, 9, 40, 64};
+    static const size_t ns[] = {10, 48, 50, 53, 64, 100};
+    const size_t k = 70;
+    for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            const size_t m = ms[mi], n = ns[ni], ldc = n + 1;
+            float *a = filled(m * k, 5), *b = filled(k * n, 6), *bias = filled(n, 7);
+            float *want = filled(m * ldc, 8), *got = malloc(m * ldc * sizeof *got);
+            assert_non_null(got);
+            nnf__sgemm_post post = {bias, 1, 1};
+            NNF_FOR_EACH_ISA(isa) {
+                nnf_packed_matrix *p = NULL;
+                NNF_ASSERT_OK(nnf_pack_b(&p, NNF_NO_TRANS, k, n, b, n));
+                NNF_ASSERT_OK(nnf__sgemm_fused(NNF__SGEMM_KC, NNF_NO_TRANS, NNF_NO_TRANS, m, n,
+                                               k, 1.0f, a, k, b, n, 1.0f, want, ldc, &post));
+                memcpy(got, want, m * ldc * sizeof *got);
+                for (size_t i = 0; i < m; i++)   /* what the bias overwrites: anything */
+                    for (size_t j = 0; j < n; j++)
+                        got[i * ldc + j] = -1.0f;
+                NNF_ASSERT_OK(nnf__sgemm_packed_b_fused(NNF_NO_TRANS, m, n, k, 1.0f, a, k, p,
+                                                        1.0f, got, ldc, &post));
+                nnf_test_assert_bits_equal(got, want, m * ldc);
+                nnf_packed_free(p);
+            }
+            free(a);
+            free(b);
+            free(bias);
+            free(want);
+            free(got);
+        }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -259,6 +297,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bits_as_sgemm),
+        cmocka_unit_test(test_fused_routes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_matmul_prepacked),
         cmocka_unit_test(test_batch_invariance),

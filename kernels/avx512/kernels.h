@@ -24,5 +24,9 @@ NNF__SGEMM_DECLARE_DOTS_TB(avx512)
 NNF__SGEMM_DECLARE_DOTS_NN(avx512)
 NNF__SGEMM_DECLARE_DOTS_TN(avx512)
 NNF__SGEMM_DECLARE_PACK(avx512)
+void nnf__sgemm_ukernel_split_6x64__avx512(size_t, size_t, const float *, ptrdiff_t,
+                                           ptrdiff_t, const float *, ptrdiff_t, const float *,
+                                           ptrdiff_t, float *, size_t, size_t, size_t, float,
+                                           float);
 
 #endif

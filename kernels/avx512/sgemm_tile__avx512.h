@@ -69,15 +69,16 @@ nnf__avx512_store(float *cv, __m512 acc, __m512 acc1, int pair, float alpha, flo
 /* One k step of a tile: acc[i][v] = fma(a[i], b[v], acc[i][v]). */
 static inline __attribute__((always_inline)) void
 nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_a,
-                 const float *b, __mmask16 last, const int ROWS, const int NV,
-                 const int MASKED)
+                 const float *b, const float *b2, __mmask16 last, const int ROWS,
+                 const int NV, const int MASKED, const int SPLIT)
 {
     enum { VL = NNF__AVX512_VL };
     __m512 bv[NNF__AVX512_NV_MAX];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++)
-        bv[v] = v < NV - 1 || !MASKED ? _mm512_loadu_ps(b + v * VL)
-                                      : _mm512_maskz_loadu_ps(last, b + v * VL);
+    for (int v = 0; v < NV; v++) {
+        const float *bp = SPLIT && v >= SPLIT ? b2 + (v - SPLIT) * VL : b + v * VL;
+        bv[v] = v < NV - 1 || !MASKED ? _mm512_loadu_ps(bp) : _mm512_maskz_loadu_ps(last, bp);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; i++) {
         __m512 ai = _mm512_set1_ps(a[i * rs_a]);
@@ -94,12 +95,15 @@ nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_
  * and a tile dispatch each. ROWS, NV (zmm vectors per row; all but the last are full,
  * and the last too unless MASKED), unit_rs_a, PAIR, MASKED and UNROLL are compile-time
  * constants in every expansion; unit_rs_a says A's rows are adjacent (packed panels,
- * transposed A), so the broadcasts use one pointer with fixed offsets. */
+ * transposed A), so the broadcasts use one pointer with fixed offsets. SPLIT > 0 (no
+ * PAIR): vectors from SPLIT on come from b2, row stride rs_b2 (B in two blocks side by
+ * side, a prepacked B's panels); 0: all from b. */
 static inline __attribute__((always_inline)) void
 nnf__avx512_tile(size_t k, size_t kc1, size_t period, const float *a, ptrdiff_t rs_a,
-                 ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, float *c, size_t ldc,
-                 size_t nr, float alpha, float beta, const int ROWS, const int NV,
-                 const int unit_rs_a, const int PAIR, const int MASKED, const int UNROLL)
+                 ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, const float *b2,
+                 ptrdiff_t rs_b2, float *c, size_t ldc, size_t nr, float alpha, float beta,
+                 const int ROWS, const int NV, const int unit_rs_a, const int PAIR,
+                 const int MASKED, const int UNROLL, const int SPLIT)
 {
     enum { MR = NNF__AVX512_MR_MAX, NV_MAX = NNF__AVX512_NV_MAX, VL = NNF__AVX512_VL };
     if (unit_rs_a)
@@ -152,15 +156,19 @@ nnf__avx512_tile(size_t k, size_t kc1, size_t period, const float *a, ptrdiff_t 
         if (UNROLL) {
 #pragma GCC unroll 4
             for (; p < kc; p++) {
-                nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
+                nnf__avx512_step(acc, a, rs_a, b, b2, last, ROWS, NV, MASKED, SPLIT);
                 a += cs_a;
                 b += rs_b;
+                if (SPLIT)
+                    b2 += rs_b2;
             }
         } else {
             for (; p < kc; p++) {
-                nnf__avx512_step(acc, a, rs_a, b, last, ROWS, NV, MASKED);
+                nnf__avx512_step(acc, a, rs_a, b, b2, last, ROWS, NV, MASKED, SPLIT);
                 a += cs_a;
                 b += rs_b;
+                if (SPLIT)
+                    b2 += rs_b2;
             }
         }
 
@@ -200,8 +208,8 @@ typedef void nnf__avx512_tile_fn(size_t k, size_t kc1, size_t period, const floa
         const float *b, ptrdiff_t rs_b, float *c, size_t ldc, size_t nr, float alpha,       \
         float beta)                                                                          \
     {                                                                                        \
-        nnf__avx512_tile(k, kc1, period, a, rs_a, cs_a, b, rs_b, c, ldc, nr, alpha, beta,   \
-                         rows, nv, unit, pair, masked, unroll);                              \
+        nnf__avx512_tile(k, kc1, period, a, rs_a, cs_a, b, rs_b, NULL, 0, c, ldc, nr, alpha, \
+                         beta, rows, nv, unit, pair, masked, unroll, 0);                     \
     }
 
 /* The call's k range, the sums restarting every `period` steps (KC, or a divisor of KC

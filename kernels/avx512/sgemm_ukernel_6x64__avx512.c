@@ -76,3 +76,42 @@ void nnf__sgemm_ukernel_every_6x64__avx512(size_t period, size_t k, const float 
 }
 
 NNF__AVX512_KC_ENTRY(6x64)
+
+/* Tiles of 49-64 columns whose last vector comes from a second block of B (split at 3
+ * vectors, where a prepacked B's 48-wide panels meet): rows, masked. */
+#define SPLIT_TILE(rows, masked)                                                        \
+    static __attribute__((noinline)) void split_##rows##_##masked(                       \
+        size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,         \
+        const float *b, ptrdiff_t rs_b, const float *b2, ptrdiff_t rs_b2, float *c,      \
+        size_t ldc, size_t nr, float alpha, float beta)                                  \
+    {                                                                                    \
+        nnf__avx512_tile(k, 0, period, a, rs_a, cs_a, b, rs_b, b2, rs_b2, c, ldc, nr,    \
+                         alpha, beta, rows, 4, 0, 0, masked, !masked || rows == 6, 3);  \
+    }
+#define SPLIT_TILES(masked)                                                             \
+    SPLIT_TILE(1, masked) SPLIT_TILE(2, masked) SPLIT_TILE(3, masked)                   \
+    SPLIT_TILE(4, masked) SPLIT_TILE(5, masked) SPLIT_TILE(6, masked)
+SPLIT_TILES(0)
+SPLIT_TILES(1)
+
+typedef void split_fn(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                      const float *b, ptrdiff_t rs_b, const float *b2, ptrdiff_t rs_b2,
+                      float *c, size_t ldc, size_t nr, float alpha, float beta);
+
+void nnf__sgemm_ukernel_split_6x64__avx512(size_t period, size_t k, const float *a,
+                                           ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b,
+                                           ptrdiff_t rs_b, const float *b2, ptrdiff_t rs_b2,
+                                           float *c, size_t ldc, size_t mr, size_t nr,
+                                           float alpha, float beta)
+{
+    static split_fn *const tiles[2][6] = {
+        {split_1_0, split_2_0, split_3_0, split_4_0, split_5_0, split_6_0},
+        {split_1_1, split_2_1, split_3_1, split_4_1, split_5_1, split_6_1}};
+    split_fn *one = tiles[nr % NNF__AVX512_VL != 0][mr - 1];
+    /* One call per KC block, as nnf__avx512_blocks without pairs. */
+    for (size_t p0 = 0; p0 < k; p0 += NNF__SGEMM_KC) {
+        size_t kc = k - p0 < NNF__SGEMM_KC ? k - p0 : NNF__SGEMM_KC;
+        one(kc, period, a + (ptrdiff_t)p0 * cs_a, rs_a, cs_a, b + (ptrdiff_t)p0 * rs_b, rs_b,
+            b2 + (ptrdiff_t)p0 * rs_b2, rs_b2, c, ldc, nr, alpha, p0 == 0 ? beta : 1.0f);
+    }
+}

@@ -141,6 +141,16 @@ nnf_status nnf__sgemm_checked(size_t period, nnf_trans ta, nnf_trans tb, size_t 
                               const float *b, size_t ldb, float beta, float *c, size_t ldc,
                               const nnf__sgemm_post *post);
 
+/* nnf__sgemm_run's direct path (sums restarting every KC) for a B in two row-major
+ * blocks side by side: columns [0, kr->direct_split) from b0 (row stride direct_split),
+ * the other n - direct_split from b1 (their row stride), direct_split < n <=
+ * direct_nr; kr->direct_ukernel_split not NULL. A prepacked B's two panels then run
+ * the tiles and tail nnf_sgemm runs on B as stored. */
+void nnf__sgemm_run_split(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                          float alpha, const nnf__sgemm_view *a, const float *b0,
+                          const float *b1, float beta, float *c, size_t ldc,
+                          const nnf__sgemm_post *post);
+
 /* The same on the packed path, on up to `threads` threads (sgemm_packed.c). Fails
  * only with NNF_ERR_NOMEM for its scratch, before anything is written. */
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,

@@ -249,18 +249,19 @@ static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf_
                                                                                      : 0;
 }
 
-/* The sparse tail: `tail` columns from j0, one dots_cols call per restart period. The
+/* The sparse tail: `tail` columns of C from j0, the first at column 0 of bt, one
+ * dots_cols call per restart period. The
  * ReLU waits until the tiles are done: read right after the kernel stored them, the
  * strided elements made the chapter's 200 x 100 -> 50 forward 0.45-0.5 us slower than
  * nnf_linear + nnf_relu, after the tiles 0.15-0.25 (paired medians of 41, loaded). */
 static void run_tail(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t j0,
-                     size_t tail, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
+                     size_t tail, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view bt,
                      float beta, float *c, size_t ldc, const nnf__sgemm_post *post)
 {
     nnf__sgemm_post_fill(post, j0, c + j0, ldc, m, tail);
     for (size_t pc = 0; pc < k; pc += period)
         kr->dots_cols(m, tail, min_size(period, k - pc), nnf__sgemm_at(a, 0, pc), a.rs, a.cs,
-                      nnf__sgemm_at(b, pc, j0), b.rs, b.cs, c + j0, ldc, alpha,
+                      nnf__sgemm_at(bt, pc, 0), bt.rs, bt.cs, c + j0, ldc, alpha,
                       pc == 0 ? beta : 1.0f);
 }
 
@@ -314,7 +315,9 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
     }
     const size_t tail = is_gemv(m, n, a, b) ? 0 : sparse_tail(kr, m, n, a);
     if (tail > 0)
-        run_tail(kr, period, m, n - tail, tail, k, alpha, a, b, beta, c, ldc, post);
+        run_tail(kr, period, m, n - tail, tail, k, alpha, a,
+                 (nnf__sgemm_view){nnf__sgemm_at(b, 0, n - tail), b.rs, b.cs}, beta, c, ldc,
+                 post);
     n -= tail;
     if (is_gemv(m, n, a, b))
         run_gemv(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
@@ -328,4 +331,37 @@ void nnf__sgemm_run(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_
         run_direct_packed_b(kr, period, m, n, k, alpha, a, b, beta, c, ldc, post);
     if (tail > 0)
         nnf__sgemm_post_relu(post, c + n, ldc, m, tail);
+}
+
+void nnf__sgemm_run_split(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                          float alpha, const nnf__sgemm_view *av, const float *b0,
+                          const float *b1, float beta, float *c, size_t ldc,
+                          const nnf__sgemm_post *post)
+{
+    const nnf__sgemm_view a = *av;
+    const size_t split = (size_t)kr->direct_split, w1 = n - split;
+    const nnf__sgemm_view first = {b0, (ptrdiff_t)split, 1}, second = {b1, (ptrdiff_t)w1, 1};
+    const size_t tail = sparse_tail(kr, m, n, a);
+    if (tail > 0)
+        run_tail(kr, KC, m, n - tail, tail, k, alpha, a,
+                 (nnf__sgemm_view){b1 + (w1 - tail), (ptrdiff_t)w1, 1}, beta, c, ldc, post);
+    const size_t cols = n - tail;
+    if (cols == split) {
+        run_direct(kr, KC, m, split, k, alpha, a, first, beta, c, ldc, post);
+    } else {
+        /* As run_direct: one tile per band (cols <= direct_nr), as many rows as it takes
+         * for this width. */
+        const size_t MR = direct_rows(kr, cols);
+        for (size_t ir = 0; ir < m; ir += MR) {
+            float *tile = c + ir * ldc;
+            size_t mr = min_size(MR, m - ir);
+            nnf__sgemm_post_fill(post, 0, tile, ldc, mr, cols);
+            kr->direct_ukernel_split(KC, k, nnf__sgemm_at(a, ir, 0), a.rs, a.cs, first.p,
+                                     first.rs, second.p, second.rs, tile, ldc, mr, cols,
+                                     alpha, beta);
+            nnf__sgemm_post_relu(post, tile, ldc, mr, cols);
+        }
+    }
+    if (tail > 0)
+        nnf__sgemm_post_relu(post, c + cols, ldc, m, tail);
 }

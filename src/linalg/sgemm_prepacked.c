@@ -231,6 +231,12 @@ static int panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix
            nnf__sgemm_choose_path(kr, m, b->n, b->k) == NNF__SGEMM_PATH_DIRECT;
 }
 
+static int two_panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b)
+{
+    return kr->direct_ukernel_split != NULL && b->W == (size_t)kr->direct_split &&
+           b->n > b->W && b->n <= (size_t)kr->direct_nr;
+}
+
 /* The panels as plain matrices (panels_as_plain), one nnf_sgemm product per panel. */
 static void run_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
                          float alpha, nnf__sgemm_view a, float beta, float *c, size_t ldc,
@@ -291,6 +297,11 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
     int fine = nnf__runtime_test_spread();
     int nt = nnf__sgemm_threads(2.0 * (double)m * (double)n * (double)k,
                                 nnf__threads_for_call());
+    if (!fine && nt == 1 && two_panels_as_plain(kr, b)) {
+        nnf__sgemm_run_split(kr, m, n, k, alpha, &av, b->data, b->data + b->W * k, beta, c,
+                             ldc, post);
+        return NNF_OK;
+    }
     if (!fine && panels_as_plain(kr, b, m, nt)) {
         run_as_plain(kr, b, m, alpha, av, beta, c, ldc, post);
         return NNF_OK;

@@ -208,20 +208,27 @@ static void run_rect(void *ctx, int64_t item, int participant)
  * - one panel at most 16 wide: the plain call's dots kernels and narrow tiles,
  *   5x784x10 0.90 -> 0.70 us, 12x784x10 2.34 -> 2.04;
  * - one panel under more than MR rows: the direct path's 8-row tiles, 32^3 0.415 ->
- *   0.353 us;
+ *   0.353 us; or under at most as many rows as the plain call's tiles take: 1x784x32
+ *   0.962 -> 0.853, 4x100x48 0.213 -> 0.191, 8x784x32 1.83 -> 1.75;
  * - several panels under more than 4 MR rows, where nnf_sgemm itself reads B in place
  *   (the direct path), one thread: tiles over the whole k with A in place, the narrow
  *   last panel through the sparse-tail GEMVs, as nnf_sgemm runs the same columns:
  *   200x100x50 12.7 -> 10.0 us, 100x200x50 13.1 -> 9.7, 200x784x50 98.7 -> 77.2,
  *   256^3 168 -> 159.
- * Batches of at most MR rows keep the sweep (one kernel call per panel over the whole
- * k, the 8x48 tile where the direct path leaves a 2-row one: 8x784x48 2.69 against
- * 3.01 us), and so do deep products under at most 4 MR rows (24x784x100 20.3 against
- * 20.6). */
+ * The sweep keeps a panel under 7-8 rows where the plain tiles take 6 (one kernel call
+ * per panel over the whole k, the 8x48 tile where the direct path leaves a 1-2 row one:
+ * 8x784x48 2.70 against 2.96-3.01 us, 7x784x48 2.39 against 3.01), several panels under
+ * at most 4 MR rows (24x784x100 20.3 against 20.6; 1x784x512 22.0 against nnf_sgemm's
+ * 35.0 on B as stored) unless two panels make one tile (two_panels_as_plain). */
 static int one_panel_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b,
                               size_t m)
 {
-    return b->n <= b->W && (b->n <= 16 || m > (size_t)kr->mr);
+    /* The rows of the plain call's direct tiles at this width (sgemm_paths.c,
+     * direct_rows): between them and MR, it leaves a 1-2 row tile the sweep does not. */
+    const size_t rows = kr->direct_narrow_mr > 0 && 2 * b->n <= (size_t)kr->direct_nr
+                            ? (size_t)kr->direct_narrow_mr
+                            : (size_t)kr->direct_mr;
+    return b->n <= b->W && (b->n <= 16 || m <= rows || m > (size_t)kr->mr);
 }
 
 static int panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
@@ -231,6 +238,10 @@ static int panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix
            nnf__sgemm_choose_path(kr, m, b->n, b->k) == NNF__SGEMM_PATH_DIRECT;
 }
 
+/* Two panels, the second at most 16 wide (n of 49-64), where nnf_sgemm runs one 64-wide
+ * tile per row band: the same tiles with their last vector from the second panel
+ * (nnf__sgemm_run_split), at any m: 64^3 2.72 -> 2.44 us, 1x100x50 0.248 -> 0.133,
+ * 9x100x50 0.778 -> 0.578, 8x784x50 3.95 against 4.00. */
 static int two_panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b)
 {
     return kr->direct_ukernel_split != NULL && b->W == (size_t)kr->direct_split &&

@@ -114,6 +114,8 @@ typedef struct {
     const nnf__sgemm_kernels *kr;
     const nnf__sgemm_plan *p;
     size_t m, n, k, level0;
+    int64_t levels;              /* the product's */
+    int a_in_place;              /* A stored by rows: the kernels read it unpacked */
     double packed_b, packed_a;   /* floats packed, summed over the items the cost saw */
 } packed_ctx;
 
@@ -129,7 +131,7 @@ static double packed_cost(const void *ctx, int64_t i)
     const size_t NR = (size_t)c->kr->nr;
     const size_t BCOLS = (size_t)p->b_cols;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
-    size_t kc = min_size(KC, c->k - (c->level0 + (size_t)it.pc) * KC);
+    size_t kc = nnf__sgemm_level_depth(c->k, c->levels, (int64_t)(c->level0 + (size_t)it.pc));
     size_t block = (size_t)it.jc * BCOLS, block_end = min_size(c->n, block + BCOLS);
     if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
         size_t j0 = block + (size_t)it.g * (size_t)p->panels_per_pack * NR;
@@ -144,7 +146,7 @@ static double packed_cost(const void *ctx, int64_t i)
     if (i0 >= rows_end)
         return 0.0;
     double mr = (double)min_size(QR, rows_end - i0), cost = 0.0;
-    if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0) {
+    if (!c->a_in_place && it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0) {
         double rows = (double)min_size((size_t)p->a_panels * QR, rows_end - i0);
         c->packed_a += rows * (double)kc;
         cost += rows * (double)kc * PACK_COST;
@@ -165,14 +167,15 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, nnf__sgemm_view a, size_
 {
     outcome o = {0.0, 0.0, INFINITY, 0.0, 0.0, v};
     nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, v);
-    const size_t levels = (k + KC - 1) / KC;
+    const size_t levels = (size_t)nnf__sgemm_levels(k, v);
     for (size_t r0 = 0; r0 < m; r0 += jobs.rows)
         for (size_t c0 = 0; c0 < n; c0 += jobs.cols)
             for (size_t l0 = 0; l0 < levels; l0 += (size_t)jobs.levels) {
                 nnf__sgemm_plan p;
                 size_t lv = min_size((size_t)jobs.levels, levels - l0);
                 packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
-                                min_size(jobs.cols, n - c0), k, l0, 0.0, 0.0};
+                                min_size(jobs.cols, n - c0), k, l0, (int64_t)levels,
+                                a.cs == 1, 0.0, 0.0};
                 nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
                 nnf__sgemm_plan_a(&p, a, v);
                 sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
@@ -265,7 +268,8 @@ static void check_table(const char *isa, const nnf__sgemm_kernels *kr)
                 double row_groups = ceil((double)sh->m / (double)j.rows);
                 double col_groups = ceil((double)sh->n / (double)j.cols);
                 assert_true(o.packed_b == (double)sh->k * (double)sh->n * row_groups);
-                assert_true(o.packed_a == (double)sh->m * (double)sh->k * col_groups);
+                double a_packs = a.cs == 1 ? 0.0 : col_groups;   /* in place: none */
+                assert_true(o.packed_a == (double)sh->m * (double)sh->k * a_packs);
             }
         }
     }

@@ -205,6 +205,13 @@ int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, i
 int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int participant,
                                int participants);
 
+/* The packed path's levels along k at a thread count: KC steps each, the last what is
+ * left, except that with few threads a last level of at most a few steps joins the one
+ * before it (sgemm_packed.c says why), which is then deeper than KC; level l starts at
+ * step l * KC either way. The depth of level l of `levels`. */
+int64_t nnf__sgemm_levels(size_t k, int threads);
+size_t nnf__sgemm_level_depth(size_t k, int64_t levels, int64_t level);
+
 /* How the packed path cuts a product into jobs: rows x cols of C per job, `levels` KC
  * levels per job; scratch floats one job needs. */
 typedef struct nnf__sgemm_jobs {

@@ -230,6 +230,16 @@ static void test_k_blocks(void **state)
         each_trans((problem){13, 70, ks[i], 0, 0, 0, 0.7f, 0.0f, 0}, 300 + i);
 }
 
+/* The packed path's joined last level (k = 400: 384 + 16 in one kernel call per tile)
+ * and AVX-512's unmasked 32-wide panel under 8 rows (n = 80: a panel of 48 and one of
+ * 32; m = 17: two 8-row panels and one row), C read or not. */
+static void test_joined_level_wide_tail(void **state)
+{
+    (void)state;
+    each_trans((problem){17, 80, 400, 0, 0, 0, 1.0f, 0.0f, 0}, 600);
+    each_trans((problem){17, 80, 400, 0, 0, 5, 0.5f, 1.5f, 0}, 604);
+}
+
 /* alpha and beta, with leading dimensions larger than needed (padding checked). */
 static void test_alpha_beta_ld(void **state)
 {
@@ -942,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_scalar_fma_build),
         cmocka_unit_test(test_n_tails),
         cmocka_unit_test(test_k_blocks),
+        cmocka_unit_test(test_joined_level_wide_tail),
         cmocka_unit_test(test_alpha_beta_ld),
         cmocka_unit_test(test_beta_zero_overwrites_nan),
         cmocka_unit_test(test_nan_rule),

@@ -3,7 +3,9 @@
  * 1) or a row stride apart (A in place beside a prepacked B: unit = 0). Panels are 48
  * wide but at the right edge of B, so only the full width gets unmasked, unrolled
  * tiles of every height (a prepacked B meets 1-8 rows of A); narrower ones run the
- * masked tiles, whatever their width (a full mask gives the same bits). */
+ * masked tiles, whatever their width (a full mask gives the same bits), except the
+ * 32-wide last panel of every power-of-two n > 32 (n = 512 is 10 panels of 48 and one
+ * of 32) under 8 rows: unmasked and unrolled, as the full width. */
 #include "kernels/avx512/sgemm_tile__avx512.h"
 
 /* rows, nv, unit, pair, masked, unroll */
@@ -23,6 +25,8 @@ ROWS_1_TO_8(1, 1, 1, 0)
 ROWS_1_TO_8(3, 0, 0, 1)
 NNF__AVX512_TILE(8, 3, 1, 0, 0, 1)
 NNF__AVX512_TILE(8, 3, 1, 0, 1, 1)
+NNF__AVX512_TILE(8, 2, 0, 0, 0, 1)
+NNF__AVX512_TILE(8, 2, 1, 0, 0, 1)
 
 #define BY_ROWS(nv, pair, m)                                                            \
     {tile_1_##nv##_0_##pair##_##m, tile_2_##nv##_0_##pair##_##m,                        \
@@ -45,6 +49,8 @@ void nnf__sgemm_ukernel_every_8x48__avx512(size_t period, size_t k, const float 
         one = rs_a == 1 && mr == 8 ? tile_8_3_1_0_0 : full[mr - 1];
     else if (nv == 3 && rs_a == 1 && mr == 8)
         one = tile_8_3_1_0_1;
+    else if (nr == 32 && mr == 8)
+        one = rs_a == 1 ? tile_8_2_1_0_0 : tile_8_2_0_0_0;
     else
         one = masked[nv - 1][mr - 1];
     if (nv == 1)

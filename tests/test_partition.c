@@ -129,10 +129,10 @@ static double packed_cost(const void *ctx, int64_t i)
     packed_ctx *c = (packed_ctx *)ctx;
     const nnf__sgemm_plan *p = c->p;
     const size_t NR = (size_t)c->kr->nr;
-    const size_t BCOLS = (size_t)p->b_cols;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
     size_t kc = nnf__sgemm_level_depth(c->k, c->levels, (int64_t)(c->level0 + (size_t)it.pc));
-    size_t block = (size_t)it.jc * BCOLS, block_end = min_size(c->n, block + BCOLS);
+    size_t block, block_end;
+    nnf__sgemm_plan_block(p, c->n, NR, it.jc, &block, &block_end);
     if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
         size_t j0 = block + (size_t)it.g * (size_t)p->panels_per_pack * NR;
         double w = j0 < block_end ? (double)min_size((size_t)p->panels_per_pack * NR,

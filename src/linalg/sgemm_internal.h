@@ -174,13 +174,18 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
  * of C gets its KC blocks in order: the numerics of kernels/sgemm_kernels.h). */
 typedef struct nnf__sgemm_plan {
     int64_t nic, npc, njc, nq, nch, nbp;
-    int64_t a_rows, b_cols;            /* A block rows, B block columns (equal blocks) */
+    int64_t a_rows, b_cols;            /* A block rows, B block columns (at most) */
     int64_t cw, panels_per_pack;       /* chunk columns, NR panels a pack */
     int64_t a_panels;                  /* items' rows of A one packer packs (1; see plan_a) */
     int64_t per0, per;                 /* items per (pc, jc) group in block ic 0 / later */
     int64_t items0, items;             /* items of block ic 0 / of the job */
     int64_t q_rows;                    /* rows of a compute item: MR or 2 MR (item q: q_rows x cw) */
 } nnf__sgemm_plan;
+
+/* Columns [*c0, *c1) of B block jc of a job n columns wide: NR panels shared out as
+ * evenly as they go (b_cols wide or one panel less). */
+void nnf__sgemm_plan_block(const nnf__sgemm_plan *p, size_t n, size_t nr, int64_t jc,
+                           size_t *c0, size_t *c1);
 
 typedef enum { NNF__SGEMM_ITEM_PACK_B, NNF__SGEMM_ITEM_COMPUTE } nnf__sgemm_item_kind;
 

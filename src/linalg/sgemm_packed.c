@@ -127,9 +127,9 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
     p->nq = ceil_div(p->a_rows, p->q_rows);
     p->npc = levels;
     p->njc = ceil_div((int64_t)n, BCOLS);
-    /* Equal B blocks too (1024 columns in blocks of 336 as 4 x 256, not 3 x 336 + 16:
-     * a 16-column block packs and sweeps at a third of the speed). */
-    p->b_cols = (int64_t)round_up((size_t)ceil_div((int64_t)n, p->njc), (size_t)NR);
+    /* Equal B blocks too, in whole NR panels (nnf__sgemm_plan_block): a 16-column block
+     * packs and sweeps at a third of the speed. */
+    p->b_cols = ceil_div(ceil_div((int64_t)n, NR), p->njc) * NR;
     /* NR panels per B block, at most */
     int64_t panels = ceil_div(p->b_cols, NR);
     p->panels_per_pack = fine ? 1 : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
@@ -148,6 +148,18 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
     p->per0 = p->nbp + p->per;
     p->items0 = p->npc * p->njc * p->per0;
     p->items = p->items0 + (p->nic - 1) * p->npc * p->njc * p->per;
+}
+
+void nnf__sgemm_plan_block(const nnf__sgemm_plan *p, size_t n, size_t nr, int64_t jc,
+                           size_t *c0, size_t *c1)
+{
+    /* Why panels: blocks of a fixed width left a sliver at the end whenever n is
+     * a power of two, e.g. 2048 as 6 x 336 + 32 (43 panels of 48), where the 32
+     * columns were a whole pass over A for 1.5% of the work; as 7 blocks of 6 or 7
+     * panels there is none. */
+    const size_t panels = (n + nr - 1) / nr, blocks = (size_t)p->njc;
+    *c0 = (size_t)jc * panels / blocks * nr;
+    *c1 = min_size(n, ((size_t)jc + 1) * panels / blocks * nr);
 }
 
 nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i)
@@ -357,7 +369,8 @@ static source_runs next_b_share(const packed_job *j, const nnf__sgemm_item *it)
     if (it->ic != 0 || share < from || j->level0 + pc >= j->levels ||
         (pc == p->npc && p->nic > 1))
         return none;
-    size_t c0 = (size_t)(jc * p->b_cols), c1 = min_size(j->n, c0 + (size_t)p->b_cols);
+    size_t c0, c1;
+    nnf__sgemm_plan_block(p, j->n, (size_t)j->kr->nr, jc, &c0, &c1);
     source_runs r = runs_of(j->b, k0, c0, nnf__sgemm_level_depth(j->k, j->levels, j->level0 + pc), c1 - c0);
     size_t shares = (size_t)(items - from), s = (size_t)(share - from);
     size_t r0 = r.runs * s / shares, r1 = r.runs * (s + 1) / shares;
@@ -372,13 +385,14 @@ static void run_item(void *ctx, int64_t i, int participant)
     const packed_job *j = ctx;
     const nnf__sgemm_plan *p = &j->plan;
     const nnf__sgemm_kernels *kr = j->kr;
-    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, BCOLS = (size_t)p->b_cols;
+    const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
     size_t k0 = (size_t)(j->level0 + it.pc) * KC;
     size_t kc = nnf__sgemm_level_depth(j->k, j->levels, j->level0 + it.pc);
     /* In a level, the NR panel holding column jr starts at jr * kc (A: row i at i * kc). */
     float *blevel = j->bbuf + (size_t)it.pc * KC * j->n_pad;
-    size_t block = (size_t)it.jc * BCOLS, block_end = min_size(j->n, block + BCOLS);
+    size_t block, block_end;
+    nnf__sgemm_plan_block(p, j->n, NR, it.jc, &block, &block_end);
     if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
         size_t j0 = block + (size_t)(it.g * p->panels_per_pack) * NR;
         if (j0 < block_end)

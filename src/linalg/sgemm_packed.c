@@ -413,7 +413,10 @@ static void run_item(void *ctx, int64_t i, int participant)
      * against dnnl_sgemm's in the same process went from 1.03-1.06x to 1.02-1.06x
      * with the caches warm and from 1.08-1.10x to 1.04-1.06x with 32 MiB touched
      * between calls (medians of 41, loaded). The kernel's k order, and so every bit,
-     * is the same either way. */
+     * is the same either way. A transposed A stays packed: read in place, its 8 rows
+     * of a step are half a line and every step a new line (2-4 KiB apart), and
+     * 1024^3:TA fell from 1.01-1.07x dnnl_sgemm's speed to 0.89-0.91x (bench_sgemm,
+     * 11 rounds, old/new/new/old, loaded). */
     const float *apanel = j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc;
     ptrdiff_t rs_a = 1, cs_a = (ptrdiff_t)MR, a_step = (ptrdiff_t)kc;
     const size_t a_rows = (size_t)p->a_panels * QR;

@@ -167,7 +167,9 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
  *     (ic == 0 only) nbp items packing the B block (pc, jc), a few NR panels each;
  *     nq x nch compute items: rows q (q_rows: one or two MR panels) x column chunk ch of the block,
  *     over this level; the chunk-0 item of jc == 0 at every a_panels-th q packs
- *     the A of its rows and of the a_panels - 1 items' rows after them first.
+ *     the A of its rows and of the a_panels - 1 items' rows after them first
+ *     (a transposed A only: A stored by rows is read in place, the packer item
+ *     packing nothing).
  * B and A stay packed for the whole job, so nothing is packed twice, however many
  * threads there are. A compute item waits for its B block's pack items, for its
  * A panel's packer, and for the same tile's previous level (k order, so every element

@@ -194,7 +194,9 @@ void nnf__sgemm_plan_a(nnf__sgemm_plan *p, nnf__sgemm_view a, int threads)
     /* Not more than a thread's share of the row panels: every thread's first item of a
      * level then packs, rather than waiting for a packer another thread holds. */
     int64_t most = p->nq / (threads > 1 ? threads : 1);
-    int64_t want = a.rs == 1 && a.cs != 1 ? ceil_div(A_RUN_BYTES, p->q_rows * (int64_t)sizeof(float)) : 1;
+    int64_t want = a.rs == 1 && a.cs != 1
+                       ? ceil_div(A_RUN_BYTES, p->q_rows * (int64_t)sizeof(float))
+                       : 1;
     p->a_panels = want < most ? want : most > 1 ? most : 1;
 }
 
@@ -371,7 +373,8 @@ static source_runs next_b_share(const packed_job *j, const nnf__sgemm_item *it)
         return none;
     size_t c0, c1;
     nnf__sgemm_plan_block(p, j->n, (size_t)j->kr->nr, jc, &c0, &c1);
-    source_runs r = runs_of(j->b, k0, c0, nnf__sgemm_level_depth(j->k, j->levels, j->level0 + pc), c1 - c0);
+    size_t depth = nnf__sgemm_level_depth(j->k, j->levels, j->level0 + pc);
+    source_runs r = runs_of(j->b, k0, c0, depth, c1 - c0);
     size_t shares = (size_t)(items - from), s = (size_t)(share - from);
     size_t r0 = r.runs * s / shares, r1 = r.runs * (s + 1) / shares;
     r.p += (ptrdiff_t)r0 * r.stride;
@@ -489,7 +492,8 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
             for (int64_t l0 = 0; l0 < levels; l0 += jobs.levels) {
                 nnf__sgemm_post shifted;
                 packed_job j = {.kr = kr, .period = period, .m = min_size(jobs.rows, m - r0),
-                                .n = min_size(jobs.cols, n - c0), .k = k, .level0 = l0, .levels = levels,
+                                .n = min_size(jobs.cols, n - c0), .k = k, .level0 = l0,
+                                .levels = levels,
                                 .alpha = alpha, .beta = beta, .c = c + r0 * ldc + c0,
                                 .ldc = ldc, .post = nnf__sgemm_post_at(post, c0, &shifted)};
                 j.a = (nnf__sgemm_view){nnf__sgemm_at(a, r0, 0), a.rs, a.cs};
@@ -500,7 +504,8 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.abuf = scratch;
                 j.a_in_place = a.cs == 1;
                 /* The job's levels of A, the last up to TAIL_MAX deeper, then B's. */
-                size_t depth = (size_t)(lv - 1) * KC + nnf__sgemm_level_depth(k, levels, l0 + lv - 1);
+                size_t depth = (size_t)(lv - 1) * KC +
+                               nnf__sgemm_level_depth(k, levels, l0 + lv - 1);
                 j.bbuf = scratch + depth * j.m_pad;
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
                 nnf__sgemm_plan_a(&j.plan, a, threads);

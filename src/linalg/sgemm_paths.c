@@ -250,10 +250,10 @@ static size_t sparse_tail(const nnf__sgemm_kernels *kr, size_t m, size_t n, nnf_
 }
 
 /* The sparse tail: `tail` columns of C from j0, the first at column 0 of bt, one
- * dots_cols call per restart period. The
- * ReLU waits until the tiles are done: read right after the kernel stored them, the
- * strided elements made the chapter's 200 x 100 -> 50 forward 0.45-0.5 us slower than
- * nnf_linear + nnf_relu, after the tiles 0.15-0.25 (paired medians of 41, loaded). */
+ * dots_cols call per restart period. The ReLU waits until the tiles are done: read
+ * right after the kernel stored them, the strided elements made the chapter's
+ * 200 x 100 -> 50 forward 0.45-0.5 us slower than nnf_linear + nnf_relu, after the
+ * tiles 0.15-0.25 (paired medians of 41, loaded). */
 static void run_tail(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t j0,
                      size_t tail, size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view bt,
                      float beta, float *c, size_t ldc, const nnf__sgemm_post *post)

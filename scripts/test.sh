@@ -107,7 +107,7 @@ echo "  total: $(minutes $SECONDS)"
 import json, os, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 for d in sys.argv[1:]:
-    for base in ("testlog.json", "memchecklog.json"):
+    for base in ("testlog.json", "memchecklog-valgrind.json"):  # --logbase + wrapper name
         log = os.path.join(d, "meson-logs", base)
         if not os.path.exists(log):
             continue

@@ -17,9 +17,9 @@ void BM_fma_peak(benchmark::State &state)
         state.SkipWithError("ISA not supported on this machine");
         return;
     }
-    float a = 0.999999f, b = 1e-7f;
     for (auto _ : state) {
-        benchmark::DoNotOptimize(a);   // opaque inputs: the chains cannot be folded away
+        // Inputs the optimiser cannot see: the chains cannot be folded away.
+        float a = nnf_bench::opaque(0.999999f), b = nnf_bench::opaque(1e-7f);
         benchmark::DoNotOptimize(Run(kIters, a, b));
     }
     state.counters["GFLOPS"] = benchmark::Counter(

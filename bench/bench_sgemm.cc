@@ -255,8 +255,7 @@ nnf_bench::contender chains_contender(const shape &s, nnf_isa isa)
         chains = nnf_bench::kPeakChains;
     }
     c.call = [zmm, chains, steps] {
-        float x = 0.999999f, y = 1e-7f;
-        benchmark::DoNotOptimize(x);
+        float x = nnf_bench::opaque(0.999999f), y = nnf_bench::opaque(1e-7f);
         benchmark::DoNotOptimize(chains_of(zmm, chains, (int)steps, x, y,
                                            std::make_integer_sequence<int, nnf_bench::kPeakChains>()));
         return true;

@@ -81,8 +81,7 @@ contender fma_contender(const std::string &name, contender::role role, bool zmm)
 {
     constexpr int kIters = 1024;
     contender c{name, role, [zmm] {
-                    float a = 0.999999f, b = 1e-7f;
-                    benchmark::DoNotOptimize(a);   // opaque: the chains cannot be folded away
+                    float a = opaque(0.999999f), b = opaque(1e-7f);   // not folded away
                     benchmark::DoNotOptimize(zmm ? fma_chains512(kIters, a, b)
                                                  : fma_chains256(kIters, a, b));
                     return true;

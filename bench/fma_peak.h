@@ -13,6 +13,17 @@ namespace nnf_bench {
 
 constexpr int kPeakChains = 12;
 
+// The chains' inputs, hidden from the optimiser. Through a volatile, not
+// benchmark::DoNotOptimize: GCC 12 compiles DoNotOptimize(x) on a float local ("+m,r")
+// to a load from an uninitialised stack slot, dropping the store of x's initial value,
+// so the chains ran on garbage; on Intel cores a subnormal there costs a microcode assist
+// per FMA (0.6 GFLOPS "peak" on an Emerald Rapids against 160 from the same loop).
+inline float opaque(float v)
+{
+    volatile float x = v;
+    return x;
+}
+
 // `iters` rounds of the chains: 2 * lanes * kPeakChains * iters flops. One function per
 // width: vector types cannot cross a function boundary compiled for a lower ISA without
 // changing the ABI. x and y should be opaque to the caller's optimiser.

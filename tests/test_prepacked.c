@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/dispatch.h"
 #include "nnf_test.h"
 #include "src/linalg/sgemm_internal.h"
 
@@ -111,6 +112,24 @@ static void test_same_bits_as_sgemm(void **state)
                 check_shape(&s);
             }
         }
+}
+
+/* A batch taller than MR sweeps the panels in column blocks of the CPU's B block, A
+ * transposed packed strip by strip: forced blocks of one, two and three panels (the B
+ * block of the running table, whole panels of the packing one) leave the bits alone. */
+static void test_blocked_sweep(void **state)
+{
+    (void)state;
+    static const int cols[] = {40, 100, 150};
+    for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
+        nnf__blocking_force(0, cols[ci]);
+        for (int t = 0; t < 4; t++) {
+            shape s = {20, 150, 500, t & 1 ? NNF_TRANS : NNF_NO_TRANS,
+                       t & 2 ? NNF_NO_TRANS : NNF_TRANS, 1.0f, t == 3 ? 0.5f : 0.0f};
+            check_shape(&s);
+        }
+    }
+    nnf__blocking_force(0, 0);
 }
 
 /* The post-ops (bias, ReLU) through every way the handle runs its panels (the sweep, B
@@ -297,6 +316,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bits_as_sgemm),
+        cmocka_unit_test(test_blocked_sweep),
         cmocka_unit_test(test_fused_routes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_matmul_prepacked),

@@ -220,6 +220,7 @@ groups(size_t kc, const float *a, size_t lda, size_t rows, const float *x, ptrdi
         ptrdiff_t incx, ptrdiff_t incw, float *y, ptrdiff_t incy, float alpha, float beta) \
     {                                                                                       \
         groups(kc, a, lda, rows, x, incx, incw, y, incy, alpha, beta, g, part, w, ta);     \
+        nnf__v_leave();                                                                     \
     }
 #define GROUPS_UP_TO_2(w, ta)                                                              \
     GROUPS_FN(2, 0, w, ta) GROUPS_FN(2, 1, w, ta) GROUPS_FN(1, 0, w, ta)                   \
@@ -507,6 +508,7 @@ typedef void tb_group_fn(size_t k, const float *a, size_t lda,
         float beta)                                                                         \
     {                                                                                       \
         tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, nq, 0);     \
+        nnf__v_leave();                                                                     \
     }
 #define TB_GROUPS(rows)                                                                  \
     TB_GROUP(rows, 1) TB_GROUP(rows, 2) TB_GROUP(rows, 3) TB_GROUP(rows, 4)
@@ -526,6 +528,7 @@ TB_GROUPS(6)
         float beta)                                                                         \
     {                                                                                       \
         tb_group(k, a, lda, base, ldb, c, ldc, order, keep, alpha, beta, rows, 1, nn);     \
+        nnf__v_leave();                                                                     \
     }
 #define NN_GROUPS(nn, name)                                                              \
     NN_GROUP(1, nn, name) NN_GROUP(2, nn, name) NN_GROUP(3, nn, name)                    \

@@ -210,6 +210,7 @@ typedef void nnf__avx512_tile_fn(size_t k, size_t kc1, size_t period, const floa
     {                                                                                        \
         nnf__avx512_tile(k, kc1, period, a, rs_a, cs_a, b, rs_b, NULL, 0, c, ldc, nr, alpha, \
                          beta, rows, nv, unit, pair, masked, unroll, 0);                     \
+        nnf__v_leave();                                                                      \
     }
 
 /* The call's k range, the sums restarting every `period` steps (KC, or a divisor of KC

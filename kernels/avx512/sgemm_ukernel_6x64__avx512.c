@@ -87,6 +87,7 @@ NNF__AVX512_KC_ENTRY(6x64)
     {                                                                                    \
         nnf__avx512_tile(k, 0, period, a, rs_a, cs_a, b, rs_b, b2, rs_b2, c, ldc, nr,    \
                          alpha, beta, rows, 4, 0, 0, masked, !masked || rows == 6, 3);  \
+        nnf__v_leave();                                                                  \
     }
 #define SPLIT_TILES(masked)                                                             \
     SPLIT_TILE(1, masked) SPLIT_TILE(2, masked) SPLIT_TILE(3, masked)                   \

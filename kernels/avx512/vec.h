@@ -22,6 +22,14 @@ typedef __m512 nnf__vf;     /* NNF__VL floats */
 typedef __m512i nnf__vi;    /* NNF__VL int32 */
 typedef __mmask16 nnf__vm;  /* one bit per lane */
 
+/* The last statement of every out-of-line helper that an exported kernel calls through
+ * a table of shapes. GCC 12 returns from such static helpers without VZEROUPPER, and the
+ * exported function, which holds no vector itself, adds none either: nnf returned to the
+ * caller's SSE code with the upper halves dirty, and an Intel core then pays for every
+ * SSE instruction (the scalar sgemm after one AVX-512 call: 60x slower on an Emerald
+ * Rapids). tests/test_upper_state.c reads the state after every kind of call. */
+static inline void nnf__v_leave(void) { _mm256_zeroupper(); }
+
 /* m <= 16 (1u << 16 is still defined for a 32-bit unsigned). */
 static inline nnf__vm nnf__v_first(size_t m) { return (nnf__vm)((1u << m) - 1u); }
 

@@ -11,9 +11,11 @@
  * memory front to back, as a plain read of W does (the 784 -> 512 layer's weights,
  * 1.6 MB, live in the L3 between calls).
  *
- * Taller batches go KC block by KC block, so one block of the panels they sweep (at
- * most 384 x 528 floats, 0.8 MB) stays in the L2 while every row strip of the rectangle
- * passes over it; A is read in place (a strip of 8 rows x 384 steps is 12 KiB of L1).
+ * Taller batches go column block by column block (the packed path's B block for this
+ * CPU, in whole panels), KC block by KC block within it, so one KC slice of the block's
+ * panels stays in the L2 while every row strip of the rectangle passes over it; A is
+ * read in place (a strip of 8 rows x 384 steps is 12 KiB of L1), or, transposed, copied
+ * strip by strip first.
  *
  * Bits: every element of C gets one kernel call per KC block, in k order, beta for the
  * first block and 1 after: the numerics contract of kernels/sgemm_kernels.h, so the result is

@@ -68,12 +68,19 @@ static void test_sgemm_paths(void **state)
     static const size_t shapes[][3] = {{1, 1, 1},   {8, 8, 8},     {5, 784, 10}, {1, 784, 512},
                                        {200, 100, 50}, {200, 50, 1}, {1, 200, 1}, {200, 1, 50},
                                        {64, 64, 64}, {131, 845, 150}, {9, 100, 50}};
-    const size_t most = 131 * 845;
-    float *a = filled(most, 1), *b = filled(most, 2), *c = filled(most, 3);
+    const size_t count = sizeof shapes / sizeof shapes[0];
+    size_t na = 0, nb = 0, nc = 0;   /* the largest A, B and C over the shapes */
+    for (size_t s = 0; s < count; s++) {
+        size_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+        na = m * k > na ? m * k : na;
+        nb = k * n > nb ? k * n : nb;
+        nc = m * n > nc ? m * n : nc;
+    }
+    float *a = filled(na, 1), *b = filled(nb, 2), *c = filled(nc, 3);
     for (int threads = 1; threads <= 2; threads++) {
         nnf_test_threads(threads);
         NNF_FOR_EACH_ISA(isa) {
-            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (size_t s = 0; s < count; s++)
                 for (int t = 0; t < 4; t++) {
                     size_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
                     nnf_trans ta = t & 1 ? NNF_TRANS : NNF_NO_TRANS;

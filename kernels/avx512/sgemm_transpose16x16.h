@@ -1,4 +1,5 @@
-/* 16x16 and 8x16 transposes in zmm registers for the AVX-512 transpose packing. Each
+/* 16x16 and 8x16 transposes in zmm registers for the AVX-512 transpose packing (the
+ * in-lane 4x4 transpose also serves the dots kernels' transposes on the way in). Each
  * register is loaded as four 128-bit pieces, e.g. of rows r, r+4, r+8 and r+12 (masked
  * broadcasts from memory), which does the two cross-lane shuffle stages on the load
  * ports; the in-lane 4x4 transposes then cost 8 shuffles per 64 floats, as in the AVX2

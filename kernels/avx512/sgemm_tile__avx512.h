@@ -11,7 +11,7 @@
  * run tiles with plain accesses throughout, whose epilogue is inline. Masked accesses
  * are cheap on AVX-512, but a sanitizer checks them lane by lane, so the masked tiles
  * keep their k loops rolled and their last vector's epilogue out of line: together
- * that keeps each kernel file's compile time under 30 s in the sanitizer builds.
+ * that keeps each tile kernel file's compile time under 40 s in the sanitizer builds.
  *
  * Few accumulators are latency-bound instead: 5 chains of 4-cycle FMAs cannot feed a
  * core that retires 2 zmm FMAs per cycle. The KC blocks of a call are independent

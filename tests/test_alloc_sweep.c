@@ -248,6 +248,34 @@ static nnf_status call_mm_given(fixture *f)
     return nnf_matmul(&f->t[0], f->t[1], f->t[2]);
 }
 
+/* A stored transposed (300 x 72, read as 72 x 300) times a prepacked B big enough for
+ * the handle's own sweep (nnf_sgemm would take its packed path here), which packs such
+ * an A a level at a time into sgemm's scratch. */
+static void make_prepacked(fixture *f)
+{
+    add(f, rnd(NNF_SHAPE(300, 72), 23));
+    add(f, rnd(NNF_SHAPE(300, 240), 24));
+}
+
+static nnf_status call_prepacked(fixture *f)
+{
+    nnf_packed_matrix *p = NULL;
+    nnf_tensor *x = NULL, *r = NULL;
+    nnf_status st = nnf_pack_matrix(&p, f->t[1]);
+    if (st == NNF_OK)
+        st = nnf_transpose(&x, f->t[0], 0, 1);
+    if (st == NNF_OK)
+        st = nnf_matmul_prepacked(&r, x, p);
+    nnf_tensor_free(x);
+    nnf_packed_free(p);
+    if (st != NNF_OK) {
+        assert_null(r);
+        return st;
+    }
+    f->result = r;
+    return NNF_OK;
+}
+
 static void make_einsum(fixture *f)
 {
     add(f, rnd(NNF_SHAPE(4, 6, 5), 6));
@@ -515,6 +543,7 @@ static const sweep_case cases[] = {
     {"matmul (packed)", make_mm, call_mm},
     {"matmul (batched, copy)", make_mm, call_mm_batched},
     {"matmul (given output)", make_mm_given, call_mm_given},
+    {"matmul (prepacked A^T)", make_prepacked, call_prepacked},
     {"einsum", make_einsum, call_einsum},
     {"views", make_views, call_views},
     {"broadcast add", make_bcast, call_add_broadcast},

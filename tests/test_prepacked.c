@@ -114,9 +114,10 @@ static void test_same_bits_as_sgemm(void **state)
         }
 }
 
-/* A batch taller than MR sweeps the panels in column blocks of the CPU's B block, A
- * transposed packed strip by strip: forced blocks of one, two and three panels (the B
- * block of the running table, whole panels of the packing one) leave the bits alone. */
+/* A batch taller than MR sweeps the panels in column blocks of the CPU's B block, a
+ * transposed A packed a level at a time: forced blocks of one, two and three panels (the
+ * B block of the running table, whole panels of the packing one) and forced levels of
+ * 8 and 16 rows leave the bits alone. */
 static void test_blocked_sweep(void **state)
 {
     (void)state;
@@ -128,6 +129,15 @@ static void test_blocked_sweep(void **state)
                        t & 2 ? NNF_NO_TRANS : NNF_TRANS, 1.0f, t == 3 ? 0.5f : 0.0f};
             check_shape(&s);
         }
+    }
+    /* A transposed A, packed a level of a_block_rows rows at a time: several levels per
+     * rectangle (the last one short), and at 3 threads rectangles of 16 or 8 rows, each
+     * thread packing into its own part of the scratch. */
+    static const int rows[] = {8, 16};
+    for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+        nnf__blocking_force(rows[ri], 0);
+        shape s = {200, 150, 100, NNF_TRANS, NNF_NO_TRANS, 1.0f, 0.5f};
+        check_shape(&s);
     }
     nnf__blocking_force(0, 0);
 }

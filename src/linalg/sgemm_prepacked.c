@@ -14,8 +14,9 @@
  * Taller batches go column block by column block (the packed path's B block for this
  * CPU, in whole panels), KC block by KC block within it, so one KC slice of the block's
  * panels stays in the L2 while every row strip of the rectangle passes over it; A is
- * read in place (a strip of 8 rows x 384 steps is 12 KiB of L1), or, transposed, copied
- * strip by strip first.
+ * read in place (a strip of 8 rows x 384 steps is 12 KiB of L1). A transposed A is
+ * packed instead, a KC level of up to a_block_rows rows at a time, as the packed path
+ * packs it, and every column block of the level reads that copy.
  *
  * Bits: every element of C gets one kernel call per KC block, in k order, beta for the
  * first block and 1 after: the numerics contract of kernels/sgemm_kernels.h, so the result is
@@ -33,7 +34,9 @@
 #include "src/linalg/sgemm_internal.h"
 
 enum { KC = NNF__SGEMM_KC };
-enum { STRIP_MR_MAX = 16 };   /* rows of a transposed A strip packed on the stack (24 KiB) */
+/* A transposed A's packed levels: at most 1M floats (4 MiB) per thread and 4M (16 MiB)
+ * in all, the packed path's budgets for a job alone and for a team's. */
+enum { A_LEVEL_FLOATS = 1 << 20, A_TEAM_FLOATS = 1 << 22 };
 
 struct nnf_packed_matrix {
     size_t k, n, W;
@@ -155,6 +158,8 @@ typedef struct {
     float *c;
     size_t ldc;
     const nnf__sgemm_post *post;
+    float *abuf;         /* a transposed A's levels: a_rows x KC floats per participant */
+    size_t a_rows;       /* rows per packed level, a multiple of MR (0: A read in place) */
 } prepacked_job;
 
 /* Columns [j0, j1) of panel `panel` (width w) against rows [i0, i0 + mr), steps
@@ -178,9 +183,25 @@ static void sweep_panel(const prepacked_job *j, nnf__sgemm_view a, const float *
     }
 }
 
+/* The panels of columns [cb, cb1) against rows [i0, i1), steps [t0, t0 + kc), strip
+ * by strip of MR rows, strip r0 at a + (r0 - i0) * a_step (A's row stride in place,
+ * kc in a packed level). */
+static void sweep_block(const prepacked_job *j, nnf__sgemm_view a, ptrdiff_t a_step,
+                        size_t i0, size_t i1, size_t cb, size_t cb1, size_t t0, size_t kc)
+{
+    const nnf_packed_matrix *b = j->b;
+    const size_t MR = (size_t)j->kr->mr;
+    const float beta = t0 == 0 ? j->beta : 1.0f;
+    for (size_t r0 = i0; r0 < i1; r0 += MR) {
+        nnf__sgemm_view strip = {a.p + (ptrdiff_t)(r0 - i0) * a_step, a.rs, a.cs};
+        for (size_t c0 = cb; c0 < cb1; c0 += b->W)
+            sweep_panel(j, strip, b->data + c0 * b->k, min_size(b->W, b->n - c0), c0, r0,
+                        min_size(MR, i1 - r0), t0, kc, beta);
+    }
+}
+
 static void run_rect(void *ctx, int64_t item, int participant)
 {
-    (void)participant;
     const prepacked_job *j = ctx;
     const nnf_packed_matrix *b = j->b;
     const size_t MR = (size_t)j->kr->mr, k = b->k;
@@ -197,31 +218,34 @@ static void run_rect(void *ctx, int64_t item, int participant)
      * that the KC slice every row strip sweeps stays in the L2: a whole 2048-wide slice
      * is 3 MiB (2048^3 one thread, Emerald Rapids: 203 ms against the plain call's 146
      * before). Each tile still gets its KC blocks in k order: the same bits. */
-    float strip[STRIP_MR_MAX * KC];
     const size_t panels = (size_t)j->kr->b_block_cols / b->W;
     const size_t block = (panels > 1 ? panels : 1) * b->W;
-    for (size_t cb = n0; cb < n1; cb += block) {
-        size_t cb1 = min_size(cb + block, n1);
+    if (j->a_rows == 0) {   /* A's rows contiguous: read in place */
+        for (size_t cb = n0; cb < n1; cb += block)
+            for (size_t t0 = 0; t0 < k; t0 += KC)
+                sweep_block(j, (nnf__sgemm_view){nnf__sgemm_at(j->a, m0, t0), j->a.rs, 1},
+                            j->a.rs, m0, m1, cb, min_size(cb + block, n1), t0,
+                            min_size(KC, k - t0));
+        return;
+    }
+    /* A transposed: read in place, each step's 8 values are half a line a row of the
+     * stored matrix apart, one line (often a page) per step for every panel a strip
+     * meets (1024^3:TA, one thread, Emerald Rapids: 27.0 ms against the plain call's
+     * 20.1, which packs A). Packed a strip at a time on the stack, the strip's lines
+     * were read again for each column block, half of each line per strip. So a level
+     * of up to a_rows rows is packed once, whole lines front to back by the table's own
+     * packer, and every column block of the level reads it: the kernel sees the same
+     * values, the same bits. */
+    float *abuf = j->abuf + (size_t)participant * j->a_rows * KC;
+    for (size_t g0 = m0; g0 < m1; g0 += j->a_rows) {
+        size_t g1 = min_size(g0 + j->a_rows, m1);
         for (size_t t0 = 0; t0 < k; t0 += KC) {
             size_t kc = min_size(KC, k - t0);
-            float beta = t0 == 0 ? j->beta : 1.0f;
-            for (size_t i0 = m0; i0 < m1; i0 += MR) {
-                size_t mr = min_size(MR, m1 - i0);
-                nnf__sgemm_view a = {nnf__sgemm_at(j->a, i0, t0), j->a.rs, j->a.cs};
-                /* A transposed A read in place puts each step's few values a row of
-                 * the stored matrix apart: one cache line, often one page, per step for
-                 * every panel the strip meets (1024^3:TA, one thread, Emerald Rapids:
-                 * 27.0 ms against the plain call's 20.1, which packs A). Packed k-major
-                 * by the table's own packer, the kernel reads the same values: the
-                 * same bits. */
-                if (a.rs == 1 && a.cs != 1 && mr <= STRIP_MR_MAX) {
-                    j->kr->pack_copy(kc, mr, mr, a.p, (size_t)a.cs, strip);
-                    a = (nnf__sgemm_view){strip, 1, (ptrdiff_t)mr};
-                }
-                for (size_t c0 = cb; c0 < cb1; c0 += b->W)
-                    sweep_panel(j, a, b->data + c0 * k, min_size(b->W, b->n - c0), c0, i0,
-                                mr, t0, kc, beta);
-            }
+            nnf__sgemm_pack(j->kr, kc, g1 - g0, MR, nnf__sgemm_at(j->a, g0, t0), j->a.rs,
+                            j->a.cs, abuf);
+            for (size_t cb = n0; cb < n1; cb += block)
+                sweep_block(j, (nnf__sgemm_view){abuf, 1, (ptrdiff_t)MR}, (ptrdiff_t)kc, g0,
+                            g1, cb, min_size(cb + block, n1), t0, kc);
         }
     }
 }
@@ -344,14 +368,32 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
         run_as_plain(kr, b, m, alpha, av, beta, c, ldc, post);
         return NNF_OK;
     }
-    prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, (size_t)kr->mr, b->W, nt, fine),
-                       m, alpha, av, beta, c, ldc, post};
-    if (nt == 1 && !fine) {
-        j.r = (nnf__sgemm_rects){m, n, (size_t)kr->mr, b->W, 1, 1};
-        run_rect(&j, 0, 0);
-    } else {
-        nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
+    const size_t MR = (size_t)kr->mr;
+    prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, MR, b->W, nt, fine),
+                       m, alpha, av, beta, c, ldc, post, NULL, 0};
+    if (nt == 1 && !fine)
+        j.r = (nnf__sgemm_rects){m, n, MR, b->W, 1, 1};
+    /* A transposed A under rectangles taller than MR rows: each participant's packed
+     * level, allocated before anything is written. */
+    const size_t tiles = (m + MR - 1) / MR, rect_rows = (tiles + (size_t)j.r.down - 1) /
+                                                       (size_t)j.r.down * MR;
+    float *scratch = NULL;
+    if (t && rect_rows > MR) {
+        size_t budget = min_size(A_LEVEL_FLOATS, A_TEAM_FLOATS / (size_t)nt);
+        size_t most = min_size((size_t)kr->a_block_rows, budget / KC) / MR * MR;
+        j.a_rows = min_size(rect_rows, most > MR ? most : MR);
+        scratch = nnf__sgemm_scratch((size_t)nt * j.a_rows * KC);
+        NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
+                      "out of memory for %zu bytes of packed A (m = %zu, k = %zu)",
+                      (size_t)nt * j.a_rows * KC * sizeof(float), m, k);
+        j.abuf = scratch;
     }
+    if (nt == 1 && !fine)
+        run_rect(&j, 0, 0);
+    else
+        nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
+    if (scratch != NULL)
+        nnf__sgemm_scratch_done(scratch);
     return NNF_OK;
 }
 

@@ -175,11 +175,11 @@ void BM_peer(benchmark::State &state)
     finish(state, s, threads, nnf_bench::peer_name(p));
 }
 
-// The slot for nnf's prepacked weights (issue 13): a product whose op(B) is packed once
-// and then multiplied by many times, with the same bits as nnf_sgemm. When nnf has that
-// API, return it here as a nnf_bench::prepared (pack_seconds: the packing): every row
-// then times it as "nnf:prepacked" beside "nnf", checks its bits against nnf's and
-// reports the peers against it too (xp:<peer>). Null: no such API yet.
+// nnf's prepacked weights (nnf_pack_b, nnf_sgemm_packed_b): op(B) packed once, then
+// multiplied by many times with the same bits as nnf_sgemm. Every row times it as
+// "nnf:prepacked" beside "nnf", checks its bits against nnf's and reports the peers
+// against it too (xp:<peer>); pack_seconds is the packing, timed apart. Null when the
+// packing fails.
 struct nnf_prepacked final : nnf_bench::prepared {
     nnf_bench::gemm_args g;
     nnf_packed_matrix *packed = nullptr;

@@ -21,15 +21,25 @@ namespace {
 // a quarter of a second per row of short calls.
 constexpr double kBatchSeconds = 2e-3;
 
-double cpu_now()
+double clock_now(clockid_t clock)
 {
     timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double cpu_now()
+{
+    return clock_now(CLOCK_PROCESS_CPUTIME_ID);
+}
+
 // Calls per batch: doubles a warm batch until it lasts an eighth of kBatchSeconds, then
-// scales. 0 if a call failed.
+// scales. 0 if a call failed. Sized by the calling thread's CPU time, not the process's:
+// that also counts every other thread, and at its start OpenBLAS's pool thread (there is
+// one unless OPENBLAS_NUM_THREADS=1 is set before it loads) spins on the other core for
+// ~0.1 s. A calibration inside that spin timed one training step of the chapter at over
+// 1.3 ms: a batch of one cold step per round, and nnf's step at 118-133 us instead of
+// 45-60 in 4 of 10 bench_train_step processes on the Emerald Rapids.
 long calibrate(contender &c)
 {
     if (c.enter)
@@ -37,11 +47,11 @@ long calibrate(contender &c)
     if (!c.call())
         return 0;
     for (long reps = 1;; reps *= 2) {
-        double t0 = cpu_now();
+        double t0 = clock_now(CLOCK_THREAD_CPUTIME_ID);
         for (long i = 0; i < reps; i++)
             if (!c.call())
                 return 0;
-        double t = cpu_now() - t0;
+        double t = clock_now(CLOCK_THREAD_CPUTIME_ID) - t0;
         if (t >= kBatchSeconds / 8 || reps >= (1L << 24))
             return std::max(1L, std::lround(reps * kBatchSeconds / std::max(t, 1e-9)));
     }

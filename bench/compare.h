@@ -2,9 +2,9 @@
 // slow spell of a shared machine hits all of them alike (bench_util.h's take_turns for
 // two, generalised). Each Google Benchmark iteration is one round; in a round every
 // contender runs one batch of calls (about kBatchSeconds long, the count fixed once per
-// row), in an order that rotates by one each round. Times are the process's CPU time
-// (every thread a library starts is charged to it; waiting for a core is not), so rows
-// are meant for one thread per library.
+// row, from the calling thread's CPU time), in an order that rotates by one each round.
+// Times are the process's CPU time (every thread a library starts is charged to it;
+// waiting for a core is not), so rows are meant for one thread per library.
 //
 //     std::vector<nnf_bench::contender> cs;
 //     cs.push_back({"nnf", contender::role::nnf, [&] { return run_nnf(); }});

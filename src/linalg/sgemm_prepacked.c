@@ -222,10 +222,11 @@ static void run_rect(void *ctx, int64_t item, int participant)
     const size_t block = (panels > 1 ? panels : 1) * b->W;
     if (j->a_rows == 0) {   /* A's rows contiguous: read in place */
         for (size_t cb = n0; cb < n1; cb += block)
-            for (size_t t0 = 0; t0 < k; t0 += KC)
-                sweep_block(j, (nnf__sgemm_view){nnf__sgemm_at(j->a, m0, t0), j->a.rs, 1},
-                            j->a.rs, m0, m1, cb, min_size(cb + block, n1), t0,
+            for (size_t t0 = 0; t0 < k; t0 += KC) {
+                nnf__sgemm_view a = {nnf__sgemm_at(j->a, m0, t0), j->a.rs, j->a.cs};
+                sweep_block(j, a, j->a.rs, m0, m1, cb, min_size(cb + block, n1), t0,
                             min_size(KC, k - t0));
+            }
         return;
     }
     /* A transposed: read in place, each step's 8 values are half a line a row of the
@@ -377,23 +378,21 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
      * level, allocated before anything is written. */
     const size_t tiles = (m + MR - 1) / MR, rect_rows = (tiles + (size_t)j.r.down - 1) /
                                                        (size_t)j.r.down * MR;
-    float *scratch = NULL;
     if (t && rect_rows > MR) {
         size_t budget = min_size(A_LEVEL_FLOATS, A_TEAM_FLOATS / (size_t)nt);
         size_t most = min_size((size_t)kr->a_block_rows, budget / KC) / MR * MR;
         j.a_rows = min_size(rect_rows, most > MR ? most : MR);
-        scratch = nnf__sgemm_scratch((size_t)nt * j.a_rows * KC);
-        NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
+        j.abuf = nnf__sgemm_scratch((size_t)nt * j.a_rows * KC);
+        NNF_RETURN_IF(j.abuf == NULL, NNF_ERR_NOMEM,
                       "out of memory for %zu bytes of packed A (m = %zu, k = %zu)",
                       (size_t)nt * j.a_rows * KC * sizeof(float), m, k);
-        j.abuf = scratch;
     }
     if (nt == 1 && !fine)
         run_rect(&j, 0, 0);
     else
         nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
-    if (scratch != NULL)
-        nnf__sgemm_scratch_done(scratch);
+    if (j.abuf != NULL)
+        nnf__sgemm_scratch_done(j.abuf);
     return NNF_OK;
 }
 

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Which ISA and thread count a failing comparison ran on, for its message. */
+#define NNF_TEST_WHERE nnf_isa_name(nnf_isa_active()), nnf_get_num_threads()
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -90,20 +93,23 @@ void nnf_test_assert_close(const float *got, const double *want, size_t n, doubl
         double g = got[i], w = want[i];
         if (isnan(w) || isnan(g)) {
             if (!(isnan(w) && isnan(g)))
-                fail_msg("element %zu: got %.9g, want %.9g", i, g, w);
+                fail_msg("%s, %d thread(s): element %zu: got %.9g, want %.9g", NNF_TEST_WHERE,
+                         i, g, w);
             continue;
         }
         if (isinf(w) || isinf(g)) {
             if (g != w)
-                fail_msg("element %zu: got %.9g, want %.9g", i, g, w);
+                fail_msg("%s, %d thread(s): element %zu: got %.9g, want %.9g", NNF_TEST_WHERE,
+                         i, g, w);
             continue;
         }
         double err = fabs(g - w);
         if (err > max_err)
             max_err = err;
         if (err > atol + rtol * fabs(w))
-            fail_msg("element %zu: got %.9g, want %.9g (error %.3g > %.3g + %.3g * |want|)",
-                     i, g, w, err, atol, rtol);
+            fail_msg("%s, %d thread(s): element %zu: got %.9g, want %.9g "
+                     "(error %.3g > %.3g + %.3g * |want|)",
+                     NNF_TEST_WHERE, i, g, w, err, atol, rtol);
     }
 }
 
@@ -114,7 +120,8 @@ void nnf_test_assert_bits_equal(const float *a, const float *b, size_t n)
         memcpy(&x, &a[i], sizeof x);
         memcpy(&y, &b[i], sizeof y);
         if (x != y)
-            fail_msg("element %zu differs: %.9g (0x%08x) vs %.9g (0x%08x)", i, a[i], x, b[i], y);
+            fail_msg("%s, %d thread(s): element %zu differs: %.9g (0x%08x) vs %.9g (0x%08x)",
+                     NNF_TEST_WHERE, i, a[i], x, b[i], y);
     }
 }
 

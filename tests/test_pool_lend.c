@@ -23,11 +23,13 @@ typedef struct {
     atomic_int by[ITEMS];   /* participant + 1 that ran each item */
 } spin_job;
 
-/* ~100 us of work: long enough that a worker joins before the caller is done. */
+/* ~100 us of work: long enough that a worker joins before the caller is done. valgrind
+ * runs one thread at a time and hands over only every few milliseconds, so there each
+ * item takes 2 ms. */
 static void spin_item(void *ctx, int64_t item, int participant)
 {
     spin_job *j = ctx;
-    uint64_t end = nnf__now_ns() + 100000;
+    uint64_t end = nnf__now_ns() + (nnf_test_under_valgrind() ? 2000000 : 100000);
     while (nnf__now_ns() < end)
         nnf__cpu_relax();
     atomic_store(&j->by[item], participant + 1);
@@ -62,8 +64,12 @@ static void test_caller_lends_its_cpu(void **state)
         /* The stall ended at the lend (or after 2 s, and then there was none). */
         assert_true(nnf__runtime_lends() > before);
     }
-    assert_true(stalled_rounds > 0);
     NNF_ASSERT_OK(nnf_set_num_threads(1));
+    /* Under valgrind's one-thread-at-a-time scheduler a run in which the worker never got
+     * in proves nothing either way (the native runs assert it); there it is a skip. */
+    if (stalled_rounds == 0 && nnf_test_under_valgrind())
+        skip();
+    assert_true(stalled_rounds > 0);
 }
 
 /* ---- reductions under a stall ---- */

@@ -37,5 +37,6 @@ const nnf__kernels nnf__kernels_avx512 = {
         /* Split where a prepacked B's panels (nr above) meet. */
         .direct_ukernel_split = nnf__sgemm_ukernel_split_6x64__avx512,
         .direct_split = 48,
+        .direct_column = nnf__sgemm_ukernel_column_6x64__avx512,
     },
 };

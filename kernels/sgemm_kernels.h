@@ -178,6 +178,14 @@ typedef void (*nnf__sgemm_ukernel_split_fn)(size_t period, size_t k, const float
                                             float *c, size_t ldc, size_t mr, size_t nr,
                                             float alpha, float beta);
 
+/* direct_ukernel_every down a column of C m rows tall, nr <= direct_nr wide: bands of
+ * `band` rows (direct_mr, or direct_narrow_mr where the width takes it), the last one
+ * shorter, each exactly the call above would make, so the bits are its bits. */
+typedef void (*nnf__sgemm_ukernel_column_fn)(size_t period, size_t m, size_t band, size_t k,
+                                             const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
+                                             const float *b, ptrdiff_t rs_b, float *c,
+                                             size_t ldc, size_t nr, float alpha, float beta);
+
 typedef struct nnf__sgemm_kernels {
     int mr, nr;        /* register block of the micro-kernel on packed panels */
     int direct_mr, direct_nr;  /* ... and on operands read in place (the direct path) */
@@ -210,6 +218,7 @@ typedef struct nnf__sgemm_kernels {
     nnf__sgemm_dots_cols_fn dots_cols;
     nnf__sgemm_ukernel_split_fn direct_ukernel_split;   /* NULL: none */
     int direct_split;
+    nnf__sgemm_ukernel_column_fn direct_column;   /* NULL: one call per band */
 } nnf__sgemm_kernels;
 
 /* Declarations of one ISA's kernels, for its kernels/<isa>/kernels.h: the micro-kernel

@@ -28,5 +28,8 @@ void nnf__sgemm_ukernel_split_6x64__avx512(size_t, size_t, const float *, ptrdif
                                            ptrdiff_t, const float *, ptrdiff_t, const float *,
                                            ptrdiff_t, float *, size_t, size_t, size_t, float,
                                            float);
+void nnf__sgemm_ukernel_column_6x64__avx512(size_t, size_t, size_t, size_t, const float *,
+                                            ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t,
+                                            float *, size_t, size_t, float, float);
 
 #endif

@@ -129,6 +129,13 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
                        float *c, size_t ldc, const nnf__sgemm_post *post)
 {
     const size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
+    if (n > 0 && n <= NR && post == NULL && kr->direct_column != NULL) {
+        /* One column of tiles, nothing between them: the kernel walks the bands. (n is 0
+         * when every column went to the sparse tail.) */
+        kr->direct_column(period, m, MR, k, a.p, a.rs, a.cs, b.p, b.rs, c, ldc, n, alpha,
+                          beta);
+        return;
+    }
     for (size_t ir = 0; ir < m; ir += MR) {
         size_t mr = min_size(MR, m - ir);
         for (size_t jr = 0; jr < n; jr += NR) {

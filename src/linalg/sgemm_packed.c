@@ -26,8 +26,8 @@
  * speed from the L2 (an 8 x 384 A panel 1.3-1.8k TSC ticks against 0.5k, a 48-wide B
  * panel 15-17k against 3k). So while a compute item's kernels run, they ask the
  * caches for what the next packing will read (prefetch_runs): a share of the next A
- * packer's source (one panel, or A_RUN_BYTES-wide runs of a transposed A), and a share
- * of the next B block's source in the last items before it.
+ * packer's source (A_RUN_BYTES-wide runs of a transposed A; A stored by rows is not
+ * packed), and a share of the next B block's source in the last items before it.
  */
 #include <stdint.h>
 
@@ -441,11 +441,16 @@ static void run_item(void *ctx, int64_t i, int participant)
      * one panel of a transposed A (kc runs of MR floats, half a line each): asking for
      * its 384 lines slowed the sweep more than it sped the packing (per-item medians,
      * mlp-wgrad: sweep 16.4k -> 17.2k TSC ticks, packing 2.8k -> 2.3k; NN at 1024^3:
-     * 16.4k -> 16.9k and 1.34k -> 0.59k); a_panels packs several at once instead. */
+     * 16.4k -> 16.9k and 1.34k -> 0.59k); a_panels packs several at once instead.
+     * Nor for an A read in place, which no packer reads: asking for the next row
+     * panel's 8 rows (192 lines a B block) cost the sweeps more than the caches' own
+     * prefetchers lose on 8 sequential rows. On the Zen 5, 1024^3 went from 206 to
+     * 209-210 GFLOPS, 2048^3 from 203 to 207, 512^3 from 207 to 208.5 (old and new
+     * libraries in alternating processes, medians of 6-12); the big MLP's forward
+     * stayed at 199. */
     source_runs next_a = {NULL, 0, 0, 0}, next_b = next_b_share(j, &it);
     size_t next0 = (size_t)(it.ic * p->a_rows) + (size_t)(it.q - it.q % p->a_panels) * QR + a_rows;
-    if ((it.jc == 0 || j->a_in_place) && it.ch == 0 && next0 < rows_end &&
-        (j->a.cs == 1 || p->a_panels > 1)) {
+    if (!j->a_in_place && it.jc == 0 && it.ch == 0 && next0 < rows_end && p->a_panels > 1) {
         next_a = runs_of(j->a, next0, k0, min_size(a_rows, rows_end - next0), kc);
         size_t share = (size_t)(it.q % p->a_panels), shares = (size_t)p->a_panels;
         size_t r0 = next_a.runs * share / shares, r1 = next_a.runs * (share + 1) / shares;

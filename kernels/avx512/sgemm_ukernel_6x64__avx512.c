@@ -92,14 +92,16 @@ void nnf__sgemm_ukernel_column_6x64__avx512(size_t period, size_t m, size_t band
 {
     nnf__avx512_tile_fn *one, *pair;
     choose(band, nr, rs_a, &one, &pair);
-    size_t ir = 0;
-    for (; ir + band <= m; ir += band)
-        nnf__avx512_blocks(one, pair, period, k, a + (ptrdiff_t)ir * rs_a, rs_a, cs_a, b, rs_b,
-                           c + ir * ldc, ldc, nr, alpha, beta);
-    if (ir < m)
-        nnf__sgemm_ukernel_every_6x64__avx512(period, k, a + (ptrdiff_t)ir * rs_a, rs_a, cs_a,
-                                              b, rs_b, c + ir * ldc, ldc, m - ir, nr, alpha,
-                                              beta);
+    for (size_t ir = 0, rows; ir < m; ir += rows) {
+        rows = nnf__sgemm_band(m, band, ir);
+        if (rows == band)
+            nnf__avx512_blocks(one, pair, period, k, a + (ptrdiff_t)ir * rs_a, rs_a, cs_a, b,
+                               rs_b, c + ir * ldc, ldc, nr, alpha, beta);
+        else
+            nnf__sgemm_ukernel_every_6x64__avx512(period, k, a + (ptrdiff_t)ir * rs_a, rs_a,
+                                                  cs_a, b, rs_b, c + ir * ldc, ldc, rows, nr,
+                                                  alpha, beta);
+    }
 }
 
 NNF__AVX512_KC_ENTRY(6x64)

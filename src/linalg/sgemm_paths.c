@@ -136,8 +136,8 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
                           beta);
         return;
     }
-    for (size_t ir = 0; ir < m; ir += MR) {
-        size_t mr = min_size(MR, m - ir);
+    for (size_t ir = 0, mr; ir < m; ir += mr) {
+        mr = nnf__sgemm_band(m, MR, ir);
         for (size_t jr = 0; jr < n; jr += NR) {
             float *tile = c + ir * ldc + jr;
             size_t nr = min_size(NR, n - jr);
@@ -177,9 +177,9 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
         for (size_t pc = 0; pc < k; pc += KC) {
             size_t kc = min_size(KC, k - pc);
             nnf__sgemm_pack(kr, kc, nr, nr, nnf__sgemm_at(b, pc, jr), b.cs, b.rs, bbuf);
-            for (size_t ir = 0; ir < m; ir += MR) {
+            for (size_t ir = 0, mr; ir < m; ir += mr) {
                 float *tile = c + ir * ldc + jr;
-                size_t mr = min_size(MR, m - ir);
+                mr = nnf__sgemm_band(m, MR, ir);
                 if (pc == 0)
                     nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
                 nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every,
@@ -359,9 +359,9 @@ void nnf__sgemm_run_split(const nnf__sgemm_kernels *kr, size_t m, size_t n, size
         /* As run_direct: one tile per band (cols <= direct_nr), as many rows as it takes
          * for this width. */
         const size_t MR = direct_rows(kr, cols);
-        for (size_t ir = 0; ir < m; ir += MR) {
+        for (size_t ir = 0, mr; ir < m; ir += mr) {
             float *tile = c + ir * ldc;
-            size_t mr = min_size(MR, m - ir);
+            mr = nnf__sgemm_band(m, MR, ir);
             nnf__sgemm_post_fill(post, 0, tile, ldc, mr, cols);
             kr->direct_ukernel_split(KC, k, nnf__sgemm_at(a, ir, 0), a.rs, a.cs, first.p,
                                      first.rs, second.p, second.rs, tile, ldc, mr, cols,

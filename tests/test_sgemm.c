@@ -311,6 +311,22 @@ static void test_small_m_trans_b(void **state)
                                  seed++);
 }
 
+/* x @ w.t() with many rows and a narrow w (a classifier's last layer): the B^T panel
+ * holds all of a k over KC and each tile runs over it in one call; row bands (AVX-512: 8) whose
+ * remainder (67 = 7 x 8 + 6 + 5, 70 = 8 x 8 + 6) shares the last full band's rows. */
+static void test_tall_trans_b_narrow(void **state)
+{
+    (void)state;
+    static const size_t ms[] = {67, 70}, ns[] = {10, 29}, ks[] = {390, 900};
+    uint64_t seed = 870;
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < 2; j++)
+            for (size_t l = 0; l < 2; l++)
+                check_everywhere(&(problem){ms[i], ns[j], ks[l], NNF_NO_TRANS, NNF_TRANS,
+                                            l, 1.0f, j ? 0.5f : 0.0f, 0},
+                                 seed++);
+}
+
 /* One or two columns past a multiple of AVX-512's 16 with 32 rows or more: those
  * columns go through dots_cols (sgemm_paths.c, sparse_tail). */
 static void test_sparse_tail_columns(void **state)
@@ -962,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_depth_one),
         cmocka_unit_test(test_one_row_restarts),
         cmocka_unit_test(test_small_m_trans_b),
+        cmocka_unit_test(test_tall_trans_b_narrow),
         cmocka_unit_test(test_small_m_no_trans),
         cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_tail_column_groups),

@@ -152,8 +152,12 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
 }
 
 /* B transposed (its columns contiguous): A in place, B packed one kc x nr panel at a
- * time, each panel used by every row panel before the next is packed. The panel is
- * exactly as wide as the tile (rs_b = nr, not NR): 5x784x10 then packs 10 floats per
+ * time, each panel used by every row panel before the next is packed; kc is all of k
+ * where that fits the buffer, and narrow panels get the narrow row bands of
+ * direct_rows, as B as stored does. Both for a classifier's x @ w.t(), where each KC
+ * level read A and C again, in 6-row bands of 6 FMA chains for one vector a row (Zen 5,
+ * alternating processes, medians of 5: 4096x512x10 71-81 -> 87-98 GFLOPS, 1000x784x16
+ * 146 -> 166). The panel is exactly as wide as the tile (rs_b = nr, not NR): 5x784x10 then packs 10 floats per
  * k step, not a 64-float row with 54 unused. It lives on the stack (KC x
  * NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate. Shallow
  * products get panels as wide as the register block (x @ w^T with k = 100 runs one
@@ -166,7 +170,7 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
 {
     enum { BUF = KC * NNF__SGEMM_STACK_NR };
     _Alignas(64) float bbuf[BUF];
-    const size_t MR = (size_t)kr->direct_mr;
+    const size_t MR = direct_rows(kr, n);
     /* A cut panel keeps whole 64-byte lines of 16 floats (whole vectors on any ISA). */
     enum { LINE = 16 };
     size_t NR = min_size((size_t)kr->direct_nr, BUF / min_size(KC, k));
@@ -174,8 +178,11 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
         NR -= NR % LINE;
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
-        for (size_t pc = 0; pc < k; pc += KC) {
-            size_t kc = min_size(KC, k - pc);
+        /* All of k at once where it fits: each tile then runs over the whole k (the
+         * kernel cuts the KC blocks), so A is read in one pass and C once. */
+        const size_t depth = k * nr <= BUF ? k : KC;
+        for (size_t pc = 0; pc < k; pc += depth) {
+            size_t kc = min_size(depth, k - pc);
             nnf__sgemm_pack(kr, kc, nr, nr, nnf__sgemm_at(b, pc, jr), b.cs, b.rs, bbuf);
             for (size_t ir = 0, mr; ir < m; ir += mr) {
                 float *tile = c + ir * ldc + jr;

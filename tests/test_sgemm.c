@@ -414,8 +414,8 @@ static void test_depth_one(void **state)
     each_trans((problem){19, 1, 1, 0, 0, 0, 2.0f, 1.0f, 0}, 1303);
     each_trans((problem){9, 17, 1, 0, 0, 0, 1.0f, 0.0f, 1}, 1304);
 
-    /* Infinities and NaNs in A and B, only in A, only in B (the kernels try beta 0's
-     * finite rows first and do them again), in neither (products that overflow and
+    /* Infinities and NaNs in A and B, only in A, only in B (the kernels check A, B and
+     * alpha before taking beta 0's finite rows), in neither (products that overflow and
      * underflow). */
     enum { M = 9, N = 21 };
     static const float specials[] = {0.0f, -0.0f, 1.0f, -2.5f, INFINITY, -INFINITY, NAN,
@@ -437,17 +437,24 @@ static void test_depth_one(void **state)
             for (size_t j = 0; j < N; j++)
                 want[i * N + j] = nnf__sgemm_epilogue1(fmaf(a[i], b[j], 0.0f),
                                                        &c0[i * N + j], alphas[y], betas[x]);
+        /* A as a column (lda 1) and strided (lda 2: its finiteness checked apart). */
+        float a2[2 * M];
+        for (size_t i = 0; i < M; i++)
+            a2[2 * i] = a2[2 * i + 1] = a[i];
         NNF_FOR_EACH_ISA(isa) {
-            memcpy(c, c0, sizeof c);
-            NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, 1, alphas[y], a, 1,
-                                    b, N, betas[x], c, N));
-            for (size_t q = 0; q < M * N; q++)
-                if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
-                    fail_msg("depth 1 on %s, set %d, alpha %g beta %g: C[%zu][%zu] = %a, "
-                             "want %a (a %g, b %g, c %g)", nnf_isa_name(isa), set,
-                             (double)alphas[y], (double)betas[x], q / N, q % N, (double)c[q],
-                             (double)want[q], (double)a[q / N], (double)b[q % N],
-                             (double)c0[q]);
+            for (size_t lda = 1; lda <= 2; lda++) {
+                memcpy(c, c0, sizeof c);
+                NNF_ASSERT_OK(nnf_sgemm(NNF_NO_TRANS, NNF_NO_TRANS, M, N, 1, alphas[y],
+                                        lda == 1 ? a : a2, lda, b, N, betas[x], c, N));
+                for (size_t q = 0; q < M * N; q++)
+                    if (memcmp(&c[q], &want[q], sizeof c[q]) != 0)
+                        fail_msg("depth 1 on %s, set %d, lda %zu, alpha %g beta %g: "
+                                 "C[%zu][%zu] = %a, want %a (a %g, b %g, c %g)",
+                                 nnf_isa_name(isa), set, lda, (double)alphas[y],
+                                 (double)betas[x], q / N, q % N, (double)c[q],
+                                 (double)want[q], (double)a[q / N], (double)b[q % N],
+                                 (double)c0[q]);
+            }
         }
     }
     nnf_test_restore_isa();

@@ -312,8 +312,9 @@ static void test_small_m_trans_b(void **state)
 }
 
 /* x @ w.t() with many rows and a narrow w (a classifier's last layer): the B^T panel
- * holds all of a k over KC and each tile runs over it in one call; row bands (AVX-512: 8) whose
- * remainder (67 = 7 x 8 + 6 + 5, 70 = 8 x 8 + 6) shares the last full band's rows. */
+ * holds all of a k over KC and each tile runs over it in one call; row bands (AVX-512:
+ * 8 rows) whose remainder (67 = 7 x 8 + 6 + 5, 70 = 8 x 8 + 6) shares the last full
+ * band's rows. */
 static void test_tall_trans_b_narrow(void **state)
 {
     (void)state;

@@ -157,11 +157,11 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
  * direct_rows, as B as stored does. Both for a classifier's x @ w.t(), where each KC
  * level read A and C again, in 6-row bands of 6 FMA chains for one vector a row (Zen 5,
  * alternating processes, medians of 5: 4096x512x10 71-81 -> 87-98 GFLOPS, 1000x784x16
- * 146 -> 166). The panel is exactly as wide as the tile (rs_b = nr, not NR): 5x784x10 then packs 10 floats per
- * k step, not a 64-float row with 54 unused. It lives on the stack (KC x
- * NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate. Shallow
- * products get panels as wide as the register block (x @ w^T with k = 100 runs one
- * 50-wide tile per row band, not 32 + 18); deeper ones narrower, in multiples of 16
+ * 146 -> 166). The panel is exactly as wide as the tile (rs_b = nr, not NR): 5x784x10
+ * then packs 10 floats per k step, not a 64-float row with 54 unused. It lives on the
+ * stack (KC x NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate.
+ * Shallow products get panels as wide as the register block (x @ w^T with k = 100 runs
+ * one 50-wide tile per row band, not 32 + 18); deeper ones narrower, in multiples of 16
  * columns. */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, size_t m,
                                 size_t n, size_t k, float alpha, nnf__sgemm_view a,

@@ -208,6 +208,8 @@ static void test_post_ops_bits(void **state)
         {200, 50, 1, N_, N_, 2},     /* k = 1: the outer-product kernel */
         {3, 7, 1, N_, T_, 0},
         {1, 1, 1000, N_, T_, 0},     /* one element: dot_every */
+        {8, 100, 300, N_, N_, 2},    /* direct, 8 rows: one band of the packed kernel */
+        {16, 260, 300, N_, N_, 1},   /* direct, B past the budget: column blocks */
         {64, 17, 900, N_, N_, 2},    /* a sparse tail column as GEMV, 3 levels */
         {64, 50, 900, N_, T_, 2},    /* direct with B packed, 3 levels */
         {97, 130, 1000, N_, T_, 1},  /* packed, 3 levels, odd tails */

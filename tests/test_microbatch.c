@@ -106,6 +106,10 @@ static void test_sgemm_restart(void **state)
     check_restart(32, NNF_NO_TRANS, NNF_NO_TRANS, 40, 36, 100, 0.5f);
     check_restart(16, NNF_NO_TRANS, NNF_TRANS, 33, 19, 70, 0.0f);
     check_restart(16, NNF_TRANS, NNF_NO_TRANS, 50, 52, 100, 1.0f);
+    /* B as stored through AVX-512's 8x48 tiles on the direct path: 8 rows in one band,
+     * and few rows against a B past the budget, column block by column block. */
+    check_restart(16, NNF_NO_TRANS, NNF_NO_TRANS, 8, 100, 300, 0.5f);
+    check_restart(32, NNF_TRANS, NNF_NO_TRANS, 12, 260, 300, 0.0f);
     float c = 0.0f;
     NNF_ASSERT_FAILS(nnf__sgemm_restart(0, NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 1, 1.0f, &c, 1,
                                         &c, 1, 0.0f, &c, 1), NNF_ERR_INVALID);

@@ -581,6 +581,33 @@ static void test_small_m_no_trans(void **state)
     free(b);
 }
 
+/* B as stored on the direct path, through the packed path's register block where it
+ * has more rows than the direct one (AVX-512: 8x48 against 6x64; sgemm_paths.c,
+ * run_direct): 7-8 rows at any width, fewer bands with a full enough last tile (56 and
+ * 40 rows; 40 x 160 keeps 6x64, its last tile 16 wide, as does k = 10), and few rows
+ * against a B past the budget (k * n > 64K floats), which go column block by column
+ * block: row counts through one, two and three bands with partial ones, widths with a
+ * partial last block and a sparse tail, k past a KC block, A as stored and transposed. */
+static void test_direct_wide_bands(void **state)
+{
+    (void)state;
+    static const problem ps[] = {
+        {7, 70, 385, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 0.0f, 0},
+        {8, 100, 50, NNF_TRANS, NNF_NO_TRANS, 1, -0.5f, 1.5f, 0},
+        {8, 200, 200, NNF_NO_TRANS, NNF_NO_TRANS, 2, 1.0f, 0.5f, 0},
+        {56, 96, 70, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 0.0f, 0},
+        {40, 80, 33, NNF_TRANS, NNF_NO_TRANS, 1, 1.0f, 1.5f, 0},
+        {40, 160, 20, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 0.0f, 0},
+        {30, 96, 10, NNF_NO_TRANS, NNF_NO_TRANS, 1, 1.0f, 0.5f, 0},
+        {7, 250, 300, NNF_NO_TRANS, NNF_NO_TRANS, 1, 1.0f, 0.0f, 0},
+        {12, 260, 300, NNF_TRANS, NNF_NO_TRANS, 0, -0.5f, 0.5f, 0},
+        {16, 288, 400, NNF_NO_TRANS, NNF_NO_TRANS, 2, 1.0f, 0.0f, 0},
+        {23, 250, 300, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 1.5f, 0},
+    };
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+        check_everywhere(&ps[i], 1900 + i);
+}
+
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks
  * in the packed path, kept thin in the other dimensions for qemu. */
 static void test_many_blocks(void **state)
@@ -988,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_small_m_trans_b),
         cmocka_unit_test(test_tall_trans_b_narrow),
         cmocka_unit_test(test_small_m_no_trans),
+        cmocka_unit_test(test_direct_wide_bands),
         cmocka_unit_test(test_sparse_tail_columns),
         cmocka_unit_test(test_tail_column_groups),
         cmocka_unit_test(test_narrow_row_bands),

@@ -123,12 +123,33 @@ static size_t direct_cols(const nnf__sgemm_kernels *kr, size_t n)
 }
 
 /* B's rows contiguous: both operands read in place, tile by tile, each tile over the
- * whole k in one call (the kernel cuts it into KC blocks). */
+ * whole k in one call (the kernel cuts it into KC blocks).
+ *
+ * Few rows against a B past the budget of choose_path (k * n > 64K floats, a quarter
+ * of the L2) go column block by column block, every row band through a block before
+ * the next: band by band, every band read all of B again from memory (a batch of 8
+ * through a 784 x 512 weight stored in x out read its 1.6 MB twice). Only while A and
+ * a block of B are as small (m * k and k * NR <= 64K floats): the blocks each read A
+ * again, and a block must still be in the L2 for the next band (10 x 4096 @ 4096 x 512,
+ * the big MLP's g^T @ h, in 48-column blocks 4096 deep: 131 -> 121 GFLOPS).
+ *
+ * Where the packed path's register block has more rows than the direct one (AVX-512:
+ * 8x48 against 6x64, the same 24 accumulators), it takes over when that saves row bands
+ * (each a pass over B, and 7-8 rows are two bands of 4: 12-16 FMA chains instead of
+ * 24), unless its last tile would be a narrow one (n = 160 or 256 end on 16 columns,
+ * one vector of 8 chains) or k is under 16 (such tiles are bound by their stores of C,
+ * and 48-wide rows straddle lines that 64-wide ones fill: 4096 x 10 @ 10 x 512, the big
+ * MLP's g @ W2, lost 4%), and on the column blocks above. The bits are the same either
+ * way (the contract of kernels/sgemm_kernels.h). Zen 5, one thread, old and new library
+ * in alternating processes, medians of 7: 8 x 784 @ 784 x 512 104 -> 149 GFLOPS, 12 rows
+ * 140 -> 170, 8 x 384 @ 384 x 96 172 -> 211, 128^3 190 -> 202, 224^3 194 -> 205; 160^3,
+ * 100^3 and 256^3 unchanged. */
 static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                        size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc, const nnf__sgemm_post *post)
 {
-    const size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
+    enum { BUDGET = 64 * 1024, SHALLOW = 16 };
+    size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
     if (n > 0 && n <= NR && post == NULL && kr->direct_column != NULL) {
         /* One column of tiles, nothing between them: the kernel walks the bands. (n is 0
          * when every column went to the sparse tail.) */
@@ -136,17 +157,33 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
                           beta);
         return;
     }
-    for (size_t ir = 0, mr; ir < m; ir += mr) {
-        mr = nnf__sgemm_band(m, MR, ir);
-        for (size_t jr = 0; jr < n; jr += NR) {
-            float *tile = c + ir * ldc + jr;
-            size_t nr = min_size(NR, n - jr);
-            nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
-            nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every, period, k,
-                                     nnf__sgemm_at(a, ir, 0), a.rs, a.cs,
-                                     nnf__sgemm_at(b, 0, jr), b.rs, tile, ldc, mr, nr, alpha,
-                                     beta);
-            nnf__sgemm_post_relu(post, tile, ldc, mr, nr);
+    const int by_columns = k * n > BUDGET && m * k <= BUDGET && k * NR <= BUDGET;
+    nnf__sgemm_ukernel_fn ukernel = kr->direct_ukernel;
+    nnf__sgemm_ukernel_every_fn every = kr->direct_ukernel_every;
+    const size_t PR = (size_t)kr->mr, PN = (size_t)kr->nr;
+    const int fewer_bands = (m + PR - 1) / PR < (m + MR - 1) / MR && k >= SHALLOW;
+    const int full_last = n % PN == 0 || n % PN > PN / 2;
+    if (PR > MR && m > MR && (by_columns || (fewer_bands && (m <= PR || full_last)))) {
+        MR = PR;
+        NR = PN;
+        ukernel = kr->ukernel;
+        every = kr->ukernel_every;
+    }
+    /* by_columns: one block of NR columns per pass over the bands; else all of them */
+    const size_t block = by_columns ? NR : n;
+    for (size_t j0 = 0; j0 < n; j0 += block) {
+        const size_t j1 = min_size(n, j0 + block);
+        for (size_t ir = 0, mr; ir < m; ir += mr) {
+            mr = nnf__sgemm_band(m, MR, ir);
+            for (size_t jr = j0; jr < j1; jr += NR) {
+                float *tile = c + ir * ldc + jr;
+                size_t nr = min_size(NR, j1 - jr);
+                nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
+                nnf__sgemm_ukernel_every(ukernel, every, period, k, nnf__sgemm_at(a, ir, 0),
+                                         a.rs, a.cs, nnf__sgemm_at(b, 0, jr), b.rs, tile, ldc,
+                                         mr, nr, alpha, beta);
+                nnf__sgemm_post_relu(post, tile, ldc, mr, nr);
+            }
         }
     }
 }

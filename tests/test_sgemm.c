@@ -587,7 +587,8 @@ static void test_small_m_no_trans(void **state)
  * 40 rows; 40 x 160 keeps 6x64, its last tile 16 wide, as does k = 10), and few rows
  * against a B past the budget (k * n > 64K floats), which go column block by column
  * block: row counts through one, two and three bands with partial ones, widths with a
- * partial last block and a sparse tail, k past a KC block, A as stored and transposed. */
+ * partial last block and a sparse tail, k past a KC block, A as stored and transposed;
+ * and B transposed, whose panels the same rule gives the 8x48 block (run_direct_packed_b). */
 static void test_direct_wide_bands(void **state)
 {
     (void)state;
@@ -603,6 +604,9 @@ static void test_direct_wide_bands(void **state)
         {12, 260, 300, NNF_TRANS, NNF_NO_TRANS, 0, -0.5f, 0.5f, 0},
         {16, 288, 400, NNF_NO_TRANS, NNF_NO_TRANS, 2, 1.0f, 0.0f, 0},
         {23, 250, 300, NNF_NO_TRANS, NNF_NO_TRANS, 0, 1.0f, 1.5f, 0},
+        {8, 100, 300, NNF_NO_TRANS, NNF_TRANS, 1, 1.0f, 0.0f, 0},
+        {7, 70, 385, NNF_TRANS, NNF_TRANS, 0, -0.5f, 0.5f, 0},
+        {56, 96, 70, NNF_NO_TRANS, NNF_TRANS, 2, 1.0f, 1.5f, 0},
     };
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         check_everywhere(&ps[i], 1900 + i);

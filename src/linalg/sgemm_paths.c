@@ -10,7 +10,11 @@
 
 #include "src/ops/eltwise_iter.h"
 
-enum { KC = NNF__SGEMM_KC };
+enum {
+    KC = NNF__SGEMM_KC,
+    BUDGET = 64 * 1024,   /* floats: a quarter of a 1 MiB L2 */
+    SHALLOW = 16,         /* k under which a direct tile is bound by its stores of C */
+};
 
 static nnf__sgemm_path forced_path = NNF__SGEMM_PATH_AUTO;
 
@@ -35,7 +39,7 @@ nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, s
      * L2, e.g. 256^3 and all of the chapter's products), reading in place is cheaper. */
     if (m <= 4 * (size_t)kr->mr || n <= 2 * (size_t)kr->nr)
         return NNF__SGEMM_PATH_DIRECT;
-    if (k * n <= 64 * 1024)
+    if (k * n <= BUDGET)
         return NNF__SGEMM_PATH_DIRECT;
     return NNF__SGEMM_PATH_PACKED;
 }
@@ -122,6 +126,17 @@ static size_t direct_cols(const nnf__sgemm_kernels *kr, size_t n)
     return (vecs + tiles - 1) / tiles * vl;
 }
 
+/* Whether the packed path's register block (kr->mr x kr->nr) takes the direct path's
+ * row bands of MR rows: see run_direct. */
+static int wide_bands(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, size_t MR,
+                      int by_columns)
+{
+    const size_t PR = (size_t)kr->mr, PN = (size_t)kr->nr;
+    const int fewer_bands = (m + PR - 1) / PR < (m + MR - 1) / MR && k >= SHALLOW;
+    const int full_last = n % PN == 0 || n % PN > PN / 2;
+    return PR > MR && m > MR && (by_columns || (fewer_bands && (m <= PR || full_last)));
+}
+
 /* B's rows contiguous: both operands read in place, tile by tile, each tile over the
  * whole k in one call (the kernel cuts it into KC blocks).
  *
@@ -148,7 +163,6 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
                        size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc, const nnf__sgemm_post *post)
 {
-    enum { BUDGET = 64 * 1024, SHALLOW = 16 };
     size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
     if (n > 0 && n <= NR && post == NULL && kr->direct_column != NULL) {
         /* One column of tiles, nothing between them: the kernel walks the bands. (n is 0
@@ -160,12 +174,9 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
     const int by_columns = k * n > BUDGET && m * k <= BUDGET && k * NR <= BUDGET;
     nnf__sgemm_ukernel_fn ukernel = kr->direct_ukernel;
     nnf__sgemm_ukernel_every_fn every = kr->direct_ukernel_every;
-    const size_t PR = (size_t)kr->mr, PN = (size_t)kr->nr;
-    const int fewer_bands = (m + PR - 1) / PR < (m + MR - 1) / MR && k >= SHALLOW;
-    const int full_last = n % PN == 0 || n % PN > PN / 2;
-    if (PR > MR && m > MR && (by_columns || (fewer_bands && (m <= PR || full_last)))) {
-        MR = PR;
-        NR = PN;
+    if (wide_bands(kr, m, n, k, MR, by_columns)) {
+        MR = (size_t)kr->mr;
+        NR = (size_t)kr->nr;
         ukernel = kr->ukernel;
         every = kr->ukernel_every;
     }
@@ -199,7 +210,9 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
  * stack (KC x NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate.
  * Shallow products get panels as wide as the register block (x @ w^T with k = 100 runs
  * one 50-wide tile per row band, not 32 + 18); deeper ones narrower, in multiples of 16
- * columns. */
+ * columns. The register block is chosen as run_direct's (wide_bands): 8 x 784 @ (512 x
+ * 784)^T, a batch of 8 through a Linear without a prepacked handle, 90 -> 99 GFLOPS,
+ * 7 x 300 @ (100 x 300)^T 80 -> 90 (Zen 5, alternating processes, medians of 5). */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, size_t m,
                                 size_t n, size_t k, float alpha, nnf__sgemm_view a,
                                 nnf__sgemm_view b, float beta, float *c, size_t ldc,
@@ -207,11 +220,19 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
 {
     enum { BUF = KC * NNF__SGEMM_STACK_NR };
     _Alignas(64) float bbuf[BUF];
-    const size_t MR = direct_rows(kr, n);
+    size_t MR = direct_rows(kr, n), WIDE = (size_t)kr->direct_nr;
+    nnf__sgemm_ukernel_fn ukernel = kr->direct_ukernel;
+    nnf__sgemm_ukernel_every_fn every = kr->direct_ukernel_every;
+    if (wide_bands(kr, m, n, k, MR, 0)) {
+        MR = (size_t)kr->mr;
+        WIDE = (size_t)kr->nr;
+        ukernel = kr->ukernel;
+        every = kr->ukernel_every;
+    }
     /* A cut panel keeps whole 64-byte lines of 16 floats (whole vectors on any ISA). */
     enum { LINE = 16 };
-    size_t NR = min_size((size_t)kr->direct_nr, BUF / min_size(KC, k));
-    if (NR < (size_t)kr->direct_nr && NR > LINE)
+    size_t NR = min_size(WIDE, BUF / min_size(KC, k));
+    if (NR < WIDE && NR > LINE)
         NR -= NR % LINE;
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
@@ -226,7 +247,7 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
                 mr = nnf__sgemm_band(m, MR, ir);
                 if (pc == 0)
                     nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
-                nnf__sgemm_ukernel_every(kr->direct_ukernel, kr->direct_ukernel_every,
+                nnf__sgemm_ukernel_every(ukernel, every,
                                          period, kc, nnf__sgemm_at(a, ir, pc), a.rs, a.cs,
                                          bbuf, (ptrdiff_t)nr, tile, ldc, mr, nr, alpha,
                                          pc == 0 ? beta : 1.0f);

@@ -75,6 +75,8 @@ const shape shapes[] = {
     // product) and the bias gradient ones @ y.g (one element; Lin restarts it every 32).
     {"outer:200x1x50", NNF_NO_TRANS, NNF_NO_TRANS, 200, 50, 1},
     {"dot:1x200x1", NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 200},
+    // The chapter's Linear, lin(x, w, b) = x @ w + b with w stored in x out, at batch 8.
+    {"linear-b8-NN:8x784x512", NNF_NO_TRANS, NNF_NO_TRANS, 8, 512, 784},
 };
 constexpr int n_shapes = sizeof shapes / sizeof shapes[0];
 

@@ -193,6 +193,13 @@ static void check_everywhere(const problem *p, uint64_t seed)
 
 static const nnf_trans trans[2] = {NNF_NO_TRANS, NNF_TRANS};
 
+/* check_everywhere on each of n problems, seeds from seed on. */
+static void check_list(const problem *ps, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        check_everywhere(&ps[i], seed + i);
+}
+
 static void each_trans(problem p, uint64_t seed)
 {
     for (int x = 0; x < 2; x++)
@@ -291,8 +298,7 @@ static void test_chapter_shapes(void **state)
         {50, 1, 200, NNF_TRANS, NNF_NO_TRANS, 0, 1.0f, 1.0f, 0},
         {1, 50, 200, NNF_NO_TRANS, NNF_TRANS, 0, 1.0f, 0.0f, 0},
     };
-    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
-        check_everywhere(&ps[i], 700 + i);
+    check_list(ps, sizeof ps / sizeof ps[0], 700);
 }
 
 /* x @ w.t() at small batch (AVX-512's dots_tb: B^T's rows transposed in registers):
@@ -608,8 +614,7 @@ static void test_direct_wide_bands(void **state)
         {7, 70, 385, NNF_TRANS, NNF_TRANS, 0, -0.5f, 0.5f, 0},
         {56, 96, 70, NNF_NO_TRANS, NNF_TRANS, 2, 1.0f, 1.5f, 0},
     };
-    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
-        check_everywhere(&ps[i], 1900 + i);
+    check_list(ps, sizeof ps / sizeof ps[0], 1900);
 }
 
 /* Shapes with several MC (2048 on x86, 960 on NEON), NC (240-384) and KC (384) blocks

@@ -126,15 +126,24 @@ static size_t direct_cols(const nnf__sgemm_kernels *kr, size_t n)
     return (vecs + tiles - 1) / tiles * vl;
 }
 
-/* Whether the packed path's register block (kr->mr x kr->nr) takes the direct path's
- * row bands of MR rows: see run_direct. */
-static int wide_bands(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, size_t MR,
-                      int by_columns)
+/* A register block of the direct path: its rows and (widest) columns, and its kernel. */
+typedef struct {
+    size_t mr, nr;
+    nnf__sgemm_ukernel_fn ukernel;
+    nnf__sgemm_ukernel_every_fn every;
+} direct_block;
+
+/* The direct kernel in MR x NR tiles, or the packed path's register block (kr->mr x
+ * kr->nr) where run_direct's comment says it takes the bands. */
+static direct_block choose_block(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                                 size_t MR, size_t NR, int by_columns)
 {
     const size_t PR = (size_t)kr->mr, PN = (size_t)kr->nr;
     const int fewer_bands = (m + PR - 1) / PR < (m + MR - 1) / MR && k >= SHALLOW;
     const int full_last = n % PN == 0 || n % PN > PN / 2;
-    return PR > MR && m > MR && (by_columns || (fewer_bands && (m <= PR || full_last)));
+    if (PR > MR && m > MR && (by_columns || (fewer_bands && (m <= PR || full_last))))
+        return (direct_block){PR, PN, kr->ukernel, kr->ukernel_every};
+    return (direct_block){MR, NR, kr->direct_ukernel, kr->direct_ukernel_every};
 }
 
 /* B's rows contiguous: both operands read in place, tile by tile, each tile over the
@@ -163,7 +172,7 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
                        size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b, float beta,
                        float *c, size_t ldc, const nnf__sgemm_post *post)
 {
-    size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
+    const size_t MR = direct_rows(kr, n), NR = direct_cols(kr, n);
     if (n > 0 && n <= NR && post == NULL && kr->direct_column != NULL) {
         /* One column of tiles, nothing between them: the kernel walks the bands. (n is 0
          * when every column went to the sparse tail.) */
@@ -172,27 +181,21 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
         return;
     }
     const int by_columns = k * n > BUDGET && m * k <= BUDGET && k * NR <= BUDGET;
-    nnf__sgemm_ukernel_fn ukernel = kr->direct_ukernel;
-    nnf__sgemm_ukernel_every_fn every = kr->direct_ukernel_every;
-    if (wide_bands(kr, m, n, k, MR, by_columns)) {
-        MR = (size_t)kr->mr;
-        NR = (size_t)kr->nr;
-        ukernel = kr->ukernel;
-        every = kr->ukernel_every;
-    }
-    /* by_columns: one block of NR columns per pass over the bands; else all of them */
-    const size_t block = by_columns ? NR : n;
+    const direct_block t = choose_block(kr, m, n, k, MR, NR, by_columns);
+    /* by_columns: one tile's columns per pass over the bands; else all of them */
+    const size_t block = by_columns ? t.nr : n;
     for (size_t j0 = 0; j0 < n; j0 += block) {
         const size_t j1 = min_size(n, j0 + block);
         for (size_t ir = 0, mr; ir < m; ir += mr) {
-            mr = nnf__sgemm_band(m, MR, ir);
-            for (size_t jr = j0; jr < j1; jr += NR) {
+            mr = nnf__sgemm_band(m, t.mr, ir);
+            for (size_t jr = j0; jr < j1; jr += t.nr) {
                 float *tile = c + ir * ldc + jr;
-                size_t nr = min_size(NR, j1 - jr);
+                size_t nr = min_size(t.nr, j1 - jr);
                 nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
-                nnf__sgemm_ukernel_every(ukernel, every, period, k, nnf__sgemm_at(a, ir, 0),
-                                         a.rs, a.cs, nnf__sgemm_at(b, 0, jr), b.rs, tile, ldc,
-                                         mr, nr, alpha, beta);
+                nnf__sgemm_ukernel_every(t.ukernel, t.every, period, k,
+                                         nnf__sgemm_at(a, ir, 0), a.rs, a.cs,
+                                         nnf__sgemm_at(b, 0, jr), b.rs, tile, ldc, mr, nr,
+                                         alpha, beta);
                 nnf__sgemm_post_relu(post, tile, ldc, mr, nr);
             }
         }
@@ -210,7 +213,7 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
  * stack (KC x NNF__SGEMM_STACK_NR floats, 48 KiB), so small products never allocate.
  * Shallow products get panels as wide as the register block (x @ w^T with k = 100 runs
  * one 50-wide tile per row band, not 32 + 18); deeper ones narrower, in multiples of 16
- * columns. The register block is chosen as run_direct's (wide_bands): 8 x 784 @ (512 x
+ * columns. The register block is chosen as run_direct's (choose_block): 8 x 784 @ (512 x
  * 784)^T, a batch of 8 through a Linear without a prepacked handle, 90 -> 99 GFLOPS,
  * 7 x 300 @ (100 x 300)^T 80 -> 90 (Zen 5, alternating processes, medians of 5). */
 static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, size_t m,
@@ -220,19 +223,12 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
 {
     enum { BUF = KC * NNF__SGEMM_STACK_NR };
     _Alignas(64) float bbuf[BUF];
-    size_t MR = direct_rows(kr, n), WIDE = (size_t)kr->direct_nr;
-    nnf__sgemm_ukernel_fn ukernel = kr->direct_ukernel;
-    nnf__sgemm_ukernel_every_fn every = kr->direct_ukernel_every;
-    if (wide_bands(kr, m, n, k, MR, 0)) {
-        MR = (size_t)kr->mr;
-        WIDE = (size_t)kr->nr;
-        ukernel = kr->ukernel;
-        every = kr->ukernel_every;
-    }
+    const direct_block t = choose_block(kr, m, n, k, direct_rows(kr, n),
+                                        (size_t)kr->direct_nr, 0);
     /* A cut panel keeps whole 64-byte lines of 16 floats (whole vectors on any ISA). */
     enum { LINE = 16 };
-    size_t NR = min_size(WIDE, BUF / min_size(KC, k));
-    if (NR < WIDE && NR > LINE)
+    size_t NR = min_size(t.nr, BUF / min_size(KC, k));
+    if (NR < t.nr && NR > LINE)
         NR -= NR % LINE;
     for (size_t jr = 0; jr < n; jr += NR) {
         size_t nr = min_size(NR, n - jr);
@@ -244,12 +240,12 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
             nnf__sgemm_pack(kr, kc, nr, nr, nnf__sgemm_at(b, pc, jr), b.cs, b.rs, bbuf);
             for (size_t ir = 0, mr; ir < m; ir += mr) {
                 float *tile = c + ir * ldc + jr;
-                mr = nnf__sgemm_band(m, MR, ir);
+                mr = nnf__sgemm_band(m, t.mr, ir);
                 if (pc == 0)
                     nnf__sgemm_post_fill(post, jr, tile, ldc, mr, nr);
-                nnf__sgemm_ukernel_every(ukernel, every,
-                                         period, kc, nnf__sgemm_at(a, ir, pc), a.rs, a.cs,
-                                         bbuf, (ptrdiff_t)nr, tile, ldc, mr, nr, alpha,
+                nnf__sgemm_ukernel_every(t.ukernel, t.every, period, kc,
+                                         nnf__sgemm_at(a, ir, pc), a.rs, a.cs, bbuf,
+                                         (ptrdiff_t)nr, tile, ldc, mr, nr, alpha,
                                          pc == 0 ? beta : 1.0f);
                 if (pc + kc == k)
                     nnf__sgemm_post_relu(post, tile, ldc, mr, nr);

@@ -24,4 +24,17 @@ static inline nnf__vf nnf__sgemm_epilogue_later_vf(nnf__vf acc, nnf__vf old, flo
     return nnf__v_canon(nnf__v_fma(nnf__v_splat(alpha), acc, old));
 }
 
+/* Between two restarts of one call with alpha and beta 1 (the micro-batch rule's
+ * 32-step chunks into a gradient): old + acc, without the NaN rule. The same bits as
+ * the epilogue's fma(1, acc, 1 * old) whenever the sum is a number (both round the
+ * exact sum once), and a NaN stays a NaN through the later chunks until the call's
+ * last one applies the rule. Why: every 32 steps the epilogue's multiply, FMA and the
+ * rule's compare and masked move per vector took the FMA ports from the tile's FMAs,
+ * where an add runs beside them. On the Zen 5 the big MLP's backward went from 20.2 to
+ * 19.2 ms (AVX-512; a 32-step 256x384x336 weight gradient 4-5% faster, 12% on AVX2). */
+static inline nnf__vf nnf__sgemm_fold_vf(nnf__vf acc, nnf__vf old)
+{
+    return nnf__v_add(acc, old);
+}
+
 #endif

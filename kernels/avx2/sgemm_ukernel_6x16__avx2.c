@@ -110,6 +110,17 @@ tile(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, co
                 step(acc, a, rs_a, b, mask, ROWS, NV, 0);
         }
 
+        /* Between two restarts of one call with alpha and beta 1: the fold. */
+        if (!partial && p0 + kc < k && alpha == 1.0f && beta == 1.0f) {
+#pragma GCC unroll 6
+            for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++) {
+                    float *cv = c + (size_t)i * ldc + v * VL;
+                    _mm256_storeu_ps(cv, nnf__sgemm_fold_vf(acc[i][v], _mm256_loadu_ps(cv)));
+                }
+            continue;
+        }
 #pragma GCC unroll 6
         for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2

@@ -172,6 +172,18 @@ nnf__avx512_tile(size_t k, size_t kc1, size_t period, const float *a, ptrdiff_t 
             }
         }
 
+        /* Between two restarts of one call with alpha and beta 1: the fold. */
+        if (!MASKED && !PAIR && p0 + kc < k && alpha == 1.0f && beta == 1.0f) {
+#pragma GCC unroll 8
+            for (int i = 0; i < ROWS; i++) {
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) {
+                    float *cv = c + (size_t)i * ldc + v * VL;
+                    _mm512_storeu_ps(cv, nnf__sgemm_fold_vf(acc[i][v], _mm512_loadu_ps(cv)));
+                }
+            }
+            continue;
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < ROWS; i++) {
             float *ci = c + (size_t)i * ldc;

@@ -37,4 +37,12 @@ static inline nnf__vf nnf__sgemm_fold_vf(nnf__vf acc, nnf__vf old)
     return nnf__v_add(acc, old);
 }
 
+/* Whether a chunk of a call's k steps ending at step `end` of `k` may go into C by
+ * nnf__sgemm_fold_vf: not the call's last (that one applies the NaN rule), and alpha and
+ * beta 1 (for a later chunk beta is 1). The rule in one place for every kernel. */
+static inline int nnf__sgemm_folds(size_t end, size_t k, float alpha, float beta)
+{
+    return end < k && alpha == 1.0f && beta == 1.0f;
+}
+
 #endif

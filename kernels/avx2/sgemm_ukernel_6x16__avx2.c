@@ -111,7 +111,7 @@ tile(size_t k, size_t period, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, co
         }
 
         /* Between two restarts of one call with alpha and beta 1: the fold. */
-        if (!partial && p0 + kc < k && alpha == 1.0f && beta == 1.0f) {
+        if (!partial && nnf__sgemm_folds(p0 + kc, k, alpha, beta)) {
 #pragma GCC unroll 6
             for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2

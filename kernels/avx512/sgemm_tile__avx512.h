@@ -173,7 +173,7 @@ nnf__avx512_tile(size_t k, size_t kc1, size_t period, const float *a, ptrdiff_t 
         }
 
         /* Between two restarts of one call with alpha and beta 1: the fold. */
-        if (!MASKED && !PAIR && p0 + kc < k && alpha == 1.0f && beta == 1.0f) {
+        if (!MASKED && !PAIR && nnf__sgemm_folds(p0 + kc, k, alpha, beta)) {
 #pragma GCC unroll 8
             for (int i = 0; i < ROWS; i++) {
 #pragma GCC unroll 4

@@ -220,14 +220,15 @@ int64_t nnf__sgemm_levels(size_t k, int threads);
 size_t nnf__sgemm_level_depth(size_t k, int64_t levels, int64_t level);
 
 /* How the packed path cuts a product into jobs: rows x cols of C per job, `levels` KC
- * levels per job; scratch floats one job needs. */
+ * levels per job; scratch floats one job needs (none for A where a_in_place: A's rows
+ * contiguous, read where they are). */
 typedef struct nnf__sgemm_jobs {
     size_t rows, cols;
     int64_t levels;
     size_t scratch_floats;
 } nnf__sgemm_jobs;
 nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                     size_t k, int threads);
+                                     size_t k, int threads, int a_in_place);
 
 /* ---- The unpacked paths on several threads: C cut into rectangles ---- */
 typedef struct nnf__sgemm_rects {

@@ -36,10 +36,11 @@
 
 enum { KC = NNF__SGEMM_KC };
 
-/* Scratch per job, in floats: (rows + cols) x KC per level. Alone, 1M floats (4 MiB)
- * keeps one level of a 1024^3 product (0.8M), as the old single-block buffers did
- * (3.6 MiB). A team gets 4M (16 MiB): 1024^3 and the big MLP's products are one or two
- * jobs, since every job ends by waiting for the items still running. */
+/* Scratch per job, in floats: (rows + cols) x KC per level, cols x KC where A is read
+ * in place. Alone, 1M floats (4 MiB) keeps one level of a 1024^3 product (0.8M), as
+ * the old single-block buffers did (3.6 MiB). A team gets 4M (16 MiB): 1024^3 and the
+ * big MLP's products are one or two jobs, since every job ends by waiting for the
+ * items still running. */
 #define SCRATCH_ALONE ((size_t)1 << 20)
 #define SCRATCH_TEAM ((size_t)1 << 22)
 
@@ -271,7 +272,7 @@ int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int part
 }
 
 nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                     size_t k, int threads)
+                                     size_t k, int threads, int a_in_place)
 {
     const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, BCOLS = (size_t)kr->b_block_cols;
     const size_t cap = threads > 1 ? SCRATCH_TEAM : SCRATCH_ALONE;
@@ -283,21 +284,28 @@ nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, siz
         size_t groups = (n + most - 1) / most;
         j.cols = round_up((n + groups - 1) / groups, BCOLS);
     }
+    /* Rows only where A is packed: each row group packs all of B again. A read in
+     * place once took room here too, and one thread packed B twice at 2048^3 (3870
+     * packing calls, now 1935), twice for the big MLP's x @ W1^T and three times for
+     * its g @ W1. Zen 5, one thread, alternating processes: that step 39.3 -> 39.1 ms
+     * (faster in 6 rounds of 6); 2048^3 within the noise (0.995, 15 rounds): its
+     * packing samples fell by a sixth, not by half. */
     size_t room = cap / KC - round_up(j.cols, NR);
-    if (round_up(m, MR) > room) {
+    if (!a_in_place && round_up(m, MR) > room) {
         size_t most = room / MR * MR;
         most = most > MR ? most : MR;
         size_t groups = (m + most - 1) / most;
         j.rows = round_up((m + groups - 1) / groups, MR);
     }
-    size_t level = KC * (round_up(j.rows, MR) + round_up(j.cols, NR));
+    const size_t a_rows = a_in_place ? 0 : round_up(j.rows, MR);
+    size_t level = KC * (a_rows + round_up(j.cols, NR));
     int64_t total = nnf__sgemm_levels(k, threads);
     int64_t most = (int64_t)(cap / level);
     most = most < 1 ? 1 : most;
     j.levels = ceil_div(total, ceil_div(total, most));
     /* Room for a last level deeper than KC (TAIL_MAX) in whichever job holds it. */
     size_t deepest = (size_t)j.levels * KC + TAIL_MAX;
-    j.scratch_floats = deepest * (round_up(j.rows, MR) + round_up(j.cols, NR));
+    j.scratch_floats = deepest * (a_rows + round_up(j.cols, NR));
     return j;
 }
 
@@ -420,18 +428,18 @@ static void run_item(void *ctx, int64_t i, int participant)
      * of a step are half a line and every step a new line (2-4 KiB apart), and
      * 1024^3:TA fell from 1.01-1.07x dnnl_sgemm's speed to 0.89-0.91x (bench_sgemm,
      * 11 rounds, old/new/new/old, loaded). */
-    const float *apanel = j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc;
-    ptrdiff_t rs_a = 1, cs_a = (ptrdiff_t)MR, a_step = (ptrdiff_t)kc;
+    const float *apanel = nnf__sgemm_at(j->a, i0, k0);
+    ptrdiff_t rs_a = j->a.rs, cs_a = 1, a_step = j->a.rs;
     const size_t a_rows = (size_t)p->a_panels * QR;
-    if (j->a_in_place) {
-        apanel = nnf__sgemm_at(j->a, i0, k0);
-        rs_a = j->a.rs;
-        cs_a = 1;
-        a_step = j->a.rs;
-    } else if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0) {
-        nnf__sgemm_pack(kr, kc, min_size(a_rows, rows_end - i0), MR,
-                        nnf__sgemm_at(j->a, i0, k0), j->a.rs, j->a.cs,
-                        j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc);
+    if (!j->a_in_place) {   /* packed: the level's panel, packed by its group's first item */
+        float *packed = j->abuf + (size_t)it.pc * KC * j->m_pad + i0 * kc;
+        if (it.jc == 0 && it.ch == 0 && it.q % p->a_panels == 0)
+            nnf__sgemm_pack(kr, kc, min_size(a_rows, rows_end - i0), MR,
+                            nnf__sgemm_at(j->a, i0, k0), j->a.rs, j->a.cs, packed);
+        apanel = packed;
+        rs_a = 1;
+        cs_a = (ptrdiff_t)MR;
+        a_step = (ptrdiff_t)kc;
     }
     float beta = j->level0 + it.pc == 0 ? j->beta : 1.0f;
     size_t j0 = block + (size_t)(it.ch * p->cw), j1 = min_size(block_end, j0 + (size_t)p->cw);
@@ -483,7 +491,8 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                              float beta, float *c, size_t ldc, int threads,
                              const nnf__sgemm_post *post)
 {
-    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, threads);
+    const int a_in_place = a.cs == 1;
+    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, threads, a_in_place);
     /* Up front, so a failed allocation leaves C untouched. Cached per calling thread
      * (sgemm_scratch.c); the job's workers share it. */
     float *scratch = nnf__sgemm_scratch(jobs.scratch_floats);
@@ -507,11 +516,12 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.n_pad = round_up(j.n, (size_t)kr->nr);
                 int64_t lv = levels - l0 < jobs.levels ? levels - l0 : jobs.levels;
                 j.abuf = scratch;
-                j.a_in_place = a.cs == 1;
-                /* The job's levels of A, the last up to TAIL_MAX deeper, then B's. */
+                j.a_in_place = a_in_place;
+                /* The job's levels of A (unless read in place), the last up to TAIL_MAX
+                 * deeper, then B's. */
                 size_t depth = (size_t)(lv - 1) * KC +
                                nnf__sgemm_level_depth(k, levels, l0 + lv - 1);
-                j.bbuf = scratch + depth * j.m_pad;
+                j.bbuf = scratch + (a_in_place ? 0 : depth * j.m_pad);
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
                 nnf__sgemm_plan_a(&j.plan, a, threads);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/avx2/sgemm_transpose8x8.h"
+
 #define NNF__VL 8           /* float lanes */
 #define NNF__VL_U8 32       /* byte lanes of nnf__v_eq_u8_bits */
 #define NNF__KERNEL(name) nnf__##name##__avx2
@@ -200,6 +202,13 @@ static inline nnf__vi nnf__v_keys(nnf__vf x)
 {
     __m256i bits = _mm256_castps_si256(x);
     return _mm256_xor_si256(bits, _mm256_srli_epi32(_mm256_srai_epi32(bits, 31), 1));
+}
+
+/* col[q] = column q of the 8 x 8 block at src (rows ld apart): the GEMV's
+ * (generic/sgemm_dots.c). */
+static inline void nnf__v_transpose(const float *src, size_t ld, nnf__vf col[NNF__VL])
+{
+    nnf__transpose8x8_avx2(src, ld, col);
 }
 
 /* SLEEF's 8-lane u10 functions: the bits of purecfma, AVX-512 and AdvSIMD. */

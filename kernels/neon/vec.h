@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/neon/sgemm_transpose4x4.h"
+
 #define NNF__VL 4           /* float lanes */
 #define NNF__VL_U8 16       /* byte lanes of nnf__v_eq_u8_bits */
 #define NNF__KERNEL(name) nnf__##name##__neon
@@ -142,6 +144,13 @@ static inline nnf__vi nnf__v_keys(nnf__vf x)
     int32x4_t bits = vreinterpretq_s32_f32(x);
     uint32x4_t flip = vshrq_n_u32(vreinterpretq_u32_s32(vshrq_n_s32(bits, 31)), 1);
     return veorq_s32(bits, vreinterpretq_s32_u32(flip));
+}
+
+/* col[q] = column q of the 4 x 4 block at src (rows ld apart): the GEMV's
+ * (generic/sgemm_dots.c). */
+static inline void nnf__v_transpose(const float *src, size_t ld, nnf__vf col[NNF__VL])
+{
+    nnf__transpose4x4_neon(src, ld, col);
 }
 
 /* SLEEF's 4-lane u10 functions: the bits of purecfma, AVX2 and AVX-512. */

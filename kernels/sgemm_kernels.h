@@ -66,6 +66,17 @@ static inline float nnf__sgemm_epilogue1(float acc, const float *c, float alpha,
     return nnf__canonical_nan(beta == 0.0f ? alpha * acc : fmaf(alpha, acc, beta * *c));
 }
 
+/* One element's sum over kc steps of a block, in k order from zero: a row of A (unit
+ * stride) against x (stride incx). The GEMVs' rows that no vector holds. */
+static inline float nnf__sgemm_dot_row(size_t kc, const float *a, const float *x,
+                                       ptrdiff_t incx)
+{
+    float acc = 0.0f;
+    for (size_t p = 0; p < kc; p++)
+        acc = fmaf(a[p], x[(ptrdiff_t)p * incx], acc);
+    return acc;
+}
+
 /* The k loop around a kernel's one-block body (`block` takes kc <= KC steps): each
  * KC block in order, with the call's beta for the first and 1 after. Kernels that
  * look at two blocks at once (AVX-512's, for few rows) cut k themselves. */

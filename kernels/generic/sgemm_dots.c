@@ -71,11 +71,8 @@ void NNF__KERNEL(sgemm_dots)(size_t m, size_t kc, const float *a, size_t lda, co
         groups(kc, a + i * lda, lda, x, incx, y + (ptrdiff_t)i * incy, incy, alpha, beta, 1);
     /* The last m % VL rows: one scalar chain each, in the same k order. */
     for (; i < m; i++) {
-        const float *ai = a + i * lda;
-        float acc = 0.0f;
-        for (size_t p = 0; p < kc; p++)
-            acc = fmaf(ai[p], x[(ptrdiff_t)p * incx], acc);
         float *yi = y + (ptrdiff_t)i * incy;
-        *yi = nnf__sgemm_epilogue1(acc, yi, alpha, beta);
+        *yi = nnf__sgemm_epilogue1(nnf__sgemm_dot_row(kc, a + i * lda, x, incx), yi, alpha,
+                                   beta);
     }
 }

@@ -10,11 +10,8 @@ void NNF__SGEMM_SCALAR(nnf__sgemm_dots)(size_t m, size_t kc, const float *a, siz
                              float alpha, float beta)
 {
     for (size_t i = 0; i < m; i++) {
-        const float *ai = a + i * lda;
-        float acc = 0.0f;
-        for (size_t p = 0; p < kc; p++)
-            acc = fmaf(ai[p], x[(ptrdiff_t)p * incx], acc);
         float *yi = y + (ptrdiff_t)i * incy;
-        *yi = nnf__sgemm_epilogue1(acc, yi, alpha, beta);
+        *yi = nnf__sgemm_epilogue1(nnf__sgemm_dot_row(kc, a + i * lda, x, incx), yi, alpha,
+                                   beta);
     }
 }

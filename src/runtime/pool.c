@@ -68,6 +68,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nnf/threads.h"
 #include "src/core/log.h"
@@ -897,6 +898,22 @@ void nnf__runtime_stop(void)
 int nnf__runtime_workers(void)
 {
     return atomic_load(&pool.nworkers);
+}
+
+double nnf__runtime_workers_cpu_seconds(void)
+{
+    pthread_mutex_lock(&pool.lock);   /* no worker is joined meanwhile */
+    double sum = 0;
+    int nworkers = atomic_load(&pool.nworkers);
+    for (int w = 0; w < nworkers; w++) {
+        clockid_t clock;
+        struct timespec t;
+        if (pthread_getcpuclockid(pool.workers[w].thread, &clock) == 0 &&
+            clock_gettime(clock, &t) == 0)
+            sum += (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return sum;
 }
 
 void nnf__runtime_fail_thread_create_after(long n)

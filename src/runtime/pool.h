@@ -102,6 +102,8 @@ void nnf__pool_resize(int threads);
 void nnf__runtime_stop(void);
 /* Workers alive now. */
 int nnf__runtime_workers(void);
+/* The CPU time the live workers have used, in seconds (their thread CPU clocks). */
+double nnf__runtime_workers_cpu_seconds(void);
 /* The nth worker creation from now (n >= 1) and every later one fail, as if
  * pthread_create had; 0 disables. Calls then run on the workers they have. */
 void nnf__runtime_fail_thread_create_after(long n);

@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 #include "nnf/nnf.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_packed.h"
 #include "src/runtime/pool.h"
 
 enum { MAX_ROUNDS = 201, MAX_PART = 2, KINDS = 4, EVENTS = 1 << 18 };

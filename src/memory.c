@@ -4,7 +4,7 @@
 
 #include "src/core/alloc.h"
 #include "src/core/error.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_scratch.h"
 
 size_t nnf_trim(void)
 {

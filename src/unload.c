@@ -12,7 +12,7 @@
  * ELF destructors also run at process exit, so the same happens then: a process must not exit
  * while another thread is inside an nnf call (its scratch would be freed under it). */
 #include "src/core/alloc.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_scratch.h"
 #include "src/runtime/pool.h"
 
 __attribute__((destructor)) static void nnf_unload(void)

@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #include "src/core/alloc.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_scratch.h"
 #include "src/runtime/pool.h"
 #include "test_tmpdir.h"
 

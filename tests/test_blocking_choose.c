@@ -13,7 +13,8 @@
 
 #include "dispatch/blocking.h"
 #include "dispatch/dispatch.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
 #include "test_tmpdir.h"
 
 enum { KC = NNF__SGEMM_KC, KIB = 1024, MIB = 1024 * 1024 };

@@ -29,7 +29,8 @@
 #include <string.h>
 
 #include "test_nn_util.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
 
 /* ---- The hash table of cases ---- */
 

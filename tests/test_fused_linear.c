@@ -16,7 +16,9 @@
 
 #include "nnf_test.h"
 #include "dispatch/dispatch.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_packed.h"
+#include "src/linalg/sgemm_paths.h"
 
 static const float specials[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, 1e-40f, -1e-40f,
                                  FLT_MIN, -FLT_MAX, 3e-39f};

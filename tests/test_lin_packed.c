@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "nnf_test.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
 #include "src/nn/nn_internal.h"
 #include "test_tmpdir.h"
 

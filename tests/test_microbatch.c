@@ -19,7 +19,8 @@
 #include "test_nn_util.h"
 #include "kernels/canonical_nan.h"
 #include "src/linalg/matmul.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
 #include "src/nn/nn_internal.h"
 
 /* C = alpha op(A) op(B) + beta C by the contract, element by element (NaNs canonical,

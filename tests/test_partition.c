@@ -30,7 +30,10 @@
 #include <stdlib.h>
 
 #include "dispatch/kernel_table.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_packed.h"
+#include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_view.h"
 #include "src/runtime/pool.h"
 
 /* Packing reads a source block from the L3 at memcpy speed (~10 GB/s, 2.5 G floats/s)

@@ -9,7 +9,8 @@
 
 #include "dispatch/dispatch.h"
 #include "nnf_test.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
 
 static float *filled(size_t n, uint64_t seed)
 {

@@ -16,7 +16,9 @@
 #include "src/core/alloc.h"
 #include "dispatch/kernel_table.h"
 #include "src/linalg/matmul.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_scratch.h"
 
 #define SENTINEL 12345.0f
 

@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
 #include "src/runtime/cores.h"
 #include "src/runtime/fpenv.h"
 #include "src/runtime/pool.h"

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "dispatch/dispatch.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_packed.h"
+#include "src/linalg/sgemm_paths.h"
 #include "src/runtime/pool.h"
 
 static const int counts[] = {1, 2, 3, 5, 8, 16};

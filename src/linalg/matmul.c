@@ -19,6 +19,7 @@
 #include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/runtime/pool.h"
+#include "src/runtime/threads.h"
 #include "src/tensor/tensor_internal.h"
 
 int nnf__gemm_layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,

@@ -9,7 +9,11 @@
 #include "nnf/linalg.h"
 #include "src/core/error.h"
 #include "src/core/plant.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_packed.h"
+#include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_view.h"
+#include "src/runtime/threads.h"
 
 /* 4 MFLOP is ~40 us on one core at 100 GFLOPS, where waking the team (a few us) costs
  * under 10%. The chapter's products (at most 2 MFLOP) stay on the calling thread. */

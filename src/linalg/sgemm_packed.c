@@ -1,6 +1,6 @@
 /* The packed (BLIS) path as a job of items that whichever thread is free claims: B's
  * packing, A's packing and the micro-kernel sweeps alike (the item list is described
- * in sgemm_internal.h).
+ * in sgemm_packed.h).
  *
  * The team version before issue 12 packed each shared block between two barriers and
  * handed out row panels after them: one descheduled thread stopped the others at every
@@ -32,7 +32,10 @@
 #include <stdint.h>
 
 #include "src/core/error.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_packed.h"
+#include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_scratch.h"
+#include "src/linalg/sgemm_view.h"
 
 enum { KC = NNF__SGEMM_KC };
 

@@ -6,7 +6,8 @@
  * 1 afterwards, so all of them compute
  * the numerics contract of kernels/sgemm_kernels.h and agree bit for bit.
  */
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_view.h"
 
 #include "src/ops/eltwise_iter.h"
 

@@ -31,7 +31,12 @@
 #include "src/core/alloc.h"
 #include "src/core/error.h"
 #include "src/linalg/matmul.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_scratch.h"
+#include "src/linalg/sgemm_view.h"
+#include "src/runtime/pool.h"
+#include "src/runtime/threads.h"
 
 enum { KC = NNF__SGEMM_KC };
 /* A transposed A's packed levels: at most 1M floats (4 MiB) per thread and 4M (16 MiB)

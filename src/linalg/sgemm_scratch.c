@@ -26,7 +26,7 @@
 #include <stdatomic.h>
 
 #include "src/core/alloc.h"
-#include "src/linalg/sgemm_internal.h"
+#include "src/linalg/sgemm_scratch.h"
 
 typedef struct block {
     size_t bytes;

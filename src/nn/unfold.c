@@ -16,6 +16,7 @@
 #include "src/core/error.h"
 #include "src/nn/conv_internal.h"
 #include "src/runtime/pool.h"
+#include "src/runtime/threads.h"
 
 nnf_status nnf__conv_check_input(const char *fn, const nnf_tensor *x)
 {

@@ -23,6 +23,7 @@
 #include "src/core/error.h"
 #include "src/core/plant.h"
 #include "src/runtime/pool.h"
+#include "src/runtime/threads.h"
 
 /* Threads start at this much work (elements x op cost). bench_eltwise BM_add_size:
  * 2^17 floats of add (1.5 MiB, in L2) take ~30 us of CPU on one thread (AVX2/AVX-512,

@@ -7,6 +7,7 @@
 #include "src/core/checked.h"
 #include "src/core/error.h"
 #include "src/runtime/pool.h"
+#include "src/runtime/threads.h"
 
 static const char *dtype_name(nnf_dtype d)
 {

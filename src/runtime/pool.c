@@ -164,16 +164,9 @@ static atomic_int max_participants_seen = 1;
 static _Thread_local int in_job;
 static _Thread_local int last_participants = 1;
 
-/* Weak: resolves to libgomp's when the application uses OpenMP, else stays NULL. */
-extern int omp_in_parallel(void) __attribute__((weak));
-
-int nnf__threads_for_call(void)
+int nnf__pool_in_job(void)
 {
-    if (in_job)
-        return 1;
-    if (omp_in_parallel != NULL && omp_in_parallel())
-        return 1;
-    return nnf_get_num_threads();
+    return in_job;
 }
 
 /* ---- claiming and running items ---- */

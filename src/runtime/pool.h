@@ -74,9 +74,9 @@ typedef struct nnf__job {
     nnf__prefer_fn prefer;    /* NULL: no preference (only with ready) */
 } nnf__job;
 
-/* Threads a parallel call may use now: 1 inside an nnf job (on a worker, or on a caller
- * running one) or inside the caller's active OpenMP region, else nnf_get_num_threads(). */
-int nnf__threads_for_call(void);
+/* Whether this thread is running an nnf job's items (a worker, or a caller running
+ * its job): nnf calls made there run on it alone (nnf__threads_for_call). */
+int nnf__pool_in_job(void);
 
 /* Runs every item of `job` on the calling thread and on up to threads - 1 workers;
  * returns when all are done. Items run in index order on one thread when threads <= 1,

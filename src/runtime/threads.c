@@ -11,6 +11,7 @@
 #include "src/core/log.h"
 #include "src/runtime/cores.h"
 #include "src/runtime/pool.h"
+#include "src/runtime/threads.h"
 
 enum { MAX_THREADS = 1024 };
 
@@ -82,5 +83,17 @@ int nnf_get_num_threads(void)
 
 int nnf_num_threads(void)
 {
+    return nnf_get_num_threads();
+}
+
+/* Weak: resolves to libgomp's when the application uses OpenMP, else stays NULL. */
+extern int omp_in_parallel(void) __attribute__((weak));
+
+int nnf__threads_for_call(void)
+{
+    if (nnf__pool_in_job())
+        return 1;
+    if (omp_in_parallel != NULL && omp_in_parallel())
+        return 1;
     return nnf_get_num_threads();
 }

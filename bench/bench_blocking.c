@@ -1,6 +1,6 @@
 /* The packed sgemm path's cache blocks chosen for this CPU (dispatch/blocking_choose.c)
  * against other blocks, by default the kernel table's constants that they replaced, on
- * the products of README's sgemm table: rounds interleave the blockings (the order
+ * bench/big_products.h's products: rounds interleave the blockings (the order
  * alternating), one thread, and each blocking's time is the process's CPU time, so that
  * the other programs on a shared machine cost a blocking only what they do to its
  * caches, not the time they keep it off the core.
@@ -17,24 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/big_products.h"
 #include "dispatch/dispatch.h"
 #include "nnf/nnf.h"
 
 enum { MAX_ROUNDS = 101, MAX_BLOCKINGS = 8 };
-
-typedef struct {
-    const char *name;
-    nnf_trans ta, tb;
-    size_t m, n, k;
-} product;
-
-static const product products[] = {
-    {"256^3", NNF_NO_TRANS, NNF_NO_TRANS, 256, 256, 256},
-    {"1024^3", NNF_NO_TRANS, NNF_NO_TRANS, 1024, 1024, 1024},
-    {"MLP x@W1^T 4096x784->512", NNF_NO_TRANS, NNF_TRANS, 4096, 512, 784},
-    {"MLP g^T@x 512x784, k 4096", NNF_TRANS, NNF_NO_TRANS, 512, 784, 4096},
-    {"MLP g@W2 4096x512->784", NNF_NO_TRANS, NNF_NO_TRANS, 4096, 784, 512},
-};
 
 static double cpu_seconds(void)
 {
@@ -85,7 +72,7 @@ int main(int argc, char **argv)
     printf("ISA %s, %d rounds; time ratio to the chosen blocks: median [p10-p90]\n",
            nnf_isa_name(nnf_isa_active()), rounds);
     static double t[MAX_BLOCKINGS][MAX_ROUNDS], ratio[MAX_ROUNDS];
-    for (size_t s = 0; s < sizeof products / sizeof products[0]; s++) {
+    for (size_t s = 0; s < NPRODUCTS; s++) {
         const product *p = &products[s];
         size_t lda = p->ta == NNF_NO_TRANS ? p->k : p->m;
         size_t ldb = p->tb == NNF_NO_TRANS ? p->n : p->k;

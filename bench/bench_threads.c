@@ -23,10 +23,10 @@
  * interleaved and paired, for sizing the workers' spin.
  *
  * load: quiet (default), nice19 or normal: a busy-loop process of this benchmark's own at
- * nice 19 or at its priority, running through the rounds. Products by number (default
- * all): 0 1024^3, 1-3 the big MLP step's products (bench_train_step), 4 512^3. Rounds
- * alternate 1 and 2 threads. On a machine others use, SCHED_FIFO (chrt) keeps them off
- * the cores while it runs: the nearest to a quiet machine there is. */
+ * nice 19 or at its priority, running through the rounds. Products by their number in
+ * bench/big_products.h (default all). Rounds alternate 1 and 2 threads. On a machine
+ * others use, SCHED_FIFO (chrt) keeps them off the cores while it runs: the nearest to
+ * a quiet machine there is. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/big_products.h"
 #include "nnf/nnf.h"
 #include "src/linalg/sgemm_packed.h"
 #include "src/runtime/pool.h"
@@ -49,21 +50,6 @@
 enum { MAX_ROUNDS = 201, MAX_PART = 2, KINDS = 4, EVENTS = 1 << 18 };
 enum { K_PACK_B, K_COMPUTE_A, K_COMPUTE, K_OTHER };
 static const char *const kind_names[KINDS] = {"pack B", "comp+A", "compute", "item"};
-
-typedef struct {
-    const char *name;
-    nnf_trans ta, tb;
-    size_t m, n, k;
-} product;
-
-static const product products[] = {
-    {"1024^3", NNF_NO_TRANS, NNF_NO_TRANS, 1024, 1024, 1024},
-    {"MLP x@W1^T 4096x784->512", NNF_NO_TRANS, NNF_TRANS, 4096, 512, 784},
-    {"MLP g^T@x 512x784, k 4096", NNF_TRANS, NNF_NO_TRANS, 512, 784, 4096},
-    {"MLP g@W1 4096x512->784", NNF_NO_TRANS, NNF_NO_TRANS, 4096, 784, 512},
-    {"512^3", NNF_NO_TRANS, NNF_NO_TRANS, 512, 512, 512},
-};
-enum { NPRODUCTS = sizeof products / sizeof products[0] };
 
 /* One call's figures, ns: per participant, items by kind and the rest. */
 typedef struct {

@@ -248,9 +248,9 @@ static nnf_status call_mm_given(fixture *f)
     return nnf_matmul(&f->t[0], f->t[1], f->t[2]);
 }
 
-/* A stored transposed (300 x 72, read as 72 x 300) times a prepacked B big enough for
- * the handle's own sweep (nnf_sgemm would take its packed path here), which packs such
- * an A a level at a time into sgemm's scratch. */
+/* A stored transposed (300 x 72, read as 72 x 300) times a prepacked B: the packed
+ * path's job over the handle's panels (sgemm_prepacked.c), which packs such an A a
+ * level at a time into sgemm's scratch. */
 static void make_prepacked(fixture *f)
 {
     add(f, rnd(NNF_SHAPE(300, 72), 23));

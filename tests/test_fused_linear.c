@@ -237,7 +237,7 @@ static void test_post_ops_jobs_along_k(void **state)
     assert_int_equal(nnf__sgemm_levels(s.k, 1), 4);
     NNF_FOR_EACH_ISA(isa) {
         const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, s.m, s.n, s.k, 1, 0);
+        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, s.m, s.n, s.k, 1, 0, 0);
         if (jobs.levels >= 4)
             fail_msg("%s: all %lld levels in one job", nnf_isa_name(isa),
                      (long long)jobs.levels);

@@ -169,7 +169,7 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, nnf__sgemm_view a, size_
                           size_t k, int v)
 {
     outcome o = {0.0, 0.0, INFINITY, 0.0, 0.0, v};
-    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, v, a.cs == 1);
+    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, v, a.cs == 1, 0);
     const size_t levels = (size_t)nnf__sgemm_levels(k, v);
     for (size_t r0 = 0; r0 < m; r0 += jobs.rows)
         for (size_t c0 = 0; c0 < n; c0 += jobs.cols)
@@ -179,7 +179,7 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, nnf__sgemm_view a, size_
                 packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
                                 min_size(jobs.cols, n - c0), k, l0, (int64_t)levels,
                                 a.cs == 1, 0.0, 0.0};
-                nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0);
+                nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0, 1);
                 nnf__sgemm_plan_a(&p, a, v);
                 sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
                                  packed_cost, &c);
@@ -267,7 +267,7 @@ static void check_table(const char *isa, const nnf__sgemm_kernels *kr)
                 if (v == 16)
                     first = o;
                 assert_true(o.packed_b == first.packed_b && o.packed_a == first.packed_a);
-                nnf__sgemm_jobs j = nnf__sgemm_jobs_make(kr, sh->m, sh->n, sh->k, threads, a.cs == 1);
+                nnf__sgemm_jobs j = nnf__sgemm_jobs_make(kr, sh->m, sh->n, sh->k, threads, a.cs == 1, 0);
                 double row_groups = ceil((double)sh->m / (double)j.rows);
                 double col_groups = ceil((double)sh->n / (double)j.cols);
                 assert_true(o.packed_b == (double)sh->k * (double)sh->n * row_groups);

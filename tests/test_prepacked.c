@@ -115,37 +115,37 @@ static void test_same_bits_as_sgemm(void **state)
         }
 }
 
-/* A batch taller than MR sweeps the panels in column blocks of the CPU's B block, a
- * transposed A packed a level at a time: forced blocks of one, two and three panels (the
- * B block of the running table, whole panels of the packing one) and forced levels of
- * 8 and 16 rows leave the bits alone. */
-static void test_blocked_sweep(void **state)
+/* A batch taller than MR runs as the packed path's job over the handle's panels: its B
+ * blocks, its KC levels (k = 1000: two and a short one) and, for a transposed A, its A
+ * packing. Forced B blocks of one, two and three panels (the B block of the running
+ * table, whole panels of the packing one) and forced A blocks of 8 and 16 rows leave
+ * the bits alone. */
+static void test_blocked_job(void **state)
 {
     (void)state;
     static const int cols[] = {40, 100, 150};
+    static const size_t mk[][2] = {{16, 500}, {40, 1000}};
     for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
         nnf__blocking_force(0, cols[ci]);
-        for (int t = 0; t < 4; t++) {
-            shape s = {20, 150, 500, t & 1 ? NNF_TRANS : NNF_NO_TRANS,
-                       t & 2 ? NNF_NO_TRANS : NNF_TRANS, 1.0f, t == 3 ? 0.5f : 0.0f};
-            check_shape(&s);
-        }
+        for (size_t i = 0; i < sizeof mk / sizeof mk[0]; i++)
+            for (int t = 0; t < 4; t++) {
+                shape s = {mk[i][0], 150, mk[i][1], t & 1 ? NNF_TRANS : NNF_NO_TRANS,
+                           t & 2 ? NNF_NO_TRANS : NNF_TRANS, 1.0f, t == 3 ? 0.5f : 0.0f};
+                check_shape(&s);
+            }
     }
-    /* A transposed A, packed a level of a_block_rows rows at a time: several levels per
-     * rectangle (the last one short), and at 3 threads rectangles of 16 or 8 rows, each
-     * thread packing into its own part of the scratch. */
     static const int rows[] = {8, 16};
     for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
         nnf__blocking_force(rows[ri], 0);
-        shape s = {200, 150, 100, NNF_TRANS, NNF_NO_TRANS, 1.0f, 0.5f};
+        shape s = {40, 150, 100, NNF_TRANS, NNF_NO_TRANS, 1.0f, 0.5f};
         check_shape(&s);
     }
     nnf__blocking_force(0, 0);
 }
 
-/* The post-ops (bias, ReLU) through every way the handle runs its panels (the sweep, B
- * read as a plain matrix, panel by panel, two panels as one tile, with and without the
- * sparse tail), against nnf_sgemm's fused product, at every ISA. */
+/* The post-ops (bias, ReLU) through every way the handle runs its panels (run_rect, the
+ * packed path's job, B read as a plain matrix, panel by panel, two panels as one tile,
+ * with and without the sparse tail), against nnf_sgemm's fused product, at every ISA. */
 static void test_fused_routes(void **state)
 {
     (void)state;
@@ -327,7 +327,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bits_as_sgemm),
-        cmocka_unit_test(test_blocked_sweep),
+        cmocka_unit_test(test_blocked_job),
         cmocka_unit_test(test_fused_routes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_matmul_prepacked),

@@ -138,9 +138,9 @@ static void test_sgemm_paired_items(void **state)
     nnf__blocking_force(1024, 0);
     NNF_FOR_EACH_ISA(isa) {
         const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g.m, g.n, g.k, 2, g.ta == NNF_NO_TRANS);
+        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g.m, g.n, g.k, 2, g.ta == NNF_NO_TRANS, 0);
         nnf__sgemm_plan plan;
-        nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0);
+        nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0, 1);
         if (plan.q_rows != 2 * kr->mr)
             fail_msg("%s on %s: items of %lld rows, want %d", g.name, nnf_isa_name(isa),
                      (long long)plan.q_rows, 2 * kr->mr);

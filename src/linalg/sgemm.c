@@ -270,7 +270,8 @@ sgemm_body(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t
     /* The direct paths skip the call: views passed by value are stored and reloaded in
      * pieces of different widths, which stalls the reload (~2 ns). */
     if (path == NNF__SGEMM_PATH_PACKED && nnf__sgemm_packs(path, m, n, av, bv))
-        return nnf__sgemm_packed(kr, period, m, n, k, alpha, av, bv, beta, c, ldc, nt, post);
+        return nnf__sgemm_packed(kr, period, m, n, k, alpha, av, bv, NULL, beta, c, ldc, nt,
+                                 post);
     if (nt == 1) {
         nnf__sgemm_run(kr, period, m, n, k, alpha, &av, &bv, beta, c, ldc, post);
         return NNF_OK;

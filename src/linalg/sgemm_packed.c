@@ -119,7 +119,7 @@ static size_t round_up(size_t x, size_t to)
 }
 
 void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
-                          size_t n, int64_t levels, int threads, int fine)
+                          size_t n, int64_t levels, int threads, int fine, int pack_b)
 {
     const int64_t MR = kr->mr, NR = kr->nr, BCOLS = kr->b_block_cols;
     p->nic = ceil_div((int64_t)m, kr->a_block_rows);
@@ -138,7 +138,7 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
     int64_t panels = ceil_div(p->b_cols, NR);
     p->panels_per_pack = fine ? 1 : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
     p->a_panels = 1;
-    p->nbp = ceil_div(panels, p->panels_per_pack);
+    p->nbp = pack_b ? ceil_div(panels, p->panels_per_pack) : 0;
     int64_t chunks = 1;
     if (fine)
         chunks = panels;
@@ -275,25 +275,27 @@ int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int part
 }
 
 nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                     size_t k, int threads, int a_in_place)
+                                     size_t k, int threads, int a_in_place, int b_prepacked)
 {
     const size_t MR = (size_t)kr->mr, NR = (size_t)kr->nr, BCOLS = (size_t)kr->b_block_cols;
     const size_t cap = threads > 1 ? SCRATCH_TEAM : SCRATCH_ALONE;
     nnf__sgemm_jobs j = {m, n, 1, 0};
-    /* Columns first take at most half of a level; equal groups of whole B blocks. */
-    if (KC * round_up(n, NR) > cap / 2) {
+    /* Columns first take at most half of a level; equal groups of whole B blocks. A
+     * prepacked B takes none. */
+    if (!b_prepacked && KC * round_up(n, NR) > cap / 2) {
         size_t most = cap / 2 / KC / BCOLS * BCOLS;
         most = most > BCOLS ? most : BCOLS;
         size_t groups = (n + most - 1) / most;
         j.cols = round_up((n + groups - 1) / groups, BCOLS);
     }
+    const size_t b_cols = b_prepacked ? 0 : round_up(j.cols, NR);
     /* Rows only where A is packed: each row group packs all of B again. A read in
      * place once took room here too, and one thread packed B twice at 2048^3 (3870
      * packing calls, now 1935), twice for the big MLP's x @ W1^T and three times for
      * its g @ W1. Zen 5, one thread, alternating processes: that step 39.3 -> 39.1 ms
      * (faster in 6 rounds of 6); 2048^3 within the noise (0.995, 15 rounds): its
      * packing samples fell by a sixth, not by half. */
-    size_t room = cap / KC - round_up(j.cols, NR);
+    size_t room = cap / KC - b_cols;
     if (!a_in_place && round_up(m, MR) > room) {
         size_t most = room / MR * MR;
         most = most > MR ? most : MR;
@@ -301,14 +303,14 @@ nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, siz
         j.rows = round_up((m + groups - 1) / groups, MR);
     }
     const size_t a_rows = a_in_place ? 0 : round_up(j.rows, MR);
-    size_t level = KC * (a_rows + round_up(j.cols, NR));
+    size_t level = KC * (a_rows + b_cols);
     int64_t total = nnf__sgemm_levels(k, threads);
-    int64_t most = (int64_t)(cap / level);
+    int64_t most = level > 0 ? (int64_t)(cap / level) : total;
     most = most < 1 ? 1 : most;
     j.levels = ceil_div(total, ceil_div(total, most));
     /* Room for a last level deeper than KC (TAIL_MAX) in whichever job holds it. */
     size_t deepest = (size_t)j.levels * KC + TAIL_MAX;
-    j.scratch_floats = deepest * (a_rows + round_up(j.cols, NR));
+    j.scratch_floats = deepest * (a_rows + b_cols);
     return j;
 }
 
@@ -359,6 +361,8 @@ typedef struct {
     float *abuf, *bbuf;     /* level pc of A at abuf + pc * KC * m_pad, same for B
                              * (a product's last level may be deeper: TAIL_MAX) */
     int a_in_place;         /* A's rows are contiguous: the kernels read A where it is */
+    const float *b_panels;  /* B prepacked (nnf__sgemm_packed), from the job's first column,
+                             * or NULL: packed into bbuf */
     size_t m_pad, n_pad;
     const nnf__sgemm_post *post;   /* from the job's first column, or NULL */
 } packed_job;
@@ -366,7 +370,10 @@ typedef struct {
 /* This compute item's share of the source of the B block packed after its group: the
  * next block of the level, else the first of the next level (the next job's when the
  * job has one A block: the jobs advance along k first), spread over the group's last
- * PREFETCH_ITEMS compute items. Only A block 0 packs B. */
+ * PREFETCH_ITEMS compute items. Only A block 0 packs B, and a prepacked B is not
+ * packed at all: asking the caches for the next block of its panels instead slowed
+ * the sweeps more than it helped them (one thread, through a handle: 40x784x512
+ * 170.9 -> 177.7 us, 4096x784x512 18.70 -> 19.09 ms, medians of 15). */
 static source_runs next_b_share(const packed_job *j, const nnf__sgemm_item *it)
 {
     const nnf__sgemm_plan *p = &j->plan;
@@ -379,7 +386,7 @@ static source_runs next_b_share(const packed_job *j, const nnf__sgemm_item *it)
         pc++;
     }
     size_t k0 = (size_t)(j->level0 + pc) * KC;
-    if (it->ic != 0 || share < from || j->level0 + pc >= j->levels ||
+    if (j->b_panels != NULL || it->ic != 0 || share < from || j->level0 + pc >= j->levels ||
         (pc == p->npc && p->nic > 1))
         return none;
     size_t c0, c1;
@@ -404,7 +411,7 @@ static void run_item(void *ctx, int64_t i, int participant)
     size_t k0 = (size_t)(j->level0 + it.pc) * KC;
     size_t kc = nnf__sgemm_level_depth(j->k, j->levels, j->level0 + it.pc);
     /* In a level, the NR panel holding column jr starts at jr * kc (A: row i at i * kc). */
-    float *blevel = j->bbuf + (size_t)it.pc * KC * j->n_pad;
+    float *blevel = j->bbuf != NULL ? j->bbuf + (size_t)it.pc * KC * j->n_pad : NULL;
     size_t block, block_end;
     nnf__sgemm_plan_block(p, j->n, NR, it.jc, &block, &block_end);
     if (it.kind == NNF__SGEMM_ITEM_PACK_B) {
@@ -480,8 +487,11 @@ static void run_item(void *ctx, int64_t i, int participant)
             size_t nr = min_size(NR, j1 - jr);
             if (j->level0 + it.pc == 0)
                 nnf__sgemm_post_fill(j->post, jr, crow + jr, j->ldc, mr, nr);
+            /* A prepacked panel is as wide as its columns, all k steps in a row. */
+            const float *bp = j->b_panels != NULL ? j->b_panels + jr * j->k + k0 * nr
+                                                  : blevel + jr * kc;
             nnf__sgemm_ukernel_every(kr->ukernel, kr->ukernel_every, j->period, kc, ap, rs_a,
-                                     cs_a, blevel + jr * kc, (ptrdiff_t)NR,
+                                     cs_a, bp, (ptrdiff_t)(j->b_panels != NULL ? nr : NR),
                                      crow + jr, j->ldc, mr, nr, j->alpha, beta);
             if (k0 + kc == j->k)   /* the tile's last level */
                 nnf__sgemm_post_relu(j->post, crow + jr, j->ldc, mr, nr);
@@ -491,16 +501,18 @@ static void run_item(void *ctx, int64_t i, int participant)
 
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                              size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                             float beta, float *c, size_t ldc, int threads,
-                             const nnf__sgemm_post *post)
+                             const float *b_panels, float beta, float *c, size_t ldc,
+                             int threads, const nnf__sgemm_post *post)
 {
     const int a_in_place = a.cs == 1;
-    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, m, n, k, threads, a_in_place);
+    nnf__sgemm_jobs jobs =
+        nnf__sgemm_jobs_make(kr, m, n, k, threads, a_in_place, b_panels != NULL);
     /* Up front, so a failed allocation leaves C untouched. Cached per calling thread
-     * (sgemm_scratch.c); the job's workers share it. */
-    float *scratch = nnf__sgemm_scratch(jobs.scratch_floats);
-    NNF_RETURN_IF(scratch == NULL, NNF_ERR_NOMEM,
-                  "nnf_sgemm: out of memory for %zu bytes of packing buffers "
+     * (sgemm_scratch.c); the job's workers share it. None when neither A nor B is
+     * packed here. */
+    float *scratch = jobs.scratch_floats > 0 ? nnf__sgemm_scratch(jobs.scratch_floats) : NULL;
+    NNF_RETURN_IF(scratch == NULL && jobs.scratch_floats > 0, NNF_ERR_NOMEM,
+                  "out of memory for %zu bytes of packing buffers "
                   "(m = %zu, n = %zu, k = %zu)", jobs.scratch_floats * sizeof(float), m, n, k);
     const int64_t levels = nnf__sgemm_levels(k, threads);
     const int fine = nnf__runtime_test_spread();
@@ -520,12 +532,15 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 int64_t lv = levels - l0 < jobs.levels ? levels - l0 : jobs.levels;
                 j.abuf = scratch;
                 j.a_in_place = a_in_place;
+                j.b_panels = b_panels != NULL ? b_panels + c0 * k : NULL;
                 /* The job's levels of A (unless read in place), the last up to TAIL_MAX
                  * deeper, then B's. */
                 size_t depth = (size_t)(lv - 1) * KC +
                                nnf__sgemm_level_depth(k, levels, l0 + lv - 1);
-                j.bbuf = scratch + (a_in_place ? 0 : depth * j.m_pad);
-                nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine);
+                j.bbuf = b_panels != NULL ? NULL
+                                          : scratch + (a_in_place ? 0 : depth * j.m_pad);
+                nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine,
+                                     b_panels == NULL);
                 nnf__sgemm_plan_a(&j.plan, a, threads);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
                                 sizeof j.plan, nnf__sgemm_plan_prefer};
@@ -533,6 +548,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
             }
         }
     }
-    nnf__sgemm_scratch_done(scratch);
+    if (scratch != NULL)
+        nnf__sgemm_scratch_done(scratch);
     return NNF_OK;
 }

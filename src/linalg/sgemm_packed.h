@@ -12,11 +12,15 @@
 #include "src/runtime/pool.h"
 
 /* nnf__sgemm_run (sgemm_paths.h) on the packed path, on up to `threads` threads. Fails
- * only with NNF_ERR_NOMEM for its scratch, before anything is written. */
+ * only with NNF_ERR_NOMEM for its scratch, before anything is written.
+ * b_panels, unless NULL, is op(B) packed already, as a prepacked handle holds it
+ * (sgemm_prepacked.c) for this table's NR: the panel of columns [p NR, p NR + w_p) at
+ * b_panels + p NR k, its step t at + t w_p (w_p = NR but for a narrower last panel);
+ * the kernels read it there, and b is not read. */
 nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t m, size_t n,
                              size_t k, float alpha, nnf__sgemm_view a, nnf__sgemm_view b,
-                             float beta, float *c, size_t ldc, int threads,
-                             const nnf__sgemm_post *post);
+                             const float *b_panels, float beta, float *c, size_t ldc,
+                             int threads, const nnf__sgemm_post *post);
 
 /* ---- The packed path as a job of claimable items (sgemm_packed.c) ----
  *
@@ -57,9 +61,9 @@ typedef struct nnf__sgemm_item {
 } nnf__sgemm_item;
 
 /* Plans a job over m x n and `levels` KC levels for `threads` threads (fine: the
- * smallest items, for tests). */
+ * smallest items, for tests); pack_b 0: B is prepacked, no pack items. */
 void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
-                          size_t n, int64_t levels, int threads, int fine);
+                          size_t n, int64_t levels, int threads, int fine, int pack_b);
 /* Sets the plan's a_panels for A (plan_make leaves 1): several panels at once when A's
  * source rows run along i, so a packer reads whole lines. */
 void nnf__sgemm_plan_a(nnf__sgemm_plan *p, nnf__sgemm_view a, int threads);
@@ -81,13 +85,13 @@ size_t nnf__sgemm_level_depth(size_t k, int64_t levels, int64_t level);
 
 /* How the packed path cuts a product into jobs: rows x cols of C per job, `levels` KC
  * levels per job; scratch floats one job needs (none for A where a_in_place: A's rows
- * contiguous, read where they are). */
+ * contiguous, read where they are; none for B where b_prepacked). */
 typedef struct nnf__sgemm_jobs {
     size_t rows, cols;
     int64_t levels;
     size_t scratch_floats;
 } nnf__sgemm_jobs;
 nnf__sgemm_jobs nnf__sgemm_jobs_make(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                     size_t k, int threads, int a_in_place);
+                                     size_t k, int threads, int a_in_place, int b_prepacked);
 
 #endif

@@ -11,18 +11,22 @@
  * memory front to back, as a plain read of W does (the 784 -> 512 layer's weights,
  * 1.6 MB, live in the L3 between calls).
  *
- * Taller batches go column block by column block (the packed path's B block for this
- * CPU, in whole panels), KC block by KC block within it, so one KC slice of the block's
- * panels stays in the L2 while every row strip of the rectangle passes over it; A is
- * read in place (a strip of 8 rows x 384 steps is 12 KiB of L1). A transposed A is
- * packed instead, a KC level of up to a_block_rows rows at a time, as the packed path
- * packs it, and every column block of the level reads that copy.
+ * Taller batches run as nnf_sgemm's packed path (sgemm_packed.c) with the panels where
+ * it would pack B: its B blocks and KC levels (a KC slice of a block's panels stays in
+ * the L2 while every row panel of A passes over it), its A packing where A is
+ * transposed, its items and threads, less B's packing. The sweep of panels this file
+ * ran for them before (column block by column block, KC level by level) streamed A once
+ * per block and level, and a handle was slower than the plain call on large products
+ * (one thread, plain/prepacked: 4096x784x512 with W stored 512 x 784 0.974 -> 1.006,
+ * 2048^3 0.993 -> 1.024; from 9 to 40 rows the two took the same time, 64.0 against
+ * 64.3 us at 16x784x512; medians of 15).
  *
  * Bits: every element of C gets one kernel call per KC block, in k order, beta for the
  * first block and 1 after: the numerics contract of kernels/sgemm_kernels.h, so the result is
  * the unpacked nnf_sgemm's whichever path that takes (GEMV, direct, packed) for the
  * same m. A kernel table other than the packing one (nnf_isa_force after packing) reads
- * the same panels in column slices as wide as its register block: the same sums. */
+ * the same panels in column slices as wide as its register block, MR rows at a time
+ * over the whole k: the same sums. */
 #include <stdint.h>
 
 #include "dispatch/dispatch.h"
@@ -32,17 +36,13 @@
 #include "src/core/error.h"
 #include "src/linalg/matmul.h"
 #include "src/linalg/sgemm.h"
+#include "src/linalg/sgemm_packed.h"
 #include "src/linalg/sgemm_paths.h"
-#include "src/linalg/sgemm_scratch.h"
 #include "src/linalg/sgemm_view.h"
 #include "src/runtime/pool.h"
 #include "src/runtime/threads.h"
 
 enum { KC = NNF__SGEMM_KC };
-/* A transposed A's packed levels: at most 1M floats (4 MiB) per thread and 4M (16 MiB)
- * in all, the packed path's budgets for a job alone and for a team's. */
-enum { A_LEVEL_FLOATS = 1 << 20, A_TEAM_FLOATS = 1 << 22 };
-
 struct nnf_packed_matrix {
     size_t k, n, W;
     float *data;          /* k * n floats (NULL when empty) */
@@ -156,112 +156,58 @@ typedef struct {
     const nnf__sgemm_kernels *kr;
     const nnf_packed_matrix *b;
     nnf__sgemm_rects r;
-    size_t m;
     float alpha;
     nnf__sgemm_view a;
     float beta;
     float *c;
     size_t ldc;
     const nnf__sgemm_post *post;
-    float *abuf;         /* a transposed A's levels: a_rows x KC floats per participant */
-    size_t a_rows;       /* rows per packed level, a multiple of MR (0: A read in place) */
 } prepacked_job;
 
-/* Columns [j0, j1) of panel `panel` (width w) against rows [i0, i0 + mr), steps
- * [t0, t0 + kc), in slices the kernel's register block holds; the post-ops on each
- * slice's tile around its first and last steps. */
+/* Panel `panel` (width w, its first column col0) against rows [i0, i0 + mr) over the
+ * whole k, in slices the kernel's register block holds; the post-ops around each
+ * slice's tile. */
 static void sweep_panel(const prepacked_job *j, nnf__sgemm_view a, const float *panel,
-                        size_t w, size_t col0, size_t i0, size_t mr, size_t t0, size_t kc,
-                        float beta)
+                        size_t w, size_t col0, size_t i0, size_t mr)
 {
     const nnf__sgemm_kernels *kr = j->kr;
     const size_t slice = min_size(w, (size_t)kr->nr);
     for (size_t s = 0; s < w; s += slice) {
         float *tile = j->c + i0 * j->ldc + col0 + s;
         size_t cols = min_size(slice, w - s);
-        if (t0 == 0)
-            nnf__sgemm_post_fill(j->post, col0 + s, tile, j->ldc, mr, cols);
-        kr->ukernel(kc, a.p, a.rs, a.cs, panel + t0 * w + s, (ptrdiff_t)w, tile, j->ldc,
-                    mr, cols, j->alpha, beta);
-        if (t0 + kc == j->b->k)
-            nnf__sgemm_post_relu(j->post, tile, j->ldc, mr, cols);
+        nnf__sgemm_post_fill(j->post, col0 + s, tile, j->ldc, mr, cols);
+        kr->ukernel(j->b->k, a.p, a.rs, a.cs, panel + s, (ptrdiff_t)w, tile, j->ldc, mr, cols,
+                    j->alpha, j->beta);
+        nnf__sgemm_post_relu(j->post, tile, j->ldc, mr, cols);
     }
 }
 
-/* The panels of columns [cb, cb1) against rows [i0, i1), steps [t0, t0 + kc), strip
- * by strip of MR rows, strip r0 at a + (r0 - i0) * a_step (A's row stride in place,
- * kc in a packed level). */
-static void sweep_block(const prepacked_job *j, nnf__sgemm_view a, ptrdiff_t a_step,
-                        size_t i0, size_t i1, size_t cb, size_t cb1, size_t t0, size_t kc)
-{
-    const nnf_packed_matrix *b = j->b;
-    const size_t MR = (size_t)j->kr->mr;
-    const float beta = t0 == 0 ? j->beta : 1.0f;
-    for (size_t r0 = i0; r0 < i1; r0 += MR) {
-        nnf__sgemm_view strip = {a.p + (ptrdiff_t)(r0 - i0) * a_step, a.rs, a.cs};
-        for (size_t c0 = cb; c0 < cb1; c0 += b->W)
-            sweep_panel(j, strip, b->data + c0 * b->k, min_size(b->W, b->n - c0), c0, r0,
-                        min_size(MR, i1 - r0), t0, kc, beta);
-    }
-}
-
+/* A rectangle of C: strip by strip of MR rows (one, but under a kernel table other than
+ * the packing one), panel by panel. */
 static void run_rect(void *ctx, int64_t item, int participant)
 {
+    (void)participant;
     const prepacked_job *j = ctx;
     const nnf_packed_matrix *b = j->b;
-    const size_t MR = (size_t)j->kr->mr, k = b->k;
+    const size_t MR = (size_t)j->kr->mr;
     size_t m0, m1, n0, n1;
     nnf__sgemm_rect(&j->r, item, &m0, &m1, &n0, &n1);
-    if (m1 - m0 <= MR) {
-        nnf__sgemm_view a = {nnf__sgemm_at(j->a, m0, 0), j->a.rs, j->a.cs};
+    for (size_t r0 = m0; r0 < m1; r0 += MR) {
+        nnf__sgemm_view a = {nnf__sgemm_at(j->a, r0, 0), j->a.rs, j->a.cs};
         for (size_t c0 = n0; c0 < n1; c0 += b->W)
-            sweep_panel(j, a, b->data + c0 * k, min_size(b->W, b->n - c0), c0, m0, m1 - m0,
-                        0, k, j->beta);
-        return;
-    }
-    /* Columns in blocks of the packed path's B block for this CPU (whole panels), so
-     * that the KC slice every row strip sweeps stays in the L2: a whole 2048-wide slice
-     * is 3 MiB (2048^3 one thread, Emerald Rapids: 203 ms against the plain call's 146
-     * before). Each tile still gets its KC blocks in k order: the same bits. */
-    const size_t panels = (size_t)j->kr->b_block_cols / b->W;
-    const size_t block = (panels > 1 ? panels : 1) * b->W;
-    if (j->a_rows == 0) {   /* A's rows contiguous: read in place */
-        for (size_t cb = n0; cb < n1; cb += block)
-            for (size_t t0 = 0; t0 < k; t0 += KC) {
-                nnf__sgemm_view a = {nnf__sgemm_at(j->a, m0, t0), j->a.rs, j->a.cs};
-                sweep_block(j, a, j->a.rs, m0, m1, cb, min_size(cb + block, n1), t0,
-                            min_size(KC, k - t0));
-            }
-        return;
-    }
-    /* A transposed: read in place, each step's 8 values are half a line a row of the
-     * stored matrix apart, one line (often a page) per step for every panel a strip
-     * meets (1024^3:TA, one thread, Emerald Rapids: 27.0 ms against the plain call's
-     * 20.1, which packs A). Packed a strip at a time on the stack, the strip's lines
-     * were read again for each column block, half of each line per strip. So a level
-     * of up to a_rows rows is packed once, whole lines front to back by the table's own
-     * packer, and every column block of the level reads it: the kernel sees the same
-     * values, the same bits. */
-    float *abuf = j->abuf + (size_t)participant * j->a_rows * KC;
-    for (size_t g0 = m0; g0 < m1; g0 += j->a_rows) {
-        size_t g1 = min_size(g0 + j->a_rows, m1);
-        for (size_t t0 = 0; t0 < k; t0 += KC) {
-            size_t kc = min_size(KC, k - t0);
-            nnf__sgemm_pack(j->kr, kc, g1 - g0, MR, nnf__sgemm_at(j->a, g0, t0), j->a.rs,
-                            j->a.cs, abuf);
-            for (size_t cb = n0; cb < n1; cb += block)
-                sweep_block(j, (nnf__sgemm_view){abuf, 1, (ptrdiff_t)MR}, (ptrdiff_t)kc, g0,
-                            g1, cb, min_size(cb + block, n1), t0, kc);
-        }
+            sweep_panel(j, a, b->data + c0 * b->k, min_size(b->W, b->n - c0), c0, r0,
+                        min_size(MR, m1 - r0));
     }
 }
 
 /* Whether op(B)'s panels, read as plain row-major matrices (panel p is k x w_p with row
  * stride w_p; a single panel is op(B) itself, row stride n), run faster through
- * nnf_sgemm's unpacked paths than through the sweep above. The bits are the same either
- * way (the k-order contract), so a handle never costs more than the plain call where
- * the plain call reads B in place anyway (paired medians of 21 rounds, one thread,
- * loaded; sweep -> panels):
+ * nnf_sgemm's unpacked paths than through the handle's own ways (run_rect, or the
+ * packed path's job over the panels). The bits are the same either way (the k-order
+ * contract), so a handle never costs more than the plain call where the plain call
+ * reads B in place anyway (paired medians of 21 rounds, one thread, loaded; measured
+ * against the sweep that ran batches taller than MR before the job did -> panels; the
+ * job, at 256^3: 0.974 -> 0.989 of the plain call's speed):
  * - one panel at most 16 wide: the plain call's dots kernels and narrow tiles,
  *   5x784x10 0.90 -> 0.70 us, 12x784x10 2.34 -> 2.04;
  * - one panel under more than MR rows: the direct path's 8-row tiles, 32^3 0.415 ->
@@ -272,16 +218,17 @@ static void run_rect(void *ctx, int64_t item, int participant)
  *   last panel through the sparse-tail GEMVs, as nnf_sgemm runs the same columns:
  *   200x100x50 12.7 -> 10.0 us, 100x200x50 13.1 -> 9.7, 200x784x50 98.7 -> 77.2,
  *   256^3 168 -> 159.
- * The sweep keeps a panel under 7-8 rows where the plain tiles take 6 (one kernel call
+ * run_rect keeps a panel under 7-8 rows where the plain tiles take 6 (one kernel call
  * per panel over the whole k, the 8x48 tile where the direct path leaves a 1-2 row one:
- * 8x784x48 2.70 against 2.96-3.01 us, 7x784x48 2.39 against 3.01), several panels under
- * at most 4 MR rows (24x784x100 20.3 against 20.6; 1x784x512 22.0 against nnf_sgemm's
- * 35.0 on B as stored) unless two panels make one tile (two_panels_as_plain). */
+ * 8x784x48 2.70 against 2.96-3.01 us, 7x784x48 2.39 against 3.01) and several panels
+ * under at most MR rows (1x784x512 22.0 against nnf_sgemm's 35.0 on B as stored); the
+ * job several panels under up to 4 MR rows (24x784x100 20.3 against 20.6), unless two
+ * panels make one tile (two_panels_as_plain). */
 static int one_panel_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b,
                               size_t m)
 {
     /* The rows of the plain call's direct tiles at this width (sgemm_paths.c,
-     * direct_rows): between them and MR, it leaves a 1-2 row tile the sweep does not. */
+     * direct_rows): between them and MR, it leaves a 1-2 row tile run_rect does not. */
     const size_t rows = kr->direct_narrow_mr > 0 && 2 * b->n <= (size_t)kr->direct_nr
                             ? (size_t)kr->direct_narrow_mr
                             : (size_t)kr->direct_mr;
@@ -374,30 +321,18 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
         run_as_plain(kr, b, m, alpha, av, beta, c, ldc, post);
         return NNF_OK;
     }
+    /* Taller than MR rows: the packed path's job over the panels (see the top). */
     const size_t MR = (size_t)kr->mr;
+    if (m > MR && b->W == (size_t)kr->nr)
+        return nnf__sgemm_packed(kr, KC, m, n, k, alpha, av, (nnf__sgemm_view){NULL, 0, 0},
+                                 b->data, beta, c, ldc, nt, post);
     prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, MR, b->W, nt, fine),
-                       m, alpha, av, beta, c, ldc, post, NULL, 0};
-    if (nt == 1 && !fine)
+                       alpha, av, beta, c, ldc, post};
+    if (nt == 1 && !fine) {
         j.r = (nnf__sgemm_rects){m, n, MR, b->W, 1, 1};
-    /* A transposed A under rectangles taller than MR rows: each participant's packed
-     * level, allocated before anything is written. */
-    const size_t tiles = (m + MR - 1) / MR, rect_rows = (tiles + (size_t)j.r.down - 1) /
-                                                       (size_t)j.r.down * MR;
-    if (t && rect_rows > MR) {
-        size_t budget = min_size(A_LEVEL_FLOATS, A_TEAM_FLOATS / (size_t)nt);
-        size_t most = min_size((size_t)kr->a_block_rows, budget / KC) / MR * MR;
-        j.a_rows = min_size(rect_rows, most > MR ? most : MR);
-        j.abuf = nnf__sgemm_scratch((size_t)nt * j.a_rows * KC);
-        NNF_RETURN_IF(j.abuf == NULL, NNF_ERR_NOMEM,
-                      "out of memory for %zu bytes of packed A (m = %zu, k = %zu)",
-                      (size_t)nt * j.a_rows * KC * sizeof(float), m, k);
-    }
-    if (nt == 1 && !fine)
         run_rect(&j, 0, 0);
-    else
+    } else
         nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
-    if (j.abuf != NULL)
-        nnf__sgemm_scratch_done(j.abuf);
     return NNF_OK;
 }
 

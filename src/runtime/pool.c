@@ -39,7 +39,9 @@
  * worker descheduled in the middle of one delays the end of the job by up to the
  * scheduler's slice of whatever runs in its place (0.1-3 ms here), while the waiting
  * caller's own CPU idles: the worker's mask keeps it off that CPU (below). So the caller,
- * after its spin and before it sleeps, moves that worker onto its own CPU (lend_cpu).
+ * after its spin and before it sleeps, moves that worker onto its own CPU (lend_cpu)
+ * once the worker's CPU clock stops advancing (watch_running: while it runs, the caller
+ * sleeps and looks again every 200 us).
  * A 16M-float sum (~1.4 ms, 512 items) with a normal-priority busy loop, 2 threads over
  * 1 in the same round, medians of 11 rounds in 4 ABBA runs of bench_contention (load
  * average 6-7 from other users): 0.90-1.07x before, 0.97-1.24x after.
@@ -740,39 +742,86 @@ static void run_alone(const nnf__job *job)
     last_participants = 1;
 }
 
-/* The caller, about to sleep until running items finish, moves the first worker still
- * inside the job from participant `from` on onto its own CPU; returns where the next
- * lend starts. Why: a worker descheduled in the middle of an item (its CPU taken by
- * another runnable thread) otherwise holds the caller up for the rest of that thread's
- * slice, up to a few ms, while the caller's CPU idles; moved, it runs there at once.
- * One worker per sleep: the caller frees one CPU. The worker goes back to its mask when
- * it is done (went_home_if_lent). A worker that left the job just before the move keeps
- * the caller's CPU until its next wake-up, which is harmless. Lending nobody leaves
- * `from` as it was: a worker that has joined but not yet published itself in worker_of
- * (descheduled right there, the very case this is for) is found at the next sleep. */
-static int lend_cpu(slot *s, int from)
+/* Worker w's CPU time (ns), 0 if unknown: read under the pool's lock, so that no worker
+ * is joined meanwhile, and not waited for (another caller creating workers holds it). */
+static uint64_t worker_cpu_ns(int w)
 {
-    int cpu = sched_getcpu();
+    if (pthread_mutex_trylock(&pool.lock) != 0)
+        return 0;
+    uint64_t ns = 0;
+    clockid_t clock;
+    struct timespec t;
+    if (pthread_getcpuclockid(pool.workers[w].thread, &clock) == 0 &&
+        clock_gettime(clock, &t) == 0)
+        ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    pthread_mutex_unlock(&pool.lock);
+    return ns;
+}
+
+/* The first worker still inside the job from participant *p on: its index (*p its
+ * participant number), or -1. */
+static int worker_inside(slot *s, int *p)
+{
     int n = atomic_load(&s->joined);
     n = n < s->max_participants ? n : s->max_participants;
     n = n < LEND_MAX ? n : LEND_MAX;
-    if (cpu < 0 || cpu >= CPU_SETSIZE || !pool_mask_ok || !CPU_ISSET(cpu, &pool_mask))
-        return from;
-    for (int p = from; p < n; p++) {
-        int w = atomic_load(&s->worker_of[p]) - 1;
-        int tid = w >= 0 ? atomic_load(&pool.workers[w].tid) : 0;
-        if (tid <= 0)
-            continue;
-        cpu_set_t m;
-        CPU_ZERO(&m);
-        CPU_SET(cpu, &m);
-        if (sched_setaffinity(tid, sizeof m, &m) == 0) {
-            atomic_fetch_add(&pool.workers[w].lent, 1);
-            atomic_fetch_add_explicit(&lends, 1, memory_order_relaxed);
-        }
-        return p + 1;
+    for (; *p < n; (*p)++) {
+        int w = atomic_load(&s->worker_of[*p]) - 1;
+        if (w >= 0 && atomic_load(&pool.workers[w].tid) > 0)
+            return w;
     }
-    return from;
+    return -1;
+}
+
+/* The caller, about to sleep until running items finish, moves worker w (participant
+ * p, still inside the job) onto its own CPU; returns where the next lend starts. Why: a
+ * worker descheduled in the middle of an item (its CPU taken by another runnable
+ * thread) otherwise holds the caller up for the rest of that thread's slice, up to a
+ * few ms, while the caller's CPU idles; moved, it runs there at once. One worker per
+ * sleep: the caller frees one CPU. The worker goes back to its mask when it is done
+ * (went_home_if_lent). A worker that left the job just before the move keeps the
+ * caller's CPU until its next wake-up, which is harmless. Only a worker that stopped
+ * running is moved (watch_running): one that runs loses its caches with the move, and
+ * the caller then waits for its own CPU to be handed back (a 64-row product whose
+ * worker ran its last 110 us of items after such a move ended 250 us after them). */
+static int lend_cpu(int w, int p)
+{
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !pool_mask_ok || !CPU_ISSET(cpu, &pool_mask))
+        return p;
+    cpu_set_t m;
+    CPU_ZERO(&m);
+    CPU_SET(cpu, &m);
+    if (sched_setaffinity(atomic_load(&pool.workers[w].tid), sizeof m, &m) == 0) {
+        atomic_fetch_add(&pool.workers[w].lent, 1);
+        atomic_fetch_add_explicit(&lends, 1, memory_order_relaxed);
+    }
+    return p + 1;
+}
+
+/* A worker's CPU clock and the wall clock when it was read. */
+typedef struct {
+    uint64_t cpu, at;
+} watch;
+
+/* How long the waiting caller sleeps between two looks at a running worker's clock. */
+enum { WATCH_NS = 200000 };
+
+/* While worker w (participant p) stays in the job and runs (its CPU clock advanced by at
+ * least half the wall time since *last), the caller sleeps WATCH_NS at a time: 1 when an
+ * item ends or the worker leaves, 0 when it stopped running (the caller lends it its
+ * CPU) or its clock cannot be read. */
+static int watch_running(slot *s, unsigned seen, int w, int p, watch *last)
+{
+    for (;;) {
+        watch now = {worker_cpu_ns(w), nnf__now_ns()};
+        if (last->cpu == 0 || now.cpu == 0 || 2 * (now.cpu - last->cpu) < now.at - last->at)
+            return 0;
+        *last = now;
+        if (nnf__wait_change_for(&s->progress, seen, &s->sleepers, WATCH_NS) ||
+            atomic_load(&s->worker_of[p]) != w + 1)
+            return 1;
+    }
 }
 
 void nnf__run(const nnf__job *job, int threads)
@@ -819,9 +868,17 @@ void nnf__run(const nnf__job *job, int threads)
         unsigned seen = atomic_load(&s->progress);
         if (atomic_load_explicit(&s->done, memory_order_acquire) >= s->items)
             break;
+        int p = lend_from, w = worker_inside(s, &p);
+        watch seen_w = {w >= 0 ? worker_cpu_ns(w) : 0, nnf__now_ns()};
         if (nnf__spin_while_equal(&s->progress, seen, (uint64_t)atomic_load(&spin_wait_ns)))
             continue;
-        lend_from = lend_cpu(s, lend_from);
+        if (w >= 0 && watch_running(s, seen, w, p, &seen_w))
+            continue;
+        /* Lending nobody leaves lend_from as it was: a worker that has joined but not
+         * yet published itself in worker_of (descheduled right there, the very case
+         * lending is for) is found at the next sleep. */
+        if (w >= 0)
+            lend_from = lend_cpu(w, p);
         nnf__wait_change(&s->progress, seen, &s->sleepers, 0);
     }
     if (s->trace.to != NULL)

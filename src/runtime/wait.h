@@ -37,6 +37,13 @@ static inline void nnf__futex_wait(atomic_uint *word, unsigned seen)
     syscall(SYS_futex, (void *)word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
 }
 
+/* nnf__futex_wait for at most ns. */
+static inline void nnf__futex_wait_ns(atomic_uint *word, unsigned seen, uint64_t ns)
+{
+    struct timespec t = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    syscall(SYS_futex, (void *)word, FUTEX_WAIT_PRIVATE, seen, &t, NULL, 0);
+}
+
 static inline void nnf__futex_wake(atomic_uint *word, int count)
 {
     syscall(SYS_futex, (void *)word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
@@ -74,6 +81,18 @@ static inline void nnf__wait_change(atomic_uint *word, unsigned seen, atomic_int
     while (atomic_load(word) == seen)
         nnf__futex_wait(word, seen);
     atomic_fetch_sub(sleepers, 1);
+}
+
+/* nnf__wait_change without the spin, for at most ns: 1 if *word changed. */
+static inline int nnf__wait_change_for(atomic_uint *word, unsigned seen, atomic_int *sleepers,
+                                       uint64_t ns)
+{
+    const uint64_t end = nnf__now_ns() + ns;
+    atomic_fetch_add(sleepers, 1);
+    for (uint64_t t = nnf__now_ns(); atomic_load(word) == seen && t < end; t = nnf__now_ns())
+        nnf__futex_wait_ns(word, seen, end - t);
+    atomic_fetch_sub(sleepers, 1);
+    return atomic_load(word) != seen;
 }
 
 /* The waker's side of nnf__wait_change: *word has already been changed. */

@@ -77,6 +77,9 @@ const shape shapes[] = {
     {"dot:1x200x1", NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 200},
     // The chapter's Linear, lin(x, w, b) = x @ w + b with w stored in x out, at batch 8.
     {"linear-b8-NN:8x784x512", NNF_NO_TRANS, NNF_NO_TRANS, 8, 512, 784},
+    // A training minibatch through the 784 -> 512 Linear: also one of scripts/main.sh's
+    // 2-thread rows (few rows: B blocks per thread, sgemm_packed.c OWN_ROWS_MAX).
+    {"linear-b64:64x784xT512", NNF_NO_TRANS, NNF_TRANS, 64, 512, 784},
 };
 constexpr int n_shapes = sizeof shapes / sizeof shapes[0];
 

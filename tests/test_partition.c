@@ -49,9 +49,10 @@ typedef struct {
 } sim;
 
 /* Runs one job of `items` on v virtual threads (ready == NULL: independent items), each
- * claiming with the job's preference (prefer, may be NULL) as the pool's participant t. */
+ * claiming with the job's preference (prefer, may be NULL) as the pool's participant t;
+ * by (unless NULL) gets the thread that ran each item. */
 static sim simulate(int v, int64_t items, nnf__ready_fn ready, nnf__prefer_fn prefer,
-                    const void *plan, cost_fn cost, const void *ctx)
+                    const void *plan, cost_fn cost, const void *ctx, int *by)
 {
     nnf__item_state *st = calloc((size_t)items, sizeof *st);
     double *free_at = calloc((size_t)v, sizeof *free_at);
@@ -82,6 +83,8 @@ static sim simulate(int v, int64_t items, nnf__ready_fn ready, nnf__prefer_fn pr
             i = atomic_load(&lo) < items ? atomic_fetch_add(&lo, 1) : NNF__CLAIM_NONE;
         }
         if (i >= 0) {
+            if (by != NULL)
+                by[i] = th;
             double c = cost(ctx, i);
             running[th] = i;
             end[th] = free_at[th] = now + c;
@@ -179,10 +182,9 @@ static outcome run_packed(const nnf__sgemm_kernels *kr, nnf__sgemm_view a, size_
                 packed_ctx c = {kr, &p, min_size(jobs.rows, m - r0),
                                 min_size(jobs.cols, n - c0), k, l0, (int64_t)levels,
                                 a.cs == 1, 0.0, 0.0};
-                nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0, 1);
-                nnf__sgemm_plan_a(&p, a, v);
+                nnf__sgemm_plan_make(&p, kr, c.m, c.n, (int64_t)lv, v, 0, 1, a);
                 sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
-                                 packed_cost, &c);
+                                 packed_cost, &c, NULL);
                 o.makespan += s.makespan;
                 o.ideal += s.total / v;
                 double share = s.min_busy / (s.total / v);
@@ -213,7 +215,7 @@ static outcome run_rects(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_
     rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr, (size_t)kr->direct_nr,
                                          v, 0),
                    k};
-    sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, NULL, rect_cost, &c);
+    sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, NULL, rect_cost, &c, NULL);
     outcome o = {s.makespan, s.total / v, s.min_busy / (s.total / v), 0.0, 0.0, v};
     return o;
 }
@@ -291,10 +293,74 @@ static void test_many_virtual_threads(void **state)
 #endif
 }
 
+/* A job of few rows of A read in place on 2-4 threads gives each participant whole B
+ * blocks, their packing included (own_blocks), so no packed line is read by one core and
+ * rewritten by another: with threads equally fast, every block is packed by its owner
+ * and a thread runs another's items only at the end, B is packed once, and the threads
+ * stay busy. Not with a transposed A (packed by
+ * one item that the others' would wait for), more rows or more threads. */
+static void test_own_blocks(void **state)
+{
+    (void)state;
+    const nnf__sgemm_kernels *tables[] = {
+        &nnf__kernels_scalar.gemm,
+#if defined(__x86_64__)
+        &nnf__kernels_avx2.gemm, &nnf__kernels_avx512.gemm,
+#endif
+#if defined(__aarch64__)
+        &nnf__kernels_neon.gemm,
+#endif
+    };
+    const size_t m = 64, n = 512, k = 784;
+    const nnf__sgemm_view a = {NULL, (ptrdiff_t)k, 1}, at = {NULL, 1, (ptrdiff_t)m};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        const nnf__sgemm_kernels *kr = tables[t];
+        for (int v = 2; v <= 4; v++) {
+            const int64_t levels = nnf__sgemm_levels(k, v);
+            nnf__sgemm_plan p;
+            nnf__sgemm_plan_make(&p, kr, m, n, levels, v, 0, 1, a);
+            assert_true(p.own_blocks && p.njc >= v);
+            packed_ctx c = {kr, &p, m, n, k, 0, levels, 1, 0.0, 0.0};
+            int *by = malloc((size_t)p.items * sizeof *by);
+            assert_non_null(by);
+            sim s = simulate(v, p.items, nnf__sgemm_plan_ready, nnf__sgemm_plan_prefer, &p,
+                             packed_cost, &c, by);
+            /* Every B block packed by its owner; at most one compute item per thread
+             * taken from another's block, at the end, by a thread whose blocks were
+             * narrower (11 panels of 48 as 2 + 3 + 3 + 3). */
+            int stolen = 0;
+            for (int64_t i = 0; i < p.items; i++) {
+                nnf__sgemm_item it = nnf__sgemm_plan_item(&p, i);
+                int owner = (int)(it.jc * v / p.njc);
+                if (by[i] != owner && it.kind == NNF__SGEMM_ITEM_PACK_B)
+                    fail_msg("%d threads, NR %d: B block %lld (level %lld) packed by %d, "
+                             "not its owner %d", v, kr->nr, (long long)it.jc,
+                             (long long)it.pc, by[i], owner);
+                stolen += by[i] != owner;
+            }
+            if (stolen >= v)
+                fail_msg("%d threads, NR %d: %d items ran off their owner", v, kr->nr, stolen);
+            assert_true(c.packed_b == (double)k * (double)n);
+            double eff = s.total / v / s.makespan;
+            print_message("NR %2d, %d threads: %.3f of the ideal time\n", kr->nr, v, eff);
+            assert_true(eff > 0.75);
+            free(by);
+            nnf__sgemm_plan_make(&p, kr, m, n, levels, v, 0, 1, at);
+            assert_false(p.own_blocks);
+            nnf__sgemm_plan_make(&p, kr, 4 * m, n, levels, v, 0, 1, a);
+            assert_false(p.own_blocks);
+        }
+        nnf__sgemm_plan p;
+        nnf__sgemm_plan_make(&p, kr, m, n, nnf__sgemm_levels(k, 8), 8, 0, 1, a);
+        assert_false(p.own_blocks);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_virtual_threads),
+        cmocka_unit_test(test_own_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

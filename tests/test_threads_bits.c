@@ -125,47 +125,68 @@ static void test_sgemm_paths(void **state)
         each_count(cases[i].name, run_gemm, &cases[i]);
 }
 
-/* Compute items of two MR panels (sgemm_packed.c, PAIRED_MIN_ITEMS) come only without
- * the test spread, whose items are the smallest: the same bits at 1, 2 and 3 threads,
- * with 2 threads planning such items (m = 1500 in A blocks of 1024 rows at most, whatever
- * the caches: two blocks of 750, whose last items hold one panel or a part of one). */
-static void test_sgemm_paired_items(void **state)
+/* Plans that come only without the test spread, whose items are the smallest: the same
+ * bits at 1, 2 and 3 threads (and across ISAs) with 2 threads planning them. `own`: B
+ * blocks per thread (sgemm_packed.c, OWN_ROWS_MAX), else compute items of two MR panels
+ * (PAIRED_MIN_ITEMS). */
+static void unspread_bits(const gemm_case *g, int own)
 {
-    (void)state;
-    const gemm_case g = {"packed NN, two-panel items", NNF__SGEMM_PATH_PACKED, NNF_NO_TRANS,
-                         NNF_NO_TRANS, 1500, 100, 70, 0.5f};
     void *first = NULL;   /* the first ISA's 1-thread result */
-    nnf__blocking_force(1024, 0);
     NNF_FOR_EACH_ISA(isa) {
         const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g.m, g.n, g.k, 2, g.ta == NNF_NO_TRANS, 0);
+        const int in_place = g->ta == NNF_NO_TRANS;
+        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g->m, g->n, g->k, 2, in_place, 0);
         nnf__sgemm_plan plan;
-        nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0, 1);
-        if (plan.q_rows != 2 * kr->mr)
-            fail_msg("%s on %s: items of %lld rows, want %d", g.name, nnf_isa_name(isa),
-                     (long long)plan.q_rows, 2 * kr->mr);
+        const nnf__sgemm_view a = in_place ? (nnf__sgemm_view){NULL, (ptrdiff_t)g->k, 1}
+                                           : (nnf__sgemm_view){NULL, 1, (ptrdiff_t)g->m};
+        nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0, 1, a);
+        if (own ? !plan.own_blocks : plan.q_rows != 2 * kr->mr)
+            fail_msg("%s on %s: not the plan under test (own blocks %lld, items of %lld rows)",
+                     g->name, nnf_isa_name(isa), (long long)plan.own_blocks,
+                     (long long)plan.q_rows);
         size_t nbytes;
         NNF_ASSERT_OK(nnf_set_num_threads(1));
-        void *one = run_gemm(&g, &nbytes);
+        void *one = run_gemm(g, &nbytes);
         for (int threads = 2; threads <= 3; threads++) {
             NNF_ASSERT_OK(nnf_set_num_threads(threads));
-            void *got = run_gemm(&g, &nbytes);
+            void *got = run_gemm(g, &nbytes);
             if (memcmp(got, one, nbytes) != 0)
-                fail_msg("%s on %s with %d threads: bits differ from 1 thread", g.name,
+                fail_msg("%s on %s with %d threads: bits differ from 1 thread", g->name,
                          nnf_isa_name(isa), threads);
             free(got);
         }
         if (first != NULL && nnf_test_isa_exact() && memcmp(one, first, nbytes) != 0)
-            fail_msg("%s on %s: bits differ from the first ISA's", g.name, nnf_isa_name(isa));
+            fail_msg("%s on %s: bits differ from the first ISA's", g->name, nnf_isa_name(isa));
         if (first == NULL)
             first = one;
         else
             free(one);
     }
     free(first);
-    nnf__blocking_force(0, 0);
     nnf_test_restore_isa();
     NNF_ASSERT_OK(nnf_set_num_threads(1));
+}
+
+/* m = 1500 in A blocks of 1024 rows at most, whatever the caches: two blocks of 750,
+ * whose last items hold one panel or a part of one. */
+static void test_sgemm_paired_items(void **state)
+{
+    (void)state;
+    const gemm_case g = {"packed NN, two-panel items", NNF__SGEMM_PATH_PACKED, NNF_NO_TRANS,
+                         NNF_NO_TRANS, 1500, 100, 70, 0.5f};
+    nnf__blocking_force(1024, 0);
+    unspread_bits(&g, 0);
+    nnf__blocking_force(0, 0);
+}
+
+/* 64 rows of A in place, x @ W^T: each thread packs and sweeps whole B blocks, over
+ * levels of 384 and 416 steps. */
+static void test_sgemm_own_blocks(void **state)
+{
+    (void)state;
+    const gemm_case g = {"packed NT, B blocks per thread", NNF__SGEMM_PATH_PACKED,
+                         NNF_NO_TRANS, NNF_TRANS, 64, 520, 800, 0.5f};
+    unspread_bits(&g, 1);
 }
 
 /* ---- elementwise ---- */
@@ -412,6 +433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_paths),
         cmocka_unit_test(test_sgemm_paired_items),
+        cmocka_unit_test(test_sgemm_own_blocks),
         cmocka_unit_test(test_eltwise),
         cmocka_unit_test(test_short_rows),
         cmocka_unit_test(test_reductions),

@@ -58,6 +58,19 @@ enum { KC = NNF__SGEMM_KC };
  * items, 1.2x, its first lines gone from the L2 again). */
 #define PREFETCH_ITEMS 16
 
+/* With threads, a job of at most this many rows of A read in place gives each thread
+ * whole B blocks instead of a share of every block's row panels (own_blocks): the B it
+ * packs is the B it reads, so no packed line is written by one core after the other
+ * read it. Shared, the rewrites of B's lines cost the two cores here (no shared L3)
+ * more than they split: x @ W^T at 64 x 784 -> 512, 2 threads over 1 in the same
+ * process, went from 0.94 to 1.46x, 128 rows 1.24 -> 1.46x, 64 x 1024 @ 1024 x 1024
+ * 1.08 -> 1.50x; 256 rows 1.51 against 1.49x (TB) and 1.46 against 1.38 (NN), 512 rows
+ * 1.70 against 1.54, where row panels share out more evenly than blocks (medians of
+ * 21 paired rounds). Not for many threads, where whole blocks share out unevenly (16
+ * simulated threads on 64 x 4096 x 512: 0.89 of the ideal time, test_partition). */
+#define OWN_ROWS_MAX 128
+#define OWN_THREADS_MAX 4
+
 /* With threads, each level has at least this many compute items per thread (whole row
  * panels first, then narrower column chunks), so no thread is left without work for
  * long when another stalls. */
@@ -119,30 +132,44 @@ static size_t round_up(size_t x, size_t to)
 }
 
 void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
-                          size_t n, int64_t levels, int threads, int fine, int pack_b)
+                          size_t n, int64_t levels, int threads, int fine, int pack_b,
+                          nnf__sgemm_view a)
 {
     const int64_t MR = kr->mr, NR = kr->nr, BCOLS = kr->b_block_cols;
+    const int64_t panels_n = ceil_div((int64_t)n, NR);
     p->nic = ceil_div((int64_t)m, kr->a_block_rows);
     /* Equal A blocks (1024 rows as 2 x 512, not 960 + 64). */
     p->a_rows = (int64_t)round_up((size_t)ceil_div((int64_t)m, p->nic), (size_t)MR);
-    p->q_rows = MR;
-    if (threads > 1 && !fine && p->a_rows / (2 * MR) >= PAIRED_MIN_ITEMS * threads)
-        p->q_rows = 2 * MR;
-    p->nq = ceil_div(p->a_rows, p->q_rows);
     p->npc = levels;
     p->njc = ceil_div((int64_t)n, BCOLS);
+    /* A packed by the first item of each row panel: the items of the other blocks wait
+     * for it. A read in place is nobody's to pack. */
+    p->a_packed = a.cs != 1;
+    p->own_blocks = threads > 1 && threads <= OWN_THREADS_MAX && !fine && !p->a_packed &&
+                    (int64_t)m <= OWN_ROWS_MAX && panels_n >= threads;
+    if (p->own_blocks) {   /* whole blocks per participant, one item per block and level */
+        p->njc = ceil_div(p->njc, threads) * threads;
+        p->njc = p->njc < panels_n ? p->njc : panels_n;
+    }
+    p->q_rows = MR;
+    if (p->own_blocks)
+        p->q_rows = p->a_rows;
+    else if (threads > 1 && !fine && p->a_rows / (2 * MR) >= PAIRED_MIN_ITEMS * threads)
+        p->q_rows = 2 * MR;
+    p->nq = ceil_div(p->a_rows, p->q_rows);
     /* Equal B blocks too, in whole NR panels (nnf__sgemm_plan_block): a 16-column block
      * packs and sweeps at a third of the speed. */
-    p->b_cols = ceil_div(ceil_div((int64_t)n, NR), p->njc) * NR;
+    p->b_cols = ceil_div(panels_n, p->njc) * NR;
     /* NR panels per B block, at most */
     int64_t panels = ceil_div(p->b_cols, NR);
-    p->panels_per_pack = fine ? 1 : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
-    p->a_panels = 1;
+    p->panels_per_pack = fine ? 1
+                         : p->own_blocks ? panels
+                                         : ceil_div(panels, PACK_ITEMS_PER_BLOCK);
     p->nbp = pack_b ? ceil_div(panels, p->panels_per_pack) : 0;
     int64_t chunks = 1;
     if (fine)
         chunks = panels;
-    else if (threads > 1 && p->njc * p->nq < ITEMS_PER_THREAD * threads)
+    else if (threads > 1 && !p->own_blocks && p->njc * p->nq < ITEMS_PER_THREAD * threads)
         chunks = ceil_div(ITEMS_PER_THREAD * threads, p->njc * p->nq);
     chunks = chunks < panels ? chunks : panels;
     int64_t per_chunk = ceil_div(panels, chunks);
@@ -152,6 +179,15 @@ void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size
     p->per0 = p->nbp + p->per;
     p->items0 = p->npc * p->njc * p->per0;
     p->items = p->items0 + (p->nic - 1) * p->npc * p->njc * p->per;
+    /* A packer packs several row panels where A's source rows run along i, so that it
+     * reads whole lines; not more than a thread's share of them: every thread's first
+     * item of a level then packs, rather than waiting for a packer another thread
+     * holds. */
+    int64_t most = p->nq / (threads > 1 ? threads : 1);
+    int64_t want = a.rs == 1 && a.cs != 1
+                       ? ceil_div(A_RUN_BYTES, p->q_rows * (int64_t)sizeof(float))
+                       : 1;
+    p->a_panels = want < most ? want : most > 1 ? most : 1;
 }
 
 void nnf__sgemm_plan_block(const nnf__sgemm_plan *p, size_t n, size_t nr, int64_t jc,
@@ -193,17 +229,6 @@ nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i)
     return it;
 }
 
-void nnf__sgemm_plan_a(nnf__sgemm_plan *p, nnf__sgemm_view a, int threads)
-{
-    /* Not more than a thread's share of the row panels: every thread's first item of a
-     * level then packs, rather than waiting for a packer another thread holds. */
-    int64_t most = p->nq / (threads > 1 ? threads : 1);
-    int64_t want = a.rs == 1 && a.cs != 1
-                       ? ceil_div(A_RUN_BYTES, p->q_rows * (int64_t)sizeof(float))
-                       : 1;
-    p->a_panels = want < most ? want : most > 1 ? most : 1;
-}
-
 /* The first index of the (ic, pc, jc) group. */
 static int64_t group_start(const nnf__sgemm_plan *p, int64_t ic, int64_t pc, int64_t jc)
 {
@@ -231,7 +256,7 @@ int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, i
         !nnf__item_done(states, compute_index(p, it.ic, it.pc - 1, it.jc, it.q, it.ch)))
         return i + 1;
     int64_t packer = it.q - it.q % p->a_panels;
-    if ((it.jc != 0 || it.ch != 0 || it.q != packer) &&
+    if (p->a_packed && (it.jc != 0 || it.ch != 0 || it.q != packer) &&
         !nnf__item_done(states, compute_index(p, it.ic, it.pc, 0, packer, 0)))
         return i + 1;
     return 0;
@@ -259,9 +284,14 @@ int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int part
 {
     const nnf__sgemm_plan *p = plan;
     int64_t g = group_of(p, i);
-    if (g > group_of(p, lo) + 1)
+    if (g > group_of(p, lo) + (p->own_blocks ? p->njc : 1))
         return p->items;
     nnf__sgemm_item it = nnf__sgemm_plan_item(p, i);
+    if (p->own_blocks) {
+        if (it.jc * participants / p->njc == participant)
+            return 0;
+        return group_start(p, it.ic, it.pc, it.jc) + (it.ic == 0 ? p->per0 : p->per);
+    }
     if (it.kind == NNF__SGEMM_ITEM_PACK_B)
         return 0;
     /* Shares of the group's tiles in index order (row panel, then chunk). */
@@ -540,8 +570,7 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                 j.bbuf = b_panels != NULL ? NULL
                                           : scratch + (a_in_place ? 0 : depth * j.m_pad);
                 nnf__sgemm_plan_make(&j.plan, kr, j.m, j.n, lv, threads, fine,
-                                     b_panels == NULL);
-                nnf__sgemm_plan_a(&j.plan, a, threads);
+                                     b_panels == NULL, a);
                 nnf__job job = {j.plan.items, run_item, &j, nnf__sgemm_plan_ready, &j.plan,
                                 sizeof j.plan, nnf__sgemm_plan_prefer};
                 nnf__run(&job, threads);

@@ -42,10 +42,12 @@ typedef struct nnf__sgemm_plan {
     int64_t nic, npc, njc, nq, nch, nbp;
     int64_t a_rows, b_cols;            /* A block rows, B block columns (at most) */
     int64_t cw, panels_per_pack;       /* chunk columns, NR panels a pack */
-    int64_t a_panels;                  /* items' rows of A one packer packs (1; see plan_a) */
+    int64_t a_panels;                  /* row items whose A one packer item packs */
     int64_t per0, per;                 /* items per (pc, jc) group in block ic 0 / later */
     int64_t items0, items;             /* items of block ic 0 / of the job */
     int64_t q_rows;                    /* rows of a compute item: MR or 2 MR (item q: q_rows x cw) */
+    int64_t a_packed;                  /* A is packed (else read in place) */
+    int64_t own_blocks;                /* participants keep to whole B blocks (prefer) */
 } nnf__sgemm_plan;
 
 /* Columns [*c0, *c1) of B block jc of a job n columns wide: NR panels shared out as
@@ -61,18 +63,18 @@ typedef struct nnf__sgemm_item {
 } nnf__sgemm_item;
 
 /* Plans a job over m x n and `levels` KC levels for `threads` threads (fine: the
- * smallest items, for tests); pack_b 0: B is prepacked, no pack items. */
+ * smallest items, for tests), A laid out as `a` (rows contiguous: read in place);
+ * pack_b 0: B is prepacked, no pack items. */
 void nnf__sgemm_plan_make(nnf__sgemm_plan *p, const nnf__sgemm_kernels *kr, size_t m,
-                          size_t n, int64_t levels, int threads, int fine, int pack_b);
-/* Sets the plan's a_panels for A (plan_make leaves 1): several panels at once when A's
- * source rows run along i, so a packer reads whole lines. */
-void nnf__sgemm_plan_a(nnf__sgemm_plan *p, nnf__sgemm_view a, int threads);
+                          size_t n, int64_t levels, int threads, int fine, int pack_b,
+                          nnf__sgemm_view a);
 nnf__sgemm_item nnf__sgemm_plan_item(const nnf__sgemm_plan *p, int64_t i);
 /* The job's nnf__ready_fn. */
 int64_t nnf__sgemm_plan_ready(const void *plan, const nnf__item_state *states, int64_t i);
 /* The job's nnf__prefer_fn: each participant keeps to its own share of every B block's
  * tiles (the same rows at every block and level, so their A panels and C tiles stay in
- * its caches), up to the group after the lowest unclaimed item's. */
+ * its caches), up to the group after the lowest unclaimed item's; or, own_blocks, to
+ * its own B blocks, their packing included, up to a level ahead. */
 int64_t nnf__sgemm_plan_prefer(const void *plan, int64_t lo, int64_t i, int participant,
                                int participants);
 

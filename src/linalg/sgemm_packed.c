@@ -556,7 +556,8 @@ nnf_status nnf__sgemm_packed(const nnf__sgemm_kernels *kr, size_t period, size_t
                                 .alpha = alpha, .beta = beta, .c = c + r0 * ldc + c0,
                                 .ldc = ldc, .post = nnf__sgemm_post_at(post, c0, &shifted)};
                 j.a = (nnf__sgemm_view){nnf__sgemm_at(a, r0, 0), a.rs, a.cs};
-                j.b = (nnf__sgemm_view){nnf__sgemm_at(b, 0, c0), b.rs, b.cs};
+                if (b_panels == NULL)   /* else b is not read (nor formed: it is NULL) */
+                    j.b = (nnf__sgemm_view){nnf__sgemm_at(b, 0, c0), b.rs, b.cs};
                 j.m_pad = round_up(j.m, (size_t)kr->mr);
                 j.n_pad = round_up(j.n, (size_t)kr->nr);
                 int64_t lv = levels - l0 < jobs.levels ? levels - l0 : jobs.levels;

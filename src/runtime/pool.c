@@ -742,18 +742,25 @@ static void run_alone(const nnf__job *job)
     last_participants = 1;
 }
 
-/* Worker w's CPU time (ns), 0 if unknown: read under the pool's lock, so that no worker
- * is joined meanwhile, and not waited for (another caller creating workers holds it). */
+/* Worker w's CPU time (ns), 0 if it cannot be read. The caller holds the pool's lock, so
+ * that no worker is joined meanwhile. */
+static uint64_t worker_clock_ns(int w)
+{
+    clockid_t clock;
+    struct timespec t;
+    if (pthread_getcpuclockid(pool.workers[w].thread, &clock) != 0 ||
+        clock_gettime(clock, &t) != 0)
+        return 0;
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* worker_clock_ns without waiting for the lock (another caller creating workers holds
+ * it): 0 then. */
 static uint64_t worker_cpu_ns(int w)
 {
     if (pthread_mutex_trylock(&pool.lock) != 0)
         return 0;
-    uint64_t ns = 0;
-    clockid_t clock;
-    struct timespec t;
-    if (pthread_getcpuclockid(pool.workers[w].thread, &clock) == 0 &&
-        clock_gettime(clock, &t) == 0)
-        ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    uint64_t ns = worker_clock_ns(w);
     pthread_mutex_unlock(&pool.lock);
     return ns;
 }
@@ -955,13 +962,8 @@ double nnf__runtime_workers_cpu_seconds(void)
     pthread_mutex_lock(&pool.lock);   /* no worker is joined meanwhile */
     double sum = 0;
     int nworkers = atomic_load(&pool.nworkers);
-    for (int w = 0; w < nworkers; w++) {
-        clockid_t clock;
-        struct timespec t;
-        if (pthread_getcpuclockid(pool.workers[w].thread, &clock) == 0 &&
-            clock_gettime(clock, &t) == 0)
-            sum += (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-    }
+    for (int w = 0; w < nworkers; w++)
+        sum += 1e-9 * (double)worker_clock_ns(w);
     pthread_mutex_unlock(&pool.lock);
     return sum;
 }

@@ -44,16 +44,16 @@ run() {  # run NAME BINARY ARGS...: JSON to NAME.json, console output to raw.log
 # NNF_BENCH_ROUNDS rounds, 11 unless set).
 run sgemm $b/bench_sgemm --benchmark_filter='^(machine|sgemm/)'
 run train_step $b/bench_train_step --benchmark_filter='^train_step/'
-# Two threads at 1024^3, 2048^3 and a 64-row x @ W^T (shapes 13, 14 and 25 of
-# bench_sgemm.cc), one library per process: an idle OpenMP team or OpenBLAS pool keeps
+# Two threads at 1024^3, 2048^3 and a 64-row Linear, x @ W^T and x @ W (shapes 13, 14,
+# 25 and 26 of bench_sgemm.cc), one library per process: an idle OpenMP team or OpenBLAS pool keeps
 # spinning for a while after a call, and on a 2-core machine it would take a core from
 # another library's next call.
 two=(--benchmark_repetitions=3 --benchmark_min_time=0.2)
 OMP_NUM_THREADS=2 run sgemm_2t_nnf $b/bench_sgemm \
-    --benchmark_filter='BM_nnf/[12]/(1[34]|25)/2' "${two[@]}"
+    --benchmark_filter='BM_nnf/[12]/(1[34]|2[56])/2' "${two[@]}"
 for p in 0 1 2; do   # openblas, blis, onednn: the order of peers.h
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 \
-        run sgemm_2t_peer$p $b/bench_sgemm --benchmark_filter="BM_peer/$p/(1[34]|25)/2" "${two[@]}"
+        run sgemm_2t_peer$p $b/bench_sgemm --benchmark_filter="BM_peer/$p/(1[34]|2[56])/2" "${two[@]}"
 done
 # The rest: repetitions interleaved at random, so a slow spell lands on every row alike.
 five=(--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_min_time=0.05)

@@ -210,10 +210,11 @@ static double rect_cost(const void *ctx, int64_t i)
     return 2.0 * (double)(m1 - m0) * (double)(n1 - n0) * (double)c->k;
 }
 
-static outcome run_rects(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k, int v)
+static outcome run_rects(const nnf__sgemm_kernels *kr, nnf__sgemm_view b, size_t m, size_t n,
+                         size_t k, int v)
 {
     rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr, (size_t)kr->direct_nr,
-                                         v, 0),
+                                         v, 0, nnf__sgemm_b_by_columns(kr, m, n, k, b)),
                    k};
     sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, NULL, rect_cost, &c, NULL);
     outcome o = {s.makespan, s.total / v, s.min_busy / (s.total / v), 0.0, 0.0, v};
@@ -236,6 +237,10 @@ static const shape shapes[] = {
      0.95, 0.9},
     {"m = 64, n = 4096, k = 512", 64, 4096, 512, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
     {"m = 16, n = 8192, k = 1024", 16, 8192, 1024, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
+    {"batch of 64, 784 -> 512, W stored in x out", 64, 512, 784, NNF_NO_TRANS, NNF_NO_TRANS,
+     0.85, 0.8},
+    {"batch of 64, 784 -> 512, W stored out x in", 64, 512, 784, NNF_NO_TRANS, NNF_TRANS,
+     0.85, 0.8},
     {"GEMV 4096x4096 @ 4096", 4096, 1, 4096, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
     {"GEMV 4096 @ 4096x4096", 1, 4096, 4096, NNF_NO_TRANS, NNF_NO_TRANS, 0.9, 0.8},
 };
@@ -248,14 +253,14 @@ static void check_table(const char *isa, const nnf__sgemm_kernels *kr)
                              sh->ta == NNF_NO_TRANS ? 1 : (ptrdiff_t)sh->m};
         nnf__sgemm_view b = {NULL, sh->tb == NNF_NO_TRANS ? (ptrdiff_t)sh->n : 1,
                              sh->tb == NNF_NO_TRANS ? 1 : (ptrdiff_t)sh->k};
-        nnf__sgemm_path path = nnf__sgemm_choose_path(kr, sh->m, sh->n, sh->k);
+        nnf__sgemm_path path = nnf__sgemm_choose_path(kr, sh->m, sh->n, sh->k, b);
         int packs = nnf__sgemm_packs(path, sh->m, sh->n, a, b);
         double flops = 2.0 * (double)sh->m * (double)sh->n * (double)sh->k;
         outcome first = {0};
         for (int v = 16; v <= 64; v *= 2) {
             int threads = nnf__sgemm_threads(flops, v);
             outcome o = packs ? run_packed(kr, a, sh->m, sh->n, sh->k, threads)
-                              : run_rects(kr, sh->m, sh->n, sh->k, threads);
+                              : run_rects(kr, b, sh->m, sh->n, sh->k, threads);
             double eff = o.ideal / o.makespan;
             print_message("%-7s %-44s %2d virtual threads (%2d used), %s: %.3f of the ideal "
                           "time, least busy thread %.3f of a share\n",
@@ -293,6 +298,17 @@ static void test_many_virtual_threads(void **state)
 #endif
 }
 
+/* Every kernel table this machine can hold. */
+static const nnf__sgemm_kernels *const tables[] = {
+    &nnf__kernels_scalar.gemm,
+#if defined(__x86_64__)
+    &nnf__kernels_avx2.gemm, &nnf__kernels_avx512.gemm,
+#endif
+#if defined(__aarch64__)
+    &nnf__kernels_neon.gemm,
+#endif
+};
+
 /* A job of few rows of A read in place on 2-4 threads gives each participant whole B
  * blocks, their packing included (own_blocks), so no packed line is read by one core and
  * rewritten by another: with threads equally fast, every block is packed by its owner
@@ -302,15 +318,6 @@ static void test_many_virtual_threads(void **state)
 static void test_own_blocks(void **state)
 {
     (void)state;
-    const nnf__sgemm_kernels *tables[] = {
-        &nnf__kernels_scalar.gemm,
-#if defined(__x86_64__)
-        &nnf__kernels_avx2.gemm, &nnf__kernels_avx512.gemm,
-#endif
-#if defined(__aarch64__)
-        &nnf__kernels_neon.gemm,
-#endif
-    };
     const size_t m = 64, n = 512, k = 784;
     const nnf__sgemm_view a = {NULL, (ptrdiff_t)k, 1}, at = {NULL, 1, (ptrdiff_t)m};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
@@ -356,11 +363,50 @@ static void test_own_blocks(void **state)
     }
 }
 
+/* A large B against few rows, taken by column blocks (nnf__sgemm_b_by_columns: in place
+ * as stored, packed a panel at a time transposed), on 2-4 threads: C is cut by columns,
+ * and by rows only as far as every thread needs a rectangle, so each column of B is
+ * read or packed by as few rectangles as the threads allow; and the threads stay busy.
+ * Not from 97 rows on. */
+static void test_columns_first(void **state)
+{
+    (void)state;
+    const size_t m = 64, n = 512, k = 784;
+    /* B stored k x n with rows 520 floats apart (every ISA's blocks spread over the L1d),
+     * and stored n x k (x @ W^T) */
+    const nnf__sgemm_view bs[] = {{NULL, 520, 1}, {NULL, 1, (ptrdiff_t)k}};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        const nnf__sgemm_kernels *kr = tables[t];
+        for (size_t bi = 0; bi < 2; bi++) {
+            assert_true(nnf__sgemm_b_by_columns(kr, m, n, k, bs[bi]));
+            assert_false(nnf__sgemm_b_by_columns(kr, 97, n, k, bs[bi]));
+            for (int v = 2; v <= 4; v++) {
+                rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
+                                                     (size_t)kr->direct_nr, v, 0, 1),
+                               k};
+                const int64_t items = c.r.down * c.r.across;
+                /* each column of C (and of B) in `down` rectangles: one fewer row cut
+                 * would leave a thread without one */
+                if (items < v || (c.r.down - 1) * c.r.across >= v)
+                    fail_msg("NR %d, %d threads: %lld x %lld rectangles", kr->direct_nr, v,
+                             (long long)c.r.down, (long long)c.r.across);
+                sim s = simulate(v, items, NULL, NULL, NULL, rect_cost, &c, NULL);
+                double eff = s.total / v / s.makespan;
+                print_message("direct NR %2d, %s, %d threads: %lld x %lld rectangles, %.3f "
+                              "of the ideal time\n", kr->direct_nr, bi ? "B^T" : "B", v,
+                              (long long)c.r.down, (long long)c.r.across, eff);
+                assert_true(eff > 0.85);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_virtual_threads),
         cmocka_unit_test(test_own_blocks),
+        cmocka_unit_test(test_columns_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

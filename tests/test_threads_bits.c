@@ -125,25 +125,42 @@ static void test_sgemm_paths(void **state)
         each_count(cases[i].name, run_gemm, &cases[i]);
 }
 
-/* Plans that come only without the test spread, whose items are the smallest: the same
- * bits at 1, 2 and 3 threads (and across ISAs) with 2 threads planning them. `own`: B
- * blocks per thread (sgemm_packed.c, OWN_ROWS_MAX), else compute items of two MR panels
- * (PAIRED_MIN_ITEMS). */
-static void unspread_bits(const gemm_case *g, int own)
+/* The cuts of C among threads that come only without the test spread: packed plans
+ * whose items are the smallest (B blocks per thread, sgemm_packed.c's OWN_ROWS_MAX, or
+ * compute items of two MR panels, PAIRED_MIN_ITEMS), and the unpacked rectangles cut
+ * by columns first (nnf__sgemm_b_by_columns). */
+typedef enum { OWN_BLOCKS, PAIRED_ITEMS, COLUMNS_FIRST } unspread_cut;
+
+/* Fails unless `cut` is what 2 threads get for g on the active kernels. */
+static void check_cut(const gemm_case *g, unspread_cut cut)
+{
+    const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
+    const char *isa = nnf_isa_name(nnf_isa_active());
+    if (cut == COLUMNS_FIRST) {
+        const nnf__sgemm_view b = g->tb == NNF_NO_TRANS
+                                      ? (nnf__sgemm_view){NULL, (ptrdiff_t)g->n, 1}
+                                      : (nnf__sgemm_view){NULL, 1, (ptrdiff_t)g->k};
+        if (!nnf__sgemm_b_by_columns(kr, g->m, g->n, g->k, b))
+            fail_msg("%s on %s: B is not taken by column blocks", g->name, isa);
+        return;
+    }
+    const int in_place = g->ta == NNF_NO_TRANS;
+    nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g->m, g->n, g->k, 2, in_place, 0);
+    nnf__sgemm_plan plan;
+    const nnf__sgemm_view a = in_place ? (nnf__sgemm_view){NULL, (ptrdiff_t)g->k, 1}
+                                       : (nnf__sgemm_view){NULL, 1, (ptrdiff_t)g->m};
+    nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0, 1, a);
+    if (cut == OWN_BLOCKS ? !plan.own_blocks : plan.q_rows != 2 * kr->mr)
+        fail_msg("%s on %s: not the plan under test (own blocks %lld, items of %lld rows)",
+                 g->name, isa, (long long)plan.own_blocks, (long long)plan.q_rows);
+}
+
+/* The same bits at 1, 2 and 3 threads (and across ISAs) for a cut that 2 threads get. */
+static void unspread_bits(const gemm_case *g, unspread_cut cut)
 {
     void *first = NULL;   /* the first ISA's 1-thread result */
     NNF_FOR_EACH_ISA(isa) {
-        const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-        const int in_place = g->ta == NNF_NO_TRANS;
-        nnf__sgemm_jobs jobs = nnf__sgemm_jobs_make(kr, g->m, g->n, g->k, 2, in_place, 0);
-        nnf__sgemm_plan plan;
-        const nnf__sgemm_view a = in_place ? (nnf__sgemm_view){NULL, (ptrdiff_t)g->k, 1}
-                                           : (nnf__sgemm_view){NULL, 1, (ptrdiff_t)g->m};
-        nnf__sgemm_plan_make(&plan, kr, jobs.rows, jobs.cols, 1, 2, 0, 1, a);
-        if (own ? !plan.own_blocks : plan.q_rows != 2 * kr->mr)
-            fail_msg("%s on %s: not the plan under test (own blocks %lld, items of %lld rows)",
-                     g->name, nnf_isa_name(isa), (long long)plan.own_blocks,
-                     (long long)plan.q_rows);
+        check_cut(g, cut);
         size_t nbytes;
         NNF_ASSERT_OK(nnf_set_num_threads(1));
         void *one = run_gemm(g, &nbytes);
@@ -175,7 +192,7 @@ static void test_sgemm_paired_items(void **state)
     const gemm_case g = {"packed NN, two-panel items", NNF__SGEMM_PATH_PACKED, NNF_NO_TRANS,
                          NNF_NO_TRANS, 1500, 100, 70, 0.5f};
     nnf__blocking_force(1024, 0);
-    unspread_bits(&g, 0);
+    unspread_bits(&g, PAIRED_ITEMS);
     nnf__blocking_force(0, 0);
 }
 
@@ -186,7 +203,21 @@ static void test_sgemm_own_blocks(void **state)
     (void)state;
     const gemm_case g = {"packed NT, B blocks per thread", NNF__SGEMM_PATH_PACKED,
                          NNF_NO_TRANS, NNF_TRANS, 64, 520, 800, 0.5f};
-    unspread_bits(&g, 1);
+    unspread_bits(&g, OWN_BLOCKS);
+}
+
+/* 64 rows against a B of 600 x 520, read in place (its rows 2080 bytes apart spread over
+ * the L1d) or transposed and packed a panel at a time: rectangles of C cut by columns,
+ * each over the whole k (two levels). */
+static void test_sgemm_columns_first(void **state)
+{
+    (void)state;
+    const gemm_case nn = {"direct NN, columns first", NNF__SGEMM_PATH_AUTO, NNF_NO_TRANS,
+                          NNF_NO_TRANS, 64, 520, 600, 0.5f};
+    const gemm_case nt = {"direct NT, columns first", NNF__SGEMM_PATH_AUTO, NNF_NO_TRANS,
+                          NNF_TRANS, 64, 520, 600, 0.0f};
+    unspread_bits(&nn, COLUMNS_FIRST);
+    unspread_bits(&nt, COLUMNS_FIRST);
 }
 
 /* ---- elementwise ---- */
@@ -434,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_sgemm_paths),
         cmocka_unit_test(test_sgemm_paired_items),
         cmocka_unit_test(test_sgemm_own_blocks),
+        cmocka_unit_test(test_sgemm_columns_first),
         cmocka_unit_test(test_eltwise),
         cmocka_unit_test(test_short_rows),
         cmocka_unit_test(test_reductions),

@@ -125,16 +125,27 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
 /* The unpacked paths on several threads: C cut into rectangles of whole register tiles,
  * each computed over the whole k by whichever thread claims it (k is never split: that
  * would change sums). Rows are cut first, so every rectangle reads B in full rows;
- * columns only once there are fewer tile rows than rectangles wanted (m <= 64 with
- * large n). 2 MFLOP per rectangle (~10 us on one AVX-512 core) keeps claiming (~0.1 us)
- * cheap; at least ITEMS_PER_THREAD each lets the others absorb a stalled thread's
- * share and bounds the imbalance of whole items to an eighth of a share (test_partition
- * simulates 16-64 threads), and at most 32 each keeps the count bounded. */
+ * columns only once there are fewer tile rows than rectangles wanted. Where a large B
+ * meets few rows (nnf__sgemm_b_by_columns), B is the bulk of what is read, and
+ * transposed it is packed by each rectangle that reads it: there C is cut by columns
+ * only, and by rows only as far as there are threads to keep busy, so a thread reads
+ * or packs its own columns of B once and all of the small A (2 threads, wall time,
+ * against the packed path: 64 and 48 x 784 @ 784 x 512 1.71x and 1.90x, 80 x 784 @
+ * (512 x 784)^T 1.18x, 64 x 784 @ (512 x 784)^T 1.44x; cut into 8 items a thread
+ * instead, the transposed ones 0.75-1.06x, each B panel packed by every row band).
+ * Beyond COLUMNS_THREADS_MAX threads the tiles of a row no longer share out evenly
+ * (AVX2's 32 columns of tiles among 24 simulated threads: 0.67 of the ideal time,
+ * test_partition), and the rows are cut into items as elsewhere. 2 MFLOP per
+ * rectangle (~10 us on one AVX-512 core) keeps claiming (~0.1 us) cheap; at least
+ * ITEMS_PER_THREAD each lets the others absorb a stalled thread's share and bounds the
+ * imbalance of whole items to an eighth of a share (test_partition simulates 16-64
+ * threads), and at most 32 each keeps the count bounded. */
 #define RECT_FLOPS (2.0 * 1024 * 1024)
 #define ITEMS_PER_THREAD 8
+#define COLUMNS_THREADS_MAX 4
 
 nnf__sgemm_rects nnf__sgemm_rects_make(size_t m, size_t n, size_t k, size_t mr, size_t nr,
-                                       int threads, int fine)
+                                       int threads, int fine, int columns_first)
 {
     nnf__sgemm_rects r = {m, n, mr, nr, 1, 1};
     size_t mt = (m + mr - 1) / mr, nt = (n + nr - 1) / nr;
@@ -145,9 +156,19 @@ nnf__sgemm_rects nnf__sgemm_rects_make(size_t m, size_t n, size_t k, size_t mr, 
     size_t items = ((size_t)want + (size_t)threads - 1) / (size_t)threads * (size_t)threads;
     if (fine)
         items = mt * nt;
-    size_t down = items < mt ? items : mt, across = (items + down - 1) / down;
+    size_t down, across;
+    if (columns_first) {
+        across = items < nt ? items : nt;
+        const size_t want_down = threads <= COLUMNS_THREADS_MAX ? (size_t)threads : items;
+        down = (want_down + across - 1) / across;
+        down = down < mt ? down : mt;
+    } else {
+        down = items < mt ? items : mt;
+        across = (items + down - 1) / down;
+        across = across < nt ? across : nt;
+    }
     r.down = (int64_t)down;
-    r.across = (int64_t)(across < nt ? across : nt);
+    r.across = (int64_t)across;
     return r;
 }
 
@@ -259,7 +280,7 @@ sgemm_body(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t
     }
 
     const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-    nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k);
+    nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k, bv);
 
     int fine = nnf__runtime_test_spread();
     double flops = 2.0 * (double)m * (double)n * (double)k;
@@ -277,7 +298,8 @@ sgemm_body(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t
         return NNF_OK;
     }
     rects_job j = {kr, nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
-                                             (size_t)kr->direct_nr, nt, fine),
+                                             (size_t)kr->direct_nr, nt, fine,
+                                             nnf__sgemm_b_by_columns(kr, m, n, k, bv)),
                    period, m, n, k, alpha, av, bv, beta, c, ldc, post};
     nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
     return NNF_OK;

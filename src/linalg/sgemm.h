@@ -35,7 +35,7 @@ typedef struct nnf__sgemm_rects {
     int64_t down, across;   /* rectangles: row bands x column bands of near-equal tiles */
 } nnf__sgemm_rects;
 nnf__sgemm_rects nnf__sgemm_rects_make(size_t m, size_t n, size_t k, size_t mr, size_t nr,
-                                       int threads, int fine);
+                                       int threads, int fine, int columns_first);
 /* Rectangle `item`: rows [*m0, *m1) and columns [*n0, *n1) of C. */
 void nnf__sgemm_rect(const nnf__sgemm_rects *r, int64_t item, size_t *m0, size_t *m1,
                      size_t *n0, size_t *n1);

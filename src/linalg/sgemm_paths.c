@@ -7,6 +7,7 @@
  * the numerics contract of kernels/sgemm_kernels.h and agree bit for bit.
  */
 #include "src/linalg/sgemm_paths.h"
+#include "src/linalg/sgemm_scratch.h"
 #include "src/linalg/sgemm_view.h"
 
 #include "src/ops/eltwise_iter.h"
@@ -15,6 +16,7 @@ enum {
     KC = NNF__SGEMM_KC,
     BUDGET = 64 * 1024,   /* floats: a quarter of a 1 MiB L2 */
     SHALLOW = 16,         /* k under which a direct tile is bound by its stores of C */
+    FEW_ROWS = 96,        /* rows of A up to which a large B may be read in place */
 };
 
 static nnf__sgemm_path forced_path = NNF__SGEMM_PATH_AUTO;
@@ -29,18 +31,88 @@ static size_t min_size(size_t x, size_t y)
     return x < y ? x : y;
 }
 
+/* Columns of the direct tiles for C n columns wide: as few tiles as direct_nr allows,
+ * their vectors (of tail_vl) shared out evenly, widest first. 80 columns run as 6x48 and
+ * 6x32 tiles, not 6x64 and a 6x16 of 6 latency-bound FMA chains: 200 x 64 @ 64 x 80
+ * 11.0-11.6 -> 10.2-10.7 us; 96 as two 6x48, not 6x64 and 6x32 (12 FMAs a step against
+ * 8 loads): 200 x 50 @ 50 x 96 10.15-10.39 -> 9.85-10.07 (thread CPU time, medians of
+ * 31, old/new/new/old/old/new, loaded). */
+static size_t direct_cols(const nnf__sgemm_kernels *kr, size_t n)
+{
+    const size_t NR = (size_t)kr->direct_nr, vl = (size_t)kr->tail_vl;
+    if (vl == 0 || n <= NR)
+        return NR;
+    const size_t tiles = (n + NR - 1) / NR, vecs = (n + vl - 1) / vl;
+    return (vecs + tiles - 1) / tiles * vl;
+}
+
+/* A column block of B read in place (run_direct's by_columns) is k rows, each nr floats
+ * wide, at B's row stride: read again by every row band, it has to stay in the caches
+ * between them. Rows a multiple of 64 bytes apart fall into WAY_BYTES / gcd(stride,
+ * WAY_BYTES) positions of the L1d (a single one at a multiple of 4 KiB), each as many
+ * sets wide as a row has lines: x86 L1ds of the last decade (32 KiB 8-way, 48 KiB
+ * 12-way) have 64 sets of 64-byte lines, ARM ones as many or more, so the count errs on
+ * the safe side there. In fewer than SETS_MIN sets the lines the prefetchers bring in
+ * evict each other before the tiles read them. Zen 5, one thread, in place against
+ * packed: AVX-512's 48-float rows 512 floats apart (6 sets) 1.18x, 1024 apart (3 sets)
+ * 1.00x, and 1.23x with 16 floats more; AVX2's 16-float rows 512 apart (2 sets) 0.91x,
+ * 768 apart (4 sets, k = 1024) 0.86x, 520 apart 1.16x. */
+enum { LINE_BYTES = 64, WAY_BYTES = 4096, SETS = WAY_BYTES / LINE_BYTES, SETS_MIN = 6 };
+
+static size_t block_sets(size_t ld, size_t nr)
+{
+    size_t g = WAY_BYTES, r = ld * sizeof(float) % WAY_BYTES;
+    while (r != 0) {   /* g = gcd(stride, WAY_BYTES) */
+        size_t t = g % r;
+        g = r;
+        r = t;
+    }
+    const size_t lines = (nr * sizeof(float) + LINE_BYTES - 1) / LINE_BYTES;
+    const size_t sets = WAY_BYTES / g * lines;
+    return sets < SETS ? sets : SETS;
+}
+
+/* Whether A and one column block of B (nr wide) stay in the L2 while every row band
+ * passes over the block: then run_direct reads B column block by column block. */
+static int columns_fit(size_t m, size_t k, size_t nr)
+{
+    return m * k <= BUDGET && k * nr <= BUDGET;
+}
+
+/* B as stored, packing it (a write and a read of all of it) costs more than the few
+ * row bands that reuse it gain from its packed layout; a transposed B is packed anyway,
+ * but one panel at a time (run_direct_packed_b), each swept by every row band at once,
+ * costs less than the packed path's job around its blocks. One thread, packed -> direct
+ * (medians of 7-31 paired calls, Zen 5): AVX-512 40 x 784 @ 784 x 512 1.30x, 64 rows
+ * 1.18-1.22x (the batch-64 Linear with W stored in x out), 80 rows 1.14x, 64 x 1000 @
+ * 1000 x 1000 1.23x, 64 x 512 @ 512 x 2048 1.18x; AVX2 48 and 64 rows 1.20x and 1.16x;
+ * transposed, 48-80 x 784 @ (512 x 784)^T 1.09-1.15x (the batch-64 Linear with W stored
+ * out x in, as PyTorch does), 64 x 1024 @ (1024 x 1024)^T 1.12x. At 96 rows 1.08x; at
+ * 128, 1.03x on one thread and 0.90x on two, and from 160 rows the packed path is
+ * faster. Past columns_fit (bands each reading all of B), 64 x 16384 @ 16384 x 512 took
+ * 1.7 times as long. */
+int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                            nnf__sgemm_view b)
+{
+    if (m <= 4 * (size_t)kr->mr || m > FEW_ROWS || k * n <= BUDGET ||
+        !columns_fit(m, k, direct_cols(kr, n)))
+        return 0;
+    return b.rs == 1 || (b.cs == 1 && block_sets((size_t)b.rs, (size_t)kr->nr) >= SETS_MIN);
+}
+
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                       size_t k)
+                                       size_t k, nnf__sgemm_view b)
 {
     if (forced_path != NNF__SGEMM_PATH_AUTO)
         return forced_path;
     /* Packing A pays off through reuse across the tiles of a row (n / nr of them) and
      * packing B through reuse across row panels (m / mr). Below 5 row panels or 3
      * tiles per row, or while B fits in 256 KiB (k * n <= 64K floats, a quarter of the
-     * L2, e.g. 256^3 and all of the chapter's products), reading in place is cheaper. */
-    if (m <= 4 * (size_t)kr->mr || n <= 2 * (size_t)kr->nr)
-        return NNF__SGEMM_PATH_DIRECT;
-    if (k * n <= BUDGET)
+     * L2, e.g. 256^3 and all of the chapter's products), reading in place is cheaper;
+     * and up to FEW_ROWS rows where B can be taken column block by column block
+     * (nnf__sgemm_b_by_columns). */
+    if (m <= 4 * (size_t)kr->mr || n <= 2 * (size_t)kr->nr || k * n <= BUDGET ||
+        nnf__sgemm_b_by_columns(kr, m, n, k, b))
         return NNF__SGEMM_PATH_DIRECT;
     return NNF__SGEMM_PATH_PACKED;
 }
@@ -112,21 +184,6 @@ static size_t direct_rows(const nnf__sgemm_kernels *kr, size_t n)
                : (size_t)kr->direct_mr;
 }
 
-/* Columns of the direct tiles for C n columns wide: as few tiles as direct_nr allows,
- * their vectors (of tail_vl) shared out evenly, widest first. 80 columns run as 6x48 and
- * 6x32 tiles, not 6x64 and a 6x16 of 6 latency-bound FMA chains: 200 x 64 @ 64 x 80
- * 11.0-11.6 -> 10.2-10.7 us; 96 as two 6x48, not 6x64 and 6x32 (12 FMAs a step against
- * 8 loads): 200 x 50 @ 50 x 96 10.15-10.39 -> 9.85-10.07 (thread CPU time, medians of
- * 31, old/new/new/old/old/new, loaded). */
-static size_t direct_cols(const nnf__sgemm_kernels *kr, size_t n)
-{
-    const size_t NR = (size_t)kr->direct_nr, vl = (size_t)kr->tail_vl;
-    if (vl == 0 || n <= NR)
-        return NR;
-    const size_t tiles = (n + NR - 1) / NR, vecs = (n + vl - 1) / vl;
-    return (vecs + tiles - 1) / tiles * vl;
-}
-
 /* A register block of the direct path: its rows and (widest) columns, and its kernel. */
 typedef struct {
     size_t mr, nr;
@@ -181,7 +238,7 @@ static void run_direct(const nnf__sgemm_kernels *kr, size_t period, size_t m, si
                           beta);
         return;
     }
-    const int by_columns = k * n > BUDGET && m * k <= BUDGET && k * NR <= BUDGET;
+    const int by_columns = k * n > BUDGET && columns_fit(m, k, NR);
     const direct_block t = choose_block(kr, m, n, k, MR, NR, by_columns);
     /* by_columns: one tile's columns per pass over the bands; else all of them */
     const size_t block = by_columns ? t.nr : n;
@@ -222,10 +279,18 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
                                 nnf__sgemm_view b, float beta, float *c, size_t ldc,
                                 const nnf__sgemm_post *post)
 {
-    enum { BUF = KC * NNF__SGEMM_STACK_NR };
-    _Alignas(64) float bbuf[BUF];
+    enum { STACK = KC * NNF__SGEMM_STACK_NR };
+    _Alignas(64) float stack[STACK];
     const direct_block t = choose_block(kr, m, n, k, direct_rows(kr, n),
                                         (size_t)kr->direct_nr, 0);
+    /* From 5 to 12 row panels (nnf__sgemm_b_by_columns' rows), panels as wide as the
+     * tile over all of k from the thread's scratch: 48-80 x 784 @ (512 x 784)^T and 64 x
+     * 1024 @ (1024 x 1024)^T 1.02-1.06x the stack's 32-wide KC-deep panels; fewer rows
+     * took 0.96-1.12x (8 to 24 rows), so they keep the stack. */
+    const int few_rows = m > 4 * (size_t)kr->mr && m <= FEW_ROWS;
+    float *heap = few_rows && k * t.nr > STACK ? nnf__sgemm_scratch(k * t.nr) : NULL;
+    float *bbuf = heap != NULL ? heap : stack;
+    const size_t BUF = heap != NULL ? k * t.nr : STACK;
     /* A cut panel keeps whole 64-byte lines of 16 floats (whole vectors on any ISA). */
     enum { LINE = 16 };
     size_t NR = min_size(t.nr, BUF / min_size(KC, k));
@@ -253,6 +318,8 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
             }
         }
     }
+    if (heap != NULL)
+        nnf__sgemm_scratch_done(heap);
 }
 
 /* Few rows of A against B^T, both contiguous along k: one dots_tb call per restart

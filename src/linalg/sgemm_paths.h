@@ -20,9 +20,16 @@ typedef enum {
  * GEMV kernel. Not meant to race with running products. */
 void nnf__sgemm_force_path(nnf__sgemm_path path);
 
-/* The path for an m x n x k problem on these kernels (or the forced one). */
+/* The path for an m x n x k problem with B as `b` on these kernels (or the forced one). */
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                       size_t k);
+                                       size_t k, nnf__sgemm_view b);
+
+/* 1 where A has few rows (5 to 12 row panels of AVX-512's) against a B larger than a
+ * quarter of the L2, and the direct path takes B column block by column block anyway:
+ * in place as stored, packed a panel at a time transposed. Several threads then share
+ * C by columns (nnf__sgemm_rects_make). sgemm_paths.c says when, and why. */
+int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
+                            nnf__sgemm_view b);
 
 /* 1 if the problem takes the packed path (sgemm_packed.c). */
 int nnf__sgemm_packs(nnf__sgemm_path path, size_t m, size_t n, nnf__sgemm_view a,

@@ -238,8 +238,9 @@ static int one_panel_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_mat
 static int panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix *b, size_t m,
                            int threads)
 {
+    const nnf__sgemm_view panels = {b->data, (ptrdiff_t)b->W, 1};
     return threads == 1 && m > 4 * (size_t)kr->mr &&
-           nnf__sgemm_choose_path(kr, m, b->n, b->k) == NNF__SGEMM_PATH_DIRECT;
+           nnf__sgemm_choose_path(kr, m, b->n, b->k, panels) == NNF__SGEMM_PATH_DIRECT;
 }
 
 /* Two panels, the second at most 16 wide (n of 49-64), where nnf_sgemm runs one 64-wide
@@ -326,7 +327,7 @@ nnf_status nnf__sgemm_packed_b_fused(nnf_trans ta, size_t m, size_t n, size_t k,
     if (m > MR && b->W == (size_t)kr->nr)
         return nnf__sgemm_packed(kr, KC, m, n, k, alpha, av, (nnf__sgemm_view){NULL, 0, 0},
                                  b->data, beta, c, ldc, nt, post);
-    prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, MR, b->W, nt, fine),
+    prepacked_job j = {kr, b, nnf__sgemm_rects_make(m, n, k, MR, b->W, nt, fine, 0),
                        alpha, av, beta, c, ldc, post};
     if (nt == 1 && !fine) {
         j.r = (nnf__sgemm_rects){m, n, MR, b->W, 1, 1};

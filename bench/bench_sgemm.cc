@@ -77,12 +77,10 @@ const shape shapes[] = {
     {"dot:1x200x1", NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 200},
     // The chapter's Linear, lin(x, w, b) = x @ w + b with w stored in x out, at batch 8.
     {"linear-b8-NN:8x784x512", NNF_NO_TRANS, NNF_NO_TRANS, 8, 512, 784},
-    // A training minibatch through the 784 -> 512 Linear: also one of scripts/main.sh's
-    // 2-thread rows (few rows: B blocks per thread, sgemm_packed.c OWN_ROWS_MAX).
+    // A training minibatch through the 784 -> 512 Linear, w stored out x in and in x out
+    // (the chapter's): few rows against a large B, taken column block by column block
+    // (sgemm_paths.c, nnf__sgemm_b_by_columns). Both are 2-thread rows of scripts/main.sh.
     {"linear-b64:64x784xT512", NNF_NO_TRANS, NNF_TRANS, 64, 512, 784},
-    // The same minibatch through the chapter's Linear (w stored in x out): B read in
-    // place, column block by column block (sgemm_paths.c, nnf__sgemm_b_by_columns); also
-    // a 2-thread row of scripts/main.sh.
     {"linear-b64-NN:64x784x512", NNF_NO_TRANS, NNF_NO_TRANS, 64, 512, 784},
 };
 constexpr int n_shapes = sizeof shapes / sizeof shapes[0];

@@ -367,7 +367,7 @@ static void test_own_blocks(void **state)
  * as stored, packed a panel at a time transposed), on 2-4 threads: C is cut by columns,
  * and by rows only as far as every thread needs a rectangle, so each column of B is
  * read or packed by as few rectangles as the threads allow; and the threads stay busy.
- * Not from 97 rows on. */
+ * Not from 257 rows on, nor where A is larger than 64K floats. */
 static void test_columns_first(void **state)
 {
     (void)state;
@@ -379,7 +379,8 @@ static void test_columns_first(void **state)
         const nnf__sgemm_kernels *kr = tables[t];
         for (size_t bi = 0; bi < 2; bi++) {
             assert_true(nnf__sgemm_b_by_columns(kr, m, n, k, bs[bi]));
-            assert_false(nnf__sgemm_b_by_columns(kr, 97, n, k, bs[bi]));
+            assert_false(nnf__sgemm_b_by_columns(kr, 257, n, 200, bs[bi]));
+            assert_false(nnf__sgemm_b_by_columns(kr, 84, n, k, bs[bi]));   /* A past 64K floats */
             for (int v = 2; v <= 4; v++) {
                 rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
                                                      (size_t)kr->direct_nr, v, 0, 1),

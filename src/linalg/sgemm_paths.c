@@ -16,7 +16,7 @@ enum {
     KC = NNF__SGEMM_KC,
     BUDGET = 64 * 1024,   /* floats: a quarter of a 1 MiB L2 */
     SHALLOW = 16,         /* k under which a direct tile is bound by its stores of C */
-    FEW_ROWS = 96,        /* rows of A up to which a large B may be read in place */
+    FEW_ROWS = 256,       /* rows of A up to which a large B is taken by columns */
 };
 
 static nnf__sgemm_path forced_path = NNF__SGEMM_PATH_AUTO;
@@ -85,12 +85,14 @@ static int columns_fit(size_t m, size_t k, size_t nr)
  * costs less than the packed path's job around its blocks. One thread, packed -> direct
  * (medians of 7-31 paired calls, Zen 5): AVX-512 40 x 784 @ 784 x 512 1.30x, 64 rows
  * 1.18-1.22x (the batch-64 Linear with W stored in x out), 80 rows 1.14x, 64 x 1000 @
- * 1000 x 1000 1.23x, 64 x 512 @ 512 x 2048 1.18x; AVX2 48 and 64 rows 1.20x and 1.16x;
- * transposed, 48-80 x 784 @ (512 x 784)^T 1.09-1.15x (the batch-64 Linear with W stored
- * out x in, as PyTorch does), 64 x 1024 @ (1024 x 1024)^T 1.12x. At 96 rows 1.08x; at
- * 128, 1.03x on one thread and 0.90x on two, and from 160 rows the packed path is
- * faster. Past columns_fit (bands each reading all of B), 64 x 16384 @ 16384 x 512 took
- * 1.7 times as long. */
+ * 1000 x 1000 1.23x, 64 x 512 @ 512 x 2048 1.18x, 128 x 500 @ 500 x 1000 1.17x, 160 x
+ * 400 @ 400 x 1000 1.11x, 256 x 256 @ 256 x 1024 1.07x; AVX2 48 and 64 rows 1.20x and
+ * 1.16x; transposed, 48-80 x 784 @ (512 x 784)^T 1.09-1.15x (the batch-64 Linear with W
+ * stored out x in, as PyTorch does), 64 x 1024 @ (1024 x 1024)^T 1.12x, 256 x 256 @
+ * (1024 x 256)^T 1.05x. Past columns_fit (bands each reading all of B), 64 x 16384 @
+ * 16384 x 512 took 1.7 times as long, and 160 x 784 @ 784 x 512 0.96x. Past FEW_ROWS,
+ * 2 threads cutting C by columns (nnf__sgemm_rects_make) lost: 1024 x 64 @ 64 x 1024
+ * 0.72x, where 512 x 128 @ 128 x 1024 gained 1.18x and 256 x 256 @ 256 x 1024 1.26x. */
 int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
                             nnf__sgemm_view b)
 {
@@ -283,10 +285,10 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
     _Alignas(64) float stack[STACK];
     const direct_block t = choose_block(kr, m, n, k, direct_rows(kr, n),
                                         (size_t)kr->direct_nr, 0);
-    /* From 5 to 12 row panels (nnf__sgemm_b_by_columns' rows), panels as wide as the
-     * tile over all of k from the thread's scratch: 48-80 x 784 @ (512 x 784)^T and 64 x
-     * 1024 @ (1024 x 1024)^T 1.02-1.06x the stack's 32-wide KC-deep panels; fewer rows
-     * took 0.96-1.12x (8 to 24 rows), so they keep the stack. */
+    /* From 5 row panels to FEW_ROWS rows (nnf__sgemm_b_by_columns'), panels as wide as
+     * the tile over all of k from the thread's scratch: 48-80 x 784 @ (512 x 784)^T and
+     * 64 x 1024 @ (1024 x 1024)^T 1.02-1.06x the stack's 32-wide KC-deep panels; fewer
+     * rows took 0.96-1.12x (8 to 24 rows), so they keep the stack. */
     const int few_rows = m > 4 * (size_t)kr->mr && m <= FEW_ROWS;
     float *heap = few_rows && k * t.nr > STACK ? nnf__sgemm_scratch(k * t.nr) : NULL;
     float *bbuf = heap != NULL ? heap : stack;

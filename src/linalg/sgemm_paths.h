@@ -24,8 +24,8 @@ void nnf__sgemm_force_path(nnf__sgemm_path path);
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
                                        size_t k, nnf__sgemm_view b);
 
-/* 1 where A has few rows (5 to 12 row panels of AVX-512's) against a B larger than a
- * quarter of the L2, and the direct path takes B column block by column block anyway:
+/* 1 where A is small (5 row panels to 256 rows, within a quarter of the L2) against a
+ * B larger than that, and the direct path takes B column block by column block anyway:
  * in place as stored, packed a panel at a time transposed. Several threads then share
  * C by columns (nnf__sgemm_rects_make). sgemm_paths.c says when, and why. */
 int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,

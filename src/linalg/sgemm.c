@@ -159,7 +159,8 @@ nnf__sgemm_rects nnf__sgemm_rects_make(size_t m, size_t n, size_t k, size_t mr, 
     size_t down, across;
     if (columns_first) {
         across = items < nt ? items : nt;
-        const size_t want_down = threads <= COLUMNS_THREADS_MAX ? (size_t)threads : items;
+        const size_t want_down = threads <= COLUMNS_THREADS_MAX && !fine ? (size_t)threads
+                                                                          : items;
         down = (want_down + across - 1) / across;
         down = down < mt ? down : mt;
     } else {

@@ -93,11 +93,16 @@ static int columns_fit(size_t m, size_t k, size_t nr)
  * 16384 x 512 took 1.7 times as long, and 160 x 784 @ 784 x 512 0.96x. Past FEW_ROWS,
  * 2 threads cutting C by columns (nnf__sgemm_rects_make) lost: 1024 x 64 @ 64 x 1024
  * 0.72x, where 512 x 128 @ 128 x 1024 gained 1.18x and 256 x 256 @ 256 x 1024 1.26x. */
+/* The rows of nnf__sgemm_b_by_columns' products: 5 row panels to FEW_ROWS. */
+static int few_rows(const nnf__sgemm_kernels *kr, size_t m)
+{
+    return m > 4 * (size_t)kr->mr && m <= FEW_ROWS;
+}
+
 int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
                             nnf__sgemm_view b)
 {
-    if (m <= 4 * (size_t)kr->mr || m > FEW_ROWS || k * n <= BUDGET ||
-        !columns_fit(m, k, direct_cols(kr, n)))
+    if (!few_rows(kr, m) || k * n <= BUDGET || !columns_fit(m, k, direct_cols(kr, n)))
         return 0;
     return b.rs == 1 || (b.cs == 1 && block_sets((size_t)b.rs, (size_t)kr->nr) >= SETS_MIN);
 }
@@ -285,12 +290,11 @@ static void run_direct_packed_b(const nnf__sgemm_kernels *kr, size_t period, siz
     _Alignas(64) float stack[STACK];
     const direct_block t = choose_block(kr, m, n, k, direct_rows(kr, n),
                                         (size_t)kr->direct_nr, 0);
-    /* From 5 row panels to FEW_ROWS rows (nnf__sgemm_b_by_columns'), panels as wide as
-     * the tile over all of k from the thread's scratch: 48-80 x 784 @ (512 x 784)^T and
-     * 64 x 1024 @ (1024 x 1024)^T 1.02-1.06x the stack's 32-wide KC-deep panels; fewer
-     * rows took 0.96-1.12x (8 to 24 rows), so they keep the stack. */
-    const int few_rows = m > 4 * (size_t)kr->mr && m <= FEW_ROWS;
-    float *heap = few_rows && k * t.nr > STACK ? nnf__sgemm_scratch(k * t.nr) : NULL;
+    /* For few_rows (nnf__sgemm_b_by_columns' rows), panels as wide as the tile over all
+     * of k from the thread's scratch: 48-80 x 784 @ (512 x 784)^T and 64 x 1024 @ (1024 x
+     * 1024)^T 1.02-1.06x the stack's 32-wide KC-deep panels; fewer rows took 0.96-1.12x
+     * (8 to 24 rows), so they keep the stack. */
+    float *heap = few_rows(kr, m) && k * t.nr > STACK ? nnf__sgemm_scratch(k * t.nr) : NULL;
     float *bbuf = heap != NULL ? heap : stack;
     const size_t BUF = heap != NULL ? k * t.nr : STACK;
     /* A cut panel keeps whole 64-byte lines of 16 floats (whole vectors on any ISA). */

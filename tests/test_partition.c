@@ -214,7 +214,7 @@ static outcome run_rects(const nnf__sgemm_kernels *kr, nnf__sgemm_view b, size_t
                          size_t k, int v)
 {
     rects_ctx c = {nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr, (size_t)kr->direct_nr,
-                                         v, 0, nnf__sgemm_b_by_columns(kr, m, n, k, b)),
+                                         v, 0, nnf__sgemm_b_by_columns(kr, m, n, k, &b)),
                    k};
     sim s = simulate(v, c.r.down * c.r.across, NULL, NULL, NULL, rect_cost, &c, NULL);
     outcome o = {s.makespan, s.total / v, s.min_busy / (s.total / v), 0.0, 0.0, v};
@@ -253,7 +253,7 @@ static void check_table(const char *isa, const nnf__sgemm_kernels *kr)
                              sh->ta == NNF_NO_TRANS ? 1 : (ptrdiff_t)sh->m};
         nnf__sgemm_view b = {NULL, sh->tb == NNF_NO_TRANS ? (ptrdiff_t)sh->n : 1,
                              sh->tb == NNF_NO_TRANS ? 1 : (ptrdiff_t)sh->k};
-        nnf__sgemm_path path = nnf__sgemm_choose_path(kr, sh->m, sh->n, sh->k, b);
+        nnf__sgemm_path path = nnf__sgemm_choose_path(kr, sh->m, sh->n, sh->k, &b);
         int packs = nnf__sgemm_packs(path, sh->m, sh->n, a, b);
         double flops = 2.0 * (double)sh->m * (double)sh->n * (double)sh->k;
         outcome first = {0};
@@ -385,9 +385,9 @@ static void test_columns_first(void **state)
         const char *isa = tables[t].isa;
         for (size_t bi = 0; bi < 2; bi++) {
             const char *b_name = bi ? "B^T" : "B";
-            if (!nnf__sgemm_b_by_columns(kr, m, n, k, bs[bi]) ||
-                nnf__sgemm_b_by_columns(kr, 257, n, 200, bs[bi]) ||
-                nnf__sgemm_b_by_columns(kr, 84, n, k, bs[bi]))   /* 84 rows: A past 64K */
+            if (!nnf__sgemm_b_by_columns(kr, m, n, k, &bs[bi]) ||
+                nnf__sgemm_b_by_columns(kr, 257, n, 200, &bs[bi]) ||
+                nnf__sgemm_b_by_columns(kr, 84, n, k, &bs[bi]))   /* 84 rows: A past 64K */
                 fail_msg("%s, %s: not taken by columns at 64 rows, or taken at 257 or with "
                          "A past 64K floats", isa, b_name);
             for (int v = 2; v <= 4; v++) {

@@ -140,7 +140,7 @@ static void check_cut(const gemm_case *g, unspread_cut cut)
         const nnf__sgemm_view b = g->tb == NNF_NO_TRANS
                                       ? (nnf__sgemm_view){NULL, (ptrdiff_t)g->n, 1}
                                       : (nnf__sgemm_view){NULL, 1, (ptrdiff_t)g->k};
-        if (!nnf__sgemm_b_by_columns(kr, g->m, g->n, g->k, b))
+        if (!nnf__sgemm_b_by_columns(kr, g->m, g->n, g->k, &b))
             fail_msg("%s on %s: B is not taken by column blocks", g->name, isa);
         return;
     }

@@ -281,7 +281,7 @@ sgemm_body(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t
     }
 
     const nnf__sgemm_kernels *kr = &nnf__kernels_active()->gemm;
-    nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k, bv);
+    nnf__sgemm_path path = nnf__sgemm_choose_path(kr, m, n, k, &bv);
 
     int fine = nnf__runtime_test_spread();
     double flops = 2.0 * (double)m * (double)n * (double)k;
@@ -300,7 +300,7 @@ sgemm_body(size_t period, nnf_trans ta, nnf_trans tb, size_t m, size_t n, size_t
     }
     rects_job j = {kr, nnf__sgemm_rects_make(m, n, k, (size_t)kr->direct_mr,
                                              (size_t)kr->direct_nr, nt, fine,
-                                             nnf__sgemm_b_by_columns(kr, m, n, k, bv)),
+                                             nnf__sgemm_b_by_columns(kr, m, n, k, &bv)),
                    period, m, n, k, alpha, av, bv, beta, c, ldc, post};
     nnf__parallel_for(nt, j.r.down * j.r.across, run_rect, &j);
     return NNF_OK;

@@ -100,15 +100,15 @@ static int few_rows(const nnf__sgemm_kernels *kr, size_t m)
 }
 
 int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
-                            nnf__sgemm_view b)
+                            const nnf__sgemm_view *b)
 {
     if (!few_rows(kr, m) || k * n <= BUDGET || !columns_fit(m, k, direct_cols(kr, n)))
         return 0;
-    return b.rs == 1 || (b.cs == 1 && block_sets((size_t)b.rs, (size_t)kr->nr) >= SETS_MIN);
+    return b->rs == 1 || (b->cs == 1 && block_sets((size_t)b->rs, (size_t)kr->nr) >= SETS_MIN);
 }
 
 nnf__sgemm_path nnf__sgemm_choose_path(const nnf__sgemm_kernels *kr, size_t m, size_t n,
-                                       size_t k, nnf__sgemm_view b)
+                                       size_t k, const nnf__sgemm_view *b)
 {
     if (forced_path != NNF__SGEMM_PATH_AUTO)
         return forced_path;

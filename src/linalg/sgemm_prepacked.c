@@ -240,7 +240,7 @@ static int panels_as_plain(const nnf__sgemm_kernels *kr, const nnf_packed_matrix
 {
     const nnf__sgemm_view panels = {b->data, (ptrdiff_t)b->W, 1};
     return threads == 1 && m > 4 * (size_t)kr->mr &&
-           nnf__sgemm_choose_path(kr, m, b->n, b->k, panels) == NNF__SGEMM_PATH_DIRECT;
+           nnf__sgemm_choose_path(kr, m, b->n, b->k, &panels) == NNF__SGEMM_PATH_DIRECT;
 }
 
 /* Two panels, the second at most 16 wide (n of 49-64), where nnf_sgemm runs one 64-wide

@@ -49,6 +49,12 @@ static inline void nnf__v_store_part(float *y, size_t m, nnf__vf v)
     memcpy(y, t, m * sizeof *y);
 }
 
+/* m (< 4) floats from x to y. */
+static inline void nnf__v_copy_part(float *y, const float *x, size_t m)
+{
+    memcpy(y, x, m * sizeof *x);
+}
+
 /* FNEG/FABS only touch the sign bit. FMAX/FMIN already are the IEEE 754-2019
  * maximum/minimum the scalar code spells out: -0 < +0, and a NaN operand propagates
  * through the same NaN rules as FADD. */
@@ -151,6 +157,16 @@ static inline nnf__vi nnf__v_keys(nnf__vf x)
 static inline void nnf__v_transpose(const float *src, size_t ld, nnf__vf col[NNF__VL])
 {
     nnf__transpose4x4_neon(src, ld, col);
+}
+
+/* out[p * W + j] = src[j * ld + p] for j < w (< 4), p < kc: the columns of a packing
+ * panel past its last 4x4 block (generic/sgemm_pack.c), one at a time. */
+static inline void nnf__v_transpose_narrow(size_t kc, size_t w, size_t W, const float *src,
+                                           size_t ld, float *out)
+{
+    for (size_t j = 0; j < w; j++)
+        for (size_t p = 0; p < kc; p++)
+            out[p * W + j] = src[j * ld + p];
 }
 
 /* SLEEF's 4-lane u10 functions: the bits of purecfma, AVX2 and AVX-512. */

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <numeric>
+#include <random>
 
 #include "bandwidth.h"
 #include "fma_peak.h"
@@ -148,24 +150,25 @@ void run_rounds(benchmark::State &state, std::vector<contender> &cs, double flop
     const int peak = find_role(cs, contender::role::peak);
     const int read = find_role(cs, contender::role::read);
     std::vector<std::vector<double>> t(n);
-    size_t first = 0;
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::mt19937 shuffle_rng(0x6e6e66);
     for (auto _ : state) {
-        for (size_t j = 0; j < n; j++) {
-            contender &c = cs[(first + j) % n];
+        std::shuffle(order.begin(), order.end(), shuffle_rng);
+        for (size_t i : order) {
+            contender &c = cs[i];
             if (c.enter)
                 c.enter();
             double t0 = cpu_now();
-            for (long q = 0; q < reps[(first + j) % n]; q++)
+            for (long q = 0; q < reps[i]; q++)
                 if (!c.call()) {
                     state.SkipWithError((c.name + " failed").c_str());
                     return;
                 }
-            t[(first + j) % n].push_back((cpu_now() - t0) / (double)reps[(first + j) % n]);
+            t[i].push_back((cpu_now() - t0) / (double)reps[i]);
             benchmark::ClobberMemory();
         }
         state.SetIterationTime(t[ref >= 0 ? ref : 0].back());
-
-        first = (first + 1) % n;
     }
 
     std::string kernels;

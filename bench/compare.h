@@ -2,7 +2,12 @@
 // slow spell of a shared machine hits all of them alike (bench_util.h's take_turns for
 // two, generalised). Each Google Benchmark iteration is one round; in a round every
 // contender runs one batch of calls (about kBatchSeconds long, the count fixed once per
-// row, from the calling thread's CPU time), in an order that rotates by one each round.
+// row, from the calling thread's CPU time), in an order shuffled afresh each round (a
+// fixed seed, so runs repeat it): no contender always follows the same one. With a
+// rotation, which keeps neighbours, nnf always ran soon after the read of B (2 ms of
+// sequential passes over it), and that alone made the batch-64 Linear's in-place read
+// of B 18% slower (286-298 us, 242-246 with the read left out of the row; oneDNN, after
+// BLIS, 241-251 either way).
 // Times are the process's CPU time (every thread a library starts is charged to it;
 // waiting for a core is not), so rows are meant for one thread per library.
 //

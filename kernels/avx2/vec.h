@@ -73,8 +73,8 @@ static inline void nnf__v_store_part(float *y, size_t m, nnf__vf v)
 }
 
 /* m (< 8) floats from x to y in the same pieces, without a ymm between (a partial
- * load and store would add a lane insert and extract: the packing copy of a 13-float
- * panel row took 2.5 instead of 2.2 ns). */
+ * load and store add a lane insert and extract: the packing copy of 384 rows of 13
+ * floats took 971 ns that way, 761 this way). */
 static inline void nnf__v_copy_part(float *y, const float *x, size_t m)
 {
     if (m & 4) {

@@ -13,7 +13,7 @@ static inline void nnf__transpose_narrow_avx2(size_t kc, size_t w, size_t W, con
 {
     size_t j = 0;
     /* A 12-row A panel (AVX-512's MR) leaves 4 rows: 4x4 SSE blocks, not scalars. */
-    if (j + 4 <= w) {
+    if (w >= 4) {
         const float *s = src;
         size_t p = 0;
         for (; p + 4 <= kc; p += 4) {

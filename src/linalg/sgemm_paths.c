@@ -79,6 +79,12 @@ static int columns_fit(size_t m, size_t k, size_t nr)
     return m * k <= BUDGET && k * nr <= BUDGET;
 }
 
+/* The rows of nnf__sgemm_b_by_columns' products: 5 row panels to FEW_ROWS. */
+static int few_rows(const nnf__sgemm_kernels *kr, size_t m)
+{
+    return m > 4 * (size_t)kr->mr && m <= FEW_ROWS;
+}
+
 /* B as stored, packing it (a write and a read of all of it) costs more than the few
  * row bands that reuse it gain from its packed layout; a transposed B is packed anyway,
  * but one panel at a time (run_direct_packed_b), each swept by every row band at once,
@@ -93,12 +99,6 @@ static int columns_fit(size_t m, size_t k, size_t nr)
  * 16384 x 512 took 1.7 times as long, and 160 x 784 @ 784 x 512 0.96x. Past FEW_ROWS,
  * 2 threads cutting C by columns (nnf__sgemm_rects_make) lost: 1024 x 64 @ 64 x 1024
  * 0.72x, where 512 x 128 @ 128 x 1024 gained 1.18x and 256 x 256 @ 256 x 1024 1.26x. */
-/* The rows of nnf__sgemm_b_by_columns' products: 5 row panels to FEW_ROWS. */
-static int few_rows(const nnf__sgemm_kernels *kr, size_t m)
-{
-    return m > 4 * (size_t)kr->mr && m <= FEW_ROWS;
-}
-
 int nnf__sgemm_b_by_columns(const nnf__sgemm_kernels *kr, size_t m, size_t n, size_t k,
                             const nnf__sgemm_view *b)
 {

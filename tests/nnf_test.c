@@ -146,6 +146,12 @@ float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index)
     return *p;
 }
 
+void nnf_test_free_tensors(nnf_tensor *const *tensors, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        nnf_tensor_free(tensors[i]);
+}
+
 int nnf_test_under_valgrind(void)
 {
     return RUNNING_ON_VALGRIND;

@@ -56,6 +56,14 @@ void nnf_test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi
  * shape, simply its element at `index`. */
 float nnf_test_at(const nnf_tensor *t, int ndim, const int64_t *index);
 
+/* Frees the n tensors, NULLs included (nnf_tensor_free takes them): a test ends by freeing
+ * everything it made, and NNF_TEST_FREE(a, b, c) says so in one line, in that order. */
+void nnf_test_free_tensors(nnf_tensor *const *tensors, size_t n);
+#define NNF_TEST_FREE(...)                                             \
+    nnf_test_free_tensors((nnf_tensor *const[]){__VA_ARGS__},          \
+                          sizeof((nnf_tensor *const[]){__VA_ARGS__}) / \
+                              sizeof(nnf_tensor *))
+
 /* 1 when the test runs under valgrind (about 50 times slower). */
 int nnf_test_under_valgrind(void);
 

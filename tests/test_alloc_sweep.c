@@ -359,9 +359,7 @@ static nnf_status call_reduce(fixture *f)
     if (st == NNF_OK) st = nnf_sum(&ms, m, 0, NULL, 0);
     if (st == NNF_OK) st = nnf_add(&part, vs, ms);
     if (st == NNF_OK) st = nnf_add(&out, part, s);
-    nnf_tensor *all[] = {s, v, m, am, vs, ms, part};
-    for (int i = 0; i < 7; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(s, v, m, am, vs, ms, part);
     if (st == NNF_OK)
         f->result = out;
     return st;
@@ -615,9 +613,7 @@ static void test_worker_creation_fails(void **state)
     nnf_test_threads(0);
     free(wbits);
     free(sbits);
-    nnf_tensor *all[] = {a, b, want, sum_want};
-    for (int i = 0; i < 4; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(a, b, want, sum_want);
 }
 
 int main(void)

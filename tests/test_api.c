@@ -66,9 +66,7 @@ static void test_from_data_typed(void **state)
     NNF_ASSERT_FAILS(nnf_from_data_typed(&b, labels, NNF_SHAPE(2), (nnf_dtype)9), NNF_ERR_DTYPE);
     NNF_ASSERT_FAILS(nnf_from_data_typed(&b, NULL, NNF_SHAPE(2), NNF_I64), NNF_ERR_NULL);
     assert_ptr_equal(b, keep);
-    nnf_tensor *list[] = {y, f, g, b};
-    for (size_t i = 0; i < sizeof list / sizeof *list; i++)
-        nnf_tensor_free(list[i]);
+    NNF_TEST_FREE(y, f, g, b);
 }
 
 /* ---- nnf_randint against the algorithm its header states, run here on the published
@@ -225,9 +223,7 @@ static void test_copy_to_buffer(void **state)
         NNF_ASSERT_OK(nnf_copy_to_buffer(NULL, 0, empty));
         NNF_ASSERT_FAILS(nnf_copy_to_buffer(NULL, 8, x), NNF_ERR_NULL);
         NNF_ASSERT_FAILS(nnf_copy_to_buffer((float[1]){0}, 4, NULL), NNF_ERR_NULL);
-        nnf_tensor *list[] = {x, x3, xt, xs, col, ex, sel, lab, labt, mask, maskt, empty, scalar};
-        for (size_t i = 0; i < sizeof list / sizeof *list; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(x, x3, xt, xs, col, ex, sel, lab, labt, mask, maskt, empty, scalar);
     }
 }
 

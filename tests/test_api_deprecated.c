@@ -53,9 +53,7 @@ static void test_tensor_renames(void **state)
     NNF_ASSERT_OK(nnf_snprint(buf, 8, m, &needed));
     assert_string_equal(buf, "tensor(");
     assert_int_equal(needed, strlen(full));
-    nnf_tensor *list[] = {t, m, b, one};
-    for (size_t i = 0; i < sizeof list / sizeof *list; i++)
-        nnf_tensor_free(list[i]);
+    NNF_TEST_FREE(t, m, b, one);
 }
 
 /* ---- ops.h ---- */
@@ -129,9 +127,7 @@ static void test_addmm(void **state)
         nnf_test_assert_bits_equal(nnf_tensor_data(c), want, M * N);
         NNF_ASSERT_FAILS(nnf_addmm(c, beta, alpha, tb, tb), NNF_ERR_SHAPE);
         assert_true(strncmp(nnf_last_error(), "nnf_addmm: ", 11) == 0);
-        nnf_tensor *list[] = {ta, tb, c, c2};
-        for (size_t i = 0; i < sizeof list / sizeof *list; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(ta, tb, c, c2);
     }
     nnf_test_restore_isa();
 }
@@ -314,9 +310,7 @@ static void test_nn_renames(void **state)
     nnf_loss_free(s2);
     nnf_layer_free(l1);
     nnf_layer_free(l2);
-    nnf_tensor *list[] = {w1, w2, x1, x2, b1, b2, gy, y1, y2, t3};
-    for (size_t i = 0; i < sizeof list / sizeof *list; i++)
-        nnf_tensor_free(list[i]);
+    NNF_TEST_FREE(w1, w2, x1, x2, b1, b2, gy, y1, y2, t3);
 }
 
 static void test_conv_renames(void **state)
@@ -351,9 +345,7 @@ static void test_conv_renames(void **state)
     assert_same_bits(nnf_layer_parameter(l1, 0), nnf_layer_parameter(l2, 0));
     nnf_layer_free(l1);
     nnf_layer_free(l2);
-    nnf_tensor *list[] = {x1, x2, w1, w2, b1, b2, o1, o2, dout};
-    for (size_t i = 0; i < sizeof list / sizeof *list; i++)
-        nnf_tensor_free(list[i]);
+    NNF_TEST_FREE(x1, x2, w1, w2, b1, b2, o1, o2, dout);
 }
 
 int main(void)

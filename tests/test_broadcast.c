@@ -136,9 +136,7 @@ static void test_views(void **state)
         }
     }
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {base, other, col, cube, c41, tr, sl, ex, sl2, trs, perm, fresh, out_t};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(base, other, col, cube, c41, tr, sl, ex, sl2, trs, perm, fresh, out_t);
 }
 
 static double r_add(double a, double b) { return a + b; }
@@ -172,9 +170,7 @@ static void test_in_place(void **state)
         const float *p = nnf_tensor_data(a);
         for (int i = 0; i < 7 * 19; i++)
             assert_true(p[i] >= 0.0f);
-        nnf_tensor *all[] = {a, row, before, t, t_before, other};
-        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(a, row, before, t, t_before, other);
     }
     nnf_test_restore_isa();
 }
@@ -260,9 +256,7 @@ static void test_errors(void **state)
     for (int i = 0; i < 5; i++)
         assert_true(nnf_tensor_data(x)[5 + i] == 2.0f * (float)i);
 
-    nnf_tensor *all[] = {a, b, c, d, mask, out, x, lo, hi, ex, row, row1, src, first, second};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(a, b, c, d, mask, out, x, lo, hi, ex, row, row1, src, first, second);
 }
 
 /* A failed allocation of the result fails cleanly and leaks nothing. */
@@ -310,9 +304,7 @@ static void test_copy_fill(void **state)
         NNF_ASSERT_FAILS(nnf_copy(row, m), NNF_ERR_SHAPE);
         assert_message("nnf_copy: output with shape [7] doesn't match the broadcast shape "
                        "[5, 7]");
-        nnf_tensor *all[] = {m, mt, row, sl, src};
-        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(m, mt, row, sl, src);
     }
     nnf_test_restore_isa();
 
@@ -436,9 +428,7 @@ static void test_where(void **state)
     NNF_ASSERT_FAILS(nnf_where(&y, NULL, a3, a3), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_where(&y, c3, c3, a3), NNF_ERR_DTYPE);
     assert_null(y);
-    nnf_tensor *all[] = {x, xt, c, cs, a, b, c3, a3, b4};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(x, xt, c, cs, a, b, c3, a3, b4);
 }
 
 int main(void)

@@ -69,9 +69,7 @@ static void test_lengths(void **state)
                 NNF_ASSERT_OK(nnf_narrow(&view, yo, 0, 1, n));
                 NNF_ASSERT_OK(ops[o].fn(&view, ta, tb));
                 assert_memory_equal((const uint8_t *)nnf_tensor_raw(view), p, (size_t)n);
-                nnf_tensor *all[] = {ta, tb, y, ys, yo, view};
-                for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-                    nnf_tensor_free(all[i]);
+                NNF_TEST_FREE(ta, tb, y, ys, yo, view);
             }
         }
     }

@@ -71,9 +71,7 @@ static void test_chapter_examples(void **state)
         check("ij->ji", OPS(x), IN("ij"), "ji");
         check("ik, kj -> ij", OPS(x, y), IN("ik", "kj"), "ij");
         check("ij, kj -> ik", OPS(x, x), IN("ij", "kj"), "ik");
-        nnf_tensor *objs[] = {x, y, t, p, g};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, y, t, p, g);
     }
     nnf_test_restore_isa();
 }
@@ -135,9 +133,7 @@ static void test_equations(void **state)
         /* the right side's contracted dims (k, j) are not evenly strided: copied */
         check("ikj,jkl->il", OPS(p3, q3), IN("ikj", "jkl"), "il");
         check("ikj,jkl->li", OPS(p3, q3), IN("ikj", "jkl"), "li");
-        nnf_tensor *objs[] = {a, b, s, v, u, c, ba, bb, bc, a2, t3, d4, sc, bt, at, p3, q3};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(a, b, s, v, u, c, ba, bb, bc, a2, t3, d4, sc, bt, at, p3, q3);
     }
     nnf_test_restore_isa();
 }
@@ -164,9 +160,7 @@ static void test_ellipsis_and_broadcast(void **state)
         check("bA", OPS(f), IN("bA"), "Ab");
         check("Ab", OPS(f), IN("Ab"), "Ab");
         check(" b A ->A b", OPS(f), IN("bA"), "Ab");
-        nnf_tensor *objs[] = {a, b, c, d, e, f, g, h};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(a, b, c, d, e, f, g, h);
     }
     nnf_test_restore_isa();
 }
@@ -199,9 +193,7 @@ static void test_views(void **state)
         assert_true(nnf_tensor_shares_storage(diag, sq));
         assert_int_equal(nnf_tensor_strides(diag)[0], 6);
         assert_true(nnf_tensor_shares_storage(t, w));
-        nnf_tensor *objs[] = {w, x, wt, step, win, r, ex, sq, diag, t, q, wide, stepsq};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(w, x, wt, step, win, r, ex, sq, diag, t, q, wide, stepsq);
     }
     nnf_test_restore_isa();
 }
@@ -309,9 +301,7 @@ static void errors_once(void)
     NNF_ASSERT_FAILS(nnf_einsum(&c, "ij", 1, (const nnf_tensor *const[]){NULL}), NNF_ERR_NULL);
     NNF_ASSERT_FAILS(nnf_einsum(&c, "", 0, (const nnf_tensor *const[]){a}), NNF_ERR_INVALID);
     assert_null(c);
-    nnf_tensor *objs[] = {a, b, t3, r, e1, e2, one, i64};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(a, b, t3, r, e1, e2, one, i64);
 }
 
 static void test_errors(void **state)
@@ -362,9 +352,7 @@ static void alloc_failure_once(void)
     check_alloc_failures("ikj,jkl->il", OPS(p3, q3));     /* the right side copied */
     nnf_tensor_free(p3);
     nnf_tensor_free(q3);
-    nnf_tensor *objs[] = {a, b, c, s, ba, step};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(a, b, c, s, ba, step);
 }
 
 static void test_alloc_failure(void **state)
@@ -392,9 +380,7 @@ static void test_same_bits_as_matmul(void **state)
         NNF_ASSERT_OK(nnf_einsum(&e2, "bik,jk->bij", OPS(a, w)));
         NNF_ASSERT_OK(nnf_matmul(&m2, a, wt));
         nnf_test_assert_bits_equal(nnf_tensor_data(e2), nnf_tensor_data(m2), 3 * 20 * 10);
-        nnf_tensor *objs[] = {e, m, wt, e2, m2};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(e, m, wt, e2, m2);
     }
     nnf_test_restore_isa();
     nnf_tensor_free(a);
@@ -437,9 +423,7 @@ static void test_bitwise_isas_threads(void **state)
     nnf_test_restore_isa();
     for (int i = 0; i < 6; i++)
         nnf_tensor_free(first[i]);
-    nnf_tensor *objs[] = {x, y, z, s};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(x, y, z, s);
 }
 
 int main(void)

@@ -546,9 +546,7 @@ static void test_nan_rule(void **state)
         nnf_tensor_free(y);
     }
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {a, b, mixed, z, in, m1, ninf, cond};
-    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-        nnf_tensor_free(all[k]);
+    NNF_TEST_FREE(a, b, mixed, z, in, m1, ninf, cond);
 }
 
 int main(void)

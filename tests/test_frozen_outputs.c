@@ -828,9 +828,7 @@ static void conv_case(int stride, int padding)
     hash_tensor(nnf_tensor_grad(x));
     hash_tensor(nnf_tensor_grad(w));
     hash_tensor(nnf_tensor_grad(b));
-    nnf_tensor *tensors[] = {x, w, b, out};
-    for (int i = 0; i < 4; i++)
-        nnf_tensor_free(tensors[i]);
+    NNF_TEST_FREE(x, w, b, out);
 }
 
 static void nn_group(void)

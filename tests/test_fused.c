@@ -79,16 +79,12 @@ static void test_sub_div_tails(void **state)
                 check_sub_div(y, x, a, b, "stride 1");
                 NNF_ASSERT_OK(nnf_sub_div(&y1, x, a1, b1));
                 check_sub_div(y1, x, a1, b1, "stride 0 mean and std");
-                nnf_tensor *all[] = {x, a, b, y, y1};
-                for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-                    nnf_tensor_free(all[i]);
+                NNF_TEST_FREE(x, a, b, y, y1);
             }
         }
     }
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {xs, as, bs, a1, b1};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(xs, as, bs, a1, b1);
 }
 
 /* The chapter's image batch (scaled down for qemu) with [3,1,1] and [1,3,1,1] stats,
@@ -130,9 +126,7 @@ static void test_sub_div_patterns(void **state)
         }
     }
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {img, m3, s3, m4, s4, imgs, xt, bt, pos, row, col, xc, xr, big};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(img, m3, s3, m4, s4, imgs, xt, bt, pos, row, col, xc, xr, big);
 }
 
 /* NaN, infinities, zeros (a zero std gives +-Inf or NaN as the two-op form does),
@@ -166,9 +160,7 @@ static void test_sub_div_special_in_place(void **state)
         NNF_ASSERT_OK(nnf_sub_div(&alias, x, a, b));
         assert_ptr_equal(alias, x);
         check_sub_div(x, x0, a, b, "in place over x");
-        nnf_tensor *all[] = {x, a, b, x0, y, yt, yt_base};
-        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(x, a, b, x0, y, yt, yt_base);
     }
     nnf_test_restore_isa();
 }
@@ -209,9 +201,7 @@ static void test_sub_div_reproducible(void **state)
     }
     nnf_test_threads(1);
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {x, m, s, want, g, want_scaled};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(x, m, s, want, g, want_scaled);
 }
 
 static void assert_message(const char *want)
@@ -262,9 +252,7 @@ static void test_sub_div_errors(void **state)
     nnf__alloc_fail_after(0);
     assert_null(y);
     assert_int_equal(nnf__alloc_live(), live);
-    nnf_tensor *all[] = {x, a3, b5, mask, out, r, lo, hi};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(x, a3, b5, mask, out, r, lo, hi);
 }
 
 /* ---- nnf_sub_scaled: x - a * s, the product rounded first ---- */
@@ -342,9 +330,7 @@ static void test_sub_scaled(void **state)
                 NNF_ASSERT_OK(nnf_sub_scaled(&alias, xc, a, 0.01f));
                 assert_ptr_equal(alias, xc);
                 check_sub_scaled(xc, x, a, 0.01f, "in place over x");
-                nnf_tensor *all[] = {x, a, copy, xc, y};
-                for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-                    nnf_tensor_free(all[i]);
+                NNF_TEST_FREE(x, a, copy, xc, y);
             }
         }
         nnf_tensor *x, *a, *y = NULL, *y2 = NULL, *yt_base, *yt;
@@ -364,14 +350,10 @@ static void test_sub_scaled(void **state)
             check_sub_scaled(yt, x, a, scales[k], "special values, transposed output");
             nnf_tensor_free(ys);
         }
-        nnf_tensor *all[] = {x, a, y, y2, yt_base, yt};
-        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(x, a, y, y2, yt_base, yt);
     }
     nnf_test_restore_isa();
-    nnf_tensor *all[] = {xs, as, big, row, bt};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(xs, as, big, row, bt);
 }
 
 static void test_sub_scaled_errors(void **state)
@@ -402,9 +384,7 @@ static void test_sub_scaled_errors(void **state)
     nnf__alloc_fail_after(0);
     assert_null(y);
     assert_int_equal(nnf__alloc_live(), live);
-    nnf_tensor *all[] = {x, a5, mask, out};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(x, a5, mask, out);
 }
 
 /* ---- nnf_threshold_backward: x <= 0 ? +0 : g, g's bits copied ---- */
@@ -467,9 +447,7 @@ static void test_relu_grad(void **state)
         nnf_tensor *alias = g;
         NNF_ASSERT_OK(nnf_threshold_backward(&alias, x, g));
         check_relu_grad(g, x, g0, "special values, in place over g");
-        nnf_tensor *all[] = {y, y2, x, g, g0};
-        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(y, y2, x, g, g0);
     }
     nnf_test_restore_isa();
     nnf_tensor *y = NULL, *mask;
@@ -482,9 +460,7 @@ static void test_relu_grad(void **state)
     NNF_ASSERT_FAILS(nnf_threshold_backward(&y, big, mask), NNF_ERR_DTYPE);
     assert_message("nnf_threshold_backward: expected a float32 tensor for grad, got bool");
     assert_null(y);
-    nnf_tensor *all[] = {xs, gs, big, gb, row, xt, mask};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(xs, gs, big, gb, row, xt, mask);
 }
 
 int main(void)

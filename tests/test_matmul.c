@@ -233,10 +233,8 @@ static void test_views(void **state)
         check_matmul(a3, bexp);
         check_matmul(narrow, bexp);
 
-        nnf_tensor *objs[] = {x, w, big, narrow, step, col, row, stepcol, b7, b10, a9, a20,
-                              a7, r7, ex, ext, bexp, a3};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, w, big, narrow, step, col, row, stepcol, b7, b10, a9, a20, a7, r7, ex, ext,
+                      bexp, a3);
     }
     nnf_test_restore_isa();
 }
@@ -270,9 +268,7 @@ static void test_no_copies(void **state)
             ref_assert_near(cs[i], r.want, r.mag, r.k);
             ref_free(&r);
         }
-        nnf_tensor *objs[] = {x, w, x0, wt, col, c, c3, cv};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, w, x0, wt, col, c, c3, cv);
     }
     nnf_test_restore_isa();
 }
@@ -317,9 +313,7 @@ static void test_out_views(void **state)
         ref_assert_near(sq, r.want, r.mag, r.k);
         ref_free(&r);
 
-        nnf_tensor *objs[] = {a, b, store, ct, wide, cw, step, cs, sq, a5, sqt};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(a, b, store, ct, wide, cw, step, cs, sq, a5, sqt);
     }
     nnf_test_restore_isa();
 }
@@ -381,9 +375,7 @@ static void errors_once(void)
     NNF_ASSERT_FAILS(nnf_matmul(&wrong, v3, m45), NNF_ERR_SHAPE);
     ref_assert_message("mat1 and mat2 shapes cannot be multiplied");
 
-    nnf_tensor *objs[] = {x, w, v3, v4, m45, m23, b223, b245, b335, s, i64, wrong};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(x, w, v3, v4, m45, m23, b223, b245, b335, s, i64, wrong);
 }
 
 static void test_errors(void **state)

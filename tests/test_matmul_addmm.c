@@ -94,9 +94,7 @@ static void test_views(void **state)
         check_addmm(sq, 1.0f, 1.0f, sq, sq2);    /* c is a */
         check_addmm(sq, 1.0f, 1.0f, sq2, sq);    /* c is b */
 
-        nnf_tensor *objs[] = {at, bt, a, b, store, ct, wide, cw, cs, sq, sq2};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(at, bt, a, b, store, ct, wide, cw, cs, sq, sq2);
     }
     nnf_test_restore_isa();
 }
@@ -119,9 +117,7 @@ static void test_linear_layer(void **state)
         check_addmm(wg, 1.0f, 1.0f, gt, x);
         check_addmm(wg, 1.0f, 1.0f, gt, x);
 
-        nnf_tensor *objs[] = {x, w, bias, wt, y, g, gt, wg};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, w, bias, wt, y, g, gt, wg);
     }
     nnf_test_restore_isa();
 }
@@ -145,9 +141,7 @@ static void test_no_copies(void **state)
         ref_assert_near(ct, want, mag, 786);
         free(want);
         free(mag);
-        nnf_tensor *objs[] = {x, w, wt, c, ct};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, w, wt, c, ct);
     }
     nnf_test_restore_isa();
 }
@@ -175,9 +169,7 @@ static void errors_once(void)
     for (int i = 0; i < 50; i++)
         assert_true(g[i] == 3.0);
     free(g);
-    nnf_tensor *objs[] = {c, c9, a, b, b4, a3, v};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(c, c9, a, b, b4, a3, v);
 }
 
 static void test_errors(void **state)

@@ -53,12 +53,6 @@ static void make_big(nnf_tensor **t, int n)
     }
 }
 
-static void free_all(nnf_tensor **t, int n)
-{
-    for (int i = 0; i < n; i++)
-        nnf_tensor_free(t[i]);
-}
-
 static void test_rss_falls_after_trim(void **state)
 {
     (void)state;
@@ -69,7 +63,7 @@ static void test_rss_falls_after_trim(void **state)
         nnf_tensor *t[6];
         make_big(t, 6);
         size_t used = rss_bytes();
-        free_all(t, 6);
+        nnf_test_free_tensors(t, 6);
         size_t freed = rss_bytes();
         size_t released = nnf_trim();
         size_t trimmed = rss_bytes();
@@ -95,13 +89,13 @@ static void test_cache_limit(void **state)
         assert_true(nnf_get_cache_limit() == 32 * MIB);
         (void)nnf_trim();
         make_big(t, 4);
-        free_all(t, 4);
+        nnf_test_free_tensors(t, 4);
         assert_true(nnf_trim() == 32 * MIB);
 
         /* Lowering the limit returns what is over it at once. */
         nnf_set_cache_limit(512 * MIB);
         make_big(t, 4);
-        free_all(t, 4);
+        nnf_test_free_tensors(t, 4);
         nnf_set_cache_limit(16 * MIB);
         assert_true(nnf_trim() == 16 * MIB);
 
@@ -109,7 +103,7 @@ static void test_cache_limit(void **state)
         nnf_set_cache_limit(0);
         make_big(t, 3);
         size_t used = rss_bytes();
-        free_all(t, 3);
+        nnf_test_free_tensors(t, 3);
         assert_true(rss_bytes() + 40 * MIB < used);
         assert_true(nnf_trim() == 0);
         nnf_set_cache_limit(512 * MIB);
@@ -215,8 +209,7 @@ static void test_allocator(void **state)
         /* Not while its buffers are in use. */
         NNF_ASSERT_FAILS(nnf_set_allocator(NULL, NULL, NULL), NNF_ERR_STATE);
         assert_non_null(strstr(nnf_last_error(), "still in use"));
-        nnf_tensor *all[] = {big, a, b, p, row, last};
-        free_all(all, 6);
+        NNF_TEST_FREE(big, a, b, p, row, last);
         (void)nnf_trim();   /* this thread's packing buffer */
         assert_int_equal(c.outstanding, 0);
         assert_int_equal(c.allocs, c.frees);

@@ -68,9 +68,7 @@ static void test_lin_forward(void **state)
         nnf_tensor *x1 = nn_uniform(NNF_SHAPE(1, IN), 6, -1, 1);
         nnf_tensor *w1 = nn_uniform(NNF_SHAPE(1, IN), 7, -1, 1);
         check_lin_forward(x1, w1, NULL);
-        nnf_tensor *objs[] = {x, w, b, xt_store, xt, wide, xs, x1, w1};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, w, b, xt_store, xt, wide, xs, x1, w1);
     }
     nnf_test_restore_isa();
 }
@@ -137,9 +135,7 @@ static void test_lin_backward(void **state)
         nn_set_grad(y, g);
         NNF_ASSERT_OK(nnf_linear_backward(x2, y, w, NULL, 0));
         assert_null(nnf_tensor_grad(x2));
-        nnf_tensor *objs[] = {x, w, b, wt_store, wt, x2, y, g};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, w, b, wt_store, wt, x2, y, g);
     }
     nnf_test_restore_isa();
 }
@@ -248,9 +244,7 @@ static void test_mse(void **state)
         nnf_test_assert_bits_equal(&loss_s, &loss, 1);
         NNF_ASSERT_OK(nnf_mse_backward(p3c, t3s));
         nnf_test_assert_bits_equal(nn_grad(p3c), nn_grad(p3), N * 3);
-        nnf_tensor *views[] = {tt, t3t, t3s, p3c};
-        for (size_t i = 0; i < sizeof views / sizeof *views; i++)
-            nnf_tensor_free(views[i]);
+        NNF_TEST_FREE(tt, t3t, t3s, p3c);
 
         /* (N, 3) against (N): PyTorch would broadcast to (N, N); here it is an error */
         NNF_ASSERT_FAILS(nnf_mse(&loss, p3, t), NNF_ERR_SHAPE);
@@ -264,9 +258,7 @@ static void test_mse(void **state)
         if (strncmp(nnf_last_error(), want_msg, strlen(want_msg)) != 0)
             fail_msg("message \"%s\" does not start with \"%s\"", nnf_last_error(), want_msg);
         nnf_tensor_free(p4);
-        nnf_tensor *objs[] = {p, t, p3, t3};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(p, t, p3, t3);
     }
     nnf_test_restore_isa();
 }
@@ -378,9 +370,7 @@ static void test_errors(void **state)
     NNF_ASSERT_FAILS(nnf_cross_entropy_backward(y, labels), NNF_ERR_INDEX);
     assert_null(nnf_tensor_grad(y));
     NNF_ASSERT_FAILS(nnf_mse(NULL, y, y), NNF_ERR_NULL);
-    nnf_tensor *objs[] = {x, w, w_ok, b, y, wrong, labels};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(x, w, w_ok, b, y, wrong, labels);
 }
 
 /* Every allocation of a forward + backward fails in turn: each failure is reported and
@@ -421,9 +411,7 @@ static void test_alloc_failures(void **state)
         nnf_zero_grad(b);
     }
     assert_true(succeeded);
-    nnf_tensor *objs[] = {x, w, b, t};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(x, w, b, t);
     /* gradients created on the way were freed with their tensors */
     assert_int_equal(nnf__alloc_live(), base);
 }

@@ -76,9 +76,7 @@ static void test_losses(void **state)
         assert_passes(&r, 24);
         nnf_loss_free(mse);
         nnf_loss_free(ce);
-        nnf_tensor *objs[] = {p, t, logits, labels};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(p, t, logits, labels);
     }
     nnf_test_restore_isa();
 }

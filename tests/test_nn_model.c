@@ -432,9 +432,7 @@ static void test_relu_in_place(void **state)
                 nnf_tensor_free(xb);
                 nnf_tensor_free(yb);
             }
-            nnf_tensor *objs[] = {x, l1, h, again};
-            for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-                nnf_tensor_free(objs[i]);
+            NNF_TEST_FREE(x, l1, h, again);
             nnf_model_free(m);
         }
     }
@@ -531,9 +529,7 @@ static void test_batch_shape_changes(void **state)
             nnf_test_assert_bits_equal(&loss, &want, 1);
             NNF_ASSERT_OK(nnf_model_backward(m));
         }
-        nnf_tensor *objs[] = {x, y, xs, ys};
-        for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-            nnf_tensor_free(objs[i]);
+        NNF_TEST_FREE(x, y, xs, ys);
         nnf_model_free(m);
     }
     nnf_test_restore_isa();
@@ -770,9 +766,7 @@ static void test_sgd_paths(void **state)
                 nnf_test_assert_bits_equal(nnf_tensor_const_data(got), want, n);
                 free(want);
                 nnf_sgd_free(opt);
-                nnf_tensor *all[] = {p, g, view, got};
-                for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-                    nnf_tensor_free(all[i]);
+                NNF_TEST_FREE(p, g, view, got);
             }
         }
     }
@@ -902,9 +896,7 @@ static void test_errors(void **state)
 
     nnf_model_free(m);   /* frees lin and ce */
     nnf_layer_free(relu);
-    nnf_tensor *objs[] = {x, bad, y, y_bad};
-    for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
-        nnf_tensor_free(objs[i]);
+    NNF_TEST_FREE(x, bad, y, y_bad);
     nnf_layer_free(NULL);
     nnf_loss_free(NULL);
     nnf_model_free(NULL);

@@ -429,9 +429,7 @@ static void test_npz_save_load(void **state)
     assert_message_has("missing.npz: cannot open: No such file or directory");
     NNF_ASSERT_FAILS(nnf_npz_load(&z, tmpdir), NNF_ERR_IO);
 
-    nnf_tensor *all[] = {base, m34, tr, ex, sc, em, d8, idx};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(base, m34, tr, ex, sc, em, d8, idx);
     assert_int_equal(nnf__alloc_live(), live);
 }
 

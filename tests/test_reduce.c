@@ -234,9 +234,7 @@ static void check_all_ops(const nnf_tensor *a, unsigned mask, int keepdim)
             nnf_tensor_free(am);
         }
     }
-    nnf_tensor *all[] = {s, m, va, sd, s2, m2, mx, mn, al, an, sd1};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        nnf_tensor_free(all[i]);
+    NNF_TEST_FREE(s, m, va, sd, s2, m2, mx, mn, al, an, sd1);
     ref_free(&f);
     free(v);
 }
@@ -290,9 +288,7 @@ static void test_views(void **state)
         for (size_t i = 0; i < 4; i++)
             for (unsigned mask = 1; mask < 16; mask++)
                 check_all_ops(views[i], mask, (int)(mask & 1));
-        nnf_tensor *all[] = {a, p, sl, e, row, t2};
-        for (size_t i = 0; i < 6; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(a, p, sl, e, row, t2);
     }
     nnf_test_restore_isa();
 }
@@ -636,9 +632,7 @@ static void test_out(void **state)
         }
         nnf_tensor_free(col0);
         nnf_tensor_free(a2);
-        nnf_tensor *all[] = {a, want, o, ot, big};
-        for (size_t i = 0; i < 5; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(a, want, o, ot, big);
     }
     nnf_test_restore_isa();
 }

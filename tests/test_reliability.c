@@ -321,9 +321,7 @@ static void test_einsum_empty(void **state)
                      (const nnf_tensor *const[]){e30, e03, m34});
         check_einsum("ij,kl->ijkl", (const char *const[]){"ij", "kl"}, "ijkl", 2,
                      (const nnf_tensor *const[]){e20, m34});
-        nnf_tensor *all[] = {e03, e30, e20, one, b, bb, z, zz, sq, v0, m34};
-        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-            nnf_tensor_free(all[i]);
+        NNF_TEST_FREE(e03, e30, e20, one, b, bb, z, zz, sq, v0, m34);
     }
 }
 
@@ -450,9 +448,7 @@ static void test_model_backward_transaction(void **state)
             snap_free(&want);
             nnf_model_free(golden);
             nnf_model_free(m);
-            nnf_tensor *all[] = {x0, x1, y0, y1};
-            for (int i = 0; i < 4; i++)
-                nnf_tensor_free(all[i]);
+            NNF_TEST_FREE(x0, x1, y0, y1);
             assert_int_equal(nnf__alloc_live(), live0);
         }
     }

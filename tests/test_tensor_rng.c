@@ -90,9 +90,7 @@ static void test_continuation_and_default(void **state)
         nnf_tensor_free(x);
         NNF_ASSERT_OK(nnf_rand(&x, &b, NNF_SHAPE(3)));
         nnf_test_assert_bits_equal(nnf_tensor_data(d), nnf_tensor_data(x), 3);
-        nnf_tensor *list[] = {x, y, all, d};
-        for (size_t i = 0; i < 4; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(x, y, all, d);
         nnf_rng_seed(NULL, 1);
     }
 }

@@ -79,9 +79,7 @@ static void test_expand(void **state)
                             "Target sizes: [3, 4].  Tensor sizes: [3]");
         NNF_ASSERT_FAILS(nnf_expand(&e2, m, NNF_SHAPE(3)), NNF_ERR_SHAPE);
         NNF_ASSERT_FAILS(nnf_expand(&e2, c, NNF_SHAPE(-1, 3)), NNF_ERR_SHAPE);
-        nnf_tensor *list[] = {c, m, e, e2, col, ecol};
-        for (size_t i = 0; i < 6; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(c, m, e, e2, col, ecol);
     }
 }
 
@@ -118,9 +116,7 @@ static void test_unsqueeze_squeeze(void **state)
         nnf_tensor_free(su);
         ASSERT_VIEW(nnf_squeeze(&su, scalar, -1), su, scalar);
         assert_int_equal(nnf_tensor_ndim(su), 0);
-        nnf_tensor *list[] = {t, u0, u3, um, s, sa, same, s0, scalar, su};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(t, u0, u3, um, s, sa, same, s0, scalar, su);
     }
 }
 
@@ -151,9 +147,7 @@ static void test_transpose_permute(void **state)
         NNF_ASSERT_OK(nnf_arange(&v, 0, 3, 1));
         ASSERT_VIEW(nnf_t(&vt, v), vt, v);
         check_shape(vt, 1, (const int64_t[]){3}, (const int64_t[]){1});
-        nnf_tensor *list[] = {t, tr, p, m, mt, v, vt};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(t, tr, p, m, mt, v, vt);
     }
 }
 
@@ -183,9 +177,7 @@ static void test_select(void **state)
         NNF_ASSERT_FAILS(nnf_select(&x, scalar, 0, 0), NNF_ERR_SHAPE);
         assert_string_equal(nnf_last_error(),
                             "nnf_select: select() cannot be applied to a 0-dim tensor.");
-        nnf_tensor *list[] = {t, a1, b2, last, scalar};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(t, a1, b2, last, scalar);
     }
 }
 
@@ -232,9 +224,7 @@ static void test_slice_narrow(void **state)
                             "but got 5)");
         NNF_ASSERT_FAILS(nnf_narrow(&x, t, 2, 0, -1), NNF_ERR_INVALID);
         NNF_ASSERT_FAILS(nnf_narrow(&x, t, 3, 0, 1), NNF_ERR_INDEX);
-        nnf_tensor *list[] = {r, t, s2, n1};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(r, t, s2, n1);
     }
 }
 
@@ -282,9 +272,7 @@ static void test_view(void **state)
         assert_string_equal(nnf_last_error(), "nnf_view: only one dimension can be inferred");
         NNF_ASSERT_FAILS(nnf_view(&x, t, NNF_SHAPE(25)), NNF_ERR_SHAPE);
         NNF_ASSERT_FAILS(nnf_view(&x, t, NNF_SHAPE(-2, -12)), NNF_ERR_INVALID);
-        nnf_tensor *list[] = {t, v, v2, tr, s, sv, ex, exv};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(t, v, v2, tr, s, sv, ex, exv);
     }
 }
 
@@ -316,9 +304,7 @@ static void test_reshape_contiguous_clone(void **state)
         NNF_ASSERT_OK(nnf_clone(&cl, t));
         assert_false(nnf_tensor_shares_storage(cl, t));
         assert_memory_equal(nnf_tensor_data(cl), nnf_tensor_data(t), 24 * sizeof(float));
-        nnf_tensor *list[] = {t, r, tr, rc, c, cc, cl};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(t, r, tr, rc, c, cc, cl);
     }
 }
 
@@ -345,9 +331,7 @@ static void test_other_dtypes(void **state)
         NNF_ASSERT_OK(nnf_clone(&lc, ls));
         const int64_t want_l[] = {(int64_t)1 << 40, (int64_t)1 << 42, (int64_t)1 << 44};
         assert_memory_equal(nnf_tensor_raw(lc), want_l, sizeof want_l);
-        nnf_tensor *list[] = {b, bt, bc, l, ls, lc};
-        for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
-            nnf_tensor_free(list[i]);
+        NNF_TEST_FREE(b, bt, bc, l, ls, lc);
     }
 }
 

@@ -259,9 +259,7 @@ static void *run_eltwise(const void *arg, size_t *nbytes)
     NNF_ASSERT_OK(nnf_sigmoid(&prod, prod));
     NNF_ASSERT_OK(nnf_add(&sum, sum, prod));
     NNF_ASSERT_OK(nnf_where(&all, gt, sum, et));
-    nnf_tensor *parts[] = {a, row, at, sum, prod, e, et, gt};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        nnf_tensor_free(parts[i]);
+    NNF_TEST_FREE(a, row, at, sum, prod, e, et, gt);
     return take_bytes(all, nbytes);
 }
 
@@ -311,9 +309,7 @@ static void *run_short_rows(const void *arg, size_t *nbytes)
     memcpy(out + n1, vd, n2);
     memcpy(out + n1 + n2, wd, n1);
     *nbytes = 2 * n1 + n2;
-    nnf_tensor *parts[] = {x, col, row, src, col2, mid, q, r, st, v, w};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        nnf_tensor_free(parts[i]);
+    NNF_TEST_FREE(x, col, row, src, col2, mid, q, r, st, v, w);
     return out;
 }
 

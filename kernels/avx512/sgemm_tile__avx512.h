@@ -66,7 +66,11 @@ nnf__avx512_store(float *cv, __m512 acc, __m512 acc1, int pair, float alpha, flo
     _mm512_storeu_ps(cv, nnf__avx512_epilogue(acc, acc1, old, pair, alpha, beta));
 }
 
-/* One k step of a tile: acc[i][v] = fma(a[i], b[v], acc[i][v]). */
+/* One k step of a tile: acc[i][v] = fma(a[i], b[v], acc[i][v]). Each a[i] is broadcast
+ * once into a register that its NV FMAs share, as libxsmm's JIT kernels do too. The other
+ * form, one FMA per (i, v) with a[i] as an embedded-broadcast memory operand ({1to16}),
+ * saves the register and the broadcast instruction but loads a[i] NV times: on the Zen 5,
+ * one thread, 64^3 went from 2.44 to 3.46 us and 1024^3 from 10.7 to 12.3 ms. */
 static inline __attribute__((always_inline)) void
 nnf__avx512_step(__m512 acc[][NNF__AVX512_NV_MAX], const float *a, ptrdiff_t rs_a,
                  const float *b, const float *b2, __mmask16 last, const int ROWS,

@@ -421,8 +421,7 @@ static void test_bitwise_isas_threads(void **state)
     }
     nnf_test_threads(threads0);
     nnf_test_restore_isa();
-    for (int i = 0; i < 6; i++)
-        nnf_tensor_free(first[i]);
+    nnf_test_free_tensors(first, 6);
     NNF_TEST_FREE(x, y, z, s);
 }
 

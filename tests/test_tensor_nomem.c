@@ -113,8 +113,7 @@ static void test_every_call(void **state)
             if (failures == 0)
                 fail_msg("%s never failed", calls[c].name);
         }
-        for (int i = 0; i < 3; i++)
-            nnf_tensor_free(args[i]);
+        nnf_test_free_tensors(args, 3);
         nnf_tensor_free(base);
     }
 }

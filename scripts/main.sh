@@ -5,7 +5,8 @@
 #      libxsmm, plain C; PyTorch and numpy in their own processes). The Google Benchmark
 #      JSON of every run, the raw console output (raw.log) and plots (scripts/bench_plot.py)
 #      go to bench/results/<date>-<cpu>/; the job prints one table (scripts/bench_table.py,
-#      also written there as table.md);
+#      also written there as table.md), and instructions per call of the small products
+#      (bench_instructions: instructions.md);
 #   3. training an MLP on Fashion-MNIST (cross-entropy, then the chapter's MSE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,10 +69,13 @@ run reduce $b/bench_reduce "${five[@]}" --benchmark_filter='BM_(sum|stream_read|
     /usr/bin/python3 scripts/peers_reduce.py
 } >>"$log" 2>&1
 echo "after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/load.txt"
+# Instructions per call of the small products (exact, so after the timed runs, not beside them).
+$b/bench_instructions >"$results/instructions.md" 2>>"$log"
 
 echo
 /usr/bin/python3 scripts/bench_table.py "$results"
 /usr/bin/python3 scripts/bench_plot.py "$results"
+echo; sed -n '/^Instructions per call/,$p' "$results/instructions.md"
 echo "(PyTorch and numpy on the elementwise and reduction rows: $log)"
 
 echo; echo "=== Training on Fashion-MNIST"

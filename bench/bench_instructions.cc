@@ -42,8 +42,9 @@ const char *const counted[] = {"32^3",     "64^3",           "5x784x10",    "5x7
 const shape one = {"1x1x1", NNF_NO_TRANS, NNF_NO_TRANS, 1, 1, 1};
 
 // The instructions the child executes between its two stops, or -1. The child makes
-// `call` ready (make returns false: not here), runs it three times, stops, runs it once
-// and stops again; the parent steps it through that one call.
+// `call` ready (make returns an empty function where the library cannot run the
+// product), runs it three times, stops, runs it once and stops again; the parent steps
+// it through that one call.
 long count(const std::function<std::function<bool()>()> &make)
 {
     pid_t pid = fork();

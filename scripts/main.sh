@@ -69,8 +69,10 @@ run reduce $b/bench_reduce "${five[@]}" --benchmark_filter='BM_(sum|stream_read|
     /usr/bin/python3 scripts/peers_reduce.py
 } >>"$log" 2>&1
 echo "after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/load.txt"
-# Instructions per call of the small products (exact, so after the timed runs, not beside them).
-$b/bench_instructions >"$results/instructions.md" 2>>"$log"
+# Instructions per call of the small products (exact, so after the timed runs, not beside
+# them). Where ptrace is not allowed (some containers), the job goes on without them.
+$b/bench_instructions >"$results/instructions.md" 2>>"$log" ||
+    echo "Instructions per call: not counted (bench_instructions failed: $log)" >"$results/instructions.md"
 
 echo
 /usr/bin/python3 scripts/bench_table.py "$results"
